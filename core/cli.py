@@ -1,0 +1,317 @@
+"""The ``gridboard`` command: what is done without a browser.
+
+Every command opens the database from ``--database-url`` or ``GRIDBOARD_DATABASE_URL`` and
+applies pending migrations first. The CLI acts as the system manager ``system:cli``. Bad input
+ends with a message on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from core.db import Database, open_database
+from core.domain import SYSTEM_ACTOR, Role
+from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
+from core.timestamps import BadTimestamp, parse_timestamp
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+URL_HELP = "SQLAlchemy database URL (default: GRIDBOARD_DATABASE_URL, else data/gridboard.db)"
+
+Command = Callable[[argparse.Namespace, Database], int]
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        return parse_timestamp(text)
+    except BadTimestamp as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    return path
+
+
+def _progress_printer(stream: TextIO, label: str) -> Callable[[float], None]:
+    last = [-1]
+
+    def report(fraction: float) -> None:
+        percent = int(fraction * 100)
+        if percent // 10 != last[0] // 10 and stream.isatty():
+            stream.write(f"\r{label}: {percent:3d}%")
+            stream.flush()
+        last[0] = percent
+
+    return report
+
+
+def cmd_seed(args: argparse.Namespace, database: Database) -> int:
+    from core.seed import seed_grid
+
+    with database.write() as session:
+        summary = seed_grid(
+            session=session,
+            actor=SYSTEM_ACTOR,
+            components=args.components,
+            per_component=args.per_component,
+            random_seed=args.random_seed,
+            end=args.end,
+            progress=_progress_printer(sys.stderr, "seeding"),
+        )
+    print(
+        f"seeded {summary.components} components in {summary.substations} substations and "
+        f"{summary.measurements} measurements into {database.url}"
+    )
+    return 0
+
+
+def _import(args: argparse.Namespace, database: Database, *, what: str) -> int:
+    from core.imports import import_components, import_measurements
+
+    path: Path = args.file
+    with database.write() as session:
+        if what == "components":
+            summary = import_components(
+                session=session,
+                actor=SYSTEM_ACTOR,
+                source=path,
+                file_name=path.name,
+                overwrite=args.overwrite,
+            )
+        else:
+            summary = import_measurements(
+                session=session,
+                actor=SYSTEM_ACTOR,
+                source=path,
+                file_name=path.name,
+                overwrite=args.overwrite,
+                progress=_progress_printer(sys.stderr, "importing"),
+            )
+    existing = (
+        f"{summary.overwritten} overwritten" if args.overwrite else f"{summary.skipped} skipped"
+    )
+    print(
+        f"{path.name}: {summary.rows} rows, {summary.inserted} {what} added, {existing} "
+        "(already in the database)"
+    )
+    return 0
+
+
+def cmd_import_components(args: argparse.Namespace, database: Database) -> int:
+    return _import(args, database, what="components")
+
+
+def cmd_import_measurements(args: argparse.Namespace, database: Database) -> int:
+    return _import(args, database, what="measurements")
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise InvalidInput.single("password", "give it on a terminal or with --password-stdin")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise InvalidInput.single("password", "the two entries differ")
+    return first
+
+
+def cmd_create_user(args: argparse.Namespace, database: Database) -> int:
+    from core.users import create_user
+
+    password = _read_password(args)
+    with database.write() as session:
+        user = create_user(
+            session=session,
+            actor=SYSTEM_ACTOR,
+            username=args.username,
+            password=password,
+            role=args.role,
+            display_name=args.display_name or "",
+        )
+    print(f"created {user.role.value} {user.username}")
+    return 0
+
+
+def cmd_set_password(args: argparse.Namespace, database: Database) -> int:
+    from core.users import set_password
+
+    password = _read_password(args)
+    with database.write() as session:
+        set_password(session=session, actor=SYSTEM_ACTOR, username=args.username, password=password)
+    print(f"password of {args.username} changed")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, database: Database) -> int:
+    """Make the database a demo: seed it if it has no components, add demo users if none."""
+    from core.components import list_components
+    from core.seed import seed_grid
+    from core.users import count_users, create_user
+
+    with database.read() as session:
+        empty = list_components(session=session, limit=1).total == 0
+        no_users = count_users(session=session) == 0
+    if empty:
+        print(
+            f"creating the demo grid ({args.components} components x {args.per_component} "
+            "measurements); this takes a few seconds..."
+        )
+        with database.write() as session:
+            seed_grid(
+                session=session,
+                actor=SYSTEM_ACTOR,
+                components=args.components,
+                per_component=args.per_component,
+                random_seed=args.random_seed,
+            )
+    if no_users:
+        credentials = {"manager": Role.MANAGER, "user": Role.USER}
+        passwords = {name: f"demo-{secrets.token_urlsafe(9)}" for name in credentials}
+        with database.write() as session:
+            for name, role in credentials.items():
+                create_user(
+                    session=session,
+                    actor=SYSTEM_ACTOR,
+                    username=name,
+                    password=passwords[name],
+                    role=role,
+                    display_name=f"Demo {name}",
+                )
+        print("\nDemo users (shown once; change with `gridboard set-password NAME`):")
+        for name, password in passwords.items():
+            print(f"  {name:8} {password}")
+        print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gridboard",
+        description="GridBoard without a browser: seed, import, users. The database comes from "
+        "--database-url or GRIDBOARD_DATABASE_URL (default: a SQLite file under data/).",
+    )
+    parser.add_argument("--database-url", default=None, help=URL_HELP)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    seed = add(
+        "seed",
+        cmd_seed,
+        "Fill an empty database with a realistic synthetic grid and its measurements.",
+    )
+    seed.add_argument("--components", type=_positive_int, default=100, help="default: 100")
+    seed.add_argument(
+        "--per-component",
+        type=_positive_int,
+        default=10_000,
+        help="measurements per component, split over voltage, current and power (default 10000)",
+    )
+    seed.add_argument("--random-seed", type=int, default=42, help="same seed, same data")
+    seed.add_argument(
+        "--end",
+        type=_timestamp,
+        default=None,
+        help="last measurement time, ISO 8601 (default: the start of today, UTC)",
+    )
+
+    for name, handler, what in (
+        ("import-components", cmd_import_components, "components"),
+        ("import-measurements", cmd_import_measurements, "measurements"),
+    ):
+        formats = "a CSV file" if what == "components" else "a CSV or Parquet file"
+        sub = add(
+            name,
+            handler,
+            f"Import {what} from {formats}: all rows or none; every bad line is listed.",
+        )
+        sub.add_argument("file", type=_existing_file, metavar="FILE")
+        sub.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace rows whose key already exists (default: skip and count them)",
+        )
+
+    for name, handler, help_text in (
+        ("create-user", cmd_create_user, "Create a user; the password is read from a prompt."),
+        ("set-password", cmd_set_password, "Set a user's password, read from a prompt."),
+    ):
+        sub = add(name, handler, help_text)
+        sub.add_argument("username")
+        sub.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+        if name == "create-user":
+            sub.add_argument("--role", choices=[r.value for r in Role], default=Role.USER.value)
+            sub.add_argument("--display-name")
+
+    demo = add(
+        "demo",
+        cmd_demo,
+        "Prepare a demo database: seed it when empty and create users 'user' and 'manager'.",
+    )
+    demo.add_argument("--components", type=_positive_int, default=100)
+    demo.add_argument("--per-component", type=_positive_int, default=10_000)
+    demo.add_argument("--random-seed", type=int, default=42)
+    return parser
+
+
+def report_error(error: GridBoardError, stream: TextIO) -> None:
+    if isinstance(error, ImportRejected):
+        stream.write(f"error: {error}\n")
+        return
+    if isinstance(error, UnreadableFile):
+        stream.write(f"error: cannot import {error}\n")
+        return
+    stream.write(f"error: {error}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        database = open_database(args.database_url)
+    except GridBoardError as error:
+        report_error(error, sys.stderr)
+        return EXIT_REFUSED
+    try:
+        handler: Command = args.handler
+        return handler(args, database)
+    except GridBoardError as error:
+        report_error(error, sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; nothing of the current step was written\n")
+        return 130
+    finally:
+        database.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

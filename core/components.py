@@ -1,0 +1,312 @@
+"""The grid inventory: validate, list, read, create, update and delete components."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.domain import Actor, ComponentType, SwitchStatus, require_manager
+from core.errors import ComponentNotFound, DuplicateComponent, FieldProblem, InvalidInput
+from core.models import Component, Measurement
+from core.validation import FieldError, parse_choice, parse_positive, parse_text
+
+COMPONENT_FIELDS = (
+    "name",
+    "substation",
+    "component_type",
+    "capacity_mva",
+    "voltage_kv",
+    "length_km",
+    "status",
+)
+
+# The extra fields each type must have; every other extra field must be empty.
+FIELDS_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
+    ComponentType.TRANSFORMER: ("capacity_mva", "voltage_kv"),
+    ComponentType.LINE: ("length_km", "voltage_kv"),
+    ComponentType.SWITCH: ("status",),
+}
+EXTRA_FIELDS = ("capacity_mva", "voltage_kv", "length_km", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentSpec:
+    """A valid component's fields: trimmed, typed, with the fields of other types empty."""
+
+    name: str
+    substation: str
+    component_type: ComponentType
+    capacity_mva: float | None = None
+    voltage_kv: float | None = None
+    length_km: float | None = None
+    status: SwitchStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRecord:
+    id: int
+    name: str
+    substation: str
+    component_type: ComponentType
+    capacity_mva: float | None
+    voltage_kv: float | None
+    length_km: float | None
+    status: SwitchStatus | None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, row: Component) -> ComponentRecord:
+        return cls(
+            id=row.id,
+            name=row.name,
+            substation=row.substation,
+            component_type=ComponentType(row.component_type),
+            capacity_mva=row.capacity_mva,
+            voltage_kv=row.voltage_kv,
+            length_km=row.length_km,
+            status=SwitchStatus(row.status) if row.status else None,
+            created_at=row.created_at,
+            created_by=row.created_by,
+            updated_at=row.updated_at,
+            updated_by=row.updated_by,
+        )
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
+    """Check every rule of DESIGN.md at once; raise ``InvalidInput`` naming each broken one.
+
+    Extra fields that belong to another type must be empty, so an import row or a form never
+    silently drops a value the user typed.
+    """
+    problems: list[FieldProblem] = []
+    values: dict[str, Any] = {}
+
+    for key in ("name", "substation"):
+        try:
+            values[key] = parse_text(fields.get(key))
+        except FieldError as error:
+            problems.append(FieldProblem(key, str(error)))
+    try:
+        component_type = parse_choice(fields.get("component_type"), ComponentType)
+    except FieldError as error:
+        problems.append(FieldProblem("component_type", str(error)))
+        raise InvalidInput(problems) from None
+
+    needed = FIELDS_OF_TYPE[component_type]
+    for key in EXTRA_FIELDS:
+        raw = fields.get(key)
+        if key not in needed:
+            if not _is_blank(raw):
+                problems.append(
+                    FieldProblem(key, f"must be empty for a {component_type.value}, got {raw!r}")
+                )
+            continue
+        try:
+            if key == "status":
+                values[key] = parse_choice(raw, SwitchStatus)
+            else:
+                values[key] = parse_positive(raw)
+        except FieldError as error:
+            problems.append(FieldProblem(key, f"{error} (required for a {component_type.value})"))
+
+    if problems:
+        raise InvalidInput(problems)
+    return ComponentSpec(component_type=component_type, **values)
+
+
+def _apply(row: Component, spec: ComponentSpec) -> None:
+    row.name = spec.name
+    row.substation = spec.substation
+    row.component_type = spec.component_type.value
+    row.capacity_mva = spec.capacity_mva
+    row.voltage_kv = spec.voltage_kv
+    row.length_km = spec.length_km
+    row.status = spec.status.value if spec.status else None
+
+
+class ComponentSort(StrEnum):
+    NAME = "name"
+    SUBSTATION = "substation"
+    COMPONENT_TYPE = "component_type"
+    VOLTAGE_KV = "voltage_kv"
+    CAPACITY_MVA = "capacity_mva"
+    LENGTH_KM = "length_km"
+    UPDATED_AT = "updated_at"
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentPage:
+    items: list[ComponentRecord]
+    total: int
+    counts_by_type: dict[ComponentType, int]
+    offset: int
+    limit: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentFilter:
+    """What the components list is narrowed to; empty sets mean "all"."""
+
+    search: str = ""
+    component_types: frozenset[ComponentType] = frozenset()
+    substations: frozenset[str] = frozenset()
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.search.strip():
+            pattern = f"%{_escape_like(self.search.strip().lower())}%"
+            found.append(
+                or_(
+                    func.lower(Component.name).like(pattern, escape="\\"),
+                    func.lower(Component.substation).like(pattern, escape="\\"),
+                )
+            )
+        if self.component_types:
+            found.append(Component.component_type.in_(sorted(self.component_types)))
+        if self.substations:
+            found.append(Component.substation.in_(sorted(self.substations)))
+        return found
+
+
+def list_components(
+    *,
+    session: Session,
+    search: str = "",
+    component_types: frozenset[ComponentType] = frozenset(),
+    substations: frozenset[str] = frozenset(),
+    sort: ComponentSort = ComponentSort.NAME,
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> ComponentPage:
+    """One page of components matching the filters, the total, and the count of each type.
+
+    ``search`` matches name or substation, case-insensitively, as plain text (``%`` and ``_``
+    are not wildcards). Three queries in all, whatever the page size.
+    """
+    if limit < 1 or offset < 0:
+        raise InvalidInput([FieldProblem("page", "limit must be >= 1 and offset >= 0")])
+    conditions = ComponentFilter(search, component_types, substations).conditions()
+    sort_column = getattr(Component, ComponentSort(sort).value)
+    # Empty values (a line has no capacity) sort last in both directions, on every backend.
+    order = (sort_column.desc() if descending else sort_column.asc()).nulls_last()
+    rows = session.scalars(
+        select(Component)
+        .where(*conditions)
+        .order_by(order, Component.name, Component.substation, Component.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    counted = session.execute(
+        select(Component.component_type, func.count())
+        .where(*conditions)
+        .group_by(Component.component_type)
+    )
+    counts = {str(kind): int(number) for kind, number in counted}
+    by_type = {kind: counts.get(kind.value, 0) for kind in ComponentType}
+    return ComponentPage(
+        items=[ComponentRecord.of(row) for row in rows],
+        total=sum(by_type.values()),
+        counts_by_type=by_type,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def list_substations(*, session: Session) -> list[str]:
+    return list(
+        session.scalars(select(Component.substation).distinct().order_by(Component.substation))
+    )
+
+
+def _get_row(session: Session, component_id: int) -> Component:
+    row = session.get(Component, component_id)
+    if row is None:
+        raise ComponentNotFound(component_id)
+    return row
+
+
+def get_component(*, session: Session, component_id: int) -> ComponentRecord:
+    return ComponentRecord.of(_get_row(session, component_id))
+
+
+def find_component(*, session: Session, name: str, substation: str) -> ComponentRecord:
+    row = session.scalars(
+        select(Component).where(
+            Component.name == name.strip(), Component.substation == substation.strip()
+        )
+    ).one_or_none()
+    if row is None:
+        raise ComponentNotFound(f"{name.strip()!r} in {substation.strip()!r}")
+    return ComponentRecord.of(row)
+
+
+def _flush_unique(session: Session, spec: ComponentSpec) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        if "uq_components_name_substation" in str(error.orig) or "UNIQUE" in str(error.orig):
+            raise DuplicateComponent(spec.name, spec.substation) from None
+        raise
+
+
+def create_component(
+    *, session: Session, actor: Actor, fields: Mapping[str, Any]
+) -> ComponentRecord:
+    """Create a component from raw field values (a form, a CSV row) after validating them."""
+    require_manager(actor, "create components")
+    spec = validate_component(fields)
+    row = Component(created_by=actor.username, updated_by=actor.username)
+    _apply(row, spec)
+    session.add(row)
+    _flush_unique(session, spec)
+    return ComponentRecord.of(row)
+
+
+def update_component(
+    *, session: Session, actor: Actor, component_id: int, fields: Mapping[str, Any]
+) -> ComponentRecord:
+    """Replace a component's fields; a type change empties the fields of the old type."""
+    require_manager(actor, "edit components")
+    spec = validate_component(fields)
+    row = _get_row(session, component_id)
+    _apply(row, spec)
+    row.updated_by = actor.username
+    _flush_unique(session, spec)
+    return ComponentRecord.of(row)
+
+
+def count_measurements(*, session: Session, component_id: int) -> int:
+    return int(
+        session.scalar(select(func.count()).where(Measurement.component_id == component_id)) or 0
+    )
+
+
+def delete_component(*, session: Session, actor: Actor, component_id: int) -> int:
+    """Delete a component and its measurements; return how many measurements went with it."""
+    require_manager(actor, "delete components")
+    row = _get_row(session, component_id)
+    removed = count_measurements(session=session, component_id=component_id)
+    session.execute(delete(Measurement).where(Measurement.component_id == component_id))
+    session.delete(row)
+    session.flush()
+    return removed

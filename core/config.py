@@ -1,0 +1,85 @@
+"""Typed settings, read from the environment (prefix ``GRIDBOARD_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'gridboard.db'}"
+
+# Values that look like a secret but are not one: refused outside demo mode.
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "xxx"})
+
+
+class Settings(BaseSettings):
+    """Everything GridBoard reads from its environment.
+
+    Each field is documented in the README's configuration table (a test checks that).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDBOARD_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL of the database: sqlite:///path or postgresql+psycopg://...",
+    )
+    demo: bool = Field(
+        default=False,
+        description="Demo mode: allows a generated cookie key and prints demo passwords.",
+    )
+    cookie_key: str = Field(
+        default="",
+        description="Secret that signs the sign-in cookie; required outside demo mode.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="How long a SQLite writer waits for a lock before giving up.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite", "postgresql")):
+            msg = f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}"
+            raise ValueError(msg)
+        return url
+
+    @model_validator(mode="after")
+    def _real_secret_outside_demo(self) -> Settings:
+        if not self.demo and self.cookie_key.strip().lower() in PLACEHOLDER_SECRETS:
+            self.cookie_key = ""
+        return self
+
+    def require_cookie_key(self) -> str:
+        """The cookie key, refusing to go on with a missing or placeholder one outside demo."""
+        key = self.cookie_key.strip()
+        if key.lower() in PLACEHOLDER_SECRETS or len(key) < 16:
+            from core.errors import ConfigurationError
+
+            raise ConfigurationError(
+                "GRIDBOARD_COOKIE_KEY",
+                "must be set to a random secret of at least 16 characters "
+                '(python -c "import secrets; print(secrets.token_urlsafe(32))")',
+            )
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings, read once; a bad value is a ``ConfigurationError`` naming the variable."""
+    from pydantic import ValidationError
+
+    from core.errors import ConfigurationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "GRIDBOARD_" + str(first["loc"][0]).upper() if first["loc"] else "GRIDBOARD_*"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigurationError(name, reason) from None

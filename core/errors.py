@@ -1,0 +1,177 @@
+"""GridBoard's domain errors.
+
+Every error carries the data that explains it (which component, which rows, which role), and
+``str(error)`` is a sentence a person can act on. Pages and the CLI turn them into messages in
+one place each; nothing catches a bare ``Exception`` to show its text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class GridBoardError(Exception):
+    """Base of every error GridBoard raises on purpose."""
+
+
+class ConfigurationError(GridBoardError):
+    def __init__(self, setting: str, reason: str) -> None:
+        self.setting = setting
+        self.reason = reason
+        super().__init__(f"{setting} {reason}")
+
+
+class PermissionDenied(GridBoardError):
+    def __init__(self, username: str, role: str, action: str) -> None:
+        self.username = username
+        self.role = role
+        self.action = action
+        super().__init__(f"{username} ({role}) may not {action}: only a manager may do that")
+
+
+class NotFound(GridBoardError):
+    """Something that was asked for by id or name does not exist."""
+
+
+class ComponentNotFound(NotFound):
+    def __init__(self, component_id: int | str) -> None:
+        self.component_id = component_id
+        super().__init__(f"component {component_id} does not exist")
+
+
+class UserNotFound(NotFound):
+    def __init__(self, username: str) -> None:
+        self.username = username
+        super().__init__(f"user {username!r} does not exist")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One field of one input that breaks a rule."""
+
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+class InvalidInput(GridBoardError):
+    """An input (a form, one measurement) breaks one or more rules; nothing was written."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, field: str, reason: str) -> InvalidInput:
+        return cls([FieldProblem(field, reason)])
+
+
+class DuplicateComponent(GridBoardError):
+    def __init__(self, name: str, substation: str) -> None:
+        self.name = name
+        self.substation = substation
+        super().__init__(f"a component named {name!r} already exists in substation {substation!r}")
+
+
+class DuplicateMeasurement(GridBoardError):
+    def __init__(self, component_id: int, measurement_type: str, timestamp: str) -> None:
+        self.component_id = component_id
+        self.measurement_type = measurement_type
+        self.timestamp = timestamp
+        super().__init__(
+            f"component {component_id} already has a {measurement_type} measurement at "
+            f"{timestamp}; choose overwrite to replace it"
+        )
+
+
+class DuplicateUser(GridBoardError):
+    def __init__(self, username: str) -> None:
+        self.username = username
+        super().__init__(f"a user named {username!r} already exists")
+
+
+class LastManager(GridBoardError):
+    def __init__(self, username: str) -> None:
+        self.username = username
+        super().__init__(f"{username} is the last manager; make another user a manager first")
+
+
+class AuthenticationFailed(GridBoardError):
+    def __init__(self) -> None:
+        super().__init__("unknown username or wrong password")
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One bad cell (or row) of an imported file.
+
+    ``line`` is the line as an editor shows it (the header is line 1) for CSV files, and the
+    1-based data row for Parquet files; ``column`` is empty when the problem is the whole row.
+    """
+
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.reason}"
+
+
+SHOWN_PROBLEMS = 100
+
+
+class ImportRejected(GridBoardError):
+    """An import found bad rows; nothing was written."""
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        self.problems = tuple(sorted(problems, key=lambda p: (p.line, p.column)))
+        shown = self.problems[:SHOWN_PROBLEMS]
+        hidden = len(self.problems) - len(shown)
+        lines = [str(p) for p in shown]
+        if hidden:
+            lines.append(f"... and {hidden} more problems")
+        super().__init__(
+            f"import refused, nothing was written: {len(self.problems)} problems\n"
+            + "\n".join(lines)
+        )
+
+    @property
+    def shown(self) -> tuple[RowProblem, ...]:
+        return self.problems[:SHOWN_PROBLEMS]
+
+    @property
+    def hidden_count(self) -> int:
+        return max(0, len(self.problems) - SHOWN_PROBLEMS)
+
+
+class UnreadableFile(GridBoardError):
+    """A file that is empty, binary, or not CSV/Parquet at all."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
+class DatabaseBusy(GridBoardError):
+    def __init__(self) -> None:
+        super().__init__("the database is busy with another write; try again in a moment")
+
+
+class DatabaseUnavailable(GridBoardError):
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot open the database {url}: {reason}")
+
+
+class NotEmpty(GridBoardError):
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(what)

@@ -1,0 +1,250 @@
+"""Measurements: add one, and read one component's series for charts and tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.components import get_component
+from core.domain import Actor, MeasurementType, require_manager
+from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
+from core.measurement_store import WriteCounts, write_measurements
+from core.models import Measurement
+from core.timestamps import BadTimestamp, from_micros, parse_timestamp, to_micros
+from core.validation import FieldError, parse_choice, parse_number
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementInput:
+    component_id: int
+    measurement_type: MeasurementType
+    timestamp_us: int
+    value: float
+
+
+def validate_measurement(
+    *, measurement_type: object, timestamp: object, value: object
+) -> tuple[MeasurementType, int, float]:
+    problems: list[FieldProblem] = []
+    kind: MeasurementType | None = None
+    micros: int | None = None
+    number: float | None = None
+    try:
+        kind = parse_choice(measurement_type, MeasurementType)
+    except FieldError as error:
+        problems.append(FieldProblem("measurement_type", str(error)))
+    try:
+        if isinstance(timestamp, datetime):
+            micros = to_micros(timestamp)
+        elif isinstance(timestamp, str):
+            micros = to_micros(parse_timestamp(timestamp))
+        else:
+            raise BadTimestamp(repr(timestamp))
+    except BadTimestamp as error:
+        problems.append(FieldProblem("timestamp", str(error)))
+    try:
+        number = parse_number(value)
+    except FieldError as error:
+        problems.append(FieldProblem("value", str(error)))
+    if problems or kind is None or micros is None or number is None:
+        raise InvalidInput(problems)
+    return kind, micros, number
+
+
+def add_measurement(
+    *,
+    session: Session,
+    actor: Actor,
+    component_id: int,
+    measurement_type: object,
+    timestamp: object,
+    value: object,
+    overwrite: bool = False,
+) -> WriteCounts:
+    """Add one measurement; an existing key is refused unless ``overwrite`` replaces it."""
+    require_manager(actor, "add measurements")
+    kind, micros, number = validate_measurement(
+        measurement_type=measurement_type, timestamp=timestamp, value=value
+    )
+    get_component(session=session, component_id=component_id)
+    frame = pl.DataFrame(
+        {
+            "component_id": [component_id],
+            "measurement_type": [kind.value],
+            "timestamp_us": [micros],
+            "value": [number],
+        }
+    )
+    counts = write_measurements(session, frame, overwrite=overwrite)
+    if counts.skipped:
+        raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesBounds:
+    first: datetime | None
+    last: datetime | None
+    count: int
+
+
+def series_bounds(
+    *, session: Session, component_id: int, measurement_type: MeasurementType | None = None
+) -> SeriesBounds:
+    """First and last timestamp and count of a component's measurements (of one type)."""
+    query = select(
+        func.min(Measurement.timestamp_us), func.max(Measurement.timestamp_us), func.count()
+    ).where(Measurement.component_id == component_id)
+    if measurement_type is not None:
+        query = query.where(Measurement.measurement_type == measurement_type.value)
+    first, last, count = session.execute(query).one()
+    return SeriesBounds(
+        first=from_micros(first) if first is not None else None,
+        last=from_micros(last) if last is not None else None,
+        count=int(count),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A chart-ready series.
+
+    ``frame`` has columns ``timestamp`` (UTC datetime), ``value``, ``min_value``, ``max_value``
+    and ``sample_count``. Raw points have min = max = value and count 1; a downsampled bucket
+    has its mean in ``value`` and its extremes in ``min_value``/``max_value``, so peaks
+    survive however far the series is reduced.
+    """
+
+    frame: pl.DataFrame
+    downsampled: bool
+    raw_count: int
+    bucket_seconds: float | None
+
+
+SERIES_SCHEMA: dict[str, Any] = {
+    "timestamp": pl.Datetime("us", "UTC"),
+    "value": pl.Float64,
+    "min_value": pl.Float64,
+    "max_value": pl.Float64,
+    "sample_count": pl.Int64,
+}
+
+
+def read_series(
+    *,
+    session: Session,
+    component_id: int,
+    measurement_type: MeasurementType,
+    start: datetime,
+    end: datetime,
+    max_points: int = 2000,
+) -> Series:
+    """A component's measurements of one type in [start, end), at most ``max_points`` rows.
+
+    Up to ``max_points`` measurements come back as they are; beyond that the database groups
+    them into equal time buckets (mean, min, max, count per bucket), so a series of millions
+    of points costs one indexed range scan and ``max_points`` rows of transfer.
+    """
+    if max_points < 1:
+        raise InvalidInput([FieldProblem("max_points", "must be at least 1")])
+    low, high = to_micros(start), to_micros(end)
+    if low >= high:
+        raise InvalidInput([FieldProblem("end", "must be after start")])
+    in_range = (
+        Measurement.component_id == component_id,
+        Measurement.measurement_type == measurement_type.value,
+        Measurement.timestamp_us >= low,
+        Measurement.timestamp_us < high,
+    )
+    count = int(session.scalar(select(func.count()).where(*in_range)) or 0)
+    if count <= max_points:
+        rows = session.execute(
+            select(Measurement.timestamp_us, Measurement.value)
+            .where(*in_range)
+            .order_by(Measurement.timestamp_us)
+        ).all()
+        frame = pl.DataFrame(
+            rows, schema={"timestamp_us": pl.Int64, "value": pl.Float64}, orient="row"
+        ).select(
+            pl.col("timestamp_us").cast(pl.Datetime("us", "UTC")).alias("timestamp"),
+            pl.col("value"),
+            pl.col("value").alias("min_value"),
+            pl.col("value").alias("max_value"),
+            pl.lit(1, pl.Int64).alias("sample_count"),
+        )
+        return Series(frame=frame, downsampled=False, raw_count=count, bucket_seconds=None)
+
+    width = -(-(high - low) // max_points)  # ceiling division: at most max_points buckets
+    bucket = (Measurement.timestamp_us - low) // width
+    rows = session.execute(
+        select(
+            bucket.label("bucket"),
+            func.avg(Measurement.value),
+            func.min(Measurement.value),
+            func.max(Measurement.value),
+            func.count(),
+            func.min(Measurement.timestamp_us),
+        )
+        .where(*in_range)
+        .group_by("bucket")
+        .order_by("bucket")
+    ).all()
+    frame = pl.DataFrame(
+        [row[1:] for row in rows],
+        schema={
+            "value": pl.Float64,
+            "min_value": pl.Float64,
+            "max_value": pl.Float64,
+            "sample_count": pl.Int64,
+            "first_us": pl.Int64,
+        },
+        orient="row",
+    ).select(
+        pl.col("first_us").cast(pl.Datetime("us", "UTC")).alias("timestamp"),
+        "value",
+        "min_value",
+        "max_value",
+        "sample_count",
+    )
+    return Series(frame=frame, downsampled=True, raw_count=count, bucket_seconds=width / 1e6)
+
+
+def list_measurements(
+    *,
+    session: Session,
+    component_id: int,
+    measurement_type: MeasurementType | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> pl.DataFrame:
+    """One page of raw measurements, newest first: timestamp, measurement_type, value."""
+    query = select(Measurement.timestamp_us, Measurement.measurement_type, Measurement.value).where(
+        Measurement.component_id == component_id
+    )
+    if measurement_type is not None:
+        query = query.where(Measurement.measurement_type == measurement_type.value)
+    if start is not None:
+        query = query.where(Measurement.timestamp_us >= to_micros(start))
+    if end is not None:
+        query = query.where(Measurement.timestamp_us < to_micros(end))
+    rows = session.execute(
+        query.order_by(Measurement.timestamp_us.desc(), Measurement.measurement_type)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return pl.DataFrame(
+        rows,
+        schema={"timestamp_us": pl.Int64, "measurement_type": pl.String, "value": pl.Float64},
+        orient="row",
+    ).select(
+        pl.col("timestamp_us").cast(pl.Datetime("us", "UTC")).alias("timestamp"),
+        "measurement_type",
+        "value",
+    )

@@ -1,0 +1,167 @@
+"""The typed ORM schema. Alembic migrations under ``core/migrations`` create and evolve it.
+
+Storage choices, for the two questions GridBoard asks most:
+
+* measurement timestamps are integers (microseconds since the Unix epoch, UTC) on every
+  backend: compact, exact, compared and bucketed without parsing, identical on SQLite and
+  PostgreSQL;
+* the unique key (component_id, measurement_type, timestamp_us) is also the index that serves
+  "one component's measurements over a time range" as a single range scan, and "all
+  measurements in a period" as one range scan per (component, type) (``IN`` lists on the
+  leading columns), so a write maintains a single index.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite stores it naive; this restores tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UtcDateTime needs an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Component(Base):
+    __tablename__ = "components"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    substation: Mapped[str] = mapped_column(String(200), index=True)
+    component_type: Mapped[str] = mapped_column(String(16), index=True)
+    capacity_mva: Mapped[float | None] = mapped_column(Float)
+    voltage_kv: Mapped[float | None] = mapped_column(Float)
+    length_km: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("name", "substation", name="uq_components_name_substation"),
+        CheckConstraint("component_type IN ('transformer', 'line', 'switch')", name="type"),
+        CheckConstraint("length(trim(name)) > 0 AND length(trim(substation)) > 0", name="names"),
+        # The fields of each type are present and positive; the others are empty.
+        CheckConstraint(
+            "(component_type = 'transformer' AND coalesce(capacity_mva, 0) > 0"
+            " AND coalesce(voltage_kv, 0) > 0 AND length_km IS NULL AND status IS NULL)"
+            " OR (component_type = 'line' AND coalesce(length_km, 0) > 0"
+            " AND coalesce(voltage_kv, 0) > 0"
+            " AND capacity_mva IS NULL AND status IS NULL)"
+            " OR (component_type = 'switch' AND coalesce(status, '') IN ('open', 'closed')"
+            " AND capacity_mva IS NULL AND voltage_kv IS NULL AND length_km IS NULL)",
+            name="fields_of_type",
+        ),
+    )
+
+
+class Measurement(Base):
+    __tablename__ = "measurements"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"))
+    measurement_type: Mapped[str] = mapped_column(String(16))
+    timestamp_us: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        Index(
+            "uq_measurements_key",
+            "component_id",
+            "measurement_type",
+            "timestamp_us",
+            unique=True,
+        ),
+        CheckConstraint("measurement_type IN ('voltage', 'current', 'power')", name="type"),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (CheckConstraint("role IN ('user', 'manager')", name="role"),)
+
+
+class Report(Base):
+    """A report request and, once completed, its immutable result (filled by the report jobs)."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    period_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    period_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    result_json: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'running', 'completed', 'failed', 'cancelled')", name="status"
+        ),
+        CheckConstraint("period_start < period_end", name="period"),
+    )

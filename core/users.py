@@ -1,0 +1,183 @@
+"""Users, roles and passwords (bcrypt). Sign-in itself is the dashboard's; the rules are here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import bcrypt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.domain import Actor, Role, require_manager
+from core.errors import (
+    AuthenticationFailed,
+    DuplicateUser,
+    FieldProblem,
+    InvalidInput,
+    LastManager,
+    UserNotFound,
+)
+from core.models import User, utc_now
+from core.validation import FieldError, parse_choice
+
+MIN_PASSWORD_LENGTH = 10
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+# A valid hash to compare against when the user is unknown, so both refusals take as long.
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=12))
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    username: str
+    display_name: str
+    email: str
+    role: Role
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: User) -> UserRecord:
+        return cls(
+            id=row.id,
+            username=row.username,
+            display_name=row.display_name,
+            email=row.email,
+            role=Role(row.role),
+            created_at=row.created_at,
+        )
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(username=self.username, role=self.role)
+
+
+def check_password_strength(password: str) -> None:
+    """At least ten characters, not all of one kind (letters, digits), not the username."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    elif password.isalpha() or password.isdigit():
+        problems.append("must mix letters with digits or symbols")
+    elif len(set(password)) < 4:
+        problems.append("must not repeat the same few characters")
+    if problems:
+        raise InvalidInput([FieldProblem("password", "; ".join(problems))])
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+def _normalise_username(username: str) -> str:
+    cleaned = username.strip().lower()
+    if not _USERNAME.fullmatch(cleaned):
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    "username",
+                    "must be 2-64 characters of letters, digits, '.', '_' or '-', "
+                    "starting with a letter or digit",
+                )
+            ]
+        )
+    return cleaned
+
+
+def _get_row(session: Session, username: str) -> User:
+    row = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    if row is None:
+        raise UserNotFound(username)
+    return row
+
+
+def create_user(
+    *,
+    session: Session,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: object = Role.USER,
+    display_name: str = "",
+    email: str = "",
+) -> UserRecord:
+    require_manager(actor, "create users")
+    name = _normalise_username(username)
+    try:
+        chosen_role = parse_choice(role, Role)
+    except FieldError as error:
+        raise InvalidInput([FieldProblem("role", str(error))]) from None
+    if password == name or password.lower() == name:
+        raise InvalidInput([FieldProblem("password", "must not be the username")])
+    check_password_strength(password)
+    if session.scalars(select(User.id).where(User.username == name)).first() is not None:
+        raise DuplicateUser(name)
+    row = User(
+        username=name,
+        display_name=display_name.strip() or name,
+        email=email.strip(),
+        password_hash=hash_password(password),
+        role=chosen_role.value,
+    )
+    session.add(row)
+    session.flush()
+    return UserRecord.of(row)
+
+
+def list_users(*, session: Session) -> list[UserRecord]:
+    return [UserRecord.of(row) for row in session.scalars(select(User).order_by(User.username))]
+
+
+def get_user(*, session: Session, username: str) -> UserRecord:
+    return UserRecord.of(_get_row(session, username))
+
+
+def count_users(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def set_role(*, session: Session, actor: Actor, username: str, role: object) -> UserRecord:
+    """Change a user's role; the last manager cannot be demoted."""
+    require_manager(actor, "change roles")
+    try:
+        new_role = parse_choice(role, Role)
+    except FieldError as error:
+        raise InvalidInput([FieldProblem("role", str(error))]) from None
+    row = _get_row(session, username)
+    if row.role == Role.MANAGER.value and new_role is not Role.MANAGER:
+        managers = session.scalar(select(func.count()).where(User.role == Role.MANAGER.value))
+        if (managers or 0) <= 1:
+            raise LastManager(row.username)
+    row.role = new_role.value
+    session.flush()
+    return UserRecord.of(row)
+
+
+def set_password(*, session: Session, actor: Actor, username: str, password: str) -> None:
+    """Set a password: managers for anyone, every user for themselves."""
+    if actor.username != username.strip().lower():
+        require_manager(actor, "reset other users' passwords")
+    row = _get_row(session, username)
+    if password.lower() == row.username:
+        raise InvalidInput([FieldProblem("password", "must not be the username")])
+    check_password_strength(password)
+    row.password_hash = hash_password(password)
+    row.password_changed_at = utc_now()
+    row.failed_logins = 0
+    row.locked_until = None
+    session.flush()
+
+
+def authenticate(*, session: Session, username: str, password: str) -> UserRecord:
+    """The user whose credentials these are, or ``AuthenticationFailed``.
+
+    An unknown user costs one bcrypt check like a known one, so timing does not tell them apart.
+    """
+    row = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    if row is None:
+        bcrypt.checkpw(password.encode("utf-8"), _DUMMY_HASH)
+        raise AuthenticationFailed()
+    if not bcrypt.checkpw(password.encode("utf-8"), row.password_hash.encode("ascii")):
+        raise AuthenticationFailed()
+    return UserRecord.of(row)

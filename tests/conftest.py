@@ -1,0 +1,75 @@
+"""Every database test runs twice: on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``GRIDBOARD_TEST_POSTGRES_URL`` (default: the local server's ``test``
+database); each test run creates its own database there and drops it afterwards. Without a
+server, PostgreSQL tests are skipped on a developer machine but fail in CI (``CI`` set) or when
+``GRIDBOARD_REQUIRE_POSTGRES=1``, so they never pass silently where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import make_url, text
+
+from core.db import Database
+
+ADMIN_URL = os.environ.get(
+    "GRIDBOARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+TABLES = ("measurements", "reports", "components", "users")
+
+
+def _postgres_required() -> bool:
+    return bool(os.environ.get("CI")) or os.environ.get("GRIDBOARD_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    name = f"gridboard_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        if _postgres_required():
+            pytest.fail(f"PostgreSQL is required here but unreachable at {ADMIN_URL}: {error}")
+        pytest.skip(f"PostgreSQL unreachable at {ADMIN_URL}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    yield url.render_as_string(hide_password=False)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("sqlite") / "gridboard.db"
+        return f"sqlite:///{path}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> Iterator[Database]:
+    database = Database.from_url(database_url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(migrated: Database) -> Iterator[Database]:
+    """The migrated database of this backend, emptied before each test."""
+    with migrated.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                connection.execute(text(f"DELETE FROM {table}"))
+    yield migrated

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+from sqlalchemy import select
+
+from core.components import (
+    ComponentSort,
+    count_measurements,
+    delete_component,
+    get_component,
+    list_components,
+    update_component,
+    validate_component,
+)
+from core.domain import ComponentType, SwitchStatus
+from core.errors import ComponentNotFound, DuplicateComponent, InvalidInput, PermissionDenied
+from core.models import Component
+from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_component
+
+
+def test_create_trims_and_lowercases(db):
+    record = make_component(db, name="  T 7 ", substation=" North ", component_type="TRANSFORMER")
+    assert (record.name, record.substation) == ("T 7", "North")
+    assert record.component_type is ComponentType.TRANSFORMER
+    assert record.created_by == MANAGER.username
+    with db.read() as session:
+        assert get_component(session=session, component_id=record.id) == record
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": "  "}, "name"),
+        ({"substation": ""}, "substation"),
+        ({"component_type": "breaker"}, "component_type"),
+        ({"capacity_mva": 0}, "capacity_mva"),
+        ({"capacity_mva": -5}, "capacity_mva"),
+        ({"capacity_mva": math.nan}, "capacity_mva"),
+        ({"voltage_kv": math.inf}, "voltage_kv"),
+        ({"voltage_kv": "1,5"}, "voltage_kv"),
+        ({"voltage_kv": None}, "voltage_kv"),
+        ({"length_km": 3}, "length_km"),
+        ({"status": "open"}, "status"),
+        ({"name": "bad\nname"}, "name"),
+    ],
+)
+def test_invalid_transformer_is_refused_and_nothing_written(db, changes, field):
+    with pytest.raises(InvalidInput) as caught:
+        make_component(db, TRANSFORMER, **changes)
+    assert field in {problem.field for problem in caught.value.problems}
+    with db.read() as session:
+        assert session.scalars(select(Component)).all() == []
+
+
+def test_every_problem_is_named_at_once():
+    with pytest.raises(InvalidInput) as caught:
+        validate_component({"name": "", "substation": "", "component_type": "line"})
+    assert {p.field for p in caught.value.problems} == {
+        "name",
+        "substation",
+        "length_km",
+        "voltage_kv",
+    }
+
+
+def test_switch_needs_a_known_status(db):
+    with pytest.raises(InvalidInput, match="status"):
+        make_component(db, SWITCH, status="ajar")
+    assert make_component(db, SWITCH, status="OPEN").status is SwitchStatus.OPEN
+
+
+def test_name_is_unique_within_a_substation(db):
+    make_component(db, TRANSFORMER)
+    with pytest.raises(DuplicateComponent, match="Riverside"):
+        make_component(db, TRANSFORMER, name=" T1 ")
+    assert make_component(db, TRANSFORMER, substation="Hilltop").substation == "Hilltop"
+
+
+def test_a_user_may_not_write(db):
+    record = make_component(db, TRANSFORMER)
+    with db.write() as session, pytest.raises(PermissionDenied, match="manager"):
+        update_component(session=session, actor=USER, component_id=record.id, fields=LINE)
+    with db.write() as session, pytest.raises(PermissionDenied):
+        delete_component(session=session, actor=USER, component_id=record.id)
+    with db.read() as session:
+        assert get_component(session=session, component_id=record.id) == record
+
+
+def test_type_change_empties_the_old_fields(db):
+    record = make_component(db, TRANSFORMER)
+    with db.write() as session:
+        changed = update_component(
+            session=session, actor=MANAGER, component_id=record.id, fields=SWITCH
+        )
+    assert changed.component_type is ComponentType.SWITCH
+    assert (changed.capacity_mva, changed.voltage_kv, changed.length_km) == (None, None, None)
+    with db.read() as session:
+        stored = session.get(Component, record.id)
+        assert stored is not None
+        assert (stored.capacity_mva, stored.voltage_kv, stored.status) == (None, None, "closed")
+
+
+def test_update_to_an_existing_name_is_refused(db):
+    make_component(db, TRANSFORMER)
+    other = make_component(db, LINE)
+    with db.write() as session, pytest.raises(DuplicateComponent):
+        update_component(
+            session=session, actor=MANAGER, component_id=other.id, fields={**LINE, "name": "T1"}
+        )
+
+
+def test_missing_component(db):
+    with db.read() as session, pytest.raises(ComponentNotFound, match="999"):
+        get_component(session=session, component_id=999)
+    with db.write() as session, pytest.raises(ComponentNotFound):
+        delete_component(session=session, actor=MANAGER, component_id=999)
+
+
+def test_list_search_filter_sort_and_paginate(db):
+    for index in range(12):
+        make_component(db, TRANSFORMER, name=f"T{index:02d}", capacity_mva=10 + index)
+    for index in range(5):
+        make_component(db, LINE, name=f"Line {index}", substation="Hilltop")
+    make_component(db, SWITCH, name="100%_switch")
+
+    with db.read() as session:
+        page = list_components(session=session, limit=5)
+        assert page.total == 18
+        assert page.counts_by_type == {
+            ComponentType.TRANSFORMER: 12,
+            ComponentType.LINE: 5,
+            ComponentType.SWITCH: 1,
+        }
+        assert [c.name for c in page.items] == [
+            "100%_switch",
+            "Line 0",
+            "Line 1",
+            "Line 2",
+            "Line 3",
+        ]
+
+        lines = list_components(session=session, component_types=frozenset({ComponentType.LINE}))
+        assert lines.total == 5
+        assert {c.component_type for c in lines.items} == {ComponentType.LINE}
+
+        hill = list_components(session=session, substations=frozenset({"Hilltop"}))
+        assert hill.total == 5
+
+        assert list_components(session=session, search="t0").total == 10
+        assert list_components(session=session, search="HILL").total == 5
+        # % and _ are plain characters, not wildcards
+        assert [c.name for c in list_components(session=session, search="%_").items] == [
+            "100%_switch"
+        ]
+        assert list_components(session=session, search="' OR 1=1 --").total == 0
+
+        biggest = list_components(
+            session=session, sort=ComponentSort.CAPACITY_MVA, descending=True, limit=2
+        )
+        assert [c.capacity_mva for c in biggest.items] == [21.0, 20.0]
+
+        last = list_components(session=session, offset=15, limit=5)
+        assert len(last.items) == 3 and last.total == 18
+
+
+def test_delete_takes_its_measurements(db):
+    from core.measurements import add_measurement
+
+    keep = make_component(db, LINE)
+    gone = make_component(db, TRANSFORMER)
+    with db.write() as session:
+        for component in (keep, gone):
+            for hour in range(3):
+                add_measurement(
+                    session=session,
+                    actor=MANAGER,
+                    component_id=component.id,
+                    measurement_type="power",
+                    timestamp=f"2024-01-01T0{hour}:00:00Z",
+                    value=hour,
+                )
+    with db.write() as session:
+        assert delete_component(session=session, actor=MANAGER, component_id=gone.id) == 3
+    with db.read() as session:
+        assert count_measurements(session=session, component_id=gone.id) == 0
+        assert count_measurements(session=session, component_id=keep.id) == 3
+        with pytest.raises(ComponentNotFound):
+            get_component(session=session, component_id=gone.id)
