@@ -8,10 +8,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import polars as pl
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import rollups
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import ComponentNotFound, DuplicateComponent, FieldProblem, InvalidInput
 from core.models import Component, Measurement
@@ -288,10 +290,17 @@ def update_component(
     """Replace a component's fields; a type change empties the fields of the old type."""
     require_manager(actor, "edit components")
     spec = validate_component(fields)
+    rollups.lock(session)
     row = _get_row(session, component_id)
+    old_type = row.component_type
     _apply(row, spec)
     row.updated_by = actor.username
     _flush_unique(session, spec)
+    if old_type != row.component_type:
+        # Its measurements now count for the new type in rollups (and so in new reports).
+        moved = rollups.component_contributions(session, component_id, old_type)
+        rollups.remove(session, moved)
+        rollups.add(session, moved.with_columns(pl.lit(row.component_type).alias("component_type")))
     return ComponentRecord.of(row)
 
 
@@ -304,9 +313,12 @@ def count_measurements(*, session: Session, component_id: int) -> int:
 def delete_component(*, session: Session, actor: Actor, component_id: int) -> int:
     """Delete a component and its measurements; return how many measurements went with it."""
     require_manager(actor, "delete components")
+    rollups.lock(session)
     row = _get_row(session, component_id)
     removed = count_measurements(session=session, component_id=component_id)
+    gone = rollups.component_contributions(session, component_id, row.component_type)
     session.execute(delete(Measurement).where(Measurement.component_id == component_id))
     session.delete(row)
     session.flush()
+    rollups.remove(session, gone)
     return removed

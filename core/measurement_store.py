@@ -3,7 +3,8 @@
 Rows arrive as a Polars frame of valid, typed values (see ``MEASUREMENT_SCHEMA``) and are
 written in the caller's transaction with the backend's fastest bulk path: ``executemany`` on
 SQLite, ``COPY`` into a staging table on PostgreSQL. Keys that already exist are skipped or,
-on request, overwritten, and counted either way.
+on request, overwritten, and counted either way. The rollups that reports read are kept up to
+date in the same transaction (see ``core.rollups``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from core import rollups
+from core.models import Component
 
 MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
     "component_id": pl.Int64(),
@@ -42,33 +47,82 @@ def empty_measurements() -> pl.DataFrame:
     return pl.DataFrame(schema=MEASUREMENT_SCHEMA)
 
 
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in MEASUREMENT_SCHEMA.items())
+
+
 def write_measurements(session: Session, frame: pl.DataFrame, *, overwrite: bool) -> WriteCounts:
-    """Write ``frame`` (unique keys, valid values) in the session's transaction."""
+    """Write ``frame`` (unique keys, valid values, known components) in the session's
+    transaction, skipping or overwriting keys that are already stored."""
     if frame.is_empty():
         return WriteCounts()
-    frame = frame.select(pl.col(name).cast(dtype) for name, dtype in MEASUREMENT_SCHEMA.items())
-    connection = session.connection()
+    frame = _typed(frame)
+    rollups.lock(session)
     driver = _driver(session)
-    if connection.dialect.name == "postgresql":
-        return _write_postgresql(driver, frame, overwrite=overwrite)
-    return _write_sqlite(driver, frame, overwrite=overwrite)
+    if session.get_bind().dialect.name == "postgresql":
+        existing = _stage_postgresql(driver, frame)
+    else:
+        existing = _existing_sqlite(driver, frame)
+    new_rows = frame.join(existing, on=KEY, how="anti") if existing.height else frame
+    if session.get_bind().dialect.name == "postgresql":
+        _insert_from_staging_postgresql(driver, overwrite=overwrite)
+    else:
+        _insert_sqlite(driver, new_rows)
+    replaced_old = existing.head(0)
+    replaced_new = frame.head(0)
+    if overwrite and existing.height:
+        replaced_new = frame.join(existing.select(KEY), on=KEY, how="semi")
+        replaced_old = existing
+        if session.get_bind().dialect.name != "postgresql":
+            _update_sqlite(driver, replaced_new)
+    types = _component_types(session, frame)
+    rollups.add(
+        session, rollups.contributions(_typed_rows(pl.concat([new_rows, replaced_new]), types))
+    )
+    rollups.remove(session, rollups.contributions(_typed_rows(replaced_old, types)))
+    if overwrite:
+        return WriteCounts(inserted=new_rows.height, overwritten=existing.height)
+    return WriteCounts(inserted=new_rows.height, skipped=existing.height)
 
 
 def append_new_measurements(session: Session, frame: pl.DataFrame) -> int:
     """Insert rows known to be new (a fresh seed): no lookup of existing keys."""
-    frame = frame.select(pl.col(name).cast(dtype) for name, dtype in MEASUREMENT_SCHEMA.items())
-    connection = session.connection()
+    frame = _typed(frame)
+    rollups.lock(session)
     driver = _driver(session)
-    if connection.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         with (
             driver.cursor() as cursor,
             cursor.copy(f"COPY measurements ({_COLUMNS}) FROM STDIN") as copy,
         ):
             for row in frame.iter_rows():
                 copy.write_row(row)
-        return frame.height
-    _insert_sqlite(driver, frame)
+    else:
+        _insert_sqlite(driver, frame)
+    types = _component_types(session, frame)
+    rollups.add(session, rollups.contributions(_typed_rows(frame, types)))
     return frame.height
+
+
+def _component_types(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
+    ids = frame.get_column("component_id").unique().to_list()
+    rows: list[tuple[int, str]] = []
+    for start in range(0, len(ids), _IN_LIST_CHUNK):
+        chunk = ids[start : start + _IN_LIST_CHUNK]
+        found = session.execute(
+            select(Component.id, Component.component_type).where(Component.id.in_(chunk))
+        )
+        rows.extend((component_id, kind) for component_id, kind in found)
+    return pl.DataFrame(
+        rows, schema={"component_id": pl.Int64, "component_type": pl.String}, orient="row"
+    )
+
+
+def _typed_rows(frame: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the component type of each row, as ``rollups.contributions`` wants."""
+    return frame.join(types, on="component_id", how="inner").select(
+        "component_type", "measurement_type", "timestamp_us", "value"
+    )
 
 
 def _driver(session: Session) -> Any:
@@ -96,46 +150,10 @@ def _insert_sqlite(driver: Any, frame: pl.DataFrame) -> None:
         cursor.close()
 
 
-def _existing_keys_sqlite(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
-    """The keys of ``frame`` that are already stored, read through the unique index."""
-    bounds = frame.select(
-        pl.col("timestamp_us").min().alias("low"), pl.col("timestamp_us").max().alias("high")
-    ).row(0)
-    ids = frame.get_column("component_id").unique().sort().to_list()
-    found: list[tuple[int, str, int]] = []
+def _update_sqlite(driver: Any, frame: pl.DataFrame) -> None:
     cursor = driver.cursor()
     try:
-        for start in range(0, len(ids), _IN_LIST_CHUNK):
-            chunk = ids[start : start + _IN_LIST_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            cursor.execute(
-                "SELECT component_id, measurement_type, timestamp_us FROM measurements "
-                f"WHERE component_id IN ({marks}) AND timestamp_us BETWEEN ? AND ?",
-                [*chunk, *bounds],
-            )
-            found.extend(cursor.fetchall())
-    finally:
-        cursor.close()
-    return pl.DataFrame(
-        found,
-        schema={name: MEASUREMENT_SCHEMA[name] for name in KEY},
-        orient="row",
-    )
-
-
-def _write_sqlite(driver: Any, frame: pl.DataFrame, *, overwrite: bool) -> WriteCounts:
-    existing = _existing_keys_sqlite(driver, frame)
-    if existing.is_empty():
-        _insert_sqlite(driver, frame)
-        return WriteCounts(inserted=frame.height)
-    new_rows = frame.join(existing, on=KEY, how="anti")
-    old_rows = frame.join(existing, on=KEY, how="semi")
-    _insert_sqlite(driver, new_rows)
-    if not overwrite:
-        return WriteCounts(inserted=new_rows.height, skipped=old_rows.height)
-    cursor = driver.cursor()
-    try:
-        for batch in _batches(old_rows.select("value", *KEY)):
+        for batch in _batches(frame.select("value", *KEY)):
             cursor.executemany(
                 "UPDATE measurements SET value = ? WHERE component_id = ? "
                 "AND measurement_type = ? AND timestamp_us = ?",
@@ -143,10 +161,34 @@ def _write_sqlite(driver: Any, frame: pl.DataFrame, *, overwrite: bool) -> Write
             )
     finally:
         cursor.close()
-    return WriteCounts(inserted=new_rows.height, overwritten=old_rows.height)
 
 
-def _write_postgresql(driver: Any, frame: pl.DataFrame, *, overwrite: bool) -> WriteCounts:
+def _existing_sqlite(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
+    """The stored rows (with their current values) whose keys ``frame`` has."""
+    low, high = frame.select(
+        pl.col("timestamp_us").min().alias("low"), pl.col("timestamp_us").max().alias("high")
+    ).row(0)
+    ids = frame.get_column("component_id").unique().sort().to_list()
+    found: list[tuple[int, str, int, float]] = []
+    cursor = driver.cursor()
+    try:
+        for start in range(0, len(ids), _IN_LIST_CHUNK):
+            chunk = ids[start : start + _IN_LIST_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM measurements "
+                f"WHERE component_id IN ({marks}) AND timestamp_us BETWEEN ? AND ?",
+                [*chunk, low, high],
+            )
+            found.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    stored = pl.DataFrame(found, schema=MEASUREMENT_SCHEMA, orient="row")
+    return stored.join(frame.select(KEY), on=KEY, how="semi")
+
+
+def _stage_postgresql(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
+    """COPY ``frame`` into the staging table; return the stored rows it collides with."""
     with driver.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS measurement_staging ("
@@ -159,19 +201,20 @@ def _write_postgresql(driver: Any, frame: pl.DataFrame, *, overwrite: bool) -> W
             for row in frame.iter_rows():
                 copy.write_row(row)
         cursor.execute(
-            "SELECT count(*) FROM measurement_staging s JOIN measurements m "
+            "SELECT m.component_id, m.measurement_type, m.timestamp_us, m.value "
+            "FROM measurement_staging s JOIN measurements m "
             "ON m.component_id = s.component_id AND m.measurement_type = s.measurement_type "
             "AND m.timestamp_us = s.timestamp_us"
         )
-        row = cursor.fetchone()
-        existing = int(row[0]) if row else 0
-        action = "DO UPDATE SET value = EXCLUDED.value" if overwrite else "DO NOTHING"
+        found = cursor.fetchall()
+    return pl.DataFrame(found, schema=MEASUREMENT_SCHEMA, orient="row")
+
+
+def _insert_from_staging_postgresql(driver: Any, *, overwrite: bool) -> None:
+    action = "DO UPDATE SET value = EXCLUDED.value" if overwrite else "DO NOTHING"
+    with driver.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO measurements ({_COLUMNS}) SELECT {_COLUMNS} FROM measurement_staging "
             f"ON CONFLICT (component_id, measurement_type, timestamp_us) {action}"
         )
         cursor.execute("TRUNCATE measurement_staging")
-    inserted = frame.height - existing
-    if overwrite:
-        return WriteCounts(inserted=inserted, overwritten=existing)
-    return WriteCounts(inserted=inserted, skipped=existing)

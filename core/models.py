@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -125,6 +127,26 @@ class Measurement(Base):
     )
 
 
+class MeasurementRollup(Base):
+    """Sum, count, min and max of measurements per component type, measurement type and
+    15-minute bucket (UTC), kept up to date by every measurement and component write.
+
+    Every time zone in use today has an offset that is a whole number of quarter hours, so a
+    report's local days are whole sets of buckets; reports read these few rows instead of
+    every measurement. ``gridboard rebuild-aggregates`` recomputes them from raw data.
+    """
+
+    __tablename__ = "measurement_rollups"
+
+    component_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    measurement_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bucket_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sample_count: Mapped[int] = mapped_column(BigInteger)
+    value_sum: Mapped[float] = mapped_column(Float)
+    value_min: Mapped[float] = mapped_column(Float)
+    value_max: Mapped[float] = mapped_column(Float)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -158,6 +180,10 @@ class Report(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     result_json: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         CheckConstraint(

@@ -22,7 +22,7 @@ from core.db import Database
 ADMIN_URL = os.environ.get(
     "GRIDBOARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-TABLES = ("measurements", "reports", "components", "users")
+TABLES = ("measurements", "measurement_rollups", "reports", "components", "users")
 
 
 def _postgres_required() -> bool:

@@ -1,0 +1,300 @@
+"""Measurement rollups: per component type, measurement type and 15-minute bucket, the
+count, sum, min and max of the measurements, kept exact by every write.
+
+Adding measurements only adds (sum and count grow, min and max widen). Removing them (an
+overwrite, a deleted component, a component that changes type) subtracts sum and count, and
+recomputes from raw data only the buckets where a removed value may have been the minimum or
+maximum. On PostgreSQL every writer that touches rollups takes one transaction-level advisory
+lock first, so concurrent writers cannot interleave a recompute with an addition; SQLite's
+``BEGIN IMMEDIATE`` already serialises writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import polars as pl
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.models import Component, Measurement, MeasurementRollup
+
+BUCKET_US = 15 * 60 * 1_000_000
+KEY = ["component_type", "measurement_type", "bucket_us"]
+STATS = ["sample_count", "value_sum", "value_min", "value_max"]
+SCHEMA: dict[str, pl.DataType] = {
+    "component_type": pl.String(),
+    "measurement_type": pl.String(),
+    "bucket_us": pl.Int64(),
+    "sample_count": pl.Int64(),
+    "value_sum": pl.Float64(),
+    "value_min": pl.Float64(),
+    "value_max": pl.Float64(),
+}
+_ROLLUP_LOCK_ID = 0x726F_6C6C  # "roll"
+_MERGE_GAP_BUCKETS = 8
+
+
+def bucket_expr(timestamp_us: pl.Expr) -> pl.Expr:
+    """The start of the 15-minute bucket holding ``timestamp_us`` (floor, also before 1970)."""
+    return timestamp_us - timestamp_us.mod(BUCKET_US)
+
+
+def sql_bucket(column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[int]:
+    return column - (((column % BUCKET_US) + BUCKET_US) % BUCKET_US)
+
+
+def lock(session: Session) -> None:
+    """Serialise rollup maintenance on PostgreSQL for the rest of the transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})"))
+
+
+def empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMA)
+
+
+def contributions(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rollup rows of ``rows`` (component_type, measurement_type, timestamp_us, value)."""
+    if rows.is_empty():
+        return empty()
+    return (
+        rows.lazy()
+        .group_by(
+            "component_type",
+            "measurement_type",
+            bucket_expr(pl.col("timestamp_us")).alias("bucket_us"),
+        )
+        .agg(
+            pl.len().cast(pl.Int64).alias("sample_count"),
+            pl.col("value").sum().alias("value_sum"),
+            pl.col("value").min().alias("value_min"),
+            pl.col("value").max().alias("value_max"),
+        )
+        .select(list(SCHEMA))
+        .collect()
+    )
+
+
+def component_contributions(
+    session: Session, component_id: int, component_type: str
+) -> pl.DataFrame:
+    """The rollup rows that one component's measurements make up, computed by the database."""
+    bucket = sql_bucket(Measurement.timestamp_us).label("bucket_us")
+    rows = session.execute(
+        select(
+            Measurement.measurement_type,
+            bucket,
+            func.count(),
+            func.sum(Measurement.value),
+            func.min(Measurement.value),
+            func.max(Measurement.value),
+        )
+        .where(Measurement.component_id == component_id)
+        .group_by(Measurement.measurement_type, bucket)
+    ).all()
+    return pl.DataFrame([(component_type, *row) for row in rows], schema=SCHEMA, orient="row")
+
+
+def _dbapi_rows(frame: pl.DataFrame, columns: Sequence[str]) -> Iterator[tuple[object, ...]]:
+    return frame.select(columns).iter_rows()
+
+
+def add(session: Session, added: pl.DataFrame) -> None:
+    """Fold new measurements' contributions into the stored rollups."""
+    if added.is_empty():
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    low, high = ("LEAST", "GREATEST") if postgres else ("min", "max")
+    table = "measurement_rollups"
+    statement = (
+        f"INSERT INTO {table} (component_type, measurement_type, bucket_us, sample_count, "
+        "value_sum, value_min, value_max) VALUES (%s) "
+        "ON CONFLICT (component_type, measurement_type, bucket_us) DO UPDATE SET "
+        f"sample_count = {table}.sample_count + excluded.sample_count, "
+        f"value_sum = {table}.value_sum + excluded.value_sum, "
+        f"value_min = {low}({table}.value_min, excluded.value_min), "
+        f"value_max = {high}({table}.value_max, excluded.value_max)"
+    )
+    marks = ", ".join(["%s" if postgres else "?"] * len(SCHEMA))
+    cursor = _cursor(session)
+    try:
+        cursor.executemany(statement % marks, _dbapi_rows(added, list(SCHEMA)))
+    finally:
+        cursor.close()
+
+
+def remove(session: Session, removed: pl.DataFrame) -> None:
+    """Take removed measurements' contributions out; call after the raw rows changed."""
+    if removed.is_empty():
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    cursor = _cursor(session)
+    try:
+        cursor.executemany(
+            "UPDATE measurement_rollups SET sample_count = sample_count - "
+            f"{mark}, value_sum = value_sum - {mark} WHERE component_type = {mark} "
+            f"AND measurement_type = {mark} AND bucket_us = {mark}",
+            _dbapi_rows(removed, ["sample_count", "value_sum", *KEY]),
+        )
+    finally:
+        cursor.close()
+    stored = _stored(session, removed)
+    suspects = removed.join(stored, on=KEY, how="left", suffix="_stored").filter(
+        pl.col("sample_count_stored").is_null()
+        | (pl.col("sample_count_stored") <= 0)
+        | (pl.col("value_min") <= pl.col("value_min_stored"))
+        | (pl.col("value_max") >= pl.col("value_max_stored"))
+    )
+    recompute(session, suspects.select(KEY))
+
+
+def _stored(session: Session, keys: pl.DataFrame) -> pl.DataFrame:
+    """The stored rollup rows for ``keys``."""
+    found: list[tuple[object, ...]] = []
+    for (component_type, measurement_type), group in keys.group_by(
+        ["component_type", "measurement_type"]
+    ):
+        for low, high in _runs(group.get_column("bucket_us")):
+            found.extend(
+                session.execute(
+                    select(*[getattr(MeasurementRollup, name) for name in SCHEMA]).where(
+                        MeasurementRollup.component_type == component_type,
+                        MeasurementRollup.measurement_type == measurement_type,
+                        MeasurementRollup.bucket_us >= low,
+                        MeasurementRollup.bucket_us < high,
+                    )
+                ).all()
+            )
+    return pl.DataFrame(found, schema=SCHEMA, orient="row")
+
+
+def _runs(buckets: pl.Series) -> Iterator[tuple[int, int]]:
+    """[low, high) ranges covering ``buckets``, merging those a few buckets apart."""
+    ordered = buckets.unique().sort().to_list()
+    if not ordered:
+        return
+    start = previous = ordered[0]
+    for bucket in ordered[1:]:
+        if bucket - previous > _MERGE_GAP_BUCKETS * BUCKET_US:
+            yield start, previous + BUCKET_US
+            start = bucket
+        previous = bucket
+    yield start, previous + BUCKET_US
+
+
+def recompute(session: Session, keys: pl.DataFrame) -> None:
+    """Replace the rollup rows of ``keys`` with values computed from raw measurements."""
+    if keys.is_empty():
+        return
+    keys = keys.unique()
+    fresh: list[tuple[object, ...]] = []
+    for (component_type, measurement_type), group in keys.group_by(
+        ["component_type", "measurement_type"]
+    ):
+        ids = list(
+            session.scalars(select(Component.id).where(Component.component_type == component_type))
+        )
+        if not ids:
+            continue
+        bucket = sql_bucket(Measurement.timestamp_us).label("bucket_us")
+        for low, high in _runs(group.get_column("bucket_us")):
+            rows = session.execute(
+                select(
+                    bucket,
+                    func.count(),
+                    func.sum(Measurement.value),
+                    func.min(Measurement.value),
+                    func.max(Measurement.value),
+                )
+                .where(
+                    Measurement.component_id.in_(ids),
+                    Measurement.measurement_type == measurement_type,
+                    Measurement.timestamp_us >= low,
+                    Measurement.timestamp_us < high,
+                )
+                .group_by(bucket)
+            ).all()
+            fresh.extend((component_type, measurement_type, *row) for row in rows)
+    recomputed = pl.DataFrame(fresh, schema=SCHEMA, orient="row").join(keys, on=KEY, how="semi")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    cursor = _cursor(session)
+    try:
+        cursor.executemany(
+            f"DELETE FROM measurement_rollups WHERE component_type = {mark} "
+            f"AND measurement_type = {mark} AND bucket_us = {mark}",
+            _dbapi_rows(keys, KEY),
+        )
+    finally:
+        cursor.close()
+    add(session, recomputed)
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every rollup from raw measurements; return how many rollup rows there are."""
+    lock(session)
+    session.execute(delete(MeasurementRollup))
+    bucket = sql_bucket(Measurement.timestamp_us)
+    source = (
+        select(
+            Component.component_type,
+            Measurement.measurement_type,
+            bucket,
+            func.count(),
+            func.sum(Measurement.value),
+            func.min(Measurement.value),
+            func.max(Measurement.value),
+        )
+        .join(Component, Component.id == Measurement.component_id)
+        .group_by(Component.component_type, Measurement.measurement_type, bucket)
+    )
+    session.execute(insert(MeasurementRollup).from_select(list(SCHEMA), source))
+    return int(session.scalar(select(func.count()).select_from(MeasurementRollup)) or 0)
+
+
+def differences(session: Session, *, tolerance: float = 1e-9) -> pl.DataFrame:
+    """Rollup rows that disagree with raw data (empty when all agree); for checks and tests."""
+    bucket = sql_bucket(Measurement.timestamp_us)
+    raw = pl.DataFrame(
+        session.execute(
+            select(
+                Component.component_type,
+                Measurement.measurement_type,
+                bucket,
+                func.count(),
+                func.sum(Measurement.value),
+                func.min(Measurement.value),
+                func.max(Measurement.value),
+            )
+            .join(Component, Component.id == Measurement.component_id)
+            .group_by(Component.component_type, Measurement.measurement_type, bucket)
+        ).all(),
+        schema=SCHEMA,
+        orient="row",
+    )
+    stored = pl.DataFrame(
+        session.execute(select(*[getattr(MeasurementRollup, name) for name in SCHEMA])).all(),
+        schema=SCHEMA,
+        orient="row",
+    )
+    joined = raw.join(stored, on=KEY, how="full", coalesce=True, suffix="_stored")
+    close = [
+        (pl.col(name) - pl.col(f"{name}_stored")).abs()
+        <= tolerance * pl.max_horizontal(pl.col(name).abs(), pl.lit(1.0))
+        for name in ("value_sum", "value_min", "value_max")
+    ]
+    agree = (pl.col("sample_count") == pl.col("sample_count_stored")).fill_null(False)
+    for condition in close:
+        agree = agree & condition.fill_null(False)
+    return joined.filter(~agree)
+
+
+def _cursor(session: Session) -> Any:
+    driver = session.connection().connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the session's connection is closed")
+    return driver.cursor()

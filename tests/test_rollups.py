@@ -1,0 +1,184 @@
+"""The rollups that reports read agree with raw measurements after every kind of write."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select, update
+
+from core import rollups
+from core.components import delete_component, update_component
+from core.measurement_store import write_measurements
+from core.measurements import add_measurement
+from core.models import MeasurementRollup
+from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
+
+T0 = int(datetime(2024, 3, 1, tzinfo=UTC).timestamp()) * 1_000_000
+MINUTE = 60 * 1_000_000
+
+
+def _frame(component_id, values, *, kind="power", start=T0, step=5 * MINUTE):
+    return pl.DataFrame(
+        {
+            "component_id": [component_id] * len(values),
+            "measurement_type": [kind] * len(values),
+            "timestamp_us": [start + i * step for i in range(len(values))],
+            "value": [float(v) for v in values],
+        }
+    )
+
+
+def _write(db, frame, overwrite=False):
+    with db.write() as session:
+        return write_measurements(session, frame, overwrite=overwrite)
+
+
+def _assert_agree(db):
+    with db.read() as session:
+        diff = rollups.differences(session)
+    assert diff.is_empty(), diff
+
+
+def _stored(db):
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                MeasurementRollup.component_type,
+                MeasurementRollup.measurement_type,
+                MeasurementRollup.bucket_us,
+                MeasurementRollup.sample_count,
+                MeasurementRollup.value_sum,
+                MeasurementRollup.value_min,
+                MeasurementRollup.value_max,
+            ).order_by(
+                MeasurementRollup.component_type,
+                MeasurementRollup.measurement_type,
+                MeasurementRollup.bucket_us,
+            )
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_insert_builds_quarter_hour_buckets(db):
+    line = make_component(db, LINE)
+    _write(db, _frame(line.id, [1, 2, 3, 4]))  # 00:00, 00:05, 00:10 | 00:15
+    assert _stored(db) == [
+        ("line", "power", T0, 3, 6.0, 1.0, 3.0),
+        ("line", "power", T0 + 15 * MINUTE, 1, 4.0, 4.0, 4.0),
+    ]
+    _assert_agree(db)
+
+
+def test_skipped_duplicates_change_nothing(db):
+    line = make_component(db, LINE)
+    _write(db, _frame(line.id, [1, 2, 3]))
+    before = _stored(db)
+    assert _write(db, _frame(line.id, [9, 9, 9])).skipped == 3
+    assert _stored(db) == before
+
+
+@pytest.mark.parametrize("new_values", [[0, 2, 3], [1, 2, 0.5], [10, 2, 3], [1, 2, 2.5]])
+def test_overwrite_moves_extremes_both_ways(db, new_values):
+    line = make_component(db, LINE)
+    _write(db, _frame(line.id, [1, 2, 3]))
+    _write(db, _frame(line.id, new_values), overwrite=True)
+    (row,) = _stored(db)
+    assert row[3:] == (3, float(sum(new_values)), float(min(new_values)), float(max(new_values)))
+    _assert_agree(db)
+
+
+def test_single_add_and_overwrite(db):
+    switch = make_component(db, SWITCH)
+    for value in (5, 7):
+        with db.write() as session:
+            add_measurement(
+                session=session,
+                actor=MANAGER,
+                component_id=switch.id,
+                measurement_type="current",
+                timestamp="2024-03-01T00:00:00Z",
+                value=value,
+                overwrite=True,
+            )
+    assert _stored(db) == [("switch", "current", T0, 1, 7.0, 7.0, 7.0)]
+
+
+def test_type_change_moves_measurements_to_the_new_type(db):
+    first = make_component(db, TRANSFORMER)
+    second = make_component(db, TRANSFORMER, name="T2")
+    _write(db, _frame(first.id, [1, 50, 3]))
+    _write(db, _frame(second.id, [2, 4, 6]))
+    with db.write() as session:
+        update_component(session=session, actor=MANAGER, component_id=first.id, fields=LINE)
+    assert _stored(db) == [
+        ("line", "power", T0, 3, 54.0, 1.0, 50.0),
+        ("transformer", "power", T0, 3, 12.0, 2.0, 6.0),
+    ]
+    _assert_agree(db)
+
+
+def test_deleting_a_component_removes_its_share(db):
+    kept = make_component(db, LINE)
+    gone = make_component(db, LINE, name="L2")
+    _write(db, _frame(kept.id, [2, 3]))
+    _write(db, _frame(gone.id, [-100, 100]))
+    with db.write() as session:
+        delete_component(session=session, actor=MANAGER, component_id=gone.id)
+    assert _stored(db) == [("line", "power", T0, 2, 5.0, 2.0, 3.0)]
+    with db.write() as session:
+        delete_component(session=session, actor=MANAGER, component_id=kept.id)
+    assert _stored(db) == []
+
+
+def test_rebuild_repairs_damaged_rollups(db):
+    line = make_component(db, LINE)
+    _write(db, _frame(line.id, list(range(100))))
+    with db.write() as session:
+        session.execute(update(MeasurementRollup).values(value_sum=0, sample_count=1))
+    with db.read() as session:
+        assert not rollups.differences(session).is_empty()
+    with db.write() as session:
+        assert rollups.rebuild(session) == 34  # 100 five-minute samples: 34 quarter hours
+    _assert_agree(db)
+
+
+def test_random_writes_keep_rollups_exact(db):
+    """A random mix of every kind of write, checked against raw data after each step."""
+    rng = random.Random(7)
+    components = [
+        make_component(db, base, name=f"C{i}")
+        for i, base in enumerate([TRANSFORMER, LINE, SWITCH, LINE])
+    ]
+    alive = {c.id for c in components}
+    for step in range(25):
+        action = rng.choice(["write", "write", "overwrite", "retype", "delete"])
+        ids = sorted(alive)
+        if not ids:
+            break
+        target = rng.choice(ids)
+        if action in {"write", "overwrite"}:
+            values = [rng.uniform(-50, 50) for _ in range(rng.randint(1, 40))]
+            start = T0 + rng.randint(-20, 20) * 5 * MINUTE
+            kind = rng.choice(["voltage", "current", "power"])
+            _write(
+                db, _frame(target, values, kind=kind, start=start), overwrite=action == "overwrite"
+            )
+        elif action == "retype":
+            base = rng.choice([TRANSFORMER, LINE, SWITCH])
+            with db.write() as session:
+                update_component(
+                    session=session,
+                    actor=MANAGER,
+                    component_id=target,
+                    fields={**base, "name": f"C{target}-{step}"},
+                )
+        elif len(alive) > 1:
+            with db.write() as session:
+                delete_component(session=session, actor=MANAGER, component_id=target)
+            alive.discard(target)
+        _assert_agree(db)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(MeasurementRollup)) > 0
