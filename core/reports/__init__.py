@@ -1,0 +1,1 @@
+"""Reports: KPIs over a period, computed in the background and kept as immutable snapshots."""

@@ -1,0 +1,206 @@
+"""Every KPI against an independent computation: plain SQL rows and plain Python arithmetic."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+from sqlalchemy import text
+
+from core.errors import InvalidInput
+from core.measurement_store import write_measurements
+from core.reports import kpis
+from core.reports.compute import check_time_zone, compute_report
+from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
+
+T0 = datetime(2024, 3, 28, tzinfo=UTC)  # Europe's DST starts on 2024-03-31
+
+
+def _grid(db):
+    """Five components of every type; the four returned get measured, L-unmeasured never."""
+    return [
+        make_component(db, TRANSFORMER, name="T1", capacity_mva=40, voltage_kv=110),
+        make_component(db, TRANSFORMER, name="T2", capacity_mva=0.63, voltage_kv=20),
+        make_component(db, LINE, name="L1", length_km=12.5, voltage_kv=20),
+        make_component(db, SWITCH, name="S1"),
+        make_component(db, LINE, name="L-unmeasured", length_km=3, voltage_kv=0.4),
+    ][:4]
+
+
+def _measure(db, components, *, start=T0, days=6, step_minutes=7, seed=1):
+    """Irregular 7-minute cadence so samples fall on both sides of every bucket edge."""
+    rng = random.Random(seed)
+    rows = []
+    steps = days * 24 * 60 // step_minutes
+    for component in components:
+        for kind in ("voltage", "current", "power"):
+            for i in range(steps):
+                moment = start + timedelta(minutes=i * step_minutes, seconds=rng.randint(0, 59))
+                rows.append(
+                    (component.id, kind, int(moment.timestamp() * 1e6), rng.uniform(-5, 30))
+                )
+    frame = pl.DataFrame(
+        rows,
+        schema=["component_id", "measurement_type", "timestamp_us", "value"],
+        orient="row",
+    ).unique(subset=["component_id", "measurement_type", "timestamp_us"])
+    with db.write() as session:
+        write_measurements(session, frame, overwrite=False)
+
+
+def _expected_daily(db, start, end, zone):
+    """Plain SQL for the rows, plain Python for days, means and extremes."""
+    tz = ZoneInfo(zone)
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT c.component_type, m.measurement_type, m.timestamp_us, m.value "
+                "FROM measurements m JOIN components c ON c.id = m.component_id "
+                "WHERE m.timestamp_us >= :low AND m.timestamp_us < :high"
+            ),
+            {"low": int(start.timestamp() * 1e6), "high": int(end.timestamp() * 1e6)},
+        ).all()
+    groups = defaultdict(list)
+    for component_type, kind, micros, value in rows:
+        day = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)).astimezone(tz)
+        groups[(day.date(), kind, component_type)].append(value)
+    return {
+        key: (sum(values) / len(values), len(values), min(values), max(values))
+        for key, values in groups.items()
+    }
+
+
+def _actual_daily(db, start, end, zone):
+    with db.read() as session:
+        report = compute_report(session, start=start, end=end, time_zone=zone)
+    table = report.tables[kpis.DAILY_AVERAGES]
+    assert list(table.columns) == list(kpis.SCHEMAS[kpis.DAILY_AVERAGES])
+    assert table.equals(table.sort("day", "measurement_type", "component_type"))
+    return {
+        (row["day"], row["measurement_type"], row["component_type"]): (
+            row["avg_value"],
+            row["sample_count"],
+            row["min_value"],
+            row["max_value"],
+        )
+        for row in table.iter_rows(named=True)
+    }, report
+
+
+def _assert_same(actual, expected):
+    assert actual.keys() == expected.keys()
+    for key, (avg, count, low, high) in expected.items():
+        got = actual[key]
+        assert got[1] == count, key
+        assert math.isclose(got[0], avg, rel_tol=1e-9, abs_tol=1e-9), key
+        assert (got[2], got[3]) == (low, high), key
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "UTC",
+        "Europe/Zurich",
+        "Asia/Kolkata",
+        "Asia/Kathmandu",
+        "America/St_Johns",
+        "Pacific/Chatham",
+    ],
+)
+def test_daily_averages_match_plain_python_in_every_zone(db, zone):
+    components = _grid(db)
+    _measure(db, components)
+    # a period that cuts days in half and starts and ends off the quarter hours
+    start = T0 + timedelta(hours=5, minutes=7, seconds=3)
+    end = T0 + timedelta(days=5, hours=13, minutes=52)
+    actual, report = _actual_daily(db, start, end, zone)
+    _assert_same(actual, _expected_daily(db, start, end, zone))
+    assert report.rollup_rows > 0  # the bulk came from rollups, not raw rows
+
+
+def test_a_zone_with_an_odd_historical_offset_falls_back_to_raw_rows(db):
+    # Monrovia was UTC-00:44:30 until 1972: its midnights cut quarter-hour buckets in two
+    components = _grid(db)
+    start = datetime(1971, 6, 1, tzinfo=UTC)
+    _measure(db, components, start=start, days=3)
+    end = start + timedelta(days=3)
+    actual, report = _actual_daily(db, start, end, "Africa/Monrovia")
+    _assert_same(actual, _expected_daily(db, start, end, "Africa/Monrovia"))
+    assert report.raw_rows > 0
+
+
+def test_samples_exactly_at_start_count_and_at_end_do_not(db):
+    (line,) = [make_component(db, LINE)]
+    moments = [T0, T0 + timedelta(hours=1), T0 + timedelta(days=1)]
+    frame = pl.DataFrame(
+        {
+            "component_id": [line.id] * 3,
+            "measurement_type": ["power"] * 3,
+            "timestamp_us": [int(m.timestamp() * 1e6) for m in moments],
+            "value": [1.0, 3.0, 100.0],
+        }
+    )
+    with db.write() as session:
+        write_measurements(session, frame, overwrite=False)
+    actual, _ = _actual_daily(db, T0, T0 + timedelta(days=1), "UTC")
+    assert actual == {(date(2024, 3, 28), "power", "line"): (2.0, 2, 1.0, 3.0)}
+
+
+def test_empty_period_gives_empty_daily_table_and_full_inventory(db):
+    _grid(db)
+    with db.read() as session:
+        report = compute_report(session, start=T0, end=T0 + timedelta(days=1))
+    assert report.tables[kpis.DAILY_AVERAGES].is_empty()
+    assert report.tables[kpis.COMPONENTS_BY_TYPE].to_dicts() == [
+        {"component_type": "line", "count": 2},
+        {"component_type": "switch", "count": 1},
+        {"component_type": "transformer", "count": 2},
+    ]
+    assert report.tables[kpis.TRANSFORMER_CAPACITY].to_dicts() == [
+        {"voltage_kv": 20.0, "transformer_count": 1, "total_capacity_mva": 0.63},
+        {"voltage_kv": 110.0, "transformer_count": 1, "total_capacity_mva": 40.0},
+    ]
+    assert report.tables[kpis.LINE_LENGTH].to_dicts() == [
+        {"voltage_kv": 0.4, "line_count": 1, "total_length_km": 3.0},
+        {"voltage_kv": 20.0, "line_count": 1, "total_length_km": 12.5},
+    ]
+
+
+def test_empty_inventory_still_lists_every_type(db):
+    with db.read() as session:
+        report = compute_report(session, start=T0, end=T0 + timedelta(days=1))
+    assert report.tables[kpis.COMPONENTS_BY_TYPE]["count"].to_list() == [0, 0, 0]
+    assert report.tables[kpis.TRANSFORMER_CAPACITY].is_empty()
+
+
+def test_dst_day_in_zurich_has_23_hours_of_samples(db):
+    line = make_component(db, LINE)
+    start = datetime(2024, 3, 30, 23, tzinfo=UTC)  # 2024-03-31 00:00 in Zurich (UTC+1)
+    moments = [start + timedelta(minutes=15 * i) for i in range(4 * 24)]
+    frame = pl.DataFrame(
+        {
+            "component_id": [line.id] * len(moments),
+            "measurement_type": ["voltage"] * len(moments),
+            "timestamp_us": [int(m.timestamp() * 1e6) for m in moments],
+            "value": [20.0] * len(moments),
+        }
+    )
+    with db.write() as session:
+        write_measurements(session, frame, overwrite=False)
+    actual, _ = _actual_daily(db, start, start + timedelta(days=1), "Europe/Zurich")
+    # 31 March lasts 23 hours there; the 24th hour of samples belongs to 1 April
+    assert actual[(date(2024, 3, 31), "voltage", "line")][1] == 23 * 4
+    assert actual[(date(2024, 4, 1), "voltage", "line")][1] == 4
+
+
+def test_bad_requests_are_refused():
+    with pytest.raises(InvalidInput, match="IANA"):
+        check_time_zone("Mars/Olympus")
+    with pytest.raises(InvalidInput, match="IANA"):
+        check_time_zone("../../etc/passwd")
+    assert check_time_zone("") == "UTC"
