@@ -1,0 +1,61 @@
+"""Report tables as files: CSV per table, one zip for the whole report.
+
+CSV cells that a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) get a leading apostrophe; numbers are left alone. The same
+tables always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from core.reports import kpis
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that start like a formula, prefixed with ``'`` so they stay text."""
+    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text_columns:
+        return frame
+    pattern = "^[" + "".join("\\" + ch if ch in "-+" else ch for ch in "=+-@") + "\t\r]"
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(pattern))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in text_columns
+    )
+
+
+def table_csv(frame: pl.DataFrame) -> bytes:
+    return neutralise_formulas(frame).write_csv(date_format="%Y-%m-%d").encode("utf-8")
+
+
+def read_table_csv(name: str, data: str) -> pl.DataFrame:
+    """A stored table back as a frame with its declared types."""
+    if not data.strip():
+        return pl.DataFrame(schema=kpis.SCHEMAS[name])
+    return pl.read_csv(io.StringIO(data), schema=kpis.SCHEMAS[name])
+
+
+def report_zip(tables: Mapping[str, pl.DataFrame], metadata: Mapping[str, Any]) -> bytes:
+    """The four CSVs and ``report.json`` (the request and its provenance) in one zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in kpis.TABLES:
+            info = zipfile.ZipInfo(f"{name}.csv", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, table_csv(tables[name]))
+        info = zipfile.ZipInfo("report.json", date_time=_ZIP_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, json.dumps(metadata, indent=2, sort_keys=True, default=str))
+    return buffer.getvalue()

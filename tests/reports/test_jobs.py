@@ -1,0 +1,259 @@
+"""The report lifecycle as managers and users see it on the Reports page."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+from sqlalchemy import update
+
+from core.components import delete_component, update_component
+from core.errors import InvalidInput, PermissionDenied
+from core.measurement_store import write_measurements
+from core.models import Report
+from core.reports import jobs, kpis
+from core.reports.export import report_zip, table_csv
+from core.reports.jobs import (
+    ReportFinished,
+    ReportNotReady,
+    ReportRunner,
+    ReportStatus,
+    cancel_report,
+    claim_next,
+    get_report,
+    get_report_tables,
+    list_reports,
+    request_report,
+    run_claimed,
+    run_next,
+    run_report_now,
+)
+from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_component
+
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+T1 = T0 + timedelta(days=3)
+
+
+def _seed(db):
+    transformer = make_component(db, TRANSFORMER)
+    line = make_component(db, LINE)
+    rows = [
+        (component.id, kind, int((T0 + timedelta(minutes=10 * i)).timestamp() * 1e6), float(i % 50))
+        for component in (transformer, line)
+        for kind in ("voltage", "power")
+        for i in range(3 * 24 * 6)
+    ]
+    frame = pl.DataFrame(
+        rows, schema=["component_id", "measurement_type", "timestamp_us", "value"], orient="row"
+    )
+    with db.write() as session:
+        write_measurements(session, frame, overwrite=False)
+    return transformer, line
+
+
+def _request(db, actor=MANAGER, start=T0, end=T1, zone="UTC"):
+    with db.write() as session:
+        return request_report(session=session, actor=actor, start=start, end=end, time_zone=zone)
+
+
+def _run_all(db):
+    while run_next(db, "test-worker") is not None:
+        pass
+
+
+def _tables(db, report_id):
+    with db.read() as session:
+        return get_report_tables(session=session, report_id=report_id)
+
+
+def test_request_returns_pending_and_a_runner_completes_it(db):
+    _seed(db)
+    record = _request(db)
+    assert record.status is ReportStatus.PENDING and record.requested_by == MANAGER.username
+    with pytest.raises(ReportNotReady, match="pending"):
+        _tables(db, record.id)
+    _run_all(db)
+    with db.read() as session:
+        done = get_report(session=session, report_id=record.id)
+    assert done.status is ReportStatus.COMPLETED
+    assert done.started_at and done.finished_at and done.duration is not None
+    tables = _tables(db, record.id)
+    assert tables[kpis.COMPONENTS_BY_TYPE]["count"].to_list() == [1, 0, 1]
+    daily = tables[kpis.DAILY_AVERAGES]
+    assert daily.height == 3 * 2 * 2  # days x measurement types x component types
+    assert daily["sample_count"].sum() == 2 * 2 * 3 * 24 * 6
+
+
+def test_bad_requests_are_refused_when_asked(db):
+    with pytest.raises(PermissionDenied):
+        _request(db, actor=USER)
+    with pytest.raises(InvalidInput, match="after start"):
+        _request(db, start=T1, end=T0)
+    with pytest.raises(InvalidInput, match="after start"):
+        _request(db, start=T0, end=T0)
+    with pytest.raises(InvalidInput, match="IANA"):
+        _request(db, zone="Europe/Atlantis")
+    with db.read() as session:
+        assert list_reports(session=session) == []
+
+
+def test_empty_period_completes_with_empty_tables(db):
+    record = _request(
+        db, start=datetime(1999, 1, 1, tzinfo=UTC), end=datetime(1999, 2, 1, tzinfo=UTC)
+    )
+    _run_all(db)
+    with db.read() as session:
+        assert get_report(session=session, report_id=record.id).status is ReportStatus.COMPLETED
+    assert _tables(db, record.id)[kpis.DAILY_AVERAGES].is_empty()
+
+
+def test_same_inputs_give_byte_identical_csv(db):
+    _seed(db)
+    first, second = _request(db), _request(db)
+    _run_all(db)
+    a, b = _tables(db, first.id), _tables(db, second.id)
+    for name in kpis.TABLES:
+        assert table_csv(a[name]) == table_csv(b[name])
+    assert table_csv(a[kpis.DAILY_AVERAGES]).decode().splitlines()[0] == (
+        "day,measurement_type,component_type,avg_value,sample_count,min_value,max_value"
+    )
+
+
+def test_a_completed_report_never_changes(db):
+    transformer, line = _seed(db)
+    record = _request(db)
+    _run_all(db)
+    before = {name: table_csv(frame) for name, frame in _tables(db, record.id).items()}
+    # later edits: a type change, a deletion, new measurements inside the period
+    with db.write() as session:
+        update_component(session=session, actor=MANAGER, component_id=line.id, fields=SWITCH)
+        delete_component(session=session, actor=MANAGER, component_id=transformer.id)
+    make_component(db, TRANSFORMER, name="T-new")
+    after = {name: table_csv(frame) for name, frame in _tables(db, record.id).items()}
+    assert after == before
+    # ...while a new report sees the new inventory
+    fresh = _request(db)
+    _run_all(db)
+    assert _tables(db, fresh.id)[kpis.COMPONENTS_BY_TYPE]["count"].to_list() == [0, 1, 1]
+
+
+def test_failure_is_stored_with_a_readable_error(db, monkeypatch):
+    def explode(*_args, **_kwargs):
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(jobs, "compute_report", explode)
+    record = _request(db)
+    _run_all(db)
+    with db.read() as session:
+        failed = get_report(session=session, report_id=record.id)
+    assert failed.status is ReportStatus.FAILED
+    assert "MemoryError" in (failed.error or "") and "request the report again" in failed.error
+
+
+def test_cancel_pending_and_running(db):
+    _seed(db)
+    pending = _request(db)
+    with db.write() as session:
+        assert cancel_report(session=session, actor=MANAGER, report_id=pending.id).status is (
+            ReportStatus.CANCELLED
+        )
+    assert run_next(db, "w") is None  # nothing left to run
+
+    running = _request(db)
+    with db.write() as session:
+        assert claim_next(session=session, worker_id="w1") == running.id
+    with db.write() as session:
+        cancel_report(session=session, actor=MANAGER, report_id=running.id)
+    assert run_claimed(db, running.id, "w1") is ReportStatus.CANCELLED
+    with db.write() as session, pytest.raises(ReportFinished):
+        cancel_report(session=session, actor=MANAGER, report_id=running.id)
+    with db.write() as session, pytest.raises(PermissionDenied):
+        cancel_report(session=session, actor=USER, report_id=running.id)
+
+
+def test_a_report_whose_runner_died_is_picked_up_again(db):
+    _seed(db)
+    record = _request(db)
+    with db.write() as session:
+        assert claim_next(session=session, worker_id="dead", lease_seconds=0.05) == record.id
+    with db.write() as session:
+        assert claim_next(session=session, worker_id="other") is None  # lease still valid
+    time.sleep(0.1)
+    assert run_next(db, "survivor") == record.id
+    with db.read() as session:
+        done = get_report(session=session, report_id=record.id)
+    assert done.status is ReportStatus.COMPLETED and done.attempts == 2
+
+
+def test_orphans_of_dead_local_processes_are_released_at_start(db):
+    record = _request(db)
+    with db.write() as session:
+        claim_next(session=session, worker_id="x", lease_seconds=3600)
+        session.execute(
+            update(Report)
+            .where(Report.id == record.id)
+            .values(claimed_by=f"{jobs.socket.gethostname()}:999999:abc")
+        )
+    assert jobs.release_orphans(db) == [record.id]
+    assert run_next(db, "new") == record.id
+
+
+def test_a_report_that_kills_its_runner_fails_after_three_attempts(db):
+    record = _request(db)
+    for attempt in range(jobs.MAX_ATTEMPTS):
+        with db.write() as session:
+            assert (
+                claim_next(session=session, worker_id=f"w{attempt}", lease_seconds=0.01)
+                == record.id
+            )
+        time.sleep(0.02)
+    with db.write() as session:
+        assert claim_next(session=session, worker_id="last") is None
+    with db.read() as session:
+        failed = get_report(session=session, report_id=record.id)
+    assert failed.status is ReportStatus.FAILED and "3 attempts" in (failed.error or "")
+
+
+def test_background_runner_drains_several_requests(db):
+    _seed(db)
+    records = [_request(db) for _ in range(4)]
+    runner = ReportRunner(db, poll_seconds=0.05).start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with db.read() as session:
+                statuses = {get_report(session=session, report_id=r.id).status for r in records}
+            if statuses == {ReportStatus.COMPLETED}:
+                break
+            time.sleep(0.05)
+    finally:
+        runner.stop(timeout=10)
+    assert statuses == {ReportStatus.COMPLETED}
+
+
+def test_run_report_now_is_listed_like_any_report(db):
+    _seed(db)
+    record = run_report_now(db, actor=MANAGER, start=T0, end=T1, time_zone="Europe/Zurich")
+    assert record.status is ReportStatus.COMPLETED
+    with db.read() as session:
+        assert [r.id for r in list_reports(session=session)] == [record.id]
+
+
+def test_zip_holds_four_csvs_and_metadata(db):
+    _seed(db)
+    record = run_report_now(db, actor=MANAGER, start=T0, end=T1)
+    tables = _tables(db, record.id)
+    data = report_zip(tables, record.metadata())
+    assert data == report_zip(tables, record.metadata())  # deterministic
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert sorted(archive.namelist()) == sorted(
+            [f"{name}.csv" for name in kpis.TABLES] + ["report.json"]
+        )
+        meta = json.loads(archive.read("report.json"))
+        assert meta["id"] == record.id and meta["time_zone"] == "UTC"
+        assert archive.read("daily_averages.csv") == table_csv(tables[kpis.DAILY_AVERAGES])
