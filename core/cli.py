@@ -206,6 +206,66 @@ def cmd_demo(args: argparse.Namespace, database: Database) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, database: Database) -> int:
+    from core.reports.export import table_csv
+    from core.reports.jobs import ReportStatus, get_report_tables, run_report_now
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise InvalidInput.single("--out", f"{out} exists and is not a folder")
+    record = run_report_now(
+        database, actor=SYSTEM_ACTOR, start=args.start, end=args.end, time_zone=args.tz
+    )
+    if record.status is not ReportStatus.COMPLETED:
+        sys.stderr.write(f"error: report {record.id} {record.status.value}: {record.error}\n")
+        return EXIT_REFUSED
+    with database.read() as session:
+        tables = get_report_tables(session=session, report_id=record.id)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        (out / f"{name}.csv").write_bytes(table_csv(frame))
+    print(f"report {record.id} completed: {len(tables)} CSV files in {out}")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, database: Database) -> int:
+    """Run queued reports until SIGTERM/SIGINT; the current report is finished first."""
+    import logging
+    import signal
+    import threading
+
+    from core.reports.jobs import new_worker_id, release_orphans, run_next
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.info("signal %s: stopping after the current report", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    worker_id = new_worker_id()
+    release_orphans(database)
+    logging.info("worker %s waiting for reports on %s", worker_id, database.url)
+    while not stop.is_set():
+        if run_next(database, worker_id) is None:
+            if args.once:
+                break
+            stop.wait(args.poll_seconds)
+    logging.info("worker %s stopped", worker_id)
+    return 0
+
+
+def cmd_rebuild_aggregates(args: argparse.Namespace, database: Database) -> int:
+    from core import rollups
+
+    with database.write() as session:
+        count = rollups.rebuild(session)
+    print(f"rebuilt {count} measurement rollup rows from raw measurements")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridboard",
@@ -270,6 +330,31 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "create-user":
             sub.add_argument("--role", choices=[r.value for r in Role], default=Role.USER.value)
             sub.add_argument("--display-name")
+
+    report = add(
+        "report",
+        cmd_report,
+        "Compute a report over [start, end) now, store it like one asked for in the app, and "
+        "write its four tables as CSV files into a folder.",
+    )
+    report.add_argument("--start", type=_timestamp, required=True, help="ISO 8601, inclusive")
+    report.add_argument("--end", type=_timestamp, required=True, help="ISO 8601, exclusive")
+    report.add_argument("--tz", default="UTC", help="IANA time zone of the daily buckets")
+    report.add_argument("--out", type=Path, required=True, help="folder for the CSV files")
+
+    worker = add(
+        "worker",
+        cmd_worker,
+        "Run queued reports (for deployments whose app replicas should not compute them).",
+    )
+    worker.add_argument("--poll-seconds", type=float, default=2.0)
+    worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
+
+    add(
+        "rebuild-aggregates",
+        cmd_rebuild_aggregates,
+        "Recompute the measurement rollups that reports read from the raw measurements.",
+    )
 
     demo = add(
         "demo",

@@ -133,13 +133,26 @@ def test_a_completed_report_never_changes(db):
     with db.write() as session:
         update_component(session=session, actor=MANAGER, component_id=line.id, fields=SWITCH)
         delete_component(session=session, actor=MANAGER, component_id=transformer.id)
+    fresh_line = make_component(db, LINE, name="L-new")
+    late = pl.DataFrame(
+        {
+            "component_id": [fresh_line.id, fresh_line.id],
+            "measurement_type": ["power", "voltage"],
+            "timestamp_us": [int((T0 + timedelta(hours=1)).timestamp() * 1e6)] * 2,
+            "value": [1e6, -1e6],
+        }
+    )
+    with db.write() as session:
+        write_measurements(session, late, overwrite=False)
     make_component(db, TRANSFORMER, name="T-new")
     after = {name: table_csv(frame) for name, frame in _tables(db, record.id).items()}
     assert after == before
     # ...while a new report sees the new inventory
     fresh = _request(db)
     _run_all(db)
-    assert _tables(db, fresh.id)[kpis.COMPONENTS_BY_TYPE]["count"].to_list() == [0, 1, 1]
+    fresh_tables = _tables(db, fresh.id)
+    assert fresh_tables[kpis.COMPONENTS_BY_TYPE]["count"].to_list() == [1, 1, 1]
+    assert fresh_tables[kpis.DAILY_AVERAGES]["max_value"].max() == 1e6
 
 
 def test_failure_is_stored_with_a_readable_error(db, monkeypatch):
