@@ -10,7 +10,7 @@ default), then times, median of several runs in this process:
   (what the reference implementation did), in the same run;
 
 and the runner's memory: each measured computation also runs once in a fresh child process
-that reports its peak RSS (``ru_maxrss``) before and after, so imports are not counted twice.
+that reports its peak RSS (``VmHWM``) before and after the computation.
 """
 
 from __future__ import annotations
@@ -55,7 +55,12 @@ def baseline(database: Database, start: datetime, end: datetime, zone: str) -> p
         pl.col("timestamp_us").cast(pl.Datetime("us", "UTC")).dt.convert_time_zone(zone).dt.date(),
         "measurement_type",
         "component_type",
-    ).agg(pl.col("value").mean(), pl.len(), pl.col("value").min(), pl.col("value").max())
+    ).agg(
+        pl.col("value").mean().alias("avg_value"),
+        pl.len().alias("sample_count"),
+        pl.col("value").min().alias("min_value"),
+        pl.col("value").max().alias("max_value"),
+    )
 
 
 def timed(function, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -69,7 +74,7 @@ def timed(function, repeat: int) -> float:  # type: ignore[no-untyped-def]
 
 def child_memory(url: str, what: str, start: datetime, end: datetime) -> dict[str, float]:
     code = f"""
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {str(ROOT)!r})
 from datetime import datetime
 from core.db import Database
@@ -79,14 +84,19 @@ from reports import baseline
 db = Database.from_url({url!r})
 start = datetime.fromisoformat({start.isoformat()!r})
 end = datetime.fromisoformat({end.isoformat()!r})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def high_water_mb():
+    # VmHWM starts afresh at exec (ru_maxrss would inherit the parent's figure)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+before = high_water_mb()
 if {what!r} == "rollups":
     with db.read() as session:
         compute_report(session, start=start, end=end, time_zone="Europe/Zurich")
 else:
     baseline(db, start, end, "Europe/Zurich")
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"before_mb": before / 1024, "peak_mb": after / 1024}}))
+after = high_water_mb()
+print(json.dumps({{"before_mb": before, "peak_mb": after}}))
 """
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

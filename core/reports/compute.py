@@ -1,10 +1,12 @@
 """Computing a report from the database: inventory now, measurements from rollups.
 
-The period [start, end) is split into the quarter-hour buckets that lie wholly inside it,
-answered from ``measurement_rollups``, and the partial buckets at its edges, answered from raw
-measurements. A bucket that a local midnight cuts in two (a time zone whose offset is not a
-whole number of quarter hours, as some had before 1970) is answered from raw rows too, so
-every zone gives exact days.
+The period [start, end) is cut into spans of constant UTC offset in the report's zone (DST
+changes end a span). Inside a span, the quarter-hour buckets that lie wholly in the period are
+summed per local day by the database from ``measurement_rollups`` (a few hundred rows come
+back, however many measurements there are); the partial buckets at the period's edges come
+from raw measurements. A span whose offset is not a whole number of quarter hours (some zones
+before 1972) would have midnights inside buckets, so it is counted from raw rows, and every
+zone gives exact days.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core.errors import FieldProblem, InvalidInput
-from core.models import Component, Measurement, MeasurementRollup
+from core.models import Component, Measurement
 from core.reports import kpis
+from core.reports.zones import DAY_US, OffsetSpan, offset_spans
 from core.rollups import BUCKET_US
 from core.timestamps import to_micros
 
@@ -87,67 +90,66 @@ def _floor_bucket(micros: int) -> int:
     return micros - micros % BUCKET_US
 
 
-def _read_rollups(session: Session, low: int, high: int) -> pl.DataFrame:
+# Keeps (timestamp + offset + shift) positive back to year 1, so SQL integer division floors.
+_SHIFT_DAYS = 1_000_000
+
+_ROLLUP_DAYS_SQL = f"""
+SELECT component_type, measurement_type,
+       (bucket_us + :offset + {_SHIFT_DAYS * DAY_US}) / {DAY_US} - {_SHIFT_DAYS} AS day_number,
+       sum(sample_count), sum(value_sum), min(value_min), max(value_max)
+FROM measurement_rollups
+WHERE component_type IN ('line', 'switch', 'transformer')
+  AND measurement_type IN ('current', 'power', 'voltage')
+  AND bucket_us >= :low AND bucket_us < :high
+GROUP BY component_type, measurement_type,
+         (bucket_us + :offset + {_SHIFT_DAYS * DAY_US}) / {DAY_US} - {_SHIFT_DAYS}
+"""
+
+
+def _rollup_days(session: Session, span: OffsetSpan) -> list[tuple[object, ...]]:
+    """Per local day of one constant-offset span: the rollups' sums, counts and extremes."""
     rows = session.execute(
-        select(
-            MeasurementRollup.component_type,
-            MeasurementRollup.measurement_type,
-            MeasurementRollup.bucket_us,
-            MeasurementRollup.sample_count,
-            MeasurementRollup.value_sum,
-            MeasurementRollup.value_min,
-            MeasurementRollup.value_max,
-        ).where(MeasurementRollup.bucket_us >= low, MeasurementRollup.bucket_us < high)
+        text(_ROLLUP_DAYS_SQL),
+        {"offset": span.offset_us, "low": span.start_us, "high": span.end_us},
     ).all()
-    return pl.DataFrame(rows, schema=kpis.PARTIALS_SCHEMA, orient="row")
+    return [tuple(row) for row in rows]
 
 
-def _read_raw(session: Session, ranges: list[tuple[int, int]]) -> pl.DataFrame:
-    """Raw measurements in the [low, high) ranges, with their component's type.
+def _read_raw(session: Session, spans: list[OffsetSpan]) -> pl.DataFrame:
+    """Raw measurements in the spans, as per-day partials.
 
     The ``IN`` lists on the key's leading columns let the database answer with one index
     range scan per component and measurement type instead of scanning the table.
     """
-    schema = {
-        "component_type": pl.String(),
-        "measurement_type": pl.String(),
-        "timestamp_us": pl.Int64(),
-        "value": pl.Float64(),
-    }
     ids = list(session.scalars(select(Component.id)))
-    found: list[tuple[object, ...]] = []
-    if ids:
-        for low, high in ranges:
-            if low >= high:
-                continue
-            found.extend(
-                session.execute(
-                    select(
-                        Component.component_type,
-                        Measurement.measurement_type,
-                        Measurement.timestamp_us,
-                        Measurement.value,
-                    )
-                    .join(Component, Component.id == Measurement.component_id)
-                    .where(
-                        Measurement.component_id.in_(ids),
-                        Measurement.measurement_type.in_(["current", "power", "voltage"]),
-                        Measurement.timestamp_us >= low,
-                        Measurement.timestamp_us < high,
-                    )
-                ).all()
+    frames = []
+    for span in spans:
+        if not ids or span.start_us >= span.end_us:
+            continue
+        rows = session.execute(
+            select(
+                Component.component_type,
+                Measurement.measurement_type,
+                Measurement.timestamp_us,
+                Measurement.value,
             )
-    return pl.DataFrame(found, schema=schema, orient="row")
-
-
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for low, high in sorted(ranges):
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
+            .join(Component, Component.id == Measurement.component_id)
+            .where(
+                Measurement.component_id.in_(ids),
+                Measurement.measurement_type.in_(["current", "power", "voltage"]),
+                Measurement.timestamp_us >= span.start_us,
+                Measurement.timestamp_us < span.end_us,
+            )
+        ).all()
+        if rows:
+            frames.append(
+                pl.DataFrame(rows, schema=kpis.RAW_SCHEMA, orient="row").with_columns(
+                    ((pl.col("timestamp_us") + span.offset_us) // DAY_US).alias("day_number")
+                )
+            )
+    if not frames:
+        return pl.DataFrame(schema={**kpis.RAW_SCHEMA, "day_number": pl.Int64()})
+    return pl.concat(frames)
 
 
 def compute_report(
@@ -156,35 +158,32 @@ def compute_report(
     """The four report tables for [start, end) with days in ``time_zone``."""
     check_period(start, end)
     zone = check_time_zone(time_zone)
-    low, high = to_micros(start), to_micros(end)
     inventory = read_inventory(session)
 
-    inner_low, inner_high = _ceil_bucket(low), _floor_bucket(high)
-    raw_ranges: list[tuple[int, int]] = []
-    if inner_low < inner_high:
-        buckets = _read_rollups(session, inner_low, inner_high)
-        cut = buckets.with_columns(
-            (
-                kpis.local_day(pl.col("timestamp_us"), zone)
-                != kpis.local_day(pl.col("timestamp_us") + (BUCKET_US - 1), zone)
-            ).alias("cut")
-        )
-        buckets = cut.filter(~pl.col("cut")).drop("cut")
-        straddling = cut.filter(pl.col("cut")).get_column("timestamp_us").unique().to_list()
-        raw_ranges += [(bucket, bucket + BUCKET_US) for bucket in straddling]
-        raw_ranges += [(low, inner_low), (inner_high, high)]
-    else:
-        buckets = pl.DataFrame(schema=kpis.PARTIALS_SCHEMA)
-        raw_ranges.append((low, high))
-    raw = _read_raw(session, _merge(raw_ranges))
-    partials = pl.concat([buckets, kpis.raw_as_partials(raw)])
+    served: list[OffsetSpan] = []
+    raw_spans: list[OffsetSpan] = []
+    for span in offset_spans(zone, to_micros(start), to_micros(end)):
+        inner_low, inner_high = _ceil_bucket(span.start_us), _floor_bucket(span.end_us)
+        if span.offset_us % BUCKET_US or inner_low >= inner_high:
+            # local midnights would cut buckets in two: count this span from raw rows
+            raw_spans.append(span)
+            continue
+        served.append(OffsetSpan(inner_low, inner_high, span.offset_us))
+        raw_spans.append(OffsetSpan(span.start_us, inner_low, span.offset_us))
+        raw_spans.append(OffsetSpan(inner_high, span.end_us, span.offset_us))
+
+    rollup_rows = [row for span in served for row in _rollup_days(session, span)]
+    from_rollups = pl.DataFrame(rollup_rows, schema=kpis.DAY_PARTIALS_SCHEMA, orient="row")
+    raw = _read_raw(session, raw_spans)
     tables = {
         kpis.COMPONENTS_BY_TYPE: kpis.components_by_type(inventory),
         kpis.TRANSFORMER_CAPACITY: kpis.transformer_capacity_by_voltage(inventory),
         kpis.LINE_LENGTH: kpis.line_length_by_voltage(inventory),
-        kpis.DAILY_AVERAGES: kpis.daily_averages(partials, zone),
+        kpis.DAILY_AVERAGES: kpis.daily_averages(
+            pl.concat([from_rollups, kpis.raw_day_partials(raw)])
+        ),
     }
-    return ComputedReport(tables=tables, rollup_rows=buckets.height, raw_rows=raw.height)
+    return ComputedReport(tables=tables, rollup_rows=len(rollup_rows), raw_rows=raw.height)
 
 
 def count_measurements_between(session: Session, start: datetime, end: datetime) -> int:

@@ -46,11 +46,18 @@ INVENTORY_SCHEMA: dict[str, pl.DataType] = {
     "length_km": pl.Float64(),
 }
 
-# Partial aggregates: one row per bucket (from rollups) or per raw measurement.
-PARTIALS_SCHEMA: dict[str, pl.DataType] = {
+RAW_SCHEMA: dict[str, pl.DataType] = {
     "component_type": pl.String(),
     "measurement_type": pl.String(),
     "timestamp_us": pl.Int64(),
+    "value": pl.Float64(),
+}
+
+# Partial aggregates per local day (days since 1970-01-01), from rollups or raw rows.
+DAY_PARTIALS_SCHEMA: dict[str, pl.DataType] = {
+    "component_type": pl.String(),
+    "measurement_type": pl.String(),
+    "day_number": pl.Int64(),
     "sample_count": pl.Int64(),
     "value_sum": pl.Float64(),
     "value_min": pl.Float64(),
@@ -99,43 +106,35 @@ def line_length_by_voltage(inventory: pl.DataFrame) -> pl.DataFrame:
     return _per_voltage(inventory, ComponentType.LINE, "length_km", "line_count", "total_length_km")
 
 
-def local_day(timestamp_us: pl.Expr, time_zone: str) -> pl.Expr:
-    """The calendar day in ``time_zone`` of a UTC microsecond timestamp."""
-    return timestamp_us.cast(pl.Datetime("us", "UTC")).dt.convert_time_zone(time_zone).dt.date()
-
-
-def daily_averages(partials: pl.DataFrame, time_zone: str) -> pl.DataFrame:
-    """Mean, count, min and max per local day, measurement type and component type.
-
-    ``partials`` rows each lie within one local day (``core.reports.compute`` guarantees it).
-    """
+def daily_averages(partials: pl.DataFrame) -> pl.DataFrame:
+    """Mean, count, min and max per local day, measurement type and component type."""
     return (
         partials.lazy()
-        .group_by(
-            local_day(pl.col("timestamp_us"), time_zone).alias("day"),
-            "measurement_type",
-            "component_type",
-        )
+        .group_by("day_number", "measurement_type", "component_type")
         .agg(
             (pl.col("value_sum").sum() / pl.col("sample_count").sum()).alias("avg_value"),
             pl.col("sample_count").sum().cast(pl.Int64),
             pl.col("value_min").min().alias("min_value"),
             pl.col("value_max").max().alias("max_value"),
         )
+        .with_columns(pl.col("day_number").cast(pl.Int32).cast(pl.Date).alias("day"))
         .sort("day", "measurement_type", "component_type")
         .select(list(SCHEMAS[DAILY_AVERAGES]))
         .collect()
     )
 
 
-def raw_as_partials(raw: pl.DataFrame) -> pl.DataFrame:
-    """Raw measurements (component_type, measurement_type, timestamp_us, value) as partials."""
-    return raw.select(
-        "component_type",
-        "measurement_type",
-        "timestamp_us",
-        pl.lit(1, pl.Int64).alias("sample_count"),
-        pl.col("value").alias("value_sum"),
-        pl.col("value").alias("value_min"),
-        pl.col("value").alias("value_max"),
+def raw_day_partials(raw: pl.DataFrame) -> pl.DataFrame:
+    """Raw measurements with their ``day_number``, summed per day like rollup rows."""
+    return (
+        raw.lazy()
+        .group_by("component_type", "measurement_type", "day_number")
+        .agg(
+            pl.len().cast(pl.Int64).alias("sample_count"),
+            pl.col("value").sum().alias("value_sum"),
+            pl.col("value").min().alias("value_min"),
+            pl.col("value").max().alias("value_max"),
+        )
+        .select(list(DAY_PARTIALS_SCHEMA))
+        .collect()
     )

@@ -1,0 +1,63 @@
+"""A period cut into spans of constant UTC offset in one time zone.
+
+Within a span, the local day of a UTC instant ``t`` is ``floor((t + offset) / 1 day)``, which
+both the database (over rollup buckets) and Polars (over raw rows) compute with integer
+arithmetic, so a report's days follow one tz database (Python's ``zoneinfo``) everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from core.timestamps import from_micros
+
+DAY_US = 86_400 * 1_000_000
+_SECOND_US = 1_000_000
+_PROBE_US = DAY_US // 4  # transitions are months apart; probing four times a day finds them
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetSpan:
+    start_us: int
+    end_us: int
+    offset_us: int
+
+
+def _offset_us(zone: ZoneInfo, micros: int) -> int:
+    offset = from_micros(micros).astimezone(zone).utcoffset() or timedelta(0)
+    return offset // timedelta(microseconds=1)
+
+
+def offset_spans(zone_name: str, start_us: int, end_us: int) -> list[OffsetSpan]:
+    """Spans of constant offset covering [start_us, end_us), in order."""
+    zone = ZoneInfo(zone_name)
+    spans: list[OffsetSpan] = []
+    span_start = start_us
+    current = _offset_us(zone, start_us)
+    probe = start_us
+    while probe < end_us:
+        following = min(probe + _PROBE_US, end_us - 1)
+        if following <= probe:
+            break
+        if _offset_us(zone, following) != current:
+            # the first whole second with the new offset lies in (probe, following]
+            low, high = probe // _SECOND_US, -(-following // _SECOND_US)
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset_us(zone, middle * _SECOND_US) == current:
+                    low = middle
+                else:
+                    high = middle
+            change = max(high * _SECOND_US, span_start + 1)
+            spans.append(OffsetSpan(span_start, change, current))
+            span_start = change
+            current = _offset_us(zone, change)
+            probe = change
+            continue
+        probe = following
+        if probe == end_us - 1:
+            break
+    spans.append(OffsetSpan(span_start, end_us, current))
+    return spans
