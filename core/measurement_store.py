@@ -91,12 +91,8 @@ def append_new_measurements(session: Session, frame: pl.DataFrame) -> int:
     rollups.lock(session)
     driver = _driver(session)
     if session.get_bind().dialect.name == "postgresql":
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY measurements ({_COLUMNS}) FROM STDIN") as copy,
-        ):
-            for row in frame.iter_rows():
-                copy.write_row(row)
+        with driver.cursor() as cursor:
+            _copy_csv(cursor, "measurements", frame)
     else:
         _insert_sqlite(driver, frame)
     types = _component_types(session, frame)
@@ -163,6 +159,13 @@ def _update_sqlite(driver: Any, frame: pl.DataFrame) -> None:
         cursor.close()
 
 
+def _copy_csv(cursor: Any, table: str, frame: pl.DataFrame) -> None:
+    """COPY ``frame`` into ``table`` as CSV text that Polars writes (fast, exact floats)."""
+    with cursor.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for batch in _batches(frame):
+            copy.write(batch.write_csv(include_header=False))
+
+
 def _existing_sqlite(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
     """The stored rows (with their current values) whose keys ``frame`` has."""
     low, high = frame.select(
@@ -197,9 +200,7 @@ def _stage_postgresql(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
             ") ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE measurement_staging")
-        with cursor.copy(f"COPY measurement_staging ({_COLUMNS}) FROM STDIN") as copy:
-            for row in frame.iter_rows():
-                copy.write_row(row)
+        _copy_csv(cursor, "measurement_staging", frame)
         cursor.execute(
             "SELECT m.component_id, m.measurement_type, m.timestamp_us, m.value "
             "FROM measurement_staging s JOIN measurements m "
