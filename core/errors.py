@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class GridBoardError(Exception):
@@ -104,12 +105,25 @@ class AuthenticationFailed(GridBoardError):
         super().__init__("unknown username or wrong password")
 
 
+class SignInLocked(GridBoardError):
+    """Too many failed sign-ins for one username; refused until ``until`` (UTC)."""
+
+    def __init__(self, username: str, until: datetime) -> None:
+        self.username = username
+        self.until = until
+        super().__init__(
+            f"too many failed sign-ins for {username!r}: try again after "
+            f"{until:%H:%M} UTC, or ask a manager to reset the password"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class RowProblem:
     """One bad cell (or row) of an imported file.
 
     ``line`` is the line as an editor shows it (the header is line 1) for CSV files, and the
-    1-based data row for Parquet files; ``column`` is empty when the problem is the whole row.
+    data row + 1 for Parquet files (the first data row is line 2, as in CSV); ``column`` is
+    empty when the problem is the whole row.
     """
 
     line: int

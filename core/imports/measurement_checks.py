@@ -1,0 +1,278 @@
+"""The checks of a measurement file, over whole columns: Polars expressions over text.
+
+Components are resolved by a join with the inventory, numbers by a regular expression and a
+cast, timestamps by parsing each distinct text once (a file of many components sampled at the
+same instants repeats each timestamp many times), so a million rows take about as long as
+reading them. Messages are those of the single-measurement rules (``core.validation``,
+``core.timestamps``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from core.domain import MeasurementType
+from core.errors import RowProblem
+from core.imports.table import LINE
+from core.measurement_store import KEY, MEASUREMENT_SCHEMA
+from core.timestamps import BadTimestamp, parse_micros_many
+
+BY_NAME = ("component_name", "substation", "timestamp", "measurement_type", "value")
+BY_ID = ("component_id", "timestamp", "measurement_type", "value")
+
+# core.validation's decimal rule, with ASCII digits (what the Float64 cast reads).
+_DECIMAL = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_COMPONENT_ID = r"^\+?[0-9]{1,18}$"
+_TYPES = [kind.value for kind in MeasurementType]
+_TYPE_LIST = ", ".join(_TYPES)
+_TYPE_ENUM = pl.Enum(sorted(_TYPES))  # sorts as the unique index does, fast to group
+_SHOWN_CHARS = 40
+# Problem columns are named "problem:<file column>"; the empty file column is the whole row.
+_PROBLEM = "problem:"
+
+
+def columns_for(header: tuple[str, ...]) -> tuple[str, ...]:
+    return BY_ID if "component_id" in header else BY_NAME
+
+
+def _text(column: str) -> pl.Expr:
+    return pl.col(column).fill_null("").str.strip_chars()
+
+
+def _quoted(text: pl.Expr) -> pl.Expr:
+    shown = (
+        pl.when(text.str.len_chars() > _SHOWN_CHARS)
+        .then(pl.concat_str(text.str.slice(0, _SHOWN_CHARS - 3), pl.lit("...")))
+        .otherwise(text)
+    )
+    return pl.concat_str(pl.lit("'"), shown, pl.lit("'"))
+
+
+def _problem(column: str, reason: pl.Expr) -> pl.Expr:
+    return reason.alias(_PROBLEM + column)
+
+
+def _check_type(frame: pl.LazyFrame) -> pl.LazyFrame:
+    text = _text("measurement_type")
+    kind = text.str.to_lowercase()
+    return frame.with_columns(
+        pl.when(kind.is_in(_TYPES)).then(kind).cast(_TYPE_ENUM).alias("measurement_type"),
+        _problem(
+            "measurement_type",
+            pl.when(text == "")
+            .then(pl.lit(f"is required (one of {_TYPE_LIST})"))
+            .when(~kind.is_in(_TYPES))
+            .then(pl.concat_str(_quoted(text), pl.lit(f" is not one of {_TYPE_LIST}"))),
+        ),
+    )
+
+
+def _check_value(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The rule and the messages of ``core.validation.parse_number``, over a column."""
+    text = _text("value")
+    number = text.cast(pl.Float64, strict=False)
+    decimal = text.str.contains(_DECIMAL)
+    return frame.with_columns(
+        pl.when(decimal & number.is_finite()).then(number).alias("value"),
+        _problem(
+            "value",
+            pl.when(text == "")
+            .then(pl.lit("a number is required"))
+            .when(~decimal | number.is_null())
+            .then(
+                pl.concat_str(
+                    _quoted(text), pl.lit(" is not a number (use a dot for decimals, like 1.5)")
+                )
+            )
+            .when(~number.is_finite())
+            .then(pl.concat_str(_quoted(text), pl.lit(" is not a finite number"))),
+        ),
+    )
+
+
+# The common ISO 8601 shapes, parsed by Polars; any other text goes to Python's parser.
+_ISO = (
+    r"^(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
+    r"[T ](?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9])"
+    r"(?::(?P<second>[0-5][0-9])(?:\.(?P<fraction>[0-9]{1,6}))?)?"
+    r"(?P<zone>Z|(?P<sign>[+-])(?P<zone_hour>[01][0-9]|2[0-3]):(?P<zone_minute>[0-5][0-9]))?$"
+)
+_MICROS_PER_DAY = 86_400_000_000
+_MICROS_PER_MINUTE = 60_000_000
+
+
+def _epoch_day(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)."""
+    march_year = year - (month <= 2).cast(pl.Int64)
+    era = march_year // 400
+    year_of_era = march_year - era * 400
+    day_of_year = (153 * (month + pl.when(month > 2).then(-3).otherwise(9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
+
+
+def _days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    return (
+        pl.when(month == 2)
+        .then(28 + leap.cast(pl.Int64))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+
+
+def _common_iso_micros(parts: pl.Expr) -> pl.Expr:
+    """Microseconds since the epoch (UTC) from the ``_ISO`` groups of a text, else null."""
+
+    def number(name: str) -> pl.Expr:
+        return parts.struct.field(name).cast(pl.Int64)
+
+    year, month, day = number("year"), number("month"), number("day")
+    fraction = parts.struct.field("fraction").str.pad_end(6, "0").cast(pl.Int64).fill_null(0)
+    offset_minutes = pl.when(parts.struct.field("sign") == "-").then(-1).otherwise(1) * (
+        number("zone_hour") * 60 + number("zone_minute")
+    ).fill_null(0)
+    micros = (
+        _epoch_day(year, month, day) * _MICROS_PER_DAY
+        + (number("hour") * 60 + number("minute") - offset_minutes) * _MICROS_PER_MINUTE
+        + number("second").fill_null(0) * 1_000_000
+        + fraction
+    )
+    return pl.when((year >= 1) & (day <= _days_in_month(year, month))).then(micros)
+
+
+def _parsed_timestamps(frame: pl.DataFrame) -> pl.LazyFrame:
+    """Each distinct timestamp text parsed once, by the rule of a single measurement: the
+    common shapes by Polars, the rest (and the bad ones) by ``parse_micros_many``."""
+    parsed = (
+        frame.lazy()
+        .select(_text("timestamp").unique())
+        .with_columns(pl.col("timestamp").str.extract_groups(_ISO).alias("parts"))
+        .select("timestamp", _common_iso_micros(pl.col("parts")).alias("timestamp_us"))
+        .collect()
+    )
+    others = parsed.filter(pl.col("timestamp_us").is_null()).get_column("timestamp")
+    by_python = pl.Series("timestamp_us", parse_micros_many(others.to_list()), dtype=pl.Int64)
+    return pl.concat(
+        [parsed.filter(pl.col("timestamp_us").is_not_null()), pl.DataFrame([others, by_python])]
+    ).lazy()
+
+
+def _check_timestamp(frame: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
+    not_a_timestamp = str(BadTimestamp("")).removeprefix("'' ")  # "is not an ISO 8601 ..."
+    frame = frame.with_columns(_text("timestamp").alias("timestamp"))
+    return frame.join(parsed, on="timestamp", how="left").with_columns(
+        _problem(
+            "timestamp",
+            pl.when(pl.col("timestamp") == "")
+            .then(pl.lit("a timestamp is required (ISO 8601, like 2024-05-01T13:45:00+02:00)"))
+            .when(pl.col("timestamp_us").is_null())
+            .then(pl.concat_str(_quoted(pl.col("timestamp")), pl.lit(" " + not_a_timestamp))),
+        )
+    )
+
+
+def _check_component_name(frame: pl.LazyFrame, inventory: pl.DataFrame) -> pl.LazyFrame:
+    name, substation = _text("component_name"), _text("substation")
+    substations = inventory.get_column("substation").unique()
+    frame = frame.with_columns(name.alias("component_name"), substation.alias("substation"))
+    frame = frame.join(
+        inventory.lazy(),
+        left_on=["component_name", "substation"],
+        right_on=["name", "substation"],
+        how="left",
+    )
+    name, substation = pl.col("component_name"), pl.col("substation")
+    known_substation = substation.is_in(substations.implode())
+    return frame.with_columns(
+        _problem(
+            "substation",
+            pl.when(substation == "")
+            .then(pl.lit("must not be empty"))
+            .when(~known_substation)
+            .then(pl.concat_str(pl.lit("there is no substation "), _quoted(substation))),
+        ),
+        _problem(
+            "component_name",
+            pl.when(name == "")
+            .then(pl.lit("must not be empty"))
+            .when(known_substation & pl.col("component_id").is_null())
+            .then(
+                pl.concat_str(
+                    pl.lit("there is no component "),
+                    _quoted(name),
+                    pl.lit(" in substation "),
+                    _quoted(substation),
+                )
+            ),
+        ),
+    )
+
+
+def _check_component_id(frame: pl.LazyFrame, inventory: pl.DataFrame) -> pl.LazyFrame:
+    text = _text("component_id")
+    digits = text.str.contains(_COMPONENT_ID)
+    number = pl.when(digits).then(text.cast(pl.Int64, strict=False))
+    known = number.is_in(inventory.get_column("component_id").implode())
+    return frame.with_columns(
+        pl.when(known).then(number).alias("component_id"),
+        _problem(
+            "component_id",
+            pl.when(text == "")
+            .then(pl.lit("a component id is required"))
+            .when(~digits)
+            .then(pl.concat_str(_quoted(text), pl.lit(" is not a component id (a whole number)")))
+            .when(~known)
+            .then(pl.concat_str(pl.lit("there is no component with id "), text)),
+        ),
+    )
+
+
+def _check_duplicates(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A key seen on an earlier line is a problem of the later line (offsets already applied)."""
+    complete = pl.all_horizontal(pl.col(KEY).is_not_null())
+    first = pl.col(LINE).min().over(KEY)
+    instant = pl.from_epoch("timestamp_us", time_unit="us").dt.to_string("%Y-%m-%d %H:%M:%S UTC")
+    return frame.with_columns(
+        _problem(
+            "",
+            pl.when(complete & (pl.col(LINE) != first)).then(
+                pl.concat_str(
+                    pl.lit("repeats line "),
+                    first.cast(pl.String),
+                    pl.lit(": the same component, measurement type and timestamp ("),
+                    instant,
+                    pl.lit(")"),
+                )
+            ),
+        )
+    )
+
+
+def check_measurements(frame: pl.DataFrame, inventory: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (text columns of either shape, and ``line``) checked against ``inventory``
+    (component_id, name, substation): ``line``, the typed ``MEASUREMENT_SCHEMA`` columns (null
+    where a cell is bad) and one ``problem:<column>`` column per checked column."""
+    parsed = _parsed_timestamps(frame)
+    lazy = frame.lazy()
+    if "component_id" in frame.columns:
+        lazy = _check_component_id(lazy, inventory)
+    else:
+        lazy = _check_component_name(lazy, inventory)
+    lazy = _check_duplicates(_check_timestamp(_check_value(_check_type(lazy)), parsed))
+    return lazy.select(LINE, *MEASUREMENT_SCHEMA, pl.col(f"^{_PROBLEM}.*$")).collect()
+
+
+def row_problems(checked: pl.DataFrame) -> list[RowProblem]:
+    columns = [name for name in checked.columns if name.startswith(_PROBLEM)]
+    found = (
+        checked.select(LINE, *columns)
+        .filter(pl.any_horizontal(pl.col(columns).is_not_null()))
+        .unpivot(index=LINE, variable_name="column", value_name="reason")
+        .drop_nulls("reason")
+    )
+    return [
+        RowProblem(line, column.removeprefix(_PROBLEM), reason)
+        for line, column, reason in found.iter_rows()
+    ]

@@ -1,0 +1,14 @@
+"""What an import did, for the page and the command line to report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    file_name: str
+    rows: int  # data rows in the file
+    inserted: int
+    skipped: int  # keys already in the database, left as they were
+    overwritten: int  # keys already in the database, replaced (overwrite=True)

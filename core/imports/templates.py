@@ -1,0 +1,23 @@
+"""Template files a manager downloads, fills in and imports (they import as they are)."""
+
+from __future__ import annotations
+
+from core.components import COMPONENT_FIELDS
+from core.imports.measurement_checks import BY_NAME
+
+COMPONENTS_TEMPLATE_CSV = (
+    ",".join(COMPONENT_FIELDS)
+    + "\n"
+    + "T1,Riverside,transformer,40,110,,\n"
+    + "L1,Riverside,line,,20,12.5,\n"
+    + "S1,Riverside,switch,,,,closed\n"
+)
+
+MEASUREMENTS_TEMPLATE_CSV = (
+    ",".join(BY_NAME)
+    + "\n"
+    + "T1,Riverside,2024-05-01T13:45:00+02:00,voltage,110.4\n"
+    + "T1,Riverside,2024-05-01T13:45:00+02:00,power,-12.5\n"
+    + "L1,Riverside,2024-05-01T11:45:00Z,current,140\n"
+    + "S1,Riverside,2024-05-01T11:45:00,current,0\n"
+)
