@@ -99,7 +99,8 @@ def upgrade() -> None:
         sa.Column("timestamp_us", sa.BigInteger(), nullable=False),
         sa.Column("value", sa.Float(), nullable=False),
         sa.CheckConstraint(
-            "measurement_type IN ('voltage', 'current', 'power')", name=op.f("ck_measurements_type")
+            "measurement_type = 'voltage' OR measurement_type = 'current' OR measurement_type = 'power'",
+            name=op.f("ck_measurements_type"),
         ),
         sa.ForeignKeyConstraint(
             ["component_id"],

@@ -1,0 +1,194 @@
+"""The gridboard command as an operator uses it: exit codes, messages, and what is stored."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.cli import main
+from core.models import Component, Measurement, User
+
+
+@pytest.fixture
+def url(db):
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+def _count(db, model):
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+COMPONENTS = (
+    "name,substation,component_type,capacity_mva,voltage_kv,length_km,status\n"
+    "T1,Riverside,transformer,40,110,,\n"
+    "L1,Riverside,line,,20,12.5,\n"
+    "S1,Riverside,switch,,,,closed\n"
+)
+
+
+def test_import_components_then_measurements(db, url, tmp_path, capsys):
+    components = tmp_path / "components.csv"
+    components.write_text(COMPONENTS, encoding="utf-8")
+    assert main(["import-components", str(components), "--database-url", url]) == 0
+    assert "3 components added" in capsys.readouterr().out
+
+    measurements = tmp_path / "measurements.csv"
+    measurements.write_text(
+        "component_name,substation,timestamp,measurement_type,value\n"
+        "T1,Riverside,2024-05-01T13:45:00+02:00,power,12.5\n"
+        "L1,Riverside,2024-05-01T13:45:00Z,current,140\n",
+        encoding="utf-8",
+    )
+    assert main(["--database-url", url, "import-measurements", str(measurements)]) == 0
+    assert "2 measurements added" in capsys.readouterr().out
+    # the same file again: everything is already there
+    assert main(["--database-url", url, "import-measurements", str(measurements)]) == 0
+    assert "2 skipped" in capsys.readouterr().out
+    assert _count(db, Measurement) == 2
+
+
+def test_bad_rows_are_named_and_nothing_is_written(db, url, tmp_path, capsys):
+    path = tmp_path / "components.csv"
+    path.write_text(
+        COMPONENTS + "T9,Riverside,transformer,nan,110,,\nX,Riverside,breaker,,,,\n",
+        encoding="utf-8",
+    )
+    assert main(["--database-url", url, "import-components", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "line 5" in err and "capacity_mva" in err
+    assert "line 6" in err and "breaker" in err
+    assert "Traceback" not in err
+    assert _count(db, Component) == 0
+
+
+def test_missing_file_is_a_usage_error(url, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--database-url", url, "import-components", "/no/such/file.csv"])
+    assert exit_.value.code == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_create_user_reads_the_password_from_stdin(db, url, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-Good-passw0rd\n"))
+    assert (
+        main(
+            ["--database-url", url, "create-user", "Olga", "--role", "manager", "--password-stdin"]
+        )
+        == 0
+    )
+    assert "created manager olga" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("weak\n"))
+    assert main(["--database-url", url, "create-user", "petr", "--password-stdin"]) == 1
+    assert "at least 10 characters" in capsys.readouterr().err
+    assert _count(db, User) == 1
+
+
+def test_seed_refuses_a_database_that_has_components(db, url, capsys):
+    assert main(["--database-url", url, "seed", "--components", "10", "--per-component", "30"]) == 0
+    assert _count(db, Component) == 10
+    assert _count(db, Measurement) == 300
+    assert main(["--database-url", url, "seed", "--components", "10"]) == 1
+    assert "error:" in capsys.readouterr().err
+    assert _count(db, Component) == 10
+
+
+def test_unreachable_database_is_a_message(capsys):
+    code = main(["--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none", "seed"])
+    assert code == 1
+    assert "cannot open the database" in capsys.readouterr().err
+
+
+def test_installed_command_explains_itself_and_never_prints_tracebacks(tmp_path: Path):
+    gridboard = Path(sys.executable).with_name("gridboard")
+    helped = subprocess.run([gridboard, "--help"], capture_output=True, text=True, check=True)
+    for command in ("seed", "import-components", "import-measurements", "create-user"):
+        assert command in helped.stdout
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    refused = subprocess.run(
+        [
+            gridboard,
+            "--database-url",
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "import-measurements",
+            binary,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 1
+    assert "photo.csv" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def _seeded(url):
+    assert (
+        main(
+            [
+                "--database-url",
+                url,
+                "seed",
+                "--components",
+                "6",
+                "--per-component",
+                "300",
+                "--end",
+                "2024-05-08T00:00:00Z",
+            ]
+        )
+        == 0
+    )
+
+
+def test_report_writes_the_four_csv_files_and_is_listed(db, url, tmp_path, capsys):
+    from core.reports.jobs import list_reports
+
+    _seeded(url)
+    out = tmp_path / "out"
+    args = ["--database-url", url, "report", "--start", "2024-05-05", "--end", "2024-05-08"]
+    assert main([*args, "--tz", "Europe/Zurich", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "components_by_type.csv",
+        "daily_averages.csv",
+        "line_length_by_voltage.csv",
+        "transformer_capacity_by_voltage.csv",
+    ]
+    header = (out / "daily_averages.csv").read_text().splitlines()[0]
+    assert (
+        header == "day,measurement_type,component_type,avg_value,sample_count,min_value,max_value"
+    )
+    with db.read() as session:
+        (listed,) = list_reports(session=session)
+    assert listed.requested_by == "system:cli" and listed.time_zone == "Europe/Zurich"
+
+    assert main([*args[:3], "--start", "2024-05-08", "--end", "2024-05-01", "--out", str(out)]) == 1
+    assert main([*args, "--tz", "Nowhere/Land", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "must be after start" in err and "Nowhere/Land" in err
+
+
+def test_worker_once_drains_the_queue_and_rebuild_repairs(db, url, capsys):
+    from datetime import UTC, datetime
+
+    from core.reports.jobs import ReportStatus, list_reports, request_report
+    from tests.factories import MANAGER
+
+    _seeded(url)
+    with db.write() as session:
+        for day in (1, 2):
+            request_report(
+                session=session,
+                actor=MANAGER,
+                start=datetime(2024, 5, day, tzinfo=UTC),
+                end=datetime(2024, 5, 8, tzinfo=UTC),
+            )
+    assert main(["--database-url", url, "worker", "--once", "--poll-seconds", "0.1"]) == 0
+    with db.read() as session:
+        assert {r.status for r in list_reports(session=session)} == {ReportStatus.COMPLETED}
+    assert main(["--database-url", url, "rebuild-aggregates"]) == 0
+    assert "rollup rows" in capsys.readouterr().out

@@ -1,0 +1,322 @@
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from sqlalchemy import delete, func, select
+
+from core import rollups
+from core.domain import ComponentType, MeasurementType, SwitchStatus
+from core.errors import InvalidInput, NotEmpty, PermissionDenied
+from core.models import Component, Measurement, MeasurementRollup
+from core.seed import (
+    PRIMARY_TRANSFORMER_MVA,
+    SECONDARY_TRANSFORMER_MVA,
+    SeedSummary,
+    seed_grid,
+)
+from core.timestamps import to_micros
+from tests.factories import MANAGER, USER, make_component
+
+END = datetime(2024, 3, 10, tzinfo=UTC)
+CADENCE_US = 15 * 60 * 1_000_000
+LEVELS_KV = (110.0, 20.0, 0.4)
+IDENTITY = ["substation", "name", "component_type", "voltage_kv", "capacity_mva", "status"]
+TRANSFORMER_RATINGS = {110.0: PRIMARY_TRANSFORMER_MVA, 20.0: SECONDARY_TRANSFORMER_MVA}
+LINE_LENGTHS_KM = {110.0: (5.0, 60.0), 20.0: (0.5, 15.0), 0.4: (0.1, 1.0)}
+
+
+def seed(db, **options) -> SeedSummary:
+    arguments = {"components": 20, "per_component": 300, "end": END, **options}
+    with db.write() as session:
+        return seed_grid(session=session, actor=MANAGER, **arguments)
+
+
+def components_frame(db) -> pl.DataFrame:
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                Component.id,
+                Component.name,
+                Component.substation,
+                Component.component_type,
+                Component.capacity_mva,
+                Component.voltage_kv,
+                Component.length_km,
+                Component.status,
+                Component.created_by,
+            )
+        ).all()
+    return pl.DataFrame(
+        [tuple(row) for row in rows],
+        schema=[
+            "id",
+            "name",
+            "substation",
+            "component_type",
+            "capacity_mva",
+            "voltage_kv",
+            "length_km",
+            "status",
+            "created_by",
+        ],
+        orient="row",
+    )
+
+
+def measurements_frame(db) -> pl.DataFrame:
+    """Every measurement with its component's identity and attributes, in a stable order."""
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                Component.substation,
+                Component.name,
+                Component.component_type,
+                Component.voltage_kv,
+                Component.capacity_mva,
+                Component.status,
+                Measurement.measurement_type,
+                Measurement.timestamp_us,
+                Measurement.value,
+            )
+            .join(Component, Component.id == Measurement.component_id)
+            .order_by(
+                Component.substation,
+                Component.name,
+                Measurement.measurement_type,
+                Measurement.timestamp_us,
+            )
+        ).all()
+    return pl.DataFrame(
+        [tuple(row) for row in rows],
+        schema={
+            "substation": pl.String,
+            "name": pl.String,
+            "component_type": pl.String,
+            "voltage_kv": pl.Float64,
+            "capacity_mva": pl.Float64,
+            "status": pl.String,
+            "measurement_type": pl.String,
+            "timestamp_us": pl.Int64,
+            "value": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+def wide(measurements: pl.DataFrame) -> pl.DataFrame:
+    """One row per component and time with voltage, current and power side by side."""
+    return measurements.pivot(
+        on="measurement_type",
+        index=[*IDENTITY, "timestamp_us"],
+        values="value",
+    )
+
+
+def empty_database(db) -> None:
+    with db.write() as session:
+        for model in (Measurement, MeasurementRollup, Component):
+            session.execute(delete(model))
+
+
+def test_seed_writes_the_asked_counts(db):
+    summary = seed(db)
+
+    assert summary.components == 20
+    assert summary.measurements == 20 * 300
+    components = components_frame(db)
+    assert components.height == 20
+    assert components.get_column("substation").n_unique() == summary.substations == 2
+    with db.read() as session:
+        counts = session.execute(
+            select(Measurement.component_id, Measurement.measurement_type, func.count()).group_by(
+                Measurement.component_id, Measurement.measurement_type
+            )
+        ).all()
+    assert len(counts) == 20 * 3
+    assert {count for *_, count in counts} == {100}
+
+
+def test_per_component_splits_over_the_three_types_with_the_remainder_first(db):
+    seed(db, components=2, per_component=302)
+
+    counts = measurements_frame(db).group_by("name", "substation", "measurement_type").len()
+    by_type = dict(counts.group_by("measurement_type").agg(pl.col("len").max()).iter_rows())
+    assert by_type == {"voltage": 101, "current": 101, "power": 100}
+    assert counts.get_column("len").sum() == 2 * 302
+
+
+def test_component_types_mix_and_every_rule_holds(db):
+    summary = seed(db, components=400, per_component=0)
+
+    components = components_frame(db)
+    kinds = dict(components.group_by("component_type").len().iter_rows())
+    assert kinds == {"transformer": 120, "line": 180, "switch": 100}
+    assert summary.substations == components.get_column("substation").n_unique() == 50
+    assert set(components.get_column("created_by")) == {MANAGER.username}
+    assert components.select("name", "substation").is_unique().all()
+
+    for row in components.iter_rows(named=True):
+        kind = ComponentType(row["component_type"])
+        if kind is ComponentType.TRANSFORMER:
+            assert row["length_km"] is None and row["status"] is None
+            assert row["capacity_mva"] in TRANSFORMER_RATINGS[row["voltage_kv"]], row
+        elif kind is ComponentType.LINE:
+            assert row["capacity_mva"] is None and row["status"] is None
+            low, high = LINE_LENGTHS_KM[row["voltage_kv"]]
+            assert low <= row["length_km"] <= high, row
+        else:
+            assert row["capacity_mva"] is row["voltage_kv"] is row["length_km"] is None
+            assert row["status"] in {status.value for status in SwitchStatus}
+
+    switches = components.filter(pl.col("component_type") == "switch")
+    closed_share = (switches.get_column("status") == "closed").mean()
+    assert isinstance(closed_share, float)
+    assert 0.8 <= closed_share <= 0.97
+    # Both kinds of substation, with their own voltage levels.
+    levels = components.group_by("component_type").agg(pl.col("voltage_kv").unique().sort())
+    assert dict(levels.iter_rows()) == {
+        "transformer": [20.0, 110.0],
+        "line": [0.4, 20.0, 110.0],
+        "switch": [None],
+    }
+
+
+def test_timestamps_follow_the_cadence_and_end_at_end(db):
+    summary = seed(db, components=3, per_component=301, cadence_minutes=15)
+
+    end_us = to_micros(END)
+    series = (
+        measurements_frame(db)
+        .group_by("substation", "name", "measurement_type")
+        .agg(
+            pl.col("timestamp_us").min().alias("first"),
+            pl.col("timestamp_us").max().alias("last"),
+            pl.col("timestamp_us").diff().drop_nulls().unique().alias("steps"),
+            pl.len().alias("count"),
+        )
+    )
+    assert set(series.get_column("last")) == {end_us}
+    assert all(steps.to_list() == [CADENCE_US] for steps in series.get_column("steps"))
+    for row in series.iter_rows(named=True):
+        assert row["first"] == end_us - (row["count"] - 1) * CADENCE_US
+    assert summary.last_timestamp == END
+    assert summary.first_timestamp == END - timedelta(minutes=15 * 100)
+
+
+def test_end_defaults_to_the_start_of_today(db):
+    summary = seed(db, components=1, per_component=3, end=None)
+
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert summary.last_timestamp in {today, today + timedelta(days=1)}  # around midnight
+
+
+def test_measurement_values_are_physically_plausible(db):
+    seed(db)
+
+    rows = wide(measurements_frame(db))
+    assert rows.height == 20 * 100
+    for row in rows.iter_rows(named=True):
+        voltage, current, power = row["voltage"], row["current"], row["power"]
+        if row["voltage_kv"] is not None:
+            nominal = row["voltage_kv"]
+        else:  # a switch measures the bus voltage of one of the grid's levels
+            nominal = min(LEVELS_KV, key=lambda level: abs(voltage / level - 1))
+        assert abs(voltage / nominal - 1) <= 0.10, row
+        assert current >= 0
+        assert math.isclose(
+            current, abs(power) * 1000 / (math.sqrt(3) * voltage), rel_tol=0.01, abs_tol=0.05
+        ), row
+        if row["capacity_mva"] is not None:
+            assert abs(power) <= row["capacity_mva"], row
+        if row["status"] == SwitchStatus.OPEN:
+            assert current == power == 0
+    positive = (rows.get_column("power") > 0).mean()
+    assert isinstance(positive, float)
+    assert positive >= 0.75
+
+
+def test_power_follows_a_daily_profile_with_evening_peak_and_night_valley(db):
+    seed(db, components=6, per_component=3 * 24 * 14, cadence_minutes=60)
+
+    measurements = measurements_frame(db).filter(
+        pl.col("measurement_type") == MeasurementType.POWER,
+        pl.col("component_type") == ComponentType.TRANSFORMER,
+    )
+    hourly = (
+        measurements.with_columns(
+            hour=(pl.col("timestamp_us") // 3_600_000_000) % 24,
+            share=pl.col("value") / pl.col("value").max().over("substation", "name"),
+        )
+        .group_by("hour")
+        .agg(pl.col("share").mean())
+    )
+    share = dict(hourly.iter_rows())
+    assert share[19] > share[13] > share[3]
+    assert share[8] > share[3]
+    assert share[3] < 0.6 < share[19]
+
+
+def test_rollups_agree_with_the_seeded_rows(db):
+    seed(db)
+
+    with db.read() as session:
+        assert rollups.differences(session).is_empty()
+
+
+def test_same_seed_gives_identical_data_and_another_seed_different_data(db):
+    def seeded(random_seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+        empty_database(db)
+        seed(db, random_seed=random_seed)
+        inventory = components_frame(db).drop("id").sort("substation", "name")
+        return inventory, measurements_frame(db)
+
+    first_components, first = seeded(7)
+    again_components, again = seeded(7)
+    other_components, other = seeded(8)
+
+    assert_frame_equal(first_components, again_components)
+    assert_frame_equal(first, again)
+    assert not first_components.equals(other_components)
+    assert not first.equals(other)
+
+
+def test_refuses_a_database_that_has_components(db):
+    make_component(db)
+
+    with pytest.raises(NotEmpty, match="already has 1 component;"):
+        seed(db)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Component)) == 1
+        assert session.scalar(select(func.count()).select_from(Measurement)) == 0
+
+
+def test_only_a_manager_may_seed(db):
+    with db.write() as session, pytest.raises(PermissionDenied):
+        seed_grid(session=session, actor=USER, components=2, per_component=3, end=END)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"components": 0}, "components"),
+        ({"per_component": -1}, "per_component"),
+        ({"cadence_minutes": 0}, "cadence_minutes"),
+    ],
+)
+def test_refuses_impossible_sizes(db, options, field):
+    with pytest.raises(InvalidInput) as caught:
+        seed(db, **options)
+    assert field in {problem.field for problem in caught.value.problems}
+
+
+def test_progress_reports_growing_fractions_up_to_one(db):
+    seen: list[float] = []
+
+    seed(db, components=5, per_component=30, progress=seen.append)
+
+    assert seen == sorted(seen)
+    assert seen[-1] == pytest.approx(1.0)
