@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import bcrypt
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.domain import Actor, Role, require_manager
@@ -19,7 +19,7 @@ from core.errors import (
     LastManager,
     UserNotFound,
 )
-from core.models import User, utc_now
+from core.models import SignInAttempt, User, utc_now
 from core.validation import FieldError, parse_choice
 
 MIN_PASSWORD_LENGTH = 10
@@ -56,7 +56,10 @@ class UserRecord:
 def check_password_strength(password: str) -> None:
     """At least ten characters, not all of one kind (letters, digits), not the username."""
     problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if password != password.strip():
+        # The sign-in form trims what is typed, so such a password could never be used.
+        problems.append("must not start or end with a space")
+    elif len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters long")
     elif password.isalpha() or password.isdigit():
         problems.append("must mix letters with digits or symbols")
@@ -64,6 +67,11 @@ def check_password_strength(password: str) -> None:
         problems.append("must not repeat the same few characters")
     if problems:
         raise InvalidInput([FieldProblem("password", "; ".join(problems))])
+
+
+def spend_password_check_time(password: str) -> None:
+    """Take as long as checking ``password`` against a stored hash, and learn nothing."""
+    bcrypt.checkpw(password.encode("utf-8"), _DUMMY_HASH)
 
 
 def hash_password(password: str) -> str:
@@ -166,6 +174,8 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
     row.password_changed_at = utc_now()
     row.failed_logins = 0
     row.locked_until = None
+    # A new password ends a sign-in lock on this name (core.auth).
+    session.execute(delete(SignInAttempt).where(SignInAttempt.username == row.username))
     session.flush()
 
 
@@ -176,7 +186,7 @@ def authenticate(*, session: Session, username: str, password: str) -> UserRecor
     """
     row = session.scalars(select(User).where(User.username == username.strip().lower())).first()
     if row is None:
-        bcrypt.checkpw(password.encode("utf-8"), _DUMMY_HASH)
+        spend_password_check_time(password)
         raise AuthenticationFailed()
     if not bcrypt.checkpw(password.encode("utf-8"), row.password_hash.encode("ascii")):
         raise AuthenticationFailed()

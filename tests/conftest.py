@@ -22,7 +22,14 @@ from core.db import Database
 ADMIN_URL = os.environ.get(
     "GRIDBOARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-TABLES = ("measurements", "measurement_rollups", "reports", "components", "users")
+TABLES = (
+    "measurements",
+    "measurement_rollups",
+    "reports",
+    "components",
+    "users",
+    "sign_in_attempts",
+)
 
 
 def _postgres_required() -> bool:

@@ -1,0 +1,248 @@
+"""Plotly figures built from frames: pure functions, so a chart is tested without a browser.
+
+Colours follow the component type everywhere (a transformer is the same green in every chart),
+axes carry units, and an empty frame gives a figure that says so instead of blank axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
+from core.reports import kpis
+
+COMPONENT_COLOURS: dict[str, str] = {
+    ComponentType.TRANSFORMER.value: "#0b6e4f",
+    ComponentType.LINE.value: "#2f6fb0",
+    ComponentType.SWITCH.value: "#c07a12",
+}
+BAND_COLOUR = "rgba(11, 110, 79, 0.18)"
+LINE_COLOUR = "#0b6e4f"
+
+
+def _base_layout(figure: go.Figure, *, height: int = 360) -> go.Figure:
+    figure.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        hovermode="x unified",
+    )
+    return figure
+
+
+def _empty(message: str) -> go.Figure:
+    figure = go.Figure()
+    figure.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font_size=15
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return _base_layout(figure, height=240)
+
+
+def axis_title(measurement_type: MeasurementType) -> str:
+    return f"{measurement_type.value.capitalize()} ({MEASUREMENT_UNITS[measurement_type]})"
+
+
+def series_figure(frame: pl.DataFrame, *, measurement_type: MeasurementType) -> go.Figure:
+    """One component's series: the mean per point as a line, and where points are buckets of
+    several measurements, their min-max range as a band, so no peak is lost by downsampling.
+
+    ``frame`` is ``core.measurements.Series.frame``.
+    """
+    if frame.is_empty():
+        return _empty(f"No {measurement_type.value} measurements in this time range")
+    unit = MEASUREMENT_UNITS[measurement_type]
+    times = frame["timestamp"].to_list()
+    figure = go.Figure()
+    if frame.filter(pl.col("sample_count") > 1).height > 0:
+        figure.add_trace(
+            go.Scatter(
+                x=times,
+                y=frame["max_value"].to_list(),
+                name="max",
+                mode="lines",
+                line={"width": 0},
+                hovertemplate=f"max %{{y:.3f}} {unit}<extra></extra>",
+                showlegend=False,
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=times,
+                y=frame["min_value"].to_list(),
+                name="min-max range",
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=BAND_COLOUR,
+                hovertemplate=f"min %{{y:.3f}} {unit}<extra></extra>",
+            )
+        )
+        line_name = "mean"
+    else:
+        line_name = measurement_type.value
+    figure.add_trace(
+        go.Scatter(
+            x=times,
+            y=frame["value"].to_list(),
+            name=line_name,
+            mode="lines",
+            line={"color": LINE_COLOUR, "width": 1.6},
+            hovertemplate=f"{line_name} %{{y:.3f}} {unit}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(title_text=axis_title(measurement_type))
+    figure.update_xaxes(title_text="time (UTC)")
+    return _base_layout(figure)
+
+
+def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
+    """Daily averages as lines per component type, one panel per measurement type."""
+    if frame.is_empty():
+        return _empty("No measurements in this report's period")
+    present = set(frame["measurement_type"].unique().to_list())
+    kinds = [kind for kind in MeasurementType if kind.value in present]
+    figure = make_subplots(
+        rows=len(kinds),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[
+            f"Daily average {kind.value} ({MEASUREMENT_UNITS[kind]})" for kind in kinds
+        ],
+    )
+    shown_in_legend: set[str] = set()
+    for row, kind in enumerate(kinds, start=1):
+        panel = frame.filter(pl.col("measurement_type") == kind.value).sort("day")
+        for component_type in sorted(panel["component_type"].unique().to_list()):
+            part = panel.filter(pl.col("component_type") == component_type)
+            figure.add_trace(
+                go.Scatter(
+                    x=part["day"].dt.to_string("%Y-%m-%d").to_list(),
+                    y=part["avg_value"].to_list(),
+                    name=component_type,
+                    legendgroup=component_type,
+                    showlegend=component_type not in shown_in_legend,
+                    mode="lines+markers",
+                    line={"color": COMPONENT_COLOURS.get(component_type)},
+                    customdata=part["sample_count"].to_list(),
+                    hovertemplate=(
+                        f"{component_type}: %{{y:.3f}} {MEASUREMENT_UNITS[kind]}"
+                        " (%{customdata} samples)<extra></extra>"
+                    ),
+                ),
+                row=row,
+                col=1,
+            )
+            shown_in_legend.add(component_type)
+        figure.update_yaxes(title_text=MEASUREMENT_UNITS[kind], row=row, col=1)
+    # Days as categories in date order: one tick per day, never an hour between two days.
+    figure.update_xaxes(type="category", categoryorder="category ascending")
+    return _base_layout(figure, height=220 + 200 * len(kinds))
+
+
+def _bars(
+    x: list[str],
+    y: list[float],
+    *,
+    colours: list[str],
+    y_title: str,
+    x_title: str,
+    hover: list[str],
+) -> go.Figure:
+    figure = go.Figure(
+        go.Bar(
+            x=x,
+            y=y,
+            marker_color=colours,
+            text=[f"{value:g}" for value in y],
+            textposition="outside",
+            hovertext=hover,
+            hoverinfo="text",
+        )
+    )
+    figure.update_yaxes(title_text=y_title, rangemode="tozero")
+    figure.update_xaxes(title_text=x_title, type="category")
+    figure.update_layout(hovermode="closest", showlegend=False)
+    return _base_layout(figure, height=320)
+
+
+def components_by_type_figure(frame: pl.DataFrame) -> go.Figure:
+    if frame.is_empty() or int(frame["count"].sum()) == 0:
+        return _empty("No components in the inventory")
+    types = frame["component_type"].to_list()
+    counts = [float(count) for count in frame["count"].to_list()]
+    return _bars(
+        types,
+        counts,
+        colours=[COMPONENT_COLOURS.get(kind, LINE_COLOUR) for kind in types],
+        y_title="components",
+        x_title="component type",
+        hover=[f"{kind}: {count:g}" for kind, count in zip(types, counts, strict=True)],
+    )
+
+
+def _voltage_label(voltage_kv: float | None) -> str:
+    return "unknown" if voltage_kv is None else f"{voltage_kv:g} kV"
+
+
+def _per_voltage_figure(
+    frame: pl.DataFrame, *, kind: ComponentType, count: str, total: str, unit: str, what: str
+) -> go.Figure:
+    if frame.is_empty():
+        return _empty(f"No {kind.value}s in the inventory")
+    labels = [_voltage_label(v) for v in frame["voltage_kv"].to_list()]
+    totals = [float(v) for v in frame[total].to_list()]
+    counts = frame[count].to_list()
+    return _bars(
+        labels,
+        totals,
+        colours=[COMPONENT_COLOURS[kind.value]] * len(labels),
+        y_title=f"{what} ({unit})",
+        x_title="voltage level",
+        hover=[
+            f"{label}: {value:g} {unit} over {number} {kind.value}s"
+            for label, value, number in zip(labels, totals, counts, strict=True)
+        ],
+    )
+
+
+def transformer_capacity_figure(frame: pl.DataFrame) -> go.Figure:
+    return _per_voltage_figure(
+        frame,
+        kind=ComponentType.TRANSFORMER,
+        count="transformer_count",
+        total="total_capacity_mva",
+        unit="MVA",
+        what="total capacity",
+    )
+
+
+def line_length_figure(frame: pl.DataFrame) -> go.Figure:
+    return _per_voltage_figure(
+        frame,
+        kind=ComponentType.LINE,
+        count="line_count",
+        total="total_length_km",
+        unit="km",
+        what="total length",
+    )
+
+
+REPORT_FIGURES: dict[str, Callable[[pl.DataFrame], go.Figure]] = {
+    kpis.COMPONENTS_BY_TYPE: components_by_type_figure,
+    kpis.TRANSFORMER_CAPACITY: transformer_capacity_figure,
+    kpis.LINE_LENGTH: line_length_figure,
+    kpis.DAILY_AVERAGES: daily_averages_figure,
+}
+
+
+def report_figure(table: str, frame: pl.DataFrame) -> go.Figure:
+    """The chart for one of a report's four tables (``core.reports.kpis.TABLES``)."""
+    return REPORT_FIGURES[table](frame)

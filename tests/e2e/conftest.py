@@ -1,0 +1,130 @@
+"""A real ``streamlit run app.py`` on a free localhost port over a temporary SQLite database,
+and Debian's Chromium driven by Playwright.
+
+Without ``/usr/bin/chromium`` the browser tests are skipped on a developer machine and fail in
+CI (``CI`` set) or with ``GRIDBOARD_REQUIRE_BROWSER=1``; ``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from core.db import open_database
+from core.domain import SYSTEM_ACTOR, Role
+from core.users import create_user
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+MANAGER_PASSWORD = "manager-pass-1"
+USER_PASSWORD = "user-pass-123"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    database_url: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not answer within 60 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("e2e")
+    database_url = f"sqlite:///{folder / 'gridboard.db'}"
+    database = open_database(database_url)
+    with database.write() as session:
+        for username, password, role in (
+            ("mona", MANAGER_PASSWORD, Role.MANAGER),
+            ("ulf", USER_PASSWORD, Role.USER),
+        ):
+            create_user(
+                session=session,
+                actor=SYSTEM_ACTOR,
+                username=username,
+                password=password,
+                role=role,
+                display_name=username.capitalize(),
+            )
+    database.dispose()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = folder / "streamlit.log"
+    env = {
+        **os.environ,
+        "GRIDBOARD_DATABASE_URL": database_url,
+        "GRIDBOARD_COOKIE_KEY": "an-end-to-end-test-cookie-key-0123456789",
+        "GRIDBOARD_DEMO": "0",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_until_healthy(url, process, log)
+        yield Server(url=url, database_url=database_url, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)"
+        if os.environ.get("CI") or os.environ.get("GRIDBOARD_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

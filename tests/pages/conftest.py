@@ -1,0 +1,117 @@
+"""AppTest of the real ``app.py`` against a fresh SQLite database per test.
+
+Signing in: a test sets streamlit-authenticator's own session keys (``authentication_status``
+and ``username``), exactly what the library sets after a successful sign-in; ``app.py`` then
+reads that user and role from the database on every run, as it does in a browser. The cookie
+flow is the browser test's; the sign-in rules are ``tests/test_auth.py``'s. Pages only draw
+and call ``core``, whose functions are tested on both backends, so these run on SQLite only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.config import get_settings
+from core.db import Database, open_database
+from core.domain import Role
+from core.models import User
+from views import ui
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+COOKIE_KEY = "a-test-cookie-key-of-40-characters-long!"
+PASSWORD = "pass-word-123"
+
+
+class NoRunner:
+    """Stands in for the report runner: tests compute reports when they choose to."""
+
+    woken = 0
+
+    def wake(self) -> None:
+        NoRunner.woken += 1
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("GRIDBOARD_DATABASE_URL", url)
+    monkeypatch.setenv("GRIDBOARD_COOKIE_KEY", COOKIE_KEY)
+    monkeypatch.delenv("GRIDBOARD_DEMO", raising=False)
+    monkeypatch.setattr(ui, "report_runner", NoRunner)
+    get_settings.cache_clear()
+    st.cache_resource.clear()  # the database of an earlier test
+    database = open_database(url)
+    for username, role in (("mona", Role.MANAGER), ("ulf", Role.USER)):
+        add_user(database, username, role)
+    yield database
+    st.cache_resource.clear()
+    database.dispose()
+    get_settings.cache_clear()
+
+
+def add_user(database: Database, username: str, role: Role) -> None:
+    """A user with the password ``PASSWORD``, hashed cheaply (tests need not be slow)."""
+    digest = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    with database.write() as session:
+        session.add(
+            User(
+                username=username,
+                display_name=username.capitalize(),
+                email="",
+                password_hash=digest,
+                role=role.value,
+            )
+        )
+
+
+OpenApp = Callable[..., AppTest]
+
+
+@pytest.fixture
+def open_app(app_db: Database) -> OpenApp:
+    """``open_app(as_user="mona", page="views/users.py", query={...})``: the app after its
+    first run(s), signed in as ``as_user`` (or signed out)."""
+
+    def opened(
+        *, as_user: str | None = None, page: str | None = None, query: dict[str, Any] | None = None
+    ) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=30)
+        if as_user:
+            at.session_state["authentication_status"] = True
+            at.session_state["username"] = as_user
+            at.session_state["name"] = as_user.capitalize()
+        at.query_params.update({k: str(v) for k, v in (query or {}).items()})
+        at.run()
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception, at.exception
+        return at
+
+    return opened
+
+
+def texts(elements: Any) -> list[str]:
+    return [str(element.value) for element in elements]
+
+
+def everything(at: AppTest) -> str:
+    """Every message and text on the page, to assert what a person would read."""
+    parts = [
+        *texts(at.title),
+        *texts(at.subheader),
+        *texts(at.markdown),
+        *texts(at.caption),
+        *texts(at.info),
+        *texts(at.success),
+        *texts(at.warning),
+        *texts(at.error),
+        *(f"{m.label}: {m.value}" for m in at.metric),
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,141 @@
+"""The Components list and a component's page, for both roles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.measurements import add_measurement
+from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
+from tests.pages.conftest import everything, texts
+
+
+def _table(at):
+    return at.dataframe[0].value
+
+
+def _measure(db, component_id, kind="voltage", start=datetime(2024, 5, 1, tzinfo=UTC), count=3):
+    for step in range(count):
+        with db.write() as session:
+            add_measurement(
+                session=session,
+                actor=MANAGER,
+                component_id=component_id,
+                measurement_type=kind,
+                timestamp=start + timedelta(minutes=15 * step),
+                value=100.0 + step,
+            )
+
+
+@pytest.mark.parametrize(
+    ("user", "hint"),
+    [("mona", "Create the first one, or import a CSV file"), ("ulf", "A manager adds them")],
+)
+def test_an_empty_inventory_says_what_to_do_next(open_app, user, hint):
+    at = open_app(as_user=user)
+    assert hint in everything(at)
+    assert not at.dataframe
+
+
+def test_the_list_counts_filters_and_searches(open_app, app_db):
+    make_component(app_db, TRANSFORMER)
+    make_component(app_db, LINE)
+    make_component(app_db, SWITCH, substation="Hilltop")
+    at = open_app(as_user="ulf")
+    assert "Components: 3" in everything(at) and "Switches: 1" in everything(at)
+    assert list(_table(at)["Name"]) == ["L1", "S1", "T1"]
+
+    at.text_input(key="components.search").input("hill").run()
+    assert list(_table(at)["Name"]) == ["S1"]
+    assert "Components: 1" in everything(at)
+
+    at.text_input(key="components.search").input("nowhere").run()
+    assert "No component matches. Clear the search or the filters" in everything(at)
+
+    at.text_input(key="components.search").input("").run()
+    at.multiselect[0].select("transformer").select("line").run()
+    assert list(_table(at)["Name"]) == ["L1", "T1"]
+
+
+def test_the_list_sorts_on_the_server(open_app, app_db):
+    make_component(app_db, TRANSFORMER, name="T-small", capacity_mva=10)
+    make_component(app_db, TRANSFORMER, name="T-big", capacity_mva=63)
+    at = open_app(as_user="ulf")
+    at.selectbox[0].select("Capacity").run()
+    at.toggle[0].set_value(True).run()
+    assert list(_table(at)["Name"]) == ["T-big", "T-small"]
+
+
+def test_thousands_of_components_come_in_pages(open_app, app_db):
+    for number in range(120):
+        make_component(app_db, SWITCH, name=f"S{number:03d}")
+    at = open_app(as_user="ulf")
+    assert len(_table(at)) == 50
+    assert "1-50 of 120" in everything(at)
+    at.session_state["components.page"] = 3
+    at.run()
+    assert list(_table(at)["Name"])[:2] == ["S100", "S101"]
+    assert "101-120 of 120" in everything(at)
+
+
+def test_picking_a_row_opens_the_component(open_app, app_db):
+    make_component(app_db, LINE)
+    at = open_app(as_user="ulf")
+    at.session_state["components.table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert texts(at.title) == ["L1"]
+    assert at.query_params["component"]
+
+
+def test_a_component_page_shows_attributes_chart_and_table(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=3)
+    at = open_app(as_user="ulf", page="views/component.py", query={"component": line.id})
+    assert texts(at.title) == ["L1"]
+    page = everything(at)
+    assert "Line in substation **Riverside**" in page
+    assert "Voltage: 20 kV" in page and "Length: 12.5 km" in page and "Measurements: 3" in page
+    assert "All 3 measurements from 2024-05-01 00:00 UTC" in page
+    assert at.get("plotly_chart")
+    assert list(at.dataframe[0].value.columns) == ["Time (UTC)", "Voltage (kV)"]
+    assert list(at.dataframe[0].value["Voltage (kV)"]) == [102.0, 101.0, 100.0]  # newest first
+    assert "Edit or delete this component" not in [link.label for link in at.get("page_link")]
+
+
+def test_the_time_range_presets_narrow_the_chart(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=200)  # 50 hours of quarter hours
+    at = open_app(as_user="ulf", page="views/component.py", query={"component": line.id})
+    assert "All 200 measurements" in everything(at)
+    at.button_group[1].set_value("last day").run()
+    assert "All 96 measurements" in everything(at)
+
+
+def test_another_measurement_type_without_data_says_so(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, kind="voltage")
+    at = open_app(as_user="ulf", page="views/component.py", query={"component": line.id})
+    at.button_group[0].set_value("power").run()
+    assert "No power measurements for this component. Pick another measurement." in everything(at)
+
+
+def test_deep_links_open_the_component(open_app, app_db):
+    line = make_component(app_db, LINE)
+    at = open_app(as_user="ulf", query={"component": line.id})
+    assert texts(at.title) == ["L1"]
+
+
+def test_a_component_without_measurements_invites_a_manager_to_add_some(open_app, app_db):
+    line = make_component(app_db, LINE)
+    at = open_app(as_user="mona", page="views/component.py", query={"component": line.id})
+    assert "No measurements for this component yet." in everything(at)
+    labels = [link.label for link in at.get("page_link")]
+    assert labels == ["Edit or delete this component", "Add or import some"]
+
+
+def test_an_unknown_component_says_so(open_app):
+    at = open_app(as_user="ulf", page="views/component.py", query={"component": 999})
+    assert texts(at.error) == ["Component 999 does not exist: it may have been deleted."]
+    at = open_app(as_user="ulf", page="views/component.py", query={"component": "abc"})
+    assert "Pick a component on the Components page" in everything(at)

@@ -1,0 +1,157 @@
+"""Manage components: create, edit, delete with confirmation, import CSV (manager only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.components import get_component, list_components
+from core.domain import Actor, ComponentType, Role
+from core.imports import COMPONENTS_TEMPLATE_CSV
+from core.measurements import add_measurement
+from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
+from tests.pages.conftest import everything, texts
+
+PAGE = "views/manage_components.py"
+PAGE_FILE = Path(__file__).resolve().parents[2] / PAGE
+
+
+def _names(db):
+    with db.read() as session:
+        return sorted(c.name for c in list_components(session=session).items)
+
+
+def _button(at, label):
+    return next(button for button in at.button if button.label == label)
+
+
+def _inputs(at):
+    return {field.label: field for field in [*at.text_input, *at.number_input]}
+
+
+def test_a_manager_creates_a_transformer(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    fields = _inputs(at)
+    fields["Name"].input("T9")
+    fields["Substation"].input("Hilltop")
+    fields["Capacity (MVA)"].set_value(40.0)
+    fields["HV voltage (kV)"].set_value(110.0)
+    at.button(key="FormSubmitter:create-component-Create component").click().run()
+    assert texts(at.success) == ["Created T9 in Hilltop."]
+    assert _names(app_db) == ["T9"]
+
+
+def test_the_type_decides_the_fields(open_app):
+    at = open_app(as_user="mona", page=PAGE)
+    at.radio[0].set_value(ComponentType.SWITCH).run()
+    assert set(_inputs(at)) == {"Name", "Substation"}
+    assert [r.label for r in at.radio] == ["Type", "Switch status"]
+    at.radio[0].set_value(ComponentType.LINE).run()
+    assert {"Length (km)", "Nominal voltage (kV)"} <= set(_inputs(at))
+
+
+def test_a_form_with_mistakes_says_which_fields_to_fix(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    _inputs(at)["Capacity (MVA)"].set_value(-5.0)
+    at.button(key="FormSubmitter:create-component-Create component").click().run()
+    (message,) = texts(at.error)
+    assert message.startswith("Please correct this and try again:")
+    assert "**Name**: must not be empty" in message
+    assert "**Substation**: must not be empty" in message
+    assert "**Capacity (MVA)**: must be greater than 0" in message
+    assert "**Voltage (kV)**: a number is required (required for a transformer)" in message
+    assert _names(app_db) == []
+
+
+def test_a_duplicate_is_refused_with_its_name(open_app, app_db):
+    make_component(app_db, TRANSFORMER)
+    at = open_app(as_user="mona", page=PAGE)
+    fields = _inputs(at)
+    fields["Name"].input("T1")
+    fields["Substation"].input("Riverside")
+    fields["Capacity (MVA)"].set_value(10.0)
+    fields["HV voltage (kV)"].set_value(20.0)
+    at.button(key="FormSubmitter:create-component-Create component").click().run()
+    assert texts(at.error) == ["A component named 'T1' already exists in substation 'Riverside'."]
+
+
+def test_editing_changes_the_type_and_empties_the_old_fields(open_app, app_db):
+    line = make_component(app_db, LINE)
+    at = open_app(as_user="mona", page=PAGE, query={"component": line.id})
+    assert at.button_group[0].value == "Edit or delete"
+    at.radio(key=f"edit.{line.id}.type").set_value(ComponentType.TRANSFORMER).run()
+    assert "Saving makes it a transformer; the fields of a line go." in everything(at)
+    _inputs(at)["Capacity (MVA)"].set_value(25.0)
+    at.button(key=f"FormSubmitter:edit-component-{line.id}-Save changes").click().run()
+    assert "Saved L1." in everything(at)
+    with app_db.read() as session:
+        stored = get_component(session=session, component_id=line.id)
+    assert stored.component_type is ComponentType.TRANSFORMER
+    assert (stored.capacity_mva, stored.voltage_kv, stored.length_km) == (25.0, 20.0, None)
+
+
+def test_deleting_asks_for_a_confirmation_naming_the_measurements(open_app, app_db):
+    line = make_component(app_db, LINE)
+    with app_db.write() as session:
+        add_measurement(
+            session=session,
+            actor=MANAGER,
+            component_id=line.id,
+            measurement_type="power",
+            timestamp="2024-05-01T00:00:00Z",
+            value=1.5,
+        )
+    at = open_app(as_user="mona", page=PAGE, query={"component": line.id})
+    assert "Deleting L1 also deletes its 1 measurements." in everything(at)
+    assert _button(at, "Delete component").disabled
+    at.checkbox(key=f"delete.{line.id}").check().run()
+    _button(at, "Delete component").click().run()
+    assert "Deleted L1 and its 1 measurements." in everything(at)
+    assert _names(app_db) == []
+
+
+def test_importing_a_good_file(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Import CSV").run()
+    assert at.download_button[0].label == "Download a template CSV"
+    at.file_uploader[0].upload("grid.csv", COMPONENTS_TEMPLATE_CSV.encode(), "text/csv").run()
+    assert list(at.dataframe[0].value["name"]) == ["T1", "L1", "S1"]
+    _button(at, "Import grid.csv").click().run()
+    assert texts(at.success) == [
+        "Imported grid.csv: 3 rows, 3 components added, 0 skipped (already stored)."
+    ]
+    assert _names(app_db) == ["L1", "S1", "T1"]
+
+
+def test_importing_a_bad_file_lists_every_problem_and_writes_nothing(open_app, app_db):
+    bad = COMPONENTS_TEMPLATE_CSV + "T2,Riverside,transformer,nan,110,,\nX,,gadget,,,,\n"
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Import CSV").run()
+    at.file_uploader[0].upload("grid.csv", bad.encode(), "text/csv").run()
+    _button(at, "Import grid.csv").click().run()
+    (message,) = texts(at.error)
+    assert message.startswith("Nothing was imported: the file has")
+    problems = at.dataframe[-1].value
+    assert list(problems.columns) == ["line", "column", "problem"]
+    assert 5 in list(problems["line"]) and 6 in list(problems["line"])
+    assert _names(app_db) == []
+
+
+def test_an_unreadable_file_gets_one_clear_message(open_app):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Import CSV").run()
+    at.file_uploader[0].upload("grid.csv", b"", "text/csv").run()
+    (message,) = texts(at.error)
+    assert message.startswith("Cannot read grid.csv: the file is empty.")
+
+
+def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):
+    at = AppTest.from_file(str(PAGE_FILE), default_timeout=30)
+    at.session_state["gridboard.actor"] = Actor(username="ulf", role=Role.USER)
+    at.run()
+    assert texts(at.error) == [
+        "Only a manager may create, edit, delete or import components. "
+        "Ask a manager if this needs doing."
+    ]
+    assert not at.text_input

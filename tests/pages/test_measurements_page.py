@@ -1,0 +1,137 @@
+"""Measurements: add one, import a CSV or Parquet file (manager only)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, time
+from pathlib import Path
+
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from core.domain import Actor, Role
+from core.imports import MEASUREMENTS_TEMPLATE_CSV
+from core.measurements import list_measurements
+from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
+from tests.pages.conftest import everything, texts
+
+PAGE = "views/measurements.py"
+ADD = "FormSubmitter:add-measurement-Add measurement"
+
+
+def _stored(db, component_id):
+    with db.read() as session:
+        return list_measurements(session=session, component_id=component_id)
+
+
+def _button(at, label):
+    return next(button for button in at.button if button.label == label)
+
+
+def _add_one(at, value, overwrite=False):
+    at.button_group[0].set_value("Add one").run()
+    at.date_input[0].set_value(date(2024, 5, 1))
+    at.time_input[0].set_value(time(13, 45))
+    next(f for f in at.text_input if f.label == "Value").input(value)
+    if overwrite:
+        at.checkbox[0].check()
+    at.button(key=ADD).click().run()
+    return at
+
+
+def test_a_manager_adds_one_measurement(open_app, app_db):
+    line = make_component(app_db, LINE)
+    at = _add_one(open_app(as_user="mona", page=PAGE), "230.5")
+    assert texts(at.success) == ["Added voltage 230.5 kV at 2024-05-01 13:45 UTC to L1."]
+    assert list(_stored(app_db, line.id)["value"]) == [230.5]
+
+
+def test_a_value_with_a_comma_is_explained(open_app, app_db):
+    line = make_component(app_db, LINE)
+    at = _add_one(open_app(as_user="mona", page=PAGE), "1,5")
+    (message,) = texts(at.error)
+    assert "**Value**: '1,5' is not a number (use a dot for decimals, like 1.5)" in message
+    assert _stored(app_db, line.id).is_empty()
+
+
+def test_a_second_value_at_the_same_time_needs_overwrite(open_app, app_db):
+    line = make_component(app_db, LINE)
+    at = _add_one(open_app(as_user="mona", page=PAGE), "1.0")
+    at = _add_one(at, "2.0")
+    (message,) = texts(at.error)
+    assert "already has a voltage measurement at 2024-05-01T13:45:00+00:00" in message
+    assert "choose overwrite to replace it" in message
+    at = _add_one(at, "3.0", overwrite=True)
+    assert list(_stored(app_db, line.id)["value"]) == [3.0]
+
+
+def test_without_components_the_page_says_to_create_them_first(open_app):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Add one").run()
+    assert "No components yet." in everything(at)
+
+
+def _csv() -> bytes:
+    return MEASUREMENTS_TEMPLATE_CSV.encode()
+
+
+def _import(at, name, data, *, overwrite=False):
+    at.file_uploader[0].upload(name, data, "application/octet-stream").run()
+    if overwrite:
+        at.radio[0].set_value(True).run()
+    _button(at, f"Import {name}").click().run()
+    return at
+
+
+def test_importing_a_csv_file_previews_then_imports(open_app, app_db):
+    for base in (TRANSFORMER, LINE, SWITCH):
+        make_component(app_db, base)
+    at = open_app(as_user="mona", page=PAGE)
+    assert at.download_button[0].label == "Download a template CSV"
+    at.file_uploader[0].upload("m.csv", _csv(), "text/csv").run()
+    preview = at.dataframe[0].value
+    assert list(preview.columns)[:3] == ["line", "component_name", "substation"]
+    assert list(preview["line"]) == [2, 3, 4, 5]
+    _button(at, "Import m.csv").click().run()
+    assert texts(at.success) == [
+        "Imported m.csv: 4 rows, 4 measurements added, 0 skipped (already stored)."
+    ]
+    at = _import(at, "m.csv", _csv(), overwrite=True)
+    assert texts(at.success) == [
+        "Imported m.csv: 4 rows, 0 measurements added, 4 overwritten (already stored)."
+    ]
+
+
+def test_importing_parquet(open_app, app_db):
+    line = make_component(app_db, LINE)
+    frame = pl.DataFrame(
+        {
+            "component_id": [line.id, line.id],
+            "timestamp": ["2024-05-01T00:00:00Z", "2024-05-01T00:15:00Z"],
+            "measurement_type": ["power", "power"],
+            "value": [1.0, 2.0],
+        }
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    at = _import(open_app(as_user="mona", page=PAGE), "m.parquet", buffer.getvalue())
+    assert "2 measurements added" in texts(at.success)[0]
+    assert len(_stored(app_db, line.id)) == 2
+
+
+def test_a_file_naming_unknown_components_is_refused_whole(open_app, app_db):
+    make_component(app_db, TRANSFORMER)
+    at = _import(open_app(as_user="mona", page=PAGE), "m.csv", _csv())
+    assert texts(at.error)[0].startswith("Nothing was imported: the file has")
+    reasons = " ".join(at.dataframe[-1].value["problem"])
+    assert "L1" in reasons and "S1" in reasons
+
+
+def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / PAGE), default_timeout=30)
+    at.session_state["gridboard.actor"] = Actor(username="ulf", role=Role.USER)
+    at.run()
+    assert texts(at.error) == [
+        "Only a manager may add or import measurements. Ask a manager if this needs doing."
+    ]
+    assert not at.file_uploader

@@ -1,0 +1,148 @@
+"""Reports: the list, the generate form (manager), and a report's page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import update
+
+from core.models import Report
+from core.reports.jobs import ReportStatus, get_report, list_reports, request_report, run_next
+from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
+from tests.pages.conftest import NoRunner, everything, texts
+
+START = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def _request(db, days=7):
+    with db.write() as session:
+        return request_report(
+            session=session, actor=MANAGER, start=START, end=START + timedelta(days=days)
+        )
+
+
+def _generate_button(at):
+    return next(button for button in at.button if button.label == "Generate report")
+
+
+@pytest.mark.parametrize(
+    ("user", "hint"),
+    [("mona", "Generate the first one above"), ("ulf", "A manager generates them")],
+)
+def test_no_reports_yet_says_what_to_do(open_app, user, hint):
+    at = open_app(as_user=user, page="views/reports.py")
+    assert hint in everything(at)
+
+
+def test_a_user_sees_the_list_but_no_generate_form(open_app, app_db):
+    _request(app_db)
+    at = open_app(as_user="ulf", page="views/reports.py")
+    assert not at.expander
+    table = at.dataframe[0].value
+    assert list(table["Report"]) == ["#1"]
+    assert list(table["Status"]) == ["pending"]
+    assert list(table["Period"]) == ["2024-05-01 to 2024-05-07 (UTC)"]
+
+
+def test_a_manager_generates_a_report_for_the_last_7_days(open_app, app_db):
+    woken = NoRunner.woken
+    at = open_app(as_user="mona", page="views/reports.py")
+    assert "Period:" in everything(at) and "(UTC)" in everything(at)
+    _generate_button(at).click().run()
+    assert texts(at.success) == ["Report #1 is on its way; its status updates below."]
+    assert NoRunner.woken == woken + 1
+    with app_db.read() as session:
+        (record,) = list_reports(session=session)
+    assert record.requested_by == "mona" and record.time_zone == "UTC"
+    assert record.period_end - record.period_start == timedelta(days=7)
+    assert record.period_end > datetime.now(UTC)  # today is included
+
+
+def test_a_report_in_another_time_zone(open_app, app_db):
+    at = open_app(as_user="mona", page="views/reports.py")
+    at.selectbox[0].select("Europe/Zurich").run()
+    _generate_button(at).click().run()
+    with app_db.read() as session:
+        (record,) = list_reports(session=session)
+    assert record.time_zone == "Europe/Zurich"
+    assert record.period_start.astimezone(ZoneInfo("Europe/Zurich")).time() == time(0)
+
+
+def test_a_custom_period_needs_both_days(open_app):
+    at = open_app(as_user="mona", page="views/reports.py")
+    at.button_group[0].set_value("custom").run()
+    (message,) = texts(at.error)
+    assert "**Period**: pick the first and the last day of the period" in message
+    assert not [button for button in at.button if button.label == "Generate report"]
+
+
+def test_all_data_without_measurements_says_to_import_some(open_app):
+    at = open_app(as_user="mona", page="views/reports.py")
+    at.button_group[0].set_value("all data").run()
+    assert "there are no measurements yet: import some" in texts(at.error)[0]
+
+
+def test_picking_a_report_opens_it(open_app, app_db):
+    _request(app_db)
+    at = open_app(as_user="ulf", page="views/reports.py")
+    at.session_state["reports.table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert texts(at.title) == ["Report #1"]
+
+
+def test_a_pending_report_waits_and_a_manager_may_cancel_it(open_app, app_db):
+    record = _request(app_db)
+    at = open_app(as_user="ulf", page="views/report.py", query={"report": record.id})
+    assert "Waiting for its turn..." in everything(at)
+    assert not at.main.button
+    at = open_app(as_user="mona", page="views/report.py", query={"report": record.id})
+    at.main.button[0].click().run()
+    assert "This report was cancelled by mona." in everything(at)
+    with app_db.read() as session:
+        assert get_report(session=session, report_id=record.id).status is ReportStatus.CANCELLED
+
+
+def test_a_completed_report_shows_four_tables_charts_and_downloads(open_app, app_db):
+    make_component(app_db, TRANSFORMER)
+    make_component(app_db, LINE)
+    record = _request(app_db)
+    assert run_next(app_db, "test-worker") == record.id
+    at = open_app(as_user="ulf", query={"report": record.id})
+    assert texts(at.subheader) == [
+        "Components by type",
+        "Transformer capacity per voltage level",
+        "Line length per voltage level",
+        "Daily averages",
+    ]
+    assert len(at.get("plotly_chart")) == 4
+    assert [b.label for b in at.download_button] == [
+        "Download the whole report (zip of four CSV files)",
+        "Download components_by_type.csv",
+        "Download transformer_capacity_by_voltage.csv",
+        "Download line_length_by_voltage.csv",
+        "Download daily_averages.csv",
+    ]
+    by_type = at.dataframe[0].value
+    assert dict(zip(by_type["component_type"], by_type["count"], strict=True)) == {
+        "line": 1,
+        "switch": 0,
+        "transformer": 1,
+    }
+
+
+def test_a_failed_report_shows_its_error(open_app, app_db):
+    record = _request(app_db)
+    with app_db.write() as session:
+        session.execute(
+            update(Report).values(status="failed", error="the database went away; try again")
+        )
+    at = open_app(as_user="ulf", page="views/report.py", query={"report": record.id})
+    assert texts(at.error) == ["This report failed: the database went away; try again"]
+    assert [link.label for link in at.get("page_link")] == ["Request it again on Reports"]
+
+
+def test_an_unknown_report_says_so(open_app):
+    at = open_app(as_user="ulf", page="views/report.py", query={"report": 42})
+    assert texts(at.error) == ["Report 42 does not exist: it may have been deleted."]

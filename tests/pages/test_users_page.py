@@ -1,0 +1,89 @@
+"""Users: create users, change roles, reset passwords (manager only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.auth import sign_in
+from core.domain import Actor, Role
+from core.users import get_user
+from tests.pages.conftest import everything, texts
+
+PAGE = "views/users.py"
+GOOD = "a-good-password-7"
+
+
+def _fields(at):
+    return {field.label: field for field in at.text_input}
+
+
+def _create(at, username, password=GOOD, repeated=None, role=Role.USER):
+    fields = _fields(at)
+    fields["Username"].input(username)
+    fields["Password"].input(password)
+    fields["Password again"].input(password if repeated is None else repeated)
+    at.radio[0].set_value(role)
+    at.button(key="FormSubmitter:create-user-Create user").click().run()
+    return at
+
+
+def test_the_list_shows_every_user_and_role(open_app):
+    at = open_app(as_user="mona", page=PAGE)
+    users = at.dataframe[0].value
+    assert list(users["Username"]) == ["mona", "ulf"]
+    assert list(users["Role"]) == ["manager", "user"]
+
+
+def test_a_manager_creates_a_user_who_can_sign_in(open_app, app_db):
+    at = _create(open_app(as_user="mona", page=PAGE), "Carla", role=Role.MANAGER)
+    assert "Created manager carla. Tell them their password." in everything(at)
+    assert list(at.dataframe[0].value["Username"]) == ["carla", "mona", "ulf"]
+    assert sign_in(app_db, username="carla", password=GOOD).role is Role.MANAGER
+
+
+def test_mistyped_and_weak_passwords_are_explained(open_app, app_db):
+    at = _create(open_app(as_user="mona", page=PAGE), "carla", repeated="something-else-1")
+    assert texts(at.error) == ["The two passwords differ. Type the same password twice."]
+    at = _create(at, "carla", password="short")
+    assert "**Password**: must be at least 10 characters long" in texts(at.error)[0]
+    at = _create(at, "ulf")
+    assert texts(at.error) == ["A user named 'ulf' already exists."]
+
+
+def test_roles_change_but_the_last_manager_stays(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Change a role").run()
+    at.selectbox[0].select("mona")
+    at.radio[0].set_value(Role.USER)
+    at.button(key="FormSubmitter:change-role-Change role").click().run()
+    assert texts(at.error) == ["mona is the last manager: make another user a manager first."]
+    at.selectbox[0].select("ulf")
+    at.radio[0].set_value(Role.MANAGER)
+    at.button(key="FormSubmitter:change-role-Change role").click().run()
+    assert "ulf is now a manager." in everything(at)
+    with app_db.read() as session:
+        assert get_user(session=session, username="ulf").role is Role.MANAGER
+
+
+def test_a_manager_resets_a_password(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Reset a password").run()
+    at.selectbox[0].select("ulf")
+    fields = _fields(at)
+    fields["New password"].input(GOOD)
+    fields["New password again"].input(GOOD)
+    at.button(key="FormSubmitter:reset-password-Reset password").click().run()
+    assert texts(at.success)[0].startswith("The password of ulf is changed.")
+    assert sign_in(app_db, username="ulf", password=GOOD).username == "ulf"
+
+
+def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / PAGE), default_timeout=30)
+    at.session_state["gridboard.actor"] = Actor(username="ulf", role=Role.USER)
+    at.run()
+    assert texts(at.error) == [
+        "Only a manager may manage users. Ask a manager if this needs doing."
+    ]
+    assert not at.dataframe

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.auth import (
+    SignInPolicy,
+    cookie_issued_at,
+    cookie_key,
+    list_credentials,
+    sign_in,
+    user_still_signed_in,
+)
+from core.config import Settings
+from core.domain import Role
+from core.errors import AuthenticationFailed, ConfigurationError, SignInLocked
+from core.users import create_user, set_password
+from tests.factories import MANAGER
+
+GOOD = "correct-horse-42"
+WRONG = "wrong-password-1"
+POLICY = SignInPolicy(
+    max_failures=3, window=timedelta(minutes=10), lock=timedelta(minutes=15), max_delay_seconds=4
+)
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+        self.slept: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def carla(db):
+    with db.write() as session:
+        return create_user(
+            session=session, actor=MANAGER, username="carla", password=GOOD, role="manager"
+        )
+
+
+def _try(db, clock, username="carla", password=WRONG):
+    return sign_in(
+        db, username=username, password=password, policy=POLICY, now=clock, sleep=clock.sleep
+    )
+
+
+def test_the_right_password_signs_in(db, clock, carla):
+    assert _try(db, clock, username=" CARLA ", password=GOOD) == carla
+    assert clock.slept == []
+
+
+def test_failures_are_slowed_then_locked_for_a_while(db, clock, carla):
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            _try(db, clock)
+    assert clock.slept == [0.5, 1.0]
+    with pytest.raises(SignInLocked) as locked:
+        _try(db, clock)
+    assert locked.value.until == T0 + POLICY.lock
+    assert "try again after 12:15 UTC" in str(locked.value)
+    # Even the right password is refused while locked...
+    clock.now = T0 + timedelta(minutes=14)
+    with pytest.raises(SignInLocked):
+        _try(db, clock, password=GOOD)
+    # ...and accepted once the lock is over.
+    clock.now = T0 + timedelta(minutes=15, seconds=1)
+    assert _try(db, clock, password=GOOD).username == "carla"
+
+
+def test_a_success_forgets_earlier_failures(db, clock, carla):
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            _try(db, clock)
+    _try(db, clock, password=GOOD)
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            _try(db, clock)
+
+
+def test_failures_outside_the_window_do_not_add_up(db, clock, carla):
+    for minutes in (0, 11, 22, 33):
+        clock.now = T0 + timedelta(minutes=minutes)
+        with pytest.raises(AuthenticationFailed):
+            _try(db, clock)
+    assert clock.slept == [0.5] * 4
+
+
+def test_unknown_names_are_refused_like_known_ones(db, clock, carla):
+    outcomes = {}
+    for name in ("carla", "nobody"):
+        clock.slept = []
+        seen = []
+        for _ in range(POLICY.max_failures):
+            with pytest.raises((AuthenticationFailed, SignInLocked)) as refused:
+                _try(db, clock, username=name)
+            seen.append(type(refused.value).__name__)
+        outcomes[name] = (seen, clock.slept)
+    assert outcomes["carla"] == outcomes["nobody"]
+
+
+def test_unknown_and_known_names_take_as_long(db, carla):
+    def elapsed(username: str) -> float:
+        began = time.perf_counter()
+        with pytest.raises(AuthenticationFailed):
+            sign_in(db, username=username, password="wrong-password-1", sleep=lambda _: None)
+        return time.perf_counter() - began
+
+    known = min(elapsed("carla") for _ in range(3))
+    unknown = min(elapsed("nobody") for _ in range(3))
+    assert abs(known - unknown) < 0.5 * max(known, unknown)
+
+
+def test_a_new_password_ends_the_lock(db, clock, carla):
+    for _ in range(POLICY.max_failures):
+        with pytest.raises((AuthenticationFailed, SignInLocked)):
+            _try(db, clock)
+    with db.write() as session:
+        set_password(session=session, actor=MANAGER, username="carla", password="new-horse-43")
+    assert _try(db, clock, password="new-horse-43").username == "carla"
+
+
+def test_credentials_carry_hashes_not_passwords(db, carla):
+    with db.read() as session:
+        (credential,) = list_credentials(session=session)
+    assert credential.username == "carla" and credential.role is Role.MANAGER
+    assert credential.password_hash.startswith("$2") and GOOD not in credential.password_hash
+
+
+def test_a_sign_in_ends_with_a_password_change_or_the_user(db, carla):
+    issued = datetime.now(UTC)
+    with db.read() as session:
+        assert user_still_signed_in(session=session, username="carla", since=issued) == carla
+        assert user_still_signed_in(session=session, username="ghost", since=issued) is None
+    with db.write() as session:
+        set_password(session=session, actor=MANAGER, username="carla", password="new-horse-43")
+    with db.read() as session:
+        stale = issued - timedelta(minutes=5)
+        assert user_still_signed_in(session=session, username="carla", since=stale) is None
+
+
+def test_cookie_issue_time_comes_from_its_expiry():
+    expires = datetime(2024, 5, 8, 12, tzinfo=UTC)
+    assert cookie_issued_at(expires.timestamp(), 7) == datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def test_cookie_key_outside_demo_must_be_real(tmp_path):
+    real = "a-real-secret-of-32-characters!!"
+    assert cookie_key(Settings(cookie_key=real), key_file=tmp_path / "k") == real
+    assert cookie_key(Settings(), configured=real, key_file=tmp_path / "k") == real
+    with pytest.raises(ConfigurationError, match="GRIDBOARD_COOKIE_KEY"):
+        cookie_key(Settings(cookie_key="changeme"), key_file=tmp_path / "k")
+    assert not (tmp_path / "k").exists()
+
+
+def test_demo_cookie_key_is_made_once_and_kept(tmp_path):
+    demo = Settings(demo=True, cookie_key="changeme")
+    first = cookie_key(demo, key_file=tmp_path / "data" / "cookie_key")
+    assert len(first) >= 32
+    assert cookie_key(demo, key_file=tmp_path / "data" / "cookie_key") == first
+    assert (tmp_path / "data" / "cookie_key").stat().st_mode & 0o077 == 0

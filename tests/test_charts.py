@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from core import charts
+from core.domain import MeasurementType
+from core.measurements import SERIES_SCHEMA
+from core.reports import kpis
+
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def _series(values: list[float], counts: list[int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "timestamp": [T0 + timedelta(hours=i) for i in range(len(values))],
+            "value": values,
+            "min_value": [v - 1 for v in values],
+            "max_value": [v + 1 for v in values],
+            "sample_count": counts,
+        },
+        schema=SERIES_SCHEMA,
+    )
+
+
+def _annotation_texts(figure) -> list[str]:
+    return [a.text for a in figure.layout.annotations]
+
+
+def test_downsampled_series_shows_mean_line_and_min_max_band():
+    figure = charts.series_figure(_series([10, 12], [4, 4]), measurement_type=MeasurementType.POWER)
+    names = [trace.name for trace in figure.data]
+    assert names == ["max", "min-max range", "mean"]
+    assert list(figure.data[0].y) == [11, 13] and list(figure.data[1].y) == [9, 11]
+    assert figure.data[1].fill == "tonexty"
+    assert figure.layout.yaxis.title.text == "Power (MW)"
+
+
+def test_raw_series_is_one_line_without_band():
+    figure = charts.series_figure(
+        _series([1, 2, 3], [1, 1, 1]), measurement_type=MeasurementType.VOLTAGE
+    )
+    assert [trace.name for trace in figure.data] == ["voltage"]
+    assert figure.layout.yaxis.title.text == "Voltage (kV)"
+
+
+def test_empty_series_says_so():
+    empty = pl.DataFrame(schema=SERIES_SCHEMA)
+    figure = charts.series_figure(empty, measurement_type=MeasurementType.CURRENT)
+    assert figure.data == ()
+    assert _annotation_texts(figure) == ["No current measurements in this time range"]
+
+
+def _daily() -> pl.DataFrame:
+    rows = [
+        (date(2024, 5, 1), "voltage", "line", 20.1, 96),
+        (date(2024, 5, 2), "voltage", "line", 20.3, 96),
+        (date(2024, 5, 1), "voltage", "transformer", 110.2, 96),
+        (date(2024, 5, 1), "power", "transformer", 12.5, 96),
+    ]
+    return pl.DataFrame(
+        [(*row, row[3] - 1, row[3] + 1) for row in rows],
+        schema=kpis.SCHEMAS[kpis.DAILY_AVERAGES],
+        orient="row",
+    ).select(list(kpis.SCHEMAS[kpis.DAILY_AVERAGES]))
+
+
+def test_daily_averages_have_a_panel_per_measurement_type_and_a_line_per_component_type():
+    figure = charts.daily_averages_figure(_daily())
+    assert _annotation_texts(figure) == [
+        "Daily average voltage (kV)",
+        "Daily average power (MW)",
+    ]
+    lines = [(trace.name, trace.yaxis, list(trace.y)) for trace in figure.data]
+    assert list(figure.data[0].x) == ["2024-05-01", "2024-05-02"]
+    assert lines == [
+        ("line", "y", [20.1, 20.3]),
+        ("transformer", "y", [110.2]),
+        ("transformer", "y2", [12.5]),
+    ]
+    # one legend entry per component type, the same colour in every panel
+    assert [trace.showlegend for trace in figure.data] == [True, True, False]
+    assert figure.data[1].line.color == figure.data[2].line.color
+
+
+def test_daily_averages_without_rows_say_so():
+    empty = pl.DataFrame(schema=kpis.SCHEMAS[kpis.DAILY_AVERAGES])
+    assert _annotation_texts(charts.daily_averages_figure(empty)) == [
+        "No measurements in this report's period"
+    ]
+
+
+def test_inventory_bars():
+    by_type = pl.DataFrame(
+        {"component_type": ["line", "switch", "transformer"], "count": [3, 0, 2]},
+        schema=kpis.SCHEMAS[kpis.COMPONENTS_BY_TYPE],
+    )
+    figure = charts.report_figure(kpis.COMPONENTS_BY_TYPE, by_type)
+    assert list(figure.data[0].x) == ["line", "switch", "transformer"]
+    assert list(figure.data[0].y) == [3, 0, 2]
+
+    capacity = pl.DataFrame(
+        {"voltage_kv": [20.0, 110.0], "transformer_count": [4, 1], "total_capacity_mva": [2.5, 40]},
+        schema=kpis.SCHEMAS[kpis.TRANSFORMER_CAPACITY],
+    )
+    figure = charts.report_figure(kpis.TRANSFORMER_CAPACITY, capacity)
+    assert list(figure.data[0].x) == ["20 kV", "110 kV"]
+    assert list(figure.data[0].y) == [2.5, 40]
+    assert figure.layout.yaxis.title.text == "total capacity (MVA)"
+    assert "over 4 transformers" in figure.data[0].hovertext[0]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (kpis.COMPONENTS_BY_TYPE, "No components in the inventory"),
+        (kpis.TRANSFORMER_CAPACITY, "No transformers in the inventory"),
+        (kpis.LINE_LENGTH, "No lines in the inventory"),
+    ],
+)
+def test_empty_inventory_tables_say_so(table, message):
+    figure = charts.report_figure(table, pl.DataFrame(schema=kpis.SCHEMAS[table]))
+    assert _annotation_texts(figure) == [message]

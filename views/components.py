@@ -1,0 +1,107 @@
+"""Components: search, filter, sort and page through the inventory; pick one to open it."""
+
+import polars as pl
+import streamlit as st
+
+from core.components import ComponentPage, ComponentSort, list_components, list_substations
+from core.domain import ComponentType
+from views import ui
+
+PAGE_SIZE = 50
+PAGER = "components.page"
+SORTS = {
+    "Name": ComponentSort.NAME,
+    "Substation": ComponentSort.SUBSTATION,
+    "Type": ComponentSort.COMPONENT_TYPE,
+    "Voltage": ComponentSort.VOLTAGE_KV,
+    "Capacity": ComponentSort.CAPACITY_MVA,
+    "Length": ComponentSort.LENGTH_KM,
+    "Last changed": ComponentSort.UPDATED_AT,
+}
+
+
+def _first_page() -> None:
+    st.session_state[PAGER] = 1
+
+
+actor = ui.actor()
+st.title("Components")
+with ui.database().read() as session:
+    substations = list_substations(session=session)
+
+search_column, type_column, substation_column, sort_column = st.columns([3, 2, 2, 2])
+search = search_column.text_input(
+    "Search", placeholder="Name or substation", key="components.search", on_change=_first_page
+)
+types = type_column.multiselect(
+    "Type", list(ComponentType), format_func=str.capitalize, on_change=_first_page
+)
+chosen_substations = substation_column.multiselect(
+    "Substation", substations, placeholder="All substations", on_change=_first_page
+)
+sort = sort_column.selectbox("Sort by", list(SORTS), on_change=_first_page)
+descending = sort_column.toggle("Descending", on_change=_first_page)
+
+
+def _load(offset: int) -> ComponentPage:
+    with ui.database().read() as session:
+        return list_components(
+            session=session,
+            search=search,
+            component_types=frozenset(types),
+            substations=frozenset(chosen_substations),
+            sort=SORTS[sort],
+            descending=descending,
+            offset=offset,
+            limit=PAGE_SIZE,
+        )
+
+
+offset = ui.page_offset(PAGE_SIZE, key=PAGER)
+page = _load(offset)
+if page.total and offset >= page.total:  # the filters shrank the list under this page
+    _first_page()
+    page = _load(0)
+
+counts = st.columns(4)
+counts[0].metric("Components", f"{page.total:,}")
+for column, (kind, count) in zip(counts[1:], page.counts_by_type.items(), strict=True):
+    column.metric(ui.TYPE_PLURALS[kind.value], f"{count:,}")
+
+if page.total == 0:
+    if search or types or chosen_substations:
+        st.info("No component matches. Clear the search or the filters to see every component.")
+    elif actor.is_manager:
+        st.info("No components yet. Create the first one, or import a CSV file of them.")
+        st.page_link("views/manage_components.py", label="Manage components", icon=":material/add:")
+    else:
+        st.info("No components yet. A manager adds them; ask one, or check back later.")
+    st.stop()
+
+table = pl.DataFrame(
+    {
+        "Name": [c.name for c in page.items],
+        "Substation": [c.substation for c in page.items],
+        "Type": [c.component_type.value for c in page.items],
+        "Voltage (kV)": [c.voltage_kv for c in page.items],
+        "Capacity (MVA)": [c.capacity_mva for c in page.items],
+        "Length (km)": [c.length_km for c in page.items],
+        "Switch": [c.status.value if c.status else None for c in page.items],
+        "Last changed": [c.updated_at for c in page.items],
+    }
+)
+picked = st.dataframe(
+    table,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="components.table",
+    column_config={"Last changed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+)
+row = ui.selected_row(picked)
+if row is not None:
+    st.switch_page("views/component.py", query_params={"component": str(page.items[row].id)})
+
+shown_to = min(page.offset + PAGE_SIZE, page.total)
+st.caption(f"{page.offset + 1:,}-{shown_to:,} of {page.total:,}. Select a row to open it.")
+ui.pager(page.total, PAGE_SIZE, key=PAGER)

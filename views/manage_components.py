@@ -1,0 +1,135 @@
+"""Manage components (manager): create, edit (type change included), delete, import CSV."""
+
+from typing import Any
+
+import streamlit as st
+
+from core.components import (
+    ComponentRecord,
+    count_measurements,
+    create_component,
+    delete_component,
+    update_component,
+)
+from core.domain import ComponentType, SwitchStatus
+from core.imports import COMPONENTS_TEMPLATE_CSV, import_components
+from views import ui, widgets
+
+actor = ui.require_manager("create, edit, delete or import components")
+st.title("Manage components")
+TASKS = ["Create", "Edit or delete", "Import CSV"]
+linked = ui.query_id("component")
+task = st.segmented_control(
+    "What would you like to do?", TASKS, default=TASKS[1] if linked else TASKS[0], required=True
+)
+NUMBER_FIELDS = {
+    ComponentType.TRANSFORMER: {"capacity_mva": "Capacity (MVA)", "voltage_kv": "HV voltage (kV)"},
+    ComponentType.LINE: {"length_km": "Length (km)", "voltage_kv": "Nominal voltage (kV)"},
+    ComponentType.SWITCH: {},
+}
+
+
+def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> dict[str, Any]:
+    """The inputs of a component of type ``kind``, filled from ``current``."""
+    fields: dict[str, Any] = {
+        "name": st.text_input("Name", value=current.name if current else "", key=f"{key}.name"),
+        "substation": st.text_input(
+            "Substation", value=current.substation if current else "", key=f"{key}.substation"
+        ),
+        "component_type": kind.value,
+    }
+    numbers = NUMBER_FIELDS[kind]
+    for field, title in numbers.items():
+        fields[field] = st.number_input(
+            title, value=getattr(current, field, None), format="%g", key=f"{key}.{kind}.{field}"
+        )
+    if kind is ComponentType.SWITCH:
+        statuses = list(SwitchStatus)
+        now = current.status if current and current.status else SwitchStatus.CLOSED
+        fields["status"] = st.radio(
+            "Switch status",
+            statuses,
+            index=statuses.index(now),
+            horizontal=True,
+            key=f"{key}.status",
+        ).value
+    return fields
+
+
+if task == "Create":
+    kind = st.radio("Type", list(ComponentType), format_func=str.capitalize, horizontal=True)
+    with st.form("create-component"):
+        fields = _fields(kind, None, "create")
+        submitted = st.form_submit_button("Create component", type="primary")
+    if submitted:
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                created = create_component(session=session, actor=actor, fields=fields)
+            st.success(f"Created {created.name} in {created.substation}.")
+            st.page_link(
+                "views/component.py",
+                label=f"Open {created.name}",
+                query_params={"component": str(created.id)},
+            )
+
+elif task == "Edit or delete":
+    chosen = widgets.pick_component(key="edit", linked=linked)
+    if chosen is None:
+        st.stop()
+    st.subheader(f"Edit {chosen.name}")
+    types = list(ComponentType)
+    kind = st.radio(
+        "Type",
+        types,
+        index=types.index(chosen.component_type),
+        format_func=str.capitalize,
+        horizontal=True,
+        key=f"edit.{chosen.id}.type",
+    )
+    if kind is not chosen.component_type:
+        st.caption(f"Saving makes it a {kind.value}; the fields of a {chosen.component_type} go.")
+    with st.form(f"edit-component-{chosen.id}"):
+        fields = _fields(kind, chosen, f"edit.{chosen.id}")
+        saved = st.form_submit_button("Save changes", type="primary")
+    if saved:
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                update_component(
+                    session=session, actor=actor, component_id=chosen.id, fields=fields
+                )
+            ui.flash(f"Saved {fields['name']}.")
+            st.rerun()
+
+    st.subheader(f"Delete {chosen.name}")
+    with ui.database().read() as session:
+        measured = count_measurements(session=session, component_id=chosen.id)
+    st.warning(
+        f"Deleting {chosen.name} also deletes its {measured:,} measurements. "
+        "This cannot be undone; reports already made keep their figures."
+    )
+    confirmed = st.checkbox(
+        f"Yes, delete {chosen.name} and its {measured:,} measurements", key=f"delete.{chosen.id}"
+    )
+    if st.button("Delete component", disabled=not confirmed, icon=":material/delete:"):
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                removed = delete_component(session=session, actor=actor, component_id=chosen.id)
+            ui.flash(f"Deleted {chosen.name} and its {removed:,} measurements.")
+            st.query_params.pop("component", None)
+            st.rerun()
+
+else:
+    st.write(
+        "A CSV file with a header row: "
+        "`name,substation,component_type,capacity_mva,voltage_kv,length_km,status`. "
+        "Leave the fields of other types empty. All rows are imported, or none."
+    )
+    widgets.import_file(
+        what="components",
+        template=COMPONENTS_TEMPLATE_CSV,
+        file_types=["csv"],
+        existing="Components already stored (same name and substation)",
+        run=lambda session, source, name, overwrite, _progress: import_components(
+            session=session, actor=actor, source=source, file_name=name, overwrite=overwrite
+        ),
+    )

@@ -1,0 +1,72 @@
+"""Measurements (manager): add one, or import a CSV or Parquet file of them."""
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from core.domain import MEASUREMENT_UNITS, MeasurementType
+from core.imports import MEASUREMENTS_TEMPLATE_CSV, import_measurements
+from core.measurements import add_measurement
+from views import ui, widgets
+
+actor = ui.require_manager("add or import measurements")
+st.title("Measurements")
+TASKS = ["Import a file", "Add one"]
+task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0], required=True)
+
+if task == "Add one":
+    component = widgets.pick_component(key="measurement", linked=ui.query_id("component"))
+    if component is None:
+        st.stop()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    with st.form("add-measurement"):
+        kind = st.selectbox(
+            "Measurement type",
+            list(MeasurementType),
+            format_func=lambda k: f"{k.capitalize()} ({MEASUREMENT_UNITS[k]})",
+        )
+        day_column, time_column = st.columns(2)
+        day = day_column.date_input("Date (UTC)", value=now.date())
+        moment = time_column.time_input("Time (UTC)", value=now.time(), step=60)
+        value = st.text_input("Value", placeholder="12.5 (a dot for decimals)")
+        overwrite = st.checkbox("Replace a measurement already stored at this time")
+        submitted = st.form_submit_button("Add measurement", type="primary")
+    if submitted:
+        timestamp = datetime.combine(day, moment, tzinfo=UTC)
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                add_measurement(
+                    session=session,
+                    actor=actor,
+                    component_id=component.id,
+                    measurement_type=kind,
+                    timestamp=timestamp,
+                    value=value,
+                    overwrite=overwrite,
+                )
+            st.success(
+                f"Added {kind.value} {value.strip()} {MEASUREMENT_UNITS[kind]} at "
+                f"{ui.when(timestamp)} to {component.name}."
+            )
+
+else:
+    st.write(
+        "CSV (UTF-8, header row, commas) or Parquet with the columns "
+        "`component_name,substation,timestamp,measurement_type,value` "
+        "(or `component_id` instead of name and substation). Timestamps are ISO 8601; one "
+        "without an offset is taken as UTC. All rows are imported, or none."
+    )
+    widgets.import_file(
+        what="measurements",
+        template=MEASUREMENTS_TEMPLATE_CSV,
+        file_types=["csv", "parquet"],
+        existing="Measurements already stored (same component, type and time)",
+        run=lambda session, source, name, overwrite, progress: import_measurements(
+            session=session,
+            actor=actor,
+            source=source,
+            file_name=name,
+            overwrite=overwrite,
+            progress=progress,
+        ),
+    )

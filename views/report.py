@@ -1,0 +1,101 @@
+"""One report (``?report=ID``): its status, or its four tables with charts and downloads."""
+
+import streamlit as st
+
+from core.charts import report_figure
+from core.reports import kpis
+from core.reports.export import report_zip, table_csv
+from core.reports.jobs import (
+    ReportNotFound,
+    ReportStatus,
+    cancel_report,
+    get_report,
+    get_report_tables,
+)
+from views import ui
+
+REFRESH_SECONDS = 2.0
+TITLES = {
+    kpis.COMPONENTS_BY_TYPE: "Components by type",
+    kpis.TRANSFORMER_CAPACITY: "Transformer capacity per voltage level",
+    kpis.LINE_LENGTH: "Line length per voltage level",
+    kpis.DAILY_AVERAGES: "Daily averages",
+}
+
+actor = ui.actor()
+report_id = ui.query_id("report")
+if report_id is None:
+    st.info("Pick a report on the Reports page to see it here.")
+    st.page_link("views/reports.py", label="Reports", icon=":material/summarize:")
+    st.stop()
+try:
+    with ui.database().read() as session:
+        record = get_report(session=session, report_id=report_id)
+except ReportNotFound as error:
+    ui.show_error(error)
+    st.page_link("views/reports.py", label="Back to Reports", icon=":material/arrow_back:")
+    st.stop()
+
+st.title(f"Report #{record.id}")
+st.caption(
+    f"{ui.period(record.period_start, record.period_end, record.time_zone)} · "
+    f"requested by {record.requested_by} on {ui.when(record.created_at)}"
+)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def wait_for_it() -> None:
+    with ui.database().read() as session:
+        status = get_report(session=session, report_id=record.id).status
+    if status not in (ReportStatus.PENDING, ReportStatus.RUNNING):
+        st.rerun(scope="app")
+    st.info(
+        "Waiting for its turn..." if status is ReportStatus.PENDING else "Computing...",
+        icon=":material/hourglass_top:",
+    )
+    st.caption("This page shows the report as soon as it is ready.")
+
+
+if record.status in (ReportStatus.PENDING, ReportStatus.RUNNING):
+    wait_for_it()
+    if actor.is_manager and st.button("Cancel this report", icon=":material/cancel:"):
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                cancel_report(session=session, actor=actor, report_id=record.id)
+            st.rerun()
+    st.stop()
+if record.status is ReportStatus.FAILED:
+    st.error(f"This report failed: {record.error}", icon=":material/error:")
+if record.status is ReportStatus.CANCELLED:
+    st.warning(f"This report was {record.error}.", icon=":material/cancel:")
+if record.status is not ReportStatus.COMPLETED:
+    st.page_link("views/reports.py", label="Request it again on Reports", icon=":material/replay:")
+    st.stop()
+
+with ui.database().read() as session:
+    tables = get_report_tables(session=session, report_id=record.id)
+st.download_button(
+    "Download the whole report (zip of four CSV files)",
+    report_zip(tables, record.metadata()),
+    file_name=f"gridboard-report-{record.id}.zip",
+    mime="application/zip",
+    icon=":material/folder_zip:",
+)
+for name in kpis.TABLES:
+    st.subheader(TITLES[name])
+    wide = name == kpis.DAILY_AVERAGES  # seven columns: the table goes under its chart
+    chart, table = (st.container(), st.container()) if wide else st.columns([3, 2])
+    chart.plotly_chart(report_figure(name, tables[name]), key=f"chart.{name}")
+    table.dataframe(
+        tables[name],
+        hide_index=True,
+        column_config={"day": st.column_config.DateColumn("day", format="YYYY-MM-DD")},
+    )
+    table.download_button(
+        f"Download {name}.csv",
+        table_csv(tables[name]),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"csv.{name}",
+    )

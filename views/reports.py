@@ -1,0 +1,99 @@
+"""Reports: the list, live while reports run; a manager also asks for new ones."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+import streamlit as st
+
+from core.periods import ReportPreset, measurement_span, report_period
+from core.reports.compute import time_zone_names
+from core.reports.jobs import count_reports, list_reports, request_report
+from views import ui
+
+PAGE_SIZE = 25
+PAGER = "reports.page"
+REFRESH_SECONDS = 2.0
+
+actor = ui.actor()
+st.title("Reports")
+if actor.is_manager:
+    with st.expander("Generate a report", expanded=True, icon=":material/add_chart:"):
+        zones = sorted(time_zone_names())
+        browser_zone = st.context.timezone if st.context.timezone in zones else "UTC"
+        preset_column, zone_column = st.columns(2)
+        preset = preset_column.segmented_control(
+            "Period",
+            list(ReportPreset),
+            format_func=str.capitalize,
+            default=ReportPreset.LAST_7_DAYS,
+            required=True,
+        )
+        zone = zone_column.selectbox(
+            "Time zone of the daily buckets", zones, index=zones.index(browser_zone)
+        )
+        custom = None
+        if preset is ReportPreset.CUSTOM:
+            custom = st.date_input("First and last day", value=())
+        with ui.problems_shown():
+            with ui.database().read() as session:
+                span = measurement_span(session=session)
+            start, end = report_period(
+                preset, time_zone=zone, now=datetime.now(UTC), span=span, custom=custom
+            )
+            st.caption(f"Period: {ui.period(start, end, zone)}.")
+            if st.button("Generate report", type="primary"):
+                with ui.database().write() as session:
+                    record = request_report(
+                        session=session, actor=actor, start=start, end=end, time_zone=zone
+                    )
+                ui.report_runner().wake()
+                st.success(f"Report #{record.id} is on its way; its status updates below.")
+
+with ui.database().read() as session:
+    active = count_reports(session=session, active_only=True)
+
+
+def report_list(refreshing: bool) -> None:
+    with ui.database().read() as session:
+        total = count_reports(session=session)
+        still_active = count_reports(session=session, active_only=True)
+        reports = list_reports(
+            session=session, offset=ui.page_offset(PAGE_SIZE, key=PAGER), limit=PAGE_SIZE
+        )
+    if refreshing != (still_active > 0):  # start or stop refreshing this list
+        st.rerun(scope="app")
+    if total == 0:
+        st.info(
+            "No reports yet. Generate the first one above."
+            if actor.is_manager
+            else "No reports yet. A manager generates them; check back later."
+        )
+        return
+    table = pl.DataFrame(
+        {
+            "Report": [f"#{r.id}" for r in reports],
+            "Status": [r.status.value for r in reports],
+            "Period": [ui.period(r.period_start, r.period_end, r.time_zone) for r in reports],
+            "Requested by": [r.requested_by for r in reports],
+            "Requested": [ui.when(r.created_at) for r in reports],
+            "Took": [
+                ui.duration(r.duration.total_seconds()) if r.duration else "" for r in reports
+            ],
+            "Error": [r.error or "" for r in reports],
+        }
+    )
+    picked = st.dataframe(
+        table, hide_index=True, on_select="rerun", selection_mode="single-row", key="reports.table"
+    )
+    row = ui.selected_row(picked)
+    if row is not None:
+        st.switch_page("views/report.py", query_params={"report": str(reports[row].id)})
+    st.caption(
+        "Select a report to see its tables and charts and download them."
+        + (" This list updates itself while reports run." if still_active else "")
+    )
+    ui.pager(total, PAGE_SIZE, key=PAGER)
+
+
+st.subheader("All reports")
+st.fragment(report_list, run_every=REFRESH_SECONDS if active else None)(active > 0)

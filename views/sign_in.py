@@ -1,0 +1,219 @@
+"""Sign-in with streamlit-authenticator over GridBoard's users; ``core.auth`` decides.
+
+The library draws the form, signs and reads the cookie, and keeps its session keys
+(``authentication_status``, ``username``). GridBoard gives it the users and bcrypt hashes from
+the database on every run (no YAML file) and replaces its password check with
+``core.auth.sign_in``, which slows and locks repeated failures in the database.
+
+Two pitfalls of the library are avoided on purpose: there is no ``st.rerun()`` after
+``login()`` or ``logout()`` (the component that writes or deletes the cookie must reach the
+browser first), and the cookie is written outside the form's placeholder, which is emptied.
+
+Tests sign in by setting the library's own session keys, as a successful sign-in does; the
+user and role are read from the database on every run all the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from core.auth import (
+    cookie_issued_at,
+    cookie_key,
+    list_credentials,
+    sign_in,
+    user_still_signed_in,
+)
+from core.config import get_settings
+from core.domain import Actor
+from core.errors import GridBoardError
+from views import ui
+
+COOKIE_NAME = "gridboard_session"
+COOKIE_EXPIRY_DAYS = 7.0
+STATUS = "authentication_status"
+SINCE = "gridboard.signed_in_since"
+# A cookie change the browser has not confirmed yet: the key of extra-streamlit-components'
+# cookie component doing it ("set" or "delete"), whose value turns True once it has run.
+PENDING = "gridboard.cookie_pending"
+
+
+def _configured_secret() -> str:
+    try:
+        return str(st.secrets.get("cookie_key", "") or st.secrets.get("GRIDBOARD_COOKIE_KEY", ""))
+    except FileNotFoundError:  # no secrets.toml
+        return ""
+
+
+@st.cache_resource(show_spinner=False)
+def _cookie_key() -> str:
+    return cookie_key(get_settings(), configured=_configured_secret())
+
+
+class _HeldCookie:
+    """Stands in for the library's cookie controller while the form is drawn, so the
+    cookie is written after the form's placeholder is emptied (it would go with it)."""
+
+    def __init__(self, controller: Any) -> None:
+        self.controller = controller
+        self.wanted = False
+
+    def get_cookie(self) -> Any:
+        return self.controller.get_cookie()
+
+    def delete_cookie(self) -> None:
+        self.controller.delete_cookie()
+
+    def set_cookie(self) -> None:
+        self.wanted = True
+
+
+def _check_credentials(username: str, password: str) -> bool:
+    sign_in(ui.database(), username=username, password=password)  # raises when refused
+    return True
+
+
+def _authenticator() -> Any:
+    with ui.database().read() as session:
+        credentials = list_credentials(session=session)
+    users = {
+        c.username: {
+            "name": c.display_name,
+            "email": c.email,
+            "password": c.password_hash,
+            "roles": [c.role.value],
+        }
+        for c in credentials
+    }
+    authenticator = stauth.Authenticate(
+        {"usernames": users},
+        cookie_name=COOKIE_NAME,
+        cookie_key=_cookie_key(),
+        cookie_expiry_days=COOKIE_EXPIRY_DAYS,
+        auto_hash=False,
+        login_sleep_time=0,  # cookies come from st.context; nothing to wait for
+    )
+    authenticator.authentication_controller.authentication_model.check_credentials = (
+        _check_credentials
+    )
+    return authenticator
+
+
+def _refuse_stale_cookie(authenticator: Any) -> None:
+    """A cookie for a deleted user or from before a password change is not honoured."""
+    if st.session_state.get(STATUS):
+        return
+    token = authenticator.cookie_controller.get_cookie()
+    if not token:
+        return
+    issued = cookie_issued_at(float(token["exp_date"]), COOKIE_EXPIRY_DAYS)
+    with ui.database().read() as session:
+        user = user_still_signed_in(session=session, username=str(token["username"]), since=issued)
+    if user is None:
+        st.session_state["logout"] = True  # the library then ignores the cookie
+        authenticator.cookie_controller.delete_cookie()
+        st.session_state[PENDING] = "delete"
+        st.info("Your sign-in has expired. Please sign in again.")
+
+
+def _current_actor() -> Actor | None:
+    """The signed-in user and role as the database has them now, while the sign-in holds."""
+    since = st.session_state.setdefault(SINCE, datetime.now(UTC))
+    with ui.database().read() as session:
+        user = user_still_signed_in(
+            session=session, username=st.session_state["username"], since=since
+        )
+    return None if user is None else user.actor
+
+
+def _login_form(authenticator: Any) -> None:
+    placeholder = st.empty()
+    held = _HeldCookie(authenticator.cookie_controller)
+    authenticator.cookie_controller = held
+    with placeholder.container():
+        st.title("GridBoard")
+        st.caption("The inventory, measurements and reports of the distribution grid.")
+        try:
+            authenticator.login(
+                fields={
+                    "Form name": "Sign in",
+                    "Username": "Username",
+                    "Password": "Password",
+                    "Login": "Sign in",
+                },
+                key="sign-in",
+            )
+        except GridBoardError as error:
+            ui.show_error(error)
+        except LoginError:  # a cookie for a user the library does not know
+            st.session_state["logout"] = True
+            st.info("Your sign-in has expired. Please sign in again.")
+        st.caption("No account yet? Ask a manager to create one for you.")
+    authenticator.cookie_controller = held.controller
+    if st.session_state.get(STATUS):
+        placeholder.empty()
+        if held.wanted:
+            held.controller.set_cookie()
+            st.session_state[PENDING] = "set"
+
+
+def _finish_cookie_change(authenticator: Any) -> None:
+    """Draw the cookie component again on every run until the browser has run it: a click
+    right after signing in or out would otherwise remove it before it reached the browser."""
+    pending = st.session_state.get(PENDING)
+    if pending is None:
+        return
+    if st.session_state.get(pending) is True:
+        del st.session_state[PENDING]
+    elif pending == "set" and st.session_state.get(STATUS):
+        authenticator.cookie_controller.set_cookie()
+    elif pending == "delete":
+        authenticator.cookie_controller.delete_cookie()
+    else:
+        del st.session_state[PENDING]
+
+
+def cookie_written() -> bool:
+    """Whether the browser has stored the sign-in cookie; until then a ``st.rerun()`` or
+    ``st.switch_page()`` would remove the component that writes it."""
+    return st.session_state.get(PENDING) is None
+
+
+def _sidebar(authenticator: Any, actor: Actor) -> None:
+    with st.sidebar:
+        name = st.session_state.get("name") or actor.username
+        st.markdown(f"Signed in as **{name}**  \n`{actor.username}` · {actor.role.value}")
+        authenticator.logout(button_name="Sign out", location="sidebar", key="sign-out")
+    if not st.session_state.get(STATUS):
+        st.session_state[PENDING] = "delete"
+
+
+def signed_in_actor() -> Actor | None:
+    """The signed-in user (shown in the sidebar with a sign-out button), or ``None`` after
+    drawing the sign-in form."""
+    authenticator = _authenticator()
+    _finish_cookie_change(authenticator)
+    _refuse_stale_cookie(authenticator)
+    if st.session_state.get(STATUS):
+        actor = _current_actor()
+        if actor is None:
+            authenticator.logout(location="unrendered")
+            st.session_state[PENDING] = "delete"
+            st.info("Your password was changed or your account removed. Please sign in again.")
+        else:
+            _sidebar(authenticator, actor)
+            if st.session_state.get(STATUS):
+                return actor
+    st.session_state.pop(SINCE, None)
+    _login_form(authenticator)
+    if not st.session_state.get(STATUS):
+        return None
+    actor = _current_actor()  # signed in just now
+    if actor is not None:
+        _sidebar(authenticator, actor)
+    return actor

@@ -1,0 +1,255 @@
+"""Small helpers shared by the pages: the database, the report runner, the signed-in user,
+error messages, and formatting. Pages draw; ``core`` decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import streamlit as st
+
+from core.db import Database, open_database
+from core.domain import Actor
+from core.errors import (
+    AuthenticationFailed,
+    GridBoardError,
+    ImportRejected,
+    InvalidInput,
+    LastManager,
+    NotFound,
+    PermissionDenied,
+    UnreadableFile,
+)
+from core.reports.jobs import ReportRunner
+
+ACTOR_KEY = "gridboard.actor"
+
+# How fields are called on screen (core names them as stored).
+LABELS = {
+    "name": "Name",
+    "substation": "Substation",
+    "component_type": "Type",
+    "capacity_mva": "Capacity (MVA)",
+    "voltage_kv": "Voltage (kV)",
+    "length_km": "Length (km)",
+    "status": "Switch status",
+    "measurement_type": "Measurement type",
+    "timestamp": "Time",
+    "value": "Value",
+    "username": "Username",
+    "password": "Password",
+    "role": "Role",
+    "time_zone": "Time zone",
+    "start": "Start",
+    "end": "End",
+    "period": "Period",
+}
+
+
+TYPE_PLURALS = {"transformer": "Transformers", "line": "Lines", "switch": "Switches"}
+
+
+@st.cache_resource(show_spinner=False)
+def database() -> Database:
+    """One engine (a connection pool) per app process; sessions are made per action."""
+    return open_database()
+
+
+def _stop_runner(runner: ReportRunner) -> None:
+    runner.stop(timeout=5)
+
+
+@st.cache_resource(show_spinner=False, on_release=_stop_runner)
+def report_runner() -> ReportRunner:
+    """One background thread per app process that computes requested reports."""
+    return ReportRunner(database()).start()
+
+
+def actor() -> Actor:
+    """The signed-in user, as ``app.py`` read them from the database for this run.
+
+    Every page asks first; a page run without a signed-in user draws nothing.
+    """
+    current: Actor | None = st.session_state.get(ACTOR_KEY)
+    if current is None:
+        st.stop()
+    assert current is not None
+    return current
+
+
+def require_manager(action: str) -> Actor:
+    """The signed-in manager; anyone else sees why not, and the page stops here.
+
+    Navigation does not offer manager pages to users; this guards the page itself, and
+    ``core`` refuses every write anyway.
+    """
+    current = actor()
+    if not current.is_manager:
+        st.error(f"Only a manager may {action}. Ask a manager if this needs doing.")
+        st.stop()
+    return current
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def label(field: str) -> str:
+    return LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+def show_error(error: GridBoardError) -> None:
+    """The one place where a domain error becomes a message on screen."""
+    if isinstance(error, InvalidInput):
+        lines = "\n".join(f"- **{label(p.field)}**: {p.reason}" for p in error.problems)
+        st.error(f"Please correct this and try again:\n\n{lines}", icon=":material/edit:")
+    elif isinstance(error, ImportRejected):
+        count = len(error.problems)
+        st.error(
+            f"Nothing was imported: the file has {count} problem{'s' * (count != 1)}. "
+            "Fix the lines below and upload the file again.",
+            icon=":material/rule:",
+        )
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "line": [p.line for p in error.shown],
+                    "column": [p.column for p in error.shown],
+                    "problem": [p.reason for p in error.shown],
+                }
+            ),
+            hide_index=True,
+        )
+        if error.hidden_count:
+            st.caption(f"... and {error.hidden_count} more problems not shown.")
+    elif isinstance(error, UnreadableFile):
+        st.error(
+            f"Cannot read {error.name}: {error.reason}. Upload a UTF-8 CSV file with a header "
+            "row (the template shows one) or a Parquet file.",
+            icon=":material/description:",
+        )
+    elif isinstance(error, PermissionDenied):
+        st.error(f"Only a manager may {error.action}.", icon=":material/lock:")
+    elif isinstance(error, LastManager):  # starts with a username: keep its case
+        st.error(f"{error.username} is the last manager: make another user a manager first.")
+    elif isinstance(error, AuthenticationFailed):
+        st.error("Unknown username or wrong password. Check both and try again.")
+    elif isinstance(error, NotFound):
+        st.error(_sentence(f"{error}: it may have been deleted"), icon=":material/search_off:")
+    else:
+        st.error(_sentence(str(error)))
+
+
+@contextmanager
+def problems_shown() -> Iterator[None]:
+    """Run one user action; a domain error it raises is shown, not raised."""
+    try:
+        yield
+    except GridBoardError as error:
+        show_error(error)
+
+
+FLASH_KEY = "gridboard.flash"
+
+
+def flash(message: str) -> None:
+    """Say ``message`` at the top of the next run (after an ``st.rerun()`` that refreshes
+    lists a change affected)."""
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def when(moment: datetime | None) -> str:
+    return "" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def period(start: datetime, end: datetime, time_zone: str) -> str:
+    """[start, end) as a person reads it: whole days as "first to last day", in the zone."""
+    zone = ZoneInfo(time_zone)
+    first, after = start.astimezone(zone), end.astimezone(zone)
+    if first.time() == time() and after.time() == time():
+        last = (after - timedelta(days=1)).date()
+        days = f"{first:%Y-%m-%d}" + ("" if last == first.date() else f" to {last:%Y-%m-%d}")
+        return f"{days} ({time_zone})"
+    return f"{first:%Y-%m-%d %H:%M} to {after:%Y-%m-%d %H:%M} ({time_zone}, end excluded)"
+
+
+def number(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    return f"{value:g} {unit}".strip()
+
+
+def pager(total: int, page_size: int, *, key: str) -> None:
+    """A pager under a table of ``total`` rows when they fill more than one page.
+
+    The page reads the chosen page number from ``st.session_state[key]`` before it loads
+    its rows, so the pager is drawn after the table.
+    """
+    pages = max(1, -(-total // page_size))
+    if pages > 1:
+        st.pagination(pages, key=key)
+
+
+def page_offset(page_size: int, *, key: str) -> int:
+    """The offset of the page chosen in ``pager(key=key)`` (0 before it is drawn)."""
+    return (int(st.session_state.get(key, 1)) - 1) * page_size
+
+
+def query_id(name: str) -> int | None:
+    """A positive id from the URL's query (``?component=12``), or ``None``."""
+    raw = st.query_params.get(name, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+def size(count: int) -> str:
+    """``1536`` -> ``1.5 kB``."""
+    for unit, step in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= step:
+            return f"{count / step:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def duration(seconds: float) -> str:
+    """``90`` -> ``1.5 minutes``: a bucket width as a person says it."""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            amount = seconds / size
+            return f"{amount:.3g} {unit}{'s' * (amount != 1)}"
+    return f"{seconds:.3g} seconds"
+
+
+def box_period(state: Any) -> tuple[datetime, datetime] | None:
+    """The time span of a box drawn on a Plotly chart with a time axis, in UTC."""
+    boxes = state.selection.box if state is not None else []
+    if not boxes:
+        return None
+    low, high = sorted(boxes[0]["x"][:2])
+    start, end = (_chart_time(low), _chart_time(high))
+    return (start, end) if start < end else None
+
+
+def _chart_time(value: object) -> datetime:
+    if isinstance(value, int | float):  # milliseconds since the epoch
+        return datetime.fromtimestamp(value / 1000, UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def selected_row(state: Any) -> int | None:
+    """The index of the row picked in a ``st.dataframe(on_select=...)``, if any."""
+    rows = state.selection.rows if state is not None else []
+    return int(rows[0]) if rows else None

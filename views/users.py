@@ -1,0 +1,88 @@
+"""Users (manager): who may sign in; create users, change roles, reset passwords."""
+
+import polars as pl
+import streamlit as st
+
+from core.domain import Role
+from core.users import create_user, list_users, set_password, set_role
+from views import ui
+
+actor = ui.require_manager("manage users")
+st.title("Users")
+with ui.database().read() as session:
+    users = list_users(session=session)
+st.dataframe(
+    pl.DataFrame(
+        {
+            "Username": [u.username for u in users],
+            "Name": [u.display_name for u in users],
+            "Email": [u.email for u in users],
+            "Role": [u.role.value for u in users],
+            "Since": [ui.when(u.created_at) for u in users],
+        }
+    ),
+    hide_index=True,
+)
+st.caption("A user reads everything; a manager also changes components, measurements and users.")
+
+TASKS = ["Create a user", "Change a role", "Reset a password"]
+task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0], required=True)
+names = [u.username for u in users]
+roles = list(Role)
+differ = "The two passwords differ. Type the same password twice."
+rules = "At least 10 characters, mixing letters with digits or symbols."
+
+if task == "Create a user":
+    with st.form("create-user", clear_on_submit=False):
+        username = st.text_input("Username", help="Letters, digits, '.', '_' or '-'; 2-64 long.")
+        display_name = st.text_input("Full name (optional)")
+        email = st.text_input("Email (optional)")
+        role = st.radio("Role", roles, format_func=str.capitalize, horizontal=True)
+        password = st.text_input("Password", type="password", help=rules)
+        repeated = st.text_input("Password again", type="password")
+        created = st.form_submit_button("Create user", type="primary")
+    if created and password != repeated:
+        st.error(differ)
+    elif created:
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                user = create_user(
+                    session=session,
+                    actor=actor,
+                    username=username,
+                    password=password,
+                    role=role,
+                    display_name=display_name,
+                    email=email,
+                )
+            ui.flash(f"Created {user.role.value} {user.username}. Tell them their password.")
+            st.rerun()
+
+elif task == "Change a role":
+    with st.form("change-role"):
+        username = st.selectbox("User", names)
+        role = st.radio("New role", roles, format_func=str.capitalize, horizontal=True)
+        changed = st.form_submit_button("Change role", type="primary")
+    if changed and username:
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                user = set_role(session=session, actor=actor, username=username, role=role)
+            ui.flash(f"{user.username} is now a {user.role.value}.")
+            st.rerun()
+
+else:
+    with st.form("reset-password", clear_on_submit=True):
+        username = st.selectbox("User", names)
+        password = st.text_input("New password", type="password", help=rules)
+        repeated = st.text_input("New password again", type="password")
+        reset = st.form_submit_button("Reset password", type="primary")
+    if reset and password != repeated:
+        st.error(differ)
+    elif reset and username:
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                set_password(session=session, actor=actor, username=username, password=password)
+            st.success(
+                f"The password of {username} is changed. Browsers signed in as {username} are "
+                "signed out; tell them the new password."
+            )

@@ -1,0 +1,108 @@
+"""Two widgets several pages share: picking a component, and importing a file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from core.components import ComponentRecord, get_component, list_components
+from core.errors import ComponentNotFound
+from core.imports import ImportSummary, preview_file
+from views import ui
+
+PREVIEW_ROWS = 10
+
+
+def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | None:
+    """A search box and a list of the components it matches (the first 100); the chosen one.
+
+    ``linked`` (an id from the URL) is preselected. ``None`` when nothing matches, after
+    saying what to do.
+    """
+    search = st.text_input("Find a component", placeholder="Name or substation", key=f"{key}.q")
+    with ui.database().read() as session:
+        found = list_components(session=session, search=search, limit=100)
+        choices = {c.id: c for c in found.items}
+        if linked and linked not in choices:
+            with suppress(ComponentNotFound):
+                choices = {linked: get_component(session=session, component_id=linked), **choices}
+    if not choices:
+        st.info(
+            "No component matches. Clear the search, or create or import components first."
+            if search
+            else "No components yet. A manager creates or imports them on Manage components."
+        )
+        return None
+    if found.total > len(found.items):
+        st.caption(f"{found.total:,} match; the first 100 are listed. Type more to narrow down.")
+    ids = list(choices)
+    chosen = st.selectbox(
+        "Component",
+        ids,
+        index=ids.index(linked) if linked in choices else 0,
+        format_func=lambda i: (
+            f"{choices[i].name} · {choices[i].substation} ({choices[i].component_type})"
+        ),
+        key=f"{key}.id",
+    )
+    return choices[chosen]
+
+
+Importer = Callable[[Session, bytes, str, bool, Callable[[float], None]], ImportSummary]
+
+
+def import_file(
+    *, what: str, template: str | bytes, file_types: list[str], existing: str, run: Importer
+) -> None:
+    """Template download, upload, preview, skip-or-overwrite choice, and the import itself,
+    with progress and the full validation report."""
+    st.download_button(
+        "Download a template CSV",
+        data=template,
+        file_name=f"{what}_template.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    uploaded = st.file_uploader(f"{what.capitalize()} file", type=file_types, key=f"{what}.file")
+    if uploaded is None:
+        st.caption("Choose a file: you see a preview before anything is written.")
+        return
+    data = uploaded.getvalue()
+    with ui.problems_shown():
+        preview = preview_file(source=data, file_name=uploaded.name, rows=PREVIEW_ROWS)
+        st.dataframe(preview, hide_index=True)
+        st.caption(
+            f"The first rows of {uploaded.name} ({ui.size(len(data))}) as the file has "
+            "them; every row is checked when you import."
+        )
+    overwrite = st.radio(
+        existing,
+        [False, True],
+        format_func=lambda o: (
+            "Overwrite them with the file's values" if o else "Skip and count them"
+        ),
+        horizontal=True,
+        key=f"{what}.overwrite",
+    )
+    if not st.button(f"Import {uploaded.name}", type="primary", icon=":material/upload:"):
+        return
+    bar = st.progress(0.0, text="Checking every row...")
+
+    def progress(fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=f"Importing... {fraction:.0%}")
+
+    with ui.problems_shown():
+        with ui.database().write() as session:
+            summary = run(session, data, uploaded.name, overwrite, progress)
+        existing_rows = (
+            f"{summary.overwritten:,} overwritten" if overwrite else f"{summary.skipped:,} skipped"
+        )
+        st.success(
+            f"Imported {uploaded.name}: {summary.rows:,} rows, {summary.inserted:,} {what} added, "
+            f"{existing_rows} (already stored).",
+            icon=":material/check_circle:",
+        )
+    bar.empty()
