@@ -92,9 +92,8 @@ def main() -> None:
     for label, low, high, kind in cases:
         raw = chart(low, high, MeasurementType(kind))
         ms = median_ms(lambda: chart(low, high, MeasurementType(kind)), args.repeat)  # noqa: B023
-        print(
-            f"{label:28} {raw:>9,} raw points -> chart in {ms:7.1f} ms ({raw / ms * 1000:,.0f} points/s)"
-        )
+        rate = raw / ms * 1000
+        print(f"{label:28} {raw:>9,} raw points -> chart in {ms:7.1f} ms ({rate:,.0f} points/s)")
 
 
 if __name__ == "__main__":
