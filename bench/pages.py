@@ -1,0 +1,123 @@
+"""Server-side script run time of every page, on a seeded database with 1,000 reports.
+
+    python bench/pages.py [--database-url URL] [--repeat 10]
+
+Seeds a throwaway SQLite database (100 components x 10,000 measurements) when none is given,
+adds 1,000 completed reports, then runs ``app.py`` as a signed-in manager with Streamlit's
+AppTest and times each page's script run (median of the repeats after one warm-up run). AppTest
+builds the element tree a browser would get, so the figures are an upper bound of the server's
+share of a page view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)
+
+from sqlalchemy import insert, select  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from core.db import Database  # noqa: E402
+from core.domain import SYSTEM_ACTOR, Role  # noqa: E402
+from core.measurements import series_bounds  # noqa: E402
+from core.models import Report  # noqa: E402
+from core.reports.jobs import run_report_now  # noqa: E402
+from core.users import create_user  # noqa: E402
+
+BENCH_PASSWORD = f"bench-{secrets.token_urlsafe(12)}"
+
+PAGES = [
+    ("Components", "views/components.py", {}),
+    ("Component (chart, all its data)", "views/component.py", {"component": "1"}),
+    ("Reports (list of 1,000)", "views/reports.py", {}),
+    ("Report", "views/report.py", {"report": "1"}),
+    ("Manage components", "views/manage_components.py", {}),
+    ("Measurements", "views/measurements.py", {}),
+    ("Users", "views/users.py", {}),
+]
+
+
+def prepare(url: str) -> None:
+    database = Database.from_url(url)
+    database.migrate()
+    with database.read() as session:
+        bounds = series_bounds(session=session, component_id=1)
+        has_reports = session.scalar(select(Report.id).limit(1)) is not None
+    if not has_reports:
+        assert bounds.first and bounds.last
+        first = run_report_now(
+            database,
+            actor=SYSTEM_ACTOR,
+            start=bounds.first,
+            end=bounds.last + timedelta(seconds=1),
+        )
+        with database.write() as session:
+            template = session.get(Report, first.id)
+            assert template is not None
+            row = {
+                column.name: getattr(template, column.key)
+                for column in Report.__table__.columns
+                if column.name != "id"
+            }
+            session.execute(insert(Report), [row] * 999)
+            create_user(
+                session=session,
+                actor=SYSTEM_ACTOR,
+                username="bench",
+                password=BENCH_PASSWORD,
+                role=Role.MANAGER,
+            )
+    database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url")
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args()
+    url = args.database_url
+    if url is None:
+        url = f"sqlite:///{tempfile.mkdtemp()}/bench-pages.db"
+        gridboard = str(Path(sys.executable).with_name("gridboard"))
+        subprocess.run([gridboard, "--database-url", url, "seed"], check=True)
+    prepare(url)
+    os.environ["GRIDBOARD_DATABASE_URL"] = url
+    os.environ["GRIDBOARD_COOKIE_KEY"] = "bench-cookie-key-that-is-long-enough"
+    print(f"database: {url}; medians of {args.repeat} script runs after a warm-up")
+    for label, page, query in PAGES:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = "bench"
+        at.session_state["name"] = "Bench"
+        at.query_params.update(query)
+        at.run()
+        at.switch_page(page).run()
+        if at.exception:
+            print(f"{label}: {at.exception}")
+            continue
+        samples = []
+        for _ in range(args.repeat):
+            began = time.perf_counter()
+            at.run()
+            samples.append((time.perf_counter() - began) * 1000)
+        title = at.title[0].value if at.title else "?"
+        print(
+            f"{label:34} {statistics.median(samples):7.1f} ms  (max {max(samples):.1f} ms)"
+            f"  page title: {title}"
+        )
+
+
+if __name__ == "__main__":
+    main()
