@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Select, delete, func, insert, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -234,12 +234,10 @@ def recompute(session: Session, keys: pl.DataFrame) -> None:
     add(session, recomputed)
 
 
-def rebuild(session: Session) -> int:
-    """Recompute every rollup from raw measurements; return how many rollup rows there are."""
-    lock(session)
-    session.execute(delete(MeasurementRollup))
+def _from_raw() -> Select[str, str, int, int, float, float, float]:
+    """Every rollup row computed by the database from raw measurements."""
     bucket = sql_bucket(Measurement.timestamp_us)
-    source = (
+    return (
         select(
             Component.component_type,
             Measurement.measurement_type,
@@ -252,30 +250,19 @@ def rebuild(session: Session) -> int:
         .join(Component, Component.id == Measurement.component_id)
         .group_by(Component.component_type, Measurement.measurement_type, bucket)
     )
-    session.execute(insert(MeasurementRollup).from_select(list(SCHEMA), source))
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every rollup from raw measurements; return how many rollup rows there are."""
+    lock(session)
+    session.execute(delete(MeasurementRollup))
+    session.execute(insert(MeasurementRollup).from_select(list(SCHEMA), _from_raw()))
     return int(session.scalar(select(func.count()).select_from(MeasurementRollup)) or 0)
 
 
 def differences(session: Session, *, tolerance: float = 1e-9) -> pl.DataFrame:
     """Rollup rows that disagree with raw data (empty when all agree); for checks and tests."""
-    bucket = sql_bucket(Measurement.timestamp_us)
-    raw = pl.DataFrame(
-        session.execute(
-            select(
-                Component.component_type,
-                Measurement.measurement_type,
-                bucket,
-                func.count(),
-                func.sum(Measurement.value),
-                func.min(Measurement.value),
-                func.max(Measurement.value),
-            )
-            .join(Component, Component.id == Measurement.component_id)
-            .group_by(Component.component_type, Measurement.measurement_type, bucket)
-        ).all(),
-        schema=SCHEMA,
-        orient="row",
-    )
+    raw = pl.DataFrame(session.execute(_from_raw()).all(), schema=SCHEMA, orient="row")
     stored = pl.DataFrame(
         session.execute(select(*[getattr(MeasurementRollup, name) for name in SCHEMA])).all(),
         schema=SCHEMA,
