@@ -31,7 +31,7 @@ from core.auth import (
 )
 from core.config import get_settings
 from core.domain import Actor
-from core.errors import GridBoardError
+from core.errors import GridBoardError, InvalidInput
 from views import ui
 
 COOKIE_NAME = "gridboard_session"
@@ -131,6 +131,22 @@ def _current_actor() -> Actor | None:
     return None if user is None else user.actor
 
 
+def _require_username(authenticator: Any) -> None:
+    """The library ignores a submitted form without a username; say what is missing instead."""
+    controller = authenticator.authentication_controller
+    if getattr(controller, "_gridboard_checked", False):
+        return
+    login = controller.login
+
+    def checked(username: str | None = None, password: str | None = None, *a: Any, **k: Any) -> Any:
+        if username is not None and not username.strip():
+            raise InvalidInput.single("username", "enter your username to sign in")
+        return login(username, password, *a, **k)
+
+    controller.login = checked
+    controller._gridboard_checked = True
+
+
 def _login_form(authenticator: Any) -> None:
     placeholder = st.empty()
     held = _HeldCookie(authenticator.cookie_controller)
@@ -138,6 +154,7 @@ def _login_form(authenticator: Any) -> None:
     with placeholder.container():
         st.title("GridBoard")
         st.caption("The inventory, measurements and reports of the distribution grid.")
+        _require_username(authenticator)
         try:
             authenticator.login(
                 fields={

@@ -41,6 +41,12 @@ def test_signing_in_opens_the_components_page_and_shows_who_is_signed_in(open_ap
     assert [b.label for b in at.sidebar.button] == ["Sign out"]
 
 
+def test_an_empty_username_says_what_is_missing(open_app):
+    at = _sign_in(open_app(), "  ", PASSWORD)
+    assert "enter your username" in " ".join(texts(at.error))
+    assert [field.label for field in at.text_input] == ["Username", "Password"]
+
+
 def test_a_wrong_password_says_what_to_do(open_app):
     at = _sign_in(open_app(), "mona", "not-the-password-1")
     assert texts(at.error) == ["Unknown username or wrong password. Check both and try again."]
