@@ -172,8 +172,6 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
     check_password_strength(password)
     row.password_hash = hash_password(password)
     row.password_changed_at = utc_now()
-    row.failed_logins = 0
-    row.locked_until = None
     # A new password ends a sign-in lock on this name (core.auth).
     session.execute(delete(SignInAttempt).where(SignInAttempt.username == row.username))
     session.flush()
