@@ -63,6 +63,15 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def driver_connection(session: Session) -> Any:
+    """The DB-API connection (sqlite3 or psycopg) under the session's transaction, for the
+    bulk paths that ``executemany`` or ``COPY`` below the ORM."""
+    driver = session.connection().connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the session's connection is closed")
+    return driver
+
+
 class Database:
     """An engine and the sessions made from it: one session per user action."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import rollups
+from core.db import driver_connection
 from core.models import Component
 
 MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
@@ -58,7 +59,7 @@ def write_measurements(session: Session, frame: pl.DataFrame, *, overwrite: bool
         return WriteCounts()
     frame = _typed(frame)
     rollups.lock(session)
-    driver = _driver(session)
+    driver = driver_connection(session)
     if session.get_bind().dialect.name == "postgresql":
         existing = _stage_postgresql(driver, frame)
     else:
@@ -89,7 +90,7 @@ def append_new_measurements(session: Session, frame: pl.DataFrame) -> int:
     """Insert rows known to be new (a fresh seed): no lookup of existing keys."""
     frame = _typed(frame)
     rollups.lock(session)
-    driver = _driver(session)
+    driver = driver_connection(session)
     if session.get_bind().dialect.name == "postgresql":
         with driver.cursor() as cursor:
             _copy_csv(cursor, "measurements", frame)
@@ -119,14 +120,6 @@ def _typed_rows(frame: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
     return frame.join(types, on="component_id", how="inner").select(
         "component_type", "measurement_type", "timestamp_us", "value"
     )
-
-
-def _driver(session: Session) -> Any:
-    """The DB-API connection under the session's transaction (sqlite3 or psycopg)."""
-    driver = session.connection().connection.driver_connection
-    if driver is None:
-        raise RuntimeError("the session's connection is closed")
-    return driver
 
 
 def _batches(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:

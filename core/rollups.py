@@ -19,6 +19,7 @@ from sqlalchemy import Select, delete, func, insert, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.db import driver_connection
 from core.models import Component, Measurement, MeasurementRollup
 
 BUCKET_US = 15 * 60 * 1_000_000
@@ -281,7 +282,4 @@ def differences(session: Session, *, tolerance: float = 1e-9) -> pl.DataFrame:
 
 
 def _cursor(session: Session) -> Any:
-    driver = session.connection().connection.driver_connection
-    if driver is None:
-        raise RuntimeError("the session's connection is closed")
-    return driver.cursor()
+    return driver_connection(session).cursor()
