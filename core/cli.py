@@ -2,7 +2,8 @@
 
 Every command opens the database from ``--database-url`` or ``GRIDBOARD_DATABASE_URL`` and
 applies pending migrations first. The CLI acts as the system manager ``system:cli``. Bad input
-ends with a message on stderr and a non-zero exit status, never a traceback.
+ends with a message on stderr and a non-zero exit status, never a traceback. Structured logs
+(``core.logs``) go to stderr, beside the command's answer on stdout; the worker's to stdout.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
+from core.logs import configure_logging
 from core.timestamps import BadTimestamp, parse_timestamp
 
 EXIT_REFUSED = 1
@@ -236,7 +239,6 @@ def cmd_worker(args: argparse.Namespace, database: Database) -> int:
 
     from core.reports.jobs import new_worker_id, release_orphans, run_next
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -261,7 +263,7 @@ def cmd_rebuild_aggregates(args: argparse.Namespace, database: Database) -> int:
     from core import rollups
 
     with database.write() as session:
-        count = rollups.rebuild(session)
+        count = rollups.rebuild(session, actor=SYSTEM_ACTOR)
     print(f"rebuilt {count} measurement rollup rows from raw measurements")
     return 0
 
@@ -381,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        # A command's answer goes to stdout, so its logs go to stderr; a worker only logs.
+        configure_logging(get_settings(), stream="stdout" if args.command == "worker" else "stderr")
         database = open_database(args.database_url)
     except GridBoardError as error:
         report_error(error, sys.stderr)
