@@ -17,11 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from core import logs
 from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
-from core.logs import configure_logging
 from core.timestamps import BadTimestamp, parse_timestamp
 
 EXIT_REFUSED = 1
@@ -233,7 +233,6 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
 
 def cmd_worker(args: argparse.Namespace, database: Database) -> int:
     """Run queued reports until SIGTERM/SIGINT; the current report is finished first."""
-    import logging
     import signal
     import threading
 
@@ -242,20 +241,20 @@ def cmd_worker(args: argparse.Namespace, database: Database) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
-        logging.info("signal %s: stopping after the current report", signum)
+        logs.record("worker.stopping", user=None, worker=worker_id, signal=signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     worker_id = new_worker_id()
     release_orphans(database)
-    logging.info("worker %s waiting for reports on %s", worker_id, database.url)
+    logs.record("worker.started", user=None, worker=worker_id, database=database.url)
     while not stop.is_set():
         if run_next(database, worker_id) is None:
             if args.once:
                 break
             stop.wait(args.poll_seconds)
-    logging.info("worker %s stopped", worker_id)
+    logs.record("worker.stopped", user=None, worker=worker_id)
     return 0
 
 
@@ -384,7 +383,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         # A command's answer goes to stdout, so its logs go to stderr; a worker only logs.
-        configure_logging(get_settings(), stream="stdout" if args.command == "worker" else "stderr")
+        logs.configure_logging(
+            get_settings(), stream="stdout" if args.command == "worker" else "stderr"
+        )
         database = open_database(args.database_url)
     except GridBoardError as error:
         report_error(error, sys.stderr)

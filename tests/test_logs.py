@@ -328,3 +328,32 @@ def test_cli_commands_log_to_stderr_and_keep_stdout_for_their_answer(db, capsys,
     (created,) = [r for r in records if r.get("action") == "user.create"]
     assert created["user"] == "system:cli" and created["username"] == "olga"
     assert FIRST_PASSWORD not in captured.err
+
+
+def test_the_worker_logs_to_stdout_what_it_runs(db, capsys):
+    url = db.engine.url.render_as_string(hide_password=False)
+    with db.write() as session:
+        seed_grid(
+            session=session,
+            actor=MANAGER,
+            components=2,
+            per_component=6,
+            end=T0 + timedelta(days=1),
+        )
+        queued = request_report(
+            session=session, actor=MANAGER, start=T0, end=T0 + timedelta(days=1)
+        )
+    capsys.readouterr()
+    try:
+        assert main(["--database-url", url, "worker", "--once", "--poll-seconds", "0.1"]) == 0
+    finally:
+        reset_logging()
+    out = capsys.readouterr().out
+    actions = [json.loads(line).get("action") for line in out.splitlines() if line.startswith("{")]
+    assert [a for a in actions if a] == [
+        "worker.started",
+        "report.claimed",
+        "report.completed",
+        "worker.stopped",
+    ]
+    assert f'"report_id": {queued.id}' in out
