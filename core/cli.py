@@ -233,28 +233,30 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
 
 def cmd_worker(args: argparse.Namespace, database: Database) -> int:
     """Run queued reports until SIGTERM/SIGINT; the current report is finished first."""
+    import logging
     import signal
     import threading
 
     from core.reports.jobs import new_worker_id, release_orphans, run_next
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
-        logs.record("worker.stopping", user=None, worker=worker_id, signal=signum)
+        logging.info("signal %s: stopping after the current report", signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     worker_id = new_worker_id()
     release_orphans(database)
-    logs.record("worker.started", user=None, worker=worker_id, database=database.url)
+    logging.info("worker %s waiting for reports on %s", worker_id, database.url)
     while not stop.is_set():
         if run_next(database, worker_id) is None:
             if args.once:
                 break
             stop.wait(args.poll_seconds)
-    logs.record("worker.stopped", user=None, worker=worker_id)
+    logging.info("worker %s stopped", worker_id)
     return 0
 
 
