@@ -148,6 +148,8 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = _payload(record)
         exception = payload.pop("exception", None)
+        if payload.get("action") == payload["message"]:
+            del payload["action"]  # the message already says it
         head = " ".join(str(payload.pop(k)) for k in ("time", "level", "logger", "message"))
         tail = " ".join(f"{k}={json.dumps(v, default=str)}" for k, v in payload.items())
         line = f"{head} {tail}".rstrip()

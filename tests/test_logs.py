@@ -353,3 +353,31 @@ def test_the_worker_logs_to_stdout_what_it_runs(db, capsys):
     assert steps == [("report.claimed", queued.id), ("report.completed", queued.id)]
     # its own messages (waiting, stopped) are JSON records on stdout too
     assert any("waiting for reports" in str(r["message"]) for r in records)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GRIDBOARD_LOG_LEVEL", "loud"),
+        ("GRIDBOARD_LOG_FORMAT", "xml"),
+        ("GRIDBOARD_LOG_FILE_MAX_BYTES", "0"),
+        ("GRIDBOARD_LOG_FILE_BACKUPS", "none"),
+    ],
+)
+def test_a_bad_log_setting_is_named(name, value, monkeypatch, capsys):
+    from core.config import get_settings
+
+    monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        assert main(["--database-url", "sqlite:///:memory:", "rebuild-aggregates"]) == 1
+    finally:
+        get_settings.cache_clear()
+    assert name in capsys.readouterr().err
+
+
+def test_log_settings_accept_any_case(monkeypatch):
+    monkeypatch.setenv("GRIDBOARD_LOG_LEVEL", "warning")
+    monkeypatch.setenv("GRIDBOARD_LOG_FORMAT", "Text")
+    settings = Settings()
+    assert (settings.log_level, settings.log_format) == ("WARNING", "text")
