@@ -222,6 +222,9 @@ def configure_logging(settings: Settings, *, stream: str = "stdout") -> None:
             root.addHandler(handler)
         _handlers.extend(handlers)
         root.setLevel(settings.log_level)
+        # Alembic says "Context impl SQLiteImpl." on every start: noise, not an event. Its
+        # warnings and the migrations it applies still come through.
+        logging.getLogger("alembic.runtime.migration").setLevel(max(logging.WARNING, root.level))
         _configured = key
 
 
