@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=10_000,
         ge=0,
-        description="How long a SQLite writer waits for a lock before giving up.",
+        description="How long a writer waits for another writer's lock before giving up "
+        "(SQLite's busy timeout, PostgreSQL's lock_timeout of write transactions).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO",

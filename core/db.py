@@ -8,18 +8,26 @@ no tuning here; migrations take an advisory lock so several replicas can start a
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import DatabaseBusy, DatabaseUnavailable
+from core.errors import DatabaseBusy, DatabaseUnavailable, DiskFull, GridBoardError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _WRITE_OPTION = "gridboard_write"
@@ -40,7 +48,9 @@ def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         _tune_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    _tune_postgresql(engine, busy_timeout_ms)
+    return engine
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -63,6 +73,37 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def _tune_postgresql(engine: Engine, busy_timeout_ms: int) -> None:
+    """Writers wait for a lock (a row, a table, the rollups' advisory lock) as long as a SQLite
+    writer waits for the database, then fail with ``DatabaseBusy`` instead of queueing
+    forever behind a long import. Readers and migrations are not limited."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION, False):
+            # 0 means "no limit" to PostgreSQL but "do not wait" to SQLite: keep SQLite's.
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(busy_timeout_ms))}")
+
+
+def domain_error(error: BaseException, *, waited_ms: int | None = None) -> GridBoardError | None:
+    """The domain error that a driver error means (a lock not granted in time, a full disk),
+    or ``None`` when it is not one of those; works on SQLAlchemy-wrapped and raw driver errors
+    (the bulk paths call the drivers directly)."""
+    orig = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(orig, psycopg.errors.LockNotAvailable):
+        return DatabaseBusy(waited_ms)
+    if isinstance(orig, psycopg.errors.DiskFull):
+        return DiskFull()
+    if isinstance(orig, sqlite3.Error):
+        code = (getattr(orig, "sqlite_errorcode", 0) or 0) & 0xFF
+        message = str(orig).lower()
+        if code == sqlite3.SQLITE_FULL or "database or disk is full" in message:
+            return DiskFull()
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in message:
+            return DatabaseBusy(waited_ms)
+    return None
+
+
 def driver_connection(session: Session) -> Any:
     """The DB-API connection (sqlite3 or psycopg) under the session's transaction, for the
     bulk paths that ``executemany`` or ``COPY`` below the ORM."""
@@ -75,8 +116,9 @@ def driver_connection(session: Session) -> Any:
 class Database:
     """An engine and the sessions made from it: one session per user action."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, busy_timeout_ms: int = 10_000) -> None:
         self.engine = engine
+        self.busy_timeout_ms = busy_timeout_ms
         self._read_sessions = sessionmaker(engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
@@ -84,7 +126,9 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str, *, busy_timeout_ms: int = 10_000) -> Database:
-        return cls(create_db_engine(url, busy_timeout_ms=busy_timeout_ms))
+        return cls(
+            create_db_engine(url, busy_timeout_ms=busy_timeout_ms), busy_timeout_ms=busy_timeout_ms
+        )
 
     @property
     def url(self) -> str:
@@ -98,14 +142,19 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session for one write action: committed if the block succeeds, else rolled back."""
+        """A session for one write action: committed if the block succeeds, else rolled back.
+
+        A lock that another writer holds past the busy timeout is ``DatabaseBusy``, a full disk
+        ``DiskFull``; either way the whole write was rolled back.
+        """
         try:
             with self._write_sessions() as session, session.begin():
                 yield session
-        except OperationalError as error:
-            if is_sqlite(self.engine) and "locked" in str(error.orig).lower():
-                raise DatabaseBusy() from error
-            raise
+        except (DBAPIError, sqlite3.Error, psycopg.Error) as error:
+            mapped = domain_error(error, waited_ms=self.busy_timeout_ms)
+            if mapped is None:
+                raise
+            raise mapped from error
 
     def migrate(self) -> None:
         migrate(self.engine)

@@ -174,8 +174,31 @@ class UnreadableFile(GridBoardError):
 
 
 class DatabaseBusy(GridBoardError):
+    """Another writer held the database longer than this write was willing to wait; nothing
+    of this write was kept."""
+
+    def __init__(self, waited_ms: int | None = None) -> None:
+        self.waited_ms = waited_ms
+        waited = "" if waited_ms is None else f" (waited {_seconds(waited_ms)} for it)"
+        super().__init__(
+            f"the database is busy with another write{waited}: nothing was written; "
+            "try again in a moment"
+        )
+
+
+def _seconds(milliseconds: int) -> str:
+    seconds = milliseconds / 1000
+    return f"{seconds:g} s"
+
+
+class DiskFull(GridBoardError):
+    """The database's disk (or its size limit) ran out mid-write; the write was rolled back."""
+
     def __init__(self) -> None:
-        super().__init__("the database is busy with another write; try again in a moment")
+        super().__init__(
+            "the database disk is full: nothing was written (an import imported nothing); "
+            "free disk space or ask the administrator, then try again"
+        )
 
 
 class DatabaseUnavailable(GridBoardError):

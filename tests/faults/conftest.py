@@ -1,0 +1,97 @@
+"""Helpers for the fault tests: the real ``gridboard`` command in a subprocess, data big enough
+to catch it mid-write, and the checks a restarted application relies on."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy import func, make_url, select
+
+from core import rollups
+from core.db import Database
+from core.models import Measurement, MeasurementRollup
+from tests.factories import make_component
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPONENTS = 20
+
+
+@pytest.fixture
+def url(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+def gridboard(url: str, *args: str, env: dict[str, str] | None = None, **popen: Any) -> Any:
+    """Start ``gridboard ARGS`` as an operator would, in its own process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "--database-url", url, *args],
+        cwd=ROOT,
+        env={**os.environ, "GRIDBOARD_LOG_LEVEL": "WARNING", **(env or {})},
+        **popen,
+    )
+
+
+def make_components(db: Database, count: int = COMPONENTS) -> None:
+    for number in range(count):
+        make_component(db, name=f"T{number}")
+
+
+def measurements_csv(path: Path, *, per_component: int, components: int = COMPONENTS) -> Path:
+    """A valid import file: ``per_component`` quarter-hours x 3 types for every component."""
+    times = pl.datetime_range(
+        pl.datetime(2024, 1, 1, time_zone="UTC"),
+        pl.datetime(2024, 1, 1, time_zone="UTC") + pl.duration(minutes=15 * (per_component - 1)),
+        interval="15m",
+        eager=True,
+    )
+    frame = (
+        pl.DataFrame({"component_name": [f"T{n}" for n in range(components)]})
+        .join(pl.DataFrame({"timestamp": times}), how="cross")
+        .join(pl.DataFrame({"measurement_type": ["voltage", "current", "power"]}), how="cross")
+        .with_columns(
+            substation=pl.lit("Riverside"),
+            timestamp=pl.col("timestamp").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            value=(pl.int_range(pl.len()) % 997).cast(pl.Float64) / 7 + 100,
+        )
+        .select("component_name", "substation", "timestamp", "measurement_type", "value")
+    )
+    frame.write_csv(path)
+    return path
+
+
+def measurement_count(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(Measurement)) or 0)
+
+
+def rollup_count(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(MeasurementRollup)) or 0)
+
+
+def reopen(url: str) -> Database:
+    """The database as the application opens it after a restart (migrations included)."""
+    database = Database.from_url(url)
+    database.migrate()
+    return database
+
+
+def assert_consistent(url: str) -> None:
+    """What a restart needs: rollups agree with raw data, and SQLite's file is sound."""
+    database = reopen(url)
+    try:
+        with database.read() as session:
+            assert rollups.differences(session).is_empty()
+    finally:
+        database.dispose()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        with sqlite3.connect(str(parsed.database)) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

@@ -1,0 +1,128 @@
+"""Another writer holds the database: a write waits for it, or is refused with a message that
+says so and keeps nothing; never a driver error."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from sqlalchemy import make_url
+
+from core.db import Database
+from core.errors import DatabaseBusy
+from core.imports import import_measurements
+from core.imports.templates import MEASUREMENTS_TEMPLATE_CSV
+from core.rollups import _ROLLUP_LOCK_ID
+from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
+from tests.faults.conftest import gridboard, measurement_count
+
+LOCKED_TABLES = "components, measurements, measurement_rollups, reports"
+
+
+@contextmanager
+def other_writer(url: str) -> Iterator[object]:
+    """Another connection in the middle of a write: SQLite's write lock; on PostgreSQL the
+    rollups' advisory lock and exclusive locks on the tables (plain reads still pass)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(
+            str(parsed.database), isolation_level=None, check_same_thread=False
+        )
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+            connection.close()
+        return
+    plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as connection:
+        connection.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})")
+        connection.execute(f"LOCK TABLE {LOCKED_TABLES} IN EXCLUSIVE MODE")
+        yield connection
+        connection.rollback()
+
+
+def _components(db: Database) -> int:
+    from sqlalchemy import func, select
+
+    from core.models import Component
+
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(Component)) or 0)
+
+
+@pytest.fixture
+def impatient(url) -> Iterator[Database]:
+    """The same database, opened by a service that waits only 0.2 s for a lock."""
+    database = Database.from_url(url, busy_timeout_ms=200)
+    yield database
+    database.dispose()
+
+
+def test_a_write_refused_after_the_wait_says_busy_and_keeps_nothing(db, url, impatient):
+    with other_writer(url), pytest.raises(DatabaseBusy) as refused:
+        make_component(impatient, TRANSFORMER)
+    assert refused.value.waited_ms == 200
+    assert str(refused.value) == (
+        "the database is busy with another write (waited 0.2 s for it): nothing was written; "
+        "try again in a moment"
+    )
+    assert _components(db) == 0
+    make_component(impatient, TRANSFORMER)  # the same write once the other one is done
+    assert _components(db) == 1
+
+
+def test_an_import_refused_while_busy_writes_no_row(db, url, impatient):
+    for base in (TRANSFORMER, LINE, SWITCH):
+        make_component(db, base)
+    with other_writer(url), pytest.raises(DatabaseBusy), impatient.write() as session:
+        import_measurements(
+            session=session,
+            actor=MANAGER,
+            source=MEASUREMENTS_TEMPLATE_CSV.encode(),
+            file_name="template.csv",
+        )
+    assert measurement_count(db) == 0
+
+
+def test_a_write_waits_for_a_lock_released_in_time(db, url):
+    patient = Database.from_url(url, busy_timeout_ms=30_000)
+    try:
+        with other_writer(url) as holder:
+            release = threading.Timer(0.5, holder.rollback)
+            release.start()
+            try:
+                make_component(patient, TRANSFORMER)  # waits, then succeeds
+            finally:
+                release.join()
+    finally:
+        patient.dispose()
+    assert _components(db) == 1
+
+
+def test_the_command_reports_a_busy_database_in_words(db, url, tmp_path):
+    for base in (TRANSFORMER, LINE, SWITCH):
+        make_component(db, base)
+    file = tmp_path / "measurements.csv"
+    file.write_text(MEASUREMENTS_TEMPLATE_CSV, encoding="utf-8")
+    with other_writer(url):
+        refused = gridboard(
+            url,
+            "import-measurements",
+            str(file),
+            env={"GRIDBOARD_SQLITE_BUSY_TIMEOUT_MS": "300"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        _, errors = refused.communicate(timeout=60)
+    assert refused.returncode == 1
+    assert "error: the database is busy with another write (waited 0.3 s for it)" in errors
+    assert "Traceback" not in errors and "OperationalError" not in errors
+    assert measurement_count(db) == 0
