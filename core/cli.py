@@ -21,7 +21,13 @@ from core import logs
 from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import SYSTEM_ACTOR, Role
-from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
+from core.errors import (
+    DatabaseBusy,
+    GridBoardError,
+    ImportRejected,
+    InvalidInput,
+    UnreadableFile,
+)
 from core.timestamps import BadTimestamp, parse_timestamp
 
 EXIT_REFUSED = 1
@@ -249,10 +255,20 @@ def cmd_worker(args: argparse.Namespace, database: Database) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     worker_id = new_worker_id()
-    release_orphans(database)
-    logging.info("worker %s waiting for reports on %s", worker_id, database.url)
+    released = False
     while not stop.is_set():
-        if run_next(database, worker_id) is None:
+        # A database busy with a long import is a reason to wait, not to stop the worker.
+        try:
+            if not released:
+                release_orphans(database)
+                released = True
+                logging.info("worker %s waiting for reports on %s", worker_id, database.url)
+            ran = run_next(database, worker_id)
+        except DatabaseBusy as error:
+            logging.warning("%s (the worker tries again in %g s)", error, args.poll_seconds)
+            stop.wait(args.poll_seconds)
+            continue
+        if ran is None:
             if args.once:
                 break
             stop.wait(args.poll_seconds)

@@ -8,6 +8,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -17,6 +18,7 @@ from core.db import Database
 from core.errors import DatabaseBusy
 from core.imports import import_measurements
 from core.imports.templates import MEASUREMENTS_TEMPLATE_CSV
+from core.reports.jobs import ReportStatus, get_report, request_report
 from core.rollups import _ROLLUP_LOCK_ID
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.faults.conftest import gridboard, measurement_count
@@ -104,6 +106,40 @@ def test_a_write_waits_for_a_lock_released_in_time(db, url):
     finally:
         patient.dispose()
     assert _components(db) == 1
+
+
+def test_a_worker_waits_out_a_busy_database_then_runs_the_report(db, url):
+    with db.write() as session:
+        queued = request_report(
+            session=session,
+            actor=MANAGER,
+            start=datetime(2025, 1, 1, tzinfo=UTC),
+            end=datetime(2025, 1, 2, tzinfo=UTC),
+        )
+    with other_writer(url):
+        worker = gridboard(
+            url,
+            "worker",
+            "--once",
+            "--poll-seconds",
+            "0.1",
+            env={"GRIDBOARD_SQLITE_BUSY_TIMEOUT_MS": "200", "GRIDBOARD_LOG_LEVEL": "INFO"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert worker.stdout is not None
+        seen = []
+        for line in worker.stdout:  # until the worker says it met the lock (or it ends)
+            seen.append(line)
+            if "the worker tries again" in line:
+                break
+        assert worker.poll() is None, f"the worker stopped on a busy database: {seen}"
+        assert "the database is busy with another write" in seen[-1]
+    output, _ = worker.communicate(timeout=120)
+    assert worker.returncode == 0, output
+    with db.read() as session:
+        assert get_report(session=session, report_id=queued.id).status is ReportStatus.COMPLETED
 
 
 def test_the_command_reports_a_busy_database_in_words(db, url, tmp_path):

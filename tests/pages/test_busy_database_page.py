@@ -1,0 +1,46 @@
+"""A page whose write meets a database held by another writer says so and keeps nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import streamlit as st
+from sqlalchemy import make_url
+
+from core.components import list_components
+from core.config import get_settings
+from tests.pages.conftest import texts
+
+PAGE = "views/manage_components.py"
+
+
+def test_creating_a_component_while_another_writer_holds_the_database(
+    open_app, app_db, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("GRIDBOARD_SQLITE_BUSY_TIMEOUT_MS", "200")
+    get_settings.cache_clear()
+    st.cache_resource.clear()  # the app opens its database again, with the short wait
+    at = open_app(as_user="mona", page=PAGE)
+    fields = {field.label: field for field in [*at.text_input, *at.number_input]}
+    fields["Name"].input("T9")
+    fields["Substation"].input("Hilltop")
+    fields["Capacity (MVA)"].set_value(40.0)
+    fields["HV voltage (kV)"].set_value(110.0)
+
+    other = sqlite3.connect(str(make_url(app_db.url).database), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        at.button(key="FormSubmitter:create-component-Create component").click().run()
+    finally:
+        other.rollback()
+        other.close()
+
+    assert not at.exception
+    assert texts(at.error) == [
+        "The database is busy with another write (waited 0.2 s for it): nothing was written; "
+        "try again in a moment."
+    ]
+    assert texts(at.success) == []
+    with app_db.read() as session:
+        assert list_components(session=session).total == 0
