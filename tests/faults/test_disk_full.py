@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 from core.db import Database, driver_connection
 from core.errors import DiskFull
 from core.imports import import_measurements
-from tests.factories import MANAGER
+from tests.factories import MANAGER, make_component
 from tests.faults.conftest import (
     assert_consistent,
     make_components,
@@ -79,6 +79,7 @@ def test_an_import_that_fills_the_disk_is_refused_and_leaves_the_database_as_it_
     assert measurement_count(db) == before
     assert rollup_count(db) == rollups_before
     assert_consistent(url)
+    make_component(nearly_full, name="After")  # a small write still fits, on the same engine
     _import(db, big)  # with room again, the same file imports
     assert measurement_count(db) == 20 * 3 * 2_000
 
