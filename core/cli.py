@@ -19,6 +19,7 @@ from typing import TextIO
 from core.db import Database, open_database
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
+from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS
 from core.timestamps import BadTimestamp, parse_timestamp
 
 EXIT_REFUSED = 1
@@ -43,6 +44,23 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return number
+
+
+def _positive_float(text: str) -> float:
+    number = _non_negative_float(text)
+    if number == 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
     return number
 
 
@@ -229,31 +247,33 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, database: Database) -> int:
-    """Run queued reports until SIGTERM/SIGINT; the current report is finished first."""
+    """Run queued reports until SIGTERM/SIGINT: the current report is finished within
+    ``--stop-grace-seconds``, else handed back to the queue for another runner."""
     import logging
     import signal
-    import threading
 
-    from core.reports.jobs import new_worker_id, release_orphans, run_next
+    from core.reports.jobs import ReportRunner
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    stop = threading.Event()
+    runner = ReportRunner(
+        database,
+        poll_seconds=args.poll_seconds,
+        lease_seconds=args.lease_seconds,
+        stop_grace_seconds=args.stop_grace_seconds,
+    )
 
     def request_stop(signum: int, _frame: object) -> None:
         logging.info("signal %s: stopping after the current report", signum)
-        stop.set()
+        runner.request_stop()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    worker_id = new_worker_id()
-    release_orphans(database)
-    logging.info("worker %s waiting for reports on %s", worker_id, database.url)
-    while not stop.is_set():
-        if run_next(database, worker_id) is None:
-            if args.once:
-                break
-            stop.wait(args.poll_seconds)
-    logging.info("worker %s stopped", worker_id)
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        logging.info("worker %s waiting for reports on %s", runner.worker_id, database.url)
+        runner.run_forever(until_idle=args.once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    logging.info("worker %s stopped", runner.worker_id)
     return 0
 
 
@@ -347,7 +367,26 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_worker,
         "Run queued reports (for deployments whose app replicas should not compute them).",
     )
-    worker.add_argument("--poll-seconds", type=float, default=2.0)
+    worker.add_argument(
+        "--poll-seconds",
+        type=_positive_float,
+        default=2.0,
+        help="how often an idle worker looks for reports (default 2)",
+    )
+    worker.add_argument(
+        "--lease-seconds",
+        type=_positive_float,
+        default=LEASE_SECONDS,
+        help="how long a claim lasts without renewal; a report whose worker died is taken "
+        f"over this long after (default {LEASE_SECONDS:g}; renewed every third of it)",
+    )
+    worker.add_argument(
+        "--stop-grace-seconds",
+        type=_non_negative_float,
+        default=STOP_GRACE_SECONDS,
+        help="on SIGTERM, how long to let the current report finish before handing it back "
+        f"to the queue (default {STOP_GRACE_SECONDS:g}; keep it below the kill timeout)",
+    )
     worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
 
     add(
