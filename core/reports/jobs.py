@@ -524,6 +524,9 @@ class ReportRunner:
             except Exception:
                 log.exception("report runner %s could not claim work", self.worker_id)
                 held = None
+            if held is not None and self._stop.is_set():  # asked to stop while claiming
+                self._hand_back(held)
+                return
             if held is not None:
                 self._run(held)
                 continue
@@ -564,7 +567,10 @@ class ReportRunner:
             "stopping: waiting up to %.0f s for report %s", self.stop_grace_seconds, held.report_id
         )
         if not finished.wait(self.stop_grace_seconds):
-            try:
-                release_claim(self.database, held)
-            except Exception:  # its lease expires and another runner takes it over
-                log.exception("could not hand report %s back to the queue", held.report_id)
+            self._hand_back(held)
+
+    def _hand_back(self, held: Claim) -> None:
+        try:
+            release_claim(self.database, held)
+        except Exception:  # its lease expires and another runner takes it over
+            log.exception("could not hand report %s back to the queue", held.report_id)
