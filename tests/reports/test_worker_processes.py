@@ -196,7 +196,7 @@ def test_fifty_reports_each_stored_once_though_a_worker_is_killed_mid_report(
 ):
     _seed(db)
     queued = _queue(db, 50)
-    lease = 3.0
+    lease = 6.0  # renewed every 2 s: long enough that no live runner loses its report
     # The victim starts first and blocks inside its first report until it is killed.
     victim = spawn(lease=lease, gate=tmp_path / "never")
     orphan = _wait_until(lambda: _held_by(db, victim), "the victim to claim a report", db)
@@ -281,13 +281,13 @@ def test_sigterm_lets_the_current_report_finish_and_its_lease_holds_meanwhile(db
     _seed(db)
     [(report_id, (start, zone))] = _queue(db, 1).items()
     gate = tmp_path / "gate"
-    lease = 1.5
+    lease = 3.0
     busy = spawn(lease=lease, gate=gate)
     _wait_until(lambda: _held_by(db, busy), "the worker to claim the report", db)
     idle = spawn(lease=lease)  # would take the report over if its lease lapsed
 
     busy.process.send_signal(signal.SIGTERM)
-    time.sleep(3 * lease)  # several leases long: the heartbeat must keep the report held
+    time.sleep(2 * lease)  # two leases long: the heartbeat must keep the report held
     assert busy.process.poll() is None  # still finishing its report
     held = _held_by(db, busy)
     assert held is not None and held.id == report_id and held.attempts == 1
@@ -301,4 +301,46 @@ def test_sigterm_lets_the_current_report_finish_and_its_lease_holds_meanwhile(db
     assert row.status == "completed" and row.attempts == 1
     with db.read() as session:
         tables = get_report_tables(session=session, report_id=report_id)
+    assert {n: table_csv(f) for n, f in tables.items()} == _expected_csv(db, start, zone)
+
+
+def test_a_frozen_worker_that_wakes_after_losing_its_report_cannot_overwrite_it(
+    db, spawn, tmp_path
+):
+    _seed(db)
+    [(report_id, (start, zone))] = _queue(db, 1).items()
+    gate = tmp_path / "gate"
+    frozen = spawn(lease=1.0, gate=gate)
+    _wait_until(lambda: _held_by(db, frozen), "the worker to claim the report", db)
+    frozen.process.send_signal(signal.SIGSTOP)  # a stall: VM paused, swapped out, ...
+    try:
+        successor = spawn(lease=1.0)
+        _wait_until(
+            lambda: _rows(db)[report_id].status == "completed",
+            "another worker to take the report over",
+            db,
+        )
+        with db.read() as session:
+            stored = get_report_tables(session=session, report_id=report_id)
+        taken_over = _rows(db)[report_id]
+        assert taken_over.attempts == 2 and successor.completed() == [(report_id, 2)]
+    finally:
+        frozen.process.send_signal(signal.SIGCONT)
+    gate.touch()  # the frozen worker now computes the report it no longer holds
+    finished = re.compile(rf"report {report_id} (completed|discarded)")
+    outcome = _wait_until(lambda: finished.search(frozen.log()), "the stale worker to end", db)
+    assert outcome[1] == "discarded" and frozen.completed() == []
+    assert _stop(frozen) == 0 and _stop(successor) == 0
+    after = _rows(db)[report_id]
+    assert (after.status, after.attempts, after.claimed_by, after.finished_at) == (
+        "completed",
+        2,
+        taken_over.claimed_by,
+        taken_over.finished_at,
+    )
+    with db.read() as session:
+        tables = get_report_tables(session=session, report_id=report_id)
+    assert {n: table_csv(f) for n, f in tables.items()} == {
+        n: table_csv(f) for n, f in stored.items()
+    }
     assert {n: table_csv(f) for n, f in tables.items()} == _expected_csv(db, start, zone)
