@@ -143,7 +143,8 @@ def restore_postgresql(*, url: URL, source: Path, force: bool) -> RestoreSummary
                 connection.execute(
                     text(
                         "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "AND backend_type = 'client backend'"
                     )
                 ).scalar_one()
             )

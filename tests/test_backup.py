@@ -56,9 +56,9 @@ def seeded_database(path: Path) -> Database:
     return database
 
 
-def batch_file(path: Path) -> Path:
-    """200,000 measurements of the seeded components, all in 2030 (after the seeded ones)."""
-    per_component = BATCH_ROWS // COMPONENTS
+def batch_file(path: Path, rows: int = BATCH_ROWS) -> Path:
+    """``rows`` measurements of the seeded components, all in 2030 (after the seeded ones)."""
+    per_component = rows // COMPONENTS
     minutes = pl.DataFrame({"minute": pl.int_range(0, per_component, eager=True)})
     components = pl.DataFrame({"component_id": pl.int_range(1, COMPONENTS + 1, eager=True)})
     components.join(minutes, how="cross").select(
@@ -473,8 +473,83 @@ def test_postgresql_backup_and_restore_round_trip(postgres_databases, tmp_path, 
     assert main(["--database-url", target_url, "restore", str(backup)]) == 1
     assert "(--force replaces them)" in capsys.readouterr().err
     assert _pg_rows(target_url)["components"] == 7
+    with psycopg.connect(make_url(target_url).set(drivername="postgresql").render_as_string(False)):
+        assert main(["--database-url", target_url, "restore", str(backup), "--force"]) == 1
+        assert "1 other connections use it: stop the app" in capsys.readouterr().err
+    assert _pg_rows(target_url)["components"] == 7
     assert main(["--database-url", target_url, "restore", str(backup), "--force"]) == 0
     assert _pg_rows(target_url) == rows
+
+
+def test_postgresql_backup_during_an_import_holds_none_of_it(postgres_databases, tmp_path):
+    """pg_dump runs on the snapshot GridBoard exports: an import that has written its rows but
+    not committed is not in the backup; after the commit all of it is."""
+    source_url, target_url = postgres_databases
+    assert (
+        main(
+            [
+                "--database-url",
+                source_url,
+                "seed",
+                "--components",
+                str(COMPONENTS),
+                "--per-component",
+                "300",
+                "--end",
+                "2024-05-08T00:00:00Z",
+            ]
+        )
+        == 0
+    )
+    rows = 40_000
+    csv = batch_file(tmp_path / "batch.csv", rows)
+    database = Database.from_url(source_url)
+    written, may_commit = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def hold_before_commit(fraction: float) -> None:
+        if fraction >= 1.0:
+            written.set()
+            assert may_commit.wait(timeout=600)
+
+    def run_import() -> None:
+        try:
+            with database.write() as session:
+                import_measurements(
+                    session=session,
+                    actor=MANAGER,
+                    source=csv,
+                    file_name=csv.name,
+                    progress=hold_before_commit,
+                )
+        except BaseException as error:  # handed to the test thread below
+            failures.append(error)
+            written.set()
+
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    try:
+        assert written.wait(timeout=600)
+        assert not failures
+        during = tmp_path / "during.dump"
+        assert main(["--database-url", source_url, "backup", str(during)]) == 0
+    finally:
+        may_commit.set()
+        importer.join()
+    assert not failures
+    after = tmp_path / "after.dump"
+    assert main(["--database-url", source_url, "backup", str(after)]) == 0
+    database.dispose()
+
+    for backup, expected, force in ((during, 0, []), (after, rows, ["--force"])):
+        assert main(["--database-url", target_url, "restore", str(backup), *force]) == 0
+        restored = Database.from_url(target_url)
+        try:
+            assert batch_rows(restored) == expected
+            with restored.read() as session:
+                assert rollups.differences(session).is_empty()
+        finally:
+            restored.dispose()
 
 
 def test_postgresql_without_client_programs_says_what_to_run(
