@@ -370,24 +370,30 @@ def _rows_in(database: Path, *, force: bool) -> int:
 
 def _release(database: Path, *, force: bool) -> None:
     """Make sure no one has ``database`` open and fold its ``-wal`` into it, so that no stale
-    write-ahead log is left beside the restored file (SQLite would replay it into it)."""
-    if not database.exists():
-        remove_sidecars(database)
-        return
-    try:
-        with closing(_connect(database, mode="rw", timeout=_IN_USE_TIMEOUT_S)) as connection:
-            _make_self_contained(connection)
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error).lower() or "busy" in str(error).lower():
-            raise RestoreRefused(
-                str(database),
-                "it is in use: stop the app, the report worker and other gridboard commands first",
-            ) from None
-        if not force:
-            raise RestoreRefused(str(database), f"SQLite: {error}") from None
-    except sqlite3.DatabaseError:
-        if not force:
-            raise
+    write-ahead log is left beside the restored file (SQLite would replay it into it).
+
+    Leaving WAL mode needs every other connection closed, so it doubles as the check that the
+    app is stopped. A damaged database (only replaced with ``force``) cannot be asked; its
+    ``-wal`` and ``-shm`` files are removed with it.
+    """
+    in_use = RestoreRefused(
+        str(database),
+        "it is in use: stop the app, the report worker and other gridboard commands first",
+    )
+    if database.exists():
+        try:
+            with closing(_connect(database, mode="rw", timeout=_IN_USE_TIMEOUT_S)) as connection:
+                mode = str(connection.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
+            if mode.lower() != "delete":
+                raise in_use
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error).lower() or "busy" in str(error).lower():
+                raise in_use from None
+            if not force:
+                raise RestoreRefused(str(database), f"SQLite: {error}") from None
+        except sqlite3.DatabaseError as error:
+            if not force:
+                raise RestoreRefused(str(database), f"SQLite: {error}") from None
     remove_sidecars(database)
 
 

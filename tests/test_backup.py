@@ -574,3 +574,22 @@ def test_postgresql_without_client_programs_says_what_to_run(
     err = capsys.readouterr().err
     assert "pg_restore was not found" in err
     assert "pg_restore --no-owner --no-privileges --clean --if-exists --single-transaction" in err
+
+
+def test_restore_force_replaces_a_damaged_database_and_its_stale_log(small, tmp_path, capsys):
+    """The reason to restore is often that the database is broken: --force replaces it, and
+    the old database's -wal/-shm files go with it (SQLite would replay them into the new)."""
+    source, backup = small
+    broken = tmp_path / "broken.db"
+    damaged = source.read_bytes()[: source.stat().st_size // 3]
+    broken.write_bytes(damaged)
+    Path(f"{broken}-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(60))
+    url = sqlite_url(broken)
+
+    assert main(["--database-url", url, "restore", str(backup)]) == 1
+    assert "(--force replaces it)" in capsys.readouterr().err
+    assert broken.read_bytes() == damaged
+
+    assert main(["--database-url", url, "restore", str(backup), "--force"]) == 0
+    assert not Path(f"{broken}-wal").exists() and not Path(f"{broken}-shm").exists()
+    assert restored_batch_rows(broken, tmp_path) == 0
