@@ -21,9 +21,11 @@ from sqlalchemy import func, make_url, select
 
 from core import rollups
 from core.backup import backup_sqlite
+from core.backup_postgresql import find_tool
 from core.cli import main
 from core.db import Database, alembic_config
 from core.domain import SYSTEM_ACTOR
+from core.errors import ToolMissing
 from core.imports import import_measurements
 from core.models import Component, Measurement
 from core.seed import seed_grid
@@ -427,6 +429,18 @@ def postgres_databases() -> Iterator[tuple[str, str]]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def pg_dump() -> str:
+    """The pg_dump program; without PostgreSQL's client programs the round trips cannot run
+    (the guidance test below covers that case), which fails where PostgreSQL is required."""
+    try:
+        return find_tool("pg_dump", instead="")
+    except ToolMissing:
+        if _postgres_required():
+            pytest.fail("PostgreSQL is required here but pg_dump is not installed")
+        pytest.skip("pg_dump is not installed")
+
+
 def _pg_rows(url: str) -> dict[str, int]:
     database = Database.from_url(url)
     try:
@@ -440,8 +454,20 @@ def _pg_rows(url: str) -> dict[str, int]:
         database.dispose()
 
 
-def test_postgresql_backup_and_restore_round_trip(postgres_databases, tmp_path, capsys):
+def test_postgresql_backup_and_restore_round_trip(postgres_databases, pg_dump, tmp_path, capsys):
     source_url, target_url = postgres_databases
+    # the target is still an empty database, not GridBoard's: nothing to back up, and a
+    # pg_dump of it is not a GridBoard backup
+    refused = tmp_path / "empty.dump"
+    assert main(["--database-url", target_url, "backup", str(refused)]) == 1
+    assert "has no alembic_version table" in capsys.readouterr().err
+    assert not refused.exists()
+    foreign = tmp_path / "foreign.dump"
+    libpq = make_url(target_url).set(drivername="postgresql").render_as_string(False)
+    subprocess.run([pg_dump, "--format=custom", f"--file={foreign}", libpq], check=True)
+    assert main(["--database-url", target_url, "restore", str(foreign)]) == 1
+    assert "foreign.dump is not a GridBoard backup" in capsys.readouterr().err
+
     args = ["--database-url", source_url]
     assert main([*args, "seed", "--components", "6", "--per-component", "300"]) == 0
     backup = tmp_path / "grid.dump"
@@ -473,7 +499,7 @@ def test_postgresql_backup_and_restore_round_trip(postgres_databases, tmp_path, 
     assert main(["--database-url", target_url, "restore", str(backup)]) == 1
     assert "(--force replaces them)" in capsys.readouterr().err
     assert _pg_rows(target_url)["components"] == 7
-    with psycopg.connect(make_url(target_url).set(drivername="postgresql").render_as_string(False)):
+    with psycopg.connect(libpq):
         assert main(["--database-url", target_url, "restore", str(backup), "--force"]) == 1
         assert "1 other connections use it: stop the app" in capsys.readouterr().err
     assert _pg_rows(target_url)["components"] == 7
@@ -481,7 +507,7 @@ def test_postgresql_backup_and_restore_round_trip(postgres_databases, tmp_path, 
     assert _pg_rows(target_url) == rows
 
 
-def test_postgresql_backup_during_an_import_holds_none_of_it(postgres_databases, tmp_path):
+def test_postgresql_backup_during_an_import_holds_none_of_it(postgres_databases, pg_dump, tmp_path):
     """pg_dump runs on the snapshot GridBoard exports: an import that has written its rows but
     not committed is not in the backup; after the commit all of it is."""
     source_url, target_url = postgres_databases
