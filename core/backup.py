@@ -29,7 +29,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy import make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from core.db import Database, alembic_config
 from core.errors import BackupRefused, DatabaseUnavailable, NotABackup, RestoreRefused
@@ -131,6 +131,9 @@ def backup_sqlite(
         except sqlite3.Error as error:
             raise BackupRefused(shown, f"SQLite: {error}") from None
         publish(temporary, destination)
+    except OSError as error:
+        remove_with_sidecars(temporary)
+        raise BackupRefused(shown, os_reason(error)) from None
     except BaseException:
         remove_with_sidecars(temporary)
         raise
@@ -171,6 +174,11 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
         restored = Database.from_url(f"sqlite:///{temporary}")
         try:
             restored.migrate()
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise NotABackup(
+                str(source), f"its migration to this schema failed ({reason})"
+            ) from None
         finally:
             restored.dispose()
         with closing(_connect(temporary, mode="rw")) as copy:
@@ -178,6 +186,9 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
             _make_self_contained(copy)
         _release(database, force=force)
         publish(temporary, database)
+    except OSError as error:
+        remove_with_sidecars(temporary)
+        raise RestoreRefused(target, os_reason(error)) from None
     except BaseException:
         remove_with_sidecars(temporary)
         raise
@@ -425,6 +436,12 @@ def _connect(path: Path, *, mode: str, timeout: float = 10.0) -> sqlite3.Connect
 
 def _with_sidecars(database: Path) -> list[Path]:
     return [database, *(Path(f"{database}{suffix}") for suffix in _SIDECARS)]
+
+
+def os_reason(error: OSError) -> str:
+    """An operating-system error as a clause: what failed, on which file."""
+    where = f" ({error.filename})" if error.filename else ""
+    return f"{error.strerror or error}{where}"
 
 
 def _fsync(path: Path) -> None:

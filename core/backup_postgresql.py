@@ -32,6 +32,7 @@ from core.backup import (
     check_backup_file,
     check_destination,
     check_revision,
+    os_reason,
     publish,
     remove_with_sidecars,
     temporary_next_to,
@@ -104,6 +105,9 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
                 )
         _verify_archive(temporary, shown)
         publish(temporary, destination)
+    except OSError as error:
+        remove_with_sidecars(temporary)
+        raise BackupRefused(shown, os_reason(error)) from None
     except BaseException:
         remove_with_sidecars(temporary)
         raise

@@ -270,12 +270,14 @@ def cmd_rebuild_aggregates(args: argparse.Namespace, database: Database) -> int:
 
 
 def _size(size_bytes: int) -> str:
-    size = float(size_bytes)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+    if size_bytes < 1024:
+        return f"{size_bytes:,} bytes"
+    size = size_bytes / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:,.1f} {unit}"
         size /= 1024
-    return f"{size_bytes} bytes"
+    return f"{size:,.1f} GiB"
 
 
 def _print_rows(rows: dict[str, int]) -> None:
@@ -292,6 +294,8 @@ def cmd_backup(args: argparse.Namespace, url: str) -> int:
         force=args.force,
         progress=_progress_printer(sys.stderr, "copying"),
     )
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")  # end the progress line
     print(
         f"backed up to {summary.path}: {_size(summary.size_bytes)}, schema {summary.revision}, "
         f"in {summary.seconds:.2f} s"
