@@ -67,6 +67,7 @@ def start_workers(url: str, count: int, logs: Path) -> list[tuple[subprocess.Pop
                 stdout=stream,
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
+                env={**os.environ, "GRIDBOARD_LOG_LEVEL": "INFO"},  # READY is an INFO record
             )
         workers.append((process, log))
     deadline = time.monotonic() + 120

@@ -6,16 +6,16 @@ report or hands it back at once, and no runner ever computes a report another on
 
 The workers are real processes (``tests/reports/worker_process.py`` runs ``core.cli.main``
 with report computation held back by a gate file or a short sleep, so a test can catch a
-worker in the middle of a report). What each runner stored is read from its own log lines
-("report N completed ... by WORKER (attempt A)"), which the product writes after the fenced
-write succeeded; ``attempts`` in the database counts the claims of each report.
+worker in the middle of a report). What each runner stored is read from its structured log
+(``report.completed`` / ``report.discarded`` records with the report id and attempt, written
+after the fenced write); ``attempts`` in the database counts the claims of each report.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -25,11 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 from sqlalchemy import select
 
+from core import logs
 from core.db import Database
 from core.measurement_store import write_measurements
 from core.models import Report
@@ -43,7 +45,6 @@ ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 T1 = T0 + timedelta(days=3)
 ZONES = ("UTC", "Europe/Zurich", "America/New_York", "Asia/Kolkata", "Australia/Adelaide")
-COMPLETED_LINE = re.compile(r"report (\d+) completed in [\d.]+ s by (\S+) \(attempt (\d+)\)")
 GUARD_SECONDS = 180  # only against a hang: every wait below normally ends in seconds
 
 
@@ -59,9 +60,21 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def records(self) -> list[dict[str, Any]]:
+        """The worker's structured log records (JSON lines on its stdout)."""
+        lines = self.log().splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def stored(self, action: str) -> list[tuple[int, int]]:
+        """(report id, attempt) of each ``action`` record (``report.completed``...)."""
+        return _steps(self.records(), action)
+
     def completed(self) -> list[tuple[int, int]]:
-        """(report id, attempt) of every report this worker stored as completed."""
-        return [(int(m[1]), int(m[3])) for m in COMPLETED_LINE.finditer(self.log())]
+        return self.stored("report.completed")
+
+
+def _steps(records: list[dict[str, Any]], action: str) -> list[tuple[int, int]]:
+    return [(r["report_id"], r["attempt"]) for r in records if r.get("action") == action]
 
 
 @pytest.fixture
@@ -78,8 +91,14 @@ def spawn(tmp_path: Path, db: Database) -> Iterator[object]:
         delay: float = 0.0,
         once: bool = False,
     ) -> Worker:
-        env = {**os.environ, "GRIDBOARD_TEST_COMPUTE_SECONDS": str(delay)}
+        env = {
+            **os.environ,
+            "GRIDBOARD_TEST_COMPUTE_SECONDS": str(delay),
+            "GRIDBOARD_LOG_FORMAT": "json",
+            "GRIDBOARD_LOG_LEVEL": "INFO",
+        }
         env.pop("GRIDBOARD_TEST_GATE", None)
+        env.pop("GRIDBOARD_LOG_FILE", None)
         if gate is not None:
             env["GRIDBOARD_TEST_GATE"] = str(gate)
         log_path = tmp_path / f"worker-{len(started)}.log"
@@ -203,7 +222,7 @@ def test_fifty_reports_each_stored_once_though_a_worker_is_killed_mid_report(
 
     # Two more workers and an app process's runner share the rest of the queue.
     survivors = [spawn(lease=lease, delay=0.05) for _ in range(2)]
-    caplog.set_level(logging.INFO, logger=jobs.__name__)
+    caplog.set_level(logging.INFO, logger=logs.AUDIT_LOGGER)
     _slow_in_process(monkeypatch, 0.05)
     app_runner = ReportRunner(db, poll_seconds=0.05, lease_seconds=lease).start()
     try:
@@ -232,18 +251,14 @@ def test_fifty_reports_each_stored_once_though_a_worker_is_killed_mid_report(
     assert f":{victim.pid}:" not in (rows[orphan.id].claimed_by or "")
 
     # every report was stored by exactly one runner, and nobody's write was thrown away
-    app_stores = [
-        (int(m[1]), int(m[3]))
-        for record in caplog.records
-        if (m := COMPLETED_LINE.search(record.getMessage()))
-    ]
+    app_records = [getattr(r, logs.FIELDS) for r in caplog.records if hasattr(r, logs.FIELDS)]
+    app_stores = _steps(app_records, "report.completed")
     stores = [*app_stores, *(store for worker in survivors for store in worker.completed())]
     assert victim.completed() == []
     assert Counter(report_id for report_id, _ in stores) == Counter(set(queued))
     assert sorted(attempt for report_id, attempt in stores if report_id == orphan.id) == [2]
-    logs = [victim.log(), *(worker.log() for worker in survivors)]
-    logs.append("\n".join(record.getMessage() for record in caplog.records))
-    assert not any("discarded" in text for text in logs)
+    assert _steps(app_records, "report.discarded") == []
+    assert [w.stored("report.discarded") for w in (victim, *survivors)] == [[], [], []]
     assert sum(1 for part in (app_stores, *(w.completed() for w in survivors)) if part) >= 2
 
     # ...and each holds the tables of its own period and zone
@@ -267,7 +282,8 @@ def test_sigterm_hands_back_a_report_that_cannot_finish_in_the_grace_period(db, 
     row = _rows(db)[report_id]
     assert (row.status, row.claimed_by, row.lease_expires_at) == ("pending", None, None)
     assert row.attempts == 0  # a hand-back is not a crash: it does not count towards the limit
-    assert "handed back to the queue" in stuck.log() and stuck.completed() == []
+    released = [r for r in stuck.records() if r.get("action") == "report.released"]
+    assert [r["report_ids"] for r in released] == [[report_id]] and stuck.completed() == []
 
     successor = spawn(lease=600, once=True)
     assert successor.process.wait(timeout=GUARD_SECONDS) == 0
@@ -296,7 +312,7 @@ def test_sigterm_lets_the_current_report_finish_and_its_lease_holds_meanwhile(db
     assert busy.process.wait(timeout=GUARD_SECONDS) == 0
     assert busy.completed() == [(report_id, 1)]
     assert _stop(idle) == 0  # an idle worker stops at once on SIGTERM
-    assert idle.completed() == [] and "discarded" not in idle.log()
+    assert idle.completed() == [] and idle.stored("report.discarded") == []
     row = _rows(db)[report_id]
     assert row.status == "completed" and row.attempts == 1
     with db.read() as session:
@@ -327,9 +343,12 @@ def test_a_frozen_worker_that_wakes_after_losing_its_report_cannot_overwrite_it(
     finally:
         frozen.process.send_signal(signal.SIGCONT)
     gate.touch()  # the frozen worker now computes the report it no longer holds
-    finished = re.compile(rf"report {report_id} (completed|discarded)")
-    outcome = _wait_until(lambda: finished.search(frozen.log()), "the stale worker to end", db)
-    assert outcome[1] == "discarded" and frozen.completed() == []
+    _wait_until(
+        lambda: frozen.completed() or frozen.stored("report.discarded"),
+        "the stale worker to end",
+        db,
+    )
+    assert frozen.stored("report.discarded") == [(report_id, 1)] and frozen.completed() == []
     assert _stop(frozen) == 0 and _stop(successor) == 0
     after = _rows(db)[report_id]
     assert (after.status, after.attempts, after.claimed_by, after.finished_at) == (
