@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import script_runner
 
 from views import ui
 
@@ -63,6 +64,22 @@ def test_streamlit_still_decides_the_pages_folder_mode_as_only_through_app_expec
     monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
     PagesManager(str(APP))
     assert PagesManager.uses_pages_directory is True
+
+
+def test_the_first_request_to_a_fresh_server_is_served_through_app_py(open_app, monkeypatch):
+    # AppTest's first run is a new server's first request: Streamlit starts it in its old
+    # pages/ mode; only_through_app leaves it and the run ends at app.py's sign-in form.
+    old_mode_runs = []
+    pages_mode = script_runner._mpa_v1
+    monkeypatch.setattr(script_runner, "_mpa_v1", lambda path: [
+        old_mode_runs.append(path), pages_mode(path)])  # fmt: skip
+    at = open_app()
+    assert len(old_mode_runs) == 1
+    assert PagesManager.uses_pages_directory is False
+    assert [button.label for button in at.button] == ["Sign in"]
+    assert [title.value for title in at.title] == ["GridBoard"]  # no page drawn
+    at.run()
+    assert len(old_mode_runs) == 1  # later requests never go there again
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
