@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
 
 from views import ui
 
@@ -66,14 +67,19 @@ def test_streamlit_still_decides_the_pages_folder_mode_as_only_through_app_expec
     assert PagesManager.uses_pages_directory is True
 
 
-def test_the_first_request_to_a_fresh_server_is_served_through_app_py(open_app, monkeypatch):
+@pytest.mark.parametrize("page", ["users", "manage-components", "components"])
+def test_a_deep_link_as_a_fresh_servers_first_request_is_served_through_app_py(
+    app_db, monkeypatch, page
+):
     # AppTest's first run is a new server's first request: Streamlit starts it in its old
-    # pages/ mode; only_through_app leaves it and the run ends at app.py's sign-in form.
+    # pages/ mode, which would run pages/<page>.py alone; only_through_app leaves that mode
+    # and the run ends at app.py's sign-in form.
     old_mode_runs = []
     pages_mode = script_runner._mpa_v1
     monkeypatch.setattr(script_runner, "_mpa_v1", lambda path: [
         old_mode_runs.append(path), pages_mode(path)])  # fmt: skip
-    at = open_app()
+    at = AppTest.from_file(str(APP), default_timeout=30).switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
     assert len(old_mode_runs) == 1
     assert PagesManager.uses_pages_directory is False
     assert [button.label for button in at.button] == ["Sign in"]
