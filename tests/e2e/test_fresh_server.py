@@ -158,6 +158,25 @@ def test_the_first_sign_in_after_a_start_lands_on_the_deep_link_and_stays(
     assert watched.get_by_role("button", name="Sign in").count() == 0
 
 
+def test_after_a_restart_the_sign_in_cookie_opens_a_deep_link_on_the_new_server(
+    fresh_server: Server, watched: Any, tmp_path: Path
+) -> None:
+    watched.goto(fresh_server.url)
+    _settle(watched)
+    _sign_in_here(watched, "mona", MANAGER_PASSWORD)
+    _wait_for_cookie(watched, present=True)
+    restarted = tmp_path / "restarted"
+    restarted.mkdir()
+    # A new process over the same database: its first request is this browser's deep link.
+    with running_server(restarted, fresh_server.database_url) as again:
+        watched.goto(f"{again.url}/users")
+        watched.get_by_role("heading", name="Users").wait_for()
+        _settle(watched, quiet_ms=2000)
+        assert watched.url == f"{again.url}/users"
+        assert watched.get_by_role("button", name="Sign in").count() == 0
+        assert "Users" in _nav_labels(watched)
+
+
 def test_a_user_signing_in_first_on_a_manager_deep_link_never_sees_the_manager_page(
     fresh_server: Server, watched: Any
 ) -> None:
