@@ -24,7 +24,7 @@ def test_compose_runs_postgres_two_app_replicas_and_a_worker():
 
 def test_image_copies_what_the_app_imports_and_runs_as_non_root():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    for folder in ("core", "views"):
+    for folder in ("core", "pages", "views"):
         assert f"COPY {folder}" in dockerfile or f"COPY --chown=10001 {folder}" in dockerfile
     assert "USER 10001" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "/_stcore/health" in dockerfile

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from core.db import Database, open_database
 from core.domain import Actor
@@ -69,11 +70,29 @@ def report_runner() -> ReportRunner:
     return ReportRunner(database()).start()
 
 
+def only_through_app() -> None:
+    """Make sure this run goes through ``app.py``: its sign-in and its ``st.navigation``.
+
+    Streamlit (1.67, ``runtime/pages_manager.py``) sees the top-level ``pages/`` folder at
+    the first session of a fresh server and runs its old pages-directory mode: every
+    ``pages/*.py`` becomes a page that runs on its own, without ``app.py``, and ``app.py``
+    itself runs nested inside that mode's navigation, until some run has called
+    ``st.navigation``. Called first by ``app.py`` and by every page (through ``actor()``),
+    before anything is drawn, this switches that mode off for the whole process, as
+    ``st.navigation`` does, and reruns the same URL, now through ``app.py``.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.set_option("client.showSidebarNavigation", True)
+        st.rerun()
+
+
 def actor() -> Actor:
     """The signed-in user, as ``app.py`` read them from the database for this run.
 
     Every page asks first; a page run without a signed-in user draws nothing.
     """
+    only_through_app()
     current: Actor | None = st.session_state.get(ACTOR_KEY)
     if current is None:
         st.stop()

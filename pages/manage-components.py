@@ -67,7 +67,7 @@ if task == "Create":
                 created = create_component(session=session, actor=actor, fields=fields)
             st.success(f"Created {created.name} in {created.substation}.")
             st.page_link(
-                "views/component.py",
+                "pages/component.py",
                 label=f"Open {created.name}",
                 query_params={"component": str(created.id)},
             )

@@ -18,7 +18,7 @@ actor = ui.actor()
 component_id = ui.query_id("component")
 if component_id is None:
     st.info("Pick a component on the Components page to see it here.")
-    st.page_link("views/components.py", label="Components", icon=":material/account_tree:")
+    st.page_link("pages/components.py", label="Components", icon=":material/account_tree:")
     st.stop()
 try:
     with ui.database().read() as session:
@@ -26,7 +26,7 @@ try:
         stored = count_measurements(session=session, component_id=component_id)
 except ComponentNotFound as error:
     ui.show_error(error)
-    st.page_link("views/components.py", label="Back to Components", icon=":material/arrow_back:")
+    st.page_link("pages/components.py", label="Back to Components", icon=":material/arrow_back:")
     st.stop()
 
 st.title(component.name)
@@ -45,7 +45,7 @@ for column, name in zip(st.columns(len(shown)), shown, strict=True):
     column.metric(name, facts.get(name, f"{stored:,}"))
 if actor.is_manager:
     st.page_link(
-        "views/manage_components.py",
+        "pages/manage-components.py",
         label="Edit or delete this component",
         icon=":material/edit:",
         query_params={"component": str(component.id)},
@@ -54,7 +54,7 @@ if actor.is_manager:
 if stored == 0:
     st.info("No measurements for this component yet.")
     if actor.is_manager:
-        st.page_link("views/measurements.py", label="Add or import some", icon=":material/add:")
+        st.page_link("pages/measurements.py", label="Add or import some", icon=":material/add:")
     st.stop()
 
 kind_column, window_column = st.columns([1, 2])
