@@ -87,7 +87,8 @@ def child_seed(url: str, components: int, per_component: int) -> None:
 
 
 def _keyed_rows(components: int, per_component: int) -> list[tuple[int, str, int, float]]:
-    """The seed's keys in the order it writes them: slices of time, each in index order."""
+    """The seed's keys in the order it writes them: index order (component, type, time),
+    cut into windows of time only when a series is longer than a block of the seed."""
     from core.seed import CHUNK_ROWS
 
     share, remainder = divmod(per_component, 3)
@@ -97,14 +98,14 @@ def _keyed_rows(components: int, per_component: int) -> list[tuple[int, str, int
     cadence_us = 15 * 60 * 1_000_000
     end_us = int(END.timestamp()) * 1_000_000
     first_us = end_us - (steps - 1) * cadence_us
-    per_chunk = max(1, CHUNK_ROWS // (3 * components))
+    window = max(1, CHUNK_ROWS // 3)
     value = random.Random(42).random
     return [
         (component, kind, first_us + step * cadence_us, value())
-        for start in range(0, steps, per_chunk)
+        for start in range(0, steps, window)
         for component in range(1, components + 1)
         for kind in TYPES
-        for step in range(max(start, first_step[kind]), min(steps, start + per_chunk))
+        for step in range(max(start, first_step[kind]), min(steps, start + window))
     ]
 
 
