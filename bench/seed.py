@@ -264,11 +264,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         schema_s = report(
             "baseline with GridBoard's table (FK, CHECK)", runs["schema"], rows, key="seed_s"
         )
-        print(f"  ratio seed_grid / bare baseline: {seed_s / bare_s:.2f}  (target <= 1.5)")
+        best_bare = min(run.output["seed_s"] for run in runs["bare"])
+        best_seed = min(run.output["seed_s"] for run in runs["seed"])
+        print(
+            f"  ratio seed_grid / bare baseline: {seed_s / bare_s:.2f} "
+            f"(best of each: {best_seed / best_bare:.2f})"
+        )
         print(f"  ratio GridBoard's table / bare table: {schema_s / bare_s:.2f}")
         if has_cli:
             whole = median([run.seconds for run in runs["cli"]])
-            print(f"  ratio whole command / bare baseline: {whole / bare_s:.2f}")
+            best_whole = min(run.seconds for run in runs["cli"])
+            print(
+                f"  ratio whole command / bare baseline: {whole / bare_s:.2f} "
+                f"(best of each: {best_whole / best_bare:.2f}; target <= 1.5)"
+            )
 
     if args.large:
         large = args.components * 10
