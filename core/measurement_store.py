@@ -39,7 +39,8 @@ KEY = ["component_id", "measurement_type", "timestamp_us"]
 _COLUMNS = ", ".join(MEASUREMENT_SCHEMA)
 _BATCH_ROWS = 100_000
 _IN_LIST_CHUNK = 500
-# Rollup contributions kept before they are folded together (see ``SeriesWriter``).
+# Rollup contributions kept in memory before they are folded together, and written out when
+# folding does not shrink them (long series: most of their buckets are new).
 _PENDING_ROLLUP_ROWS = 500_000
 # One statement per series: its values arrive as a JSON array of whole numbers of
 # 10**-decimals, and ``json_each`` turns them into rows inside SQLite.
@@ -163,7 +164,8 @@ class _Series:
 @dataclass(slots=True)
 class SeriesWriter:
     """Inserts series known to be new (a fresh seed) and sums up their rollups, which
-    ``new_series_writer`` adds once at the end instead of once per block."""
+    ``new_series_writer`` adds once at the end instead of once per block (or in a few parts
+    when the series are long enough that their distinct buckets would crowd memory)."""
 
     session: Session
     written: int = 0
@@ -195,6 +197,8 @@ class SeriesWriter:
             self._pending_rows += self._pending[-1].height
         if self._pending_rows > _PENDING_ROLLUP_ROWS:
             self._fold()
+            if self._pending_rows > _PENDING_ROLLUP_ROWS // 2:
+                self._flush()
         rows = sum(block.size for block in blocks)
         self.written += rows
         return rows
@@ -210,12 +214,16 @@ class SeriesWriter:
         self._pending = [folded]
         self._pending_rows = folded.height
 
-    def finish(self) -> None:
+    def _flush(self) -> None:
         if self._pending:
-            self._fold()
             rollups.add(self.session, self._pending[0])
         self._pending = []
         self._pending_rows = 0
+
+    def finish(self) -> None:
+        if self._pending:
+            self._fold()
+        self._flush()
 
 
 @contextmanager

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from core import rollups
+from core import measurement_store, rollups
 from core.measurement_store import SeriesBlock, new_series_writer
 from core.models import Measurement, MeasurementRollup
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
@@ -100,6 +100,27 @@ def test_rollups_are_exact_whatever_the_cadence(db, first_us, cadence_us):
     with db.read() as session:
         counted = session.scalar(select(func.sum(MeasurementRollup.sample_count)))
     assert counted == 4 * 40
+
+
+def test_rollups_stay_exact_when_written_in_parts(db, monkeypatch):
+    # Long series: the writer folds and writes its pending rollups several times.
+    monkeypatch.setattr(measurement_store, "_PENDING_ROLLUP_ROWS", 6)
+    ids = [make_component(db).id, make_component(db, LINE).id]
+    values = np.random.default_rng(5).uniform(0.0, 100.0, (2, 12))
+
+    with db.write() as session, new_series_writer(session) as writer:
+        for start in range(0, 12, 4):  # windows of time, as a long seed writes them
+            for kind in ("power", "voltage"):
+                first_us = T0 + start * 15 * MINUTE
+                block = values[:, start : start + 4]
+                writer.write([_block(ids, kind, block, first_us=first_us, cadence_us=15 * MINUTE)])
+        writer.write([_block(ids[:1], "current", values[:1], cadence_us=5 * MINUTE)])
+        writer.write([_block(ids[1:], "current", values[1:], cadence_us=5 * MINUTE)])
+
+    _assert_rollups_agree(db)
+    with db.read() as session:
+        counted = session.scalar(select(func.sum(MeasurementRollup.sample_count)))
+    assert counted == 3 * 2 * 12
 
 
 def test_values_with_more_decimals_are_refused_and_nothing_is_written(db):
