@@ -41,7 +41,7 @@ _BATCH_ROWS = 100_000
 _IN_LIST_CHUNK = 500
 # Rollup contributions kept in memory before they are folded together, and written out when
 # folding does not shrink them (long series: most of their buckets are new).
-_PENDING_ROLLUP_ROWS = 500_000
+_PENDING_ROLLUP_ROWS = 200_000
 # One statement per series: its values arrive as a JSON array of whole numbers of
 # 10**-decimals, and ``json_each`` turns them into rows inside SQLite.
 _SERIES_INSERT_SQLITE = (
@@ -100,21 +100,6 @@ def write_measurements(session: Session, frame: pl.DataFrame, *, overwrite: bool
     if overwrite:
         return WriteCounts(inserted=new_rows.height, overwritten=existing.height)
     return WriteCounts(inserted=new_rows.height, skipped=existing.height)
-
-
-def append_new_measurements(session: Session, frame: pl.DataFrame) -> int:
-    """Insert rows known to be new (a fresh seed): no lookup of existing keys."""
-    frame = _typed(frame)
-    rollups.lock(session)
-    driver = driver_connection(session)
-    if session.get_bind().dialect.name == "postgresql":
-        with driver.cursor() as cursor:
-            _copy_csv(cursor, "measurements", frame)
-    else:
-        _insert_sqlite(driver, frame)
-    types = _component_types(session, frame)
-    rollups.add(session, rollups.contributions(_typed_rows(frame, types)))
-    return frame.height
 
 
 @dataclass(frozen=True, slots=True)
