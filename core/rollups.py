@@ -82,6 +82,22 @@ def contributions(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def fold(contributions: pl.DataFrame) -> pl.DataFrame:
+    """One row per rollup key out of several contributions to the same keys."""
+    return (
+        contributions.lazy()
+        .group_by(KEY)
+        .agg(
+            pl.col("sample_count").sum(),
+            pl.col("value_sum").sum(),
+            pl.col("value_min").min(),
+            pl.col("value_max").max(),
+        )
+        .select(list(SCHEMA))
+        .collect()
+    )
+
+
 def component_contributions(
     session: Session, component_id: int, component_type: str
 ) -> pl.DataFrame:
