@@ -220,7 +220,9 @@ def cookie_written() -> bool:
 def _sidebar(authenticator: Any, actor: Actor) -> None:
     with st.sidebar:
         name = st.session_state.get("name") or actor.username
-        st.markdown(f"Signed in as **{name}**  \n`{actor.username}` · {actor.role.value}")
+        st.markdown(
+            f"Signed in as **{ui.literal(name)}**  \n`{actor.username}` · {actor.role.value}"
+        )
         authenticator.logout(button_name="Sign out", location="sidebar", key="sign-out")
     if not st.session_state.get(STATUS):
         st.session_state[PENDING] = "delete"

@@ -55,7 +55,9 @@ if task == "Create a user":
                     display_name=display_name,
                     email=email,
                 )
-            ui.flash(f"Created {user.role.value} {user.username}. Tell them their password.")
+            ui.flash(
+                f"Created {user.role.value} {ui.literal(user.username)}. Tell them their password."
+            )
             st.rerun()
 
 elif task == "Change a role":
@@ -67,7 +69,7 @@ elif task == "Change a role":
         with ui.problems_shown():
             with ui.database().write() as session:
                 user = set_role(session=session, actor=actor, username=username, role=role)
-            ui.flash(f"{user.username} is now a {user.role.value}.")
+            ui.flash(f"{ui.literal(user.username)} is now a {user.role.value}.")
             st.rerun()
 
 else:
@@ -83,6 +85,7 @@ else:
             with ui.database().write() as session:
                 set_password(session=session, actor=actor, username=username, password=password)
             st.success(
-                f"The password of {username} is changed. Browsers signed in as {username} are "
+                f"The password of {ui.literal(username)} is changed. Browsers signed in as "
+                f"{ui.literal(username)} are "
                 "signed out; tell them the new password."
             )
