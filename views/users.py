@@ -30,7 +30,10 @@ task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0
 names = [u.username for u in users]
 roles = list(Role)
 differ = "The two passwords differ. Type the same password twice."
-rules = "At least 10 characters, mixing letters with digits or symbols."
+rules = (
+    "At least 10 characters, mixing letters with digits or symbols; not containing the "
+    "username; not a common password (such as Password123!)."
+)
 
 if task == "Create a user":
     with st.form("create-user", clear_on_submit=False):

@@ -110,7 +110,7 @@ def seen(db: Database) -> dict[str, Any]:
     with db.write() as session:
         for username, role in (("mona", Role.MANAGER), ("ulf", Role.USER)):
             create_user(
-                session=session, actor=MANAGER, username=username, password="pass-word-123",
+                session=session, actor=MANAGER, username=username, password="grid-watch-123",
                 role=role,
             )  # fmt: skip
         report = request_report(
