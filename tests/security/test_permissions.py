@@ -8,11 +8,13 @@ this is the security (DESIGN.md, "Users and roles").
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -180,3 +182,38 @@ def test_read_services_take_no_actor_so_every_user_may_read(db, seen):
         assert get_component(session=session, component_id=seen["component_id"]).name == "T1"
         assert [r.id for r in list_reports(session=session)] == [seen["report_id"]]
         assert get_report(session=session, report_id=seen["report_id"]).id == seen["report_id"]
+
+
+# Writers that take no actor because only a service (after its role check) or the report
+# worker may call them.
+INTERNAL_WRITERS = {
+    "core.measurement_store": None,
+    "core.rollups": None,
+    "core.db": {"driver_connection"},
+    "core.reports.jobs": {
+        "claim_next",
+        "run_claimed",
+        "run_next",
+        "release_orphans",
+        "renew_lease",
+    },
+}
+
+
+def test_pages_call_no_writer_that_skips_the_role_check():
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for path in [root / "app.py", *sorted((root / "views").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in INTERNAL_WRITERS:
+                forbidden = INTERNAL_WRITERS[node.module]
+                names = {alias.name for alias in node.names}
+                if forbidden is None or names & forbidden:
+                    found.append(f"{path.name}: from {node.module} import {sorted(names)}")
+            elif isinstance(node, ast.Import):
+                found += [
+                    f"{path.name}: import {alias.name}"
+                    for alias in node.names
+                    if INTERNAL_WRITERS.get(alias.name, set()) is None
+                ]
+    assert not found, found
