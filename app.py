@@ -8,12 +8,15 @@ from typing import Any
 
 import streamlit as st
 
+from core.config import get_settings
 from core.errors import GridBoardError
+from core.logs import configure_logging
 from views import sign_in, ui
 
 st.set_page_config(page_title="GridBoard", page_icon=":material/electric_bolt:", layout="wide")
 
 try:
+    configure_logging(get_settings())  # acts once per process; later runs find it done
     actor = sign_in.signed_in_actor()
 except GridBoardError as error:  # no database, no cookie key: nothing else can work
     ui.show_error(error)

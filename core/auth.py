@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from logging import INFO, WARNING
 from pathlib import Path
 
 import jwt
@@ -24,6 +25,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.config import PROJECT_ROOT, Settings
 from core.db import Database
 from core.domain import Role
@@ -117,6 +119,7 @@ def sign_in(
     It opens its own sessions: a refusal must be recorded (committed) before it is raised,
     and the deliberate delay is spent outside any transaction.
     """
+    started = time.perf_counter()
     key = attempt_key(username)
     moment = now()
     user: UserRecord | None = None
@@ -131,21 +134,32 @@ def sign_in(
             except AuthenticationFailed:
                 user = None
     if locked_until is not None:
+        _log_refusal(key, started, "locked", locked_until=locked_until)
         sleep(policy.delay(policy.max_failures))
         raise SignInLocked(key, locked_until)
     if user is not None:
         if attempt is not None:
             with database.write() as session:
                 session.execute(delete(SignInAttempt).where(SignInAttempt.username == key))
+        logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
         return user
     with database.write() as session:
         recorded = _record_failure(session, key, moment, policy)
         failures, locked_until = recorded.failures, recorded.locked_until
     if locked_until is not None and locked_until > moment:
+        _log_refusal(key, started, "locked_now", locked_until=locked_until)
         sleep(policy.delay(policy.max_failures))
         raise SignInLocked(key, locked_until)
+    _log_refusal(key, started, "refused", failures=failures)
     sleep(policy.delay(failures))
     raise AuthenticationFailed()
+
+
+def _log_refusal(key: str, started: float, outcome: str, **details: object) -> None:
+    """A refused sign-in, under the name as typed (normalised): never the password."""
+    logs.record(
+        "auth.sign_in", user=key, started=started, outcome=outcome, level=WARNING, **details
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +200,23 @@ def user_still_signed_in(*, session: Session, username: str, since: datetime) ->
     if row is None or since < row.password_changed_at:
         return None
     return UserRecord.of(row)
+
+
+def cookie_sign_in(*, session: Session, username: str, issued_at: datetime) -> UserRecord | None:
+    """The user a sign-in cookie for ``username`` issued at ``issued_at`` signs in, or ``None``
+    when it no longer holds (see ``user_still_signed_in``). Logged either way; the cookie's
+    value never is."""
+    started = time.perf_counter()
+    user = user_still_signed_in(session=session, username=username, since=issued_at)
+    logs.record(
+        "auth.cookie_sign_in",
+        user=attempt_key(username),
+        started=started,
+        outcome="ok" if user else "refused",
+        level=INFO if user else WARNING,
+        user_id=user.id if user else None,
+    )
+    return user
 
 
 def cookie_key(

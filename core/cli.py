@@ -1,8 +1,11 @@
 """The ``gridboard`` command: what is done without a browser.
 
 Every command opens the database from ``--database-url`` or ``GRIDBOARD_DATABASE_URL`` and
-applies pending migrations first. The CLI acts as the system manager ``system:cli``. Bad input
-ends with a message on stderr and a non-zero exit status, never a traceback.
+applies pending migrations first, except ``backup`` and ``restore``, which must find the
+database as it is (a backup taken before an upgrade must not be migrated already). The CLI
+acts as the system manager ``system:cli``. Bad input ends with a message on stderr and a
+non-zero exit status, never a traceback. Structured logs (``core.logs``) go to stderr, beside
+the command's answer on stdout; the worker's to stdout.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from core import logs
+from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
@@ -27,6 +32,7 @@ EXIT_USAGE = 2
 URL_HELP = "SQLAlchemy database URL (default: GRIDBOARD_DATABASE_URL, else data/gridboard.db)"
 
 Command = Callable[[argparse.Namespace, Database], int]
+UrlCommand = Callable[[argparse.Namespace, str], int]
 
 
 def _timestamp(text: str) -> datetime:
@@ -188,7 +194,8 @@ def cmd_demo(args: argparse.Namespace, database: Database) -> int:
             )
     if no_users:
         credentials = {"manager": Role.MANAGER, "user": Role.USER}
-        passwords = {name: f"demo-{secrets.token_urlsafe(9)}" for name in credentials}
+        # Hex never spells "user" or "manager", which a password may not contain.
+        passwords = {name: f"demo-{secrets.token_hex(8)}" for name in credentials}
         with database.write() as session:
             for name, role in credentials.items():
                 create_user(
@@ -261,8 +268,79 @@ def cmd_rebuild_aggregates(args: argparse.Namespace, database: Database) -> int:
     from core import rollups
 
     with database.write() as session:
-        count = rollups.rebuild(session)
+        count = rollups.rebuild(session, actor=SYSTEM_ACTOR)
     print(f"rebuilt {count} measurement rollup rows from raw measurements")
+    return 0
+
+
+def _size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes:,} bytes"
+    size = size_bytes / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GiB"
+
+
+def _print_rows(rows: dict[str, int]) -> None:
+    for table, count in rows.items():
+        print(f"  {table:24} {count:>12,} rows")
+
+
+def cmd_backup(args: argparse.Namespace, url: str) -> int:
+    import time
+
+    from core.backup import backup_database
+
+    started = time.perf_counter()
+    summary = backup_database(
+        url=url,
+        destination=args.destination,
+        force=args.force,
+        progress=_progress_printer(sys.stderr, "copying"),
+    )
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")  # end the progress line
+    print(
+        f"backed up to {summary.path}: {_size(summary.size_bytes)}, schema {summary.revision}, "
+        f"in {summary.seconds:.2f} s"
+    )
+    _print_rows(summary.rows)
+    logs.record(
+        "database.backup",
+        user=SYSTEM_ACTOR.username,
+        started=started,
+        path=str(summary.path),
+        size_bytes=summary.size_bytes,
+        rows=summary.rows,
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, url: str) -> int:
+    import time
+
+    from core.backup import restore_database
+
+    started = time.perf_counter()
+    summary = restore_database(url=url, source=args.source, force=args.force)
+    migrated = (
+        f"migrated from schema {summary.backup_revision} to {summary.revision}"
+        if summary.backup_revision != summary.revision
+        else f"schema {summary.revision}"
+    )
+    print(f"restored {args.source} into {summary.target} ({migrated}) in {summary.seconds:.2f} s")
+    _print_rows(summary.rows)
+    logs.record(
+        "database.restore",
+        user=SYSTEM_ACTOR.username,
+        started=started,
+        source=str(args.source),
+        revision=summary.revision,
+        rows=summary.rows,
+    )
     return 0
 
 
@@ -279,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
         sub.set_defaults(handler=handler)
+        return sub
+
+    def add_unopened(name: str, handler: UrlCommand, help_text: str) -> argparse.ArgumentParser:
+        """A command that gets the database URL, not a database opened and migrated for it."""
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
+        sub.set_defaults(handler=None, url_handler=handler)
         return sub
 
     seed = add(
@@ -356,6 +441,23 @@ def build_parser() -> argparse.ArgumentParser:
         "Recompute the measurement rollups that reports read from the raw measurements.",
     )
 
+    backup = add_unopened(
+        "backup",
+        cmd_backup,
+        "Back up the database into the file DEST while the app runs: one consistent snapshot, "
+        "checked, written atomically (SQLite: online backup; PostgreSQL: pg_dump).",
+    )
+    backup.add_argument("destination", type=Path, metavar="DEST")
+    backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    restore = add_unopened(
+        "restore",
+        cmd_restore,
+        "Replace the database with the backup SRC, then migrate it. Stop the app and the "
+        "worker first (SQLite: atomic file swap; PostgreSQL: pg_restore in one transaction).",
+    )
+    restore.add_argument("source", type=Path, metavar="SRC")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds rows")
+
     demo = add(
         "demo",
         cmd_demo,
@@ -381,6 +483,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        # A command's answer goes to stdout, so its logs go to stderr; a worker only logs.
+        logs.configure_logging(
+            get_settings(), stream="stdout" if args.command == "worker" else "stderr"
+        )
+    except GridBoardError as error:
+        report_error(error, sys.stderr)
+        return EXIT_REFUSED
+    if args.handler is None:
+        return _run_unopened(args)
+    try:
         database = open_database(args.database_url)
     except GridBoardError as error:
         report_error(error, sys.stderr)
@@ -396,6 +508,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         database.dispose()
+
+
+def _run_unopened(args: argparse.Namespace) -> int:
+    try:
+        url_handler: UrlCommand = args.url_handler
+        return url_handler(args, args.database_url or get_settings().database_url)
+    except GridBoardError as error:
+        report_error(error, sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; nothing was written\n")
+        return 130
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import rollups
+from core import logs, rollups
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import ComponentNotFound, DuplicateComponent, FieldProblem, InvalidInput
 from core.models import Component, Measurement
@@ -275,12 +276,16 @@ def create_component(
     *, session: Session, actor: Actor, fields: Mapping[str, Any]
 ) -> ComponentRecord:
     """Create a component from raw field values (a form, a CSV row) after validating them."""
+    started = time.perf_counter()
     require_manager(actor, "create components")
     spec = validate_component(fields)
     row = Component(created_by=actor.username, updated_by=actor.username)
     _apply(row, spec)
     session.add(row)
     _flush_unique(session, spec)
+    logs.on_commit(
+        session, "component.create", user=actor.username, started=started, component_id=row.id
+    )
     return ComponentRecord.of(row)
 
 
@@ -288,6 +293,7 @@ def update_component(
     *, session: Session, actor: Actor, component_id: int, fields: Mapping[str, Any]
 ) -> ComponentRecord:
     """Replace a component's fields; a type change empties the fields of the old type."""
+    started = time.perf_counter()
     require_manager(actor, "edit components")
     spec = validate_component(fields)
     rollups.lock(session)
@@ -301,6 +307,9 @@ def update_component(
         moved = rollups.component_contributions(session, component_id, old_type)
         rollups.remove(session, moved)
         rollups.add(session, moved.with_columns(pl.lit(row.component_type).alias("component_type")))
+    logs.on_commit(
+        session, "component.update", user=actor.username, started=started, component_id=row.id
+    )
     return ComponentRecord.of(row)
 
 
@@ -312,6 +321,7 @@ def count_measurements(*, session: Session, component_id: int) -> int:
 
 def delete_component(*, session: Session, actor: Actor, component_id: int) -> int:
     """Delete a component and its measurements; return how many measurements went with it."""
+    started = time.perf_counter()
     require_manager(actor, "delete components")
     rollups.lock(session)
     row = _get_row(session, component_id)
@@ -321,4 +331,12 @@ def delete_component(*, session: Session, actor: Actor, component_id: int) -> in
     session.delete(row)
     session.flush()
     rollups.remove(session, gone)
+    logs.on_commit(
+        session,
+        "component.delete",
+        user=actor.username,
+        started=started,
+        component_id=component_id,
+        measurements=removed,
+    )
     return removed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,28 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a SQLite writer waits for a lock before giving up.",
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description="Least severe log records written: every write and report step is INFO.",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="json: one JSON object per line; text: time level logger message key=value.",
+    )
+    log_file: str = Field(
+        default="",
+        description="Also write logs to this file, rotated by size; empty: standard output only.",
+    )
+    log_file_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1,
+        description="Size at which the log file is rotated (renamed to .1, .2, ...).",
+    )
+    log_file_backups: int = Field(
+        default=5,
+        ge=1,
+        description="How many rotated log files are kept beside the current one.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -48,6 +71,18 @@ class Settings(BaseSettings):
             msg = f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}"
             raise ValueError(msg)
         return url
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        cleaned = value.strip()
+        return (
+            cleaned.upper()
+            if cleaned.lower() in {"debug", "info", "warning", "error"}
+            else cleaned.lower()
+        )
 
     @model_validator(mode="after")
     def _real_secret_outside_demo(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.components import get_component
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
@@ -67,6 +69,7 @@ def add_measurement(
     overwrite: bool = False,
 ) -> WriteCounts:
     """Add one measurement; an existing key is refused unless ``overwrite`` replaces it."""
+    started = time.perf_counter()
     require_manager(actor, "add measurements")
     kind, micros, number = validate_measurement(
         measurement_type=measurement_type, timestamp=timestamp, value=value
@@ -83,6 +86,17 @@ def add_measurement(
     counts = write_measurements(session, frame, overwrite=overwrite)
     if counts.skipped:
         raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
+    logs.on_commit(
+        session,
+        "measurement.add",
+        user=actor.username,
+        started=started,
+        component_id=component_id,
+        measurement_type=kind.value,
+        timestamp=from_micros(micros).isoformat(),
+        inserted=counts.inserted,
+        overwritten=counts.overwritten,
+    )
     return counts
 
 

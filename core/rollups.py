@@ -11,6 +11,7 @@ lock first, so concurrent writers cannot interleave a recompute with an addition
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,7 +20,9 @@ from sqlalchemy import Select, delete, func, insert, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from core import logs
 from core.db import driver_connection
+from core.domain import Actor, require_manager
 from core.models import Component, Measurement, MeasurementRollup
 
 BUCKET_US = 15 * 60 * 1_000_000
@@ -253,12 +256,27 @@ def _from_raw() -> Select[str, str, int, int, float, float, float]:
     )
 
 
-def rebuild(session: Session) -> int:
-    """Recompute every rollup from raw measurements; return how many rollup rows there are."""
+def rebuild(session: Session, *, actor: Actor | None = None) -> int:
+    """Recompute every rollup from raw measurements; return how many rollup rows there are.
+
+    ``actor`` is who asked (a manager, or the CLI's system actor); ``None`` only for GridBoard's
+    own calls. It rewrites a whole table, so a user is refused like any other write.
+    """
+    if actor is not None:
+        require_manager(actor, "rebuild the aggregates")
+    started = time.perf_counter()
     lock(session)
     session.execute(delete(MeasurementRollup))
     session.execute(insert(MeasurementRollup).from_select(list(SCHEMA), _from_raw()))
-    return int(session.scalar(select(func.count()).select_from(MeasurementRollup)) or 0)
+    count = int(session.scalar(select(func.count()).select_from(MeasurementRollup)) or 0)
+    logs.on_commit(
+        session,
+        "aggregates.rebuild",
+        user=actor.username if actor else None,
+        started=started,
+        rollup_rows=count,
+    )
+    return count
 
 
 def differences(session: Session, *, tolerance: float = 1e-9) -> pl.DataFrame:

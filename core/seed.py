@@ -15,6 +15,7 @@ Measurements are generated with numpy one slice of time at a time and written th
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.domain import Actor, ComponentType, MeasurementType, SwitchStatus, require_manager
 from core.errors import FieldProblem, InvalidInput, NotEmpty
 from core.measurement_store import append_new_measurements
@@ -116,6 +118,7 @@ def seed_grid(
     Refuses with ``NotEmpty`` if the database already has components. Writes in the session's
     transaction; ``progress`` is called with the fraction done after each slice of time.
     """
+    started = time.perf_counter()
     require_manager(actor, "seed the database")
     _check_sizes(components, per_component, cadence_minutes)
     existing = session.scalar(select(func.count()).select_from(Component)) or 0
@@ -145,6 +148,15 @@ def seed_grid(
         written += append_new_measurements(session, frame)
         if progress is not None:
             progress(written / total)
+    logs.on_commit(
+        session,
+        "seed",
+        user=actor.username,
+        started=started,
+        components=components,
+        measurements=written,
+        random_seed=random_seed,
+    )
     return SeedSummary(
         components=components,
         measurements=written,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ import bcrypt
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.domain import Actor, Role, require_manager
 from core.errors import (
     AuthenticationFailed,
@@ -153,6 +155,7 @@ def create_user(
     display_name: str = "",
     email: str = "",
 ) -> UserRecord:
+    started = time.perf_counter()
     require_manager(actor, "create users")
     name = _normalise_username(username)
     try:
@@ -171,6 +174,15 @@ def create_user(
     )
     session.add(row)
     session.flush()
+    logs.on_commit(
+        session,
+        "user.create",
+        user=actor.username,
+        started=started,
+        user_id=row.id,
+        username=name,
+        role=chosen_role.value,
+    )
     return UserRecord.of(row)
 
 
@@ -188,6 +200,7 @@ def count_users(*, session: Session) -> int:
 
 def set_role(*, session: Session, actor: Actor, username: str, role: object) -> UserRecord:
     """Change a user's role; the last manager cannot be demoted."""
+    started = time.perf_counter()
     require_manager(actor, "change roles")
     try:
         new_role = parse_choice(role, Role)
@@ -198,13 +211,24 @@ def set_role(*, session: Session, actor: Actor, username: str, role: object) -> 
         managers = session.scalar(select(func.count()).where(User.role == Role.MANAGER.value))
         if (managers or 0) <= 1:
             raise LastManager(row.username)
-    row.role = new_role.value
+    old_role, row.role = row.role, new_role.value
     session.flush()
+    logs.on_commit(
+        session,
+        "user.set_role",
+        user=actor.username,
+        started=started,
+        user_id=row.id,
+        username=row.username,
+        role=new_role.value,
+        previous_role=old_role,
+    )
     return UserRecord.of(row)
 
 
 def set_password(*, session: Session, actor: Actor, username: str, password: str) -> None:
     """Set a password: managers for anyone, every user for themselves."""
+    started = time.perf_counter()
     if actor.username != username.strip().lower():
         require_manager(actor, "reset other users' passwords")
     row = _get_row(session, username)
@@ -214,6 +238,14 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
     # A new password ends a sign-in lock on this name (core.auth).
     session.execute(delete(SignInAttempt).where(SignInAttempt.username == row.username))
     session.flush()
+    logs.on_commit(
+        session,
+        "user.set_password",
+        user=actor.username,
+        started=started,
+        user_id=row.id,
+        username=row.username,
+    )
 
 
 def authenticate(*, session: Session, username: str, password: str) -> UserRecord:

@@ -8,13 +8,93 @@ import pytest
 from core.config import Settings
 from core.errors import ConfigurationError
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+# os.environ["X"], os.environ.get("X"), environ.setdefault("X"), os.getenv("X")...
+ENV_READ = re.compile(
+    r"""(?:environ(?:\.(?:get|setdefault|pop))?\s*[\[(]|getenv\s*\()\s*["'](?P<name>[A-Z][A-Z0-9_]*)["']"""
+)
+TABLE_ROW = re.compile(
+    r"^\|\s*`(?P<name>[A-Z][A-Z0-9_]*)`\s*\|(?P<default>[^|]*)\|(?P<meaning>.*)\|\s*$"
+)
 
 
-def test_readme_documents_every_setting():
-    documented = set(re.findall(r"`(GRIDBOARD_[A-Z_]+)`", README.read_text(encoding="utf-8")))
-    settings = {f"GRIDBOARD_{name.upper()}" for name in Settings.model_fields}
-    assert settings <= documented, f"undocumented: {sorted(settings - documented)}"
+def settings_fields() -> dict[str, object]:
+    """Each field of ``Settings`` by the variable that sets it, with its default."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    fields = {}
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias if isinstance(field.validation_alias, str) else field.alias
+        fields[(alias or prefix + name).upper()] = field.get_default(call_default_factory=True)
+    return fields
+
+
+def environment_reads(core: Path) -> set[str]:
+    """Every variable that code under ``core`` reads from the environment by name."""
+    return {
+        match["name"]
+        for path in core.rglob("*.py")
+        for match in ENV_READ.finditer(path.read_text(encoding="utf-8"))
+    }
+
+
+def configuration_table(readme: str) -> dict[str, tuple[str, str]]:
+    """The README's configuration table: (default, meaning) by variable."""
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = (TABLE_ROW.match(line) for line in section.splitlines())
+    return {m["name"]: (m["default"].strip(), m["meaning"].strip()) for m in rows if m}
+
+
+def shown_default(default: object) -> str:
+    """A default as the README shows it: relative to the checkout, ``(none)`` when empty."""
+    if isinstance(default, bool):
+        return str(default).lower()
+    if default in ("", None):
+        return "(none)"
+    return str(default).replace(f"{ROOT}/", "")
+
+
+def table_problems(table: dict[str, tuple[str, str]], core: Path) -> list[str]:
+    problems = []
+    fields = settings_fields()
+    for name in sorted(fields.keys() | environment_reads(core)):
+        if name not in table:
+            problems.append(f"{name} is read by core but missing from the README table")
+            continue
+        default, meaning = table[name]
+        if not default or not meaning:
+            problems.append(f"{name}: the README gives no default or no meaning")
+        elif name in fields:
+            expected = shown_default(fields[name])
+            cell = re.findall(r"`([^`]*)`", default) or [default]
+            if expected not in cell:
+                problems.append(f"{name}: the README says {default}, the default is {expected}")
+    return problems
+
+
+def test_readme_documents_every_setting_core_reads():
+    table = configuration_table(README.read_text(encoding="utf-8"))
+    assert table_problems(table, ROOT / "core") == []
+    assert len(table) >= len(Settings.model_fields)
+
+
+def test_the_readme_check_catches_a_new_setting(tmp_path):
+    table = configuration_table(README.read_text(encoding="utf-8"))
+    (tmp_path / "worker.py").write_text(
+        'import os\nLEASE = float(os.environ.get("GRIDBOARD_WORKER_LEASE_SECONDS", "120"))\n'
+        'HOME = os.getenv( "GRIDBOARD_HOME" )\n',
+        encoding="utf-8",
+    )
+    assert table_problems(table, tmp_path) == [
+        "GRIDBOARD_HOME is read by core but missing from the README table",
+        "GRIDBOARD_WORKER_LEASE_SECONDS is read by core but missing from the README table",
+    ]
+    wrong = {**table, "GRIDBOARD_LOG_LEVEL": ("`DEBUG`", "how much is logged")}
+    del wrong["GRIDBOARD_LOG_FILE"]
+    assert table_problems(wrong, tmp_path / "nothing") == [
+        "GRIDBOARD_LOG_FILE is read by core but missing from the README table",
+        "GRIDBOARD_LOG_LEVEL: the README says `DEBUG`, the default is INFO",
+    ]
 
 
 @pytest.mark.parametrize("key", ["", "changeme", "secret", "short"])

@@ -25,6 +25,7 @@ from streamlit_authenticator.utilities import LoginError
 from core.auth import (
     cookie_issued_at,
     cookie_key,
+    cookie_sign_in,
     list_credentials,
     read_sign_in_cookie,
     sign_in,
@@ -129,7 +130,7 @@ def _refuse_stale_cookie(authenticator: Any) -> None:
         return
     issued = cookie_issued_at(float(token["exp_date"]), COOKIE_EXPIRY_DAYS)
     with ui.database().read() as session:
-        user = user_still_signed_in(session=session, username=str(token["username"]), since=issued)
+        user = cookie_sign_in(session=session, username=str(token["username"]), issued_at=issued)
     if user is None:
         st.session_state["logout"] = True  # the library then ignores the cookie
         authenticator.cookie_controller.delete_cookie()

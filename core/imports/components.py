@@ -3,12 +3,14 @@ one atomic write."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.components import COMPONENT_FIELDS, ComponentSpec, update_component, validate_component
 from core.domain import Actor, require_manager
 from core.errors import ImportRejected, InvalidInput, RowProblem, UnreadableFile
@@ -49,6 +51,7 @@ def import_components(
     ``UnreadableFile``; otherwise creates every new component, and skips the ones whose name
     and substation already exist unless ``overwrite`` updates them (a type change included).
     """
+    started = time.perf_counter()
     require_manager(actor, "import components")
     data = read_bytes(source, file_name)
     if data.startswith(PARQUET_MAGIC):
@@ -93,12 +96,28 @@ def import_components(
         who = {"created_by": actor.username, "updated_by": actor.username}
         session.execute(insert(Component), [_stored_values(spec) | who for spec in new])
     if overwrite:
-        for component_id, row in existing:
-            update_component(session=session, actor=actor, component_id=component_id, fields=row)
-    return ImportSummary(
+        with logs.quiet(session):
+            for component_id, row in existing:
+                update_component(
+                    session=session, actor=actor, component_id=component_id, fields=row
+                )
+    summary = ImportSummary(
         file_name=file_name,
         rows=table.rows,
         inserted=len(new),
         skipped=0 if overwrite else len(existing),
         overwritten=len(existing) if overwrite else 0,
     )
+    logs.on_commit(
+        session,
+        "import.components",
+        user=actor.username,
+        started=started,
+        file_name=file_name,
+        rows=summary.rows,
+        inserted=summary.inserted,
+        skipped=summary.skipped,
+        overwritten=summary.overwritten,
+        component_ids=sorted(component_id for component_id, _row in existing) if overwrite else [],
+    )
+    return summary

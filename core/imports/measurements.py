@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.domain import Actor, require_manager
 from core.errors import ImportRejected, UnreadableFile
 from core.imports.csv_table import read_csv_table
@@ -40,6 +42,7 @@ def import_measurements(
     ``UnreadableFile``; otherwise writes every row, skipping keys already stored unless
     ``overwrite`` replaces their values. ``progress`` gets the fraction done, 0 to 1.
     """
+    started = time.perf_counter()
     require_manager(actor, "import measurements")
     report = progress or (lambda _fraction: None)
     data = read_bytes(source, file_name)
@@ -63,13 +66,25 @@ def import_measurements(
     report(_CHECK)
     counts = _write(session, checked.select(list(MEASUREMENT_SCHEMA)), overwrite, report)
     report(1.0)
-    return ImportSummary(
+    summary = ImportSummary(
         file_name=file_name,
         rows=table.rows,
         inserted=counts.inserted,
         skipped=counts.skipped,
         overwritten=counts.overwritten,
     )
+    logs.on_commit(
+        session,
+        "import.measurements",
+        user=actor.username,
+        started=started,
+        file_name=file_name,
+        rows=summary.rows,
+        inserted=summary.inserted,
+        skipped=summary.skipped,
+        overwritten=summary.overwritten,
+    )
+    return summary
 
 
 def _inventory(session: Session) -> pl.DataFrame:

@@ -25,6 +25,7 @@ import polars as pl
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.db import Database
 from core.domain import Actor, require_manager
 from core.errors import GridBoardError, NotFound
@@ -124,6 +125,7 @@ def request_report(
     *, session: Session, actor: Actor, start: datetime, end: datetime, time_zone: str = "UTC"
 ) -> ReportRecord:
     """Queue a report over [start, end); a bad period or zone is refused now, not later."""
+    started = time.perf_counter()
     require_manager(actor, "generate reports")
     check_period(start, end)
     zone = check_time_zone(time_zone)
@@ -136,6 +138,16 @@ def request_report(
     )
     session.add(row)
     session.flush()
+    logs.on_commit(
+        session,
+        "report.queued",
+        user=actor.username,
+        started=started,
+        report_id=row.id,
+        period_start=start.isoformat(),
+        period_end=end.isoformat(),
+        time_zone=zone,
+    )
     return ReportRecord.of(row)
 
 
@@ -178,6 +190,7 @@ def get_report_tables(*, session: Session, report_id: int) -> dict[str, pl.DataF
 
 def cancel_report(*, session: Session, actor: Actor, report_id: int) -> ReportRecord:
     """Cancel a pending or running report; a runner that finishes it later discards it."""
+    started = time.perf_counter()
     require_manager(actor, "cancel reports")
     row = _row(session, report_id)
     if row.status not in ACTIVE:
@@ -187,6 +200,9 @@ def cancel_report(*, session: Session, actor: Actor, report_id: int) -> ReportRe
     row.error = f"cancelled by {actor.username}"
     row.lease_expires_at = None
     session.flush()
+    logs.on_commit(
+        session, "report.cancelled", user=actor.username, started=started, report_id=report_id
+    )
     return ReportRecord.of(row)
 
 
@@ -202,6 +218,7 @@ def claim_next(
     report_id: int | None = None,
 ) -> int | None:
     """Claim the oldest pending report (or one whose lease expired); ``None`` when idle."""
+    started = time.perf_counter()
     now = utc_now()
     claimable = or_(
         Report.status == ReportStatus.PENDING.value,
@@ -224,6 +241,16 @@ def claim_next(
         )
         row.lease_expires_at = None
         session.flush()
+        logs.on_commit(
+            session,
+            "report.failed",
+            user=row.requested_by,
+            started=started,
+            report_id=row.id,
+            worker=worker_id,
+            attempts=row.attempts,
+            error="gave up: its runner stopped on every attempt",
+        )
         return claim_next(session=session, worker_id=worker_id, lease_seconds=lease_seconds)
     row.status = ReportStatus.RUNNING.value
     row.claimed_by = worker_id
@@ -232,6 +259,15 @@ def claim_next(
     row.lease_expires_at = now + timedelta(seconds=lease_seconds)
     row.attempts += 1
     session.flush()
+    logs.on_commit(
+        session,
+        "report.claimed",
+        user=row.requested_by,
+        started=started,
+        report_id=row.id,
+        worker=worker_id,
+        attempt=row.attempts,
+    )
     return row.id
 
 
@@ -271,6 +307,7 @@ def run_claimed(
     with database.read() as session:
         row = _row(session, report_id)
         start, end, zone = row.period_start, row.period_end, row.time_zone
+        requested_by = row.requested_by
     stop_heartbeat = threading.Event()
 
     def heartbeat() -> None:
@@ -284,9 +321,11 @@ def run_claimed(
     beat.start()
     began = time.perf_counter()
     outcome: dict[str, Any]
+    rows_read: dict[str, int] = {}
     try:
         with database.read() as session:
             computed = compute_report(session, start=start, end=end, time_zone=zone)
+        rows_read = {"rollup_rows": computed.rollup_rows, "raw_rows": computed.raw_rows}
         payload = {
             "tables": {
                 name: table_csv(computed.tables[name]).decode("utf-8") for name in kpis.TABLES
@@ -315,12 +354,17 @@ def run_claimed(
             .values(finished_at=utc_now(), lease_expires_at=None, **outcome)
         )
         stored = bool(getattr(result, "rowcount", 0))
-    log.info(
-        "report %s %s in %.3f s by %s",
-        report_id,
-        outcome["status"] if stored else "discarded (cancelled or taken over)",
-        time.perf_counter() - began,
-        worker_id,
+    failed = outcome["status"] == ReportStatus.FAILED.value
+    logs.record(
+        f"report.{outcome['status']}" if stored else "report.discarded",
+        user=requested_by,
+        started=began,
+        outcome="ok" if stored and not failed else ("failed" if stored else "discarded"),
+        level=logging.WARNING if failed or not stored else logging.INFO,
+        report_id=report_id,
+        worker=worker_id,
+        error=outcome["error"],
+        **rows_read,
     )
     if not stored:
         with database.read() as session:
@@ -386,7 +430,14 @@ def release_orphans(database: Database) -> list[int]:
                 row.lease_expires_at = utc_now() - timedelta(seconds=1)
                 released.append(row.id)
     if released:
-        log.warning("reports %s were running in a process that died; re-queued", released)
+        logs.record(
+            "report.released",
+            user=None,
+            outcome="requeued",
+            level=logging.WARNING,
+            report_ids=released,
+            reason="the process running them died",
+        )
     return released
 
 

@@ -80,6 +80,7 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "file_name": "measurements.csv",
     },
     "core.seed.seed_grid": lambda seen: {"components": 3, "per_component": 3},
+    "core.rollups.rebuild": lambda seen: {},
     "core.users.create_user": lambda seen: {"username": "newbie", "password": "a-good-pass-42"},
     # A user making themselves a manager.
     "core.users.set_role": lambda seen: {"username": "ulf", "role": "manager"},

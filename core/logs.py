@@ -1,0 +1,304 @@
+"""Structured logs: who did what to which rows, how long it took, and how it ended.
+
+Every write service and every step of a report job logs one record on the ``gridboard.audit``
+logger with the acting ``user``, the ``action`` (``user.create``, ``report.completed``...),
+the ids and counts it touched, ``duration_ms`` and ``outcome``. ``configure_logging`` sends all
+records to stdout (or a given stream) and, when ``GRIDBOARD_LOG_FILE`` is set, to a rotating
+file, as one JSON object per line (or ``key=value`` text).
+
+A service called inside a session logs with ``on_commit``: the record is written when the
+transaction commits, so the log never claims a write that was rolled back (such a record is
+written as ``outcome=rolled_back`` instead). Secrets are never passed to a log call; the
+``Redactor`` on every handler masks bcrypt hashes, JWT-shaped cookie tokens, the configured
+cookie key and ``password=...``-like text anyway, as defence in depth.
+
+The standard library is enough here (handlers, rotation, filters); a small JSON formatter
+avoids a dependency such as structlog for what is one function per record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from core.config import Settings
+
+AUDIT_LOGGER = "gridboard.audit"
+FIELDS = "gridboard"  # the LogRecord attribute that carries a record's structured fields
+REDACTED = "[redacted]"
+
+audit = logging.getLogger(AUDIT_LOGGER)
+
+_PENDING = "gridboard.log.pending"
+_QUIET = "gridboard.log.quiet"
+
+# Field names whose values are never written, whatever they hold.
+_SECRET_NAMES = re.compile(r"pass(word|wd)?|pwd|hash|secret|token|cookie|credential", re.I)
+_SECRET_PATTERNS = (
+    re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}"),  # a bcrypt hash
+    re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*"),  # a JWT (the sign-in cookie's value)
+)
+# ``password=hunter2``, ``"cookie_key": "..."``: the value after a secret-looking name.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?P<name>\b[\w-]*(?:pass(?:word|wd)?|pwd|secret|token|cookie[\w-]*)\b[\"']?\s*[:=]\s*)"
+    r"(?P<quote>[\"']?)(?P<value>[^\s\"',;}]+)",
+    re.I,
+)
+_URL_PASSWORD = re.compile(r"(?P<head>://[^:/@\s]+:)[^@\s]+@")
+
+
+class Redactor(logging.Filter):
+    """Masks secrets in a record's message, fields and traceback before any handler writes it.
+
+    ``secrets`` are literal values known to be secret (the cookie key); the rest is found by
+    shape. It rewrites the record and never drops it: a record with a masked value is still
+    worth having.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        for pattern in _SECRET_PATTERNS:
+            text = pattern.sub(REDACTED, text)
+        text = _SECRET_ASSIGNMENT.sub(
+            lambda m: (
+                f"{m['name']}{m['quote']}{REDACTED}" if m["value"] != REDACTED else m.group(0)
+            ),
+            text,
+        )
+        return _URL_PASSWORD.sub(rf"\g<head>{REDACTED}@", text)
+
+    def _value(self, name: str, value: Any) -> Any:
+        if _SECRET_NAMES.search(name) and value not in (None, "", 0):
+            return REDACTED
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, Mapping):
+            return {str(k): self._value(str(k), v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._value(name, v) for v in value]
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        return self.redact(str(value))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, Mapping):
+            setattr(record, FIELDS, {k: self._value(k, v) for k, v in fields.items()})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def _time(record: logging.LogRecord) -> str:
+    moment = datetime.fromtimestamp(record.created, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _payload(record: logging.LogRecord) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "time": _time(record),
+        "level": record.levelname,
+        "logger": record.name,
+        "message": record.getMessage(),
+    }
+    fields = getattr(record, FIELDS, None)
+    if isinstance(fields, Mapping):
+        payload.update({k: v for k, v in fields.items() if k not in payload})
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        payload["exception"] = record.exc_text
+    return payload
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (ISO 8601, UTC), level, logger, message, then fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(_payload(record), default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """``time level logger message key=value ...`` for people reading a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = _payload(record)
+        exception = payload.pop("exception", None)
+        if payload.get("action") == payload["message"]:
+            del payload["action"]  # the message already says it
+        head = " ".join(str(payload.pop(k)) for k in ("time", "level", "logger", "message"))
+        tail = " ".join(f"{k}={json.dumps(v, default=str)}" for k, v in payload.items())
+        line = f"{head} {tail}".rstrip()
+        return f"{line}\n{exception}" if exception else line
+
+
+class _CurrentStreamHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stdout`` (or ``sys.stderr``) is at the time of the record,
+    so a replaced stream (pytest's capture, a redirected stdout) is honoured and a closed one
+    is never written to."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    @property
+    def stream(self) -> TextIO:
+        stream: TextIO = getattr(sys, self._name)
+        return stream
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
+_configured: tuple[object, ...] | None = None
+_handlers: list[logging.Handler] = []
+_lock = threading.RLock()  # reset_logging takes it again inside configure_logging
+
+
+def configure_logging(settings: Settings, *, stream: str = "stdout") -> None:
+    """Send logs to ``sys.<stream>`` and, if configured, to a rotating file.
+
+    Idempotent: the app calls it on every script run and it acts once per process (again only
+    when the settings change, as in tests). Handlers are put on the root logger, so library
+    warnings come out in the same format; other handlers there are left alone.
+    """
+    global _configured
+    key = (
+        stream,
+        settings.log_level,
+        settings.log_format,
+        settings.log_file,
+        settings.log_file_max_bytes,
+        settings.log_file_backups,
+        settings.cookie_key,
+    )
+    with _lock:
+        if key == _configured:
+            return
+        reset_logging()
+        root = logging.getLogger()
+        formatter = JsonFormatter() if settings.log_format == "json" else TextFormatter()
+        redactor = Redactor([settings.cookie_key])
+        handlers: list[logging.Handler] = [_CurrentStreamHandler(stream)]
+        if settings.log_file:
+            path = Path(settings.log_file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(
+                logging.handlers.RotatingFileHandler(
+                    path,
+                    maxBytes=settings.log_file_max_bytes,
+                    backupCount=settings.log_file_backups,
+                    encoding="utf-8",
+                )
+            )
+        for handler in handlers:
+            handler.setFormatter(formatter)
+            handler.addFilter(redactor)
+            root.addHandler(handler)
+        _handlers.extend(handlers)
+        root.setLevel(settings.log_level)
+        # Alembic says "Context impl SQLiteImpl." on every start: noise, not an event. Its
+        # warnings and the migrations it applies still come through.
+        logging.getLogger("alembic.runtime.migration").setLevel(max(logging.WARNING, root.level))
+        _configured = key
+
+
+def _fields(
+    action: str, user: str | None, started: float | None, outcome: str, ids: Mapping[str, Any]
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {"user": user, "action": action, **ids}
+    if started is not None:
+        fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    fields["outcome"] = outcome
+    return fields
+
+
+def record(
+    action: str,
+    *,
+    user: str | None,
+    started: float | None = None,
+    outcome: str = "ok",
+    level: int = logging.INFO,
+    **ids: Any,
+) -> None:
+    """Log one action now: ``user`` did ``action`` to ``ids``, taking since ``started``
+    (a ``time.perf_counter()``), ending in ``outcome``. Never pass a secret in ``ids``."""
+    audit.log(level, action, extra={FIELDS: _fields(action, user, started, outcome, ids)})
+
+
+def on_commit(
+    session: Session, action: str, *, user: str | None, started: float, **ids: Any
+) -> None:
+    """Log ``action`` when ``session``'s transaction commits (with the commit in the duration);
+    if it rolls back instead, the record says ``rolled_back``."""
+    if session.info.get(_QUIET, 0):
+        return
+    session.info.setdefault(_PENDING, []).append((action, user, started, ids))
+
+
+@contextmanager
+def quiet(session: Session) -> Iterator[None]:
+    """Services called inside a bulk operation (an import's updates) log nothing of their
+    own; the bulk operation logs one record with its counts."""
+    session.info[_QUIET] = session.info.get(_QUIET, 0) + 1
+    try:
+        yield
+    finally:
+        session.info[_QUIET] -= 1
+
+
+def _flush_pending(session: Session, outcome: str, level: int) -> None:
+    pending = session.info.pop(_PENDING, None)
+    for action, user, started, ids in pending or ():
+        record(action, user=user, started=started, outcome=outcome, level=level, **ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint is not the end of the write
+        _flush_pending(session, "ok", logging.INFO)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed ones were written by _after_commit
+        _flush_pending(session, "rolled_back", logging.WARNING)
+
+
+def reset_logging() -> None:
+    """Remove what ``configure_logging`` added (closing the file); for tests and embedders."""
+    global _configured
+    with _lock:
+        root = logging.getLogger()
+        for handler in _handlers:
+            root.removeHandler(handler)
+            handler.close()
+        _handlers.clear()
+        root.setLevel(logging.WARNING)
+        _configured = None
