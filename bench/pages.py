@@ -37,7 +37,7 @@ from core.reports.jobs import run_report_now  # noqa: E402
 from core.users import create_user  # noqa: E402
 from tests.pages.server_process import like_one_server_process  # noqa: E402
 
-BENCH_PASSWORD = f"bench-{secrets.token_urlsafe(12)}"
+BENCH_PASSWORD = f"timing-{secrets.token_urlsafe(12)}"  # must not contain the username
 
 PAGES = [
     ("Components", "pages/components.py", {}),

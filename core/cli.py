@@ -212,7 +212,8 @@ def cmd_demo(args: argparse.Namespace, database: Database) -> int:
             )
     if no_users:
         credentials = {"manager": Role.MANAGER, "user": Role.USER}
-        passwords = {name: f"demo-{secrets.token_urlsafe(9)}" for name in credentials}
+        # Hex never spells "user" or "manager", which a password may not contain.
+        passwords = {name: f"demo-{secrets.token_hex(8)}" for name in credentials}
         with database.write() as session:
             for name, role in credentials.items():
                 create_user(

@@ -65,9 +65,9 @@ if record.status in (ReportStatus.PENDING, ReportStatus.RUNNING):
             st.rerun()
     st.stop()
 if record.status is ReportStatus.FAILED:
-    st.error(f"This report failed: {record.error}", icon=":material/error:")
+    st.error(f"This report failed: {ui.literal(record.error)}", icon=":material/error:")
 if record.status is ReportStatus.CANCELLED:
-    st.warning(f"This report was {record.error}.", icon=":material/cancel:")
+    st.warning(f"This report was {ui.literal(record.error)}.", icon=":material/cancel:")
 if record.status is not ReportStatus.COMPLETED:
     st.page_link("pages/reports.py", label="Request it again on Reports", icon=":material/replay:")
     st.stop()
