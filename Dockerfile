@@ -14,6 +14,7 @@ RUN useradd --create-home --uid 10001 gridboard && mkdir /data && chown 10001 /d
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=10001 app.py ./
+COPY --chown=10001 pages ./pages
 COPY --chown=10001 views ./views
 COPY --chown=10001 .streamlit/config.toml ./.streamlit/config.toml
 ENV PATH=/opt/venv/bin:$PATH \

@@ -13,6 +13,7 @@ from core.errors import GridBoardError
 from core.logs import configure_logging
 from views import sign_in, ui
 
+ui.only_through_app()  # never Streamlit's old pages/ mode: see the function
 st.set_page_config(page_title="GridBoard", page_icon=":material/electric_bolt:", layout="wide")
 
 try:
@@ -33,35 +34,38 @@ def signed_out() -> None:
     keeps its URL until the person has signed in."""
 
 
-def page(path: str, title: str, icon: str, url_path: str, **options: Any) -> Any:
+def page(name: str, title: str, icon: str, **options: Any) -> Any:
+    """The page ``pages/<name>.py`` at the URL ``/<name>``: the file name is the URL, so the
+    first request to a fresh server, which Streamlit resolves against the ``pages/`` folder
+    (see ``ui.only_through_app``), finds the same page that ``st.navigation`` serves."""
     return st.Page(
-        path if actor else signed_out, title=title, icon=icon, url_path=url_path, **options
+        f"pages/{name}.py" if actor else signed_out,
+        title=title,
+        icon=icon,
+        url_path=name,
+        **options,
     )
 
 
 pages = {
     "Grid": [
-        page("views/components.py", "Components", ":material/account_tree:", "components",
-             default=True),
-        page("views/component.py", "Component", ":material/electric_meter:", "component",
-             visibility="hidden"),
+        page("components", "Components", ":material/account_tree:", default=True),
+        page("component", "Component", ":material/electric_meter:", visibility="hidden"),
     ],
     "Reports": [
-        page("views/reports.py", "Reports", ":material/summarize:", "reports"),
-        page("views/report.py", "Report", ":material/table_chart:", "report",
-             visibility="hidden"),
+        page("reports", "Reports", ":material/summarize:"),
+        page("report", "Report", ":material/table_chart:", visibility="hidden"),
     ],
-}  # fmt: skip
+}
 if actor is None or actor.is_manager:
     pages["Manage"] = [
-        page("views/manage_components.py", "Manage components", ":material/build:",
-             "manage-components"),
-        page("views/measurements.py", "Measurements", ":material/monitoring:", "measurements"),
-        page("views/users.py", "Users", ":material/group:", "users"),
-    ]  # fmt: skip
+        page("manage-components", "Manage components", ":material/build:"),
+        page("measurements", "Measurements", ":material/monitoring:"),
+        page("users", "Users", ":material/group:"),
+    ]
 current = st.navigation(pages, position="sidebar" if actor else "hidden")
 for name in ("component", "report"):  # /?component=ID opens /component?component=ID
     if actor and current.url_path == "" and name in st.query_params and sign_in.cookie_written():
-        st.switch_page(f"views/{name}.py", query_params={name: st.query_params[name]})
+        st.switch_page(f"pages/{name}.py", query_params={name: st.query_params[name]})
 ui.show_flash()  # what the last action did, when it reran the page
 current.run()

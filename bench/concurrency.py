@@ -64,40 +64,43 @@ def session_loop(url: str, number: int, components: int, stop_file: str, results
     os.environ["GRIDBOARD_COOKIE_KEY"] = COOKIE_KEY
     from streamlit.testing.v1 import AppTest
 
+    from tests.pages.server_process import like_one_server_process
+
     for name in logging.root.manager.loggerDict:  # AppTest's bare-mode warnings
         if name.startswith("streamlit"):
             logging.getLogger(name).setLevel(logging.ERROR)
 
-    rng = random.Random(number)
     samples: list[dict[str, object]] = []
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = f"viewer{number}"
-    at.session_state["name"] = f"Viewer {number}"
-    at.run()
-    component_ids = list(range(1, components + 1))
-    while not Path(stop_file).exists():
-        action = rng.choice(["components", "search", "component", "component", "reports"])
-        try:
-            began = time.perf_counter()
-            at.query_params.clear()
-            if action in ("components", "search"):
-                at.switch_page("views/components.py").run()
-                if action == "search" and at.text_input:
-                    at.text_input[0].input(rng.choice(["T", "L", "SS-00", "feeder"])).run()
-            elif action == "component":
-                at.query_params["component"] = str(rng.choice(component_ids))
-                at.switch_page("views/component.py").run()
-            else:
-                at.switch_page("views/reports.py").run()
-            seconds = time.perf_counter() - began
-            error = str(at.exception[0].value) if at.exception else None
-            if not error and at.error:
-                error = at.error[0].value
-        except Exception as failure:  # a bench records every failure
-            seconds, error = time.perf_counter() - began, repr(failure)
-        samples.append({"action": action, "seconds": seconds, "error": error})
-        time.sleep(rng.uniform(0.3, 1.5))
+    with like_one_server_process():  # this process is one server: only its first run is new
+        rng = random.Random(number)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = f"viewer{number}"
+        at.session_state["name"] = f"Viewer {number}"
+        at.run()
+        component_ids = list(range(1, components + 1))
+        while not Path(stop_file).exists():
+            action = rng.choice(["components", "search", "component", "component", "reports"])
+            try:
+                began = time.perf_counter()
+                at.query_params.clear()
+                if action in ("components", "search"):
+                    at.switch_page("pages/components.py").run()
+                    if action == "search" and at.text_input:
+                        at.text_input[0].input(rng.choice(["T", "L", "SS-00", "feeder"])).run()
+                elif action == "component":
+                    at.query_params["component"] = str(rng.choice(component_ids))
+                    at.switch_page("pages/component.py").run()
+                else:
+                    at.switch_page("pages/reports.py").run()
+                seconds = time.perf_counter() - began
+                error = str(at.exception[0].value) if at.exception else None
+                if not error and at.error:
+                    error = at.error[0].value
+            except Exception as failure:  # a bench records every failure
+                seconds, error = time.perf_counter() - began, repr(failure)
+            samples.append({"action": action, "seconds": seconds, "error": error})
+            time.sleep(rng.uniform(0.3, 1.5))
     Path(results).write_text(json.dumps(samples))
 
 

@@ -87,7 +87,8 @@ def child_seed(url: str, components: int, per_component: int) -> None:
 
 
 def _keyed_rows(components: int, per_component: int) -> list[tuple[int, str, int, float]]:
-    """The seed's keys in the order it writes them: slices of time, each in index order."""
+    """The seed's keys in the order it writes them: index order (component, type, time),
+    cut into windows of time only when a series is longer than a block of the seed."""
     from core.seed import CHUNK_ROWS
 
     share, remainder = divmod(per_component, 3)
@@ -97,14 +98,14 @@ def _keyed_rows(components: int, per_component: int) -> list[tuple[int, str, int
     cadence_us = 15 * 60 * 1_000_000
     end_us = int(END.timestamp()) * 1_000_000
     first_us = end_us - (steps - 1) * cadence_us
-    per_chunk = max(1, CHUNK_ROWS // (3 * components))
+    window = max(1, CHUNK_ROWS // 3)
     value = random.Random(42).random
     return [
         (component, kind, first_us + step * cadence_us, value())
-        for start in range(0, steps, per_chunk)
+        for start in range(0, steps, window)
         for component in range(1, components + 1)
         for kind in TYPES
-        for step in range(max(start, first_step[kind]), min(steps, start + per_chunk))
+        for step in range(max(start, first_step[kind]), min(steps, start + window))
     ]
 
 
@@ -263,11 +264,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         schema_s = report(
             "baseline with GridBoard's table (FK, CHECK)", runs["schema"], rows, key="seed_s"
         )
-        print(f"  ratio seed_grid / bare baseline: {seed_s / bare_s:.2f}  (target <= 1.5)")
+        best_bare = min(run.output["seed_s"] for run in runs["bare"])
+        best_seed = min(run.output["seed_s"] for run in runs["seed"])
+        print(
+            f"  ratio seed_grid / bare baseline: {seed_s / bare_s:.2f} "
+            f"(best of each: {best_seed / best_bare:.2f})"
+        )
         print(f"  ratio GridBoard's table / bare table: {schema_s / bare_s:.2f}")
         if has_cli:
             whole = median([run.seconds for run in runs["cli"]])
-            print(f"  ratio whole command / bare baseline: {whole / bare_s:.2f}")
+            best_whole = min(run.seconds for run in runs["cli"])
+            print(
+                f"  ratio whole command / bare baseline: {whole / bare_s:.2f} "
+                f"(best of each: {best_whole / best_bare:.2f}; target <= 1.5)"
+            )
 
     if args.large:
         large = args.components * 10

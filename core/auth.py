@@ -10,6 +10,7 @@ they hold across sessions, restarts and app replicas.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from logging import INFO, WARNING
 from pathlib import Path
 
+import jwt
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -250,6 +252,38 @@ def _demo_key(key_file: Path) -> str:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(key)
     return key
+
+
+@dataclass(frozen=True, slots=True)
+class CookieClaim:
+    """What a valid sign-in cookie says: who, and when it stops being honoured."""
+
+    username: str
+    expires_at: float  # a Unix time
+
+
+def read_sign_in_cookie(
+    token: str, *, key: str, now: Callable[[], datetime] = utc_now
+) -> CookieClaim | None:
+    """The claim of a sign-in cookie, or ``None`` for anything not to be honoured.
+
+    Refused: a token not signed with ``key`` (forged or tampered), any algorithm but HS256
+    (``none`` included), a payload without a text ``username`` or a numeric ``exp_date``
+    (the fields streamlit-authenticator writes), and an expired one. Nothing raises: a
+    crafted cookie must not break the page it is sent to.
+    """
+    try:
+        payload = jwt.decode(token, key, algorithms=["HS256"])
+    except jwt.InvalidTokenError:
+        return None
+    username, expires_at = payload.get("username"), payload.get("exp_date")
+    if not isinstance(username, str) or not username.strip():
+        return None
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
+        return None
+    if not math.isfinite(expires_at) or expires_at <= now().timestamp():
+        return None
+    return CookieClaim(username=username, expires_at=float(expires_at))
 
 
 def cookie_issued_at(expires_at: float, expiry_days: float) -> datetime:

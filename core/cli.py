@@ -1,9 +1,11 @@
 """The ``gridboard`` command: what is done without a browser.
 
 Every command opens the database from ``--database-url`` or ``GRIDBOARD_DATABASE_URL`` and
-applies pending migrations first. The CLI acts as the system manager ``system:cli``. Bad input
-ends with a message on stderr and a non-zero exit status, never a traceback. Structured logs
-(``core.logs``) go to stderr, beside the command's answer on stdout; the worker's to stdout.
+applies pending migrations first, except ``backup`` and ``restore``, which must find the
+database as it is (a backup taken before an upgrade must not be migrated already). The CLI
+acts as the system manager ``system:cli``. Bad input ends with a message on stderr and a
+non-zero exit status, never a traceback. Structured logs (``core.logs``) go to stderr, beside
+the command's answer on stdout; the worker's to stdout.
 """
 
 from __future__ import annotations
@@ -21,13 +23,8 @@ from core import logs
 from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import SYSTEM_ACTOR, Role
-from core.errors import (
-    DatabaseBusy,
-    GridBoardError,
-    ImportRejected,
-    InvalidInput,
-    UnreadableFile,
-)
+from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
+from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS
 from core.timestamps import BadTimestamp, parse_timestamp
 
 EXIT_REFUSED = 1
@@ -36,6 +33,7 @@ EXIT_USAGE = 2
 URL_HELP = "SQLAlchemy database URL (default: GRIDBOARD_DATABASE_URL, else data/gridboard.db)"
 
 Command = Callable[[argparse.Namespace, Database], int]
+UrlCommand = Callable[[argparse.Namespace, str], int]
 
 
 def _timestamp(text: str) -> datetime:
@@ -52,6 +50,23 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return number
+
+
+def _positive_float(text: str) -> float:
+    number = _non_negative_float(text)
+    if number == 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
     return number
 
 
@@ -197,7 +212,8 @@ def cmd_demo(args: argparse.Namespace, database: Database) -> int:
             )
     if no_users:
         credentials = {"manager": Role.MANAGER, "user": Role.USER}
-        passwords = {name: f"demo-{secrets.token_urlsafe(9)}" for name in credentials}
+        # Hex never spells "user" or "manager", which a password may not contain.
+        passwords = {name: f"demo-{secrets.token_hex(8)}" for name in credentials}
         with database.write() as session:
             for name, role in credentials.items():
                 create_user(
@@ -238,41 +254,32 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, database: Database) -> int:
-    """Run queued reports until SIGTERM/SIGINT; the current report is finished first."""
+    """Run queued reports until SIGTERM/SIGINT: the current report is finished within
+    ``--stop-grace-seconds``, else handed back to the queue for another runner."""
     import logging
     import signal
-    import threading
 
-    from core.reports.jobs import new_worker_id, release_orphans, run_next
+    from core.reports.jobs import ReportRunner
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    stop = threading.Event()
+    runner = ReportRunner(
+        database,
+        poll_seconds=args.poll_seconds,
+        lease_seconds=args.lease_seconds,
+        stop_grace_seconds=args.stop_grace_seconds,
+    )
 
     def request_stop(signum: int, _frame: object) -> None:
         logging.info("signal %s: stopping after the current report", signum)
-        stop.set()
+        runner.request_stop()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    worker_id = new_worker_id()
-    released = False
-    while not stop.is_set():
-        # A database busy with a long import is a reason to wait, not to stop the worker.
-        try:
-            if not released:
-                release_orphans(database)
-                released = True
-                logging.info("worker %s waiting for reports on %s", worker_id, database.url)
-            ran = run_next(database, worker_id)
-        except DatabaseBusy as error:
-            logging.warning("%s (the worker tries again in %g s)", error, args.poll_seconds)
-            stop.wait(args.poll_seconds)
-            continue
-        if ran is None:
-            if args.once:
-                break
-            stop.wait(args.poll_seconds)
-    logging.info("worker %s stopped", worker_id)
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        logging.info("worker %s waiting for reports on %s", runner.worker_id, database.url)
+        runner.run_forever(until_idle=args.once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    logging.info("worker %s stopped", runner.worker_id)
     return 0
 
 
@@ -282,6 +289,77 @@ def cmd_rebuild_aggregates(args: argparse.Namespace, database: Database) -> int:
     with database.write() as session:
         count = rollups.rebuild(session, actor=SYSTEM_ACTOR)
     print(f"rebuilt {count} measurement rollup rows from raw measurements")
+    return 0
+
+
+def _size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes:,} bytes"
+    size = size_bytes / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GiB"
+
+
+def _print_rows(rows: dict[str, int]) -> None:
+    for table, count in rows.items():
+        print(f"  {table:24} {count:>12,} rows")
+
+
+def cmd_backup(args: argparse.Namespace, url: str) -> int:
+    import time
+
+    from core.backup import backup_database
+
+    started = time.perf_counter()
+    summary = backup_database(
+        url=url,
+        destination=args.destination,
+        force=args.force,
+        progress=_progress_printer(sys.stderr, "copying"),
+    )
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")  # end the progress line
+    print(
+        f"backed up to {summary.path}: {_size(summary.size_bytes)}, schema {summary.revision}, "
+        f"in {summary.seconds:.2f} s"
+    )
+    _print_rows(summary.rows)
+    logs.record(
+        "database.backup",
+        user=SYSTEM_ACTOR.username,
+        started=started,
+        path=str(summary.path),
+        size_bytes=summary.size_bytes,
+        rows=summary.rows,
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, url: str) -> int:
+    import time
+
+    from core.backup import restore_database
+
+    started = time.perf_counter()
+    summary = restore_database(url=url, source=args.source, force=args.force)
+    migrated = (
+        f"migrated from schema {summary.backup_revision} to {summary.revision}"
+        if summary.backup_revision != summary.revision
+        else f"schema {summary.revision}"
+    )
+    print(f"restored {args.source} into {summary.target} ({migrated}) in {summary.seconds:.2f} s")
+    _print_rows(summary.rows)
+    logs.record(
+        "database.restore",
+        user=SYSTEM_ACTOR.username,
+        started=started,
+        source=str(args.source),
+        revision=summary.revision,
+        rows=summary.rows,
+    )
     return 0
 
 
@@ -298,6 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
         sub.set_defaults(handler=handler)
+        return sub
+
+    def add_unopened(name: str, handler: UrlCommand, help_text: str) -> argparse.ArgumentParser:
+        """A command that gets the database URL, not a database opened and migrated for it."""
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
+        sub.set_defaults(handler=None, url_handler=handler)
         return sub
 
     seed = add(
@@ -366,7 +451,26 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_worker,
         "Run queued reports (for deployments whose app replicas should not compute them).",
     )
-    worker.add_argument("--poll-seconds", type=float, default=2.0)
+    worker.add_argument(
+        "--poll-seconds",
+        type=_positive_float,
+        default=2.0,
+        help="how often an idle worker looks for reports (default 2)",
+    )
+    worker.add_argument(
+        "--lease-seconds",
+        type=_positive_float,
+        default=LEASE_SECONDS,
+        help="how long a claim lasts without renewal; a report whose worker died is taken "
+        f"over this long after (default {LEASE_SECONDS:g}; renewed every third of it)",
+    )
+    worker.add_argument(
+        "--stop-grace-seconds",
+        type=_non_negative_float,
+        default=STOP_GRACE_SECONDS,
+        help="on SIGTERM, how long to let the current report finish before handing it back "
+        f"to the queue (default {STOP_GRACE_SECONDS:g}; keep it below the kill timeout)",
+    )
     worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
 
     add(
@@ -374,6 +478,23 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_rebuild_aggregates,
         "Recompute the measurement rollups that reports read from the raw measurements.",
     )
+
+    backup = add_unopened(
+        "backup",
+        cmd_backup,
+        "Back up the database into the file DEST while the app runs: one consistent snapshot, "
+        "checked, written atomically (SQLite: online backup; PostgreSQL: pg_dump).",
+    )
+    backup.add_argument("destination", type=Path, metavar="DEST")
+    backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    restore = add_unopened(
+        "restore",
+        cmd_restore,
+        "Replace the database with the backup SRC, then migrate it. Stop the app and the "
+        "worker first (SQLite: atomic file swap; PostgreSQL: pg_restore in one transaction).",
+    )
+    restore.add_argument("source", type=Path, metavar="SRC")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds rows")
 
     demo = add(
         "demo",
@@ -404,6 +525,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure_logging(
             get_settings(), stream="stdout" if args.command == "worker" else "stderr"
         )
+    except GridBoardError as error:
+        report_error(error, sys.stderr)
+        return EXIT_REFUSED
+    if args.handler is None:
+        return _run_unopened(args)
+    try:
         database = open_database(args.database_url)
     except GridBoardError as error:
         report_error(error, sys.stderr)
@@ -419,6 +546,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         database.dispose()
+
+
+def _run_unopened(args: argparse.Namespace) -> int:
+    try:
+        url_handler: UrlCommand = args.url_handler
+        return url_handler(args, args.database_url or get_settings().database_url)
+    except GridBoardError as error:
+        report_error(error, sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; nothing was written\n")
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Typed settings, read from the environment (prefix ``GRIDBOARD_``) or a ``.env`` file."""
+"""Typed settings, read from the environment (prefix ``GRIDBOARD_``) or from secret files.
+
+Docker and Kubernetes secrets are files in ``/run/secrets``; a file there named like a setting
+(``gridboard_cookie_key``, ``gridboard_database_url``; any case) holds its value, so a secret
+never has to be in the environment. The environment wins when both are set."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'gridboard.db'}"
 
+SECRETS_DIR = Path("/run/secrets")
+
 # Values that look like a secret but are not one: refused outside demo mode.
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "xxx"})
 
@@ -22,7 +28,12 @@ class Settings(BaseSettings):
     Each field is documented in the README's configuration table (a test checks that).
     """
 
-    model_config = SettingsConfigDict(env_prefix="GRIDBOARD_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDBOARD_",
+        extra="ignore",
+        # Only when present: pydantic-settings warns about a missing secrets folder.
+        secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None,
+    )
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,

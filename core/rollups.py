@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core import logs
 from core.db import driver_connection
-from core.domain import Actor
+from core.domain import Actor, require_manager
 from core.models import Component, Measurement, MeasurementRollup
 
 BUCKET_US = 15 * 60 * 1_000_000
@@ -76,6 +76,22 @@ def contributions(rows: pl.DataFrame) -> pl.DataFrame:
             pl.col("value").sum().alias("value_sum"),
             pl.col("value").min().alias("value_min"),
             pl.col("value").max().alias("value_max"),
+        )
+        .select(list(SCHEMA))
+        .collect()
+    )
+
+
+def fold(contributions: pl.DataFrame) -> pl.DataFrame:
+    """One row per rollup key out of several contributions to the same keys."""
+    return (
+        contributions.lazy()
+        .group_by(KEY)
+        .agg(
+            pl.col("sample_count").sum(),
+            pl.col("value_sum").sum(),
+            pl.col("value_min").min(),
+            pl.col("value_max").max(),
         )
         .select(list(SCHEMA))
         .collect()
@@ -257,7 +273,13 @@ def _from_raw() -> Select[str, str, int, int, float, float, float]:
 
 
 def rebuild(session: Session, *, actor: Actor | None = None) -> int:
-    """Recompute every rollup from raw measurements; return how many rollup rows there are."""
+    """Recompute every rollup from raw measurements; return how many rollup rows there are.
+
+    ``actor`` is who asked (a manager, or the CLI's system actor); ``None`` only for GridBoard's
+    own calls. It rewrites a whole table, so a user is refused like any other write.
+    """
+    if actor is not None:
+        require_manager(actor, "rebuild the aggregates")
     started = time.perf_counter()
     lock(session)
     session.execute(delete(MeasurementRollup))

@@ -8,7 +8,7 @@ follow ``I = |P| / (sqrt(3) * U)``, and power scaled to the transformer rating o
 line loading. Some lines carry rooftop solar feed-in and reverse their flow around noon.
 
 Everything comes from one seeded generator, so the same seed and ``end`` give the same data.
-Measurements are generated with numpy one slice of time at a time and written through
+Measurements are generated with numpy a few components at a time and written through
 ``core.measurement_store`` as they are made, so memory stays flat however many rows are asked.
 """
 
@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import logs
 from core.domain import Actor, ComponentType, MeasurementType, SwitchStatus, require_manager
 from core.errors import FieldProblem, InvalidInput, NotEmpty
-from core.measurement_store import append_new_measurements
+from core.measurement_store import SeriesBlock, new_series_writer
 from core.models import Component
 from core.timestamps import from_micros, to_micros, to_utc
 
@@ -48,7 +47,7 @@ CLOSED_SWITCH_SHARE = 0.9
 SOLAR_LINE_SHARE = 0.15
 POWER_FACTOR = 0.95
 MAX_COMPONENTS = 100_000
-# Rows generated and written per slice of time: big enough that per-slice work is noise,
+# Rows generated and written per block: big enough that per-block work is noise,
 # small enough that memory does not grow with the size of the seed.
 CHUNK_ROWS = 300_000
 
@@ -65,6 +64,8 @@ NAME_PREFIX = {ComponentType.TRANSFORMER: "T", ComponentType.LINE: "L", Componen
 # Measurement types in the order of the unique index (component_id, measurement_type, ...):
 # writing rows in index order appends to each key range instead of jumping between them.
 TYPES_IN_KEY_ORDER = tuple(sorted(MeasurementType, key=lambda kind: kind.value))
+# Decimals each type is rounded to (what a meter would report).
+DECIMALS = {MeasurementType.CURRENT: 2, MeasurementType.POWER: 4, MeasurementType.VOLTAGE: 4}
 # How per_component splits over the types: the remainder goes to the first ones.
 TYPES_BY_SHARE = (MeasurementType.VOLTAGE, MeasurementType.CURRENT, MeasurementType.POWER)
 
@@ -137,17 +138,13 @@ def seed_grid(
     cadence_us = cadence_minutes * _MICROS_PER_MINUTE
     first_us = end_us - max(steps - 1, 0) * cadence_us
     days = _day_factors(rng, first_us, end_us)
-    written = 0
     total = per_component * components
-    steps_per_chunk = max(1, CHUNK_ROWS // (len(TYPES_IN_KEY_ORDER) * components))
-    for start in range(0, steps, steps_per_chunk):
-        stop = min(steps, start + steps_per_chunk)
-        frame = _measurement_chunk(
-            grid, rng, days, counts, first_us, cadence_us, start=start, stop=stop, steps=steps
-        )
-        written += append_new_measurements(session, frame)
-        if progress is not None:
-            progress(written / total)
+    with new_series_writer(session) as writer:
+        for blocks in _measurement_blocks(grid, rng, days, counts, first_us, cadence_us, steps):
+            writer.write(blocks)
+            if progress is not None:
+                progress(writer.written / total)
+    written = writer.written
     logs.on_commit(
         session,
         "seed",
@@ -299,57 +296,78 @@ def solar_profile(timestamps_us: Ints) -> Floats:
     return np.asarray(np.clip(np.sin(np.pi * (hours - 6.0) / 13.0), 0.0, None) ** 1.5)
 
 
-def _measurement_chunk(
+def _measurement_blocks(
     grid: _Grid,
     rng: np.random.Generator,
     days: Floats,
     counts: dict[MeasurementType, int],
     first_us: int,
     cadence_us: int,
-    *,
+    steps: int,
+) -> Iterator[list[SeriesBlock]]:
+    """The series of every component in blocks of about ``CHUNK_ROWS`` rows: a few whole
+    components at a time, so rows arrive in the order of the unique index (component, type,
+    time) and the index grows at its end. Only a series longer than a block is cut in time."""
+    window = max(1, CHUNK_ROWS // len(TYPES_IN_KEY_ORDER))
+    for start in range(0, steps, window):
+        stop = min(steps, start + window)
+        per_block = max(1, CHUNK_ROWS // (len(TYPES_IN_KEY_ORDER) * (stop - start)))
+        for low in range(0, grid.ids.size, per_block):
+            rows = slice(low, low + per_block)
+            yield _measurement_block(
+                grid, rows, rng, days, counts, first_us, cadence_us, start, stop, steps
+            )
+
+
+def _measurement_block(
+    grid: _Grid,
+    rows: slice,
+    rng: np.random.Generator,
+    days: Floats,
+    counts: dict[MeasurementType, int],
+    first_us: int,
+    cadence_us: int,
     start: int,
     stop: int,
     steps: int,
-) -> pl.DataFrame:
-    """The rows of time steps [start, stop), in the order of the unique index."""
-    components = grid.ids.size
+) -> list[SeriesBlock]:
+    """The series of components ``rows`` over time steps [start, stop)."""
+    ids = grid.ids[rows]
     step = np.arange(start, stop, dtype=np.int64)
     times = first_us + step * cadence_us
     day = times // _MICROS_PER_DAY - first_us // _MICROS_PER_DAY
     load = (load_profile(times) * days[day])[None, :]
-    noise = 1.0 + 0.03 * rng.standard_normal((components, step.size))
+    noise = 1.0 + 0.03 * rng.standard_normal((ids.size, step.size))
     noisy_load = np.clip(load * noise, 0.05, 1.25)
-    power = grid.peak_mw[:, None] * (
-        noisy_load - grid.solar_ratio[:, None] * solar_profile(times)[None, :]
+    power = grid.peak_mw[rows, None] * (
+        noisy_load - grid.solar_ratio[rows, None] * solar_profile(times)[None, :]
     )
     per_unit = (
-        grid.voltage_setpoint[:, None]
-        - grid.voltage_drop[:, None] * load
-        + 0.003 * rng.standard_normal((components, step.size))
+        grid.voltage_setpoint[rows, None]
+        - grid.voltage_drop[rows, None] * load
+        + 0.003 * rng.standard_normal((ids.size, step.size))
     )
-    voltage = grid.nominal_kv[:, None] * np.clip(per_unit, 0.93, 1.07)
+    voltage = grid.nominal_kv[rows, None] * np.clip(per_unit, 0.93, 1.07)
     current = np.abs(power) * 1000.0 / (_SQRT3 * voltage)
     series = {
-        MeasurementType.CURRENT: np.round(current, 2),
-        MeasurementType.POWER: np.round(power, 4),
-        MeasurementType.VOLTAGE: np.round(voltage, 4),
+        MeasurementType.CURRENT: current,
+        MeasurementType.POWER: power,
+        MeasurementType.VOLTAGE: voltage,
     }
-    values = np.stack([series[kind] for kind in TYPES_IN_KEY_ORDER], axis=1)
-    kinds = len(TYPES_IN_KEY_ORDER)
-    type_codes = np.tile(np.repeat(np.arange(kinds, dtype=np.uint32), step.size), components)
-    frame = pl.DataFrame(
-        {
-            "component_id": np.repeat(grid.ids, kinds * step.size),
-            "measurement_type": pl.Series([kind.value for kind in TYPES_IN_KEY_ORDER]).gather(
-                type_codes
-            ),
-            "timestamp_us": np.tile(times, kinds * components),
-            "value": values.ravel(),
-        }
-    )
-    # A type with fewer rows than ``steps`` starts that many steps later.
-    first_step = np.array([steps - counts[kind] for kind in TYPES_IN_KEY_ORDER])
-    if start < first_step.max():
-        keep = step[None, None, :] >= first_step[None, :, None]
-        frame = frame.filter(pl.Series(np.broadcast_to(keep, values.shape).ravel()))
-    return frame
+    blocks = []
+    for kind in TYPES_IN_KEY_ORDER:
+        # A type with fewer rows than ``steps`` starts that many steps later.
+        skip = max(0, steps - counts[kind] - start)
+        if skip >= step.size:
+            continue
+        blocks.append(
+            SeriesBlock(
+                component_ids=ids,
+                measurement_type=kind.value,
+                first_us=int(times[skip]),
+                cadence_us=cadence_us,
+                values=np.round(series[kind][:, skip:], DECIMALS[kind]),
+                decimals=DECIMALS[kind],
+            )
+        )
+    return blocks

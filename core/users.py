@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,9 +56,47 @@ class UserRecord:
         return Actor(username=self.username, role=self.role)
 
 
-def check_password_strength(password: str) -> None:
-    """At least ten characters, not all of one kind (letters, digits), not the username."""
+# Passwords people pick first, and keyboard rows: refused even with digits and symbols added
+# ("Password123!" is "password"). Kept short on purpose; length does the rest.
+COMMON_PASSWORDS = frozenset((
+    "password", "passwort", "passw", "pass", "word", "secret", "letmein", "welcome",
+    "iloveyou", "admin", "administrator", "root", "login", "changeme", "default", "master",
+    "trustno", "monkey", "dragon", "football", "baseball", "soccer", "sunshine", "princess",
+    "superman", "batman", "shadow", "michael", "qwerty", "qwertz", "azerty", "qwert",
+    "qwertyuiop", "asdf", "asdfgh", "asdfghjkl", "zxcv", "zxcvbn", "zxcvbnm", "qaz",
+    "qazwsx", "qazwsxedc", "zaq", "zaqxsw", "wsx", "edc", "abc", "abcd", "abcde", "abcdef",
+    "abcdefg", "abcdefgh", "test", "tester", "user", "guest", "gridboard", "grid",
+    "streamlit", "summer", "winter", "spring", "autumn", "hello", "dummy",
+))  # fmt: skip
+
+
+_LOOKALIKES = str.maketrans("0@4$5317!", "oaassetli")
+
+
+def _common_core(password: str) -> str | None:
+    """The common password ``password`` is made of, if any: its letters alone
+    ("1q2w3e4r5t" is "qwert"), or its middle with look-alike digits read as letters
+    ("P@ssw0rd-2024" is "password")."""
+    lowered = password.lower()
+    letters = "".join(filter(str.isalpha, lowered))
+    middle = lowered.strip(string.digits + string.punctuation + " ").translate(_LOOKALIKES)
+    for core in (letters, "".join(filter(str.isalpha, middle))):
+        if core in COMMON_PASSWORDS:
+            return core
+    return None
+
+
+def check_password_strength(password: str, *, username: str = "") -> None:
+    """At least ten characters, not all of one kind (letters, digits), not the username or
+    something containing it, and not a common password with digits or symbols added.
+
+    Why these: length is what makes a password hard to guess (NIST SP 800-63B); the other
+    rules refuse the passwords tried first. A sign-in is also throttled and locked
+    (``core.auth``), so guessing a long, uncommon password online is hopeless.
+    """
     problems = []
+    name = username.strip().lower()
+    common = _common_core(password)
     if password != password.strip():
         # The sign-in form trims what is typed, so such a password could never be used.
         problems.append("must not start or end with a space")
@@ -67,6 +106,10 @@ def check_password_strength(password: str) -> None:
         problems.append("must mix letters with digits or symbols")
     elif len(set(password)) < 4:
         problems.append("must not repeat the same few characters")
+    elif name and (password.lower() == name or (len(name) >= 3 and name in password.lower())):
+        problems.append("must not be or contain the username")
+    elif common is not None:
+        problems.append(f"is a common password ({common!r} with digits or symbols added)")
     if problems:
         raise InvalidInput([FieldProblem("password", "; ".join(problems))])
 
@@ -119,9 +162,7 @@ def create_user(
         chosen_role = parse_choice(role, Role)
     except FieldError as error:
         raise InvalidInput([FieldProblem("role", str(error))]) from None
-    if password == name or password.lower() == name:
-        raise InvalidInput([FieldProblem("password", "must not be the username")])
-    check_password_strength(password)
+    check_password_strength(password, username=name)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
         raise DuplicateUser(name)
     row = User(
@@ -191,9 +232,7 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
     if actor.username != username.strip().lower():
         require_manager(actor, "reset other users' passwords")
     row = _get_row(session, username)
-    if password.lower() == row.username:
-        raise InvalidInput([FieldProblem("password", "must not be the username")])
-    check_password_strength(password)
+    check_password_strength(password, username=row.username)
     row.password_hash = hash_password(password)
     row.password_changed_at = utc_now()
     # A new password ends a sign-in lock on this name (core.auth).

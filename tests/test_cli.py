@@ -192,3 +192,20 @@ def test_worker_once_drains_the_queue_and_rebuild_repairs(db, url, capsys):
         assert {r.status for r in list_reports(session=session)} == {ReportStatus.COMPLETED}
     assert main(["--database-url", url, "rebuild-aggregates"]) == 0
     assert "rollup rows" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "reason"),
+    [
+        ("--lease-seconds", "0", "must be more than 0"),
+        ("--lease-seconds", "soon", "'soon' is not a number of seconds"),
+        ("--stop-grace-seconds", "-1", "must be a finite number >= 0, got -1"),
+        ("--poll-seconds", "nan", "must be a finite number >= 0, got nan"),
+    ],
+)
+def test_worker_timings_are_checked_before_anything_runs(url, capsys, option, value, reason):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--database-url", url, "worker", option, value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and reason in err

@@ -111,3 +111,23 @@ def test_real_cookie_key_is_accepted():
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="sqlite"):
         Settings(database_url="mysql://x")
+
+
+def test_a_secret_file_sets_a_setting_and_the_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRIDBOARD_COOKIE_KEY", raising=False)
+    monkeypatch.delenv("GRIDBOARD_DATABASE_URL", raising=False)
+    (tmp_path / "gridboard_cookie_key").write_text("a-key-from-a-docker-secret-file\n")
+    (tmp_path / "GRIDBOARD_DATABASE_URL").write_text("postgresql+psycopg://gb:pw@db/gridboard")
+    settings = Settings(_secrets_dir=tmp_path)
+    assert settings.require_cookie_key() == "a-key-from-a-docker-secret-file"
+    assert settings.database_url == "postgresql+psycopg://gb:pw@db/gridboard"
+    monkeypatch.setenv("GRIDBOARD_COOKIE_KEY", "the-environment-wins-over-files")
+    assert Settings(_secrets_dir=tmp_path).cookie_key == "the-environment-wins-over-files"
+
+
+def test_secrets_are_read_from_run_secrets_when_it_exists():
+    from core import config
+
+    expected = config.SECRETS_DIR if config.SECRETS_DIR.is_dir() else None
+    assert Settings.model_config.get("secrets_dir") == expected
+    assert Path("/run/secrets") == config.SECRETS_DIR

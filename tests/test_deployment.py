@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.test_config import settings_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,15 +18,51 @@ def test_compose_runs_postgres_two_app_replicas_and_a_worker():
     assert services["app"]["deploy"]["replicas"] == 2
     assert services["worker"]["command"] == ["gridboard", "worker"]
     for name in ("app", "worker"):
-        environment = services[name]["environment"]
-        assert environment["GRIDBOARD_DATABASE_URL"].startswith("postgresql+psycopg://")
-        assert "GRIDBOARD_COOKIE_KEY" in environment
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_compose_passes_secrets_as_files_that_settings_read():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    settings = {name.lower() for name in settings_fields()}
+    for name in ("app", "worker"):
+        assert set(services[name]["secrets"]) == {"gridboard_database_url", "gridboard_cookie_key"}
+        assert set(services[name]["secrets"]) <= settings  # the file names Settings looks for
+        text = yaml.safe_dump(services[name])
+        assert "PASSWORD" not in text and "COOKIE_KEY" not in text
+    assert services["db"]["environment"]["POSTGRES_PASSWORD_FILE"] == (
+        "/run/secrets/postgres_password"
+    )
+    for secret in compose["secrets"].values():
+        assert secret["file"].startswith("./secrets/")
+    assert "secrets/" in (ROOT / ".gitignore").read_text(encoding="utf-8")
 
 
 def test_image_copies_what_the_app_imports_and_runs_as_non_root():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    for folder in ("core", "views"):
+    for folder in ("core", "pages", "views"):
         assert f"COPY {folder}" in dockerfile or f"COPY --chown=10001 {folder}" in dockerfile
     assert "USER 10001" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "/_stcore/health" in dockerfile
+
+
+def test_build_context_holds_no_secrets_or_local_state():
+    ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    first_allowed = min(i for i, line in enumerate(ignore) if line.startswith("!"))
+    assert "*" in ignore[:first_allowed]  # everything is excluded first, then code let in
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    assert allowed == {
+        "pyproject.toml", "constraints.txt", "README.md", "app.py", "core", "pages", "views",
+        ".streamlit/config.toml",
+    }  # fmt: skip
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = {
+        part.rstrip("/")
+        for line in dockerfile.splitlines()
+        if line.startswith("COPY") and "--from" not in line
+        for part in line.split()[1:-1]
+        if not part.startswith("--")
+    }
+    assert copied <= allowed, (
+        f"the Dockerfile copies what the build context lacks: {copied - allowed}"
+    )

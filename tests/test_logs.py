@@ -29,8 +29,8 @@ from core.users import create_user, set_password, set_role
 from tests.factories import LINE, MANAGER, TRANSFORMER
 
 COOKIE_KEY = "k3y-that-signs-the-cookies-0123456789"
-FIRST_PASSWORD = "first-Pa55word-of-carla"
-NEW_PASSWORD = "second-Pa55word-of-carla"
+FIRST_PASSWORD = "first-Pa55word-of-c4rla"
+NEW_PASSWORD = "second-Pa55word-of-c4rla"
 WRONG_PASSWORD = "not-her-Pa55word-9"
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 

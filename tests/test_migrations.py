@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from core.db import Database
+from core.db import Database, alembic_config, head_revision
 from core.models import Base
 
 
@@ -33,3 +37,32 @@ def test_sqlite_is_tuned(tmp_path):
         "busy_timeout": 10000,
         "synchronous": 1,
     }
+
+
+def test_head_revision_from_the_file_names_is_alembics_head():
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_an_up_to_date_database_opens_without_importing_alembic(migrated: Database):
+    """Every command and app start opens the database; Alembic's import is skipped when no
+    migration is pending, and still runs (and creates the schema) when one is."""
+    program = (
+        "import sys\n"
+        "from core.db import open_database\n"
+        "open_database(sys.argv[1]).dispose()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    url = migrated.engine.url.render_as_string(hide_password=False)
+    opened = subprocess.run(
+        [sys.executable, "-c", program, url], capture_output=True, text=True, check=True
+    )
+    assert opened.stdout.strip() == "False"
+
+
+def test_a_new_database_is_still_migrated(tmp_path):
+    database = Database.from_url(f"sqlite:///{tmp_path / 'new.db'}")
+    database.migrate()
+    with database.engine.connect() as connection:
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    assert version == head_revision()
+    assert "measurements" in inspect(database.engine).get_table_names()

@@ -239,6 +239,17 @@ def test_measurement_values_are_physically_plausible(db):
     assert positive >= 0.75
 
 
+def test_values_read_back_with_the_decimals_a_meter_reports(db):
+    seed(db, components=8, per_component=30)
+
+    measurements = measurements_frame(db)
+    decimals = {"current": 2, "power": 4, "voltage": 4}
+    for kind, value in measurements.select("measurement_type", "value").iter_rows():
+        assert value == round(value, decimals[kind]), (kind, value)
+    # Not merely whole numbers: the decimals are there.
+    assert measurements.filter(pl.col("value") != pl.col("value").round(0)).height > 0
+
+
 def test_power_follows_a_daily_profile_with_evening_peak_and_night_valley(db):
     seed(db, components=6, per_component=3 * 24 * 14, cadence_minutes=60)
 

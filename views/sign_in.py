@@ -27,6 +27,7 @@ from core.auth import (
     cookie_key,
     cookie_sign_in,
     list_credentials,
+    read_sign_in_cookie,
     sign_in,
     user_still_signed_in,
 )
@@ -102,7 +103,22 @@ def _authenticator() -> Any:
     authenticator.authentication_controller.authentication_model.check_credentials = (
         _check_credentials
     )
+    authenticator.cookie_controller.cookie_model.get_cookie = _read_cookie
     return authenticator
+
+
+def _read_cookie() -> dict[str, Any] | None:
+    """The sign-in cookie's claim, checked by ``core.auth`` instead of the library, whose own
+    check lets a token with another algorithm or a malformed payload raise on the page."""
+    if st.session_state.get("logout"):
+        return None
+    token = st.context.cookies.get(COOKIE_NAME)
+    if not token:
+        return None
+    claim = read_sign_in_cookie(token, key=_cookie_key())
+    if claim is None:
+        return None
+    return {"username": claim.username, "exp_date": claim.expires_at}
 
 
 def _refuse_stale_cookie(authenticator: Any) -> None:
@@ -205,7 +221,9 @@ def cookie_written() -> bool:
 def _sidebar(authenticator: Any, actor: Actor) -> None:
     with st.sidebar:
         name = st.session_state.get("name") or actor.username
-        st.markdown(f"Signed in as **{name}**  \n`{actor.username}` · {actor.role.value}")
+        st.markdown(
+            f"Signed in as **{ui.literal(name)}**  \n`{actor.username}` · {actor.role.value}"
+        )
         authenticator.logout(button_name="Sign out", location="sidebar", key="sign-out")
     if not st.session_state.get(STATUS):
         st.session_state[PENDING] = "delete"

@@ -3,6 +3,7 @@ error messages, and formatting. Pages draw; ``core`` decides."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from core.db import Database, open_database
 from core.domain import Actor
@@ -69,11 +71,29 @@ def report_runner() -> ReportRunner:
     return ReportRunner(database()).start()
 
 
+def only_through_app() -> None:
+    """Make sure this run goes through ``app.py``: its sign-in and its ``st.navigation``.
+
+    Streamlit (1.67, ``runtime/pages_manager.py``) sees the top-level ``pages/`` folder at
+    the first session of a fresh server and runs its old pages-directory mode: every
+    ``pages/*.py`` becomes a page that runs on its own, without ``app.py``, and ``app.py``
+    itself runs nested inside that mode's navigation, until some run has called
+    ``st.navigation``. Called first by ``app.py`` and by every page (through ``actor()``),
+    before anything is drawn, this switches that mode off for the whole process, as
+    ``st.navigation`` does, and reruns the same URL, now through ``app.py``.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.set_option("client.showSidebarNavigation", True)
+        st.rerun()
+
+
 def actor() -> Actor:
     """The signed-in user, as ``app.py`` read them from the database for this run.
 
     Every page asks first; a page run without a signed-in user draws nothing.
     """
+    only_through_app()
     current: Actor | None = st.session_state.get(ACTOR_KEY)
     if current is None:
         st.stop()
@@ -94,6 +114,28 @@ def require_manager(action: str) -> Actor:
     return current
 
 
+# What makes Markdown (CommonMark, GitHub's tables and strikethrough, and Streamlit's own
+# :color[...], :material/icon: and $LaTeX$) out of plain text: backslash-escaped in user data.
+# Characters are escaped only where they could start or end something, so that ordinary text
+# (a time 13:45, a SETTING_NAME) reads the same in the page's source.
+_MARKDOWN_INLINE = re.compile(
+    r"[\\`*~\[\]<>&$]"  # escapes, code, emphasis, strikethrough, links, HTML, entities, LaTeX
+    r"|(?<![^\W_])_|_(?![^\W_])"  # an underscore emphasises unless inside a word
+    r"|:(?=[^\W\d_])"  # :red[...], :material/bolt:, :smile:
+)
+_MARKDOWN_LINE_START = re.compile(r"^(\s*\d*)([-+=.)#])")  # a list item, heading, underline
+
+
+def literal(text: object) -> str:
+    """``text`` (a name, a file name, an error from stored data) as Markdown that shows exactly
+    those characters: no link, image, emphasis, HTML or Streamlit directive. Every label,
+    title, caption and message that includes data people typed or uploaded goes through it;
+    line breaks become spaces, so the text stays inside the sentence it is put in."""
+    flat = " ".join(str(text).splitlines())
+    escaped = _MARKDOWN_INLINE.sub(lambda found: "\\" + found.group(), flat)
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", escaped)
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     if not text:
@@ -109,7 +151,7 @@ def label(field: str) -> str:
 def show_error(error: GridBoardError) -> None:
     """The one place where a domain error becomes a message on screen."""
     if isinstance(error, InvalidInput):
-        lines = "\n".join(f"- **{label(p.field)}**: {p.reason}" for p in error.problems)
+        lines = "\n".join(f"- **{label(p.field)}**: {literal(p.reason)}" for p in error.problems)
         st.error(f"Please correct this and try again:\n\n{lines}", icon=":material/edit:")
     elif isinstance(error, ImportRejected):
         count = len(error.problems)
@@ -132,20 +174,24 @@ def show_error(error: GridBoardError) -> None:
             st.caption(f"... and {error.hidden_count} more problems not shown.")
     elif isinstance(error, UnreadableFile):
         st.error(
-            f"Cannot read {error.name}: {error.reason}. Upload a UTF-8 CSV file with a header "
-            "row (the template shows one) or a Parquet file.",
+            f"Cannot read {literal(error.name)}: {literal(error.reason)}. Upload a UTF-8 CSV "
+            "file with a header row (the template shows one) or a Parquet file.",
             icon=":material/description:",
         )
     elif isinstance(error, PermissionDenied):
         st.error(f"Only a manager may {error.action}.", icon=":material/lock:")
     elif isinstance(error, LastManager):  # starts with a username: keep its case
-        st.error(f"{error.username} is the last manager: make another user a manager first.")
+        st.error(
+            f"{literal(error.username)} is the last manager: make another user a manager first."
+        )
     elif isinstance(error, AuthenticationFailed):
         st.error("Unknown username or wrong password. Check both and try again.")
     elif isinstance(error, NotFound):
-        st.error(_sentence(f"{error}: it may have been deleted"), icon=":material/search_off:")
+        st.error(
+            _sentence(f"{literal(error)}: it may have been deleted"), icon=":material/search_off:"
+        )
     else:
-        st.error(_sentence(str(error)))
+        st.error(_sentence(literal(error)))
 
 
 @contextmanager

@@ -5,6 +5,11 @@ or ``gridboard worker`` processes) claim the oldest claimable report atomically:
 SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite. A claim is a lease that the runner
 renews while it computes; a report whose runner died is claimable again once its lease
 expires, and after ``MAX_ATTEMPTS`` claims it fails instead of crashing runners forever.
+
+Every write a runner makes about its report is fenced by its claim (runner id and attempt
+number): a runner that lost its lease (it stalled, another runner took the report over) can
+neither renew nor store anything, so a report is stored once, by the runner that holds it. A
+runner asked to stop finishes its report within a grace period or hands it back as ``pending``.
 """
 
 from __future__ import annotations
@@ -28,15 +33,14 @@ from sqlalchemy.orm import Session
 from core import logs
 from core.db import Database
 from core.domain import Actor, require_manager
-from core.errors import GridBoardError, NotFound
+from core.errors import DatabaseBusy, GridBoardError, NotFound
 from core.models import Report, utc_now
-from core.reports import kpis
+from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS, kpis
 from core.reports.compute import check_period, check_time_zone, compute_report
 from core.reports.export import read_table_csv, table_csv
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 120.0
 MAX_ATTEMPTS = 3
 
 
@@ -192,7 +196,10 @@ def cancel_report(*, session: Session, actor: Actor, report_id: int) -> ReportRe
     """Cancel a pending or running report; a runner that finishes it later discards it."""
     started = time.perf_counter()
     require_manager(actor, "cancel reports")
-    row = _row(session, report_id)
+    # Locked, so a runner storing its result meanwhile waits and cannot be overwritten.
+    row = session.get(Report, report_id, with_for_update=True)
+    if row is None:
+        raise ReportNotFound(report_id)
     if row.status not in ACTIVE:
         raise ReportFinished(report_id, row.status)
     row.status = ReportStatus.CANCELLED.value
@@ -210,13 +217,22 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def claim_next(
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A runner's hold on a report: only writes naming both fields are accepted."""
+
+    report_id: int
+    worker_id: str
+    attempt: int
+
+
+def claim(
     *,
     session: Session,
     worker_id: str,
     lease_seconds: float = LEASE_SECONDS,
     report_id: int | None = None,
-) -> int | None:
+) -> Claim | None:
     """Claim the oldest pending report (or one whose lease expired); ``None`` when idle."""
     started = time.perf_counter()
     now = utc_now()
@@ -251,7 +267,7 @@ def claim_next(
             attempts=row.attempts,
             error="gave up: its runner stopped on every attempt",
         )
-        return claim_next(session=session, worker_id=worker_id, lease_seconds=lease_seconds)
+        return claim(session=session, worker_id=worker_id, lease_seconds=lease_seconds)
     row.status = ReportStatus.RUNNING.value
     row.claimed_by = worker_id
     row.started_at = now
@@ -268,27 +284,71 @@ def claim_next(
         worker=worker_id,
         attempt=row.attempts,
     )
-    return row.id
+    return Claim(report_id=row.id, worker_id=worker_id, attempt=row.attempts)
 
 
-def _still_ours(report_id: int, worker_id: str) -> Any:
+def claim_next(
+    *,
+    session: Session,
+    worker_id: str,
+    lease_seconds: float = LEASE_SECONDS,
+    report_id: int | None = None,
+) -> int | None:
+    """Like ``claim``, for callers that only need the report's id."""
+    held = claim(
+        session=session, worker_id=worker_id, lease_seconds=lease_seconds, report_id=report_id
+    )
+    return None if held is None else held.report_id
+
+
+def _still_ours(held: Claim) -> Any:
     return (
-        (Report.id == report_id)
-        & (Report.claimed_by == worker_id)
+        (Report.id == held.report_id)
+        & (Report.claimed_by == held.worker_id)
+        & (Report.attempts == held.attempt)
         & (Report.status == ReportStatus.RUNNING.value)
     )
 
 
-def renew_lease(
-    database: Database, report_id: int, worker_id: str, lease_seconds: float = LEASE_SECONDS
-) -> bool:
+def renew_lease(database: Database, held: Claim, lease_seconds: float = LEASE_SECONDS) -> bool:
+    """Extend the lease; ``False`` when the report is no longer this claim's."""
     with database.write() as session:
         result = session.execute(
             update(Report)
-            .where(_still_ours(report_id, worker_id))
+            .where(_still_ours(held))
             .values(lease_expires_at=utc_now() + timedelta(seconds=lease_seconds))
         )
         return bool(getattr(result, "rowcount", 0))
+
+
+def release_claim(database: Database, held: Claim) -> bool:
+    """Hand a report back as ``pending`` (its runner is stopping); this attempt does not count
+    towards ``MAX_ATTEMPTS``. ``False`` when the report was no longer this claim's."""
+    with database.write() as session:
+        result = session.execute(
+            update(Report)
+            .where(_still_ours(held))
+            .values(
+                status=ReportStatus.PENDING.value,
+                claimed_by=None,
+                started_at=None,
+                lease_expires_at=None,
+                attempts=Report.attempts - 1,
+            )
+        )
+        released = bool(getattr(result, "rowcount", 0))
+    if released:
+        logs.record(
+            "report.released",
+            user=None,
+            outcome="requeued",
+            level=logging.WARNING,
+            report_ids=[held.report_id],
+            worker=held.worker_id,
+            attempt=held.attempt,
+            reason="its runner was asked to stop before the report was done",
+        )
+    return released
 
 
 def _describe_failure(error: BaseException) -> str:
@@ -301,19 +361,30 @@ def _describe_failure(error: BaseException) -> str:
 
 
 def run_claimed(
-    database: Database, report_id: int, worker_id: str, *, lease_seconds: float = LEASE_SECONDS
+    database: Database,
+    report_id: int,
+    worker_id: str,
+    *,
+    lease_seconds: float = LEASE_SECONDS,
+    attempt: int | None = None,
 ) -> ReportStatus:
-    """Compute a claimed report and store its outcome; renew the lease meanwhile."""
+    """Compute a claimed report and store its outcome; renew the lease meanwhile.
+
+    ``attempt`` is the claim's attempt number (default: the report's current one).
+    """
     with database.read() as session:
         row = _row(session, report_id)
         start, end, zone = row.period_start, row.period_end, row.time_zone
+        held = Claim(report_id, worker_id, row.attempts if attempt is None else attempt)
         requested_by = row.requested_by
     stop_heartbeat = threading.Event()
 
     def heartbeat() -> None:
         while not stop_heartbeat.wait(lease_seconds / 3):
             try:
-                renew_lease(database, report_id, worker_id, lease_seconds)
+                if not renew_lease(database, held, lease_seconds):
+                    log.warning("report %s is no longer held by %s", report_id, worker_id)
+                    return
             except Exception:  # the next beat, or the final write, will tell
                 log.warning("could not renew the lease of report %s", report_id, exc_info=True)
 
@@ -350,7 +421,7 @@ def run_claimed(
     with database.write() as session:
         result = session.execute(
             update(Report)
-            .where(_still_ours(report_id, worker_id))
+            .where(_still_ours(held))
             .values(finished_at=utc_now(), lease_expires_at=None, **outcome)
         )
         stored = bool(getattr(result, "rowcount", 0))
@@ -363,6 +434,7 @@ def run_claimed(
         level=logging.WARNING if failed or not stored else logging.INFO,
         report_id=report_id,
         worker=worker_id,
+        attempt=held.attempt,
         error=outcome["error"],
         **rows_read,
     )
@@ -377,11 +449,13 @@ def run_next(
 ) -> int | None:
     """Claim and compute one report; the id it ran, or ``None`` when nothing was waiting."""
     with database.write() as session:
-        report_id = claim_next(session=session, worker_id=worker_id, lease_seconds=lease_seconds)
-    if report_id is None:
+        held = claim(session=session, worker_id=worker_id, lease_seconds=lease_seconds)
+    if held is None:
         return None
-    run_claimed(database, report_id, worker_id, lease_seconds=lease_seconds)
-    return report_id
+    run_claimed(
+        database, held.report_id, worker_id, lease_seconds=lease_seconds, attempt=held.attempt
+    )
+    return held.report_id
 
 
 def run_report_now(
@@ -418,10 +492,12 @@ def release_orphans(database: Database) -> list[int]:
     released: list[int] = []
     with database.write() as session:
         running = session.scalars(
-            select(Report).where(
+            select(Report)
+            .where(
                 Report.status == ReportStatus.RUNNING.value,
                 Report.claimed_by.startswith(f"{host}:"),
             )
+            .with_for_update(skip_locked=True)
         )
         for row in running:
             _, _, rest = (row.claimed_by or "").partition(":")
@@ -442,14 +518,26 @@ def release_orphans(database: Database) -> list[int]:
 
 
 class ReportRunner:
-    """A background thread that runs queued reports for one process (the app, a worker)."""
+    """Runs queued reports one at a time, for one process: a thread in the app (``start``),
+    or the main loop of ``gridboard worker`` (``run_forever``).
+
+    The report is computed in a helper thread so that the loop can react to ``stop``: it
+    waits up to ``stop_grace_seconds`` for the report to finish, then hands it back to the
+    queue (``release_claim``) instead of leaving it ``running`` until its lease expires.
+    """
 
     def __init__(
-        self, database: Database, *, poll_seconds: float = 2.0, lease_seconds: float = LEASE_SECONDS
+        self,
+        database: Database,
+        *,
+        poll_seconds: float = 2.0,
+        lease_seconds: float = LEASE_SECONDS,
+        stop_grace_seconds: float = STOP_GRACE_SECONDS,
     ) -> None:
         self.database = database
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
+        self.stop_grace_seconds = stop_grace_seconds
         self.worker_id = new_worker_id()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -457,6 +545,9 @@ class ReportRunner:
 
     def start(self) -> ReportRunner:
         if self._thread is None or not self._thread.is_alive():
+            # A fresh id per run, so a report abandoned by an earlier run stays fenced off.
+            self.worker_id = new_worker_id()
+            self._stop.clear()
             self._thread = threading.Thread(
                 target=self.run_forever, name="gridboard-report-runner", daemon=True
             )
@@ -467,24 +558,101 @@ class ReportRunner:
         """Look for work now (a report was just requested in this process)."""
         self._wake.set()
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Finish the current report, then stop."""
+    def request_stop(self) -> None:
+        """Ask the loop to stop (safe in a signal handler: it only sets flags)."""
         self._stop.set()
         self._wake.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Finish (or, after the grace period, hand back) the current report, then stop."""
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def run_forever(self) -> None:
-        try:
-            release_orphans(self.database)
-        except Exception:
-            log.exception("could not look for orphaned reports")
+    def run_forever(self, *, until_idle: bool = False) -> None:
+        """Run reports until stopped (or, with ``until_idle``, until none is claimable).
+
+        A database busy with another writer (a long import) is waited out, poll after poll:
+        it neither stops the runner nor counts as "nothing to claim".
+        """
+        orphans_looked_for = False
         while not self._stop.is_set():
+            busy = False
+            held: Claim | None = None
             try:
-                ran = run_next(self.database, self.worker_id, lease_seconds=self.lease_seconds)
+                if not orphans_looked_for:
+                    self._release_orphans()
+                    orphans_looked_for = True
+                with self.database.write() as session:
+                    held = claim(
+                        session=session, worker_id=self.worker_id, lease_seconds=self.lease_seconds
+                    )
+            except DatabaseBusy as error:
+                log.warning(
+                    "%s (report runner %s tries again in %g s)",
+                    error,
+                    self.worker_id,
+                    self.poll_seconds,
+                )
+                busy = True
             except Exception:
                 log.exception("report runner %s could not claim work", self.worker_id)
-                ran = None
-            if ran is None:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+            if held is not None and self._stop.is_set():  # asked to stop while claiming
+                self._hand_back(held)
+                return
+            if held is not None:
+                self._run(held)
+                continue
+            if until_idle and not busy:
+                return
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def _release_orphans(self) -> None:
+        """Release orphaned reports; only a busy database is worth trying again for."""
+        try:
+            release_orphans(self.database)
+        except DatabaseBusy:
+            raise
+        except Exception:
+            log.exception("could not look for orphaned reports")
+
+    def _run(self, held: Claim) -> None:
+        finished = threading.Event()
+
+        def compute() -> None:
+            try:
+                run_claimed(
+                    self.database,
+                    held.report_id,
+                    held.worker_id,
+                    lease_seconds=self.lease_seconds,
+                    attempt=held.attempt,
+                )
+            except Exception:  # the lease expires and another runner tries again
+                log.exception(
+                    "report runner %s could not store report %s", held.worker_id, held.report_id
+                )
+            finally:
+                finished.set()
+                self._wake.set()
+
+        threading.Thread(
+            target=compute, name=f"gridboard-report-{held.report_id}", daemon=True
+        ).start()
+        while not finished.is_set() and not self._stop.is_set():
+            self._wake.wait(1.0)
+            self._wake.clear()
+        if finished.is_set():
+            return
+        log.info(
+            "stopping: waiting up to %.0f s for report %s", self.stop_grace_seconds, held.report_id
+        )
+        if not finished.wait(self.stop_grace_seconds):
+            self._hand_back(held)
+
+    def _hand_back(self, held: Claim) -> None:
+        try:
+            release_claim(self.database, held)
+        except Exception:  # its lease expires and another runner takes it over
+            log.exception("could not hand report %s back to the queue", held.report_id)

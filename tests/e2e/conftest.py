@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,10 +59,8 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -
     pytest.fail(f"streamlit did not answer within 60 s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("e2e")
-    database_url = f"sqlite:///{folder / 'gridboard.db'}"
+def add_users(database_url: str) -> None:
+    """Mona the manager and Ulf the user, with the passwords above."""
     database = open_database(database_url)
     with database.write() as session:
         for username, password, role in (
@@ -77,6 +76,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 display_name=username.capitalize(),
             )
     database.dispose()
+
+
+@contextmanager
+def running_server(folder: Path, database_url: str) -> Iterator[Server]:
+    """``streamlit run app.py`` on a free port over ``database_url``, stopped on exit.
+
+    A new process is a fresh server: nothing has run in it yet (Streamlit decides per
+    process how it treats the ``pages/`` folder, see ``views.ui.only_through_app``).
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = folder / "streamlit.log"
@@ -113,6 +121,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("e2e")
+    database_url = f"sqlite:///{folder / 'gridboard.db'}"
+    add_users(database_url)
+    with running_server(folder, database_url) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

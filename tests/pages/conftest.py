@@ -22,6 +22,7 @@ from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import Role
 from core.models import User
+from tests.pages.server_process import like_one_server_process
 from views import ui
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -50,7 +51,8 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database
     database = open_database(url)
     for username, role in (("mona", Role.MANAGER), ("ulf", Role.USER)):
         add_user(database, username, role)
-    yield database
+    with like_one_server_process():
+        yield database
     st.cache_resource.clear()
     database.dispose()
     get_settings.cache_clear()
@@ -76,7 +78,7 @@ OpenApp = Callable[..., AppTest]
 
 @pytest.fixture
 def open_app(app_db: Database) -> OpenApp:
-    """``open_app(as_user="mona", page="views/users.py", query={...})``: the app after its
+    """``open_app(as_user="mona", page="pages/users.py", query={...})``: the app after its
     first run(s), signed in as ``as_user`` (or signed out)."""
 
     def opened(

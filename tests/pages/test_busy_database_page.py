@@ -12,7 +12,7 @@ from core.components import list_components
 from core.config import get_settings
 from tests.pages.conftest import texts
 
-PAGE = "views/manage_components.py"
+PAGE = "pages/manage-components.py"
 
 
 def test_creating_a_component_while_another_writer_holds_the_database(

@@ -91,7 +91,7 @@ def test_picking_a_row_opens_the_component(open_app, app_db):
 def test_a_component_page_shows_attributes_chart_and_table(open_app, app_db):
     line = make_component(app_db, LINE)
     _measure(app_db, line.id, count=3)
-    at = open_app(as_user="ulf", page="views/component.py", query={"component": line.id})
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
     assert texts(at.title) == ["L1"]
     page = everything(at)
     assert "Line in substation **Riverside**" in page
@@ -106,7 +106,7 @@ def test_a_component_page_shows_attributes_chart_and_table(open_app, app_db):
 def test_the_time_range_presets_narrow_the_chart(open_app, app_db):
     line = make_component(app_db, LINE)
     _measure(app_db, line.id, count=200)  # 50 hours of quarter hours
-    at = open_app(as_user="ulf", page="views/component.py", query={"component": line.id})
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
     assert "All 200 measurements" in everything(at)
     at.button_group[1].set_value("last day").run()
     assert "All 96 measurements" in everything(at)
@@ -115,7 +115,7 @@ def test_the_time_range_presets_narrow_the_chart(open_app, app_db):
 def test_another_measurement_type_without_data_says_so(open_app, app_db):
     line = make_component(app_db, LINE)
     _measure(app_db, line.id, kind="voltage")
-    at = open_app(as_user="ulf", page="views/component.py", query={"component": line.id})
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
     at.button_group[0].set_value("power").run()
     assert "No power measurements for this component. Pick another measurement." in everything(at)
 
@@ -128,14 +128,14 @@ def test_deep_links_open_the_component(open_app, app_db):
 
 def test_a_component_without_measurements_invites_a_manager_to_add_some(open_app, app_db):
     line = make_component(app_db, LINE)
-    at = open_app(as_user="mona", page="views/component.py", query={"component": line.id})
+    at = open_app(as_user="mona", page="pages/component.py", query={"component": line.id})
     assert "No measurements for this component yet." in everything(at)
     labels = [link.label for link in at.get("page_link")]
     assert labels == ["Edit or delete this component", "Add or import some"]
 
 
 def test_an_unknown_component_says_so(open_app):
-    at = open_app(as_user="ulf", page="views/component.py", query={"component": 999})
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": 999})
     assert texts(at.error) == ["Component 999 does not exist: it may have been deleted."]
-    at = open_app(as_user="ulf", page="views/component.py", query={"component": "abc"})
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": "abc"})
     assert "Pick a component on the Components page" in everything(at)

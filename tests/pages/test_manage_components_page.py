@@ -13,7 +13,7 @@ from core.measurements import add_measurement
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 
-PAGE = "views/manage_components.py"
+PAGE = "pages/manage-components.py"
 PAGE_FILE = Path(__file__).resolve().parents[2] / PAGE
 
 

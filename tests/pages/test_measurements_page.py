@@ -15,7 +15,7 @@ from core.measurements import list_measurements
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 
-PAGE = "views/measurements.py"
+PAGE = "pages/measurements.py"
 ADD = "FormSubmitter:add-measurement-Add measurement"
 
 

@@ -32,13 +32,13 @@ def _generate_button(at):
     [("mona", "Generate the first one above"), ("ulf", "A manager generates them")],
 )
 def test_no_reports_yet_says_what_to_do(open_app, user, hint):
-    at = open_app(as_user=user, page="views/reports.py")
+    at = open_app(as_user=user, page="pages/reports.py")
     assert hint in everything(at)
 
 
 def test_a_user_sees_the_list_but_no_generate_form(open_app, app_db):
     _request(app_db)
-    at = open_app(as_user="ulf", page="views/reports.py")
+    at = open_app(as_user="ulf", page="pages/reports.py")
     assert not at.expander
     table = at.dataframe[0].value
     assert list(table["Report"]) == ["#1"]
@@ -48,7 +48,7 @@ def test_a_user_sees_the_list_but_no_generate_form(open_app, app_db):
 
 def test_a_manager_generates_a_report_for_the_last_7_days(open_app, app_db):
     woken = NoRunner.woken
-    at = open_app(as_user="mona", page="views/reports.py")
+    at = open_app(as_user="mona", page="pages/reports.py")
     assert "Period:" in everything(at) and "(UTC)" in everything(at)
     _generate_button(at).click().run()
     assert texts(at.success) == ["Report #1 is on its way; its status updates below."]
@@ -61,7 +61,7 @@ def test_a_manager_generates_a_report_for_the_last_7_days(open_app, app_db):
 
 
 def test_a_report_in_another_time_zone(open_app, app_db):
-    at = open_app(as_user="mona", page="views/reports.py")
+    at = open_app(as_user="mona", page="pages/reports.py")
     at.selectbox[0].select("Europe/Zurich").run()
     _generate_button(at).click().run()
     with app_db.read() as session:
@@ -71,7 +71,7 @@ def test_a_report_in_another_time_zone(open_app, app_db):
 
 
 def test_a_custom_period_needs_both_days(open_app):
-    at = open_app(as_user="mona", page="views/reports.py")
+    at = open_app(as_user="mona", page="pages/reports.py")
     at.button_group[0].set_value("custom").run()
     (message,) = texts(at.error)
     assert "**Period**: pick the first and the last day of the period" in message
@@ -79,14 +79,14 @@ def test_a_custom_period_needs_both_days(open_app):
 
 
 def test_all_data_without_measurements_says_to_import_some(open_app):
-    at = open_app(as_user="mona", page="views/reports.py")
+    at = open_app(as_user="mona", page="pages/reports.py")
     at.button_group[0].set_value("all data").run()
     assert "there are no measurements yet: import some" in texts(at.error)[0]
 
 
 def test_picking_a_report_opens_it(open_app, app_db):
     _request(app_db)
-    at = open_app(as_user="ulf", page="views/reports.py")
+    at = open_app(as_user="ulf", page="pages/reports.py")
     at.session_state["reports.table"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     assert texts(at.title) == ["Report #1"]
@@ -94,10 +94,10 @@ def test_picking_a_report_opens_it(open_app, app_db):
 
 def test_a_pending_report_waits_and_a_manager_may_cancel_it(open_app, app_db):
     record = _request(app_db)
-    at = open_app(as_user="ulf", page="views/report.py", query={"report": record.id})
+    at = open_app(as_user="ulf", page="pages/report.py", query={"report": record.id})
     assert "Waiting for its turn..." in everything(at)
     assert not at.main.button
-    at = open_app(as_user="mona", page="views/report.py", query={"report": record.id})
+    at = open_app(as_user="mona", page="pages/report.py", query={"report": record.id})
     at.main.button[0].click().run()
     assert "This report was cancelled by mona." in everything(at)
     with app_db.read() as session:
@@ -138,11 +138,11 @@ def test_a_failed_report_shows_its_error(open_app, app_db):
         session.execute(
             update(Report).values(status="failed", error="the database went away; try again")
         )
-    at = open_app(as_user="ulf", page="views/report.py", query={"report": record.id})
+    at = open_app(as_user="ulf", page="pages/report.py", query={"report": record.id})
     assert texts(at.error) == ["This report failed: the database went away; try again"]
     assert [link.label for link in at.get("page_link")] == ["Request it again on Reports"]
 
 
 def test_an_unknown_report_says_so(open_app):
-    at = open_app(as_user="ulf", page="views/report.py", query={"report": 42})
+    at = open_app(as_user="ulf", page="pages/report.py", query={"report": 42})
     assert texts(at.error) == ["Report 42 does not exist: it may have been deleted."]

@@ -10,7 +10,7 @@ from core.users import set_password
 from tests.factories import MANAGER
 from tests.pages.conftest import PASSWORD, everything, texts
 
-MANAGER_PAGES = ("views/manage_components.py", "views/measurements.py", "views/users.py")
+MANAGER_PAGES = ("pages/manage-components.py", "pages/measurements.py", "pages/users.py")
 
 
 def _sign_in(at, username, password):
@@ -27,7 +27,7 @@ def test_signed_out_sees_only_the_sign_in_form(open_app):
     assert [button.label for button in at.button] == ["Sign in"]
     assert "Ask a manager to create one" in everything(at)
     assert texts(at.title) == ["GridBoard"]
-    for page in ("views/components.py", "views/users.py"):
+    for page in ("pages/components.py", "pages/users.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
 
@@ -91,7 +91,7 @@ def test_a_password_reset_ends_open_sessions(open_app, app_db):
 
 def test_a_user_sees_grid_and_reports_but_no_manager_page(open_app):
     at = open_app(as_user="ulf")
-    for page in ("views/components.py", "views/reports.py"):
+    for page in ("pages/components.py", "pages/reports.py"):
         at.switch_page(page).run()
         assert not at.exception
     for page in MANAGER_PAGES:
@@ -101,7 +101,7 @@ def test_a_user_sees_grid_and_reports_but_no_manager_page(open_app):
 
 def test_a_manager_reaches_every_page(open_app):
     at = open_app(as_user="mona")
-    for page in ("views/components.py", "views/reports.py", *MANAGER_PAGES):
+    for page in ("pages/components.py", "pages/reports.py", *MANAGER_PAGES):
         at.switch_page(page).run()
         assert not at.exception and not at.error, page
 

@@ -11,7 +11,7 @@ from core.domain import Actor, Role
 from core.users import get_user
 from tests.pages.conftest import everything, texts
 
-PAGE = "views/users.py"
+PAGE = "pages/users.py"
 GOOD = "a-good-password-7"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -270,3 +271,103 @@ def test_zip_holds_four_csvs_and_metadata(db):
         meta = json.loads(archive.read("report.json"))
         assert meta["id"] == record.id and meta["time_zone"] == "UTC"
         assert archive.read("daily_averages.csv") == table_csv(tables[kpis.DAILY_AVERAGES])
+
+
+def test_a_runner_that_lost_its_lease_can_neither_renew_nor_store(db):
+    _seed(db)
+    record = _request(db)
+    with db.write() as session:
+        stale = jobs.claim(session=session, worker_id="stalled", lease_seconds=0.05)
+    assert stale is not None and stale.attempt == 1
+    time.sleep(0.1)
+    with db.write() as session:
+        current = jobs.claim(session=session, worker_id="other")
+    assert current is not None and current.report_id == record.id and current.attempt == 2
+    assert jobs.renew_lease(db, stale) is False
+    assert jobs.release_claim(db, stale) is False
+    # the stalled runner finishes late: its result is discarded, the report stays the other's
+    assert run_claimed(db, record.id, "stalled", attempt=1) is ReportStatus.RUNNING
+    with db.read() as session:
+        row = session.get(Report, record.id)
+        assert (row.claimed_by, row.result_json) == ("other", None)
+    assert run_claimed(db, record.id, "other", attempt=2) is ReportStatus.COMPLETED
+    stored = _tables(db, record.id)
+    # ...and once completed, no late write of either can replace it
+    assert run_claimed(db, record.id, "stalled", attempt=1) is ReportStatus.COMPLETED
+    assert run_claimed(db, record.id, "other", attempt=2) is ReportStatus.COMPLETED
+    with db.write() as session:
+        assert jobs.claim(session=session, worker_id="third") is None
+    after = _tables(db, record.id)
+    assert {n: table_csv(f) for n, f in after.items()} == {
+        n: table_csv(f) for n, f in stored.items()
+    }
+    with db.read() as session:
+        assert get_report(session=session, report_id=record.id).attempts == 2
+
+
+def test_the_same_runner_cannot_store_an_attempt_it_lost(db):
+    record = _request(db)
+    with db.write() as session:
+        first = jobs.claim(session=session, worker_id="w", lease_seconds=0.05)
+    time.sleep(0.1)
+    with db.write() as session:
+        second = jobs.claim(session=session, worker_id="w")
+    assert first is not None and second is not None and first.attempt != second.attempt
+    assert run_claimed(db, record.id, "w", attempt=first.attempt) is ReportStatus.RUNNING
+    assert jobs.release_claim(db, second) is True
+
+
+def test_a_handed_back_report_is_pending_again_and_not_counted_as_an_attempt(db):
+    _seed(db)
+    record = _request(db)
+    with db.write() as session:
+        held = jobs.claim(session=session, worker_id="stopping")
+    assert held is not None and jobs.release_claim(db, held) is True
+    with db.read() as session:
+        back = get_report(session=session, report_id=record.id)
+    assert (back.status, back.attempts, back.started_at) == (ReportStatus.PENDING, 0, None)
+    assert run_next(db, "next") == record.id
+    with db.read() as session:
+        done = get_report(session=session, report_id=record.id)
+    assert (done.status, done.attempts) == (ReportStatus.COMPLETED, 1)
+
+
+def test_a_stopped_runner_hands_back_a_report_that_outlasts_its_grace(db, monkeypatch):
+    record = _request(db)
+    release = threading.Event()
+
+    def blocked(*args, **kwargs):
+        release.wait(30)
+        raise RuntimeError("unblocked")
+
+    monkeypatch.setattr(jobs, "compute_report", blocked)
+    runner = ReportRunner(db, poll_seconds=0.05, stop_grace_seconds=0).start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with db.read() as session:
+                if get_report(session=session, report_id=record.id).status is ReportStatus.RUNNING:
+                    break
+            time.sleep(0.02)
+        runner.stop(timeout=30)
+        with db.read() as session:
+            back = get_report(session=session, report_id=record.id)
+        assert (back.status, back.attempts) == (ReportStatus.PENDING, 0)
+    finally:
+        release.set()
+    # the abandoned computation ends (here: fails) after the hand-back and changes nothing
+    for thread in threading.enumerate():
+        if thread.name == f"gridboard-report-{record.id}":
+            thread.join(30)
+    with db.read() as session:
+        assert get_report(session=session, report_id=record.id).status is ReportStatus.PENDING
+
+
+def test_cancelling_never_overwrites_a_completed_report(db):
+    _seed(db)
+    record = _request(db)
+    _run_all(db)
+    with db.write() as session, pytest.raises(ReportFinished, match="completed"):
+        cancel_report(session=session, actor=MANAGER, report_id=record.id)
+    with db.read() as session:
+        assert get_report(session=session, report_id=record.id).status is ReportStatus.COMPLETED

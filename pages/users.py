@@ -30,7 +30,10 @@ task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0
 names = [u.username for u in users]
 roles = list(Role)
 differ = "The two passwords differ. Type the same password twice."
-rules = "At least 10 characters, mixing letters with digits or symbols."
+rules = (
+    "At least 10 characters, mixing letters with digits or symbols; not containing the "
+    "username; not a common password (such as Password123!)."
+)
 
 if task == "Create a user":
     with st.form("create-user", clear_on_submit=False):
@@ -55,7 +58,9 @@ if task == "Create a user":
                     display_name=display_name,
                     email=email,
                 )
-            ui.flash(f"Created {user.role.value} {user.username}. Tell them their password.")
+            ui.flash(
+                f"Created {user.role.value} {ui.literal(user.username)}. Tell them their password."
+            )
             st.rerun()
 
 elif task == "Change a role":
@@ -67,7 +72,7 @@ elif task == "Change a role":
         with ui.problems_shown():
             with ui.database().write() as session:
                 user = set_role(session=session, actor=actor, username=username, role=role)
-            ui.flash(f"{user.username} is now a {user.role.value}.")
+            ui.flash(f"{ui.literal(user.username)} is now a {user.role.value}.")
             st.rerun()
 
 else:
@@ -83,6 +88,7 @@ else:
             with ui.database().write() as session:
                 set_password(session=session, actor=actor, username=username, password=password)
             st.success(
-                f"The password of {username} is changed. Browsers signed in as {username} are "
+                f"The password of {ui.literal(username)} is changed. Browsers signed in as "
+                f"{ui.literal(username)} are "
                 "signed out; tell them the new password."
             )

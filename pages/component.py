@@ -18,7 +18,7 @@ actor = ui.actor()
 component_id = ui.query_id("component")
 if component_id is None:
     st.info("Pick a component on the Components page to see it here.")
-    st.page_link("views/components.py", label="Components", icon=":material/account_tree:")
+    st.page_link("pages/components.py", label="Components", icon=":material/account_tree:")
     st.stop()
 try:
     with ui.database().read() as session:
@@ -26,13 +26,14 @@ try:
         stored = count_measurements(session=session, component_id=component_id)
 except ComponentNotFound as error:
     ui.show_error(error)
-    st.page_link("views/components.py", label="Back to Components", icon=":material/arrow_back:")
+    st.page_link("pages/components.py", label="Back to Components", icon=":material/arrow_back:")
     st.stop()
 
-st.title(component.name)
+st.title(ui.literal(component.name))
 st.caption(
-    f"{component.component_type.value.capitalize()} in substation **{component.substation}**"
-    f" · last changed {ui.when(component.updated_at)} by {component.updated_by}"
+    f"{component.component_type.value.capitalize()} in substation "
+    f"**{ui.literal(component.substation)}**"
+    f" · last changed {ui.when(component.updated_at)} by {ui.literal(component.updated_by)}"
 )
 facts = {
     "Voltage": ui.number(component.voltage_kv, "kV"),
@@ -45,7 +46,7 @@ for column, name in zip(st.columns(len(shown)), shown, strict=True):
     column.metric(name, facts.get(name, f"{stored:,}"))
 if actor.is_manager:
     st.page_link(
-        "views/manage_components.py",
+        "pages/manage-components.py",
         label="Edit or delete this component",
         icon=":material/edit:",
         query_params={"component": str(component.id)},
@@ -54,7 +55,7 @@ if actor.is_manager:
 if stored == 0:
     st.info("No measurements for this component yet.")
     if actor.is_manager:
-        st.page_link("views/measurements.py", label="Add or import some", icon=":material/add:")
+        st.page_link("pages/measurements.py", label="Add or import some", icon=":material/add:")
     st.stop()
 
 kind_column, window_column = st.columns([1, 2])

@@ -26,14 +26,14 @@ actor = ui.actor()
 report_id = ui.query_id("report")
 if report_id is None:
     st.info("Pick a report on the Reports page to see it here.")
-    st.page_link("views/reports.py", label="Reports", icon=":material/summarize:")
+    st.page_link("pages/reports.py", label="Reports", icon=":material/summarize:")
     st.stop()
 try:
     with ui.database().read() as session:
         record = get_report(session=session, report_id=report_id)
 except ReportNotFound as error:
     ui.show_error(error)
-    st.page_link("views/reports.py", label="Back to Reports", icon=":material/arrow_back:")
+    st.page_link("pages/reports.py", label="Back to Reports", icon=":material/arrow_back:")
     st.stop()
 
 st.title(f"Report #{record.id}")
@@ -65,11 +65,11 @@ if record.status in (ReportStatus.PENDING, ReportStatus.RUNNING):
             st.rerun()
     st.stop()
 if record.status is ReportStatus.FAILED:
-    st.error(f"This report failed: {record.error}", icon=":material/error:")
+    st.error(f"This report failed: {ui.literal(record.error)}", icon=":material/error:")
 if record.status is ReportStatus.CANCELLED:
-    st.warning(f"This report was {record.error}.", icon=":material/cancel:")
+    st.warning(f"This report was {ui.literal(record.error)}.", icon=":material/cancel:")
 if record.status is not ReportStatus.COMPLETED:
-    st.page_link("views/reports.py", label="Request it again on Reports", icon=":material/replay:")
+    st.page_link("pages/reports.py", label="Request it again on Reports", icon=":material/replay:")
     st.stop()
 
 with ui.database().read() as session:

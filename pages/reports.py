@@ -87,7 +87,7 @@ def report_list(refreshing: bool) -> None:
     )
     row = ui.selected_row(picked)
     if row is not None:
-        st.switch_page("views/report.py", query_params={"report": str(reports[row].id)})
+        st.switch_page("pages/report.py", query_params={"report": str(reports[row].id)})
     st.caption(
         "Select a report to see its tables and charts and download them."
         + (" This list updates itself while reports run." if still_active else "")

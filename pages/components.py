@@ -73,7 +73,7 @@ if page.total == 0:
         st.info("No component matches. Clear the search or the filters to see every component.")
     elif actor.is_manager:
         st.info("No components yet. Create the first one, or import a CSV file of them.")
-        st.page_link("views/manage_components.py", label="Manage components", icon=":material/add:")
+        st.page_link("pages/manage-components.py", label="Manage components", icon=":material/add:")
     else:
         st.info("No components yet. A manager adds them; ask one, or check back later.")
     st.stop()
@@ -100,7 +100,7 @@ picked = st.dataframe(
 )
 row = ui.selected_row(picked)
 if row is not None:
-    st.switch_page("views/component.py", query_params={"component": str(page.items[row].id)})
+    st.switch_page("pages/component.py", query_params={"component": str(page.items[row].id)})
 
 shown_to = min(page.offset + PAGE_SIZE, page.total)
 st.caption(f"{page.offset + 1:,}-{shown_to:,} of {page.total:,}. Select a row to open it.")

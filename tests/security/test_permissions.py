@@ -1,0 +1,224 @@
+"""Every service in ``core`` that acts for someone refuses a ``user`` and changes nothing.
+
+The services are found by introspection (every public function of a ``core`` module that takes
+an ``actor``), so a new one is covered the day it is written: this test fails until it is
+given arguments below, and then fails if it lets a user through. Hiding a page is convenience;
+this is the security (DESIGN.md, "Users and roles").
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+import core
+from core.components import get_component, list_components, list_substations
+from core.db import Database
+from core.domain import Role, require_manager
+from core.errors import PermissionDenied
+from core.models import Base
+from core.reports.jobs import get_report, list_reports, request_report
+from core.users import create_user, set_password
+from tests.factories import LINE, MANAGER, TRANSFORMER, USER, make_component
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
+COMPONENTS_CSV = (
+    b"name,substation,component_type,capacity_mva,voltage_kv,length_km,status\n"
+    b"T9,Hilltop,transformer,40,110,,\n"
+)
+
+
+def _discovered() -> Iterator[tuple[str, Callable[..., Any]]]:
+    for info in pkgutil.walk_packages(core.__path__, "core."):
+        if ".migrations" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            if function is require_manager:  # the check itself
+                continue
+            if "actor" in inspect.signature(function).parameters:
+                yield f"{module.__name__}.{name}", function
+
+
+SERVICES = dict(_discovered())
+
+# The arguments each service gets (besides ``session``/``database`` and ``actor``): ones a
+# manager's call would succeed with, so a refusal can only come from the role check.
+ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "core.components.create_component": lambda seen: {"fields": LINE | {"name": "L9"}},
+    "core.components.update_component": lambda seen: {
+        "component_id": seen["component_id"],
+        "fields": TRANSFORMER | {"name": "Renamed"},
+    },
+    "core.components.delete_component": lambda seen: {"component_id": seen["component_id"]},
+    "core.measurements.add_measurement": lambda seen: {
+        "component_id": seen["component_id"],
+        "measurement_type": "voltage",
+        "timestamp": "2024-01-02T00:00:00Z",
+        "value": 110.0,
+    },
+    "core.imports.components.import_components": lambda seen: {
+        "source": COMPONENTS_CSV,
+        "file_name": "components.csv",
+    },
+    "core.imports.measurements.import_measurements": lambda seen: {
+        "source": (
+            "component_id,measurement_type,timestamp,value\n"
+            f"{seen['component_id']},voltage,2024-01-01T00:00:00Z,110\n"
+        ).encode(),
+        "file_name": "measurements.csv",
+    },
+    "core.seed.seed_grid": lambda seen: {"components": 3, "per_component": 3},
+    "core.rollups.rebuild": lambda seen: {},
+    "core.users.create_user": lambda seen: {"username": "newbie", "password": "a-good-pass-42"},
+    # A user making themselves a manager.
+    "core.users.set_role": lambda seen: {"username": "ulf", "role": "manager"},
+    # Another user's password: a user may only set their own.
+    "core.users.set_password": lambda seen: {"username": "mona", "password": "a-good-pass-42"},
+    "core.reports.jobs.request_report": lambda seen: {
+        "start": START,
+        "end": START + timedelta(days=1),
+    },
+    "core.reports.jobs.cancel_report": lambda seen: {"report_id": seen["report_id"]},
+    "core.reports.jobs.run_report_now": lambda seen: {
+        "start": START,
+        "end": START + timedelta(days=1),
+    },
+}
+
+
+def _snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to show that a refused call wrote nothing."""
+    with db.read() as session:
+        return {
+            table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+@pytest.fixture
+def seen(db: Database) -> dict[str, Any]:
+    """A database where every service has something to act on."""
+    with db.write() as session:
+        for username, role in (("mona", Role.MANAGER), ("ulf", Role.USER)):
+            create_user(
+                session=session, actor=MANAGER, username=username, password="grid-watch-123",
+                role=role,
+            )  # fmt: skip
+        report = request_report(
+            session=session, actor=MANAGER, start=START, end=START + timedelta(days=1)
+        )
+    component = make_component(db)
+    return {"component_id": component.id, "report_id": report.id}
+
+
+def _call(name: str, db: Database, seen: dict[str, Any]) -> None:
+    function = SERVICES[name]
+    arguments = ARGUMENTS[name](seen) | {"actor": USER}
+    if "database" in inspect.signature(function).parameters:
+        function(db, **arguments)
+        return
+    with db.write() as session:
+        function(session=session, **arguments)
+
+
+def test_every_service_that_takes_an_actor_is_listed_here():
+    assert len(SERVICES) >= 12, "introspection found too few services: is core importable?"
+    missing = sorted(set(SERVICES) - set(ARGUMENTS))
+    assert not missing, f"new services that act for someone; add them to ARGUMENTS: {missing}"
+    assert not sorted(set(ARGUMENTS) - set(SERVICES)), "ARGUMENTS lists services that are gone"
+
+
+@pytest.mark.parametrize("name", sorted(ARGUMENTS))
+def test_a_user_is_refused_and_nothing_changes(name, db, seen):
+    if name not in SERVICES:
+        pytest.fail(f"{name} is no longer a service of core that takes an actor")
+    before = _snapshot(db)
+    with pytest.raises(PermissionDenied) as refused:
+        _call(name, db, seen)
+    assert refused.value.username == "ulf" and refused.value.role == "user"
+    assert "only a manager may do that" in str(refused.value)
+    assert _snapshot(db) == before
+
+
+def test_a_manager_may_call_every_service(db, seen):
+    """The arguments above are ones that work, so the refusals are the role check's."""
+    for name in sorted(ARGUMENTS):
+        if name == "core.seed.seed_grid":
+            continue  # seed fills only an empty database; its own tests cover a manager
+        arguments = ARGUMENTS[name](seen) | {"actor": MANAGER}
+        function = SERVICES[name]
+        if "database" in inspect.signature(function).parameters:
+            function(db, **arguments)
+        else:
+            with db.write() as session:
+                function(session=session, **arguments)
+        if name == "core.components.delete_component":
+            seen["component_id"] = make_component(db, name="T-again").id
+
+
+def test_a_user_may_set_their_own_password(db, seen):
+    with db.write() as session:
+        set_password(session=session, actor=USER, username="ulf", password="my-own-pass-77")
+
+
+def test_read_services_take_no_actor_so_every_user_may_read(db, seen):
+    reads = [list_components, list_substations, get_component, list_reports, get_report]
+    for function in reads:
+        assert "actor" not in inspect.signature(function).parameters, function.__name__
+    with db.read() as session:
+        assert list_components(session=session).total == 1
+        assert list_substations(session=session) == ["Riverside"]
+        assert get_component(session=session, component_id=seen["component_id"]).name == "T1"
+        assert [r.id for r in list_reports(session=session)] == [seen["report_id"]]
+        assert get_report(session=session, report_id=seen["report_id"]).id == seen["report_id"]
+
+
+# Writers that take no actor because only a service (after its role check) or the report
+# worker may call them.
+INTERNAL_WRITERS = {
+    "core.measurement_store": None,
+    "core.rollups": None,
+    "core.db": {"driver_connection"},
+    "core.reports.jobs": {
+        "claim_next",
+        "run_claimed",
+        "run_next",
+        "release_orphans",
+        "renew_lease",
+    },
+}
+
+
+def test_pages_call_no_writer_that_skips_the_role_check():
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for path in [
+        root / "app.py",
+        *sorted((root / "views").glob("*.py")),
+        *sorted((root / "pages").glob("*.py")),
+    ]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in INTERNAL_WRITERS:
+                forbidden = INTERNAL_WRITERS[node.module]
+                names = {alias.name for alias in node.names}
+                if forbidden is None or names & forbidden:
+                    found.append(f"{path.name}: from {node.module} import {sorted(names)}")
+            elif isinstance(node, ast.Import):
+                found += [
+                    f"{path.name}: import {alias.name}"
+                    for alias in node.names
+                    if INTERNAL_WRITERS.get(alias.name, set()) is None
+                ]
+    assert not found, found
