@@ -10,15 +10,25 @@ from enum import StrEnum
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, String, delete, false, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from core import logs, rollups
+from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import ComponentNotFound, DuplicateComponent, FieldProblem, InvalidInput
 from core.models import Component, Measurement
-from core.validation import FieldError, parse_choice, parse_positive, parse_text
+from core.validation import (
+    FieldError,
+    parse_choice,
+    parse_positive,
+    parse_text,
+    unstorable_character,
+)
 
 COMPONENT_FIELDS = (
     "name",
@@ -164,6 +174,42 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+class _Fold(FunctionElement[str]):
+    """Case folding for every letter: PostgreSQL's lower(), a Python casefold on SQLite (whose
+    lower() leaves "É" as it is). Both sides of a search go through the same function, so an
+    exact name always finds itself."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_Fold)
+def _fold_default(element: _Fold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Fold, "sqlite")
+def _fold_sqlite(element: _Fold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_FOLD}({compiler.process(element.clauses, **kw)})"
+
+
+# Casefolding makes a text at most three times longer, so a search longer than this matches
+# no name of at most 200 characters (and SQLite refuses LIKE patterns over 50 kB).
+_LONGEST_SEARCH = 3 * 200
+
+
+def _search_condition(search: str) -> ColumnElement[bool]:
+    if len(search) > _LONGEST_SEARCH:
+        return false()
+    # ASCII folds the same with the built-in lower() everywhere, which is faster on SQLite.
+    fold: Any = func.lower if search.isascii() else _Fold
+    pattern = fold(literal(f"%{_escape_like(search)}%", String()))
+    return or_(
+        fold(Component.name).like(pattern, escape="\\"),
+        fold(Component.substation).like(pattern, escape="\\"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ComponentFilter:
     """What the components list is narrowed to; empty sets mean "all"."""
@@ -174,14 +220,12 @@ class ComponentFilter:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
+        asked = [self.search, *self.substations]
+        if any(unstorable_character(text) is not None for text in asked):
+            # No name holds a control character (and PostgreSQL cannot even be sent NUL).
+            return [false()]
         if self.search.strip():
-            pattern = f"%{_escape_like(self.search.strip().lower())}%"
-            found.append(
-                or_(
-                    func.lower(Component.name).like(pattern, escape="\\"),
-                    func.lower(Component.substation).like(pattern, escape="\\"),
-                )
-            )
+            found.append(_search_condition(self.search.strip()))
         if self.component_types:
             found.append(Component.component_type.in_(sorted(self.component_types)))
         if self.substations:
@@ -240,7 +284,14 @@ def list_substations(*, session: Session) -> list[str]:
     )
 
 
+# The id column is a 32-bit integer on PostgreSQL; an id outside it names no component (and
+# PostgreSQL would refuse the query rather than find nothing).
+_ID_RANGE = range(-(2**31), 2**31)
+
+
 def _get_row(session: Session, component_id: int) -> Component:
+    if component_id not in _ID_RANGE:
+        raise ComponentNotFound(component_id)
     row = session.get(Component, component_id)
     if row is None:
         raise ComponentNotFound(component_id)
@@ -252,6 +303,8 @@ def get_component(*, session: Session, component_id: int) -> ComponentRecord:
 
 
 def find_component(*, session: Session, name: str, substation: str) -> ComponentRecord:
+    if unstorable_character(name + substation) is not None:
+        raise ComponentNotFound(f"{name.strip()!r} in {substation.strip()!r}")
     row = session.scalars(
         select(Component).where(
             Component.name == name.strip(), Component.substation == substation.strip()

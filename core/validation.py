@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from enum import StrEnum
 from typing import TypeVar
 
 E = TypeVar("E", bound=StrEnum)
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only, as the import checks read them: "3" is a number, "٣" is not.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class FieldError(ValueError):
@@ -24,7 +26,10 @@ def parse_number(value: object) -> float:
     if isinstance(value, bool) or value is None:
         raise FieldError("a number is required")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise FieldError(f"{value!r} is not a finite number") from None
     elif isinstance(value, str):
         text = value.strip()
         if not text:
@@ -57,13 +62,31 @@ def parse_choice(value: object, choices: type[E]) -> E:
         raise FieldError(f"{value.strip()!r} is not one of {allowed}") from None
 
 
+# Control characters (C0, DEL and C1), line and paragraph separators, and lone surrogates:
+# none shows as text, a database cannot store NUL (PostgreSQL) or a lone surrogate (either).
+_UNSTORABLE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
+def unstorable_character(text: str) -> str | None:
+    """The first character of ``text`` that no name may hold, if any."""
+    for char in text:
+        if unicodedata.category(char) in _UNSTORABLE_CATEGORIES:
+            return char
+    return None
+
+
 def parse_text(value: object, *, max_length: int = 200) -> str:
-    """Non-empty trimmed text without control characters."""
+    """Non-empty trimmed text without control characters, stored exactly as returned."""
     if not isinstance(value, str) or not value.strip():
         raise FieldError("must not be empty")
     text = value.strip()
     if len(text) > max_length:
         raise FieldError(f"must be at most {max_length} characters, got {len(text)}")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise FieldError("must not contain control characters (tabs, line breaks, ...)")
+    bad = unstorable_character(text)
+    if bad is not None:
+        where = text.index(bad) + 1
+        raise FieldError(
+            "must not contain control characters (tabs, line breaks, ...): "
+            f"character {where} is U+{ord(bad):04X}"
+        )
     return text
