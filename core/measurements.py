@@ -17,7 +17,7 @@ from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
 from core.measurement_store import WriteCounts, write_measurements
 from core.models import Measurement
-from core.timestamps import BadTimestamp, from_micros, parse_timestamp, to_micros
+from core.timestamps import BadTimestamp, check_micros, from_micros, parse_micros, to_micros
 from core.validation import FieldError, parse_choice, parse_number
 
 
@@ -42,9 +42,9 @@ def validate_measurement(
         problems.append(FieldProblem("measurement_type", str(error)))
     try:
         if isinstance(timestamp, datetime):
-            micros = to_micros(timestamp)
+            micros = check_micros(to_micros(timestamp), timestamp.isoformat())
         elif isinstance(timestamp, str):
-            micros = to_micros(parse_timestamp(timestamp))
+            micros = parse_micros(timestamp)
         else:
             raise BadTimestamp(repr(timestamp))
     except BadTimestamp as error:

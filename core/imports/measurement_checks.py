@@ -15,7 +15,7 @@ from core.domain import MeasurementType
 from core.errors import RowProblem
 from core.imports.table import LINE
 from core.measurement_store import KEY, MEASUREMENT_SCHEMA
-from core.timestamps import BadTimestamp, parse_micros_many
+from core.timestamps import MAX_MICROS, MIN_MICROS, parse_micros_many, timestamp_problem
 
 BY_NAME = ("component_name", "substation", "timestamp", "measurement_type", "value")
 BY_ID = ("component_id", "timestamp", "measurement_type", "value")
@@ -139,7 +139,8 @@ def _common_iso_micros(parts: pl.Expr) -> pl.Expr:
         + number("second").fill_null(0) * 1_000_000
         + fraction
     )
-    return pl.when((year >= 1) & (day <= _days_in_month(year, month))).then(micros)
+    fits = micros.is_between(MIN_MICROS, MAX_MICROS)  # a datetime can show it, in UTC
+    return pl.when((year >= 1) & (day <= _days_in_month(year, month)) & fits).then(micros)
 
 
 def _parsed_timestamps(frame: pl.DataFrame) -> pl.LazyFrame:
@@ -152,15 +153,31 @@ def _parsed_timestamps(frame: pl.DataFrame) -> pl.LazyFrame:
         .select("timestamp", _common_iso_micros(pl.col("parts")).alias("timestamp_us"))
         .collect()
     )
-    others = parsed.filter(pl.col("timestamp_us").is_null()).get_column("timestamp")
-    by_python = pl.Series("timestamp_us", parse_micros_many(others.to_list()), dtype=pl.Int64)
+    others = parsed.filter(pl.col("timestamp_us").is_null()).get_column("timestamp").to_list()
+    by_python = parse_micros_many(others)
+    # Why each bad text is bad (few distinct texts: a refused file is read by a person).
+    reasons = [
+        timestamp_problem(text) if text and micros is None else None
+        for text, micros in zip(others, by_python, strict=True)
+    ]
     return pl.concat(
-        [parsed.filter(pl.col("timestamp_us").is_not_null()), pl.DataFrame([others, by_python])]
+        [
+            parsed.filter(pl.col("timestamp_us").is_not_null()).with_columns(
+                pl.lit(None, pl.String).alias("timestamp_reason")
+            ),
+            pl.DataFrame(
+                {"timestamp": others, "timestamp_us": by_python, "timestamp_reason": reasons},
+                schema={
+                    "timestamp": pl.String,
+                    "timestamp_us": pl.Int64,
+                    "timestamp_reason": pl.String,
+                },
+            ),
+        ]
     ).lazy()
 
 
 def _check_timestamp(frame: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
-    not_a_timestamp = str(BadTimestamp("")).removeprefix("'' ")  # "is not an ISO 8601 ..."
     frame = frame.with_columns(_text("timestamp").alias("timestamp"))
     return frame.join(parsed, on="timestamp", how="left").with_columns(
         _problem(
@@ -168,7 +185,9 @@ def _check_timestamp(frame: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
             pl.when(pl.col("timestamp") == "")
             .then(pl.lit("a timestamp is required (ISO 8601, like 2024-05-01T13:45:00+02:00)"))
             .when(pl.col("timestamp_us").is_null())
-            .then(pl.concat_str(_quoted(pl.col("timestamp")), pl.lit(" " + not_a_timestamp))),
+            .then(
+                pl.concat_str(_quoted(pl.col("timestamp")), pl.lit(" "), pl.col("timestamp_reason"))
+            ),
         )
     )
 
