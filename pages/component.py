@@ -29,10 +29,11 @@ except ComponentNotFound as error:
     st.page_link("pages/components.py", label="Back to Components", icon=":material/arrow_back:")
     st.stop()
 
-st.title(component.name)
+st.title(ui.literal(component.name))
 st.caption(
-    f"{component.component_type.value.capitalize()} in substation **{component.substation}**"
-    f" · last changed {ui.when(component.updated_at)} by {component.updated_by}"
+    f"{component.component_type.value.capitalize()} in substation "
+    f"**{ui.literal(component.substation)}**"
+    f" · last changed {ui.when(component.updated_at)} by {ui.literal(component.updated_by)}"
 )
 facts = {
     "Voltage": ui.number(component.voltage_kv, "kV"),

@@ -65,10 +65,10 @@ if task == "Create":
         with ui.problems_shown():
             with ui.database().write() as session:
                 created = create_component(session=session, actor=actor, fields=fields)
-            st.success(f"Created {created.name} in {created.substation}.")
+            st.success(f"Created {ui.literal(created.name)} in {ui.literal(created.substation)}.")
             st.page_link(
                 "pages/component.py",
-                label=f"Open {created.name}",
+                label=f"Open {ui.literal(created.name)}",
                 query_params={"component": str(created.id)},
             )
 
@@ -76,7 +76,7 @@ elif task == "Edit or delete":
     chosen = widgets.pick_component(key="edit", linked=linked)
     if chosen is None:
         st.stop()
-    st.subheader(f"Edit {chosen.name}")
+    st.subheader(f"Edit {ui.literal(chosen.name)}")
     types = list(ComponentType)
     kind = st.radio(
         "Type",
@@ -97,24 +97,25 @@ elif task == "Edit or delete":
                 update_component(
                     session=session, actor=actor, component_id=chosen.id, fields=fields
                 )
-            ui.flash(f"Saved {fields['name']}.")
+            ui.flash(f"Saved {ui.literal(fields['name'].strip())}.")
             st.rerun()
 
-    st.subheader(f"Delete {chosen.name}")
+    st.subheader(f"Delete {ui.literal(chosen.name)}")
     with ui.database().read() as session:
         measured = count_measurements(session=session, component_id=chosen.id)
     st.warning(
-        f"Deleting {chosen.name} also deletes its {measured:,} measurements. "
+        f"Deleting {ui.literal(chosen.name)} also deletes its {measured:,} measurements. "
         "This cannot be undone; reports already made keep their figures."
     )
     confirmed = st.checkbox(
-        f"Yes, delete {chosen.name} and its {measured:,} measurements", key=f"delete.{chosen.id}"
+        f"Yes, delete {ui.literal(chosen.name)} and its {measured:,} measurements",
+        key=f"delete.{chosen.id}",
     )
     if st.button("Delete component", disabled=not confirmed, icon=":material/delete:"):
         with ui.problems_shown():
             with ui.database().write() as session:
                 removed = delete_component(session=session, actor=actor, component_id=chosen.id)
-            ui.flash(f"Deleted {chosen.name} and its {removed:,} measurements.")
+            ui.flash(f"Deleted {ui.literal(chosen.name)} and its {removed:,} measurements.")
             st.query_params.pop("component", None)
             st.rerun()
 

@@ -46,7 +46,7 @@ if task == "Add one":
                 )
             st.success(
                 f"Added {kind.value} {value.strip()} {MEASUREMENT_UNITS[kind]} at "
-                f"{ui.when(timestamp)} to {component.name}."
+                f"{ui.when(timestamp)} to {ui.literal(component.name)}."
             )
 
 else:

@@ -3,6 +3,7 @@ error messages, and formatting. Pages draw; ``core`` decides."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
@@ -17,6 +18,7 @@ from core.db import Database, open_database
 from core.domain import Actor
 from core.errors import (
     AuthenticationFailed,
+    DuplicateComponent,
     GridBoardError,
     ImportRejected,
     InvalidInput,
@@ -113,6 +115,26 @@ def require_manager(action: str) -> Actor:
     return current
 
 
+# What makes Markdown of plain text: emphasis, code, links, images, HTML, maths, tables,
+# strike-through, Streamlit's ":red[...]" and ":icon:" directives; and at the start of a line
+# headings, quotes, list markers and rules.
+_MARKDOWN_ACTIVE = re.compile(r"(?m)([\\`*_{}\[\]<>$|~!]|:(?=[A-Za-z])|^[#>+-]|^[0-9]+(?=[.)]))")
+
+
+def literal(text: object) -> str:
+    """``text`` as it reads inside a Streamlit message, title or label (which render
+    Markdown): the characters that would format it are backslash-escaped, so a name like
+    ``**x**``, ``[x](http://...)``, ``# x`` or ``$x$`` is shown as typed."""
+    return _MARKDOWN_ACTIVE.sub(_escape, str(text))
+
+
+def _escape(found: re.Match[str]) -> str:
+    text = found.group(0)
+    if text.isdigit():  # "1. x" would start a numbered list: escape the dot after it
+        return text + "\\"
+    return "\\" + text
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     if not text:
@@ -128,7 +150,7 @@ def label(field: str) -> str:
 def show_error(error: GridBoardError) -> None:
     """The one place where a domain error becomes a message on screen."""
     if isinstance(error, InvalidInput):
-        lines = "\n".join(f"- **{label(p.field)}**: {p.reason}" for p in error.problems)
+        lines = "\n".join(f"- **{label(p.field)}**: {literal(p.reason)}" for p in error.problems)
         st.error(f"Please correct this and try again:\n\n{lines}", icon=":material/edit:")
     elif isinstance(error, ImportRejected):
         count = len(error.problems)
@@ -151,7 +173,8 @@ def show_error(error: GridBoardError) -> None:
             st.caption(f"... and {error.hidden_count} more problems not shown.")
     elif isinstance(error, UnreadableFile):
         st.error(
-            f"Cannot read {error.name}: {error.reason}. Upload a UTF-8 CSV file with a header "
+            f"Cannot read {literal(error.name)}: {literal(error.reason)}. Upload a UTF-8 CSV "
+            "file with a header "
             "row (the template shows one) or a Parquet file.",
             icon=":material/description:",
         )
@@ -163,6 +186,13 @@ def show_error(error: GridBoardError) -> None:
         st.error("Unknown username or wrong password. Check both and try again.")
     elif isinstance(error, NotFound):
         st.error(_sentence(f"{error}: it may have been deleted"), icon=":material/search_off:")
+    elif isinstance(error, DuplicateComponent):  # the same sentence, its names shown as typed
+        st.error(
+            _sentence(
+                f"a component named {literal(repr(error.name))} already exists in substation "
+                f"{literal(repr(error.substation))}"
+            )
+        )
     else:
         st.error(_sentence(str(error)))
 
@@ -231,7 +261,11 @@ def page_offset(page_size: int, *, key: str) -> int:
 def query_id(name: str) -> int | None:
     """A positive id from the URL's query (``?component=12``), or ``None``."""
     raw = st.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+    # ASCII digits only ("²" is a digit to isdigit() but not to int()), and few of them
+    # (int() refuses more than 4300); a longer number names no component anyway.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return None
+    return int(raw) or None
 
 
 def size(count: int) -> str:

@@ -75,7 +75,7 @@ def import_file(
         preview = preview_file(source=data, file_name=uploaded.name, rows=PREVIEW_ROWS)
         st.dataframe(preview, hide_index=True)
         st.caption(
-            f"The first rows of {uploaded.name} ({ui.size(len(data))}) as the file has "
+            f"The first rows of {ui.literal(uploaded.name)} ({ui.size(len(data))}) as the file has "
             "them; every row is checked when you import."
         )
     overwrite = st.radio(
@@ -87,7 +87,9 @@ def import_file(
         horizontal=True,
         key=f"{what}.overwrite",
     )
-    if not st.button(f"Import {uploaded.name}", type="primary", icon=":material/upload:"):
+    if not st.button(
+        f"Import {ui.literal(uploaded.name)}", type="primary", icon=":material/upload:"
+    ):
         return
     bar = st.progress(0.0, text="Checking every row...")
 
@@ -101,7 +103,8 @@ def import_file(
             f"{summary.overwritten:,} overwritten" if overwrite else f"{summary.skipped:,} skipped"
         )
         st.success(
-            f"Imported {uploaded.name}: {summary.rows:,} rows, {summary.inserted:,} {what} added, "
+            f"Imported {ui.literal(uploaded.name)}: {summary.rows:,} rows, "
+            f"{summary.inserted:,} {what} added, "
             f"{existing_rows} (already stored).",
             icon=":material/check_circle:",
         )
