@@ -27,6 +27,7 @@ from core.validation import (
     parse_choice,
     parse_positive,
     parse_text,
+    shown,
     unstorable_character,
 )
 
@@ -125,7 +126,9 @@ def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
         if key not in needed:
             if not _is_blank(raw):
                 problems.append(
-                    FieldProblem(key, f"must be empty for a {component_type.value}, got {raw!r}")
+                    FieldProblem(
+                        key, f"must be empty for a {component_type.value}, got {shown(raw)}"
+                    )
                 )
             continue
         try:

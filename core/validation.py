@@ -18,10 +18,31 @@ class FieldError(ValueError):
     """A single value breaks a rule; the message says which rule."""
 
 
+# No grid quantity comes near this (the world's generation is ~1e7 MW), and sums of billions
+# of such values (rollups, report totals) stay finite: PostgreSQL refuses a float8 sum that
+# overflows, SQLite turns it into inf.
+MAX_MAGNITUDE = 1e15
+OUT_OF_RANGE = (
+    f"is out of range: GridBoard stores numbers from {-MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g}"
+)
+SHOWN_CHARS = 40
+
+
+def shown(value: object) -> str:
+    """``value`` for a message: quoted, at most ``SHOWN_CHARS`` characters of it (an int of
+    thousands of digits cannot even be turned into text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "a whole number too large to store"
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"'{value[: SHOWN_CHARS - 3]}...'"
+    return repr(value)
+
+
 def parse_number(value: object) -> float:
     """A finite float from a number or decimal text (``1.5``, ``-2e3``); anything else fails.
 
-    Refused: empty, ``nan``, ``inf``, ``1,5``, ``1_000``, booleans, out-of-range magnitudes.
+    Refused: empty, ``nan``, ``inf``, ``1,5``, ``1_000``, booleans, magnitudes beyond
+    ``MAX_MAGNITUDE``.
     """
     if isinstance(value, bool) or value is None:
         raise FieldError("a number is required")
@@ -29,25 +50,27 @@ def parse_number(value: object) -> float:
         try:
             number = float(value)
         except OverflowError:
-            raise FieldError(f"{value!r} is not a finite number") from None
+            raise FieldError(f"{shown(value)} {OUT_OF_RANGE}") from None
     elif isinstance(value, str):
         text = value.strip()
         if not text:
             raise FieldError("a number is required")
         if not _DECIMAL.fullmatch(text):
-            raise FieldError(f"{value!r} is not a number (use a dot for decimals, like 1.5)")
+            raise FieldError(f"{shown(value)} is not a number (use a dot for decimals, like 1.5)")
         number = float(text)
     else:
-        raise FieldError(f"{value!r} is not a number")
+        raise FieldError(f"{shown(value)} is not a number")
     if not math.isfinite(number):
-        raise FieldError(f"{value!r} is not a finite number")
+        raise FieldError(f"{shown(value)} is not a finite number")
+    if abs(number) > MAX_MAGNITUDE:
+        raise FieldError(f"{shown(value)} {OUT_OF_RANGE}")
     return number
 
 
 def parse_positive(value: object) -> float:
     number = parse_number(value)
     if number <= 0:
-        raise FieldError(f"must be greater than 0, got {value!r}")
+        raise FieldError(f"must be greater than 0, got {shown(value)}")
     return number
 
 

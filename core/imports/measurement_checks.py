@@ -16,6 +16,7 @@ from core.errors import RowProblem
 from core.imports.table import LINE
 from core.measurement_store import KEY, MEASUREMENT_SCHEMA
 from core.timestamps import MAX_MICROS, MIN_MICROS, parse_micros_many, timestamp_problem
+from core.validation import MAX_MAGNITUDE, OUT_OF_RANGE, SHOWN_CHARS
 
 BY_NAME = ("component_name", "substation", "timestamp", "measurement_type", "value")
 BY_ID = ("component_id", "timestamp", "measurement_type", "value")
@@ -26,7 +27,6 @@ _COMPONENT_ID = r"^\+?[0-9]{1,18}$"
 _TYPES = [kind.value for kind in MeasurementType]
 _TYPE_LIST = ", ".join(_TYPES)
 _TYPE_ENUM = pl.Enum(sorted(_TYPES))  # sorts as the unique index does, fast to group
-_SHOWN_CHARS = 40
 # Problem columns are named "problem:<file column>"; the empty file column is the whole row.
 _PROBLEM = "problem:"
 
@@ -41,8 +41,8 @@ def _text(column: str) -> pl.Expr:
 
 def _quoted(text: pl.Expr) -> pl.Expr:
     shown = (
-        pl.when(text.str.len_chars() > _SHOWN_CHARS)
-        .then(pl.concat_str(text.str.slice(0, _SHOWN_CHARS - 3), pl.lit("...")))
+        pl.when(text.str.len_chars() > SHOWN_CHARS)
+        .then(pl.concat_str(text.str.slice(0, SHOWN_CHARS - 3), pl.lit("...")))
         .otherwise(text)
     )
     return pl.concat_str(pl.lit("'"), shown, pl.lit("'"))
@@ -73,7 +73,9 @@ def _check_value(frame: pl.LazyFrame) -> pl.LazyFrame:
     number = text.cast(pl.Float64, strict=False)
     decimal = text.str.contains(_DECIMAL)
     return frame.with_columns(
-        pl.when(decimal & number.is_finite()).then(number).alias("value"),
+        pl.when(decimal & number.is_finite() & (number.abs() <= MAX_MAGNITUDE))
+        .then(number)
+        .alias("value"),
         _problem(
             "value",
             pl.when(text == "")
@@ -85,7 +87,9 @@ def _check_value(frame: pl.LazyFrame) -> pl.LazyFrame:
                 )
             )
             .when(~number.is_finite())
-            .then(pl.concat_str(_quoted(text), pl.lit(" is not a finite number"))),
+            .then(pl.concat_str(_quoted(text), pl.lit(" is not a finite number")))
+            .when(number.abs() > MAX_MAGNITUDE)
+            .then(pl.concat_str(_quoted(text), pl.lit(" " + OUT_OF_RANGE))),
         ),
     )
 

@@ -17,10 +17,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.errors import ImportRejected, UnreadableFile
+from core.errors import ImportRejected, InvalidInput, UnreadableFile
 from core.imports import preview_file
+from core.measurements import add_measurement
 from core.models import Component, Measurement, MeasurementRollup
-from tests.factories import LINE, TRANSFORMER, make_component
+from core.reports.jobs import get_report_tables, run_report_now
+from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.imports.support import (
     COMPONENTS_HEADER,
     MEASUREMENTS_HEADER,
@@ -45,13 +47,13 @@ COMPONENTS = (
     '"=HYPERLINK(""http://x"",""y"")",Riverside,line,,20,12.5,\n'
     "+T2,@Hilltop,switch,,,,OPEN\n"
     "-L3,Hilltop,line,,0.4,1e-3,\n"
-    '"Name, with comma",Hilltop,transformer,5e-324,1.7976931348623157e308,,\n'
+    '"Name, with comma",Hilltop,transformer,5e-324,1e15,,\n'
 )
 MEASUREMENTS = (
     f"{MEASUREMENTS_HEADER}\n"
     "T1,Riverside,2024-05-01T11:45:00Z,voltage,110.5\n"
     "T1,Riverside,2024-05-01T13:45:00+02:00,current,-0.0\n"
-    'T1,Riverside,"2024-05-01T12:00:00,5Z",power,+1e308\n'
+    'T1,Riverside,"2024-05-01T12:00:00,5Z",power,+1e15\n'
     "L1,Riverside,20240501T1215-0030,Voltage,5e-324\n"
 )
 
@@ -179,7 +181,7 @@ def test_formulas_markup_and_edge_numbers_are_stored_exactly(db):
     assert stored["+T2", "@Hilltop"]["status"] == "open"
     assert stored["-L3", "Hilltop"]["length_km"] == 0.001
     assert stored["Name, with comma", "Hilltop"]["capacity_mva"] == 5e-324
-    assert stored["Name, with comma", "Hilltop"]["voltage_kv"] == 1.7976931348623157e308
+    assert stored["Name, with comma", "Hilltop"]["voltage_kv"] == 1e15
     assert stored["Écluse 1", "Riverside"]["voltage_kv"] == 110
 
 
@@ -190,7 +192,7 @@ def test_measurement_edge_values_and_offsets_are_stored_exactly(db):
     assert stored_measurements(db) == [
         ("L1", "voltage", "2024-05-01T12:45:00+00:00", 5e-324),
         ("T1", "current", "2024-05-01T11:45:00+00:00", -0.0),
-        ("T1", "power", "2024-05-01T12:00:00.500000+00:00", 1e308),
+        ("T1", "power", "2024-05-01T12:00:00.500000+00:00", 1e15),
         ("T1", "voltage", "2024-05-01T11:45:00+00:00", 110.5),
     ]
 
@@ -237,6 +239,7 @@ REFUSED_PARQUET = [
     ({"timestamp": pa.array([1714521600], pa.int64())}, "timestamp", "'1714521600' is not"),
     ({"timestamp": pa.array([dt.time(1, 2)], pa.time64("us"))}, "timestamp", "is not an ISO"),
     ({"value": pa.array([True])}, "value", "'true' is not a number"),
+    ({"value": pa.array([2**64 - 1], pa.uint64())}, "value", "is out of range"),
     ({"value": pa.array([float("nan")])}, "value", "'NaN' is not a number"),
     ({"value": pa.array([None], pa.null())}, "value", "a number is required"),
     ({"component_id": pa.array([1.0])}, "component_id", "'1.0' is not a component id"),
@@ -275,7 +278,7 @@ def test_a_parquet_column_of_the_wrong_type_is_refused_by_name(db, columns, colu
     ("columns", "stored"),
     [
         ({"value": pa.array([Decimal("1.50")], pa.decimal128(5, 2))}, 1.5),
-        ({"value": pa.array([2**64 - 1], pa.uint64())}, float(2**64 - 1)),
+        ({"value": pa.array([10**15], pa.uint64())}, 1e15),
         ({"value": pa.array([5e-324])}, 5e-324),
         ({"value": pa.array([b"-0.0"], pa.binary())}, -0.0),
         ({"measurement_type": pa.array(["VOLTAGE"]).dictionary_encode()}, 1.5),
@@ -337,3 +340,42 @@ def test_a_components_parquet_file_is_refused_with_one_message(db):
     with pytest.raises(UnreadableFile, match="components are imported from CSV"):
         run_components(db, data, file_name="c.parquet")
     assert _counts(db) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("value", ["1e308", "-1.7976931348623157e308", "1000000000000000.5"])
+def test_a_value_beyond_1e15_is_refused_so_sums_stay_finite(db, value):
+    component = make_component(db, TRANSFORMER)
+    data = f"{MEASUREMENTS_HEADER}\nT1,Riverside,2024-05-01T00:00:00Z,power,{value}\n"
+    error = refusal(run_measurements, db, data.encode())
+    assert places(error) == [(2, "value")]
+    assert (
+        error.problems[0].reason
+        == f"'{value}' is out of range: GridBoard stores numbers from -1e+15 to 1e+15"
+    )
+    with db.write() as session, pytest.raises(InvalidInput, match="out of range"):
+        add_measurement(
+            session=session,
+            actor=MANAGER,
+            component_id=component.id,
+            measurement_type="power",
+            timestamp="2024-05-01T00:00:00Z",
+            value=float(value),
+        )
+    assert _counts(db) == (1, 0, 0)
+
+
+def test_extreme_values_in_one_bucket_give_a_finite_report(db):
+    """Before the bound, two values of 1.7e308 in one quarter hour overflowed the rollup sum:
+    PostgreSQL refused the write with a driver error, SQLite reported an average of inf."""
+    make_component(db, TRANSFORMER)
+    rows = [f"T1,Riverside,2024-05-01T00:0{minute}:00Z,power,1e15" for minute in range(5)]
+    run_measurements(db, (f"{MEASUREMENTS_HEADER}\n" + "\n".join(rows) + "\n").encode())
+    report = run_report_now(
+        db,
+        actor=MANAGER,
+        start=dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
+        end=dt.datetime(2024, 5, 2, tzinfo=dt.UTC),
+    )
+    with db.read() as session:
+        daily = get_report_tables(session=session, report_id=report.id)["daily_averages"]
+    assert daily.select("avg_value", "sample_count", "max_value").rows() == [(1e15, 5, 1e15)]
