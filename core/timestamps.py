@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from core.validation import shown
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 EXAMPLE = "like 2024-05-01T13:45:00+02:00"
@@ -37,7 +39,7 @@ class BadTimestamp(ValueError):
     def __init__(self, text: str, reason: str = "") -> None:
         self.text = text
         self.reason = reason or f"is not an ISO 8601 timestamp ({EXAMPLE})"
-        super().__init__(f"{text!r} {self.reason}")
+        super().__init__(f"{shown(text)} {self.reason}")
 
 
 def to_utc(moment: datetime) -> datetime:
