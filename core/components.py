@@ -173,6 +173,25 @@ class ComponentPage:
     limit: int
 
 
+# The id column is a 32-bit integer on PostgreSQL; an id outside it names no component (and
+# PostgreSQL would refuse the query rather than find nothing).
+ID_RANGE = range(-(2**31), 2**31)
+# Offsets and limits both databases take (64-bit integers), with room to add them up.
+_PAGE_RANGE = range(2**62)
+
+
+def of_component(column: Any, component_id: int) -> ColumnElement[bool]:
+    """``column == component_id``, or nothing at all for an id no component can have."""
+    return column == component_id if component_id in ID_RANGE else false()
+
+
+def check_page(offset: int, limit: int) -> None:
+    if limit < 1 or offset not in _PAGE_RANGE or limit not in _PAGE_RANGE:
+        raise InvalidInput(
+            [FieldProblem("page", "limit must be >= 1 and offset >= 0 (both below 2**62)")]
+        )
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -252,8 +271,7 @@ def list_components(
     ``search`` matches name or substation, case-insensitively, as plain text (``%`` and ``_``
     are not wildcards). Three queries in all, whatever the page size.
     """
-    if limit < 1 or offset < 0:
-        raise InvalidInput([FieldProblem("page", "limit must be >= 1 and offset >= 0")])
+    check_page(offset, limit)
     conditions = ComponentFilter(search, component_types, substations).conditions()
     sort_column = getattr(Component, ComponentSort(sort).value)
     # Empty values (a line has no capacity) sort last in both directions, on every backend.
@@ -287,13 +305,8 @@ def list_substations(*, session: Session) -> list[str]:
     )
 
 
-# The id column is a 32-bit integer on PostgreSQL; an id outside it names no component (and
-# PostgreSQL would refuse the query rather than find nothing).
-_ID_RANGE = range(-(2**31), 2**31)
-
-
 def _get_row(session: Session, component_id: int) -> Component:
-    if component_id not in _ID_RANGE:
+    if component_id not in ID_RANGE:
         raise ComponentNotFound(component_id)
     row = session.get(Component, component_id)
     if row is None:
@@ -371,7 +384,10 @@ def update_component(
 
 def count_measurements(*, session: Session, component_id: int) -> int:
     return int(
-        session.scalar(select(func.count()).where(Measurement.component_id == component_id)) or 0
+        session.scalar(
+            select(func.count()).where(of_component(Measurement.component_id, component_id))
+        )
+        or 0
     )
 
 

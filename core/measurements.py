@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.components import get_component
+from core.components import check_page, get_component, of_component
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
 from core.measurement_store import WriteCounts, write_measurements
@@ -113,7 +113,7 @@ def series_bounds(
     """First and last timestamp and count of a component's measurements (of one type)."""
     query = select(
         func.min(Measurement.timestamp_us), func.max(Measurement.timestamp_us), func.count()
-    ).where(Measurement.component_id == component_id)
+    ).where(of_component(Measurement.component_id, component_id))
     if measurement_type is not None:
         query = query.where(Measurement.measurement_type == measurement_type.value)
     first, last, count = session.execute(query).one()
@@ -170,7 +170,7 @@ def read_series(
     if low >= high:
         raise InvalidInput([FieldProblem("end", "must be after start")])
     in_range = (
-        Measurement.component_id == component_id,
+        of_component(Measurement.component_id, component_id),
         Measurement.measurement_type == measurement_type.value,
         Measurement.timestamp_us >= low,
         Measurement.timestamp_us < high,
@@ -239,8 +239,9 @@ def list_measurements(
     limit: int = 100,
 ) -> pl.DataFrame:
     """One page of raw measurements, newest first: timestamp, measurement_type, value."""
+    check_page(offset, limit)
     query = select(Measurement.timestamp_us, Measurement.measurement_type, Measurement.value).where(
-        Measurement.component_id == component_id
+        of_component(Measurement.component_id, component_id)
     )
     if measurement_type is not None:
         query = query.where(Measurement.measurement_type == measurement_type.value)
