@@ -379,3 +379,12 @@ def test_extreme_values_in_one_bucket_give_a_finite_report(db):
     with db.read() as session:
         daily = get_report_tables(session=session, report_id=report.id)["daily_averages"]
     assert daily.select("avg_value", "sample_count", "max_value").rows() == [(1e15, 5, 1e15)]
+
+
+def test_an_unclosed_quote_is_named_by_the_lines_it_swallows(db):
+    rows = "".join(f"T{n},Riverside,switch,,,,open\n" for n in range(3000))
+    data = f'{COMPONENTS_HEADER}\n"Open quote,Riverside,switch,,,,open\n{rows}'
+    error = refusal(run_components, db, data.encode())
+    assert places(error) == [(2, "")]
+    assert "is a closing quote missing?" in error.problems[0].reason
+    assert _counts(db) == (0, 0, 0)
