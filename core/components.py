@@ -10,15 +10,26 @@ from enum import StrEnum
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, String, delete, false, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from core import logs, rollups
+from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import ComponentNotFound, DuplicateComponent, FieldProblem, InvalidInput
 from core.models import Component, Measurement
-from core.validation import FieldError, parse_choice, parse_positive, parse_text
+from core.validation import (
+    FieldError,
+    parse_choice,
+    parse_positive,
+    parse_text,
+    shown,
+    unstorable_character,
+)
 
 COMPONENT_FIELDS = (
     "name",
@@ -115,7 +126,9 @@ def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
         if key not in needed:
             if not _is_blank(raw):
                 problems.append(
-                    FieldProblem(key, f"must be empty for a {component_type.value}, got {raw!r}")
+                    FieldProblem(
+                        key, f"must be empty for a {component_type.value}, got {shown(raw)}"
+                    )
                 )
             continue
         try:
@@ -160,8 +173,63 @@ class ComponentPage:
     limit: int
 
 
+# The id column is a 32-bit integer on PostgreSQL; an id outside it names no component (and
+# PostgreSQL would refuse the query rather than find nothing).
+ID_RANGE = range(-(2**31), 2**31)
+# Offsets and limits both databases take (64-bit integers), with room to add them up.
+_PAGE_RANGE = range(2**62)
+
+
+def of_component(column: Any, component_id: int) -> ColumnElement[bool]:
+    """``column == component_id``, or nothing at all for an id no component can have."""
+    return column == component_id if component_id in ID_RANGE else false()
+
+
+def check_page(offset: int, limit: int) -> None:
+    if limit < 1 or offset not in _PAGE_RANGE or limit not in _PAGE_RANGE:
+        raise InvalidInput(
+            [FieldProblem("page", "limit must be >= 1 and offset >= 0 (both below 2**62)")]
+        )
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class _Fold(FunctionElement[str]):
+    """Case folding for every letter: PostgreSQL's lower(), a Python casefold on SQLite (whose
+    lower() leaves "É" as it is). Both sides of a search go through the same function, so an
+    exact name always finds itself."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_Fold)
+def _fold_default(element: _Fold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Fold, "sqlite")
+def _fold_sqlite(element: _Fold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_FOLD}({compiler.process(element.clauses, **kw)})"
+
+
+# Casefolding makes a text at most three times longer, so a search longer than this matches
+# no name of at most 200 characters (and SQLite refuses LIKE patterns over 50 kB).
+_LONGEST_SEARCH = 3 * 200
+
+
+def _search_condition(search: str) -> ColumnElement[bool]:
+    if len(search) > _LONGEST_SEARCH:
+        return false()
+    # ASCII folds the same with the built-in lower() everywhere, which is faster on SQLite.
+    fold: Any = func.lower if search.isascii() else _Fold
+    pattern = fold(literal(f"%{_escape_like(search)}%", String()))
+    return or_(
+        fold(Component.name).like(pattern, escape="\\"),
+        fold(Component.substation).like(pattern, escape="\\"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,14 +242,12 @@ class ComponentFilter:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
+        asked = [self.search, *self.substations]
+        if any(unstorable_character(text) is not None for text in asked):
+            # No name holds a control character (and PostgreSQL cannot even be sent NUL).
+            return [false()]
         if self.search.strip():
-            pattern = f"%{_escape_like(self.search.strip().lower())}%"
-            found.append(
-                or_(
-                    func.lower(Component.name).like(pattern, escape="\\"),
-                    func.lower(Component.substation).like(pattern, escape="\\"),
-                )
-            )
+            found.append(_search_condition(self.search.strip()))
         if self.component_types:
             found.append(Component.component_type.in_(sorted(self.component_types)))
         if self.substations:
@@ -205,8 +271,7 @@ def list_components(
     ``search`` matches name or substation, case-insensitively, as plain text (``%`` and ``_``
     are not wildcards). Three queries in all, whatever the page size.
     """
-    if limit < 1 or offset < 0:
-        raise InvalidInput([FieldProblem("page", "limit must be >= 1 and offset >= 0")])
+    check_page(offset, limit)
     conditions = ComponentFilter(search, component_types, substations).conditions()
     sort_column = getattr(Component, ComponentSort(sort).value)
     # Empty values (a line has no capacity) sort last in both directions, on every backend.
@@ -241,6 +306,8 @@ def list_substations(*, session: Session) -> list[str]:
 
 
 def _get_row(session: Session, component_id: int) -> Component:
+    if component_id not in ID_RANGE:
+        raise ComponentNotFound(component_id)
     row = session.get(Component, component_id)
     if row is None:
         raise ComponentNotFound(component_id)
@@ -252,6 +319,8 @@ def get_component(*, session: Session, component_id: int) -> ComponentRecord:
 
 
 def find_component(*, session: Session, name: str, substation: str) -> ComponentRecord:
+    if unstorable_character(name + substation) is not None:
+        raise ComponentNotFound(f"{name.strip()!r} in {substation.strip()!r}")
     row = session.scalars(
         select(Component).where(
             Component.name == name.strip(), Component.substation == substation.strip()
@@ -315,7 +384,10 @@ def update_component(
 
 def count_measurements(*, session: Session, component_id: int) -> int:
     return int(
-        session.scalar(select(func.count()).where(Measurement.component_id == component_id)) or 0
+        session.scalar(
+            select(func.count()).where(of_component(Measurement.component_id, component_id))
+        )
+        or 0
     )
 
 

@@ -36,6 +36,13 @@ _PG_LOCK_NOT_AVAILABLE = "55P03"
 _PG_DISK_FULL = "53100"
 
 
+SQLITE_FOLD = "gridboard_fold"
+
+
+def _casefold(text: object) -> object:
+    return text.casefold() if isinstance(text, str) else text
+
+
 def is_sqlite(bind: Engine | Connection) -> bool:
     return bind.dialect.name == "sqlite"
 
@@ -68,6 +75,8 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
+        # SQLite's lower() folds ASCII only; searches for other letters fold with Python's.
+        dbapi_connection.create_function(SQLITE_FOLD, 1, _casefold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

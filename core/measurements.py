@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.components import get_component
+from core.components import check_page, get_component, of_component
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
 from core.measurement_store import WriteCounts, write_measurements
 from core.models import Measurement
-from core.timestamps import BadTimestamp, from_micros, parse_timestamp, to_micros
+from core.timestamps import BadTimestamp, check_micros, from_micros, parse_micros, to_micros
 from core.validation import FieldError, parse_choice, parse_number
 
 
@@ -42,9 +42,9 @@ def validate_measurement(
         problems.append(FieldProblem("measurement_type", str(error)))
     try:
         if isinstance(timestamp, datetime):
-            micros = to_micros(timestamp)
+            micros = check_micros(to_micros(timestamp), timestamp.isoformat())
         elif isinstance(timestamp, str):
-            micros = to_micros(parse_timestamp(timestamp))
+            micros = parse_micros(timestamp)
         else:
             raise BadTimestamp(repr(timestamp))
     except BadTimestamp as error:
@@ -113,7 +113,7 @@ def series_bounds(
     """First and last timestamp and count of a component's measurements (of one type)."""
     query = select(
         func.min(Measurement.timestamp_us), func.max(Measurement.timestamp_us), func.count()
-    ).where(Measurement.component_id == component_id)
+    ).where(of_component(Measurement.component_id, component_id))
     if measurement_type is not None:
         query = query.where(Measurement.measurement_type == measurement_type.value)
     first, last, count = session.execute(query).one()
@@ -170,7 +170,7 @@ def read_series(
     if low >= high:
         raise InvalidInput([FieldProblem("end", "must be after start")])
     in_range = (
-        Measurement.component_id == component_id,
+        of_component(Measurement.component_id, component_id),
         Measurement.measurement_type == measurement_type.value,
         Measurement.timestamp_us >= low,
         Measurement.timestamp_us < high,
@@ -239,8 +239,9 @@ def list_measurements(
     limit: int = 100,
 ) -> pl.DataFrame:
     """One page of raw measurements, newest first: timestamp, measurement_type, value."""
+    check_page(offset, limit)
     query = select(Measurement.timestamp_us, Measurement.measurement_type, Measurement.value).where(
-        Measurement.component_id == component_id
+        of_component(Measurement.component_id, component_id)
     )
     if measurement_type is not None:
         query = query.where(Measurement.measurement_type == measurement_type.value)

@@ -1,21 +1,45 @@
 """Timestamps: ISO 8601 text in, integer microseconds since the epoch (UTC) stored, aware out.
 
 Input with an offset is converted to UTC; input without one is taken as UTC (DESIGN.md).
+
+Python's ``datetime.fromisoformat`` reads the shapes, but it is more lenient than ISO 8601 in
+ways that change the instant: it takes any character between date and time
+(``2024-05-01x13:45``), reads ``13:45,5`` (half a minute) as half a second, and drops digits
+beyond the microsecond. So a text must first have one of the shapes below, a fraction only on
+the seconds, no more precision than GridBoard stores, and an instant (in UTC) that a
+``datetime`` can hold; anything else is refused with the reason.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from core.validation import shown
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
+EXAMPLE = "like 2024-05-01T13:45:00+02:00"
+
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{8}|[0-9]{4}-W[0-9]{2}-[0-9]|[0-9]{4}W[0-9]{3}"
+_TIME = (
+    r"[0-9]{2}(?::[0-9]{2}(?::[0-9]{2}(?:[.,](?P<fraction>[0-9]+))?)?)?"
+    r"|[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[.,](?P<basic_fraction>[0-9]+))?)?)?"
+)
+_ZONE = r"Z|[+-][0-9]{2}(?::?[0-9]{2}(?::?[0-9]{2}(?:\.[0-9]{1,6})?)?)?"
+_SHAPE = re.compile(rf"(?:{_DATE})(?:[Tt ](?:{_TIME}) ?(?:{_ZONE})?)?")
+
+# The instants a ``datetime`` holds in UTC, as stored microseconds.
+MIN_MICROS = (datetime.min.replace(tzinfo=UTC) - EPOCH) // _ONE_MICROSECOND
+MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // _ONE_MICROSECOND
 
 
 class BadTimestamp(ValueError):
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, reason: str = "") -> None:
         self.text = text
-        super().__init__(f"{text!r} is not an ISO 8601 timestamp (like 2024-05-01T13:45:00+02:00)")
+        self.reason = reason or f"is not an ISO 8601 timestamp ({EXAMPLE})"
+        super().__init__(f"{shown(text)} {self.reason}")
 
 
 def to_utc(moment: datetime) -> datetime:
@@ -26,43 +50,70 @@ def to_utc(moment: datetime) -> datetime:
 
 
 def to_micros(moment: datetime) -> int:
-    return (to_utc(moment) - EPOCH) // _ONE_MICROSECOND
+    """Microseconds since the epoch; by subtraction, so no instant overflows on the way."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // _ONE_MICROSECOND
 
 
 def from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
-def parse_timestamp(text: str) -> datetime:
-    """Parse one ISO 8601 timestamp into an aware UTC datetime, or raise ``BadTimestamp``."""
+def check_micros(micros: int, text: str) -> int:
+    """``micros`` if a ``datetime`` can show it, else ``BadTimestamp`` naming ``text``."""
+    if not MIN_MICROS <= micros <= MAX_MICROS:
+        raise BadTimestamp(text, "is outside the years 1 to 9999 once converted to UTC")
+    return micros
+
+
+def parse_micros(text: str) -> int:
+    """Microseconds since the epoch (UTC) of one ISO 8601 text, or ``BadTimestamp`` why not."""
     cleaned = text.strip()
-    if not cleaned or not cleaned[0].isdigit():
+    shape = _SHAPE.fullmatch(cleaned)
+    if shape is None:
         raise BadTimestamp(text)
+    fraction = shape.group("fraction") or shape.group("basic_fraction") or ""
+    if fraction[6:].strip("0"):
+        raise BadTimestamp(
+            text, f"is more precise than a microsecond, the finest GridBoard stores ({EXAMPLE})"
+        )
     try:
         parsed = datetime.fromisoformat(cleaned)
-    except ValueError:
-        raise BadTimestamp(text) from None
-    return to_utc(parsed)
+    except ValueError as error:
+        reason = str(error)
+        if reason.startswith("Invalid isoformat"):
+            raise BadTimestamp(text) from None
+        if "offset" in reason:
+            reason = "its offset from UTC must be less than 24 hours"
+        raise BadTimestamp(text, f"is not an ISO 8601 timestamp ({reason})") from None
+    return check_micros(to_micros(parsed), text)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse one ISO 8601 timestamp into an aware UTC datetime, or raise ``BadTimestamp``."""
+    return from_micros(parse_micros(text))
 
 
 def parse_micros_many(texts: Iterable[str | None]) -> list[int | None]:
     """Parse many timestamps to microseconds; a bad or empty one becomes ``None``."""
     out: list[int | None] = []
     append = out.append
-    fromisoformat = datetime.fromisoformat
     for text in texts:
-        if not text or not text.strip()[:1].isdigit():
-            append(None)
-            continue
         try:
-            parsed = fromisoformat(text.strip())
-        except ValueError:
+            append(parse_micros(text) if text else None)
+        except BadTimestamp:
             append(None)
-            continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        append((parsed - EPOCH) // _ONE_MICROSECOND)
     return out
+
+
+def timestamp_problem(text: str) -> str:
+    """Why ``text`` is not a timestamp GridBoard stores (empty if it is one)."""
+    try:
+        parse_micros(text)
+    except BadTimestamp as error:
+        return error.reason
+    return ""
 
 
 def format_micros(micros: int) -> str:

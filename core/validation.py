@@ -4,45 +4,73 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from enum import StrEnum
 from typing import TypeVar
 
 E = TypeVar("E", bound=StrEnum)
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only, as the import checks read them: "3" is a number, "٣" is not.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class FieldError(ValueError):
     """A single value breaks a rule; the message says which rule."""
 
 
+# No grid quantity comes near this (the world's generation is ~1e7 MW), and sums of billions
+# of such values (rollups, report totals) stay finite: PostgreSQL refuses a float8 sum that
+# overflows, SQLite turns it into inf.
+MAX_MAGNITUDE = 1e15
+OUT_OF_RANGE = (
+    f"is out of range: GridBoard stores numbers from {-MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g}"
+)
+SHOWN_CHARS = 40
+
+
+def shown(value: object) -> str:
+    """``value`` for a message: quoted, at most ``SHOWN_CHARS`` characters of it (an int of
+    thousands of digits cannot even be turned into text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "a whole number too large to store"
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"'{value[: SHOWN_CHARS - 3]}...'"
+    return repr(value)
+
+
 def parse_number(value: object) -> float:
     """A finite float from a number or decimal text (``1.5``, ``-2e3``); anything else fails.
 
-    Refused: empty, ``nan``, ``inf``, ``1,5``, ``1_000``, booleans, out-of-range magnitudes.
+    Refused: empty, ``nan``, ``inf``, ``1,5``, ``1_000``, booleans, magnitudes beyond
+    ``MAX_MAGNITUDE``.
     """
     if isinstance(value, bool) or value is None:
         raise FieldError("a number is required")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise FieldError(f"{shown(value)} {OUT_OF_RANGE}") from None
     elif isinstance(value, str):
         text = value.strip()
         if not text:
             raise FieldError("a number is required")
         if not _DECIMAL.fullmatch(text):
-            raise FieldError(f"{value!r} is not a number (use a dot for decimals, like 1.5)")
+            raise FieldError(f"{shown(value)} is not a number (use a dot for decimals, like 1.5)")
         number = float(text)
     else:
-        raise FieldError(f"{value!r} is not a number")
+        raise FieldError(f"{shown(value)} is not a number")
     if not math.isfinite(number):
-        raise FieldError(f"{value!r} is not a finite number")
+        raise FieldError(f"{shown(value)} is not a finite number")
+    if abs(number) > MAX_MAGNITUDE:
+        raise FieldError(f"{shown(value)} {OUT_OF_RANGE}")
     return number
 
 
 def parse_positive(value: object) -> float:
     number = parse_number(value)
     if number <= 0:
-        raise FieldError(f"must be greater than 0, got {value!r}")
+        raise FieldError(f"must be greater than 0, got {shown(value)}")
     return number
 
 
@@ -57,13 +85,31 @@ def parse_choice(value: object, choices: type[E]) -> E:
         raise FieldError(f"{value.strip()!r} is not one of {allowed}") from None
 
 
+# Control characters (C0, DEL and C1), line and paragraph separators, and lone surrogates:
+# none shows as text, a database cannot store NUL (PostgreSQL) or a lone surrogate (either).
+_UNSTORABLE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
+def unstorable_character(text: str) -> str | None:
+    """The first character of ``text`` that no name may hold, if any."""
+    for char in text:
+        if unicodedata.category(char) in _UNSTORABLE_CATEGORIES:
+            return char
+    return None
+
+
 def parse_text(value: object, *, max_length: int = 200) -> str:
-    """Non-empty trimmed text without control characters."""
+    """Non-empty trimmed text without control characters, stored exactly as returned."""
     if not isinstance(value, str) or not value.strip():
         raise FieldError("must not be empty")
     text = value.strip()
     if len(text) > max_length:
         raise FieldError(f"must be at most {max_length} characters, got {len(text)}")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise FieldError("must not contain control characters (tabs, line breaks, ...)")
+    bad = unstorable_character(text)
+    if bad is not None:
+        where = text.index(bad) + 1
+        raise FieldError(
+            "must not contain control characters (tabs, line breaks, ...): "
+            f"character {where} is U+{ord(bad):04X}"
+        )
     return text

@@ -97,7 +97,7 @@ elif task == "Edit or delete":
                 update_component(
                     session=session, actor=actor, component_id=chosen.id, fields=fields
                 )
-            ui.flash(f"Saved {ui.literal(fields['name'])}.")
+            ui.flash(f"Saved {ui.literal(fields['name'].strip())}.")
             st.rerun()
 
     st.subheader(f"Delete {ui.literal(chosen.name)}")

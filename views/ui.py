@@ -18,6 +18,7 @@ from core.db import Database, open_database
 from core.domain import Actor
 from core.errors import (
     AuthenticationFailed,
+    DuplicateComponent,
     GridBoardError,
     ImportRejected,
     InvalidInput,
@@ -190,6 +191,13 @@ def show_error(error: GridBoardError) -> None:
         st.error(
             _sentence(f"{literal(error)}: it may have been deleted"), icon=":material/search_off:"
         )
+    elif isinstance(error, DuplicateComponent):  # the same sentence, its names shown as typed
+        st.error(
+            _sentence(
+                f"a component named {literal(repr(error.name))} already exists in substation "
+                f"{literal(repr(error.substation))}"
+            )
+        )
     else:
         st.error(_sentence(literal(error)))
 
@@ -258,7 +266,11 @@ def page_offset(page_size: int, *, key: str) -> int:
 def query_id(name: str) -> int | None:
     """A positive id from the URL's query (``?component=12``), or ``None``."""
     raw = st.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+    # ASCII digits only ("²" is a digit to isdigit() but not to int()), and few of them
+    # (int() refuses more than 4300); a longer number names no component anyway.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return None
+    return int(raw) or None
 
 
 def size(count: int) -> str:

@@ -15,7 +15,8 @@ from core.domain import MeasurementType
 from core.errors import RowProblem
 from core.imports.table import LINE
 from core.measurement_store import KEY, MEASUREMENT_SCHEMA
-from core.timestamps import BadTimestamp, parse_micros_many
+from core.timestamps import MAX_MICROS, MIN_MICROS, parse_micros_many, timestamp_problem
+from core.validation import MAX_MAGNITUDE, OUT_OF_RANGE, SHOWN_CHARS
 
 BY_NAME = ("component_name", "substation", "timestamp", "measurement_type", "value")
 BY_ID = ("component_id", "timestamp", "measurement_type", "value")
@@ -26,7 +27,6 @@ _COMPONENT_ID = r"^\+?[0-9]{1,18}$"
 _TYPES = [kind.value for kind in MeasurementType]
 _TYPE_LIST = ", ".join(_TYPES)
 _TYPE_ENUM = pl.Enum(sorted(_TYPES))  # sorts as the unique index does, fast to group
-_SHOWN_CHARS = 40
 # Problem columns are named "problem:<file column>"; the empty file column is the whole row.
 _PROBLEM = "problem:"
 
@@ -41,8 +41,8 @@ def _text(column: str) -> pl.Expr:
 
 def _quoted(text: pl.Expr) -> pl.Expr:
     shown = (
-        pl.when(text.str.len_chars() > _SHOWN_CHARS)
-        .then(pl.concat_str(text.str.slice(0, _SHOWN_CHARS - 3), pl.lit("...")))
+        pl.when(text.str.len_chars() > SHOWN_CHARS)
+        .then(pl.concat_str(text.str.slice(0, SHOWN_CHARS - 3), pl.lit("...")))
         .otherwise(text)
     )
     return pl.concat_str(pl.lit("'"), shown, pl.lit("'"))
@@ -73,7 +73,9 @@ def _check_value(frame: pl.LazyFrame) -> pl.LazyFrame:
     number = text.cast(pl.Float64, strict=False)
     decimal = text.str.contains(_DECIMAL)
     return frame.with_columns(
-        pl.when(decimal & number.is_finite()).then(number).alias("value"),
+        pl.when(decimal & number.is_finite() & (number.abs() <= MAX_MAGNITUDE))
+        .then(number)
+        .alias("value"),
         _problem(
             "value",
             pl.when(text == "")
@@ -85,7 +87,9 @@ def _check_value(frame: pl.LazyFrame) -> pl.LazyFrame:
                 )
             )
             .when(~number.is_finite())
-            .then(pl.concat_str(_quoted(text), pl.lit(" is not a finite number"))),
+            .then(pl.concat_str(_quoted(text), pl.lit(" is not a finite number")))
+            .when(number.abs() > MAX_MAGNITUDE)
+            .then(pl.concat_str(_quoted(text), pl.lit(" " + OUT_OF_RANGE))),
         ),
     )
 
@@ -139,7 +143,8 @@ def _common_iso_micros(parts: pl.Expr) -> pl.Expr:
         + number("second").fill_null(0) * 1_000_000
         + fraction
     )
-    return pl.when((year >= 1) & (day <= _days_in_month(year, month))).then(micros)
+    fits = micros.is_between(MIN_MICROS, MAX_MICROS)  # a datetime can show it, in UTC
+    return pl.when((year >= 1) & (day <= _days_in_month(year, month)) & fits).then(micros)
 
 
 def _parsed_timestamps(frame: pl.DataFrame) -> pl.LazyFrame:
@@ -152,15 +157,31 @@ def _parsed_timestamps(frame: pl.DataFrame) -> pl.LazyFrame:
         .select("timestamp", _common_iso_micros(pl.col("parts")).alias("timestamp_us"))
         .collect()
     )
-    others = parsed.filter(pl.col("timestamp_us").is_null()).get_column("timestamp")
-    by_python = pl.Series("timestamp_us", parse_micros_many(others.to_list()), dtype=pl.Int64)
+    others = parsed.filter(pl.col("timestamp_us").is_null()).get_column("timestamp").to_list()
+    by_python = parse_micros_many(others)
+    # Why each bad text is bad (few distinct texts: a refused file is read by a person).
+    reasons = [
+        timestamp_problem(text) if text and micros is None else None
+        for text, micros in zip(others, by_python, strict=True)
+    ]
     return pl.concat(
-        [parsed.filter(pl.col("timestamp_us").is_not_null()), pl.DataFrame([others, by_python])]
+        [
+            parsed.filter(pl.col("timestamp_us").is_not_null()).with_columns(
+                pl.lit(None, pl.String).alias("timestamp_reason")
+            ),
+            pl.DataFrame(
+                {"timestamp": others, "timestamp_us": by_python, "timestamp_reason": reasons},
+                schema={
+                    "timestamp": pl.String,
+                    "timestamp_us": pl.Int64,
+                    "timestamp_reason": pl.String,
+                },
+            ),
+        ]
     ).lazy()
 
 
 def _check_timestamp(frame: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
-    not_a_timestamp = str(BadTimestamp("")).removeprefix("'' ")  # "is not an ISO 8601 ..."
     frame = frame.with_columns(_text("timestamp").alias("timestamp"))
     return frame.join(parsed, on="timestamp", how="left").with_columns(
         _problem(
@@ -168,7 +189,9 @@ def _check_timestamp(frame: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
             pl.when(pl.col("timestamp") == "")
             .then(pl.lit("a timestamp is required (ISO 8601, like 2024-05-01T13:45:00+02:00)"))
             .when(pl.col("timestamp_us").is_null())
-            .then(pl.concat_str(_quoted(pl.col("timestamp")), pl.lit(" " + not_a_timestamp))),
+            .then(
+                pl.concat_str(_quoted(pl.col("timestamp")), pl.lit(" "), pl.col("timestamp_reason"))
+            ),
         )
     )
 

@@ -24,7 +24,13 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
             expr = expr.dt.replace_time_zone("UTC")
-        return expr.dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+        utc = expr.dt.convert_time_zone("UTC")
+        micros = utc.dt.to_string("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+        if dtype.time_unit != "ns":
+            return micros
+        # Nanoseconds a microsecond cannot hold are shown, so the check refuses them.
+        nanos = utc.dt.to_string("%Y-%m-%dT%H:%M:%S%.9f+00:00")
+        return pl.when(utc.dt.nanosecond() % 1000 == 0).then(micros).otherwise(nanos)
     if isinstance(dtype, pl.Date):
         return expr.dt.to_string("%Y-%m-%d")
     if dtype == pl.String:
@@ -36,7 +42,8 @@ def read_parquet_frame(data: bytes, file_name: str, *, rows: int | None = None) 
     """The file's columns as they are stored; ``UnreadableFile`` if it is not Parquet."""
     try:
         return pl.read_parquet(io.BytesIO(data), n_rows=rows)
-    except (pl.exceptions.PolarsError, OSError) as error:
+    # A corrupt data page can make the Rust reader panic, which Python sees as a BaseException.
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as error:
         reason = str(error).split("\n", 1)[0].removeprefix("parquet: ")
         raise UnreadableFile(file_name, f"is not a readable Parquet file: {reason}") from None
 
@@ -48,9 +55,19 @@ def text_columns(frame: pl.DataFrame, file_name: str) -> pl.DataFrame:
         raise UnreadableFile(
             file_name, f"column {nested[0]!r} holds lists or records, not single values"
         )
-    return frame.select(
-        _as_text(name, dtype).fill_null("").alias(name) for name, dtype in frame.schema.items()
-    )
+    columns = []
+    for name, dtype in frame.schema.items():
+        try:
+            columns.append(frame.select(_as_text(name, dtype).fill_null("").alias(name)))
+        except pl.exceptions.PolarsError:
+            # Durations, bytes that are not UTF-8, ...: no cell of such a column is valid.
+            kind = (
+                "bytes that are not UTF-8 text"
+                if dtype == pl.Binary
+                else f"{dtype} values, not text, numbers or dates"
+            )
+            raise UnreadableFile(file_name, f"column {name!r} holds {kind}") from None
+    return pl.concat(columns, how="horizontal") if columns else frame
 
 
 def read_parquet_table(data: bytes, *, file_name: str, columns_for: ColumnsFor) -> Table:

@@ -73,7 +73,7 @@ def fresh_server(tmp_path: Path) -> Iterator[Server]:
             session=session,
             actor=SYSTEM_ACTOR,
             username=THIRD_USER,
-            password="quentin-pass-1",
+            password="harbour-lamp-42",
             role=Role.USER,
             display_name="Quentin Quiet",
         )
