@@ -418,13 +418,7 @@ def run_claimed(
     finally:
         stop_heartbeat.set()
         beat.join()
-    with database.write() as session:
-        result = session.execute(
-            update(Report)
-            .where(_still_ours(held))
-            .values(finished_at=utc_now(), lease_expires_at=None, **outcome)
-        )
-        stored = bool(getattr(result, "rowcount", 0))
+    stored = _store_outcome(database, held, outcome, lease_seconds)
     failed = outcome["status"] == ReportStatus.FAILED.value
     logs.record(
         f"report.{outcome['status']}" if stored else "report.discarded",
@@ -442,6 +436,34 @@ def run_claimed(
         with database.read() as session:
             return ReportStatus(_row(session, report_id).status)
     return ReportStatus(outcome["status"])
+
+
+def _store_outcome(
+    database: Database, held: Claim, outcome: dict[str, Any], lease_seconds: float
+) -> bool:
+    """Store a computed outcome if the claim still holds; whether it was stored.
+
+    A database busy with another writer (a long import) is waited out for up to a lease, so
+    a finished computation is not thrown away and done again; the claim's fence still keeps
+    a report that another runner took over from being overwritten.
+    """
+    deadline = time.monotonic() + lease_seconds
+    while True:
+        try:
+            with database.write() as session:
+                result = session.execute(
+                    update(Report)
+                    .where(_still_ours(held))
+                    .values(finished_at=utc_now(), lease_expires_at=None, **outcome)
+                )
+                return bool(getattr(result, "rowcount", 0))
+        except DatabaseBusy as error:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning(
+                "%s (report %s is computed; storing it is tried again)", error, held.report_id
+            )
+            time.sleep(0.1)  # a busy timeout of 0 fails at once: do not spin
 
 
 def run_next(

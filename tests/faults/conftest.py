@@ -7,16 +7,21 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import psycopg
 import pytest
 from sqlalchemy import func, make_url, select
 
 from core import rollups
 from core.db import Database
-from core.models import Measurement, MeasurementRollup
+from core.models import Measurement, MeasurementRollup, Report
+from core.reports.jobs import ReportStatus
 from tests.factories import make_component
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +100,60 @@ def assert_consistent(url: str) -> None:
     if parsed.get_backend_name() == "sqlite":
         with sqlite3.connect(str(parsed.database)) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+@contextmanager
+def report_row_locked(url: str, report_id: int) -> Iterator[str]:
+    """Hold what a runner needs to store its result (SQLite's write lock, the report's row on
+    PostgreSQL) and yield the report's status as seen under that lock."""
+    parsed = make_url(url)
+    query = "SELECT status, result_json IS NULL FROM reports WHERE id = "
+    if parsed.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(str(parsed.database), timeout=60, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            status, empty = connection.execute(query + "?", (report_id,)).fetchone()
+            assert empty, "a running report already has result rows"
+            yield status
+        finally:
+            connection.rollback()
+            connection.close()
+        return
+    plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as connection:
+        row = connection.execute(query + "%s FOR UPDATE", (report_id,)).fetchone()
+        assert row is not None and row[1], "a running report already has result rows"
+        yield row[0]
+        connection.rollback()
+
+
+@contextmanager
+def computation_held(url: str) -> Iterator[None]:
+    """On PostgreSQL, the rollups locked against every reader: a runner that has claimed a
+    report stays inside its computation until it is killed. (SQLite readers never wait; there
+    the runner is caught by locking it out of storing its result: ``report_row_locked``.)"""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        yield
+        return
+    plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as connection:
+        connection.execute("LOCK TABLE measurement_rollups IN ACCESS EXCLUSIVE MODE")
+        yield
+        connection.rollback()
+
+
+def wait_for_claim(db: Database, process: subprocess.Popen[str]) -> int:
+    """The id of the report that ``process`` has claimed (is computing)."""
+    while process.poll() is None:
+        with db.read() as session:
+            claimed = session.scalars(
+                select(Report.id).where(
+                    Report.status == ReportStatus.RUNNING.value,
+                    Report.claimed_by.contains(f":{process.pid}:"),
+                )
+            ).first()
+        if claimed is not None:
+            return claimed
+        time.sleep(0.01)
+    raise AssertionError(f"the runner ended before claiming a report: {process.returncode}")

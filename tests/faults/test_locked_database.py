@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
 import psycopg
@@ -21,9 +21,16 @@ from core.imports.templates import MEASUREMENTS_TEMPLATE_CSV
 from core.reports.jobs import ReportStatus, get_report, request_report
 from core.rollups import _ROLLUP_LOCK_ID
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
-from tests.faults.conftest import gridboard, measurement_count
+from tests.faults.conftest import (
+    computation_held,
+    gridboard,
+    measurement_count,
+    report_row_locked,
+    wait_for_claim,
+)
 
 LOCKED_TABLES = "components, measurements, measurement_rollups, reports"
+GUARD_SECONDS = 30
 
 
 @contextmanager
@@ -128,6 +135,8 @@ def test_a_worker_waits_out_a_busy_database_then_runs_the_report(db, url):
             stderr=subprocess.STDOUT,
             text=True,
         )
+        guard = threading.Timer(GUARD_SECONDS, worker.kill)  # a wrong worker fails, not hangs
+        guard.start()
         assert worker.stdout is not None
         seen, busy = [], 0
         for line in worker.stdout:  # until the worker met the lock twice (or it ends)
@@ -135,11 +144,58 @@ def test_a_worker_waits_out_a_busy_database_then_runs_the_report(db, url):
             busy += "the database is busy with another write" in line
             if busy == 2:
                 break
-        assert busy == 2, f"the worker did not wait out the busy database: {seen}"
+        assert busy == 2, f"the worker did not wait out the busy database: {seen[-3:]}"
     output, _ = worker.communicate(timeout=120)
+    guard.cancel()
     assert worker.returncode == 0, output
     with db.read() as session:
         assert get_report(session=session, report_id=queued.id).status is ReportStatus.COMPLETED
+
+
+def test_a_report_computed_while_the_database_is_busy_is_stored_once_it_is_free(db, url):
+    with db.write() as session:
+        queued = request_report(
+            session=session,
+            actor=MANAGER,
+            start=datetime(2025, 1, 1, tzinfo=UTC),
+            end=datetime(2025, 1, 2, tzinfo=UTC),
+        )
+    computing = ExitStack()
+    computing.enter_context(computation_held(url))
+    try:
+        worker = gridboard(
+            url,
+            "worker",
+            "--once",
+            "--poll-seconds",
+            "0.1",
+            env={"GRIDBOARD_SQLITE_BUSY_TIMEOUT_MS": "200", "GRIDBOARD_LOG_LEVEL": "INFO"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        guard = threading.Timer(GUARD_SECONDS, worker.kill)  # a wrong worker fails, not hangs
+        guard.start()
+        assert wait_for_claim(db, worker) == queued.id
+        with report_row_locked(url, queued.id) as status:
+            computing.close()  # the computation may finish; storing it must wait for us
+            assert status == ReportStatus.RUNNING.value, "the report was stored before the lock"
+            assert worker.stdout is not None
+            seen, retries = [], 0
+            for line in worker.stdout:  # until the worker tried to store it twice (or ended)
+                seen.append(line)
+                retries += "storing it is tried again" in line
+                if retries == 2:
+                    break
+            assert retries == 2, f"the worker did not wait to store the report: {seen[-3:]}"
+        output, _ = worker.communicate(timeout=120)
+    finally:
+        computing.close()
+        guard.cancel()
+    assert worker.returncode == 0, output
+    with db.read() as session:
+        stored = get_report(session=session, report_id=queued.id)
+    assert (stored.status, stored.attempts) == (ReportStatus.COMPLETED, 1)  # computed once
 
 
 def test_the_command_reports_a_busy_database_in_words(db, url, tmp_path):
