@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import secrets
 import sys
 from collections.abc import Callable, Sequence
@@ -520,6 +521,11 @@ def report_error(error: GridBoardError, stream: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "worker":
+        # A worker runs one report at a time on small frames: Polars' thread pool only adds
+        # contention there, and parallelism comes from running more workers (measured in
+        # bench/workers.py). Read once, when Polars starts; an operator's value wins.
+        os.environ.setdefault("POLARS_MAX_THREADS", "1")
     try:
         # A command's answer goes to stdout, so its logs go to stderr; a worker only logs.
         logs.configure_logging(

@@ -224,7 +224,7 @@ def configure_logging(settings: Settings, *, stream: str = "stdout") -> None:
         root.setLevel(settings.log_level)
         # Alembic says "Context impl SQLiteImpl." on every start: noise, not an event. Its
         # warnings and the migrations it applies still come through.
-        logging.getLogger("alembic.runtime.migration").setLevel(max(logging.WARNING, root.level))
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
         _configured = key
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,27 @@ def test_worker_timings_are_checked_before_anything_runs(url, capsys, option, va
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert option in err and reason in err
+
+
+def test_a_worker_runs_polars_on_one_thread_unless_the_operator_says_otherwise(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gridboard.db'}"
+    probe = (
+        "import sys; from core.cli import main; "
+        f"code = main(['--database-url', {url!r}, 'worker', '--once']); "
+        "import polars; print(code, polars.thread_pool_size())"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "POLARS_MAX_THREADS"}
+    environment["GRIDBOARD_LOG_LEVEL"] = "WARNING"
+
+    def run(**extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            env=environment | extra,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run() == "0 1"
+    assert run(POLARS_MAX_THREADS="2") == "0 2"
