@@ -4,15 +4,17 @@
                                 [--components 100] [--per-component 10000]
 
 Seeds a throwaway database (SQLite, or a new database on the PostgreSQL server of ``URL``),
-then starts at once:
+starts ``--sessions`` browsing sessions and lets each open every page once (a production
+server process is warm: its sessions share one), and once all are browsing starts at once:
 
 - ``gridboard import-measurements`` of a CSV with as many new rows as the seed (the next
   stretch of time for every seeded series, so every row is new);
-- five full-period reports, queued, and one ``gridboard worker`` to run them;
-- ``--sessions`` browsing sessions, each its own process running ``app.py`` with Streamlit's
-  AppTest as a signed-in user: the components list (sometimes searched or filtered), a
-  component page with its chart over all its data, the reports list, with a think time of
-  0.3-1.5 s between clicks, until the import and the reports are done.
+- five full-period reports, queued, and one ``gridboard worker`` to run them.
+
+Each session is its own process running ``app.py`` with Streamlit's AppTest as a signed-in
+user: the components list (half the time followed by a search), a component page with its
+chart over all its data, the reports list, with a think time of 0.3-1.5 s between clicks,
+until the import and the reports are done.
 
 Prints the page script-run times (median, p95, max; the target is every run under 1 s), the
 errors (the target is none), and checks that nothing was lost or duplicated: the measurement
@@ -56,8 +58,10 @@ PASSWORD = "bench-browsing-passphrase-1"  # noqa: S105 -- throwaway bench users
 COOKIE_KEY = "bench-cookie-key-that-is-long-enough-to-sign"
 
 
-def session_loop(url: str, number: int, components: int, stop_file: str, results: str) -> None:
-    """One person: sign in, then click around until ``stop_file`` exists."""
+def session_loop(url: str, number: int, components: int, folder: str) -> None:
+    """One person: sign in and open each page once (a warm server process, as in production,
+    where every session shares one), say so, wait for the start, then click around until
+    the stop file exists. Every script run is one sample."""
     import logging
 
     os.environ["GRIDBOARD_DATABASE_URL"] = url
@@ -70,38 +74,53 @@ def session_loop(url: str, number: int, components: int, stop_file: str, results
         if name.startswith("streamlit"):
             logging.getLogger(name).setLevel(logging.ERROR)
 
+    here = Path(folder)
     samples: list[dict[str, object]] = []
     with like_one_server_process():  # this process is one server: only its first run is new
         rng = random.Random(number)
+        component_ids = list(range(1, components + 1))
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.session_state["authentication_status"] = True
         at.session_state["username"] = f"viewer{number}"
         at.session_state["name"] = f"Viewer {number}"
-        at.run()
-        component_ids = list(range(1, components + 1))
-        while not Path(stop_file).exists():
-            action = rng.choice(["components", "search", "component", "component", "reports"])
+
+        def run(action: str) -> None:
+            began = time.perf_counter()
             try:
-                began = time.perf_counter()
                 at.query_params.clear()
-                if action in ("components", "search"):
+                if action == "components":
                     at.switch_page("pages/components.py").run()
-                    if action == "search" and at.text_input:
-                        at.text_input[0].input(rng.choice(["T", "L", "SS-00", "feeder"])).run()
+                elif action == "search":
+                    at.text_input[0].input(rng.choice(["T", "L", "SS-00", "feeder"])).run()
                 elif action == "component":
                     at.query_params["component"] = str(rng.choice(component_ids))
                     at.switch_page("pages/component.py").run()
                 else:
                     at.switch_page("pages/reports.py").run()
-                seconds = time.perf_counter() - began
                 error = str(at.exception[0].value) if at.exception else None
                 if not error and at.error:
                     error = at.error[0].value
             except Exception as failure:  # a bench records every failure
-                seconds, error = time.perf_counter() - began, repr(failure)
-            samples.append({"action": action, "seconds": seconds, "error": error})
+                error = repr(failure)
+            samples.append(
+                {"action": action, "seconds": time.perf_counter() - began, "error": error}
+            )
+
+        at.run()
+        for action in ("components", "search", "component", "reports"):
+            run(action)
+        samples.clear()  # the warm-up is not measured
+        (here / f"ready-{number}").touch()
+        while not (here / "go").exists():
+            time.sleep(0.05)
+        while not (here / "stop").exists():
+            action = rng.choice(["components", "component", "component", "reports"])
+            run(action)
+            if action == "components" and rng.random() < 0.5:
+                time.sleep(rng.uniform(0.3, 1.5))
+                run("search")
             time.sleep(rng.uniform(0.3, 1.5))
-    Path(results).write_text(json.dumps(samples))
+    (here / f"s{number}.json").write_text(json.dumps(samples))
 
 
 def import_file(database: Database, folder: Path) -> tuple[Path, int]:
@@ -187,15 +206,17 @@ def main() -> None:
         stop_file = folder / "stop"
         context = multiprocessing.get_context("spawn")
         sessions = [
-            context.Process(
-                target=session_loop,
-                args=(url, n, args.components, str(stop_file), str(folder / f"s{n}.json")),
-            )
+            context.Process(target=session_loop, args=(url, n, args.components, str(folder)))
             for n in range(args.sessions)
         ]
         for process in sessions:
             process.start()
-        time.sleep(3)  # let the sessions sign in and start clicking first
+        while len(list(folder.glob("ready-*"))) < args.sessions:
+            if not all(process.is_alive() for process in sessions):
+                raise SystemExit("a browsing session died while warming up")
+            time.sleep(0.2)
+        (folder / "go").touch()
+        time.sleep(3)  # the sessions browse a little before the writes start
         began = time.perf_counter()
         env = {**os.environ, "GRIDBOARD_DATABASE_URL": url}
         importer = subprocess.Popen(

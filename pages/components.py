@@ -21,7 +21,9 @@ SORTS = {
 
 
 def _first_page() -> None:
-    st.session_state[PAGER] = 1
+    # Forget the pager's page rather than set it: a widget whose state is written through
+    # st.session_state and that also has a default makes Streamlit log a warning.
+    st.session_state.pop(PAGER, None)
 
 
 actor = ui.actor()

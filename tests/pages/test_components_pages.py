@@ -79,6 +79,17 @@ def test_thousands_of_components_come_in_pages(open_app, app_db):
     assert "101-120 of 120" in everything(at)
 
 
+def test_a_new_search_starts_again_on_the_first_page(open_app, app_db):
+    for number in range(120):
+        make_component(app_db, SWITCH, name=f"S{number:03d}")
+    at = open_app(as_user="ulf")
+    at.session_state["components.page"] = 3
+    at.run()
+    at.text_input[0].input("S1").run()  # S100-S119: fewer than one page
+    assert list(_table(at)["Name"])[:2] == ["S100", "S101"]
+    assert "1-20 of 20" in everything(at)
+
+
 def test_picking_a_row_opens_the_component(open_app, app_db):
     make_component(app_db, LINE)
     at = open_app(as_user="ulf")
