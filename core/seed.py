@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -145,6 +145,10 @@ def seed_grid(
             if progress is not None:
                 progress(writer.written / total)
     written = writer.written
+    if session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics for the planner: autovacuum would analyze the new rows only a
+        # minute or so later, and until then reports use a plan made for an empty table.
+        session.execute(text("ANALYZE components, measurements, measurement_rollups"))
     logs.on_commit(
         session,
         "seed",

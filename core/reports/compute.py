@@ -93,23 +93,34 @@ def _floor_bucket(micros: int) -> int:
 # Keeps (timestamp + offset + shift) positive back to year 1, so SQL integer division floors.
 _SHIFT_DAYS = 1_000_000
 
-_ROLLUP_DAYS_SQL = f"""
+_ROLLUP_DAYS_SELECT = f"""
 SELECT component_type, measurement_type,
        (bucket_us + :offset + {_SHIFT_DAYS * DAY_US}) / {DAY_US} - {_SHIFT_DAYS} AS day_number,
        sum(sample_count), sum(value_sum), min(value_min), max(value_max)
 FROM measurement_rollups
-WHERE component_type IN ('line', 'switch', 'transformer')
+WHERE bucket_us >= :low AND bucket_us < :high
+"""
+# SQLite reads the key (component type, measurement type, bucket) one range per type pair when
+# the leading columns are listed; PostgreSQL scans the period either way, and the lists only
+# cost it a comparison per row (7 ms against 13 ms for a 35-day report at 1M measurements).
+_EVERY_TYPE = """
+  AND component_type IN ('line', 'switch', 'transformer')
   AND measurement_type IN ('current', 'power', 'voltage')
-  AND bucket_us >= :low AND bucket_us < :high
+"""
+_ROLLUP_DAYS_GROUP = f"""
 GROUP BY component_type, measurement_type,
          (bucket_us + :offset + {_SHIFT_DAYS * DAY_US}) / {DAY_US} - {_SHIFT_DAYS}
 """
+_ROLLUP_DAYS_SQL = {
+    "sqlite": _ROLLUP_DAYS_SELECT + _EVERY_TYPE + _ROLLUP_DAYS_GROUP,
+    "postgresql": _ROLLUP_DAYS_SELECT + _ROLLUP_DAYS_GROUP,
+}
 
 
 def _rollup_days(session: Session, span: OffsetSpan) -> list[tuple[object, ...]]:
     """Per local day of one constant-offset span: the rollups' sums, counts and extremes."""
     rows = session.execute(
-        text(_ROLLUP_DAYS_SQL),
+        text(_ROLLUP_DAYS_SQL[session.get_bind().dialect.name]),
         {"offset": span.offset_us, "low": span.start_us, "high": span.end_us},
     ).all()
     return [tuple(row) for row in rows]
