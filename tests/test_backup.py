@@ -10,6 +10,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,6 +118,57 @@ def restored_batch_rows(backup: Path, folder: Path) -> int:
         database.dispose()
 
 
+class HeldImport:
+    """An import of ``csv`` in a thread, held after writing all its rows and before its
+    commit until ``commit()``; a failure in the thread is raised in the test."""
+
+    def __init__(self, database: Database, csv: Path) -> None:
+        self.written, self.may_commit = threading.Event(), threading.Event()
+        self.failures: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, args=(database, csv))
+
+    def _hold(self, fraction: float) -> None:
+        if fraction >= 1.0:
+            self.written.set()
+            assert self.may_commit.wait(timeout=600)
+
+    def _run(self, database: Database, csv: Path) -> None:
+        try:
+            with database.write() as session:
+                import_measurements(
+                    session=session,
+                    actor=MANAGER,
+                    source=csv,
+                    file_name=csv.name,
+                    progress=self._hold,
+                )
+        except BaseException as error:  # handed to the test thread
+            self.failures.append(error)
+            self.written.set()
+
+    def commit(self) -> None:
+        self.may_commit.set()
+        self.thread.join()
+        if self.failures:
+            raise self.failures[0]
+
+
+@contextmanager
+def import_held_before_commit(database: Database, csv: Path) -> Iterator[HeldImport]:
+    held = HeldImport(database, csv)
+    held.thread.start()
+    try:
+        assert held.written.wait(timeout=600)
+        if held.failures:
+            raise held.failures[0]
+        yield held
+    finally:
+        held.may_commit.set()
+        held.thread.join()
+    if held.failures:
+        raise held.failures[0]
+
+
 def test_a_backup_during_an_import_holds_all_of_it_or_none(tmp_path, capsys):
     """The import writes 200,000 rows in one transaction. A backup taken while they are
     written but not committed has none of them; one whose copy is under way when the import
@@ -125,33 +177,7 @@ def test_a_backup_during_an_import_holds_all_of_it_or_none(tmp_path, capsys):
     source = tmp_path / "live.db"
     database = seeded_database(source)
     csv = batch_file(tmp_path / "batch.csv")
-    written, may_commit = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def hold_before_commit(fraction: float) -> None:
-        if fraction >= 1.0:
-            written.set()
-            assert may_commit.wait(timeout=600)
-
-    def run_import() -> None:
-        try:
-            with database.write() as session:
-                import_measurements(
-                    session=session,
-                    actor=MANAGER,
-                    source=csv,
-                    file_name=csv.name,
-                    progress=hold_before_commit,
-                )
-        except BaseException as error:  # handed to the test thread below
-            failures.append(error)
-            written.set()
-
-    importer = threading.Thread(target=run_import)
-    importer.start()
-    try:
-        assert written.wait(timeout=600)
-        assert not failures
+    with import_held_before_commit(database, csv) as held:
         uncommitted = tmp_path / "during-write.db"
         assert main(["--database-url", sqlite_url(source), "backup", str(uncommitted)]) == 0
 
@@ -161,8 +187,7 @@ def test_a_backup_during_an_import_holds_all_of_it_or_none(tmp_path, capsys):
         def commit_on_first_step(fraction: float) -> None:
             steps.append(fraction)
             if len(steps) == 1:
-                may_commit.set()
-                importer.join()
+                held.commit()
 
         backup_sqlite(
             database=source,
@@ -171,10 +196,6 @@ def test_a_backup_during_an_import_holds_all_of_it_or_none(tmp_path, capsys):
             progress=commit_on_first_step,
         )
         assert steps[0] < 1.0 and len(steps) > 1  # the commit really fell inside the copy
-    finally:
-        may_commit.set()
-        importer.join()
-    assert not failures
     assert batch_rows(database) == BATCH_ROWS
     after = tmp_path / "after-commit.db"
     assert main(["--database-url", sqlite_url(source), "backup", str(after)]) == 0
@@ -530,39 +551,9 @@ def test_postgresql_backup_during_an_import_holds_none_of_it(postgres_databases,
     rows = 40_000
     csv = batch_file(tmp_path / "batch.csv", rows)
     database = Database.from_url(source_url)
-    written, may_commit = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def hold_before_commit(fraction: float) -> None:
-        if fraction >= 1.0:
-            written.set()
-            assert may_commit.wait(timeout=600)
-
-    def run_import() -> None:
-        try:
-            with database.write() as session:
-                import_measurements(
-                    session=session,
-                    actor=MANAGER,
-                    source=csv,
-                    file_name=csv.name,
-                    progress=hold_before_commit,
-                )
-        except BaseException as error:  # handed to the test thread below
-            failures.append(error)
-            written.set()
-
-    importer = threading.Thread(target=run_import)
-    importer.start()
-    try:
-        assert written.wait(timeout=600)
-        assert not failures
+    with import_held_before_commit(database, csv):
         during = tmp_path / "during.dump"
         assert main(["--database-url", source_url, "backup", str(during)]) == 0
-    finally:
-        may_commit.set()
-        importer.join()
-    assert not failures
     after = tmp_path / "after.dump"
     assert main(["--database-url", source_url, "backup", str(after)]) == 0
     database.dispose()
