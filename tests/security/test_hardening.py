@@ -31,7 +31,7 @@ def test_secret_files_are_never_committed():
     }
     # The compose .env (database password, cookie key), Streamlit's secrets, and data/ with
     # the demo cookie key and the SQLite database.
-    assert {".env", ".streamlit/secrets.toml", "data/"} <= ignored
+    assert {".env", "/secrets/", ".streamlit/secrets.toml", "data/"} <= ignored
 
 
 def test_the_image_copies_only_code_and_settings_without_secrets():
