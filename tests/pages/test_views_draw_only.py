@@ -35,7 +35,8 @@ def _first_call(tree: ast.Module) -> ast.stmt:
     return next(
         node
         for node in tree.body
-        if not isinstance(node, ast.Import | ast.ImportFrom)
+        # Imports run no page code, and defining a function calls nothing yet.
+        if not isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef)
         and any(isinstance(inner, ast.Call) for inner in ast.walk(node))
     )
 
