@@ -110,6 +110,19 @@ def fresh_url(base: str | None, folder: Path, tag: str) -> str:
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
+def drop(url: str) -> None:
+    """Drop a PostgreSQL database ``fresh_url`` made (SQLite files go with the temp folder)."""
+    if not url.startswith("postgresql"):
+        return
+    import psycopg
+    from sqlalchemy import make_url
+
+    server = make_url(url)
+    admin = server.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{server.database}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", help="a postgresql+psycopg:// URL (default: SQLite)")
@@ -120,8 +133,13 @@ def main() -> None:
     files = write_files(folder, args.components, args.per_component)
     size_mb = files[1].stat().st_size / 1e6
     print(f"file: {files[1]} ({size_mb:.0f} MB), load average {os.getloadavg()[0]:.1f}")
-    with_rollups = run(fresh_url(args.database_url, folder, "a"), files, no_rollups=False)
-    without = run(fresh_url(args.database_url, folder, "b"), files, no_rollups=True)
+    urls = [fresh_url(args.database_url, folder, tag) for tag in ("a", "b")]
+    try:
+        with_rollups = run(urls[0], files, no_rollups=False)
+        without = run(urls[1], files, no_rollups=True)
+    finally:
+        for url in urls:
+            drop(url)
     share = (with_rollups["seconds"] - without["seconds"]) / with_rollups["seconds"]
     print(
         f"import {with_rollups['rows']:,.0f} rows: {with_rollups['seconds']:.2f} s "
