@@ -21,8 +21,8 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +117,7 @@ def backup_sqlite(
         raise DatabaseUnavailable(str(database), "there is no database file there")
     check_destination(destination, force=force, protected=_with_sidecars(database))
     temporary = temporary_next_to(destination)
-    try:
+    with written_or_removed(temporary, lambda reason: BackupRefused(shown, reason)):
         try:
             with (
                 closing(_connect(database, mode="rw")) as source,
@@ -131,12 +131,6 @@ def backup_sqlite(
         except sqlite3.Error as error:
             raise BackupRefused(shown, f"SQLite: {error}") from None
         publish(temporary, destination)
-    except OSError as error:
-        remove_with_sidecars(temporary)
-        raise BackupRefused(shown, os_reason(error)) from None
-    except BaseException:
-        remove_with_sidecars(temporary)
-        raise
     return BackupSummary(
         path=destination,
         size_bytes=destination.stat().st_size,
@@ -162,7 +156,7 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
     if rows_there and not force:
         raise RestoreRefused(target, f"it holds {rows_there:,} rows (--force replaces them)")
     temporary = temporary_next_to(database)
-    try:
+    with written_or_removed(temporary, lambda reason: RestoreRefused(target, reason)):
         _copy_file(source, temporary)
         try:
             with closing(_connect(temporary, mode="rw")) as copy:
@@ -186,12 +180,6 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
             _make_self_contained(copy)
         _release(database, force=force)
         publish(temporary, database)
-    except OSError as error:
-        remove_with_sidecars(temporary)
-        raise RestoreRefused(target, os_reason(error)) from None
-    except BaseException:
-        remove_with_sidecars(temporary)
-        raise
     return RestoreSummary(
         target=target,
         rows=rows,
@@ -277,6 +265,20 @@ def publish(temporary: Path, destination: Path) -> None:
     _fsync(temporary)
     temporary.replace(destination)
     _fsync(destination.parent)
+
+
+@contextmanager
+def written_or_removed(temporary: Path, refuse: Callable[[str], Exception]) -> Iterator[None]:
+    """The block writes ``temporary``; if it fails, nothing of it is left behind, and an OS
+    error (disk full, no permission) becomes ``refuse``'s error with its reason."""
+    try:
+        yield
+    except OSError as error:
+        remove_with_sidecars(temporary)
+        raise refuse(os_reason(error)) from None
+    except BaseException:
+        remove_with_sidecars(temporary)
+        raise
 
 
 def remove_with_sidecars(path: Path) -> None:

@@ -32,10 +32,9 @@ from core.backup import (
     check_backup_file,
     check_destination,
     check_revision,
-    os_reason,
     publish,
-    remove_with_sidecars,
     temporary_next_to,
+    written_or_removed,
 )
 from core.db import Database
 from core.errors import (
@@ -79,38 +78,37 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
     engine = create_engine(url)
     temporary = temporary_next_to(destination)
     try:
-        with _connect(engine, url) as connection:
-            snapshot_connection = connection.execution_options(isolation_level="REPEATABLE READ")
-            with snapshot_connection.begin():
-                snapshot = str(
-                    snapshot_connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+        with written_or_removed(temporary, lambda reason: BackupRefused(shown, reason)):
+            with _connect(engine, url) as connection:
+                snapshot_connection = connection.execution_options(
+                    isolation_level="REPEATABLE READ"
                 )
-                revision = _revision(snapshot_connection)
-                if revision is None:
-                    raise BackupRefused(
-                        shown,
-                        f"{_shown(url)} has no alembic_version table, so it is not a GridBoard "
-                        "database",
+                with snapshot_connection.begin():
+                    snapshot = str(
+                        snapshot_connection.exec_driver_sql(
+                            "SELECT pg_export_snapshot()"
+                        ).scalar_one()
                     )
-                rows = _row_counts(snapshot_connection)
-                _run(
-                    [
-                        pg_dump,
-                        "--format=custom",
-                        f"--snapshot={snapshot}",
-                        f"--file={temporary}",
-                        f"--dbname={libpq}",
-                    ],
-                    environment,
-                )
-        _verify_archive(temporary, shown)
-        publish(temporary, destination)
-    except OSError as error:
-        remove_with_sidecars(temporary)
-        raise BackupRefused(shown, os_reason(error)) from None
-    except BaseException:
-        remove_with_sidecars(temporary)
-        raise
+                    revision = _revision(snapshot_connection)
+                    if revision is None:
+                        raise BackupRefused(
+                            shown,
+                            f"{_shown(url)} has no alembic_version table, so it is not a GridBoard "
+                            "database",
+                        )
+                    rows = _row_counts(snapshot_connection)
+                    _run(
+                        [
+                            pg_dump,
+                            "--format=custom",
+                            f"--snapshot={snapshot}",
+                            f"--file={temporary}",
+                            f"--dbname={libpq}",
+                        ],
+                        environment,
+                    )
+            _verify_archive(temporary, shown)
+            publish(temporary, destination)
     finally:
         engine.dispose()
     return BackupSummary(
