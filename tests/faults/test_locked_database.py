@@ -115,6 +115,25 @@ def test_a_write_waits_for_a_lock_released_in_time(db, url):
     assert _components(db) == 1
 
 
+def impatient_worker(url: str) -> tuple[subprocess.Popen[str], threading.Timer]:
+    """``gridboard worker --once`` with a 200 ms busy timeout, its log on stdout, and a timer
+    that kills it after ``GUARD_SECONDS``, so a wrong worker fails the test, not hangs it."""
+    worker = gridboard(
+        url,
+        "worker",
+        "--once",
+        "--poll-seconds",
+        "0.1",
+        env={"GRIDBOARD_SQLITE_BUSY_TIMEOUT_MS": "200", "GRIDBOARD_LOG_LEVEL": "INFO"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    guard = threading.Timer(GUARD_SECONDS, worker.kill)
+    guard.start()
+    return worker, guard
+
+
 def test_a_worker_waits_out_a_busy_database_then_runs_the_report(db, url):
     with db.write() as session:
         queued = request_report(
@@ -124,19 +143,7 @@ def test_a_worker_waits_out_a_busy_database_then_runs_the_report(db, url):
             end=datetime(2025, 1, 2, tzinfo=UTC),
         )
     with other_writer(url):
-        worker = gridboard(
-            url,
-            "worker",
-            "--once",
-            "--poll-seconds",
-            "0.1",
-            env={"GRIDBOARD_SQLITE_BUSY_TIMEOUT_MS": "200", "GRIDBOARD_LOG_LEVEL": "INFO"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        guard = threading.Timer(GUARD_SECONDS, worker.kill)  # a wrong worker fails, not hangs
-        guard.start()
+        worker, guard = impatient_worker(url)
         assert worker.stdout is not None
         seen, busy = [], 0
         for line in worker.stdout:  # until the worker met the lock twice (or it ends)
@@ -163,19 +170,7 @@ def test_a_report_computed_while_the_database_is_busy_is_stored_once_it_is_free(
     computing = ExitStack()
     computing.enter_context(computation_held(url))
     try:
-        worker = gridboard(
-            url,
-            "worker",
-            "--once",
-            "--poll-seconds",
-            "0.1",
-            env={"GRIDBOARD_SQLITE_BUSY_TIMEOUT_MS": "200", "GRIDBOARD_LOG_LEVEL": "INFO"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        guard = threading.Timer(GUARD_SECONDS, worker.kill)  # a wrong worker fails, not hangs
-        guard.start()
+        worker, guard = impatient_worker(url)
         assert wait_for_claim(db, worker) == queued.id
         with report_row_locked(url, queued.id) as status:
             computing.close()  # the computation may finish; storing it must wait for us
