@@ -3,10 +3,16 @@
 CSV cells that a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return) get a leading apostrophe; numbers are left alone. The same
 tables always give the same bytes.
+
+The CSV is written by Python's ``csv`` module (RFC 4180: CRLF line ends, quotes where a cell
+needs them; ISO dates, floats as Python writes them, which read back exactly). Report tables
+are small, and Polars' ``write_csv`` hands even a three-row table to its thread pool, which a
+report worker pays for in scheduling (see ``core.reports.kpis``).
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -36,8 +42,22 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _neutral(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def table_csv(frame: pl.DataFrame) -> bytes:
-    return neutralise_formulas(frame).write_csv(date_format="%Y-%m-%d").encode("utf-8")
+    """``frame`` as CSV: a header row, then its rows; empty cells for nulls."""
+    texts = [dtype == pl.String for dtype in frame.dtypes]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(frame.columns)
+    for row in frame.iter_rows():
+        writer.writerow(
+            _neutral(cell) if text and cell is not None else cell
+            for cell, text in zip(row, texts, strict=True)
+        )
+    return buffer.getvalue().encode("utf-8")
 
 
 def read_table_csv(name: str, data: str) -> pl.DataFrame:

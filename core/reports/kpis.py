@@ -1,10 +1,22 @@
-"""The four report tables as pure Polars functions of their inputs (no database here).
+"""The four report tables, from the few rows the database sums for them (no database here).
 
-Column names and order are the ones DESIGN.md fixes; rows are sorted, so the same inputs
-always give the same bytes.
+Column names and order are the ones DESIGN.md fixes; rows are sorted and sums are exact
+(``math.fsum``), so the same inputs always give the same bytes, whatever order they come in.
+
+The database does the heavy summing (``core.reports.compute``); what is left is a few hundred
+rows per report (one per day and type pair), combined here in plain Python and handed out as
+Polars frames. Polars runs even a tiny query on its thread pool, and each handoff to a pool
+thread is a chance for the scheduler to park it behind another process: with report workers
+on the same cores as their database, those handoffs cost more than the arithmetic, and two
+workers stopped being twice as fast as one (bench/workers.py, bench/RESULTS.md).
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import NamedTuple
 
 import polars as pl
 
@@ -39,102 +51,99 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     },
 }
 
-INVENTORY_SCHEMA: dict[str, pl.DataType] = {
-    "component_type": pl.String(),
-    "capacity_mva": pl.Float64(),
-    "voltage_kv": pl.Float64(),
-    "length_km": pl.Float64(),
-}
-
-RAW_SCHEMA: dict[str, pl.DataType] = {
-    "component_type": pl.String(),
-    "measurement_type": pl.String(),
-    "timestamp_us": pl.Int64(),
-    "value": pl.Float64(),
-}
-
-# Partial aggregates per local day (days since 1970-01-01), from rollups or raw rows.
-DAY_PARTIALS_SCHEMA: dict[str, pl.DataType] = {
-    "component_type": pl.String(),
-    "measurement_type": pl.String(),
-    "day_number": pl.Int64(),
-    "sample_count": pl.Int64(),
-    "value_sum": pl.Float64(),
-    "value_min": pl.Float64(),
-    "value_max": pl.Float64(),
-}
+_EPOCH = date(1970, 1, 1)
 
 
-def components_by_type(inventory: pl.DataFrame) -> pl.DataFrame:
+class InventoryGroup(NamedTuple):
+    """Components of one type at one voltage: how many, and their summed capacity and length
+    (``None`` where the type has no such field)."""
+
+    component_type: str
+    voltage_kv: float | None
+    components: int
+    capacity_mva: float | None
+    length_km: float | None
+
+
+class DayPartial(NamedTuple):
+    """Part of one local day's measurements of one type pair: from the rollups of the whole
+    quarter hours in a span, or from the raw rows at its edges."""
+
+    component_type: str
+    measurement_type: str
+    day_number: int  # days since 1970-01-01, in the report's zone
+    sample_count: int
+    value_sum: float
+    value_min: float
+    value_max: float
+
+
+def _frame(name: str, rows: list[tuple[object, ...]]) -> pl.DataFrame:
+    schema = SCHEMAS[name]
+    columns: list[tuple[object, ...]] = list(zip(*rows, strict=True)) or [() for _ in schema]
+    return pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema)
+
+
+def components_by_type(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
     """Every component type with its count (zero when the inventory has none of it)."""
-    counts = inventory.group_by("component_type").agg(pl.len().cast(pl.Int64).alias("count"))
-    every_type = pl.DataFrame({"component_type": sorted(t.value for t in ComponentType)})
-    return (
-        every_type.join(counts, on="component_type", how="left")
-        .with_columns(pl.col("count").fill_null(0))
-        .sort("component_type")
-    )
+    counts = dict.fromkeys(sorted(t.value for t in ComponentType), 0)
+    for group in groups:
+        counts[group.component_type] += int(group.components)
+    return _frame(COMPONENTS_BY_TYPE, list(counts.items()))
 
 
 def _per_voltage(
-    inventory: pl.DataFrame, kind: ComponentType, field: str, count_name: str, total_name: str
-) -> pl.DataFrame:
-    return (
-        inventory.lazy()
-        .filter(pl.col("component_type") == kind.value)
-        .group_by("voltage_kv")
-        .agg(
-            pl.len().cast(pl.Int64).alias(count_name),
-            pl.col(field).sum().alias(total_name),
-        )
-        .sort("voltage_kv")
-        .collect()
+    groups: Iterable[InventoryGroup], kind: ComponentType, field: str
+) -> list[tuple[object, ...]]:
+    """Count and exact total of ``field`` per voltage level, by rising voltage."""
+    totals: dict[float, tuple[int, list[float]]] = {}
+    for group in groups:
+        if group.component_type != kind.value or group.voltage_kv is None:
+            continue
+        count, parts = totals.setdefault(float(group.voltage_kv), (0, []))
+        value = getattr(group, field)
+        if value is not None:
+            parts.append(float(value))
+        totals[float(group.voltage_kv)] = (count + int(group.components), parts)
+    return [(kv, count, math.fsum(parts)) for kv, (count, parts) in sorted(totals.items())]
+
+
+def transformer_capacity_by_voltage(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
+    return _frame(
+        TRANSFORMER_CAPACITY, _per_voltage(groups, ComponentType.TRANSFORMER, "capacity_mva")
     )
 
 
-def transformer_capacity_by_voltage(inventory: pl.DataFrame) -> pl.DataFrame:
-    return _per_voltage(
-        inventory,
-        ComponentType.TRANSFORMER,
-        "capacity_mva",
-        "transformer_count",
-        "total_capacity_mva",
-    )
+def line_length_by_voltage(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
+    return _frame(LINE_LENGTH, _per_voltage(groups, ComponentType.LINE, "length_km"))
 
 
-def line_length_by_voltage(inventory: pl.DataFrame) -> pl.DataFrame:
-    return _per_voltage(inventory, ComponentType.LINE, "length_km", "line_count", "total_length_km")
-
-
-def daily_averages(partials: pl.DataFrame) -> pl.DataFrame:
+def daily_averages(partials: Iterable[DayPartial]) -> pl.DataFrame:
     """Mean, count, min and max per local day, measurement type and component type."""
-    return (
-        partials.lazy()
-        .group_by("day_number", "measurement_type", "component_type")
-        .agg(
-            (pl.col("value_sum").sum() / pl.col("sample_count").sum()).alias("avg_value"),
-            pl.col("sample_count").sum().cast(pl.Int64),
-            pl.col("value_min").min().alias("min_value"),
-            pl.col("value_max").max().alias("max_value"),
+    days: dict[tuple[int, str, str], tuple[int, list[float], float, float]] = {}
+    for part in partials:
+        key = (int(part.day_number), part.measurement_type, part.component_type)
+        low, high = float(part.value_min), float(part.value_max)
+        seen = days.get(key)
+        if seen is None:
+            days[key] = (int(part.sample_count), [float(part.value_sum)], low, high)
+        else:
+            count, sums, seen_low, seen_high = seen
+            sums.append(float(part.value_sum))
+            count += int(part.sample_count)
+            days[key] = (count, sums, min(seen_low, low), max(seen_high, high))
+    rows: list[tuple[object, ...]] = [
+        (
+            _EPOCH + timedelta(days=day_number),
+            measurement_type,
+            component_type,
+            math.fsum(sums) / count,
+            count,
+            low,
+            high,
         )
-        .with_columns(pl.col("day_number").cast(pl.Int32).cast(pl.Date).alias("day"))
-        .sort("day", "measurement_type", "component_type")
-        .select(list(SCHEMAS[DAILY_AVERAGES]))
-        .collect()
-    )
-
-
-def raw_day_partials(raw: pl.DataFrame) -> pl.DataFrame:
-    """Raw measurements with their ``day_number``, summed per day like rollup rows."""
-    return (
-        raw.lazy()
-        .group_by("component_type", "measurement_type", "day_number")
-        .agg(
-            pl.len().cast(pl.Int64).alias("sample_count"),
-            pl.col("value").sum().alias("value_sum"),
-            pl.col("value").min().alias("value_min"),
-            pl.col("value").max().alias("value_max"),
+        for (day_number, measurement_type, component_type), (count, sums, low, high) in sorted(
+            days.items()
         )
-        .select(list(DAY_PARTIALS_SCHEMA))
-        .collect()
-    )
+    ]
+    return _frame(DAILY_AVERAGES, rows)
