@@ -219,11 +219,30 @@ def new_worker_id() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A runner's hold on a report: only writes naming both fields are accepted."""
+    """A runner's hold on a report: only writes naming its worker and attempt are accepted.
+
+    It carries the request too, so a runner computes without reading the report again.
+    """
 
     report_id: int
     worker_id: str
     attempt: int
+    period_start: datetime
+    period_end: datetime
+    time_zone: str
+    requested_by: str
+
+    @classmethod
+    def of(cls, row: Report, worker_id: str, attempt: int | None = None) -> Claim:
+        return cls(
+            report_id=row.id,
+            worker_id=worker_id,
+            attempt=row.attempts if attempt is None else attempt,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            time_zone=row.time_zone,
+            requested_by=row.requested_by,
+        )
 
 
 def claim(
@@ -284,7 +303,7 @@ def claim(
         worker=worker_id,
         attempt=row.attempts,
     )
-    return Claim(report_id=row.id, worker_id=worker_id, attempt=row.attempts)
+    return Claim.of(row, worker_id)
 
 
 def claim_next(
@@ -373,10 +392,23 @@ def run_claimed(
     ``attempt`` is the claim's attempt number (default: the report's current one).
     """
     with database.read() as session:
-        row = _row(session, report_id)
-        start, end, zone = row.period_start, row.period_end, row.time_zone
-        held = Claim(report_id, worker_id, row.attempts if attempt is None else attempt)
-        requested_by = row.requested_by
+        held = Claim.of(_row(session, report_id), worker_id, attempt)
+    return run_held(database, held, lease_seconds=lease_seconds)
+
+
+def run_held(
+    database: Database,
+    held: Claim,
+    *,
+    lease_seconds: float = LEASE_SECONDS,
+    keep_lease: bool = True,
+) -> ReportStatus:
+    """Compute the report ``held`` names and store its outcome, if the claim still holds.
+
+    With ``keep_lease`` a thread renews the lease meanwhile; a ``ReportRunner`` renews it
+    from its own loop instead and passes ``False``.
+    """
+    report_id, worker_id = held.report_id, held.worker_id
     stop_heartbeat = threading.Event()
 
     def heartbeat() -> None:
@@ -388,14 +420,18 @@ def run_claimed(
             except Exception:  # the next beat, or the final write, will tell
                 log.warning("could not renew the lease of report %s", report_id, exc_info=True)
 
-    beat = threading.Thread(target=heartbeat, name=f"report-{report_id}-lease", daemon=True)
-    beat.start()
+    beat = None
+    if keep_lease:
+        beat = threading.Thread(target=heartbeat, name=f"report-{report_id}-lease", daemon=True)
+        beat.start()
     began = time.perf_counter()
     outcome: dict[str, Any]
     rows_read: dict[str, int] = {}
     try:
         with database.read() as session:
-            computed = compute_report(session, start=start, end=end, time_zone=zone)
+            computed = compute_report(
+                session, start=held.period_start, end=held.period_end, time_zone=held.time_zone
+            )
         rows_read = {"rollup_rows": computed.rollup_rows, "raw_rows": computed.raw_rows}
         payload = {
             "tables": {
@@ -416,13 +452,14 @@ def run_claimed(
             "error": _describe_failure(error),
         }
     finally:
-        stop_heartbeat.set()
-        beat.join()
+        if beat is not None:
+            stop_heartbeat.set()
+            beat.join()
     stored = _store_outcome(database, held, outcome, lease_seconds)
     failed = outcome["status"] == ReportStatus.FAILED.value
     logs.record(
         f"report.{outcome['status']}" if stored else "report.discarded",
-        user=requested_by,
+        user=held.requested_by,
         started=began,
         outcome="ok" if stored and not failed else ("failed" if stored else "discarded"),
         level=logging.WARNING if failed or not stored else logging.INFO,
@@ -474,9 +511,7 @@ def run_next(
         held = claim(session=session, worker_id=worker_id, lease_seconds=lease_seconds)
     if held is None:
         return None
-    run_claimed(
-        database, held.report_id, worker_id, lease_seconds=lease_seconds, attempt=held.attempt
-    )
+    run_held(database, held, lease_seconds=lease_seconds)
     return held.report_id
 
 
@@ -489,8 +524,9 @@ def run_report_now(
         record = request_report(
             session=session, actor=actor, start=start, end=end, time_zone=time_zone
         )
-        claim_next(session=session, worker_id=worker_id, report_id=record.id)
-    run_claimed(database, record.id, worker_id)
+        held = claim(session=session, worker_id=worker_id, report_id=record.id)
+    assert held is not None, "a report queued in this transaction is claimable by it alone"
+    run_held(database, held)
     with database.read() as session:
         return get_report(session=session, report_id=record.id)
 
@@ -543,9 +579,12 @@ class ReportRunner:
     """Runs queued reports one at a time, for one process: a thread in the app (``start``),
     or the main loop of ``gridboard worker`` (``run_forever``).
 
-    The report is computed in a helper thread so that the loop can react to ``stop``: it
-    waits up to ``stop_grace_seconds`` for the report to finish, then hands it back to the
-    queue (``release_claim``) instead of leaving it ``running`` until its lease expires.
+    Two threads: one claims and computes reports back to back, the other (the caller of
+    ``run_forever``) keeps the current report's lease and reacts to ``stop``: it waits up to
+    ``stop_grace_seconds`` for the report to finish, then hands it back to the queue
+    (``release_claim``) instead of leaving it ``running`` until its lease expires. Nothing
+    passes between them per report, so a report costs no thread handoff (see
+    ``core.reports.kpis`` for why that matters).
     """
 
     def __init__(
@@ -561,8 +600,10 @@ class ReportRunner:
         self.lease_seconds = lease_seconds
         self.stop_grace_seconds = stop_grace_seconds
         self.worker_id = new_worker_id()
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # the claiming thread: look for work now
         self._stop = threading.Event()
+        self._attention = threading.Event()  # the keeping thread: stop, or the work ended
+        self._current: Claim | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> ReportRunner:
@@ -584,6 +625,7 @@ class ReportRunner:
         """Ask the loop to stop (safe in a signal handler: it only sets flags)."""
         self._stop.set()
         self._wake.set()
+        self._attention.set()
 
     def stop(self, timeout: float | None = None) -> None:
         """Finish (or, after the grace period, hand back) the current report, then stop."""
@@ -592,43 +634,86 @@ class ReportRunner:
             self._thread.join(timeout)
 
     def run_forever(self, *, until_idle: bool = False) -> None:
-        """Run reports until stopped (or, with ``until_idle``, until none is claimable).
+        """Run reports until stopped (or, with ``until_idle``, until none is claimable)."""
+        self._attention.clear()
+        work = threading.Thread(
+            target=self._work, args=(until_idle,), name="gridboard-report-work", daemon=True
+        )
+        work.start()
+        while work.is_alive() and not self._stop.is_set():
+            self._attention.wait(self.lease_seconds / 3)
+            self._attention.clear()
+            self._keep_lease()
+        if not work.is_alive():
+            return
+        held = self._current
+        if held is not None:
+            log.info(
+                "stopping: waiting up to %.0f s for report %s",
+                self.stop_grace_seconds,
+                held.report_id,
+            )
+        deadline = time.monotonic() + self.stop_grace_seconds
+        while work.is_alive() and (left := deadline - time.monotonic()) > 0:
+            work.join(min(left, self.lease_seconds / 3))
+            self._keep_lease()  # the report may finish in its grace period: keep it held
+        held = self._current
+        if work.is_alive() and held is not None:
+            self._hand_back(held)
+
+    def _keep_lease(self) -> None:
+        held = self._current
+        if held is None:
+            return
+        try:
+            if not renew_lease(self.database, held, self.lease_seconds) and self._current is held:
+                log.warning("report %s is no longer held by %s", held.report_id, held.worker_id)
+        except Exception:  # the next beat, or the final write, will tell
+            log.warning("could not renew the lease of report %s", held.report_id, exc_info=True)
+
+    def _work(self, until_idle: bool) -> None:
+        """Claim and compute reports until stopped (or idle, with ``until_idle``).
 
         A database busy with another writer (a long import) is waited out, poll after poll:
         it neither stops the runner nor counts as "nothing to claim".
         """
-        orphans_looked_for = False
-        while not self._stop.is_set():
-            busy = False
-            held: Claim | None = None
-            try:
-                if not orphans_looked_for:
-                    self._release_orphans()
-                    orphans_looked_for = True
-                with self.database.write() as session:
-                    held = claim(
-                        session=session, worker_id=self.worker_id, lease_seconds=self.lease_seconds
+        try:
+            orphans_looked_for = False
+            while not self._stop.is_set():
+                busy = False
+                held: Claim | None = None
+                try:
+                    if not orphans_looked_for:
+                        self._release_orphans()
+                        orphans_looked_for = True
+                    with self.database.write() as session:
+                        held = claim(
+                            session=session,
+                            worker_id=self.worker_id,
+                            lease_seconds=self.lease_seconds,
+                        )
+                except DatabaseBusy as error:
+                    log.warning(
+                        "%s (report runner %s tries again in %g s)",
+                        error,
+                        self.worker_id,
+                        self.poll_seconds,
                     )
-            except DatabaseBusy as error:
-                log.warning(
-                    "%s (report runner %s tries again in %g s)",
-                    error,
-                    self.worker_id,
-                    self.poll_seconds,
-                )
-                busy = True
-            except Exception:
-                log.exception("report runner %s could not claim work", self.worker_id)
-            if held is not None and self._stop.is_set():  # asked to stop while claiming
-                self._hand_back(held)
-                return
-            if held is not None:
-                self._run(held)
-                continue
-            if until_idle and not busy:
-                return
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+                    busy = True
+                except Exception:
+                    log.exception("report runner %s could not claim work", self.worker_id)
+                if held is not None and self._stop.is_set():  # asked to stop while claiming
+                    self._hand_back(held)
+                    return
+                if held is not None:
+                    self._run(held)
+                    continue
+                if until_idle and not busy:
+                    return
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+        finally:
+            self._attention.set()
 
     def _release_orphans(self) -> None:
         """Release orphaned reports; only a busy database is worth trying again for."""
@@ -640,38 +725,18 @@ class ReportRunner:
             log.exception("could not look for orphaned reports")
 
     def _run(self, held: Claim) -> None:
-        finished = threading.Event()
-
-        def compute() -> None:
-            try:
-                run_claimed(
-                    self.database,
-                    held.report_id,
-                    held.worker_id,
-                    lease_seconds=self.lease_seconds,
-                    attempt=held.attempt,
-                )
-            except Exception:  # the lease expires and another runner tries again
-                log.exception(
-                    "report runner %s could not store report %s", held.worker_id, held.report_id
-                )
-            finally:
-                finished.set()
-                self._wake.set()
-
-        threading.Thread(
-            target=compute, name=f"gridboard-report-{held.report_id}", daemon=True
-        ).start()
-        while not finished.is_set() and not self._stop.is_set():
-            self._wake.wait(1.0)
-            self._wake.clear()
-        if finished.is_set():
-            return
-        log.info(
-            "stopping: waiting up to %.0f s for report %s", self.stop_grace_seconds, held.report_id
-        )
-        if not finished.wait(self.stop_grace_seconds):
-            self._hand_back(held)
+        thread = threading.current_thread()
+        name, thread.name = thread.name, f"gridboard-report-{held.report_id}"
+        self._current = held
+        try:
+            run_held(self.database, held, lease_seconds=self.lease_seconds, keep_lease=False)
+        except Exception:  # the lease expires and another runner tries again
+            log.exception(
+                "report runner %s could not store report %s", held.worker_id, held.report_id
+            )
+        finally:
+            self._current = None
+            thread.name = name
 
     def _hand_back(self, held: Claim) -> None:
         try:
