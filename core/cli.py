@@ -522,9 +522,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "worker":
-        # A worker runs one report at a time on small frames: Polars' thread pool only adds
-        # contention there, and parallelism comes from running more workers (measured in
-        # bench/workers.py). Read once, when Polars starts; an operator's value wins.
+        # A worker runs one report at a time and gives Polars only small finished tables:
+        # Polars' thread pool only adds contention there, and parallelism comes from running
+        # more workers (bench/workers.py). Read once, when Polars starts; an operator's wins.
         os.environ.setdefault("POLARS_MAX_THREADS", "1")
     try:
         # A command's answer goes to stdout, so its logs go to stderr; a worker only logs.
