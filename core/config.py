@@ -20,6 +20,8 @@ SECRETS_DIR = Path("/run/secrets")
 
 # Values that look like a secret but are not one: refused outside demo mode.
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "xxx"})
+# The cookie is an HS256 JWT: RFC 7518 (3.2) wants a key at least as long as the hash, 256 bits.
+MIN_COOKIE_KEY_CHARACTERS = 32
 
 
 class Settings(BaseSettings):
@@ -105,12 +107,13 @@ class Settings(BaseSettings):
     def require_cookie_key(self) -> str:
         """The cookie key, refusing to go on with a missing or placeholder one outside demo."""
         key = self.cookie_key.strip()
-        if key.lower() in PLACEHOLDER_SECRETS or len(key) < 16:
+        if key.lower() in PLACEHOLDER_SECRETS or len(key) < MIN_COOKIE_KEY_CHARACTERS:
             from core.errors import ConfigurationError
 
             raise ConfigurationError(
                 "GRIDBOARD_COOKIE_KEY",
-                "must be set to a random secret of at least 16 characters "
+                "must be set to a random secret of at least "
+                f"{MIN_COOKIE_KEY_CHARACTERS} characters "
                 '(python -c "import secrets; print(secrets.token_urlsafe(32))")',
             )
         return key

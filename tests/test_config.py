@@ -97,7 +97,10 @@ def test_the_readme_check_catches_a_new_setting(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("key", ["", "changeme", "secret", "short"])
+@pytest.mark.parametrize(
+    "key",
+    ["", "changeme", "secret", "short", "sixteen-chars-ok", "a-key-of-thirty-one-characters!"],
+)
 def test_placeholder_cookie_key_is_refused(key):
     with pytest.raises(ConfigurationError, match="GRIDBOARD_COOKIE_KEY"):
         Settings(cookie_key=key, demo=False).require_cookie_key()
@@ -116,10 +119,10 @@ def test_unknown_backend_is_refused():
 def test_a_secret_file_sets_a_setting_and_the_environment_wins(tmp_path, monkeypatch):
     monkeypatch.delenv("GRIDBOARD_COOKIE_KEY", raising=False)
     monkeypatch.delenv("GRIDBOARD_DATABASE_URL", raising=False)
-    (tmp_path / "gridboard_cookie_key").write_text("a-key-from-a-docker-secret-file\n")
+    (tmp_path / "gridboard_cookie_key").write_text("a-key-from-a-docker-secret-file-0123\n")
     (tmp_path / "GRIDBOARD_DATABASE_URL").write_text("postgresql+psycopg://gb:pw@db/gridboard")
     settings = Settings(_secrets_dir=tmp_path)
-    assert settings.require_cookie_key() == "a-key-from-a-docker-secret-file"
+    assert settings.require_cookie_key() == "a-key-from-a-docker-secret-file-0123"
     assert settings.database_url == "postgresql+psycopg://gb:pw@db/gridboard"
     monkeypatch.setenv("GRIDBOARD_COOKIE_KEY", "the-environment-wins-over-files")
     assert Settings(_secrets_dir=tmp_path).cookie_key == "the-environment-wins-over-files"
