@@ -26,7 +26,7 @@ if actor is None:
     st.session_state.pop(ui.ACTOR_KEY, None)
 else:
     st.session_state[ui.ACTOR_KEY] = actor
-    ui.report_runner()  # started once per app process; computes requested reports
+    ui.report_runner()  # once per app process, unless GRIDBOARD_APP_RUNS_REPORTS is false
 
 
 def signed_out() -> None:

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         ge=1,
         description="How many rotated log files are kept beside the current one.",
     )
+    app_runs_reports: bool = Field(
+        default=True,
+        description="Each app process computes queued reports in a background thread; false "
+        "leaves them to gridboard worker processes.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -46,8 +46,15 @@ if actor.is_manager:
                     record = request_report(
                         session=session, actor=actor, start=start, end=end, time_zone=zone
                     )
-                ui.report_runner().wake()
-                st.success(f"Report #{record.id} is on its way; its status updates below.")
+                runner = ui.report_runner()
+                if runner is not None:
+                    runner.wake()
+                st.success(
+                    f"Report #{record.id} is on its way; its status updates below."
+                    if runner is not None
+                    else f"Report #{record.id} is queued for the report workers; "
+                    "its status updates below."
+                )
 
 with ui.database().read() as session:
     active = count_reports(session=session, active_only=True)

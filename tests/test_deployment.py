@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from core.config import Settings
 from tests.test_config import settings_fields
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,12 @@ def test_compose_runs_postgres_two_app_replicas_and_a_worker():
     assert services["worker"]["command"] == ["gridboard", "worker"]
     for name in ("app", "worker"):
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+        assert services[name]["environment"]["GRIDBOARD_LOG_FORMAT"] == "json"
+    # the app replicas queue reports and the worker computes them
+    runs_reports = services["app"]["environment"]["GRIDBOARD_APP_RUNS_REPORTS"]
+    assert "GRIDBOARD_APP_RUNS_REPORTS" in settings_fields()
+    assert Settings(app_runs_reports=runs_reports).app_runs_reports is False
+    assert "GRIDBOARD_APP_RUNS_REPORTS" not in services["worker"]["environment"]
 
 
 def test_compose_passes_secrets_as_files_that_settings_read():

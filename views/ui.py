@@ -14,6 +14,7 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import Actor
 from core.errors import (
@@ -62,13 +63,17 @@ def database() -> Database:
     return open_database()
 
 
-def _stop_runner(runner: ReportRunner) -> None:
-    runner.stop(timeout=5)
+def _stop_runner(runner: ReportRunner | None) -> None:
+    if runner is not None:
+        runner.stop(timeout=5)
 
 
 @st.cache_resource(show_spinner=False, on_release=_stop_runner)
-def report_runner() -> ReportRunner:
-    """One background thread per app process that computes requested reports."""
+def report_runner() -> ReportRunner | None:
+    """One background thread per app process that computes requested reports; none where the
+    deployment leaves reports to ``gridboard worker`` (``GRIDBOARD_APP_RUNS_REPORTS=false``)."""
+    if not get_settings().app_runs_reports:
+        return None
     return ReportRunner(database()).start()
 
 

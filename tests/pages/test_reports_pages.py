@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
 
+from core.config import get_settings
 from core.models import Report
 from core.reports.jobs import ReportStatus, get_report, list_reports, request_report, run_next
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import NoRunner, everything, texts
+from views import ui
+
+THE_APPS_RUNNER = ui.report_runner  # the fixture stands a NoRunner in for it
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -44,6 +49,30 @@ def test_a_user_sees_the_list_but_no_generate_form(open_app, app_db):
     assert list(table["Report"]) == ["#1"]
     assert list(table["Status"]) == ["pending"]
     assert list(table["Period"]) == ["2024-05-01 to 2024-05-07 (UTC)"]
+
+
+def _runner_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "gridboard-report-runner"}
+
+
+def test_an_app_that_leaves_reports_to_workers_queues_them_and_starts_no_runner(
+    open_app, app_db, monkeypatch
+):
+    monkeypatch.setenv("GRIDBOARD_APP_RUNS_REPORTS", "false")
+    get_settings.cache_clear()
+    monkeypatch.setattr(ui, "report_runner", THE_APPS_RUNNER)
+    runners_before = _runner_threads()
+    at = open_app(as_user="mona", page="pages/reports.py")
+    _generate_button(at).click().run()
+    assert not at.exception
+    assert texts(at.success) == [
+        "Report #1 is queued for the report workers; its status updates below."
+    ]
+    assert THE_APPS_RUNNER() is None
+    assert _runner_threads() == runners_before
+    with app_db.read() as session:
+        assert get_report(session=session, report_id=1).status is ReportStatus.PENDING
+    assert run_next(app_db, "a-worker") == 1  # a worker takes it from there
 
 
 def test_a_manager_generates_a_report_for_the_last_7_days(open_app, app_db):
