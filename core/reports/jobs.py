@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -42,6 +42,15 @@ from core.reports.export import read_table_csv, table_csv
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# PostgreSQL: runners LISTEN here, and whatever makes a report claimable NOTIFYs (at commit),
+# so an idle runner starts at once instead of at its next poll.
+NOTIFY_CHANNEL = "gridboard_reports"
+
+
+def _announce(session: Session) -> None:
+    """Tell listening runners that a report is claimable, once this transaction commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 class ReportStatus(StrEnum):
@@ -142,6 +151,7 @@ def request_report(
     )
     session.add(row)
     session.flush()
+    _announce(session)
     logs.on_commit(
         session,
         "report.queued",
@@ -356,6 +366,8 @@ def release_claim(database: Database, held: Claim) -> bool:
             )
         )
         released = bool(getattr(result, "rowcount", 0))
+        if released:
+            _announce(session)
     if released:
         logs.record(
             "report.released",
@@ -563,6 +575,8 @@ def release_orphans(database: Database) -> list[int]:
             if pid_text.isdigit() and not _process_alive(int(pid_text)):
                 row.lease_expires_at = utc_now() - timedelta(seconds=1)
                 released.append(row.id)
+        if released:
+            _announce(session)
     if released:
         logs.record(
             "report.released",
@@ -584,7 +598,8 @@ class ReportRunner:
     ``stop_grace_seconds`` for the report to finish, then hands it back to the queue
     (``release_claim``) instead of leaving it ``running`` until its lease expires. Nothing
     passes between them per report, so a report costs no thread handoff (see
-    ``core.reports.kpis`` for why that matters).
+    ``core.reports.kpis`` for why that matters). On PostgreSQL a third thread LISTENs, so an
+    idle runner starts a queued report at once; elsewhere it looks every ``poll_seconds``.
     """
 
     def __init__(
@@ -640,6 +655,10 @@ class ReportRunner:
             target=self._work, args=(until_idle,), name="gridboard-report-work", daemon=True
         )
         work.start()
+        if not until_idle and self.database.engine.dialect.name == "postgresql":
+            threading.Thread(
+                target=self._listen, name="gridboard-report-listener", daemon=True
+            ).start()
         while work.is_alive() and not self._stop.is_set():
             self._attention.wait(self.lease_seconds / 3)
             self._attention.clear()
@@ -660,6 +679,38 @@ class ReportRunner:
         held = self._current
         if work.is_alive() and held is not None:
             self._hand_back(held)
+
+    def _listen(self) -> None:
+        """Wake the claiming thread whenever a report becomes claimable (PostgreSQL NOTIFY).
+
+        Polling stays the fallback: while this cannot listen (the database restarts, say) it
+        says so and tries again, and the runner still looks for work every poll.
+        """
+        while not self._stop.is_set():
+            try:
+                pooled = self.database.engine.raw_connection()
+                connection = pooled.driver_connection
+                pooled.detach()  # held for as long as the runner runs: not the pool's
+                try:
+                    if connection is None:
+                        raise RuntimeError("the database connection closed at once")
+                    connection.rollback()
+                    connection.autocommit = True
+                    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self._wake.set()  # whatever was queued while nobody listened
+                    while not self._stop.is_set():
+                        for _ in connection.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+                finally:
+                    pooled.close()
+            except Exception:
+                log.warning(
+                    "report runner %s cannot listen for new reports (polling every %g s)",
+                    self.worker_id,
+                    self.poll_seconds,
+                    exc_info=True,
+                )
+                self._stop.wait(max(self.poll_seconds, 1.0))
 
     def _keep_lease(self) -> None:
         held = self._current
