@@ -56,33 +56,60 @@ def test_queueing_and_handing_back_a_report_notify_at_commit(pg, listener):
     assert _notified(listener)
 
 
-def _listening(database: Database) -> bool:
+def _listener_pids(database: Database, runner: ReportRunner) -> set[int]:
+    """The backends listening for ``runner`` (they are named after it)."""
     with database.engine.connect() as connection:
-        return bool(
-            connection.scalar(
-                text("SELECT count(*) FROM pg_stat_activity WHERE query = :listen"),
-                {"listen": f"LISTEN {NOTIFY_CHANNEL}"},
+        return set(
+            connection.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE query = :listen AND application_name = :name"
+                ),
+                {
+                    "listen": f"LISTEN {NOTIFY_CHANNEL}",
+                    "name": f"gridboard listener {runner.worker_id}"[:63],
+                },
             )
         )
+
+
+def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def _completed(database: Database, report_id: int) -> bool:
+    with database.read() as session:
+        return get_report(session=session, report_id=report_id).status is ReportStatus.COMPLETED
 
 
 def test_an_idle_runner_starts_a_new_report_at_once_not_at_its_next_poll(pg):
     runner = ReportRunner(pg, poll_seconds=600).start()
     try:
-        deadline = time.monotonic() + 30
-        while not _listening(pg):
-            assert time.monotonic() < deadline, "the runner never listened"
-            time.sleep(0.05)
+        _wait_for(lambda: len(_listener_pids(pg, runner)) == 1, "the runner never listened")
         time.sleep(1.0)  # its first look for work is over: it waits for a poll ten minutes off
         report_id = _request(pg)
-        deadline = time.monotonic() + 30
-        while True:
-            with pg.read() as session:
-                if get_report(session=session, report_id=report_id).status is (
-                    ReportStatus.COMPLETED
-                ):
-                    break
-            assert time.monotonic() < deadline, "the runner did not wake for the new report"
-            time.sleep(0.05)
+        _wait_for(lambda: _completed(pg, report_id), "the runner did not wake for the report")
+    finally:
+        runner.stop(timeout=10)
+
+
+def test_a_runner_whose_listening_connection_dies_listens_again(pg, caplog):
+    runner = ReportRunner(pg, poll_seconds=600).start()
+    try:
+        _wait_for(lambda: len(_listener_pids(pg, runner)) == 1, "the runner never listened")
+        (first,) = _listener_pids(pg, runner)
+        with pg.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        _wait_for(
+            lambda: _listener_pids(pg, runner) not in (set(), {first}),
+            "the runner did not listen again",
+        )
+        assert "cannot listen for new reports" in caplog.text
+        time.sleep(1.0)  # idle again, its next poll ten minutes off
+        report_id = _request(pg)
+        _wait_for(lambda: _completed(pg, report_id), "the runner did not wake for the report")
     finally:
         runner.stop(timeout=10)
