@@ -7,12 +7,14 @@ import streamlit as st
 
 from core.periods import ReportPreset, measurement_span, report_period
 from core.reports.compute import time_zone_names
-from core.reports.jobs import count_reports, list_reports, request_report
+from core.reports.jobs import count_reports, list_reports, oldest_pending_since, request_report
 from views import ui
 
 PAGE_SIZE = 25
 PAGER = "reports.page"
 REFRESH_SECONDS = 2.0
+# A report pending longer than this gets a hint: the runners are busy, or none is running.
+WAITING_HINT_SECONDS = 60
 
 actor = ui.actor()
 st.title("Reports")
@@ -67,6 +69,7 @@ def report_list(refreshing: bool) -> None:
         reports = list_reports(
             session=session, offset=ui.page_offset(PAGE_SIZE, key=PAGER), limit=PAGE_SIZE
         )
+        waiting_since = oldest_pending_since(session=session)
     if refreshing != (still_active > 0):  # start or stop refreshing this list
         st.rerun(scope="app")
     if total == 0:
@@ -76,6 +79,14 @@ def report_list(refreshing: bool) -> None:
             else "No reports yet. A manager generates them; check back later."
         )
         return
+    waited = (datetime.now(UTC) - waiting_since).total_seconds() if waiting_since else 0.0
+    if waited > WAITING_HINT_SECONDS:
+        st.warning(
+            f"The oldest pending report has waited {ui.duration(60 * round(waited / 60))} "
+            "for a runner: the runners are busy with other reports, or none is running. "
+            "Reports are computed by the app (unless GRIDBOARD_APP_RUNS_REPORTS is false) "
+            "and by `gridboard worker` processes."
+        )
     table = pl.DataFrame(
         {
             "Report": [f"#{r.id}" for r in reports],

@@ -183,6 +183,14 @@ def count_reports(*, session: Session, active_only: bool = False) -> int:
     return int(session.scalar(query) or 0)
 
 
+def oldest_pending_since(*, session: Session) -> datetime | None:
+    """When the report that has waited longest for a runner was requested; ``None`` when no
+    report is pending."""
+    return session.scalar(
+        select(func.min(Report.created_at)).where(Report.status == ReportStatus.PENDING.value)
+    )
+
+
 def _row(session: Session, report_id: int) -> Report:
     row = session.get(Report, report_id)
     if row is None:

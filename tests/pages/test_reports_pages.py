@@ -175,3 +175,22 @@ def test_a_failed_report_shows_its_error(open_app, app_db):
 def test_an_unknown_report_says_so(open_app):
     at = open_app(as_user="ulf", page="pages/report.py", query={"report": 42})
     assert texts(at.error) == ["Report 42 does not exist: it may have been deleted."]
+
+
+def test_a_report_left_pending_says_it_waits_for_a_runner(open_app, app_db):
+    fresh = _request(app_db)
+    at = open_app(as_user="ulf", page="pages/reports.py")
+    assert not at.warning  # just queued: nothing to say yet
+    with app_db.write() as session:
+        session.execute(
+            update(Report)
+            .where(Report.id == fresh.id)
+            .values(created_at=datetime.now(UTC) - timedelta(minutes=5, seconds=1))
+        )
+    at = open_app(as_user="ulf", page="pages/reports.py")
+    (warning,) = texts(at.warning)
+    assert warning.startswith("The oldest pending report has waited 5 minutes for a runner")
+    assert "gridboard worker" in warning
+    run_next(app_db, "a-worker")
+    at = open_app(as_user="ulf", page="pages/reports.py")
+    assert not at.warning  # computed: nothing waits
