@@ -113,11 +113,7 @@ def import_components(
         "import.components",
         user=actor.username,
         started=started,
-        file_name=file_name,
-        rows=summary.rows,
-        inserted=summary.inserted,
-        skipped=summary.skipped,
-        overwritten=summary.overwritten,
+        **summary.log_fields(),
         component_ids=sorted(component_id for component_id, _row in existing) if overwrite else [],
     )
     return summary

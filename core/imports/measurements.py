@@ -78,11 +78,7 @@ def import_measurements(
         "import.measurements",
         user=actor.username,
         started=started,
-        file_name=file_name,
-        rows=summary.rows,
-        inserted=summary.inserted,
-        skipped=summary.skipped,
-        overwritten=summary.overwritten,
+        **summary.log_fields(),
     )
     return summary
 

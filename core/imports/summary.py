@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,3 +12,7 @@ class ImportSummary:
     inserted: int
     skipped: int  # keys already in the database, left as they were
     overwritten: int  # keys already in the database, replaced (overwrite=True)
+
+    def log_fields(self) -> dict[str, object]:
+        """The summary as fields of the import's log record."""
+        return asdict(self)
