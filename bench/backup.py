@@ -35,6 +35,7 @@ from benchlib import (
     median,
     run_child,
     run_python_child,
+    seed_command,
     spread,
     throwaway_database,
 )
@@ -99,18 +100,7 @@ def main() -> None:
         throwaway_database(args.database_url, "backup-src") as url,
         tempfile.TemporaryDirectory(prefix="gridboard-bench-backup-") as folder,
     ):
-        seeded = run_child(
-            [
-                str(GRIDBOARD),
-                "--database-url",
-                url,
-                "seed",
-                "--components",
-                str(args.components),
-                "--per-component",
-                str(args.per_component),
-            ]
-        )
+        seeded = run_child(seed_command(url, args.components, args.per_component))
         assert seeded.returncode == 0, seeded.stderr
         rows = args.components * args.per_component
         postgres = is_postgresql(url)

@@ -31,6 +31,20 @@ ROOT = Path(__file__).resolve().parent.parent
 GRIDBOARD = Path(sys.executable).parent / "gridboard"
 
 
+def seed_command(url: str, components: int, per_component: int) -> list[str]:
+    """``gridboard seed`` of ``components`` x ``per_component`` measurements into ``url``."""
+    return [
+        str(GRIDBOARD),
+        "--database-url",
+        url,
+        "seed",
+        "--components",
+        str(components),
+        "--per-component",
+        str(per_component),
+    ]
+
+
 @dataclass(frozen=True)
 class ChildRun:
     seconds: float  # wall time of the whole child process

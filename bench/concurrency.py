@@ -44,7 +44,7 @@ os.chdir(ROOT)
 
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
-from benchlib import GRIDBOARD, machine, throwaway_database  # noqa: E402
+from benchlib import GRIDBOARD, machine, seed_command, throwaway_database  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from core import rollups  # noqa: E402
@@ -176,9 +176,11 @@ def main() -> None:
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="gridboard-bench-concurrency-"))
     with throwaway_database(args.database_url, "concurrency") as url:
-        seed = [str(GRIDBOARD), "--database-url", url, "seed", "--components",
-                str(args.components), "--per-component", str(args.per_component)]  # fmt: skip
-        subprocess.run(seed, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            seed_command(url, args.components, args.per_component),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         database = Database.from_url(url)
         with database.write() as session:
             for number in range(args.sessions):

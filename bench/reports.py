@@ -29,8 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import polars as pl  # noqa: E402
+from benchlib import seed_command  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from core.db import Database  # noqa: E402
@@ -118,16 +120,7 @@ def main() -> None:
         rows = session.scalar(select(func.count()).select_from(Measurement)) or 0
     if rows == 0:
         subprocess.run(
-            [
-                str(Path(sys.executable).with_name("gridboard")),
-                "--database-url",
-                url,
-                "seed",
-                "--components",
-                str(args.components),
-                "--per-component",
-                str(args.per_component),
-            ],
+            seed_command(url, args.components, args.per_component),
             check=True,
         )
     with database.read() as session:

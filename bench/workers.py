@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchlib import GRIDBOARD, machine, median, throwaway_database  # noqa: E402
+from benchlib import GRIDBOARD, machine, median, seed_command, throwaway_database  # noqa: E402
 from sqlalchemy import delete, func, select  # noqa: E402
 
 from core.db import Database  # noqa: E402
@@ -147,16 +147,7 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="gridboard-bench-workers-"))
     with throwaway_database(args.database_url, "workers") as url:
         subprocess.run(
-            [
-                str(GRIDBOARD),
-                "--database-url",
-                url,
-                "seed",
-                "--components",
-                str(args.components),
-                "--per-component",
-                str(args.per_component),
-            ],
+            seed_command(url, args.components, args.per_component),
             check=True,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
