@@ -1,7 +1,8 @@
 """The four report tables, from the few rows the database sums for them (no database here).
 
-Column names and order are the ones DESIGN.md fixes; rows are sorted and sums are exact
-(``math.fsum``), so the same inputs always give the same bytes, whatever order they come in.
+Column names and order are the ones DESIGN.md fixes; rows are sorted and a day's partial sums
+are added exactly (``math.fsum``), so the same inputs always give the same bytes, whatever
+order they come in.
 
 The database does the heavy summing (``core.reports.compute``); what is left is a few hundred
 rows per report (one per day and type pair), combined here in plain Python and handed out as
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -95,17 +97,12 @@ def components_by_type(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
 def _per_voltage(
     groups: Iterable[InventoryGroup], kind: ComponentType, field: str
 ) -> list[tuple[object, ...]]:
-    """Count and exact total of ``field`` per voltage level, by rising voltage."""
-    totals: dict[float, tuple[int, list[float]]] = {}
-    for group in groups:
-        if group.component_type != kind.value or group.voltage_kv is None:
-            continue
-        count, parts = totals.setdefault(float(group.voltage_kv), (0, []))
-        value = getattr(group, field)
-        if value is not None:
-            parts.append(float(value))
-        totals[float(group.voltage_kv)] = (count + int(group.components), parts)
-    return [(kv, count, math.fsum(parts)) for kv, (count, parts) in sorted(totals.items())]
+    """Count and total of ``field`` per voltage level (one group each), by rising voltage."""
+    return sorted(
+        (float(group.voltage_kv), int(group.components), float(getattr(group, field) or 0.0))
+        for group in groups
+        if group.component_type == kind.value and group.voltage_kv is not None
+    )
 
 
 def transformer_capacity_by_voltage(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
@@ -118,32 +115,34 @@ def line_length_by_voltage(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
     return _frame(LINE_LENGTH, _per_voltage(groups, ComponentType.LINE, "length_km"))
 
 
+@dataclass(slots=True)
+class _Day:
+    count: int
+    sums: list[float]
+    low: float
+    high: float
+
+
 def daily_averages(partials: Iterable[DayPartial]) -> pl.DataFrame:
     """Mean, count, min and max per local day, measurement type and component type."""
-    days: dict[tuple[int, str, str], tuple[int, list[float], float, float]] = {}
+    days: dict[tuple[int, str, str], _Day] = {}
     for part in partials:
         key = (int(part.day_number), part.measurement_type, part.component_type)
         low, high = float(part.value_min), float(part.value_max)
-        seen = days.get(key)
-        if seen is None:
-            days[key] = (int(part.sample_count), [float(part.value_sum)], low, high)
-        else:
-            count, sums, seen_low, seen_high = seen
-            sums.append(float(part.value_sum))
-            count += int(part.sample_count)
-            days[key] = (count, sums, min(seen_low, low), max(seen_high, high))
+        day = days.setdefault(key, _Day(0, [], low, high))
+        day.count += int(part.sample_count)
+        day.sums.append(float(part.value_sum))
+        day.low, day.high = min(day.low, low), max(day.high, high)
     rows: list[tuple[object, ...]] = [
         (
             _EPOCH + timedelta(days=day_number),
             measurement_type,
             component_type,
-            math.fsum(sums) / count,
-            count,
-            low,
-            high,
+            math.fsum(day.sums) / day.count,
+            day.count,
+            day.low,
+            day.high,
         )
-        for (day_number, measurement_type, component_type), (count, sums, low, high) in sorted(
-            days.items()
-        )
+        for (day_number, measurement_type, component_type), day in sorted(days.items())
     ]
     return _frame(DAILY_AVERAGES, rows)
