@@ -325,20 +325,6 @@ def claim(
     return Claim.of(row, worker_id)
 
 
-def claim_next(
-    *,
-    session: Session,
-    worker_id: str,
-    lease_seconds: float = LEASE_SECONDS,
-    report_id: int | None = None,
-) -> int | None:
-    """Like ``claim``, for callers that only need the report's id."""
-    held = claim(
-        session=session, worker_id=worker_id, lease_seconds=lease_seconds, report_id=report_id
-    )
-    return None if held is None else held.report_id
-
-
 def _still_ours(held: Claim) -> Any:
     return (
         (Report.id == held.report_id)

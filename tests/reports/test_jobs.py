@@ -25,7 +25,6 @@ from core.reports.jobs import (
     ReportRunner,
     ReportStatus,
     cancel_report,
-    claim_next,
     get_report,
     get_report_tables,
     list_reports,
@@ -38,6 +37,12 @@ from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_compo
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 T1 = T0 + timedelta(days=3)
+
+
+def claim_next(**kwargs):
+    """The id of the report ``jobs.claim`` claims, or ``None``."""
+    held = jobs.claim(**kwargs)
+    return None if held is None else held.report_id
 
 
 def _seed(db):

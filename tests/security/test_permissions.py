@@ -192,8 +192,10 @@ INTERNAL_WRITERS = {
     "core.rollups": None,
     "core.db": {"driver_connection"},
     "core.reports.jobs": {
-        "claim_next",
+        "claim",
+        "release_claim",
         "run_claimed",
+        "run_held",
         "run_next",
         "release_orphans",
         "renew_lease",
