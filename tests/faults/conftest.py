@@ -103,27 +103,48 @@ def assert_consistent(url: str) -> None:
 
 
 @contextmanager
-def report_row_locked(url: str, report_id: int) -> Iterator[str]:
-    """Hold what a runner needs to store its result (SQLite's write lock, the report's row on
-    PostgreSQL) and yield the report's status as seen under that lock."""
+def claim_held(db: Database, url: str, process: subprocess.Popen[str]) -> Iterator[tuple[int, str]]:
+    """Wait until ``process`` has claimed a report, then hold what it needs to store the result
+    (SQLite's write lock, the report's row on PostgreSQL); yield the report's id and its status
+    as seen under that lock.
+
+    SQLite readers never wait, so a small report is computed in milliseconds: the lock is taken
+    by spinning on ``BEGIN IMMEDIATE`` without a busy timeout (whose back-off sleeps for up to
+    100 ms would let the runner store first), checking for the claim each time it is held.
+    """
     parsed = make_url(url)
     query = "SELECT status, result_json IS NULL FROM reports WHERE id = "
     if parsed.get_backend_name() == "sqlite":
-        connection = sqlite3.connect(str(parsed.database), timeout=60, isolation_level=None)
+        connection = sqlite3.connect(str(parsed.database), timeout=0, isolation_level=None)
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            status, empty = connection.execute(query + "?", (report_id,)).fetchone()
-            assert empty, "a running report already has result rows"
-            yield status
+            while process.poll() is None:
+                time.sleep(0.0002)  # leave the lock free most of the time: the runner needs it
+                try:
+                    connection.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError:  # the runner writes (its claim): try again
+                    continue
+                claimed = connection.execute(
+                    "SELECT id, status, result_json IS NULL FROM reports"
+                    " WHERE status != 'pending' AND claimed_by LIKE ?",
+                    (f"%:{process.pid}:%",),
+                ).fetchone()
+                if claimed is not None:
+                    report_id, status, empty = claimed
+                    assert empty, "a running report already has result rows"
+                    yield report_id, status
+                    return
+                connection.rollback()
+            raise AssertionError(f"the runner ended before claiming a report: {process.returncode}")
         finally:
-            connection.rollback()
+            if connection.in_transaction:
+                connection.rollback()
             connection.close()
-        return
+    report_id = wait_for_claim(db, process)
     plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(plain) as connection:
         row = connection.execute(query + "%s FOR UPDATE", (report_id,)).fetchone()
         assert row is not None and row[1], "a running report already has result rows"
-        yield row[0]
+        yield report_id, row[0]
         connection.rollback()
 
 
@@ -131,7 +152,7 @@ def report_row_locked(url: str, report_id: int) -> Iterator[str]:
 def computation_held(url: str) -> Iterator[None]:
     """On PostgreSQL, the rollups locked against every reader: a runner that has claimed a
     report stays inside its computation until it is killed. (SQLite readers never wait; there
-    the runner is caught by locking it out of storing its result: ``report_row_locked``.)"""
+    the runner is caught by locking it out of storing its result: ``claim_held``.)"""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         yield

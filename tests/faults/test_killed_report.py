@@ -17,10 +17,9 @@ from core.reports.jobs import ReportStatus, get_report_tables, request_report, r
 from core.seed import seed_grid
 from tests.factories import MANAGER
 from tests.faults.conftest import (
+    claim_held,
     computation_held,
     gridboard,
-    report_row_locked,
-    wait_for_claim,
 )
 
 END = datetime(2025, 3, 1, tzinfo=UTC)
@@ -71,8 +70,7 @@ def test_killed_report_is_run_again_to_completion(db, url, tmp_path, runner):
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        report_id = wait_for_claim(db, process)
-        with report_row_locked(url, report_id) as status:
+        with claim_held(db, url, process) as (report_id, status):
             assert status == ReportStatus.RUNNING.value, "the runner finished before the kill"
             process.send_signal(signal.SIGKILL)
             process.wait()

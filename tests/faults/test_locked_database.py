@@ -22,11 +22,10 @@ from core.reports.jobs import ReportStatus, get_report, request_report
 from core.rollups import _ROLLUP_LOCK_ID
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.faults.conftest import (
+    claim_held,
     computation_held,
     gridboard,
     measurement_count,
-    report_row_locked,
-    wait_for_claim,
 )
 
 LOCKED_TABLES = "components, measurements, measurement_rollups, reports"
@@ -171,8 +170,8 @@ def test_a_report_computed_while_the_database_is_busy_is_stored_once_it_is_free(
     computing.enter_context(computation_held(url))
     try:
         worker, guard = impatient_worker(url)
-        assert wait_for_claim(db, worker) == queued.id
-        with report_row_locked(url, queued.id) as status:
+        with claim_held(db, url, worker) as (report_id, status):
+            assert report_id == queued.id
             computing.close()  # the computation may finish; storing it must wait for us
             assert status == ReportStatus.RUNNING.value, "the report was stored before the lock"
             assert worker.stdout is not None
