@@ -101,7 +101,7 @@ def _is_blank(value: object) -> bool:
 
 
 def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
-    """Check every rule of DESIGN.md at once; raise ``InvalidInput`` naming each broken one.
+    """Check every rule of docs/design.md at once; raise ``InvalidInput`` naming each broken one.
 
     Extra fields that belong to another type must be empty, so an import row or a form never
     silently drops a value the user typed.

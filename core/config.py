@@ -27,7 +27,7 @@ MIN_COOKIE_KEY_CHARACTERS = 32
 class Settings(BaseSettings):
     """Everything GridBoard reads from its environment.
 
-    Each field is documented in the README's configuration table (a test checks that).
+    Each field is documented in docs/reference.md's configuration table (a test checks that).
     """
 
     model_config = SettingsConfigDict(

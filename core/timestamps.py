@@ -1,6 +1,6 @@
 """Timestamps: ISO 8601 text in, integer microseconds since the epoch (UTC) stored, aware out.
 
-Input with an offset is converted to UTC; input without one is taken as UTC (DESIGN.md).
+Input with an offset is converted to UTC; input without one is taken as UTC (docs/design.md).
 
 Python's ``datetime.fromisoformat`` reads the shapes, but it is more lenient than ISO 8601 in
 ways that change the instant: it takes any character between date and time

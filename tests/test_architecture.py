@@ -1,4 +1,4 @@
-"""Structural rules of STYLE.md that a reader would otherwise have to trust."""
+"""Structural rules of docs/architecture.md that a reader would otherwise have to trust."""
 
 from __future__ import annotations
 

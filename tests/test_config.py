@@ -9,7 +9,7 @@ from core.config import Settings
 from core.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+REFERENCE = ROOT / "docs" / "reference.md"
 # os.environ["X"], os.environ.get("X"), environ.setdefault("X"), os.getenv("X")...
 ENV_READ = re.compile(
     r"""(?:environ(?:\.(?:get|setdefault|pop))?\s*[\[(]|getenv\s*\()\s*["'](?P<name>[A-Z][A-Z0-9_]*)["']"""
@@ -39,14 +39,14 @@ def environment_reads(core: Path) -> set[str]:
 
 
 def configuration_table(readme: str) -> dict[str, tuple[str, str]]:
-    """The README's configuration table: (default, meaning) by variable."""
+    """The configuration table of docs/reference.md: (default, meaning) by variable."""
     section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
     rows = (TABLE_ROW.match(line) for line in section.splitlines())
     return {m["name"]: (m["default"].strip(), m["meaning"].strip()) for m in rows if m}
 
 
 def shown_default(default: object) -> str:
-    """A default as the README shows it: relative to the checkout, ``(none)`` when empty."""
+    """A default as the reference shows it: relative to the checkout, ``(none)`` when empty."""
     if isinstance(default, bool):
         return str(default).lower()
     if default in ("", None):
@@ -59,41 +59,41 @@ def table_problems(table: dict[str, tuple[str, str]], core: Path) -> list[str]:
     fields = settings_fields()
     for name in sorted(fields.keys() | environment_reads(core)):
         if name not in table:
-            problems.append(f"{name} is read by core but missing from the README table")
+            problems.append(f"{name} is read by core but missing from the configuration table")
             continue
         default, meaning = table[name]
         if not default or not meaning:
-            problems.append(f"{name}: the README gives no default or no meaning")
+            problems.append(f"{name}: the table gives no default or no meaning")
         elif name in fields:
             expected = shown_default(fields[name])
             cell = re.findall(r"`([^`]*)`", default) or [default]
             if expected not in cell:
-                problems.append(f"{name}: the README says {default}, the default is {expected}")
+                problems.append(f"{name}: the table says {default}, the default is {expected}")
     return problems
 
 
 def test_readme_documents_every_setting_core_reads():
-    table = configuration_table(README.read_text(encoding="utf-8"))
+    table = configuration_table(REFERENCE.read_text(encoding="utf-8"))
     assert table_problems(table, ROOT / "core") == []
     assert len(table) >= len(Settings.model_fields)
 
 
 def test_the_readme_check_catches_a_new_setting(tmp_path):
-    table = configuration_table(README.read_text(encoding="utf-8"))
+    table = configuration_table(REFERENCE.read_text(encoding="utf-8"))
     (tmp_path / "worker.py").write_text(
         'import os\nLEASE = float(os.environ.get("GRIDBOARD_WORKER_LEASE_SECONDS", "120"))\n'
         'HOME = os.getenv( "GRIDBOARD_HOME" )\n',
         encoding="utf-8",
     )
     assert table_problems(table, tmp_path) == [
-        "GRIDBOARD_HOME is read by core but missing from the README table",
-        "GRIDBOARD_WORKER_LEASE_SECONDS is read by core but missing from the README table",
+        "GRIDBOARD_HOME is read by core but missing from the configuration table",
+        "GRIDBOARD_WORKER_LEASE_SECONDS is read by core but missing from the configuration table",
     ]
     wrong = {**table, "GRIDBOARD_LOG_LEVEL": ("`DEBUG`", "how much is logged")}
     del wrong["GRIDBOARD_LOG_FILE"]
     assert table_problems(wrong, tmp_path / "nothing") == [
-        "GRIDBOARD_LOG_FILE is read by core but missing from the README table",
-        "GRIDBOARD_LOG_LEVEL: the README says `DEBUG`, the default is INFO",
+        "GRIDBOARD_LOG_FILE is read by core but missing from the configuration table",
+        "GRIDBOARD_LOG_LEVEL: the table says `DEBUG`, the default is INFO",
     ]
 
 

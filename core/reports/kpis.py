@@ -1,6 +1,6 @@
 """The four report tables, from the few rows the database sums for them (no database here).
 
-Column names and order are the ones DESIGN.md fixes; rows are sorted and a day's partial sums
+Column names and order are the ones docs/design.md fixes; rows are sorted and a day's partial sums
 are added exactly (``math.fsum``), so the same inputs always give the same bytes, whatever
 order they come in.
 

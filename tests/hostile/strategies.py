@@ -54,7 +54,7 @@ texts = st.one_of(
 
 
 def expected_text_problem(value: str) -> bool:
-    """Whether DESIGN.md's rules refuse ``value`` as a name: empty once trimmed, longer than
+    """Whether docs/design.md's rules refuse ``value`` as a name: empty once trimmed, longer than
     200 characters, or holding a character that is not text (control, separator, surrogate)."""
     text = value.strip()
     return (

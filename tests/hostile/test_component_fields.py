@@ -120,7 +120,7 @@ def test_any_name_through_update_is_stored_exactly_or_refused(db, name):
 
 
 def _expected_number(value: object) -> float | None:
-    """DESIGN.md: a finite number greater than 0, from a number or decimal text; and at
+    """docs/design.md: a finite number greater than 0, from a number or decimal text; and at
     most 1e15 (no grid quantity comes near it, and sums of them stay finite)."""
     if value is None or isinstance(value, bool):
         return None

@@ -1,7 +1,7 @@
 """A 100 MB measurements file: refused whole when its last line is bad (nothing written, on
 both backends), and imported with memory bounded by a small multiple of the file's size.
 
-DESIGN.md sets no size limit (the upload limit is 500 MB, ``.streamlit/config.toml``), so a
+docs/design.md sets no size limit (the upload limit is 500 MB, ``.streamlit/config.toml``), so a
 big file must be read, checked and written, not refused for its size.
 """
 

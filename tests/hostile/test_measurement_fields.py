@@ -44,7 +44,7 @@ TIMESTAMPS = st.one_of(
 
 
 def _expected(kind: str, timestamp: object, value: object) -> tuple[set[str], tuple | None]:
-    """The fields DESIGN.md's rules refuse, or the row that must be stored."""
+    """The fields docs/design.md's rules refuse, or the row that must be stored."""
     bad: set[str] = set()
     if kind.strip().lower() not in ("voltage", "current", "power"):
         bad.add("measurement_type")

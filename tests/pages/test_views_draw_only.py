@@ -1,5 +1,5 @@
-"""STYLE.md for the pages: they ask who is signed in first, draw, and call ``core``; no SQL,
-no Polars pipelines, no sessions of their own. And the helpers they share."""
+"""The rule for pages (docs/architecture.md): they ask who is signed in first, draw, and
+call ``core``; no SQL, no Polars pipelines, no sessions of their own. And their helpers."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The services are found by introspection (every public function of a ``core`` module that takes
 an ``actor``), so a new one is covered the day it is written: this test fails until it is
 given arguments below, and then fails if it lets a user through. Hiding a page is convenience;
-this is the security (DESIGN.md, "Users and roles").
+this is the security (docs/design.md, "Roles").
 """
 
 from __future__ import annotations
