@@ -180,9 +180,10 @@ def test_the_app_refuses_a_cookie_for_a_deleted_user(open_app, app_db, send_cook
 
 
 def test_the_app_refuses_a_cookie_issued_before_a_password_reset(open_app, app_db, send_cookie):
-    send_cookie(_app_token("ulf", issued=datetime.now(UTC) - timedelta(hours=1)))
+    send_cookie(_app_token("ulf"))  # issued now: ulf exists, his password is older
+    assert texts(open_app().title) == ["Components"]  # honoured until the reset...
     with app_db.write() as session:
         set_password(session=session, actor=MANAGER, username="ulf", password="brand-new-pw-9")
-    at = open_app()
+    at = open_app()  # ...and refused after it
     assert _signed_out(at)
     assert "Your sign-in has expired. Please sign in again." in everything(at)
