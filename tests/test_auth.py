@@ -154,15 +154,16 @@ def test_credentials_carry_hashes_not_passwords(db, carla):
 
 
 def test_a_sign_in_ends_with_a_password_change_or_the_user(db, carla):
-    issued = datetime.now(UTC)
+    issued = datetime.now(UTC)  # after carla was created: her sign-in holds until a change
     with db.read() as session:
         assert user_still_signed_in(session=session, username="carla", since=issued) == carla
         assert user_still_signed_in(session=session, username="ghost", since=issued) is None
     with db.write() as session:
         set_password(session=session, actor=MANAGER, username="carla", password="new-horse-43")
     with db.read() as session:
-        stale = issued - timedelta(minutes=5)
-        assert user_still_signed_in(session=session, username="carla", since=stale) is None
+        assert user_still_signed_in(session=session, username="carla", since=issued) is None
+        signed_in_again = datetime.now(UTC)
+        assert user_still_signed_in(session=session, username="carla", since=signed_in_again)
 
 
 def test_cookie_issue_time_comes_from_its_expiry():
