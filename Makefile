@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest bench clean lock
+.PHONY: run test lint typecheck pytest screenshots bench clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("GridBoard needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -33,6 +33,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Refresh the README's screenshots: the browser test saves them into docs/screenshots/
+# (make test saves them into a temporary folder and leaves the repository as it was).
+screenshots: $(STAMP)
+	GRIDBOARD_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/e2e/test_browser.py -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/seed.py

@@ -22,6 +22,7 @@ from core.db import Database
 ADMIN_URL = os.environ.get(
     "GRIDBOARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+BACKENDS = ("sqlite", "postgresql")
 TABLES = (
     "measurements",
     "measurement_rollups",
@@ -54,7 +55,7 @@ def postgres_url() -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("sqlite") / "gridboard.db"
@@ -70,13 +71,26 @@ def migrated(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture
-def db(migrated: Database) -> Iterator[Database]:
-    """The migrated database of this backend, emptied before each test."""
-    with migrated.engine.begin() as connection:
+def empty(database: Database) -> None:
+    """Delete every row of every table (ids start again at 1 on PostgreSQL)."""
+    with database.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         else:
             for table in TABLES:
                 connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def db(migrated: Database) -> Iterator[Database]:
+    """The migrated database of this backend, emptied before each test."""
+    empty(migrated)
     yield migrated
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``every_backend`` runs the app (``tests/pages/conftest.py``'s ``app_db``)
+    once on SQLite and once on PostgreSQL; other AppTest tests run it on SQLite."""
+    marked = metafunc.definition.get_closest_marker("every_backend") is not None
+    if marked and "app_backend" in metafunc.fixturenames:
+        metafunc.parametrize("app_backend", BACKENDS, indirect=True)

@@ -98,6 +98,77 @@ def test_failures_outside_the_window_do_not_add_up(db, clock, carla):
     assert clock.slept == [0.5] * 4
 
 
+def test_every_spelling_of_a_name_shares_its_tries(db, clock, carla):
+    """Case and surrounding whitespace do not buy more guesses: they fold to one name."""
+    five = SignInPolicy(max_failures=5, window=POLICY.window, lock=POLICY.lock)
+    spellings = ["CARLA", "Carla", " carla", "carla\t", " cArLa "]
+    for spelling in spellings[:-1]:
+        with pytest.raises(AuthenticationFailed):
+            sign_in(
+                db, username=spelling, password=WRONG, policy=five, now=clock, sleep=clock.sleep
+            )
+    with pytest.raises(SignInLocked) as locked:
+        sign_in(
+            db, username=spellings[-1], password=WRONG, policy=five, now=clock, sleep=clock.sleep
+        )
+    assert locked.value.username == "carla"
+    assert clock.slept == [0.5, 1.0, 2.0, 4.0, 4.0]
+    with pytest.raises(SignInLocked):
+        sign_in(db, username="carla", password=GOOD, policy=five, now=clock, sleep=clock.sleep)
+
+
+def _fail_twice_then_at(db, clock, moment):
+    """Two failures at T0 (one short of the lock), then one more at ``moment``."""
+    for _ in range(POLICY.max_failures - 1):
+        with pytest.raises(AuthenticationFailed):
+            _try(db, clock)
+    clock.now = moment
+    _try(db, clock)
+
+
+def test_a_failure_just_before_the_windows_end_counts_in_that_window(db, clock, carla):
+    with pytest.raises(SignInLocked):
+        _fail_twice_then_at(db, clock, T0 + POLICY.window - timedelta(microseconds=1))
+
+
+def test_a_failure_exactly_at_the_windows_end_starts_a_new_window(db, clock, carla):
+    """The window is half open, [first failure, first failure + window): the count starts
+    again at its end, so this failure is the first of a new window, not the last of the old."""
+    with pytest.raises(AuthenticationFailed):
+        _fail_twice_then_at(db, clock, T0 + POLICY.window)
+    assert clock.slept == [0.5, 1.0, 0.5]
+    for _ in range(POLICY.max_failures - 2):  # a new window needs all its failures to lock
+        with pytest.raises(AuthenticationFailed):
+            _try(db, clock)
+    with pytest.raises(SignInLocked):
+        _try(db, clock)
+
+
+def test_a_lock_ends_exactly_at_its_end(db, clock, carla):
+    for _ in range(POLICY.max_failures):
+        with pytest.raises((AuthenticationFailed, SignInLocked)):
+            _try(db, clock)
+    clock.now = T0 + POLICY.lock - timedelta(microseconds=1)
+    with pytest.raises(SignInLocked):
+        _try(db, clock, password=GOOD)
+    clock.now = T0 + POLICY.lock
+    assert _try(db, clock, password=GOOD) == carla
+
+
+def test_locked_attempts_wait_the_longest_delay_and_no_longer(db, clock, carla):
+    """The delay doubles per failure up to ``max_delay_seconds``; every refusal while locked
+    waits exactly that cap, however many come (1.5 s uncapped here, then more)."""
+    capped = SignInPolicy(
+        max_failures=3, window=POLICY.window, lock=POLICY.lock, max_delay_seconds=0.75
+    )
+    for _ in range(6):
+        with pytest.raises((AuthenticationFailed, SignInLocked)):
+            sign_in(
+                db, username="carla", password=WRONG, policy=capped, now=clock, sleep=clock.sleep
+            )
+    assert clock.slept == [0.5, 0.75, 0.75, 0.75, 0.75, 0.75]
+
+
 def test_unknown_names_are_refused_like_known_ones(db, clock, carla):
     outcomes = {}
     for name in ("carla", "nobody"):
@@ -154,15 +225,16 @@ def test_credentials_carry_hashes_not_passwords(db, carla):
 
 
 def test_a_sign_in_ends_with_a_password_change_or_the_user(db, carla):
-    issued = datetime.now(UTC)
+    issued = datetime.now(UTC)  # after carla was created: her sign-in holds until a change
     with db.read() as session:
         assert user_still_signed_in(session=session, username="carla", since=issued) == carla
         assert user_still_signed_in(session=session, username="ghost", since=issued) is None
     with db.write() as session:
         set_password(session=session, actor=MANAGER, username="carla", password="new-horse-43")
     with db.read() as session:
-        stale = issued - timedelta(minutes=5)
-        assert user_still_signed_in(session=session, username="carla", since=stale) is None
+        assert user_still_signed_in(session=session, username="carla", since=issued) is None
+        signed_in_again = datetime.now(UTC)
+        assert user_still_signed_in(session=session, username="carla", since=signed_in_again)
 
 
 def test_cookie_issue_time_comes_from_its_expiry():

@@ -2,14 +2,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, inspect, select
 
 from core.db import Database, alembic_config, head_revision
+from core.measurements import add_measurement
 from core.models import Base
+from core.reports.jobs import request_report
+from core.users import create_user
+from tests.factories import MANAGER, make_component
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def test_migrations_build_exactly_the_models(migrated: Database):
@@ -18,10 +27,62 @@ def test_migrations_build_exactly_the_models(migrated: Database):
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_migrating_twice_changes_nothing(migrated: Database):
-    migrated.migrate()
-    tables = set(inspect(migrated.engine).get_table_names())
-    assert {"components", "measurements", "users", "reports", "alembic_version"} <= tables
+def _schema(database: Database) -> dict[str, dict[str, Any]]:
+    """Every table's columns, keys, indexes and constraints, as the database reports them."""
+    inspector = inspect(database.engine)  # a new inspector: nothing cached from before
+    return {
+        table: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                for c in inspector.get_columns(table)
+            ],
+            "primary_key": inspector.get_pk_constraint(table),
+            "foreign_keys": inspector.get_foreign_keys(table),
+            "indexes": sorted(inspector.get_indexes(table), key=repr),
+            "unique": sorted(inspector.get_unique_constraints(table), key=repr),
+            "checks": sorted(inspector.get_check_constraints(table), key=repr),
+        }
+        for table in sorted(inspector.get_table_names())
+    }
+
+
+def _rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    reflected = MetaData()
+    with database.engine.connect() as connection:
+        reflected.reflect(connection)
+        return {
+            table.name: sorted(map(tuple, connection.execute(select(table))), key=repr)
+            for table in reflected.sorted_tables
+        }
+
+
+def test_migrating_twice_changes_nothing(db: Database):
+    """Running the migrations again on a database at the newest revision, through the app's
+    start (``migrate``) and through Alembic itself, keeps every table, column, index and
+    constraint and every row as they were."""
+    component = make_component(db)
+    with db.write() as session:
+        create_user(session=session, actor=MANAGER, username="ulf", password="grid-watch-123")
+        add_measurement(
+            session=session,
+            actor=MANAGER,
+            component_id=component.id,
+            measurement_type="voltage",
+            timestamp="2024-01-01T00:00:00Z",
+            value=110.0,
+        )
+        request_report(session=session, actor=MANAGER, start=START, end=START + timedelta(days=1))
+    schema, rows = _schema(db), _rows(db)
+    assert {"components", "measurements", "users", "reports", "alembic_version"} <= set(schema)
+    assert rows["alembic_version"] == [(head_revision(),)]
+    assert all(rows[table] for table in ("components", "measurements", "users", "reports"))
+
+    db.migrate()
+    assert (_schema(db), _rows(db)) == (schema, rows)
+    with db.engine.connect() as connection:  # the full upgrade, not the at-head shortcut
+        command.upgrade(alembic_config(connection), "head")
+        connection.commit()
+    assert (_schema(db), _rows(db)) == (schema, rows)
 
 
 def test_sqlite_is_tuned(tmp_path):

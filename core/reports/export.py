@@ -27,21 +27,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
-def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text cells that start like a formula, prefixed with ``'`` so they stay text."""
-    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    if not text_columns:
-        return frame
-    pattern = "^[" + "".join("\\" + ch if ch in "-+" else ch for ch in "=+-@") + "\t\r]"
-    return frame.with_columns(
-        pl.when(pl.col(name).str.contains(pattern))
-        .then(pl.lit("'") + pl.col(name))
-        .otherwise(pl.col(name))
-        .alias(name)
-        for name in text_columns
-    )
-
-
 def _neutral(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

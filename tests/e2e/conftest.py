@@ -3,6 +3,10 @@ and Debian's Chromium driven by Playwright.
 
 Without ``/usr/bin/chromium`` the browser tests are skipped on a developer machine and fail in
 CI (``CI`` set) or with ``GRIDBOARD_REQUIRE_BROWSER=1``; ``.ci/run`` installs it.
+
+Screenshots go to a temporary folder, so a test run leaves the repository as it was;
+``make screenshots`` sets ``GRIDBOARD_SCREENSHOTS_DIR=docs/screenshots`` to refresh the ones
+the README shows.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from core.users import create_user
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS_SETTING = "GRIDBOARD_SCREENSHOTS_DIR"
 MANAGER_PASSWORD = "manager-pass-1"
 USER_PASSWORD = "user-pass-123"
 
@@ -130,6 +134,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     add_users(database_url)
     with running_server(folder, database_url) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the browser test saves its screenshots: ``GRIDBOARD_SCREENSHOTS_DIR`` (relative
+    to the repository) when set, else a temporary folder."""
+    chosen = os.environ.get(SCREENSHOTS_SETTING, "").strip()
+    folder = ROOT / chosen if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,13 @@
 """The dashboard in a real browser: a manager's day, then what a user may not see.
 
-Screenshots of each page land in ``docs/screenshots/`` (the README shows the best ones).
+Screenshots of each page land in a temporary folder; ``make screenshots`` writes them to
+``docs/screenshots/`` (the README shows the best ones).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tests.e2e.conftest import MANAGER_PASSWORD, SCREENSHOTS, USER_PASSWORD, Server
+from tests.e2e.conftest import MANAGER_PASSWORD, USER_PASSWORD, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -53,14 +55,18 @@ def page(browser: Any) -> Any:
     context.close()
 
 
-def _shot(page: Any, name: str, *, height: int = 1000) -> None:
-    """A screenshot of the whole page (Streamlit scrolls inside the page, so the window is
-    made as tall as the page needs)."""
-    page.set_viewport_size({"width": 1440, "height": height})
-    page.wait_for_timeout(1200)  # let charts finish drawing
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-    page.set_viewport_size({"width": 1440, "height": 1000})
+@pytest.fixture
+def shot(page: Any, screenshots: Path) -> Callable[..., None]:
+    """``shot(name, height=...)``: a screenshot of the whole page into ``screenshots``
+    (Streamlit scrolls inside the page, so the window is made as tall as the page needs)."""
+
+    def take(name: str, *, height: int = 1000) -> None:
+        page.set_viewport_size({"width": 1440, "height": height})
+        page.wait_for_timeout(1200)  # let charts finish drawing
+        page.screenshot(path=str(screenshots / f"{name}.png"))
+        page.set_viewport_size({"width": 1440, "height": 1000})
+
+    return take
 
 
 def _settle(page: Any, quiet_ms: int = 800) -> None:
@@ -115,11 +121,11 @@ def _nav_labels(page: Any) -> list[str]:
 
 
 def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
-    page: Any, server: Server, tmp_path: Path
+    page: Any, shot: Callable[..., None], server: Server, tmp_path: Path
 ) -> None:
     _goto(page, server.url)
     page.get_by_role("button", name="Sign in").wait_for()
-    _shot(page, "01-sign-in")
+    shot("01-sign-in")
 
     _sign_in(page, server, "mona", MANAGER_PASSWORD)
     page.get_by_text("No components yet. Create the first one").wait_for()
@@ -139,7 +145,7 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_role("spinbutton", name="HV voltage (kV)").fill("110")
     page.get_by_role("button", name="Create component").click()
     page.get_by_text("Created T1 in Riverside.").wait_for()
-    _shot(page, "02-create-component")
+    shot("02-create-component")
 
     _open(page, "Measurements")
     measurements = _measurements()
@@ -148,25 +154,25 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.locator("input[type='file']").set_input_files(str(upload))
     page.get_by_role("button", name="Import measurements.csv").click()
     page.get_by_text("Imported measurements.csv: 96 rows, 96 measurements added").wait_for()
-    _shot(page, "03-import-measurements", height=1300)
+    shot("03-import-measurements", height=1300)
 
     _open(page, "Components")
     page.get_by_text("1-1 of 1").wait_for()
-    _shot(page, "04-components")
+    shot("04-components")
     _goto(page, f"{server.url}/component?component=1")
     page.get_by_text("All 48 measurements from 2024-05-01 00:00 UTC").wait_for()
-    _shot(page, "05-component", height=1500)
+    shot("05-component", height=1500)
 
     _open(page, "Reports")
     page.get_by_role("radio", name="All data").click()
     page.get_by_text("Period: 2024-05-01 to 2024-05-02 (").wait_for()
     page.get_by_role("button", name="Generate report").click()
     page.get_by_text("Report #1 is on its way").wait_for()
-    _shot(page, "06-reports")
+    shot("06-reports")
 
     _goto(page, f"{server.url}/?report=1")  # a deep link to the root opens the report
     page.get_by_role("heading", name="Daily averages").first.wait_for()  # the page waits live
-    _shot(page, "07-report", height=2300)
+    shot("07-report", height=2300)
     with page.expect_download() as download:
         page.get_by_role("button", name="Download daily_averages.csv").click()
     csv = Path(download.value.path()).read_bytes()
@@ -198,8 +204,8 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
 
     _sign_in(page, server, "ulf", USER_PASSWORD)
     assert _nav_labels(page) == ["Components", "Reports"]
-    page.get_by_text("`ulf` · user").or_(page.get_by_text("ulf · user")).first.wait_for()
-    _shot(page, "08-user-components")
+    page.get_by_test_id("stSidebar").get_by_text("ulf · user").wait_for()  # `ulf` is code
+    shot("08-user-components")
     _goto(page, f"{server.url}/users")
     page.get_by_text("Page not found").wait_for()
     assert page.get_by_role("heading", name="Users").count() == 0

@@ -1,10 +1,16 @@
-"""AppTest of the real ``app.py`` against a fresh SQLite database per test.
+"""AppTest of the real ``app.py`` against a fresh SQLite database per test, or against
+PostgreSQL too where the database matters.
 
 Signing in: a test sets streamlit-authenticator's own session keys (``authentication_status``
 and ``username``), exactly what the library sets after a successful sign-in; ``app.py`` then
 reads that user and role from the database on every run, as it does in a browser. The cookie
-flow is the browser test's; the sign-in rules are ``tests/test_auth.py``'s. Pages only draw
-and call ``core``, whose functions are tested on both backends, so these run on SQLite only.
+flow is the browser test's; the sign-in rules are ``tests/test_auth.py``'s.
+
+Pages only draw and call ``core``, whose functions are tested on both backends, so most page
+tests run the app on SQLite. A test (or module) marked ``pytest.mark.every_backend`` runs
+twice, ``[sqlite]`` and ``[postgresql]``: the app then opens this run's PostgreSQL database
+(``tests/conftest.py``), emptied before the test. Sign-in and lockout, cookies, sessions, the
+report pages and the busy database are marked.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import Role
 from core.models import User
+from tests.conftest import empty
 from tests.pages.server_process import like_one_server_process
 from views import ui
 
@@ -40,8 +47,23 @@ class NoRunner:
 
 
 @pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
+def app_backend(request: pytest.FixtureRequest) -> str:
+    """The backend ``app_db`` runs on: SQLite, unless the test is marked ``every_backend``
+    (then ``tests/conftest.py`` parametrizes this with both)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def app_db(
+    app_backend: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[Database]:
+    if app_backend == "postgresql":
+        url = str(request.getfixturevalue("postgres_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("GRIDBOARD_DATABASE_URL", url)
     monkeypatch.setenv("GRIDBOARD_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.delenv("GRIDBOARD_DEMO", raising=False)
@@ -49,6 +71,7 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database
     get_settings.cache_clear()
     st.cache_resource.clear()  # the database of an earlier test
     database = open_database(url)
+    empty(database)  # a fresh SQLite file is empty; PostgreSQL's database is this run's
     for username, role in (("mona", Role.MANAGER), ("ulf", Role.USER)):
         add_user(database, username, role)
     with like_one_server_process():

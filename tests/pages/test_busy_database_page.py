@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 import streamlit as st
-from sqlalchemy import make_url
 
 from core.components import list_components
 from core.config import get_settings
+from tests.faults.test_locked_database import other_writer
 from tests.pages.conftest import texts
+
+pytestmark = pytest.mark.every_backend  # SQLite's write lock; PostgreSQL's table locks
 
 PAGE = "pages/manage-components.py"
 
@@ -28,13 +28,8 @@ def test_creating_a_component_while_another_writer_holds_the_database(
     fields["Capacity (MVA)"].set_value(40.0)
     fields["HV voltage (kV)"].set_value(110.0)
 
-    other = sqlite3.connect(str(make_url(app_db.url).database), isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with other_writer(app_db.engine.url.render_as_string(hide_password=False)):
         at.button(key="FormSubmitter:create-component-Create component").click().run()
-    finally:
-        other.rollback()
-        other.close()
 
     assert not at.exception
     assert texts(at.error) == [

@@ -105,10 +105,20 @@ def test_searching_the_list_for_hostile_text_draws(open_app, app_db):
 
 
 @pytest.mark.parametrize("raw", ["²", "1" * 5000, "99999999999999999999", "-1", "<script>", "0"])
-def test_a_hostile_component_link_says_pick_one_or_not_found(open_app, raw):
+def test_a_link_that_names_no_component_id_says_pick_one(open_app, raw):
+    """Not a positive id of at most 18 ASCII digits: no lookup at all."""
     at = open_app(as_user="ulf", page="pages/component.py", query={"component": raw})
     assert not at.exception
-    assert "Pick a component" in everything(at) or "does not exist" in everything(at)
+    assert texts(at.info) == ["Pick a component on the Components page to see it here."]
+    assert texts(at.error) == []
+
+
+@pytest.mark.parametrize("raw", ["999999999999999999", "0042"])
+def test_a_link_to_an_id_with_no_component_says_it_does_not_exist(open_app, raw):
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": raw})
+    assert not at.exception
+    assert texts(at.error) == [f"Component {int(raw)} does not exist: it may have been deleted."]
+    assert "Pick a component" not in everything(at)
 
 
 def test_a_duplicate_hostile_name_is_refused_with_the_name_as_typed(open_app, app_db):

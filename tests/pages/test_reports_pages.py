@@ -16,6 +16,8 @@ from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import NoRunner, everything, texts
 from views import ui
 
+pytestmark = pytest.mark.every_backend  # the app on SQLite and on PostgreSQL
+
 THE_APPS_RUNNER = ui.report_runner  # the fixture stands a NoRunner in for it
 
 START = datetime(2024, 5, 1, tzinfo=UTC)

@@ -1,26 +1,44 @@
+"""``table_csv`` writes every report CSV (the page's downloads, the zip, ``gridboard report
+--out`` and the copy stored with the report); ``read_table_csv`` reads the stored copy back.
+The formula rules are ``tests/security/test_csv_export.py``'s."""
+
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
+import pytest
 
-from core.reports.export import neutralise_formulas, table_csv
+from core.reports import kpis
+from core.reports.export import read_table_csv, table_csv
 
 
-def test_text_that_a_spreadsheet_would_run_is_neutralised_and_numbers_are_not():
+def test_a_table_is_written_as_rfc_4180_csv():
     frame = pl.DataFrame(
-        {
-            "name": ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\tcmd", "plain", None],
-            "value": [-1.5, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0],
-        }
+        {"component_type": ['=HYPERLINK("x")', "line", None], "count": [-1, 2, None]}
     )
-    safe = neutralise_formulas(frame)
-    assert safe["name"].to_list() == [
-        '\'=HYPERLINK("x")',
-        "'+1",
-        "'-2",
-        "'@SUM(A1)",
-        "'\tcmd",
-        "plain",
-        None,
-    ]
-    assert safe["value"].to_list() == frame["value"].to_list()
-    assert table_csv(frame).decode().splitlines()[1].startswith("\"'=HYPERLINK")
+    assert table_csv(frame) == (
+        b"component_type,count\r\n"
+        b'"\'=HYPERLINK(""x"")",-1\r\n'  # neutralised, quoted, inner quotes doubled
+        b"line,2\r\n"
+        b",\r\n"  # nulls are empty cells
+    )
+
+
+SAMPLES: dict[type[pl.DataType], list[object]] = {
+    pl.String: ["transformer", "line"],
+    pl.Int64: [-3, 12],
+    pl.Float64: [-0.1, 110.00000000000001],
+    pl.Date: [date(2024, 2, 29), date(1999, 12, 31)],
+}
+
+
+@pytest.mark.parametrize("name", kpis.TABLES)
+def test_a_stored_table_reads_back_as_it_was_written(name):
+    schema = kpis.SCHEMAS[name]
+    frame = pl.DataFrame(
+        {column: SAMPLES[type(dtype)] for column, dtype in schema.items()}, schema=schema
+    )
+    assert read_table_csv(name, table_csv(frame).decode()).equals(frame)
+    empty = pl.DataFrame(schema=schema)
+    assert read_table_csv(name, table_csv(empty).decode()).equals(empty)

@@ -1,5 +1,6 @@
-"""The AppTest fixtures of ``tests/pages`` (the real ``app.py`` on a fresh SQLite database)."""
+"""The AppTest fixtures of ``tests/pages`` (the real ``app.py`` on a fresh SQLite database, or
+on PostgreSQL too for tests marked ``every_backend``)."""
 
-from tests.pages.conftest import app_db, open_app
+from tests.pages.conftest import app_backend, app_db, open_app
 
-__all__ = ["app_db", "open_app"]
+__all__ = ["app_backend", "app_db", "open_app"]

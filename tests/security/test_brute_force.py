@@ -15,6 +15,8 @@ from core.auth import DEFAULT_POLICY
 from tests.pages.conftest import PASSWORD, texts
 from views import sign_in as sign_in_view
 
+pytestmark = pytest.mark.every_backend  # the app on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:

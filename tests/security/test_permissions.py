@@ -21,10 +21,11 @@ import pytest
 from sqlalchemy import select
 
 import core
+from core.auth import sign_in
 from core.components import get_component, list_components, list_substations
 from core.db import Database
 from core.domain import Role, require_manager
-from core.errors import PermissionDenied
+from core.errors import AuthenticationFailed, PermissionDenied
 from core.models import Base
 from core.reports.jobs import get_report, list_reports, request_report
 from core.users import create_user, set_password
@@ -171,6 +172,10 @@ def test_a_manager_may_call_every_service(db, seen):
 def test_a_user_may_set_their_own_password(db, seen):
     with db.write() as session:
         set_password(session=session, actor=USER, username="ulf", password="my-own-pass-77")
+    no_wait = {"sleep": lambda _: None}
+    assert sign_in(db, username="ulf", password="my-own-pass-77", **no_wait).username == "ulf"
+    with pytest.raises(AuthenticationFailed):
+        sign_in(db, username="ulf", password="grid-watch-123", **no_wait)
 
 
 def test_read_services_take_no_actor_so_every_user_may_read(db, seen):

@@ -14,6 +14,8 @@ from core.users import set_role
 from tests.factories import MANAGER
 from tests.pages.conftest import add_user, everything, texts
 
+pytestmark = pytest.mark.every_backend  # the app on SQLite and on PostgreSQL
+
 MANAGER_PAGES = ("pages/manage-components.py", "pages/measurements.py", "pages/users.py")
 
 
