@@ -1,6 +1,11 @@
 # syntax=docker/dockerfile:1
+# BASE: an image with Python 3.11 or newer at `python` and its venv module. The official
+# python:3.13-slim ships; `make image-test` builds on a local Debian trixie (same Python 3.13)
+# because no registry is reachable where it runs.
+ARG BASE=python:3.13-slim
+
 # Build stage: the virtualenv with GridBoard and its pinned dependencies.
-FROM python:3.12-slim AS build
+FROM ${BASE} AS build
 WORKDIR /app
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
@@ -9,7 +14,7 @@ COPY core ./core
 RUN pip install --no-cache-dir -c constraints.txt .
 
 # Final stage: no build tools, a non-root user, data in a volume, configuration by environment.
-FROM python:3.12-slim
+FROM ${BASE}
 RUN useradd --create-home --uid 10001 gridboard && mkdir /data && chown 10001 /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
