@@ -22,12 +22,17 @@ COPY --chown=10001 app.py ./
 COPY --chown=10001 pages ./pages
 COPY --chown=10001 views ./views
 COPY --chown=10001 .streamlit/config.toml ./.streamlit/config.toml
+# The SQLite database lands in the /data volume unless a database URL is given (environment or
+# secret file: no URL here, which would win over the file). Streamlit reads its port and
+# address from STREAMLIT_SERVER_*: on the host's network, move it with -e STREAMLIT_SERVER_PORT.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    GRIDBOARD_DATABASE_URL=sqlite:////data/gridboard.db
+    GRIDBOARD_DATA_DIR=/data \
+    STREAMLIT_SERVER_PORT=8501 \
+    STREAMLIT_SERVER_ADDRESS=0.0.0.0
 USER 10001
 VOLUME ["/data"]
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
-CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['STREAMLIT_SERVER_PORT']}/_stcore/health\", timeout=4)"]
+CMD ["streamlit", "run", "app.py"]
