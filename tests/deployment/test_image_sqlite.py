@@ -63,7 +63,7 @@ def _free_port() -> int:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1e6:,.0f} MB"
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
 
 
 @dataclass
@@ -140,11 +140,11 @@ def test_the_app_on_a_sqlite_volume_answers_health_and_runs_as_uid_10001(
     )
     assert check["Test"][0] == "CMD"
     app.exec(*check["Test"][1:])
-    # the server process (PID 1) and the database it made in the volume belong to uid 10001
+    # the server process (PID 1) and the volume it writes to belong to uid 10001
     status = app.exec("cat", "/proc/1/status").stdout
     uids = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
     assert set(uids) == {"10001"}
-    assert app.exec("stat", "-c", "%u", "/data/gridboard.db").stdout.strip() == "10001"
+    assert app.exec("stat", "-c", "%u", "/data").stdout.strip() == "10001"
 
 
 def test_a_manager_made_with_create_user_signs_in_and_sees_the_grid(
@@ -164,6 +164,8 @@ def test_a_manager_made_with_create_user_signs_in_and_sees_the_grid(
     sign_in(page, sqlite_app.url, MANAGER, PASSWORD)
     page.get_by_role("heading", name="Components").first.wait_for()
     page.get_by_text(f"1-{COMPONENTS} of {COMPONENTS}.").wait_for()
+    owners = app.exec("stat", "-c", "%u %n", "/data/gridboard.db").stdout.split()
+    assert owners == ["10001", "/data/gridboard.db"]  # the database is on the volume
 
 
 def test_the_data_survives_a_new_container_on_the_same_volume(sqlite_app: AppOnVolume, page: Any):
