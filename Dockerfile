@@ -9,9 +9,13 @@ FROM ${BASE} AS build
 WORKDIR /app
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-COPY pyproject.toml constraints.txt README.md ./
+# The dependencies first, in a layer of their own: a change to the code or the README reuses it.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > requirements.txt \
+    && pip install --no-cache-dir -c constraints.txt -r requirements.txt
+COPY README.md ./
 COPY core ./core
-RUN pip install --no-cache-dir -c constraints.txt .
+RUN pip install --no-cache-dir --no-deps -c constraints.txt .
 
 # Final stage: no build tools, a non-root user, data in a volume, configuration by environment.
 FROM ${BASE}

@@ -103,7 +103,7 @@ class Engine:
         """Every container and volume of this run, running or not."""
         found = self.run("ps", "-a", "-q", "--filter", f"label={LABEL}={self.run_id}")
         if ids := found.stdout.split():
-            self.run("rm", "-f", *ids, check=False)
+            self.run("rm", "-f", "-v", *ids, check=False)  # -v: their anonymous volumes too
         volumes = self.run("volume", "ls", "-q", "--filter", f"label={LABEL}={self.run_id}")
         if names := volumes.stdout.split():
             self.run("volume", "rm", "-f", *names, check=False)
