@@ -122,7 +122,9 @@ def measurements_locked(postgres: PostgresDatabase) -> Iterator[MeasurementsLock
 
 
 @pytest.fixture(scope="module")
-def secrets_dir(tmp_path_factory: pytest.TempPathFactory, postgres: Any, cookie_key: str) -> Path:
+def secrets_dir(
+    tmp_path_factory: pytest.TempPathFactory, postgres: PostgresDatabase, cookie_key: str
+) -> Path:
     """What compose.yaml mounts at /run/secrets: the database URL and the cookie key."""
     folder = tmp_path_factory.mktemp("secrets")
     folder.chmod(0o755)
