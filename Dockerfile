@@ -1,15 +1,24 @@
 # syntax=docker/dockerfile:1
+# BASE: an image with Python 3.11 or newer at `python` and its venv module. The official
+# python:3.13-slim ships; `make image-test` builds on a local Debian trixie (same Python 3.13)
+# because no registry is reachable where it runs.
+ARG BASE=python:3.13-slim
+
 # Build stage: the virtualenv with GridBoard and its pinned dependencies.
-FROM python:3.12-slim AS build
+FROM ${BASE} AS build
 WORKDIR /app
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-COPY pyproject.toml constraints.txt README.md ./
+# The dependencies first, in a layer of their own: a change to the code or the README reuses it.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > requirements.txt \
+    && pip install --no-cache-dir -c constraints.txt -r requirements.txt
+COPY README.md ./
 COPY core ./core
-RUN pip install --no-cache-dir -c constraints.txt .
+RUN pip install --no-cache-dir --no-deps -c constraints.txt .
 
 # Final stage: no build tools, a non-root user, data in a volume, configuration by environment.
-FROM python:3.12-slim
+FROM ${BASE}
 RUN useradd --create-home --uid 10001 gridboard && mkdir /data && chown 10001 /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
@@ -17,12 +26,17 @@ COPY --chown=10001 app.py ./
 COPY --chown=10001 pages ./pages
 COPY --chown=10001 views ./views
 COPY --chown=10001 .streamlit/config.toml ./.streamlit/config.toml
+# The SQLite database lands in the /data volume unless a database URL is given (environment or
+# secret file: no URL here, which would win over the file). Streamlit reads its port and
+# address from STREAMLIT_SERVER_*: on the host's network, move it with -e STREAMLIT_SERVER_PORT.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    GRIDBOARD_DATABASE_URL=sqlite:////data/gridboard.db
+    GRIDBOARD_DATA_DIR=/data \
+    STREAMLIT_SERVER_PORT=8501 \
+    STREAMLIT_SERVER_ADDRESS=0.0.0.0
 USER 10001
 VOLUME ["/data"]
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
-CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['STREAMLIT_SERVER_PORT']}/_stcore/health\", timeout=4)"]
+CMD ["streamlit", "run", "app.py"]

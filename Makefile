@@ -1,13 +1,21 @@
 # The whole setup on a fresh machine with Python 3.11+:
 #   make run    creates the environment and a demo database, then starts the app
 #   make test   creates the environment and runs every check and test
+#   make image  builds the container image; make image-test runs it (see README, Deployment)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PORT ?= 8501
+# The image: `make image BASE=...` builds on another base than the Dockerfile's python:3.13-slim.
+IMAGE ?= localhost/gridboard:latest
+BASE ?=
+TEST_BASE := localhost/gridboard-base:trixie
+# Docker when an engine answers (the docker command alone is not enough), else Podman.
+ENGINE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
+export CONTAINERS_CONF ?= $(CURDIR)/tests/deployment/containers.conf
 
-.PHONY: run test lint typecheck pytest screenshots bench clean lock
+.PHONY: run test lint typecheck pytest screenshots bench clean lock image image-test test-base
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("GridBoard needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -48,6 +56,24 @@ lock:
 	rm -rf /tmp/gridboard-lock && $(PYTHON) -m venv /tmp/gridboard-lock
 	/tmp/gridboard-lock/bin/pip install --quiet -e ".[test]"
 	/tmp/gridboard-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+# Podman: chroot isolation (no nested runtime needed to build), Docker's format (keeps HEALTHCHECK).
+image:
+ifeq ($(ENGINE),docker)
+	docker build $(if $(BASE),--build-arg BASE=$(BASE)) -t $(IMAGE) .
+else
+	podman build --isolation=chroot --network host --format docker \
+		$(if $(BASE),--build-arg BASE=$(BASE)) -t $(IMAGE) .
+endif
+
+# A Debian trixie base made locally, for machines that reach no registry (tests only).
+test-base:
+	tests/deployment/make-test-base.sh $(TEST_BASE)
+
+# Runs IMAGE as the app, the worker and the API on SQLite and PostgreSQL (tests/deployment).
+image-test: $(STAMP)
+	GRIDBOARD_IMAGE=$(IMAGE) GRIDBOARD_ENGINE=$(ENGINE) \
+		$(BIN)/pytest tests/deployment -m image -v -s -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

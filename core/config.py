@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'gridboard.db'}"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 
 SECRETS_DIR = Path("/run/secrets")
 
@@ -37,9 +37,16 @@ class Settings(BaseSettings):
         secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None,
     )
 
+    # The image sets GRIDBOARD_DATA_DIR, never the database URL: a URL in the environment would
+    # win over the one a deployment gives as a secret file.
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Folder of the SQLite database used when no database URL is given.",
+    )
     database_url: str = Field(
-        default=DEFAULT_DATABASE_URL,
-        description="SQLAlchemy URL of the database: sqlite:///path or postgresql+psycopg://...",
+        default="",
+        description="SQLAlchemy URL of the database: sqlite:///path or postgresql+psycopg://...; "
+        "unset: sqlite:///DATA_DIR/gridboard.db.",
     )
     demo: bool = Field(
         default=False,
@@ -86,7 +93,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, url: str) -> str:
-        if not url.startswith(("sqlite", "postgresql")):
+        if url and not url.startswith(("sqlite", "postgresql")):
             msg = f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}"
             raise ValueError(msg)
         return url
@@ -102,6 +109,12 @@ class Settings(BaseSettings):
             if cleaned.lower() in {"debug", "info", "warning", "error"}
             else cleaned.lower()
         )
+
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'gridboard.db'}"
+        return self
 
     @model_validator(mode="after")
     def _real_secret_outside_demo(self) -> Settings:

@@ -128,6 +128,16 @@ def test_a_secret_file_sets_a_setting_and_the_environment_wins(tmp_path, monkeyp
     assert Settings(_secrets_dir=tmp_path).cookie_key == "the-environment-wins-over-files"
 
 
+def test_the_data_folder_holds_the_database_unless_a_url_is_given(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRIDBOARD_DATABASE_URL", raising=False)
+    assert Settings().database_url == f"sqlite:///{ROOT / 'data' / 'gridboard.db'}"
+    # the image: GRIDBOARD_DATA_DIR=/data in its environment, the URL in a secret file
+    monkeypatch.setenv("GRIDBOARD_DATA_DIR", "/data")
+    assert Settings(_secrets_dir=tmp_path).database_url == "sqlite:////data/gridboard.db"
+    (tmp_path / "gridboard_database_url").write_text("postgresql+psycopg://gb:pw@db/gridboard\n")
+    assert Settings(_secrets_dir=tmp_path).database_url == "postgresql+psycopg://gb:pw@db/gridboard"
+
+
 def test_secrets_are_read_from_run_secrets_when_it_exists():
     from core import config
 

@@ -1,4 +1,4 @@
-"""The deployment files: checked here because no Docker engine runs on these machines."""
+"""The deployment files as text; `make image-test` (tests/deployment) builds and runs them."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from tests.test_config import settings_fields
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_compose_runs_postgres_two_app_replicas_and_a_worker():
+def test_compose_runs_postgres_two_app_replicas_a_worker_and_the_api():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"db", "app", "worker"}
+    assert set(services) == {"db", "app", "worker", "api"}
     assert services["app"]["deploy"]["replicas"] == 2
     assert services["worker"]["command"] == ["gridboard", "worker"]
-    for name in ("app", "worker"):
+    assert services["api"]["command"][:2] == ["gridboard", "api"]
+    for name in ("app", "worker", "api"):
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
         assert services[name]["environment"]["GRIDBOARD_LOG_FORMAT"] == "json"
     # the app replicas queue reports and the worker computes them
@@ -32,7 +33,7 @@ def test_compose_passes_secrets_as_files_that_settings_read():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
     settings = {name.lower() for name in settings_fields()}
-    for name in ("app", "worker"):
+    for name in ("app", "worker", "api"):
         assert set(services[name]["secrets"]) == {"gridboard_database_url", "gridboard_cookie_key"}
         assert set(services[name]["secrets"]) <= settings  # the file names Settings looks for
         text = yaml.safe_dump(services[name])
@@ -51,6 +52,12 @@ def test_image_copies_what_the_app_imports_and_runs_as_non_root():
         assert f"COPY {folder}" in dockerfile or f"COPY --chown=10001 {folder}" in dockerfile
     assert "USER 10001" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "/_stcore/health" in dockerfile
+
+
+def test_the_image_names_no_database_url_so_a_secret_file_can():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "GRIDBOARD_DATABASE_URL" not in dockerfile  # the environment wins over a file
+    assert "GRIDBOARD_DATA_DIR=/data" in dockerfile and 'VOLUME ["/data"]' in dockerfile
 
 
 def test_build_context_holds_no_secrets_or_local_state():
