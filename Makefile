@@ -1,7 +1,7 @@
 # The whole setup on a fresh machine with Python 3.11+:
 #   make run    creates the environment and a demo database, then starts the app
 #   make test   creates the environment and runs every check and test
-#   make image  builds the container image; make image-test runs it (see README, Deployment)
+#   make image  builds the container image; make image-test runs it (see docs/operations.md, Deployment)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

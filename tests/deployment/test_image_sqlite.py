@@ -1,7 +1,7 @@
 """The image alone, one operator on one machine: the app over a SQLite database in a volume.
 
-The tests run in order and share the app container, as the README's steps do: start it, create
-a manager, sign in, replace the container, back up, stop.
+The tests run in order and share the app container, as docs/operations.md's steps do: start it,
+create a manager, sign in, replace the container, back up, stop.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _mb(size: int) -> str:
 
 @dataclass
 class AppOnVolume:
-    """The README's `docker run -d -p PORT:8501 -v VOLUME:/data -e GRIDBOARD_COOKIE_KEY=...`."""
+    """The guide's `docker run -d -p PORT:8501 -v VOLUME:/data -e GRIDBOARD_COOKIE_KEY=...`."""
 
     engine: Engine
     volume: str
