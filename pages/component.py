@@ -33,7 +33,8 @@ st.title(ui.literal(component.name))
 st.caption(
     f"{component.component_type.value.capitalize()} in substation "
     f"**{ui.literal(component.substation)}**"
-    f" · last changed {ui.when(component.updated_at)} by {ui.literal(component.updated_by)}"
+    + (f" to **{ui.literal(component.to_substation)}**" if component.to_substation else "")
+    + f" · last changed {ui.when(component.updated_at)} by {ui.literal(component.updated_by)}"
 )
 facts = {
     "Voltage": ui.number(component.voltage_kv, "kV"),
