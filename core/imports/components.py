@@ -112,11 +112,12 @@ def import_components(
     if overwrite:
         with logs.quiet(session):
             for component_id, row in existing:
+                fields: dict[str, str | None] = dict(row)
                 if TO_SUBSTATION not in row and _is_line(row):
                     # A file without the column says nothing about a line's other end: keep it.
-                    row[TO_SUBSTATION] = stored_ends[component_id]
+                    fields[TO_SUBSTATION] = stored_ends[component_id]
                 update_component(
-                    session=session, actor=actor, component_id=component_id, fields=row
+                    session=session, actor=actor, component_id=component_id, fields=fields
                 )
     summary = ImportSummary(
         file_name=file_name,
