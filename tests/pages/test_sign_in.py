@@ -32,10 +32,10 @@ def test_signed_out_sees_only_the_sign_in_form(open_app):
             at.switch_page(page)
 
 
-def test_signing_in_opens_the_components_page_and_shows_who_is_signed_in(open_app):
+def test_signing_in_opens_the_overview_and_shows_who_is_signed_in(open_app):
     at = _sign_in(open_app(), "MONA", PASSWORD)
     assert not at.exception
-    assert texts(at.title) == ["Components"]
+    assert texts(at.title) == ["Overview"]
     assert "Signed in as **Mona**" in everything(at)
     assert "`mona` · manager" in everything(at)
     assert [b.label for b in at.sidebar.button] == ["Sign out"]
@@ -81,7 +81,7 @@ def test_signing_out_returns_to_the_form(open_app):
 
 def test_a_password_reset_ends_open_sessions(open_app, app_db):
     at = open_app(as_user="ulf")
-    assert texts(at.title) == ["Components"]
+    assert texts(at.title) == ["Overview"]
     with app_db.write() as session:
         set_password(session=session, actor=MANAGER, username="ulf", password="brand-new-pw-9")
     at.run()
