@@ -51,6 +51,8 @@ def page(name: str, title: str, icon: str, **options: Any) -> Any:
 pages = {
     "Grid": [
         page("overview", "Overview", ":material/dashboard:", default=True),
+        page("network", "Network", ":material/hub:"),
+        page("substation", "Substation", ":material/location_on:", visibility="hidden"),
         page("components", "Components", ":material/account_tree:"),
         page("component", "Component", ":material/electric_meter:", visibility="hidden"),
     ],

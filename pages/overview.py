@@ -33,6 +33,7 @@ counts[4].metric("Substations", f"{len(grid.substations):,}")
 st.caption(f"{grid.measurements:,} measurements, {span}.")
 links = st.columns(3)
 links[0].page_link("pages/components.py", label="All components", icon=":material/account_tree:")
+links[1].page_link("pages/network.py", label="The network", icon=":material/hub:")
 links[2].page_link("pages/reports.py", label="All reports", icon=":material/summarize:")
 
 levels_column, reports_column = st.columns(2)
@@ -89,7 +90,7 @@ else:
 substations_column, stale_column = st.columns(2)
 with substations_column:
     st.markdown("**Newest measurement per substation**")
-    st.dataframe(
+    picked = st.dataframe(
         pl.DataFrame(
             {
                 "Substation": [state.substation for state in grid.substations],
@@ -105,11 +106,18 @@ with substations_column:
             },
         ),
         hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
         key="overview.substations",
         column_config={
             "Newest measurement": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
         },
     )
+    row = ui.selected_row(picked)
+    if row is not None:
+        name = grid.substations[row].substation
+        st.switch_page("pages/substation.py", query_params={"name": name})
+    st.caption("Select a substation to open it.")
 with stale_column:
     stale = len(grid.stale)
     st.markdown(f"**{stale:,} stale component{'s' * (stale != 1)}**")

@@ -66,7 +66,7 @@ def test_freshness_lists_substations_and_the_stale_components(open_app, app_db):
     page = everything(at)
     assert "stale without a measurement since 2024-05-09 12:00 UTC" in page
     assert "2 stale components" in page
-    (by_substation,) = [df.value for df in at.dataframe if "Stale" in df.value.columns]
+    by_substation = at.dataframe(key="overview.substations").value
     assert list(by_substation["Substation"]) == ["Hilltop", "Riverside"]
     assert list(by_substation["Stale"]) == [2, 0]
     stale = at.dataframe(key="overview.stale").value
@@ -79,6 +79,14 @@ def test_picking_a_stale_component_opens_it(open_app, app_db):
     at.session_state["overview.stale"] = {"selection": {"rows": [1], "columns": []}}
     at.run()
     assert texts(at.title) == ["L1"]
+
+
+def test_picking_a_substation_opens_it(open_app, app_db):
+    _grid(app_db)
+    at = open_app(as_user="ulf")
+    at.session_state["overview.substations"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert texts(at.title) == ["Hilltop"]
 
 
 def test_the_latest_reports_open_from_the_overview(open_app, app_db):

@@ -11,6 +11,13 @@ from tests.factories import MANAGER
 from tests.pages.conftest import PASSWORD, everything, texts
 
 MANAGER_PAGES = ("pages/manage-components.py", "pages/measurements.py", "pages/users.py")
+GRID_PAGES = (
+    "pages/overview.py",
+    "pages/network.py",
+    "pages/substation.py",
+    "pages/components.py",
+    "pages/reports.py",
+)
 
 
 def _sign_in(at, username, password):
@@ -91,7 +98,7 @@ def test_a_password_reset_ends_open_sessions(open_app, app_db):
 
 def test_a_user_sees_grid_and_reports_but_no_manager_page(open_app):
     at = open_app(as_user="ulf")
-    for page in ("pages/components.py", "pages/reports.py"):
+    for page in GRID_PAGES:
         at.switch_page(page).run()
         assert not at.exception
     for page in MANAGER_PAGES:
@@ -101,7 +108,7 @@ def test_a_user_sees_grid_and_reports_but_no_manager_page(open_app):
 
 def test_a_manager_reaches_every_page(open_app):
     at = open_app(as_user="mona")
-    for page in ("pages/components.py", "pages/reports.py", *MANAGER_PAGES):
+    for page in (*GRID_PAGES, *MANAGER_PAGES):
         at.switch_page(page).run()
         assert not at.exception and not at.error, page
 
