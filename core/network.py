@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
+import numpy.typing as npt
 import plotly.graph_objects as go
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, SwitchStatus
@@ -30,6 +32,11 @@ from core.models import Component
 
 LAYOUT_SEED = 7
 LAYOUT_ITERATIONS = 50
+# From this many substations networkx minimises the layout's energy with SciPy instead of
+# moving nodes step by step; fewer iterations keep a first view of a thousand substations
+# within seconds on a busy machine (bench/RESULTS.md), at some cost in tidiness.
+LARGE_GRID = 500
+LARGE_GRID_ITERATIONS = 15
 # Lines of these levels keep these colours, whatever else the grid has.
 LEVEL_COLOURS = {110.0: "#c0392b", 20.0: "#2471a3", 0.4: "#1e8449"}
 OTHER_COLOURS = ("#8e44ad", "#d68910", "#17a589", "#5d6d7e", "#a93226", "#2e86c1")
@@ -122,6 +129,8 @@ class _Layouts:
         with self._lock:
             self._entries.clear()
             self.computed = 0
+        GRIDS.clear()
+        FIGURES.clear()
 
 
 LAYOUTS = _Layouts()
@@ -148,13 +157,63 @@ def layout(
         return {}
     if graph.number_of_nodes() == 1:
         return {next(iter(graph.nodes)): (0.0, 0.0)}
-    positions = nx.spring_layout(graph, seed=LAYOUT_SEED, iterations=LAYOUT_ITERATIONS)
+    large = graph.number_of_nodes() >= LARGE_GRID
+    iterations = LARGE_GRID_ITERATIONS if large else LAYOUT_ITERATIONS
+    positions = nx.spring_layout(graph, seed=LAYOUT_SEED, iterations=iterations)
     return {name: (float(x), float(y)) for name, (x, y) in positions.items()}
 
 
-def read_network(*, session: Session, levels_kv: Iterable[float] = ()) -> Network:
-    """The substations, connections and unconnected lines, for every level or only
-    ``levels_kv``; positions from the layout of the whole grid."""
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """Every substation (with its position) and every line, as the inventory has them."""
+
+    substations: list[Substation]
+    lines: list[Line]
+
+
+class _Remembered:
+    """The last few values computed for a key, shared by every session of the process."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# The grid as read, and figures drawn, per inventory version: a page that is opened again
+# reads one row (the version) instead of every component.
+GRIDS = _Remembered(4)
+FIGURES = _Remembered(16)
+
+
+def _grid_version(session: Session) -> tuple[Any, ...]:
+    """Changes whenever a component is added, deleted or edited."""
+    count, highest, changed = session.execute(
+        select(func.count(), func.max(Component.id), func.max(Component.updated_at))
+    ).one()
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return (url, count, highest, changed)
+
+
+def _read_grid(session: Session) -> _Grid:
     rows = session.execute(
         select(
             Component.id,
@@ -186,12 +245,6 @@ def read_network(*, session: Session, levels_kv: Iterable[float] = ()) -> Networ
             tallies.setdefault(line.to_substation, _Tally()).levels.add(line.voltage_kv)
     edges = [(line.substation, end) for line in lines if (end := line.to_substation)]
     positions = LAYOUTS.get(sorted(tallies), edges)
-
-    chosen = set(levels_kv)
-    shown_lines = [line for line in lines if not chosen or line.voltage_kv in chosen]
-    touched = {line.substation for line in shown_lines} | {
-        line.to_substation for line in shown_lines if line.to_substation
-    }
     nodes = [
         Substation(
             name=name,
@@ -203,15 +256,71 @@ def read_network(*, session: Session, levels_kv: Iterable[float] = ()) -> Networ
             levels_kv=tuple(sorted(tally.levels, reverse=True)),
         )
         for name, tally in sorted(tallies.items())
-        if not chosen or name in touched or tally.levels & chosen
     ]
+    return _Grid(substations=nodes, lines=lines)
+
+
+def _whole_grid(session: Session) -> tuple[tuple[Any, ...], _Grid]:
+    version = _grid_version(session)
+    grid = GRIDS.get(version)
+    if grid is None:
+        grid = _read_grid(session)
+        GRIDS.put(version, grid)
+    return version, grid
+
+
+def _shown(grid: _Grid, levels_kv: Iterable[float]) -> Network:
+    chosen = set(levels_kv)
+    shown_lines = [line for line in grid.lines if not chosen or line.voltage_kv in chosen]
+    touched = {line.substation for line in shown_lines} | {
+        line.to_substation for line in shown_lines if line.to_substation
+    }
     return Network(
-        substations=nodes,
+        substations=[
+            node
+            for node in grid.substations
+            if not chosen or node.name in touched or chosen.intersection(node.levels_kv)
+        ],
         lines=[line for line in shown_lines if line.to_substation],
         unconnected=[line for line in shown_lines if not line.to_substation],
-        levels_kv=sorted({line.voltage_kv for line in lines}, reverse=True),
-        total_substations=len(tallies),
+        levels_kv=sorted({line.voltage_kv for line in grid.lines}, reverse=True),
+        total_substations=len(grid.substations),
     )
+
+
+def read_network(*, session: Session, levels_kv: Iterable[float] = ()) -> Network:
+    """The substations, connections and unconnected lines, for every level or only
+    ``levels_kv``; positions from the layout of the whole grid."""
+    return _shown(_whole_grid(session)[1], levels_kv)
+
+
+def network_view(
+    *, session: Session, levels_kv: Iterable[float] = (), search: str = ""
+) -> tuple[Network, list[str], go.Figure]:
+    """What the network page shows: the network of ``levels_kv``, the substations whose names
+    contain ``search``, and its figure with those ringed; the figure is remembered per
+    inventory version, levels and search (Plotly takes a while to build one of thousands of
+    lines). Do not change the figure that comes back: others get the same one."""
+    version, grid = _whole_grid(session)
+    levels = tuple(sorted(set(levels_kv)))
+    network = _shown(grid, levels)
+    found = network.matching(search)
+    key = (version, levels, tuple(found))
+    figure = FIGURES.get(key)
+    if figure is None:
+        figure = network_figure(network, highlight=found)
+        FIGURES.put(key, figure)
+    return network, found, figure
+
+
+def _array(values: Sequence[float]) -> npt.NDArray[np.float64]:
+    """Numbers for Plotly as an array: it checks a list element by element, an array at once
+    (a thousand substations drew ten times slower from lists)."""
+    return np.asarray(values, dtype=np.float64)
+
+
+def _texts(values: Iterable[str]) -> npt.NDArray[np.object_]:
+    return np.asarray(list(values), dtype=object)
 
 
 def level_colour(level_kv: float, levels_kv: Sequence[float]) -> str:
@@ -243,17 +352,17 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
         colour = level_colour(level, network.levels_kv)
         for width in WIDTHS:
             drawn = [line for line in at_level if _width(line.length_km, longest) == width]
-            xs: list[float | None] = []
-            ys: list[float | None] = []
+            xs: list[float] = []
+            ys: list[float] = []
             for line in drawn:
                 (x0, y0), (x1, y1) = where[line.substation], where[line.to_substation or ""]
-                xs += [x0, x1, None]
-                ys += [y0, y1, None]
+                xs += [x0, x1, math.nan]  # NaN: a gap between two lines
+                ys += [y0, y1, math.nan]
             if drawn:
                 figure.add_trace(
                     go.Scatter(
-                        x=xs,
-                        y=ys,
+                        x=_array(xs),
+                        y=_array(ys),
                         mode="lines",
                         line={"color": colour, "width": width},
                         hoverinfo="skip",
@@ -273,18 +382,18 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
             ]
             figure.add_trace(
                 go.Scatter(
-                    x=[x for x, _y in middles],
-                    y=[y for _x, y in middles],
+                    x=_array([x for x, _y in middles]),
+                    y=_array([y for _x, y in middles]),
                     mode="markers",
                     marker={"color": colour, "size": 7, "symbol": "diamond"},
                     name=f"{_kv(level)} lines",
                     legendgroup=_kv(level),
-                    customdata=[["line", str(line.id)] for line in at_level],
-                    hovertext=[
+                    customdata=_texts(f"line:{line.id}" for line in at_level),
+                    hovertext=_texts(
                         f"{line.name}: {_kv(line.voltage_kv)}, {line.length_km:g} km<br>"
                         f"{line.substation} to {line.to_substation}"
                         for line in at_level
-                    ],
+                    ),
                     hoverinfo="text",
                 )
             )
@@ -304,8 +413,8 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
         if marked:
             figure.add_trace(
                 go.Scatter(
-                    x=[node.x for node in marked],
-                    y=[node.y for node in marked],
+                    x=_array([node.x for node in marked]),
+                    y=_array([node.y for node in marked]),
                     mode="markers",
                     marker={
                         "symbol": symbol,
@@ -319,18 +428,18 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
             )
     figure.add_trace(
         go.Scatter(
-            x=[node.x for node in nodes],
-            y=[node.y for node in nodes],
+            x=_array([node.x for node in nodes]),
+            y=_array([node.y for node in nodes]),
             mode="markers",
             marker={"color": "#1b2631", "size": 9, "line": {"color": "white", "width": 1}},
             name="Substations",
-            customdata=[["substation", node.name] for node in nodes],
-            hovertext=[
+            customdata=_texts(f"substation:{node.name}" for node in nodes),
+            hovertext=_texts(
                 f"<b>{node.name}</b><br>{node.components} components, "
                 f"{node.transformers} transformers, {node.open_switches} open switches<br>"
                 + ", ".join(_kv(level) for level in node.levels_kv)
                 for node in nodes
-            ],
+            ),
             hoverinfo="text",
         )
     )
@@ -349,9 +458,14 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
 
 
 def picked(points: Sequence[dict[str, Any]]) -> Pick | None:
-    """What the first clicked point of the diagram opens (marks and lines open nothing)."""
+    """What the first clicked point of the diagram opens: its ``customdata`` is
+    ``substation:NAME`` or ``line:ID`` (marks and line strokes carry none)."""
     for point in points:
         data = point.get("customdata")
-        if isinstance(data, list | tuple) and len(data) == 2 and data[0] in ("substation", "line"):
-            return Pick(kind=str(data[0]), key=str(data[1]))
+        if isinstance(data, list | tuple) and len(data) == 1:  # as some Plotly versions send it
+            data = data[0]
+        if isinstance(data, str):
+            kind, colon, key = data.partition(":")
+            if colon and kind in ("substation", "line") and key:
+                return Pick(kind=kind, key=key)
     return None

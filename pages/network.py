@@ -4,14 +4,17 @@ substation opens it, a click on a line's middle opens that line."""
 import polars as pl
 import streamlit as st
 
-from core.network import network_figure, picked, read_network
+from core.network import network_view, picked, read_network
 from views import ui
 
 SHOWN_MATCHES = 12
 
 actor = ui.actor()
 st.title("Network")
-with ui.database().read() as session:
+with (
+    ui.database().read() as session,
+    st.spinner("Reading the grid (its first layout takes a while)"),
+):
     everything = read_network(session=session)
 if not everything.substations:
     st.info("No substations yet: the network appears once components are stored.")
@@ -29,17 +32,13 @@ levels = level_column.multiselect(
 search = search_column.text_input(
     "Find a substation", placeholder="Part of its name", key="network.search"
 )
-if levels:
-    with ui.database().read() as session:
-        network = read_network(session=session, levels_kv=levels)
-else:
-    network = everything
-found = network.matching(search)
+with ui.database().read() as session:
+    network, found, figure = network_view(session=session, levels_kv=levels, search=search)
 
 diagram_column, side_column = st.columns([3, 1])
 with diagram_column:
     chart = st.plotly_chart(
-        network_figure(network, highlight=found),
+        figure,
         on_select="rerun",
         selection_mode="points",
         key="network.chart",

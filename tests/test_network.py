@@ -140,13 +140,13 @@ def test_the_figure_carries_what_each_click_opens(db):
         "Substations",
     ]
     by_name = {trace.name: trace for trace in figure.data if trace.name}
-    assert [list(data) for data in by_name["Substations"].customdata] == [
-        ["substation", "East"],
-        ["substation", "North"],
-        ["substation", "South"],
+    assert list(by_name["Substations"].customdata) == [
+        "substation:East",
+        "substation:North",
+        "substation:South",
     ]
     l1 = next(line for line in seen.lines if line.name == "L1")
-    assert [list(data) for data in by_name["110 kV lines"].customdata] == [["line", str(l1.id)]]
+    assert list(by_name["110 kV lines"].customdata) == [f"line:{l1.id}"]
     assert list(by_name["Found"].x) == [next(s.x for s in seen.substations if s.name == "South")]
     # Colours by level, width by length (L1 is 12.5 km, L2 2 km).
     widths = {trace.line.color: trace.line.width for trace in figure.data if trace.mode == "lines"}
@@ -154,7 +154,25 @@ def test_the_figure_carries_what_each_click_opens(db):
 
 
 def test_a_click_opens_a_substation_or_a_line_and_nothing_else():
-    assert picked([{"customdata": ["substation", "North"]}]) == Pick("substation", "North")
-    assert picked([{"x": 1}, {"customdata": ["line", "7"]}]) == Pick("line", "7")
+    assert picked([{"customdata": "substation:North: 2"}]) == Pick("substation", "North: 2")
+    assert picked([{"x": 1}, {"customdata": ["line:7"]}]) == Pick("line", "7")
+    assert picked([{"customdata": "transformer:3"}]) is None
+    assert picked([{"customdata": "line:"}]) is None
     assert picked([{"x": 1, "y": 2}]) is None
     assert picked([]) is None
+
+
+def test_the_view_remembers_figures_until_the_inventory_changes(db):
+    small_grid(db)
+    with db.read() as session:
+        shown, found, figure = network.network_view(session=session, search="south")
+        again = network.network_view(session=session, search="south")[2]
+        other = network.network_view(session=session, levels_kv=[110.0])[2]
+    assert found == ["South"]
+    assert [s.name for s in shown.substations] == ["East", "North", "South"]
+    assert again is figure and other is not figure
+    make_component(db, LINE, name="L9", substation="South", to_substation="West")
+    with db.read() as session:
+        shown, _found, redrawn = network.network_view(session=session, search="south")
+    assert redrawn is not figure
+    assert "West" in [s.name for s in shown.substations]
