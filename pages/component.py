@@ -36,6 +36,13 @@ st.caption(
     + (f" to **{ui.literal(component.to_substation)}**" if component.to_substation else "")
     + f" · last changed {ui.when(component.updated_at)} by {ui.literal(component.updated_by)}"
 )
+for end in filter(None, (component.substation, component.to_substation)):
+    st.page_link(
+        "pages/substation.py",
+        label=f"Substation {ui.literal(end)}",
+        query_params={"name": end},
+        icon=":material/location_on:",
+    )
 facts = {
     "Voltage": ui.number(component.voltage_kv, "kV"),
     "Capacity": ui.number(component.capacity_mva, "MVA"),

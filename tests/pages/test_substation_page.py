@@ -82,3 +82,11 @@ def test_an_unknown_substation_says_so(open_app, app_db, name):
 def test_without_a_name_the_page_says_where_to_pick_one(open_app):
     at = open_app(as_user="ulf", page=PAGE)
     assert "Pick a substation on the Network or the Overview page" in everything(at)
+
+
+def test_a_lines_page_links_to_the_substations_at_both_ends(open_app, app_db):
+    _transformer, line = _grid(app_db)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    links = [(link.proto.label, link.proto.query_string) for link in at.get("page_link")]
+    assert ("Substation Riverside", "name=Riverside") in links
+    assert ("Substation Hilltop", "name=Hilltop") in links
