@@ -26,8 +26,8 @@ except SubstationNotFound as error:
 
 st.title(ui.literal(view.name))
 st.caption(
-    f"Substation · {len(view.members):,} components · {len(view.connections):,} lines "
-    f"connect it · newest measurement {ui.when(view.newest) or 'none yet'}"
+    f"Substation · {len(view.members):,} components · lines connecting it: "
+    f"{len(view.connections):,} · newest measurement {ui.when(view.newest) or 'none yet'}"
 )
 st.page_link("pages/network.py", label="Back to the network", icon=":material/hub:")
 

@@ -125,6 +125,8 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_text("No components yet. Create the first one").wait_for()
     _wait_for_cookie(page, present=True)  # the pages below open by URL: new sessions
     assert _nav_labels(page) == [
+        "Overview",
+        "Network",
         "Components",
         "Reports",
         "Manage components",
@@ -140,6 +142,15 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_role("button", name="Create component").click()
     page.get_by_text("Created T1 in Riverside.").wait_for()
     _shot(page, "02-create-component")
+    page.get_by_test_id("stRadio").first.get_by_text("Line", exact=True).click()
+    page.get_by_role("spinbutton", name="Length (km)").wait_for()
+    page.get_by_role("textbox", name="Name").fill("L1")
+    page.get_by_role("textbox", name="Substation", exact=True).fill("Riverside")
+    page.get_by_role("spinbutton", name="Length (km)").fill("12.5")
+    page.get_by_role("spinbutton", name="Nominal voltage (kV)").fill("20")
+    page.get_by_role("textbox", name="To substation").fill("Hilltop")
+    page.get_by_role("button", name="Create component").click()
+    page.get_by_text("Created L1 in Riverside.").wait_for()
 
     _open(page, "Measurements")
     measurements = _measurements()
@@ -150,8 +161,22 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_text("Imported measurements.csv: 96 rows, 96 measurements added").wait_for()
     _shot(page, "03-import-measurements", height=1300)
 
+    _open(page, "Overview")
+    page.get_by_text("96 measurements, 2024-05-01 00:00 UTC to 2024-05-02 23:00 UTC.").wait_for()
+    page.get_by_text("1 stale component").wait_for()  # L1 has no measurement
+    _shot(page, "09-overview", height=1100)
+    _open(page, "Network")
+    page.get_by_text("2 of 2 substations and 1 line.").wait_for()
+    _shot(page, "10-network", height=1000)
+    _goto(page, f"{server.url}/substation?name=Riverside")
+    page.get_by_role("heading", name="Riverside").wait_for()
+    page.get_by_text("Line to Hilltop").wait_for()
+    _shot(page, "11-substation", height=1400)
+    page.get_by_role("link", name="Hilltop").click()  # the line's other end
+    page.get_by_role("heading", name="Hilltop").wait_for()
+
     _open(page, "Components")
-    page.get_by_text("1-1 of 1").wait_for()
+    page.get_by_text("1-2 of 2").wait_for()
     _shot(page, "04-components")
     _goto(page, f"{server.url}/component?component=1")
     page.get_by_text("All 48 measurements from 2024-05-01 00:00 UTC").wait_for()
@@ -197,8 +222,10 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_role("button", name="Sign in").wait_for()
 
     _sign_in(page, server, "ulf", USER_PASSWORD)
-    assert _nav_labels(page) == ["Components", "Reports"]
+    assert _nav_labels(page) == ["Overview", "Network", "Components", "Reports"]
+    page.get_by_role("heading", name="Overview").wait_for()  # every role starts there
     page.get_by_text("`ulf` · user").or_(page.get_by_text("ulf · user")).first.wait_for()
+    _open(page, "Components")
     _shot(page, "08-user-components")
     _goto(page, f"{server.url}/users")
     page.get_by_text("Page not found").wait_for()
