@@ -40,7 +40,8 @@ LARGE_GRID_ITERATIONS = 15
 # Lines of these levels keep these colours, whatever else the grid has.
 LEVEL_COLOURS = {110.0: "#c0392b", 20.0: "#2471a3", 0.4: "#1e8449"}
 OTHER_COLOURS = ("#8e44ad", "#d68910", "#17a589", "#5d6d7e", "#a93226", "#2e86c1")
-WIDTHS = (1.5, 3.0, 4.5, 6.0)  # line widths by length, shortest to longest
+WIDTHS = (1.5, 3.0, 4.5, 6.0)
+NAMED_NODES = 80  # line widths by length, shortest to longest
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +386,12 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
                     x=_array([x for x, _y in middles]),
                     y=_array([y for _x, y in middles]),
                     mode="markers",
-                    marker={"color": colour, "size": 7, "symbol": "diamond"},
+                    marker={
+                        "color": "white",
+                        "size": 9,
+                        "symbol": "diamond",
+                        "line": {"color": colour, "width": 2},
+                    },
                     name=f"{_kv(level)} lines",
                     legendgroup=_kv(level),
                     customdata=_texts(f"line:{line.id}" for line in at_level),
@@ -430,7 +436,11 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
         go.Scatter(
             x=_array([node.x for node in nodes]),
             y=_array([node.y for node in nodes]),
-            mode="markers",
+            # Names beside the nodes while they fit; on a larger grid, on hover.
+            mode="markers+text" if len(nodes) <= NAMED_NODES else "markers",
+            text=_texts(node.name for node in nodes),
+            textposition="top center",
+            textfont={"size": 11, "color": "#34495e"},
             marker={"color": "#1b2631", "size": 9, "line": {"color": "white", "width": 1}},
             name="Substations",
             customdata=_texts(f"substation:{node.name}" for node in nodes),

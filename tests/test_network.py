@@ -176,3 +176,13 @@ def test_the_view_remembers_figures_until_the_inventory_changes(db):
         shown, _found, redrawn = network.network_view(session=session, search="south")
     assert redrawn is not figure
     assert "West" in [s.name for s in shown.substations]
+
+
+def test_names_show_beside_the_nodes_while_they_fit(db):
+    small_grid(db)
+    few = {t.name: t for t in network_figure(read(db)).data}["Substations"]
+    assert few.mode == "markers+text" and list(few.text) == ["East", "North", "South"]
+    for number in range(network.NAMED_NODES):
+        make_component(db, SWITCH, name="S", substation=f"Far {number:03d}")
+    many = {t.name: t for t in network_figure(read(db)).data}["Substations"]
+    assert many.mode == "markers"  # names on hover only
