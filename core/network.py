@@ -13,6 +13,7 @@ every line's midpoint carries what it opens (``picked``).
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 import threading
 from collections import OrderedDict
@@ -337,6 +338,12 @@ def _width(length_km: float, longest_km: float) -> float:
     return WIDTHS[min(len(WIDTHS) - 1, int(share * len(WIDTHS)))]
 
 
+def _plain(name: str) -> str:
+    """A name as Plotly text: its labels understand a few HTML tags (links among them), so
+    ``<`` and ``&`` are written as entities and every name shows as typed."""
+    return html.escape(name, quote=False)
+
+
 def _kv(level: float) -> str:
     return f"{level:g} kV"
 
@@ -396,8 +403,8 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
                     legendgroup=_kv(level),
                     customdata=_texts(f"line:{line.id}" for line in at_level),
                     hovertext=_texts(
-                        f"{line.name}: {_kv(line.voltage_kv)}, {line.length_km:g} km<br>"
-                        f"{line.substation} to {line.to_substation}"
+                        f"{_plain(line.name)}: {_kv(line.voltage_kv)}, {line.length_km:g} km<br>"
+                        f"{_plain(line.substation)} to {_plain(line.to_substation or '')}"
                         for line in at_level
                     ),
                     hoverinfo="text",
@@ -438,14 +445,14 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
             y=_array([node.y for node in nodes]),
             # Names beside the nodes while they fit; on a larger grid, on hover.
             mode="markers+text" if len(nodes) <= NAMED_NODES else "markers",
-            text=_texts(node.name for node in nodes),
+            text=_texts(_plain(node.name) for node in nodes),
             textposition="top center",
             textfont={"size": 11, "color": "#34495e"},
             marker={"color": "#1b2631", "size": 9, "line": {"color": "white", "width": 1}},
             name="Substations",
             customdata=_texts(f"substation:{node.name}" for node in nodes),
             hovertext=_texts(
-                f"<b>{node.name}</b><br>{node.components} components, "
+                f"<b>{_plain(node.name)}</b><br>{node.components} components, "
                 f"{node.transformers} transformers, {node.open_switches} open switches<br>"
                 + ", ".join(_kv(level) for level in node.levels_kv)
                 for node in nodes

@@ -186,3 +186,15 @@ def test_names_show_beside_the_nodes_while_they_fit(db):
         make_component(db, SWITCH, name="S", substation=f"Far {number:03d}")
     many = {t.name: t for t in network_figure(read(db)).data}["Substations"]
     assert many.mode == "markers"  # names on hover only
+
+
+def test_names_reach_the_diagram_as_text_not_markup(db):
+    hostile = '<a href="https://evil.example">x</a> & co'
+    make_component(db, LINE, name="<b>L</b>", substation=hostile, to_substation="East")
+    figure = network_figure(read(db))
+    nodes = {t.name: t for t in figure.data}["Substations"]
+    shown = '&lt;a href="https://evil.example"&gt;x&lt;/a&gt; &amp; co'
+    assert shown in list(nodes.text) and f"<b>{shown}</b>" in nodes.hovertext[0]
+    (line,) = {t.name: t for t in figure.data}["20 kV lines"].hovertext
+    assert line.startswith("&lt;b&gt;L&lt;/b&gt;: 20 kV")
+    assert "<a" not in "".join([*nodes.text, *nodes.hovertext, line])
