@@ -142,7 +142,7 @@ def test_a_component_without_measurements_invites_a_manager_to_add_some(open_app
     at = open_app(as_user="mona", page="pages/component.py", query={"component": line.id})
     assert "No measurements for this component yet." in everything(at)
     labels = [link.label for link in at.get("page_link")]
-    assert labels == ["Edit or delete this component", "Add or import some"]
+    assert labels == ["Substation Riverside", "Edit or delete this component", "Add or import some"]
 
 
 def test_an_unknown_component_says_so(open_app):
