@@ -285,6 +285,17 @@ def _substation_states(
     return substations, stale
 
 
+def _with_far_ends(session: Session, states: list[SubstationState]) -> list[SubstationState]:
+    """Add the substations that only lines name as their other end (no component of their
+    own yet), so the Overview counts the substations the Network shows."""
+    known = {state.substation for state in states}
+    far = session.scalars(
+        select(Component.to_substation).where(Component.to_substation.is_not(None)).distinct()
+    )
+    extra = [SubstationState(name, 0, None, 0) for name in far if name and name not in known]
+    return sorted([*states, *extra], key=lambda state: state.substation) if extra else states
+
+
 def read_overview(*, session: Session) -> Overview:
     """Counts, substations, the measurement span, data freshness and the latest completed
     reports. A component is stale when its newest measurement is more than a day older than
@@ -295,6 +306,7 @@ def read_overview(*, session: Session) -> Overview:
     last_us = max((row[4] for row in newest if row[4] is not None), default=None)
     cutoff_us = None if last_us is None else last_us - int(STALE_AFTER.total_seconds() * 1e6)
     substations, stale = _substation_states(newest, cutoff_us)
+    substations = _with_far_ends(session, substations)
     levels = _levels(session)
     by_type = dict.fromkeys(ComponentType, 0)
     for level in levels:

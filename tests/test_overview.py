@@ -159,3 +159,11 @@ def test_newest_measurements_come_from_index_seeks_not_a_scan(db):
     else:
         assert "SEARCH measurements USING COVERING INDEX uq_measurements_key" in plan, plan
         assert "SCAN measurements" not in plan, plan
+
+
+def test_a_substation_only_a_line_reaches_is_counted_too(db):
+    make_component(db, LINE, to_substation="Hilltop")
+    assert [(s.substation, s.components, s.newest) for s in read(db).substations] == [
+        ("Hilltop", 0, None),
+        ("Riverside", 1, None),
+    ]
