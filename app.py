@@ -1,7 +1,8 @@
 """GridBoard's entry point: page config, sign-in, role-filtered navigation, run.
 
-Pages draw; ``core`` decides. A user sees Components and Reports; a manager also sees the
-pages that change things. ``?component=ID`` and ``?report=ID`` open those pages directly.
+Pages draw; ``core`` decides. Everyone starts on the Overview and sees the grid and the
+reports; a manager also sees the pages that change things. ``?component=ID`` and
+``?report=ID`` open those pages directly.
 """
 
 from typing import Any
@@ -49,7 +50,10 @@ def page(name: str, title: str, icon: str, **options: Any) -> Any:
 
 pages = {
     "Grid": [
-        page("components", "Components", ":material/account_tree:", default=True),
+        page("overview", "Overview", ":material/dashboard:", default=True),
+        page("network", "Network", ":material/hub:"),
+        page("substation", "Substation", ":material/location_on:", visibility="hidden"),
+        page("components", "Components", ":material/account_tree:"),
         page("component", "Component", ":material/electric_meter:", visibility="hidden"),
     ],
     "Reports": [

@@ -1,12 +1,14 @@
 """Server-side script run time of every page, on a seeded database with 1,000 reports.
 
     python bench/pages.py [--database-url URL] [--repeat 10]
+    python bench/pages.py --components 10000 --per-component 300   # the Overview's scale
 
-Seeds a throwaway SQLite database (100 components x 10,000 measurements) when none is given,
-adds 1,000 completed reports, then runs ``app.py`` as a signed-in manager with Streamlit's
-AppTest and times each page's script run (median of the repeats after one warm-up run). AppTest
-builds the element tree a browser would get, so the figures are an upper bound of the server's
-share of a page view.
+Seeds a throwaway SQLite database (100 components x 10,000 measurements, or the given sizes)
+when none is given, adds 1,000 completed reports, then runs ``app.py`` as a signed-in manager
+with Streamlit's AppTest and times each page's script run (median of the repeats after one
+warm-up run, whose time is printed too: it includes what the process then remembers, the
+newest measurement of every component and the network layout). AppTest builds the element tree
+a browser would get, so the figures are an upper bound of the server's share of a page view.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ os.chdir(ROOT)
 from sqlalchemy import insert, select  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from core.components import get_component  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.domain import SYSTEM_ACTOR, Role  # noqa: E402
 from core.measurements import series_bounds  # noqa: E402
@@ -40,6 +43,9 @@ from tests.pages.server_process import like_one_server_process  # noqa: E402
 BENCH_PASSWORD = f"timing-{secrets.token_urlsafe(12)}"  # must not contain the username
 
 PAGES = [
+    ("Overview", "pages/overview.py", {}),
+    ("Network", "pages/network.py", {}),
+    ("Substation", "pages/substation.py", {"name": "?"}),  # component 1's, found in prepare()
     ("Components", "pages/components.py", {}),
     ("Component (chart, all its data)", "pages/component.py", {"component": "1"}),
     ("Reports (list of 1,000)", "pages/reports.py", {}),
@@ -54,6 +60,7 @@ def prepare(url: str) -> None:
     database = Database.from_url(url)
     database.migrate()
     with database.read() as session:
+        PAGES[2][2]["name"] = get_component(session=session, component_id=1).substation
         bounds = series_bounds(session=session, component_id=1)
         has_reports = session.scalar(select(Report.id).limit(1)) is not None
     if not has_reports:
@@ -87,12 +94,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url")
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--components", type=int, default=100)
+    parser.add_argument("--per-component", type=int, default=10_000)
     args = parser.parse_args()
     url = args.database_url
     if url is None:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench-pages.db"
         gridboard = str(Path(sys.executable).with_name("gridboard"))
-        subprocess.run([gridboard, "--database-url", url, "seed"], check=True)
+        sizes = ["--components", str(args.components), "--per-component", str(args.per_component)]
+        subprocess.run([gridboard, "--database-url", url, "seed", *sizes], check=True)
     prepare(url)
     os.environ["GRIDBOARD_DATABASE_URL"] = url
     os.environ["GRIDBOARD_COOKIE_KEY"] = "bench-cookie-key-that-is-long-enough"
@@ -109,7 +119,9 @@ def time_pages(repeat: int) -> None:
         at.session_state["name"] = "Bench"
         at.query_params.update(query)
         at.run()
+        began = time.perf_counter()
         at.switch_page(page).run()
+        first = (time.perf_counter() - began) * 1000
         if at.exception:
             print(f"{label}: {at.exception}")
             continue
@@ -120,8 +132,8 @@ def time_pages(repeat: int) -> None:
             samples.append((time.perf_counter() - began) * 1000)
         title = at.title[0].value if at.title else "?"
         print(
-            f"{label:34} {statistics.median(samples):7.1f} ms  (max {max(samples):.1f} ms)"
-            f"  page title: {title}"
+            f"{label:34} {statistics.median(samples):7.1f} ms  (max {max(samples):.1f} ms,"
+            f" first {first:.0f} ms)  page title: {title}"
         )
 
 

@@ -246,3 +246,29 @@ REPORT_FIGURES: dict[str, Callable[[pl.DataFrame], go.Figure]] = {
 def report_figure(table: str, frame: pl.DataFrame) -> go.Figure:
     """The chart for one of a report's four tables (``core.reports.kpis.TABLES``)."""
     return REPORT_FIGURES[table](frame)
+
+
+def components_figure(
+    series: dict[str, pl.DataFrame], *, measurement_type: MeasurementType
+) -> go.Figure:
+    """Several components' series of one measurement type on one chart, a line each (the
+    mean where points are buckets). ``series`` maps a legend label to a
+    ``core.measurements.Series.frame``."""
+    if not series:
+        return _empty(f"No {measurement_type.value} measurements here")
+    unit = MEASUREMENT_UNITS[measurement_type]
+    figure = go.Figure()
+    for label, frame in series.items():
+        figure.add_trace(
+            go.Scatter(
+                x=frame["timestamp"].to_list(),
+                y=frame["value"].to_list(),
+                name=label,
+                mode="lines",
+                line={"width": 1.4},
+                hovertemplate=f"{label} %{{y:.3f}} {unit}<extra></extra>",
+            )
+        )
+    figure.update_yaxes(title_text=axis_title(measurement_type))
+    figure.update_xaxes(title_text="time (UTC)")
+    return _base_layout(figure, height=380)

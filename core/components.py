@@ -40,6 +40,9 @@ COMPONENT_FIELDS = (
     "length_km",
     "status",
 )
+# A line's other end: optional everywhere (files without the column still import).
+TO_SUBSTATION = "to_substation"
+OPTIONAL_FIELDS = (TO_SUBSTATION,)
 
 # The extra fields each type must have; every other extra field must be empty.
 FIELDS_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
@@ -48,6 +51,12 @@ FIELDS_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
     ComponentType.SWITCH: ("status",),
 }
 EXTRA_FIELDS = ("capacity_mva", "voltage_kv", "length_km", "status")
+# Extra fields a type may have but need not.
+OPTIONAL_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
+    ComponentType.TRANSFORMER: (),
+    ComponentType.LINE: (TO_SUBSTATION,),
+    ComponentType.SWITCH: (),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,7 @@ class ComponentSpec:
     voltage_kv: float | None = None
     length_km: float | None = None
     status: SwitchStatus | None = None
+    to_substation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,7 @@ class ComponentRecord:
     created_by: str
     updated_at: datetime
     updated_by: str
+    to_substation: str | None = None  # a line's other end, when known
 
     @classmethod
     def of(cls, row: Component) -> ComponentRecord:
@@ -93,6 +104,7 @@ class ComponentRecord:
             created_by=row.created_by,
             updated_at=row.updated_at,
             updated_by=row.updated_by,
+            to_substation=row.to_substation,
         )
 
 
@@ -139,6 +151,29 @@ def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
         except FieldError as error:
             problems.append(FieldProblem(key, f"{error} (required for a {component_type.value})"))
 
+    for key in OPTIONAL_FIELDS:
+        raw = fields.get(key)
+        if _is_blank(raw):
+            continue
+        if key not in OPTIONAL_OF_TYPE[component_type]:
+            problems.append(
+                FieldProblem(key, f"must be empty for a {component_type.value}, got {shown(raw)}")
+            )
+            continue
+        try:
+            values[key] = parse_text(raw)
+        except FieldError as error:
+            problems.append(FieldProblem(key, str(error)))
+            continue
+        if values[key] == values.get("substation"):
+            problems.append(
+                FieldProblem(
+                    key,
+                    f"must be another substation than the line's own ({shown(values[key])}): "
+                    "a line connects two substations",
+                )
+            )
+
     if problems:
         raise InvalidInput(problems)
     return ComponentSpec(component_type=component_type, **values)
@@ -152,6 +187,7 @@ def _apply(row: Component, spec: ComponentSpec) -> None:
     row.voltage_kv = spec.voltage_kv
     row.length_km = spec.length_km
     row.status = spec.status.value if spec.status else None
+    row.to_substation = spec.to_substation
 
 
 class ComponentSort(StrEnum):

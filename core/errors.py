@@ -41,6 +41,12 @@ class ComponentNotFound(NotFound):
         super().__init__(f"component {component_id} does not exist")
 
 
+class SubstationNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no component is in or connected to substation {name!r}")
+
+
 class UserNotFound(NotFound):
     def __init__(self, username: str) -> None:
         self.username = username

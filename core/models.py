@@ -83,6 +83,8 @@ class Component(Base):
     voltage_kv: Mapped[float | None] = mapped_column(Float)
     length_km: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str | None] = mapped_column(String(8))
+    # A line's other end (``substation`` is its first); empty where the data does not say.
+    to_substation: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
@@ -102,6 +104,11 @@ class Component(Base):
             " OR (component_type = 'switch' AND coalesce(status, '') IN ('open', 'closed')"
             " AND capacity_mva IS NULL AND voltage_kv IS NULL AND length_km IS NULL)",
             name="fields_of_type",
+        ),
+        CheckConstraint(
+            "to_substation IS NULL OR (component_type = 'line' "
+            "AND length(trim(to_substation)) > 0 AND to_substation <> substation)",
+            name="to_substation",
         ),
     )
 

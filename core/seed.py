@@ -1,11 +1,17 @@
 """A realistic synthetic grid and its measurements, for demos and benchmarks.
 
 The grid has primary substations (110/20 kV) and the secondary substations they feed
-(20/0.4 kV), about eight components each. Every component gets voltage, current and power
-series at a fixed cadence that end at ``end``: a daily load profile (night valley, morning and
-evening peaks, quieter weekends), some noise, voltages near the nominal level, currents that
-follow ``I = |P| / (sqrt(3) * U)``, and power scaled to the transformer rating or a plausible
-line loading. Some lines carry rooftop solar feed-in and reverse their flow around noon.
+(20/0.4 kV), about eight components each, connected as a radial network: 110 kV lines join
+the primaries into a tree, each primary feeds its secondaries through two 20 kV feeders (a
+chain of secondaries each), and 0.4 kV lines stay inside a secondary substation (they leave
+to customers, so they have no second substation). The first line of every substation is its
+link to the substation that feeds it, so every substation with a line is connected.
+
+Every component gets voltage, current and power series at a fixed cadence that end at
+``end``: a daily load profile (night valley, morning and evening peaks, quieter weekends),
+some noise, voltages near the nominal level, currents that follow ``I = |P| / (sqrt(3) * U)``,
+and power scaled to the transformer rating or a plausible line loading. Some lines carry
+rooftop solar feed-in and reverse their flow around noon.
 
 Everything comes from one seeded generator, so the same seed and ``end`` give the same data.
 Measurements are generated with numpy a few components at a time and written through
@@ -37,6 +43,7 @@ Ints = npt.NDArray[np.int64]
 
 COMPONENTS_PER_SUBSTATION = 8
 SUBSTATIONS_PER_PRIMARY = 5
+FEEDERS_PER_PRIMARY = 2
 TYPE_SHARES = {ComponentType.TRANSFORMER: 0.30, ComponentType.LINE: 0.45}
 PRIMARY_TRANSFORMER_MVA = (25.0, 31.5, 40.0, 63.0)
 SECONDARY_TRANSFORMER_MVA = (0.25, 0.4, 0.63, 1.0)
@@ -204,6 +211,32 @@ def _substation_names(count: int, rng: np.random.Generator) -> tuple[list[str], 
     return names, [i < primaries for i in range(count)]
 
 
+def _radial_parents(count: int) -> list[int | None]:
+    """The substation that feeds each one (by index, ``None`` for the first primary), for the
+    names of ``_substation_names``: primaries form a binary tree over 110 kV; secondary
+    number n of a primary hangs on the primary itself for the first ``FEEDERS_PER_PRIMARY``
+    and on secondary n - ``FEEDERS_PER_PRIMARY`` of the same primary after that."""
+    primaries = max(1, math.ceil(count / SUBSTATIONS_PER_PRIMARY))
+    parents: list[int | None] = [None] + [(k - 1) // 2 for k in range(1, min(primaries, count))]
+    for i in range(count - primaries):
+        close = i < FEEDERS_PER_PRIMARY * primaries
+        parents.append(i % primaries if close else i - FEEDERS_PER_PRIMARY * primaries + primaries)
+    return parents
+
+
+def _line_ends(parents: list[int | None]) -> list[list[int]]:
+    """Where each substation's further lines lead, in turn: first the substations it feeds,
+    then the one that feeds it (its first line already leads there)."""
+    children: list[list[int]] = [[] for _ in parents]
+    for child, parent in enumerate(parents):
+        if parent is not None:
+            children[parent].append(child)
+    return [
+        children[where] + ([] if parent is None else [parent])
+        for where, parent in enumerate(parents)
+    ]
+
+
 def _shuffled_types(count: int, rng: np.random.Generator) -> list[ComponentType]:
     transformers = round(count * TYPE_SHARES[ComponentType.TRANSFORMER])
     lines = round(count * TYPE_SHARES[ComponentType.LINE])
@@ -215,12 +248,35 @@ def _shuffled_types(count: int, rng: np.random.Generator) -> list[ComponentType]
     return [kinds[i] for i in rng.permutation(count)]
 
 
+def _give_every_substation_a_line(kinds: list[ComponentType], substations: int) -> None:
+    """Swap types between components so that every substation has a line (its link to the
+    one that feeds it), taking them from the substations with the most; the counts per type
+    stay as they are. Component ``i`` is in substation ``i % substations``."""
+    lines_of: list[list[int]] = [[] for _ in range(substations)]
+    for i, kind in enumerate(kinds):
+        if kind is ComponentType.LINE:
+            lines_of[i % substations].append(i)
+    for where in range(1, min(substations, len(kinds))):
+        if lines_of[where]:
+            continue
+        donor = max(range(substations), key=lambda other: len(lines_of[other]))
+        if len(lines_of[donor]) < 2:
+            return  # fewer lines than substations: some stay unconnected
+        taken = lines_of[donor].pop()
+        kinds[taken], kinds[where] = kinds[where], kinds[taken]
+        lines_of[where].append(where)
+
+
 def _create_components(
     session: Session, actor: Actor, count: int, rng: np.random.Generator
 ) -> _Grid:
     substation_count = max(1, round(count / COMPONENTS_PER_SUBSTATION))
     substations, is_primary = _substation_names(substation_count, rng)
+    parents = _radial_parents(substation_count)
+    ends = _line_ends(parents)
+    lines_at = [0] * substation_count
     kinds = _shuffled_types(count, rng)
+    _give_every_substation_a_line(kinds, substation_count)
     rows: list[Component] = []
     nominal = np.empty(count)
     peak = np.empty(count)
@@ -244,9 +300,17 @@ def _create_components(
             peak[i] = row.capacity_mva * rng.uniform(0.45, 0.8) * POWER_FACTOR
         else:
             levels = (110.0, 20.0) if primary else (20.0, 0.4)
-            nominal[i] = levels[0] if rng.random() < 0.4 else levels[1]
+            uplink = kind is ComponentType.LINE and not lines_at[where]
+            if uplink and parents[where] is not None:  # the link to its feeding substation
+                nominal[i] = 110.0 if primary else 20.0
+            else:
+                nominal[i] = levels[0] if rng.random() < 0.4 else levels[1]
             peak[i] = rng.uniform(*FEEDER_PEAK_MW[nominal[i]])
             if kind is ComponentType.LINE:
+                row.to_substation = _other_end(
+                    where, nominal[i], lines_at, parents, ends, substations, is_primary
+                )
+                lines_at[where] += 1
                 row.voltage_kv = nominal[i]
                 row.length_km = round(float(rng.uniform(*LINE_LENGTH_KM[nominal[i]])), 2)
                 if rng.random() < SOLAR_LINE_SHARE:
@@ -267,6 +331,33 @@ def _create_components(
         voltage_drop=rng.uniform(0.01, 0.04, count),
         substations=substation_count,
     )
+
+
+def _other_end(
+    where: int,
+    level_kv: float,
+    lines_at: list[int],
+    parents: list[int | None],
+    ends: list[list[int]],
+    substations: list[str],
+    is_primary: list[bool],
+) -> str | None:
+    """The substation the next line of ``where`` at ``level_kv`` leads to: its feeding
+    substation for the first line, then the others of its level in turn; none at 0.4 kV."""
+    parent = parents[where]
+    if level_kv < 1.0:
+        return None
+    if not lines_at[where] and parent is not None:
+        return substations[parent]
+    # 110 kV lines join primaries; 20 kV lines join a primary or secondary to secondaries.
+    wanted = [
+        other
+        for other in ends[where]
+        if (is_primary[other] and is_primary[where]) == (level_kv > 20.0)
+    ]
+    if not wanted:
+        return None
+    return substations[wanted[lines_at[where] % len(wanted)]]
 
 
 def _day_factors(rng: np.random.Generator, first_us: int, end_us: int) -> Floats:

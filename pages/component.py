@@ -33,8 +33,16 @@ st.title(ui.literal(component.name))
 st.caption(
     f"{component.component_type.value.capitalize()} in substation "
     f"**{ui.literal(component.substation)}**"
-    f" · last changed {ui.when(component.updated_at)} by {ui.literal(component.updated_by)}"
+    + (f" to **{ui.literal(component.to_substation)}**" if component.to_substation else "")
+    + f" · last changed {ui.when(component.updated_at)} by {ui.literal(component.updated_by)}"
 )
+for end in filter(None, (component.substation, component.to_substation)):
+    st.page_link(
+        "pages/substation.py",
+        label=f"Substation {ui.literal(end)}",
+        query_params={"name": end},
+        icon=":material/location_on:",
+    )
 facts = {
     "Voltage": ui.number(component.voltage_kv, "kV"),
     "Capacity": ui.number(component.capacity_mva, "MVA"),

@@ -43,6 +43,12 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
         fields[field] = st.number_input(
             title, value=getattr(current, field, None), format="%g", key=f"{key}.{kind}.{field}"
         )
+    if kind is ComponentType.LINE:
+        fields["to_substation"] = st.text_input(
+            "To substation (the line's other end; optional)",
+            value=(current.to_substation or "") if current else "",
+            key=f"{key}.to_substation",
+        )
     if kind is ComponentType.SWITCH:
         statuses = list(SwitchStatus)
         now = current.status if current and current.status else SwitchStatus.CLOSED
@@ -122,8 +128,9 @@ elif task == "Edit or delete":
 else:
     st.write(
         "A CSV file with a header row: "
-        "`name,substation,component_type,capacity_mva,voltage_kv,length_km,status`. "
-        "Leave the fields of other types empty. All rows are imported, or none."
+        "`name,substation,component_type,capacity_mva,voltage_kv,length_km,status`, and "
+        "optionally `to_substation` (a line's other end). Leave the fields of other types "
+        "empty. All rows are imported, or none."
     )
     widgets.import_file(
         what="components",

@@ -331,3 +331,45 @@ def test_progress_reports_growing_fractions_up_to_one(db):
 
     assert seen == sorted(seen)
     assert seen[-1] == pytest.approx(1.0)
+
+
+def test_lines_connect_the_substations_into_one_radial_network(db):
+    seed(db, components=400, per_component=0)
+
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                Component.substation,
+                Component.to_substation,
+                Component.voltage_kv,
+                Component.component_type,
+            )
+        ).all()
+    transformers = {(where, kv) for where, _to, kv, kind in rows if kind == "transformer"}
+    primaries = {where for where, kv in transformers if kv == 110.0}
+    substations = {where for where, *_ in rows}
+    assert 0 < len(primaries) < len(substations)
+    lines = [(where, to, kv) for where, to, kv, kind in rows if kind == "line"]
+    assert all(to is None or to in substations for _where, to, _kv in lines)
+    for where, to, kv in lines:
+        if kv == 0.4:  # low voltage stays inside its substation
+            assert to is None
+        elif kv == 110.0:  # between primaries
+            assert where in primaries and to in primaries, (where, to)
+        elif to is not None:  # a 20 kV feeder reaches a secondary substation
+            assert to not in primaries or where not in primaries, (where, to)
+    # One network: every substation reaches every other one along lines.
+    group = {name: name for name in substations}
+
+    def root(name):
+        while group[name] != name:
+            name = group[name]
+        return name
+
+    for where, to, _kv in lines:
+        if to is not None:
+            group[root(where)] = root(to)
+    assert len({root(name) for name in substations}) == 1
+    # Radial: as many distinct connections as substations minus one (a tree).
+    links = {frozenset((where, to)) for where, to, _kv in lines if to is not None}
+    assert len(links) == len(substations) - 1

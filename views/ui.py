@@ -41,6 +41,7 @@ LABELS = {
     "voltage_kv": "Voltage (kV)",
     "length_km": "Length (km)",
     "status": "Switch status",
+    "to_substation": "To substation",
     "measurement_type": "Measurement type",
     "timestamp": "Time",
     "value": "Value",

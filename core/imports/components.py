@@ -11,7 +11,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.components import COMPONENT_FIELDS, ComponentSpec, update_component, validate_component
+from core.components import (
+    COMPONENT_FIELDS,
+    OPTIONAL_FIELDS,
+    TO_SUBSTATION,
+    ComponentSpec,
+    update_component,
+    validate_component,
+)
 from core.domain import Actor, require_manager
 from core.errors import ImportRejected, InvalidInput, RowProblem, UnreadableFile
 from core.imports.csv_table import read_csv_table
@@ -21,8 +28,9 @@ from core.imports.table import LINE
 from core.models import Component
 
 
-def _columns_for(_header: tuple[str, ...]) -> tuple[str, ...]:
-    return COMPONENT_FIELDS
+def _columns_for(header: tuple[str, ...]) -> tuple[str, ...]:
+    """The exercise's columns, plus the optional ones the file has (older files lack them)."""
+    return COMPONENT_FIELDS + tuple(name for name in OPTIONAL_FIELDS if name in header)
 
 
 def _stored_values(spec: ComponentSpec) -> dict[str, Any]:
@@ -34,7 +42,12 @@ def _stored_values(spec: ComponentSpec) -> dict[str, Any]:
         "voltage_kv": spec.voltage_kv,
         "length_km": spec.length_km,
         "status": spec.status.value if spec.status else None,
+        "to_substation": spec.to_substation,
     }
+
+
+def _is_line(row: dict[str, str]) -> bool:
+    return (row.get("component_type") or "").strip().lower() == "line"
 
 
 def import_components(
@@ -80,12 +93,13 @@ def import_components(
     if problems:
         raise ImportRejected(problems)
 
-    stored = {
-        (name, substation): component_id
-        for component_id, name, substation in session.execute(
-            select(Component.id, Component.name, Component.substation)
-        )
-    }
+    stored: dict[tuple[str, str], int] = {}
+    stored_ends: dict[int, str | None] = {}
+    for component_id, name, substation, to_substation in session.execute(
+        select(Component.id, Component.name, Component.substation, Component.to_substation)
+    ):
+        stored[name, substation] = component_id
+        stored_ends[component_id] = to_substation
     new = [spec for _row, spec in valid if (spec.name, spec.substation) not in stored]
     existing = [
         (stored[spec.name, spec.substation], row)
@@ -98,8 +112,12 @@ def import_components(
     if overwrite:
         with logs.quiet(session):
             for component_id, row in existing:
+                fields: dict[str, str | None] = dict(row)
+                if TO_SUBSTATION not in row and _is_line(row):
+                    # A file without the column says nothing about a line's other end: keep it.
+                    fields[TO_SUBSTATION] = stored_ends[component_id]
                 update_component(
-                    session=session, actor=actor, component_id=component_id, fields=row
+                    session=session, actor=actor, component_id=component_id, fields=fields
                 )
     summary = ImportSummary(
         file_name=file_name,

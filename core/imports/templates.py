@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from core.components import COMPONENT_FIELDS
+from core.components import COMPONENT_FIELDS, OPTIONAL_FIELDS
 from core.imports.measurement_checks import BY_NAME
 
 COMPONENTS_TEMPLATE_CSV = (
-    ",".join(COMPONENT_FIELDS)
+    ",".join(COMPONENT_FIELDS + OPTIONAL_FIELDS)
     + "\n"
-    + "T1,Riverside,transformer,40,110,,\n"
-    + "L1,Riverside,line,,20,12.5,\n"
-    + "S1,Riverside,switch,,,,closed\n"
+    + "T1,Riverside,transformer,40,110,,,\n"
+    + "L1,Riverside,line,,20,12.5,,Hilltop\n"
+    + "S1,Riverside,switch,,,,closed,\n"
 )
 
 MEASUREMENTS_TEMPLATE_CSV = (

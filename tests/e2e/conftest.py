@@ -17,10 +17,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,18 @@ def browser() -> Iterator[object]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def shot(page: Any, screenshots: Path) -> Callable[..., None]:
+    """``shot(name, height=...)``: a screenshot of the test module's whole ``page`` into
+    ``screenshots`` (Streamlit scrolls inside the page, so the window is made as tall as the
+    page needs)."""
+
+    def take(name: str, *, height: int = 1000) -> None:
+        page.set_viewport_size({"width": 1440, "height": height})
+        page.wait_for_timeout(1200)  # let charts finish drawing
+        page.screenshot(path=str(screenshots / f"{name}.png"))
+        page.set_viewport_size({"width": 1440, "height": 1000})
+
+    return take

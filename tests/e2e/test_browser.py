@@ -55,20 +55,6 @@ def page(browser: Any) -> Any:
     context.close()
 
 
-@pytest.fixture
-def shot(page: Any, screenshots: Path) -> Callable[..., None]:
-    """``shot(name, height=...)``: a screenshot of the whole page into ``screenshots``
-    (Streamlit scrolls inside the page, so the window is made as tall as the page needs)."""
-
-    def take(name: str, *, height: int = 1000) -> None:
-        page.set_viewport_size({"width": 1440, "height": height})
-        page.wait_for_timeout(1200)  # let charts finish drawing
-        page.screenshot(path=str(screenshots / f"{name}.png"))
-        page.set_viewport_size({"width": 1440, "height": 1000})
-
-    return take
-
-
 def _settle(page: Any, quiet_ms: int = 800) -> None:
     """Wait until no script has run for ``quiet_ms``. The cookie component of
     streamlit-authenticator reruns the app once it has loaded; a click before that rerun can
@@ -131,6 +117,8 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_text("No components yet. Create the first one").wait_for()
     _wait_for_cookie(page, present=True)  # the pages below open by URL: new sessions
     assert _nav_labels(page) == [
+        "Overview",
+        "Network",
         "Components",
         "Reports",
         "Manage components",
@@ -146,6 +134,15 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_role("button", name="Create component").click()
     page.get_by_text("Created T1 in Riverside.").wait_for()
     shot("02-create-component")
+    page.get_by_test_id("stRadio").first.get_by_text("Line", exact=True).click()
+    page.get_by_role("spinbutton", name="Length (km)").wait_for()
+    page.get_by_role("textbox", name="Name").fill("L1")
+    page.get_by_role("textbox", name="Substation", exact=True).fill("Riverside")
+    page.get_by_role("spinbutton", name="Length (km)").fill("12.5")
+    page.get_by_role("spinbutton", name="Nominal voltage (kV)").fill("20")
+    page.get_by_role("textbox", name="To substation").fill("Hilltop")
+    page.get_by_role("button", name="Create component").click()
+    page.get_by_text("Created L1 in Riverside.").wait_for()
 
     _open(page, "Measurements")
     measurements = _measurements()
@@ -156,8 +153,22 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_text("Imported measurements.csv: 96 rows, 96 measurements added").wait_for()
     shot("03-import-measurements", height=1300)
 
+    _open(page, "Overview")
+    page.get_by_text("96 measurements, 2024-05-01 00:00 UTC to 2024-05-02 23:00 UTC.").wait_for()
+    page.get_by_text("1 stale component").wait_for()  # L1 has no measurement
+    shot("09-overview", height=1100)
+    _open(page, "Network")
+    page.get_by_text("2 of 2 substations and 1 line.").wait_for()
+    shot("10-network", height=1000)
+    _goto(page, f"{server.url}/substation?name=Riverside")
+    page.get_by_role("heading", name="Riverside").wait_for()
+    page.get_by_text("Line to Hilltop").wait_for()
+    shot("11-substation", height=1400)
+    page.get_by_role("link", name="Hilltop").click()  # the line's other end
+    page.get_by_role("heading", name="Hilltop").wait_for()
+
     _open(page, "Components")
-    page.get_by_text("1-1 of 1").wait_for()
+    page.get_by_text("1-2 of 2").wait_for()
     shot("04-components")
     _goto(page, f"{server.url}/component?component=1")
     page.get_by_text("All 48 measurements from 2024-05-01 00:00 UTC").wait_for()
@@ -203,8 +214,10 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_role("button", name="Sign in").wait_for()
 
     _sign_in(page, server, "ulf", USER_PASSWORD)
-    assert _nav_labels(page) == ["Components", "Reports"]
+    assert _nav_labels(page) == ["Overview", "Network", "Components", "Reports"]
+    page.get_by_role("heading", name="Overview").wait_for()  # every role starts there
     page.get_by_test_id("stSidebar").get_by_text("ulf · user").wait_for()  # `ulf` is code
+    _open(page, "Components")
     shot("08-user-components")
     _goto(page, f"{server.url}/users")
     page.get_by_text("Page not found").wait_for()

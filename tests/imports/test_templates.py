@@ -13,7 +13,8 @@ from tests.imports.support import (
 
 
 def test_templates_name_the_documented_columns():
-    assert COMPONENTS_TEMPLATE_CSV.splitlines()[0] == COMPONENTS_HEADER
+    # The exercise's columns, then the optional other end of a line.
+    assert COMPONENTS_TEMPLATE_CSV.splitlines()[0] == COMPONENTS_HEADER + ",to_substation"
     assert MEASUREMENTS_TEMPLATE_CSV.splitlines()[0] == MEASUREMENTS_HEADER
 
 

@@ -33,7 +33,7 @@ def _measure(db, component_id, kind="voltage", start=datetime(2024, 5, 1, tzinfo
     [("mona", "Create the first one, or import a CSV file"), ("ulf", "A manager adds them")],
 )
 def test_an_empty_inventory_says_what_to_do_next(open_app, user, hint):
-    at = open_app(as_user=user)
+    at = open_app(as_user=user, page="pages/components.py")
     assert hint in everything(at)
     assert not at.dataframe
 
@@ -42,7 +42,7 @@ def test_the_list_counts_filters_and_searches(open_app, app_db):
     make_component(app_db, TRANSFORMER)
     make_component(app_db, LINE)
     make_component(app_db, SWITCH, substation="Hilltop")
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     assert "Components: 3" in everything(at) and "Switches: 1" in everything(at)
     assert list(_table(at)["Name"]) == ["L1", "S1", "T1"]
 
@@ -61,7 +61,7 @@ def test_the_list_counts_filters_and_searches(open_app, app_db):
 def test_the_list_sorts_on_the_server(open_app, app_db):
     make_component(app_db, TRANSFORMER, name="T-small", capacity_mva=10)
     make_component(app_db, TRANSFORMER, name="T-big", capacity_mva=63)
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     at.selectbox[0].select("Capacity").run()
     at.toggle[0].set_value(True).run()
     assert list(_table(at)["Name"]) == ["T-big", "T-small"]
@@ -70,7 +70,7 @@ def test_the_list_sorts_on_the_server(open_app, app_db):
 def test_thousands_of_components_come_in_pages(open_app, app_db):
     for number in range(120):
         make_component(app_db, SWITCH, name=f"S{number:03d}")
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     assert len(_table(at)) == 50
     assert "1-50 of 120" in everything(at)
     at.session_state["components.page"] = 3
@@ -82,7 +82,7 @@ def test_thousands_of_components_come_in_pages(open_app, app_db):
 def test_a_new_search_starts_again_on_the_first_page(open_app, app_db):
     for number in range(120):
         make_component(app_db, SWITCH, name=f"S{number:03d}")
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     at.session_state["components.page"] = 3
     at.run()
     at.text_input[0].input("S1").run()  # S100-S119: fewer than one page
@@ -92,7 +92,7 @@ def test_a_new_search_starts_again_on_the_first_page(open_app, app_db):
 
 def test_picking_a_row_opens_the_component(open_app, app_db):
     make_component(app_db, LINE)
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     at.session_state["components.table"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     assert texts(at.title) == ["L1"]
@@ -142,7 +142,7 @@ def test_a_component_without_measurements_invites_a_manager_to_add_some(open_app
     at = open_app(as_user="mona", page="pages/component.py", query={"component": line.id})
     assert "No measurements for this component yet." in everything(at)
     labels = [link.label for link in at.get("page_link")]
-    assert labels == ["Edit or delete this component", "Add or import some"]
+    assert labels == ["Substation Riverside", "Edit or delete this component", "Add or import some"]
 
 
 def test_an_unknown_component_says_so(open_app):

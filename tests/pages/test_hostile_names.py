@@ -66,7 +66,7 @@ def test_the_list_shows_every_hostile_name_exactly(open_app, app_db):
         base = (TRANSFORMER, LINE, SWITCH)[number % 3]
         make_component(app_db, base, name=name, substation=STORABLE[-1 - number])
     unchecked = [_add_unchecked(app_db, name) for name in UNCHECKED]
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     assert not at.exception
     table = at.dataframe[0].value
     assert sorted(table["Name"]) == sorted([name.strip() for name in STORABLE] + UNCHECKED)
@@ -96,7 +96,7 @@ def test_a_name_written_outside_gridboard_still_draws(open_app, app_db, name):
 
 def test_searching_the_list_for_hostile_text_draws(open_app, app_db):
     make_component(app_db, TRANSFORMER, name="[x](y)")
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     for search in ("[x](y)", "%", "_", "\\", "😀" * 5000, "<script>", "İ"):
         at.text_input(key="components.search").input(search).run()
         assert not at.exception, search

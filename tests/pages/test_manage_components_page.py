@@ -155,3 +155,33 @@ def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):
         "Ask a manager if this needs doing."
     ]
     assert not at.text_input
+
+
+def test_a_line_is_created_and_edited_with_its_other_end(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    at.radio[0].set_value(ComponentType.LINE).run()
+    fields = _inputs(at)
+    fields["Name"].input("L7")
+    fields["Substation"].input("Riverside")
+    fields["Length (km)"].set_value(4.0)
+    fields["Nominal voltage (kV)"].set_value(20.0)
+    fields["To substation (the line's other end; optional)"].input("Riverside")
+    at.button(key="FormSubmitter:create-component-Create component").click().run()
+    (message,) = texts(at.error)
+    assert "**To substation**: must be another substation than the line's own" in message
+    assert _names(app_db) == []
+
+    _inputs(at)["To substation (the line's other end; optional)"].input("Hilltop")
+    at.button(key="FormSubmitter:create-component-Create component").click().run()
+    assert texts(at.success) == ["Created L7 in Riverside."]
+    with app_db.read() as session:
+        (line,) = list_components(session=session).items
+    assert line.to_substation == "Hilltop"
+
+    at = open_app(as_user="mona", page=PAGE, query={"component": line.id})
+    end = _inputs(at)["To substation (the line's other end; optional)"]
+    assert end.value == "Hilltop"
+    end.input("Seaside")
+    at.button(key=f"FormSubmitter:edit-component-{line.id}-Save changes").click().run()
+    with app_db.read() as session:
+        assert get_component(session=session, component_id=line.id).to_substation == "Seaside"

@@ -13,6 +13,13 @@ from tests.pages.conftest import PASSWORD, everything, texts
 pytestmark = pytest.mark.every_backend  # the app on SQLite and on PostgreSQL
 
 MANAGER_PAGES = ("pages/manage-components.py", "pages/measurements.py", "pages/users.py")
+GRID_PAGES = (
+    "pages/overview.py",
+    "pages/network.py",
+    "pages/substation.py",
+    "pages/components.py",
+    "pages/reports.py",
+)
 
 
 def _sign_in(at, username, password):
@@ -34,10 +41,10 @@ def test_signed_out_sees_only_the_sign_in_form(open_app):
             at.switch_page(page)
 
 
-def test_signing_in_opens_the_components_page_and_shows_who_is_signed_in(open_app):
+def test_signing_in_opens_the_overview_and_shows_who_is_signed_in(open_app):
     at = _sign_in(open_app(), "MONA", PASSWORD)
     assert not at.exception
-    assert texts(at.title) == ["Components"]
+    assert texts(at.title) == ["Overview"]
     assert "Signed in as **Mona**" in everything(at)
     assert "`mona` · manager" in everything(at)
     assert [b.label for b in at.sidebar.button] == ["Sign out"]
@@ -83,7 +90,7 @@ def test_signing_out_returns_to_the_form(open_app):
 
 def test_a_password_reset_ends_open_sessions(open_app, app_db):
     at = open_app(as_user="ulf")
-    assert texts(at.title) == ["Components"]
+    assert texts(at.title) == ["Overview"]
     with app_db.write() as session:
         set_password(session=session, actor=MANAGER, username="ulf", password="brand-new-pw-9")
     at.run()
@@ -93,7 +100,7 @@ def test_a_password_reset_ends_open_sessions(open_app, app_db):
 
 def test_a_user_sees_grid_and_reports_but_no_manager_page(open_app):
     at = open_app(as_user="ulf")
-    for page in ("pages/components.py", "pages/reports.py"):
+    for page in GRID_PAGES:
         at.switch_page(page).run()
         assert not at.exception
     for page in MANAGER_PAGES:
@@ -103,7 +110,7 @@ def test_a_user_sees_grid_and_reports_but_no_manager_page(open_app):
 
 def test_a_manager_reaches_every_page(open_app):
     at = open_app(as_user="mona")
-    for page in ("pages/components.py", "pages/reports.py", *MANAGER_PAGES):
+    for page in (*GRID_PAGES, *MANAGER_PAGES):
         at.switch_page(page).run()
         assert not at.exception and not at.error, page
 

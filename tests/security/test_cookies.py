@@ -141,7 +141,7 @@ def _signed_out(at) -> bool:
 def test_the_app_honours_its_own_cookie(open_app, send_cookie):
     send_cookie(_app_token("ulf"))
     at = open_app()
-    assert texts(at.title) == ["Components"]
+    assert texts(at.title) == ["Overview"]
     assert "`ulf` · user" in everything(at)
 
 

@@ -21,7 +21,7 @@ MANAGER_PAGES = ("pages/manage-components.py", "pages/measurements.py", "pages/u
 
 def test_a_deleted_users_session_ends_on_the_next_run(open_app, app_db):
     at = open_app(as_user="ulf")
-    assert texts(at.title) == ["Components"]
+    assert texts(at.title) == ["Overview"]
     with app_db.write() as session:
         session.execute(delete(User).where(User.username == "ulf"))
     at.run()

@@ -1,0 +1,142 @@
+"""One substation: its components with their latest values, the lines that connect it, and
+the recent series of its components.
+
+A substation is not a row of its own: it is the name that components share, or the far end
+that lines name. Every read goes through an index: components by ``substation`` and by
+``to_substation``, the latest value of a component by one backward seek on the measurements'
+unique key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from core.components import ComponentRecord
+from core.domain import ComponentType, MeasurementType
+from core.errors import SubstationNotFound
+from core.measurements import Series, read_series
+from core.models import Component, Measurement
+from core.timestamps import from_micros
+from core.validation import unstorable_character
+
+CHART_DAYS = 7
+CHART_POINTS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    value: float
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A component of the substation and the latest value of each measurement type."""
+
+    component: ComponentRecord
+    latest: dict[MeasurementType, Latest]
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A line at this substation and the substation at its other end (``None``: unknown)."""
+
+    line: ComponentRecord
+    other_end: str | None
+    starts_here: bool  # False: the line belongs to the other substation and ends here
+
+
+@dataclass(frozen=True, slots=True)
+class SubstationView:
+    name: str
+    members: list[Member]  # by type (transformers, lines, switches), then name
+    connections: list[Connection]  # lines leaving first, then lines arriving; by name
+
+    @property
+    def newest(self) -> datetime | None:
+        times = [latest.timestamp for m in self.members for latest in m.latest.values()]
+        return max(times, default=None)
+
+    def of_type(self, kind: ComponentType) -> list[Member]:
+        return [m for m in self.members if m.component.component_type is kind]
+
+
+_TYPE_ORDER = {kind: position for position, kind in enumerate(ComponentType)}
+
+
+def _latest(session: Session, component_id: int) -> dict[MeasurementType, Latest]:
+    found = {}
+    for kind in MeasurementType:
+        row = session.execute(
+            select(Measurement.timestamp_us, Measurement.value)
+            .where(
+                Measurement.component_id == component_id,
+                Measurement.measurement_type == kind.value,
+            )
+            .order_by(Measurement.timestamp_us.desc())
+            .limit(1)
+        ).one_or_none()
+        if row is not None:
+            found[kind] = Latest(value=row.value, timestamp=from_micros(row.timestamp_us))
+    return found
+
+
+def read_substation(*, session: Session, name: str) -> SubstationView:
+    """The substation called ``name`` (exactly, after trimming); ``SubstationNotFound`` when
+    no component is in it and no line ends there."""
+    name = name.strip()
+    if not name or unstorable_character(name) is not None:
+        raise SubstationNotFound(name)
+    rows = session.scalars(
+        select(Component)
+        .where(or_(Component.substation == name, Component.to_substation == name))
+        .order_by(Component.name, Component.id)
+    ).all()
+    if not rows:
+        raise SubstationNotFound(name)
+    here = [ComponentRecord.of(row) for row in rows if row.substation == name]
+    arriving = [ComponentRecord.of(row) for row in rows if row.substation != name]
+    here.sort(key=lambda c: (_TYPE_ORDER[c.component_type], c.name))
+    members = [Member(component, _latest(session, component.id)) for component in here]
+    connections = [
+        Connection(line=c, other_end=c.to_substation, starts_here=True)
+        for c in here
+        if c.component_type is ComponentType.LINE
+    ] + [Connection(line=c, other_end=c.substation, starts_here=False) for c in arriving]
+    return SubstationView(name=name, members=members, connections=connections)
+
+
+def substation_series(
+    *,
+    session: Session,
+    view: SubstationView,
+    measurement_type: MeasurementType,
+    days: int = CHART_DAYS,
+    max_points: int = CHART_POINTS,
+) -> dict[int, Series]:
+    """The last ``days`` days (before the substation's newest measurement) of one measurement
+    type for each of its components that has some, at most ``max_points`` points each."""
+    newest = view.newest
+    if newest is None:
+        return {}
+    end = newest + timedelta(microseconds=1)
+    start = end - timedelta(days=days)
+    found = {}
+    for member in view.members:
+        if measurement_type not in member.latest:
+            continue
+        series = read_series(
+            session=session,
+            component_id=member.component.id,
+            measurement_type=measurement_type,
+            start=start,
+            end=end,
+            max_points=max_points,
+        )
+        if series.raw_count:
+            found[member.component.id] = series
+    return found

@@ -1,0 +1,92 @@
+"""A substation's page, for both roles: components with latest values, connections, charts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.measurements import add_measurement
+from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
+from tests.pages.conftest import everything, texts
+
+PAGE = "pages/substation.py"
+NOW = datetime(2024, 5, 10, 12, tzinfo=UTC)
+
+
+def _measure(db, component_id, kind, moment, value):
+    with db.write() as session:
+        add_measurement(
+            session=session,
+            actor=MANAGER,
+            component_id=component_id,
+            measurement_type=kind,
+            timestamp=moment,
+            value=value,
+        )
+
+
+def _grid(db):
+    transformer = make_component(db, TRANSFORMER)
+    line = make_component(db, LINE, to_substation="Hilltop")
+    make_component(db, SWITCH, status="open")
+    make_component(db, LINE, name="L5", substation="Seaside", to_substation="Riverside")
+    _measure(db, transformer.id, "voltage", NOW - timedelta(hours=1), 109.5)
+    _measure(db, transformer.id, "voltage", NOW, 110.25)
+    _measure(db, line.id, "voltage", NOW, 20.1)
+    return transformer, line
+
+
+@pytest.mark.parametrize("user", ["ulf", "mona"])
+def test_a_substation_shows_its_components_latest_values_and_connections(open_app, app_db, user):
+    _grid(app_db)
+    at = open_app(as_user=user, page=PAGE, query={"name": "Riverside"})
+    assert texts(at.title) == ["Riverside"]
+    assert texts(at.subheader) == [
+        "Transformers (1)",
+        "Lines (1)",
+        "Switches (1)",
+        "Connections",
+        "Measurements",
+    ]
+    transformers = at.dataframe(key="substation.transformer").value
+    assert list(transformers["Voltage (kV)"]) == [110.0]  # its rating
+    assert list(transformers["Latest voltage (kV)"]) == [110.25]  # the newest measurement
+    assert "Latest power (MW)" not in transformers.columns  # never measured: no empty column
+    assert "Length (km)" not in transformers.columns  # not a transformer's field
+    page = everything(at)
+    assert "Line to **Hilltop**" in page
+    assert "Line from **Seaside**" in page
+    links = [link.proto.label for link in at.get("page_link")]
+    assert "Hilltop" in links and "Seaside" in links
+    (chart,) = at.get("plotly_chart")
+    assert '"name":"T1"' in chart.proto.spec and '"name":"L1"' in chart.proto.spec
+
+
+def test_picking_a_component_opens_it(open_app, app_db):
+    _grid(app_db)
+    at = open_app(as_user="ulf", page=PAGE, query={"name": "Riverside"})
+    at.session_state["substation.switch"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert texts(at.title) == ["S1"]
+
+
+@pytest.mark.parametrize("name", ["Nowhere", "<script>", "x" * 3000])
+def test_an_unknown_substation_says_so(open_app, app_db, name):
+    _grid(app_db)
+    at = open_app(as_user="ulf", page=PAGE, query={"name": name})
+    assert not at.exception
+    assert "no component is in or connected to substation" in everything(at).lower()
+
+
+def test_without_a_name_the_page_says_where_to_pick_one(open_app):
+    at = open_app(as_user="ulf", page=PAGE)
+    assert "Pick a substation on the Network or the Overview page" in everything(at)
+
+
+def test_a_lines_page_links_to_the_substations_at_both_ends(open_app, app_db):
+    _transformer, line = _grid(app_db)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    links = [(link.proto.label, link.proto.query_string) for link in at.get("page_link")]
+    assert ("Substation Riverside", "name=Riverside") in links
+    assert ("Substation Hilltop", "name=Hilltop") in links
