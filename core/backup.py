@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -152,6 +153,9 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
     target = str(database)
     check_backup_file(source, expected=SQLITE_HEADER)
     _check_folder(database.parent, lambda reason: RestoreRefused(target, reason))
+    kind = special_file_kind(database)
+    if kind:  # the swap would replace it with a regular file, --force or not
+        raise RestoreRefused(target, f"it is {kind}; point the database URL at the file itself")
     rows_there = _rows_in(database, force=force)
     if rows_there and not force:
         raise RestoreRefused(target, f"it holds {rows_there:,} rows (--force replaces them)")
@@ -251,8 +255,31 @@ def check_destination(destination: Path, *, force: bool, protected: Iterable[Pat
     resolved = destination.resolve()
     if any(resolved == path.resolve() for path in protected):
         raise BackupRefused(shown, "that is the database itself")
+    kind = special_file_kind(destination)
+    if kind:  # the final rename would put a regular file in its place, --force or not
+        raise BackupRefused(shown, f"it is {kind}, not a regular file; give a file's name")
     if destination.exists() and not force:
         raise BackupRefused(shown, "the file already exists (--force replaces it)")
+
+
+def special_file_kind(path: Path) -> str | None:
+    """What ``path`` is when it exists and is not a regular file (a symbolic link is named as
+    one, whatever it points to); ``None`` for a regular file or nothing there."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kinds = (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def temporary_next_to(path: Path) -> Path:
