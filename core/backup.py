@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +33,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from core.db import Database, alembic_config
 from core.errors import BackupRefused, DatabaseUnavailable, NotABackup, RestoreRefused
+from core.paths import special_file_kind
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_HEADER = b"PGDMP"
@@ -260,26 +260,6 @@ def check_destination(destination: Path, *, force: bool, protected: Iterable[Pat
         raise BackupRefused(shown, f"it is {kind}, not a regular file; give a file's name")
     if destination.exists() and not force:
         raise BackupRefused(shown, "the file already exists (--force replaces it)")
-
-
-def special_file_kind(path: Path) -> str | None:
-    """What ``path`` is when it exists and is not a regular file (a symbolic link is named as
-    one, whatever it points to); ``None`` for a regular file or nothing there."""
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return None
-    if stat.S_ISREG(mode):
-        return None
-    kinds = (
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a named pipe (FIFO)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def temporary_next_to(path: Path) -> Path:
