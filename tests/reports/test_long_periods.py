@@ -160,3 +160,28 @@ def test_a_stored_failure_is_a_short_sentence_without_sql(db, monkeypatch):
     assert record.status is ReportStatus.FAILED
     assert "OperationalError" in error and "request the report again" in error
     assert "SELECT" not in error and "$2b$" not in error and len(error) < 300
+
+
+def test_parts_read_in_several_statements_give_the_same_report(db, monkeypatch):
+    """The compound statement is cut into pieces (SQLite's limit is 500 terms); days whose
+    parts land in different pieces are combined exactly as in one statement."""
+    from core.reports import compute
+
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    moments = [
+        start + timedelta(days=day, hours=hour) for day in range(0, 730, 7) for hour in (1, 13)
+    ]
+    _measure(db, *moments)
+    end = datetime(2025, 1, 1, 0, 7, tzinfo=UTC)  # raw edges too
+
+    def daily() -> pl.DataFrame:
+        with db.read() as session:
+            report = compute.compute_report(
+                session, start=start, end=end, time_zone="Europe/Zurich"
+            )
+        return report.tables[kpis.DAILY_AVERAGES]
+
+    whole = daily()
+    monkeypatch.setattr(compute, "_PARTS_PER_STATEMENT", 1)
+    assert daily().equals(whole)
+    assert whole["sample_count"].sum() == len(moments)
