@@ -8,8 +8,8 @@ GitHub's autolink literals (``mdast-util-gfm-autolink-literal``: ``www.``, ``htt
 source), ``:streamlit:``, emoji ``:shortcodes:`` and typographic arrows and dashes. This module
 parses with markdown-it-py (CommonMark, tables, strikethrough; its text tokens are merged as
 mdast's text nodes are) and applies the same rewrites to each text token, reporting each as a
-kind of element: a model checked against the real renderer in a browser by
-``tests/e2e/test_browser.py``.
+kind of element: a model, checked against the real renderer in a browser by
+``tests/e2e/test_user_text.py``.
 """
 
 from __future__ import annotations
