@@ -99,7 +99,7 @@ def _floor_bucket(micros: int) -> int:
     return micros - micros % BUCKET_US
 
 
-_PARTS_PER_STATEMENT = 400
+_PARTS_PER_STATEMENT = 400  # below SQLite's limit of 500 terms in one compound SELECT
 # Keeps (timestamp + offset + shift) positive back to year 1, so SQL integer division floors.
 _SHIFT_DAYS = 1_000_000
 _COMPONENT_TYPES = ", ".join(f"'{kind.value}'" for kind in sorted(ComponentType))
@@ -175,9 +175,9 @@ def _day_partials(
         return [], 0, 0
     partials: list[kpis.DayPartial] = []
     rollup_rows = raw_rows = 0
-    # SQLite allows 500 terms in a compound SELECT; a century in a zone with daylight saving
-    # has some 600 parts, read in a few statements (a day split between two of them is
-    # combined like any other partial).
+    # SQLite allows 500 terms in a compound SELECT: a zone that changes its offset often has
+    # more parts than that within a century, read in a few statements (a day split between
+    # two of them is combined like any other partial).
     for first in range(0, len(parts), _PARTS_PER_STATEMENT):
         statement = text(" UNION ALL ".join(parts[first : first + _PARTS_PER_STATEMENT]))
         for raw, *fields in session.execute(statement, params):
