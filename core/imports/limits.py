@@ -1,14 +1,22 @@
-"""How big an import file may be (``GRIDBOARD_IMPORT_MAX_ROWS``, ``..._MEGABYTES``): checked
-before a file is read, so that one upload cannot take the memory every session shares."""
+"""How big an import file may be (``GRIDBOARD_IMPORT_MAX_ROWS``, ``..._MEGABYTES``), checked
+before a file is read, and one import at a time per process: so that uploads cannot take the
+memory every session shares."""
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from core.config import get_settings
 from core.errors import UnreadableFile
 
 MEGABYTE = 1_000_000
+_IMPORTING = threading.Lock()
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +47,16 @@ def import_limits() -> ImportLimits:
     return ImportLimits(
         max_rows=settings.import_max_rows, max_bytes=settings.import_max_megabytes * MEGABYTE
     )
+
+
+def one_at_a_time(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``function`` (an import) while no other import of this process runs. Each holds up
+    to the limits' worth of a file in memory; sessions of one app process (threads) importing
+    at once wait their turn instead of adding up."""
+
+    @functools.wraps(function)
+    def serialised(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with _IMPORTING:
+            return function(*args, **kwargs)
+
+    return serialised

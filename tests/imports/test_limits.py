@@ -6,6 +6,8 @@ session of the server shares."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -177,3 +179,37 @@ def test_repeated_header_names_are_told_apart_in_the_preview():
         "a" + "'" * 51,
     ]
     assert preview.row(0) == (2, *(str(i) for i in range(len(header))))
+
+
+def test_imports_in_one_process_run_one_at_a_time(db, grid, monkeypatch):
+    """Sessions of one app process are threads: two uploads at once must not hold two
+    files' worth of memory, so the second waits for the first (and both are imported)."""
+    from core.imports import measurements
+
+    inside = most = 0
+    count = threading.Lock()
+    read = measurements.read_csv_table
+
+    def slow_read(*args, **kwargs):
+        nonlocal inside, most
+        with count:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.3)  # long enough for the other thread to arrive
+        try:
+            return read(*args, **kwargs)
+        finally:
+            with count:
+                inside -= 1
+
+    monkeypatch.setattr(measurements, "read_csv_table", slow_read)
+    files = [
+        csv_file(MEASUREMENTS_HEADER, ROW.replace("00:00:00", f"0{hour}:00:00")) for hour in (1, 2)
+    ]
+    threads = [threading.Thread(target=run_measurements, args=(db, data)) for data in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
+    assert _stored(db) == 2
