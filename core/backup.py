@@ -33,6 +33,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from core.db import Database, alembic_config
 from core.errors import BackupRefused, DatabaseUnavailable, NotABackup, RestoreRefused
+from core.paths import special_file_kind
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_HEADER = b"PGDMP"
@@ -152,6 +153,9 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
     target = str(database)
     check_backup_file(source, expected=SQLITE_HEADER)
     _check_folder(database.parent, lambda reason: RestoreRefused(target, reason))
+    kind = special_file_kind(database)
+    if kind:  # the swap would replace it with a regular file, --force or not
+        raise RestoreRefused(target, f"it is {kind}; point the database URL at the file itself")
     rows_there = _rows_in(database, force=force)
     if rows_there and not force:
         raise RestoreRefused(target, f"it holds {rows_there:,} rows (--force replaces them)")
@@ -251,6 +255,9 @@ def check_destination(destination: Path, *, force: bool, protected: Iterable[Pat
     resolved = destination.resolve()
     if any(resolved == path.resolve() for path in protected):
         raise BackupRefused(shown, "that is the database itself")
+    kind = special_file_kind(destination)
+    if kind:  # the final rename would put a regular file in its place, --force or not
+        raise BackupRefused(shown, f"it is {kind}, not a regular file; give a file's name")
     if destination.exists() and not force:
         raise BackupRefused(shown, "the file already exists (--force replaces it)")
 

@@ -78,6 +78,19 @@ def _existing_file(text: str) -> Path:
     return path
 
 
+def _output_folder(text: str) -> Path:
+    """``--out``: a folder the report's CSV files can be written into, checked before the
+    report is computed (and stored), so a bad path costs nothing."""
+    from core.paths import output_folder_problem
+    from core.reports.kpis import TABLES
+
+    folder = Path(text)
+    problem = output_folder_problem(folder, [f"{name}.csv" for name in TABLES])
+    if problem:
+        raise argparse.ArgumentTypeError(f"cannot write the CSV files into {text}: {problem}")
+    return folder
+
+
 def _progress_printer(stream: TextIO, label: str) -> Callable[[float], None]:
     last = [-1]
 
@@ -236,9 +249,7 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
     from core.reports.export import table_csv
     from core.reports.jobs import ReportStatus, get_report_tables, run_report_now
 
-    out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise InvalidInput.single("--out", f"{out} exists and is not a folder")
+    out: Path = args.out  # checked by _output_folder before anything was computed
     record = run_report_now(
         database, actor=SYSTEM_ACTOR, start=args.start, end=args.end, time_zone=args.tz
     )
@@ -247,9 +258,16 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
         return EXIT_REFUSED
     with database.read() as session:
         tables = get_report_tables(session=session, report_id=record.id)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, frame in tables.items():
-        (out / f"{name}.csv").write_bytes(table_csv(frame))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            (out / f"{name}.csv").write_bytes(table_csv(frame))
+    except OSError as error:  # the disk filled, or the folder changed since it was checked
+        sys.stderr.write(
+            f"error: report {record.id} is stored, but writing its CSV files into {out} "
+            f"failed: {error.strerror}; download them from the app\n"
+        )
+        return EXIT_REFUSED
     print(f"report {record.id} completed: {len(tables)} CSV files in {out}")
     return 0
 
@@ -445,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--start", type=_timestamp, required=True, help="ISO 8601, inclusive")
     report.add_argument("--end", type=_timestamp, required=True, help="ISO 8601, exclusive")
     report.add_argument("--tz", default="UTC", help="IANA time zone of the daily buckets")
-    report.add_argument("--out", type=Path, required=True, help="folder for the CSV files")
+    report.add_argument(
+        "--out", type=_output_folder, required=True, help="folder for the CSV files"
+    )
 
     worker = add(
         "worker",

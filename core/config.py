@@ -90,6 +90,19 @@ class Settings(BaseSettings):
         "leaves them to gridboard worker processes.",
     )
 
+    import_max_rows: int = Field(
+        default=5_000_000,
+        ge=1,
+        description="Most data rows one import file may hold (CSV lines after the header, "
+        "Parquet rows from the file's metadata); a bigger file is refused before it is read.",
+    )
+    import_max_megabytes: int = Field(
+        default=500,
+        ge=1,
+        description="Largest import file in megabytes (10^6 bytes): a CSV file's size, and for "
+        "Parquet both its data uncompressed and its text once decoded.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, url: str) -> str:

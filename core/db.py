@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 from sqlalchemy.exc import (
@@ -24,7 +25,13 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import DatabaseBusy, DatabaseUnavailable, DiskFull, GridBoardError
+from core.errors import (
+    DatabaseBusy,
+    DatabaseFileChanged,
+    DatabaseUnavailable,
+    DiskFull,
+    GridBoardError,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -125,16 +132,74 @@ def driver_connection(session: Session) -> Any:
     return driver
 
 
+class _SqliteFile:
+    """The identity (device and inode) of a SQLite database file, taken when the first
+    connection opens it. Open connections keep using the file they opened even after it is
+    deleted or replaced, so their writes would report success into a file that is gone at the
+    next start; a new connection would make an empty database at the path. Each session
+    compares the identity first, and a write compares it again before it commits."""
+
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self.path = path
+        self.identity: tuple[int, int] | None = None
+        event.listen(engine, "connect", self._remember)
+        event.listen(engine, "do_connect", self._open_existing)
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            found = self.path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return found.st_dev, found.st_ino
+
+    def _remember(self, _dbapi_connection: Any, _record: Any) -> None:
+        if self.identity is None:
+            self.identity = self._stat()
+
+    def _open_existing(self, _dialect: Any, _record: Any, _cargs: Any, cparams: Any) -> Any:
+        """Once the file is known, a new connection opens it only if it is still there, so a
+        deleted database is never silently recreated empty."""
+        if self.identity is None:
+            return None  # the first connection may create the file
+        self.check()
+        uri = f"file:{quote(str(self.path))}?mode=rw"
+        return sqlite3.connect(uri, uri=True, **cparams)
+
+    def check(self) -> None:
+        if self.identity is None:
+            return
+        now = self._stat()
+        if now != self.identity:
+            change = "deleted" if now is None else "replaced by another file"
+            raise DatabaseFileChanged(str(self.path), change)
+
+
+def _sqlite_file(engine: Engine) -> _SqliteFile | None:
+    if not is_sqlite(engine):
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return _SqliteFile(engine, Path(database).absolute())
+
+
 class Database:
     """An engine and the sessions made from it: one session per user action."""
 
     def __init__(self, engine: Engine, *, busy_timeout_ms: int = 10_000) -> None:
         self.engine = engine
         self.busy_timeout_ms = busy_timeout_ms
+        self._file = _sqlite_file(engine)
         self._read_sessions = sessionmaker(engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
+
+    def check_file(self) -> None:
+        """``DatabaseFileChanged`` if the SQLite file was deleted or replaced since it was
+        opened; nothing to check on PostgreSQL."""
+        if self._file is not None:
+            self._file.check()
 
     @classmethod
     def from_url(cls, url: str, *, busy_timeout_ms: int = 10_000) -> Database:
@@ -149,6 +214,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; it is rolled back at the end."""
+        self.check_file()
         with self._read_sessions() as session:
             yield session
 
@@ -157,11 +223,14 @@ class Database:
         """A session for one write action: committed if the block succeeds, else rolled back.
 
         A lock that another writer holds past the busy timeout is ``DatabaseBusy``, a full disk
-        ``DiskFull``; either way the whole write was rolled back.
+        ``DiskFull``; either way the whole write was rolled back. A SQLite file deleted or
+        replaced meanwhile is ``DatabaseFileChanged``, and nothing is committed.
         """
+        self.check_file()
         try:
             with self._write_sessions() as session, session.begin():
                 yield session
+                self.check_file()  # still the file the write went into, just before commit
         except Exception as error:  # a driver's own error too: the bulk paths use the drivers
             mapped = domain_error(error, waited_ms=self.busy_timeout_ms)
             if mapped is None:

@@ -214,6 +214,19 @@ class DatabaseUnavailable(GridBoardError):
         super().__init__(f"cannot open the database {url}: {reason}")
 
 
+class DatabaseFileChanged(GridBoardError):
+    """The SQLite database file was deleted or replaced while GridBoard had it open: a write
+    would go into a file no one will open again, so nothing is read or written."""
+
+    def __init__(self, path: str, change: str) -> None:
+        self.path = path
+        self.change = change
+        super().__init__(
+            f"the database file {path} was {change} while GridBoard was running: nothing was "
+            "written; ask the administrator to restore it from a backup or restart GridBoard"
+        )
+
+
 class NotEmpty(GridBoardError):
     def __init__(self, what: str) -> None:
         self.what = what

@@ -76,7 +76,18 @@ def days_period(
     if first_day > last_day:
         raise InvalidInput.single("period", "the first day must not be after the last day")
     zone = ZoneInfo(check_time_zone(time_zone))
-    return _midnight(first_day, zone), _midnight(last_day + timedelta(days=1), zone)
+    try:
+        return _midnight(first_day, zone), _midnight(last_day + timedelta(days=1), zone)
+    except OverflowError:  # 9999-12-31 has no next day; year 1 has no day before it
+        raise _outside_the_calendar(time_zone) from None
+
+
+def _outside_the_calendar(time_zone: str) -> InvalidInput:
+    return InvalidInput.single(
+        "period",
+        f"the period must lie within the years 1 to 9999 in {time_zone}, with a day to "
+        "spare at the end",
+    )
 
 
 def report_period(
@@ -99,11 +110,11 @@ def report_period(
             raise InvalidInput.single(
                 "period", "there are no measurements yet: import some, or pick a custom period"
             )
-        return days_period(
-            span.first.astimezone(zone).date(),
-            span.last.astimezone(zone).date(),
-            time_zone=time_zone,
-        )
+        try:
+            first, last = span.first.astimezone(zone).date(), span.last.astimezone(zone).date()
+        except OverflowError:  # data at the very start or end of the calendar, in this zone
+            raise _outside_the_calendar(time_zone) from None
+        return days_period(first, last, time_zone=time_zone)
     if custom is None or len(custom) != 2:
         raise InvalidInput.single("period", "pick the first and the last day of the period")
     return days_period(custom[0], custom[1], time_zone=time_zone)

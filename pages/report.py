@@ -39,7 +39,7 @@ except ReportNotFound as error:
 st.title(f"Report #{record.id}")
 st.caption(
     f"{ui.period(record.period_start, record.period_end, record.time_zone)} · "
-    f"requested by {record.requested_by} on {ui.when(record.created_at)}"
+    f"requested by {ui.literal(record.requested_by)} on {ui.when(record.created_at)}"
 )
 
 

@@ -4,7 +4,9 @@ every bad input is a message with nothing written."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -610,3 +612,55 @@ def test_restore_force_replaces_a_damaged_database_and_its_stale_log(small, tmp_
     assert main(["--database-url", url, "restore", str(backup), "--force"]) == 0
     assert not Path(f"{broken}-wal").exists() and not Path(f"{broken}-shm").exists()
     assert restored_batch_rows(broken, tmp_path) == 0
+
+
+def _special_destinations(tmp_path: Path) -> dict[str, Path]:
+    """A FIFO, a symbolic link to the null device and one to a folder: each must stay as it
+    is. (The null device itself is never a destination here: the link is.)"""
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    null_link = tmp_path / "null.db"
+    null_link.symlink_to(os.devnull)
+    folder_link = tmp_path / "folder.db"
+    folder_link.symlink_to(tmp_path)
+    return {"named pipe (FIFO)": fifo, "symbolic link": null_link, "folder": folder_link}
+
+
+def _unchanged(destinations: dict[str, Path]) -> None:
+    assert stat.S_ISFIFO(destinations["named pipe (FIFO)"].lstat().st_mode)
+    assert str(destinations["symbolic link"].readlink()) == os.devnull
+    assert destinations["folder"].is_symlink()
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "forced"])
+def test_backup_refuses_a_destination_that_is_not_a_regular_file(small, tmp_path, capsys, force):
+    source, _ = small
+    destinations = _special_destinations(tmp_path)
+    for kind, destination in destinations.items():
+        code = main(["--database-url", sqlite_url(source), "backup", str(destination), *force])
+        err = capsys.readouterr().err
+        assert code == 1, kind
+        assert kind in err and "nothing was written" in err, err
+    _unchanged(destinations)
+    assert not [path for path in tmp_path.iterdir() if path.name.endswith(".partial")]
+
+
+def test_postgresql_backup_refuses_a_destination_that_is_not_a_regular_file(
+    postgres_databases, tmp_path, capsys
+):
+    source_url, _ = postgres_databases
+    destinations = _special_destinations(tmp_path)
+    for kind, destination in destinations.items():
+        code = main(["--database-url", source_url, "backup", str(destination), "--force"])
+        err = capsys.readouterr().err
+        assert code == 1 and kind in err, err
+    _unchanged(destinations)
+
+
+def test_restore_refuses_a_database_path_that_is_a_symbolic_link(small, tmp_path, capsys):
+    source, backup = small
+    link = tmp_path / "linked.db"
+    link.symlink_to(source)
+    code = main(["--database-url", sqlite_url(link), "restore", str(backup), "--force"])
+    assert code == 1 and "symbolic link" in capsys.readouterr().err
+    assert link.is_symlink() and link.readlink() == source

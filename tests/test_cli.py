@@ -234,3 +234,36 @@ def test_a_worker_runs_polars_on_one_thread_unless_the_operator_says_otherwise(t
 
     assert run() == "0 1"
     assert run(POLARS_MAX_THREADS="2") == "0 2"
+
+
+def _out_cases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """--out values no report can be written into, and what the refusal names."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder\n")
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    os.mkfifo(taken / "daily_averages.csv")
+    (tmp_path / "listed").mkdir()
+    (tmp_path / "listed" / "components_by_type.csv").mkdir()
+    return {
+        "the file itself": (a_file, f"{a_file} is a file, not a folder"),
+        "under a file": (a_file / "out", f"{a_file} is a file, not a folder"),
+        "deep under a file": (a_file / "a" / "b", f"{a_file} is a file, not a folder"),
+        "a FIFO where a CSV goes": (taken, "daily_averages.csv is a named pipe (FIFO)"),
+        "a folder where a CSV goes": (tmp_path / "listed", "components_by_type.csv is a folder"),
+    }
+
+
+def test_report_out_is_checked_before_the_report_is_computed_or_stored(db, url, tmp_path, capsys):
+    from core.reports.jobs import count_reports
+
+    args = ["--database-url", url, "report", "--start", "2024-05-05", "--end", "2024-05-08"]
+    for case, (out, reason) in _out_cases(tmp_path).items():
+        with pytest.raises(SystemExit) as exit_:
+            main([*args, "--out", str(out)])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2, case
+        assert "--out" in err and reason in err and "Traceback" not in err, (case, err)
+    with db.read() as session:
+        assert count_reports(session=session) == 0
+    assert not (tmp_path / "notes.txt").is_dir()

@@ -132,14 +132,31 @@ _MARKDOWN_INLINE = re.compile(
 )
 _MARKDOWN_LINE_START = re.compile(r"^(\s*\d*)([-+=.)#])")  # a list item, heading, underline
 
+# Streamlit's renderer also rewrites plain text after the Markdown is parsed, on text whose
+# escapes are already resolved, so a backslash cannot stop it: GitHub's autolinks (www.x.y,
+# http://, https://, name@host), :material_icon:, :streamlit:, emoji :shortcodes: and
+# typographic arrows and dashes (a -> b, a -- b, >=, <=, ~=). An invisible WORD JOINER
+# (U+2060) inside each such sequence keeps it from matching; the text reads the same.
+WORD_JOINER = "\u2060"
+_REWRITTEN = re.compile(
+    r"(?<=:)(?=//)"  # http:// https://
+    r"|(?<=[wW]{3})(?=\.)"  # www.
+    r"|(?<=[-.+\w])(?=@)"  # name@host
+    # :material_bolt:, :streamlit:, :smile:, and the emoji whose names start otherwise:
+    # :+1:, :100:, :1st_place_medal:, :8ball: (not a time such as 13:45:00)
+    r"|(?<=:)(?=[^\W\d_]|[+-]1:|100:|1234:|\d[\w-]*[^\W\d_][\w-]*:)"
+)
+_TYPOGRAPHY = re.compile(r"(?:(?<=\s)|^)([<>~-])(?=(?:->|-|=|>)(?:\s|$))")
+
 
 def literal(text: object) -> str:
     """``text`` (a name, a file name, an error from stored data) as Markdown that shows exactly
-    those characters: no link, image, emphasis, HTML or Streamlit directive. Every label,
-    title, caption and message that includes data people typed or uploaded goes through it;
-    line breaks become spaces, so the text stays inside the sentence it is put in."""
+    those characters: no link, image, emphasis, HTML, icon, emoji or Streamlit directive.
+    Every label, title, caption and message that includes data people typed or uploaded goes
+    through it; line breaks become spaces, so the text stays inside the sentence it is put in."""
     flat = " ".join(str(text).splitlines())
-    escaped = _MARKDOWN_INLINE.sub(lambda found: "\\" + found.group(), flat)
+    joined = _TYPOGRAPHY.sub(r"\1" + WORD_JOINER, _REWRITTEN.sub(WORD_JOINER, flat))
+    escaped = _MARKDOWN_INLINE.sub(lambda found: "\\" + found.group(), joined)
     return _MARKDOWN_LINE_START.sub(r"\1\\\2", escaped)
 
 

@@ -23,6 +23,7 @@ from core.domain import Actor, require_manager
 from core.errors import ImportRejected, InvalidInput, RowProblem, UnreadableFile
 from core.imports.csv_table import read_csv_table
 from core.imports.files import PARQUET_MAGIC, decode_text, read_bytes
+from core.imports.limits import one_at_a_time
 from core.imports.summary import ImportSummary
 from core.imports.table import LINE
 from core.models import Component
@@ -50,6 +51,7 @@ def _is_line(row: dict[str, str]) -> bool:
     return (row.get("component_type") or "").strip().lower() == "line"
 
 
+@one_at_a_time
 def import_components(
     *,
     session: Session,

@@ -20,6 +20,7 @@ from itertools import islice
 import polars as pl
 
 from core.errors import RowProblem, UnreadableFile
+from core.imports.limits import import_limits
 from core.imports.table import (
     LINE,
     ColumnsFor,
@@ -47,6 +48,8 @@ def read_csv_table(
     progress = _never_backwards(progress)
     header, header_start, header_end = _header(text, file_name)
     names = check_header(header, columns_for=columns_for, file_name=file_name, line=header_start)
+    lines = text.count("\n") + (not text.endswith("\n"))
+    import_limits().check_rows(lines - header_end, file_name, what="lines after the header")
     table = _fast_table(text, names, first_line=header_end + 1, progress=progress)
     if table is None:
         table = _exact_table(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.errors import UnreadableFile
+from core.imports.limits import import_limits
 
 PARQUET_MAGIC = b"PAR1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -14,13 +15,20 @@ _SAVE_AS_UTF8 = 'save it as "CSV UTF-8 (comma delimited)" and import that file'
 
 
 def read_bytes(source: bytes | Path, file_name: str) -> bytes:
-    """The file's content, from an upload (bytes) or a path."""
+    """The file's content, from an upload (bytes) or a path; a file bigger than the import
+    limit is refused before it is read."""
+    limits = import_limits()
     if isinstance(source, Path):
         try:
-            return source.read_bytes()
+            limits.check_bytes(source.stat().st_size, file_name)
+            with source.open("rb") as file:  # the size again: a file may grow meanwhile
+                data = file.read(limits.max_bytes + 1)
         except OSError as error:
             raise UnreadableFile(file_name, f"cannot be read: {error.strerror}") from None
-    return bytes(source)
+    else:
+        data = bytes(source)
+    limits.check_bytes(len(data), file_name)
+    return data
 
 
 def is_parquet(data: bytes, file_name: str) -> bool:

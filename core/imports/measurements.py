@@ -16,6 +16,7 @@ from core.domain import Actor, require_manager
 from core.errors import ImportRejected, UnreadableFile
 from core.imports.csv_table import read_csv_table
 from core.imports.files import decode_text, is_parquet, read_bytes
+from core.imports.limits import one_at_a_time
 from core.imports.measurement_checks import check_measurements, columns_for, row_problems
 from core.imports.parquet_table import read_parquet_table
 from core.imports.summary import ImportSummary
@@ -27,6 +28,7 @@ _WRITE_BATCH_ROWS = 250_000
 _READ, _CHECK = 0.3, 0.45
 
 
+@one_at_a_time
 def import_measurements(
     *,
     session: Session,

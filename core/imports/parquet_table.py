@@ -1,22 +1,33 @@
 """A Parquet file into a ``Table``, so it is checked exactly like the same data as CSV.
 
-A Parquet file has no lines; problems name the data row as if the file were a CSV file with
+A Parquet file has no lines: problems name the data row as if the file were a CSV file with
 a header: the first data row is line 2 (and "line 1" is the header, as for CSV). Typed values
 become text first: numbers as their shortest exact decimal form, so ``value`` keeps every bit;
 datetimes as ISO 8601 in UTC (a datetime without a time zone is taken as UTC, like text
 without an offset); nulls as empty cells.
+
+A few kilobytes of Parquet can hold millions of rows (a dictionary page and run lengths), so
+the file is measured from its metadata before anything is decoded (columns, rows, bytes
+uncompressed), and read in batches whose text is counted while it is still dictionary-encoded:
+a file over the configured limits is refused with a message, in memory bounded by them.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from core.errors import UnreadableFile
-from core.imports.table import LINE, ColumnsFor, Table, check_header
+from core.imports.limits import ImportLimits, import_limits
+from core.imports.table import LINE, ColumnsFor, Table, check_header, check_width
 
 FIRST_DATA_LINE = 2
+_BATCH_ROWS = 65_536
 
 
 def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -38,14 +49,111 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     return expr.cast(pl.String)
 
 
-def read_parquet_frame(data: bytes, file_name: str, *, rows: int | None = None) -> pl.DataFrame:
-    """The file's columns as they are stored; ``UnreadableFile`` if it is not Parquet."""
+def _unreadable(file_name: str, error: BaseException) -> UnreadableFile:
+    reason = str(error).split("\n", 1)[0].removeprefix("parquet: ")
+    return UnreadableFile(file_name, f"is not a readable Parquet file: {reason}")
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
+
+
+def _is_nested(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_nested(kind))
+
+
+def _open(data: bytes, file_name: str) -> pq.ParquetFile:
+    """The file, its text columns read dictionary-encoded (so their size can be counted
+    before they are decoded); ``UnreadableFile`` if it is not Parquet."""
     try:
-        return pl.read_parquet(io.BytesIO(data), n_rows=rows)
-    # A corrupt data page can make the Rust reader panic, which Python sees as a BaseException.
-    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as error:
-        reason = str(error).split("\n", 1)[0].removeprefix("parquet: ")
-        raise UnreadableFile(file_name, f"is not a readable Parquet file: {reason}") from None
+        schema = pq.ParquetFile(io.BytesIO(data)).schema_arrow
+        text = [field.name for field in schema if _is_text(field.type)]
+        return pq.ParquetFile(io.BytesIO(data), read_dictionary=text)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise _unreadable(file_name, error) from None
+
+
+def _check_before_reading(
+    parquet: pq.ParquetFile, file_name: str, limits: ImportLimits, *, whole: bool
+) -> None:
+    metadata = parquet.metadata
+    check_width(metadata.num_columns, file_name)
+    nested = [field.name for field in parquet.schema_arrow if _is_nested(field.type)]
+    if nested:
+        raise UnreadableFile(
+            file_name, f"column {nested[0]!r} holds lists or records, not single values"
+        )
+    groups = range(metadata.num_row_groups) if whole else range(min(1, metadata.num_row_groups))
+    if whole:
+        limits.check_rows(metadata.num_rows, file_name)
+    uncompressed = sum(
+        metadata.row_group(group).column(column).total_uncompressed_size
+        for group in groups
+        for column in range(metadata.num_columns)
+    )
+    limits.check_bytes(uncompressed, file_name, what="its data uncompressed")
+
+
+def _text_bytes(batch: pa.RecordBatch) -> int:
+    """How many bytes of text the batch's text columns hold once decoded."""
+    total = 0
+    for column in batch.columns:
+        if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):
+            lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
+            total += int(pc.sum(lengths).as_py() or 0)
+        elif _is_text(column.type):
+            total += int(pc.sum(pc.binary_length(column)).as_py() or 0)
+    return total
+
+
+def _decoded(batch: pa.RecordBatch) -> pa.RecordBatch:
+    columns = [
+        column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+        for column in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _batches(parquet: pq.ParquetFile, rows: int | None) -> Iterator[pa.RecordBatch]:
+    wanted = parquet.metadata.num_rows if rows is None else rows
+    size = max(1, min(_BATCH_ROWS, wanted))
+    read = 0
+    for batch in parquet.iter_batches(batch_size=size, use_threads=False):
+        if read >= wanted:
+            return
+        taken = batch.slice(0, wanted - read)
+        read += taken.num_rows
+        yield taken
+
+
+def read_parquet_frame(data: bytes, file_name: str, *, rows: int | None = None) -> pl.DataFrame:
+    """The file's columns as they are stored (the first ``rows`` of them, or all);
+    ``UnreadableFile`` if it is not Parquet or exceeds the import limits."""
+    limits = import_limits()
+    parquet = _open(data, file_name)
+    _check_before_reading(parquet, file_name, limits, whole=rows is None)
+    frames: list[pl.DataFrame] = []
+    text_bytes = 0
+    try:
+        for batch in _batches(parquet, rows):
+            text_bytes += _text_bytes(batch)
+            limits.check_bytes(text_bytes, file_name, what="its text once decoded")
+            frame = pl.from_arrow(_decoded(batch))
+            assert isinstance(frame, pl.DataFrame)
+            frames.append(frame)
+        if not frames:
+            empty = pl.from_arrow(parquet.schema_arrow.empty_table())
+            assert isinstance(empty, pl.DataFrame)
+            return empty
+        return pl.concat(frames, rechunk=False)
+    # A corrupt data page can make a reader panic, which Python sees as a BaseException.
+    except (pa.ArrowException, OSError, ValueError, pl.exceptions.PolarsError) as error:
+        raise _unreadable(file_name, error) from None
 
 
 def text_columns(frame: pl.DataFrame, file_name: str) -> pl.DataFrame:

@@ -12,7 +12,7 @@ import polars as pl
 from core.errors import UnreadableFile
 from core.imports.files import decode_text, is_parquet, read_bytes
 from core.imports.parquet_table import FIRST_DATA_LINE, read_parquet_frame, text_columns
-from core.imports.table import LINE, is_blank_record, single_column_reason
+from core.imports.table import LINE, check_width, is_blank_record, single_column_reason
 
 
 def preview_file(*, source: bytes | Path, file_name: str, rows: int = 20) -> pl.DataFrame:
@@ -30,11 +30,20 @@ def preview_file(*, source: bytes | Path, file_name: str, rows: int = 20) -> pl.
 
 
 def _unique_names(header: list[str]) -> list[str]:
+    """The header's names, trimmed, each made unique with primes (``a``, ``a'``, ``a''``);
+    the count of primes each name has used is kept, so no name is tried twice."""
+    taken = {LINE}
+    primes: dict[str, int] = {}
     names: list[str] = []
     for position, raw in enumerate(header, start=1):
-        name = raw.strip() or f"column {position}"
-        while name in names or name == LINE:
+        base = raw.strip() or f"column {position}"
+        count = primes.get(base, 0)
+        name = base + "'" * count
+        while name in taken:
+            count += 1
             name += "'"
+        primes[base] = count
+        taken.add(name)
         names.append(name)
     return names
 
@@ -57,6 +66,7 @@ def _csv_preview(text: str, file_name: str, rows: int) -> pl.DataFrame:
     if not records:
         raise UnreadableFile(file_name, "the file is empty")
     _header_line, header = records[0]
+    check_width(len(header), file_name)
     reason = single_column_reason(header)
     if reason:
         raise UnreadableFile(file_name, reason)

@@ -10,6 +10,9 @@ import polars as pl
 from core.errors import ImportRejected, RowProblem, UnreadableFile
 
 LINE = "line"
+# An import needs at most 7 columns; a wider header is not a GridBoard file, and reading
+# thousands of columns costs time for nothing.
+MAX_COLUMNS = 100
 
 # The columns a file must have, given the (normalised) columns it has: the measurement file
 # comes in two shapes, told apart by its header.
@@ -42,6 +45,7 @@ def check_header(
 ) -> tuple[str, ...]:
     """The expected columns for ``header``; refuse a header that is not a comma-separated row
     (``UnreadableFile``) or lacks, repeats or adds columns (``ImportRejected``)."""
+    check_width(len(header), file_name)
     names = tuple(normalise(name) for name in header)
     expected = columns_for(names)
     if len(names) == 1 and len(expected) > 1:
@@ -84,6 +88,16 @@ def check_header(
     if problems:
         raise ImportRejected(problems)
     return names
+
+
+def check_width(columns: int, file_name: str) -> None:
+    """Refuse (``UnreadableFile``) a file with more than ``MAX_COLUMNS`` columns."""
+    if columns > MAX_COLUMNS:
+        raise UnreadableFile(
+            file_name,
+            f"has {columns:,} columns; GridBoard reads files of at most {MAX_COLUMNS} columns "
+            "(an import needs 5 to 7)",
+        )
 
 
 def single_column_reason(header: Sequence[str]) -> str | None:

@@ -25,7 +25,7 @@ from core.domain import ComponentType, MeasurementType
 from core.errors import FieldProblem, InvalidInput
 from core.models import Component, Measurement
 from core.reports import kpis
-from core.reports.zones import DAY_US, OffsetSpan, offset_spans
+from core.reports.zones import DAY_US, OffsetSpan, offset_spans, period_problem
 from core.rollups import BUCKET_US
 from core.timestamps import to_micros
 
@@ -59,7 +59,9 @@ def check_time_zone(name: str) -> str:
     return zone
 
 
-def check_period(start: datetime, end: datetime) -> None:
+def check_period(start: datetime, end: datetime, time_zone: str = "UTC") -> None:
+    """Refuse (``InvalidInput``) a period that is not [start, end) with offsets, or that is
+    too long or reaches past the years 1 to 9999 in the (checked) ``time_zone``."""
     problems = []
     for label, moment in (("start", start), ("end", end)):
         if moment.tzinfo is None:
@@ -68,6 +70,9 @@ def check_period(start: datetime, end: datetime) -> None:
         problems.append(
             FieldProblem("end", f"must be after start ({start.isoformat()} >= {end.isoformat()})")
         )
+    bounds = None if problems else period_problem(start, end, time_zone)
+    if bounds:
+        problems.append(FieldProblem("period", bounds))
     if problems:
         raise InvalidInput(problems)
 
@@ -94,6 +99,7 @@ def _floor_bucket(micros: int) -> int:
     return micros - micros % BUCKET_US
 
 
+_PARTS_PER_STATEMENT = 400  # below SQLite's limit of 500 terms in one compound SELECT
 # Keeps (timestamp + offset + shift) positive back to year 1, so SQL integer division floors.
 _SHIFT_DAYS = 1_000_000
 _COMPONENT_TYPES = ", ".join(f"'{kind.value}'" for kind in sorted(ComponentType))
@@ -169,13 +175,18 @@ def _day_partials(
         return [], 0, 0
     partials: list[kpis.DayPartial] = []
     rollup_rows = raw_rows = 0
-    for raw, *fields in session.execute(text(" UNION ALL ".join(parts)), params):
-        partial = kpis.DayPartial(*fields)
-        partials.append(partial)
-        if raw:
-            raw_rows += int(partial.sample_count)
-        else:
-            rollup_rows += 1
+    # SQLite allows 500 terms in a compound SELECT: a zone that changes its offset often has
+    # more parts than that within a century, read in a few statements (a day split between
+    # two of them is combined like any other partial).
+    for first in range(0, len(parts), _PARTS_PER_STATEMENT):
+        statement = text(" UNION ALL ".join(parts[first : first + _PARTS_PER_STATEMENT]))
+        for raw, *fields in session.execute(statement, params):
+            partial = kpis.DayPartial(*fields)
+            partials.append(partial)
+            if raw:
+                raw_rows += int(partial.sample_count)
+            else:
+                rollup_rows += 1
     return partials, rollup_rows, raw_rows
 
 
@@ -183,8 +194,8 @@ def compute_report(
     session: Session, *, start: datetime, end: datetime, time_zone: str = "UTC"
 ) -> ComputedReport:
     """The four report tables for [start, end) with days in ``time_zone``."""
-    check_period(start, end)
     zone = check_time_zone(time_zone)
+    check_period(start, end, zone)
     inventory = read_inventory(session)
 
     served: list[OffsetSpan] = []

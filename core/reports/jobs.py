@@ -141,8 +141,8 @@ def request_report(
     """Queue a report over [start, end); a bad period or zone is refused now, not later."""
     started = time.perf_counter()
     require_manager(actor, "generate reports")
-    check_period(start, end)
     zone = check_time_zone(time_zone)
+    check_period(start, end, zone)
     row = Report(
         status=ReportStatus.PENDING.value,
         period_start=start,
@@ -378,12 +378,19 @@ def release_claim(database: Database, held: Claim) -> bool:
 
 
 def _describe_failure(error: BaseException) -> str:
+    """The sentence stored with a failed report, shown to everyone who opens it. Only a domain
+    error's own sentence is shown; anything else is named by its type, never its text (a
+    database error's text holds its SQL and parameters), and is in the log in full."""
     if isinstance(error, GridBoardError):
-        return str(error)
+        return _shortened(str(error))
     return (
-        f"internal error while computing ({type(error).__name__}: {error}); "
-        "request the report again, and if it fails again tell the administrator"
+        f"internal error while computing ({type(error).__name__}); request the report "
+        "again, and if it fails again tell the administrator (the log has the details)"
     )
+
+
+def _shortened(sentence: str, limit: int = 500) -> str:
+    return sentence if len(sentence) <= limit else sentence[: limit - 3].rstrip() + "..."
 
 
 def run_claimed(

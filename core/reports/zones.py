@@ -8,7 +8,7 @@ arithmetic, so a report's days follow one tz database (Python's ``zoneinfo``) ev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.timestamps import from_micros
@@ -16,6 +16,30 @@ from core.timestamps import from_micros
 DAY_US = 86_400 * 1_000_000
 _SECOND_US = 1_000_000
 _PROBE_US = DAY_US // 4  # transitions are months apart; probing four times a day finds them
+
+
+# The longest period a report covers: a century. Longer periods (data from year 1 to 9999 as
+# "all data") cut into thousands of offset spans and take minutes for no one's benefit.
+MAX_PERIOD_DAYS = 36_525
+
+
+def period_problem(start: datetime, end: datetime, zone_name: str) -> str | None:
+    """Why [start, end) cannot be a report's period in the zone, as a sentence's end, or
+    ``None``: longer than ``MAX_PERIOD_DAYS``, or local days outside the years 1 to 9999
+    (an instant near either end can be in year 0 or 10000 in the zone)."""
+    length = end - start
+    if length > timedelta(days=MAX_PERIOD_DAYS):
+        return (
+            f"the period is {length.days:,} days long; a report covers at most "
+            f"{MAX_PERIOD_DAYS:,} days (100 years)"
+        )
+    zone = ZoneInfo(zone_name)
+    try:
+        start.astimezone(zone)
+        (end - timedelta(microseconds=1)).astimezone(zone)
+    except OverflowError:
+        return f"the period must lie within the years 1 to 9999 in {zone_name}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ STORABLE = [
     "שלום \u202eevil\u202c",
     "a\\*b",
     "😀" * 200,
+    "www.evil.example https://evil.example mallory@evil.example a -> b -- c :streamlit:",
 ]
 # Rows a SQL console or an older tool may have written: no GridBoard form accepts them.
 UNCHECKED = ["line\nbreak # heading\n- item", "tab\there\x07bell", "x" * 10_000]
@@ -42,7 +43,7 @@ _STREAMLIT_ACTIVE = re.compile(r"(?<!\\)(?::(?=[^\W\d_])|\$)")
 
 
 def _shown_as_typed(markdown: str, name: str) -> None:
-    """``markdown`` reads as ``name`` once rendered as CommonMark (line breaks become spaces,
+    """``markdown`` reads as ``name`` once rendered as Streamlit does (line breaks become spaces,
     the name stays inside its sentence), nothing in it becomes a tag, link, image or emphasis,
     and Streamlit's own directives arrive escaped."""
     shown, kinds = read_markdown(markdown)

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
 from sqlalchemy import update
 
 from core.components import create_component
-from core.models import Report, User
+from core.models import Component, Report, User
 from core.reports.jobs import request_report
 from tests.factories import MANAGER, TRANSFORMER
 from tests.pages.conftest import everything, texts
+from tests.security.streamlit_markdown import read
 from views.ui import literal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,11 +33,28 @@ HOSTILE = (
     "![t](https://evil.example/t.png)<https://evil.example> **b** _i_ ~~g~~ `c` &lt; "
     ":red[red] :material/bolt: $x^2$"
 )
-# Streamlit's own syntax, which CommonMark does not know: it must arrive escaped.
-STREAMLIT_ESCAPED = ("\\:red\\[red\\]", "\\:material/bolt:", "\\$x^2\\$")
-MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["strikethrough", "table"])
+# Plain text that Streamlit's renderer rewrites after parsing: links, icons, emoji, arrows.
+REWRITTEN = (
+    "www.evil.example/x http://evil.example mallory@evil.example (www.evil.example) "
+    ":streamlit: :smile: :+1: a -> b <- c -- d >= e"
+)
+HOSTILES = pytest.mark.parametrize("hostile", [HOSTILE, REWRITTEN], ids=["markup", "rewritten"])
 # Pages use bold and inline code of their own; these they never do.
-DANGEROUS = {"html_inline", "html_block", "link_open", "image", "s_open", "em_open"}
+DANGEROUS = {
+    "html_inline",
+    "html_block",
+    "link_open",
+    "image",
+    "s_open",
+    "em_open",
+    "autolink",
+    "material_icon",
+    "streamlit_logo",
+    "emoji",
+    "typography",
+    "directive",
+    "math",
+}
 
 
 def _bodies(at: Any) -> list[str]:
@@ -58,28 +75,17 @@ def _bodies(at: Any) -> list[str]:
 
 
 def _read(body: str) -> tuple[str, set[str]]:
-    """What a person reads of ``body``, and the kinds of element it renders to."""
-    shown, kinds = [], set()
-    for token in MARKDOWN.parse(body):
-        kinds.add(token.type)
-        for child in token.children or []:
-            kinds.add(child.type)
-            if child.type in ("text", "code_inline"):
-                shown.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                shown.append("\n")
-    return "".join(shown), kinds
+    """What a person reads of ``body`` as Streamlit renders it, and the kinds of element."""
+    return read(body)
 
 
-def _assert_inert(at: Any, hostile: str = HOSTILE) -> None:
+def _assert_inert(at: Any, hostile: str) -> None:
     carrying = [body for body in _bodies(at) if "evil.example" in body]
     assert carrying, "the hostile text is not on the page at all"
     for body in carrying:
         shown, kinds = _read(body)
         assert hostile in shown, f"a person would not read the text as typed: {body!r}"
         assert not kinds & DANGEROUS, f"{sorted(kinds & DANGEROUS)} rendered from {body!r}"
-        for escaped in STREAMLIT_ESCAPED:
-            assert escaped in body, f"Streamlit would render {escaped!r} in {body!r}"
 
 
 def _component(app_db, **changes):
@@ -88,69 +94,141 @@ def _component(app_db, **changes):
 
 
 def test_the_checker_catches_markdown_that_is_not_escaped():
-    shown, kinds = _read(f"Created {HOSTILE}.")
-    assert HOSTILE not in shown
-    assert {"html_inline", "link_open", "image"} <= kinds
+    shown, kinds = _read(f"Created {HOSTILE} {REWRITTEN}.")
+    assert HOSTILE not in shown and REWRITTEN not in shown
+    assert {"html_inline", "link_open", "image", "autolink", "directive", "math"} <= kinds
+    assert {"material_icon", "streamlit_logo", "emoji", "typography"} <= kinds
 
 
-def test_a_component_page_shows_a_hostile_name_and_substation_as_text(open_app, app_db):
-    component = _component(app_db, name=HOSTILE, substation=f"S {HOSTILE}")
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        # Streamlit rewrites text nodes after escapes are resolved: a backslash stops nothing
+        ("www\\.example\\.com", "autolink"),
+        ("https\\://evil\\.example", "autolink"),
+        ("mallory\\@evil\\.example", "autolink"),
+        ("(www.evil.example)", "autolink"),
+        ("\\:material/bolt:", "material_icon"),
+        ("\\:streamlit:", "streamlit_logo"),
+        ("\\:smile:", "emoji"),
+        ("\\:1st_place_medal:", "emoji"),
+        ("a \\<- b", "typography"),
+    ],
+)
+def test_the_checker_knows_that_escapes_do_not_stop_streamlits_text_rewrites(body, kind):
+    assert kind in _read(body)[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "www.example.com",
+        "https://evil.example/path?q=1",
+        "HTTP://EVIL.EXAMPLE",
+        "mallory@evil.example",
+        "mailto:mallory@evil.example",
+        "a.b-c+d@mail.evil.example",
+        ":material/bolt: :streamlit: :smile: :+1: :100: :1st_place_medal: :8ball:",
+        "a -> b <- c <-> d -- e >= f <= g ~= h",
+        "-- at the start and at the end --",
+    ],
+)
+def test_literal_leaves_nothing_for_streamlit_to_rewrite(text):
+    shown, kinds = _read(f"Created {literal(text)}.")
+    assert shown == f"Created {text}."
+    assert kinds <= {"paragraph_open", "inline", "text", "paragraph_close"}
+
+
+@HOSTILES
+def test_a_component_page_shows_a_hostile_name_and_substation_as_text(open_app, app_db, hostile):
+    component = _component(app_db, name=hostile, substation=f"S {hostile}")
     at = open_app(as_user="ulf", page="pages/component.py", query={"component": component.id})
-    _assert_inert(at)
+    _assert_inert(at, hostile)
     shown, _ = _read(texts(at.title)[0])
-    assert shown == HOSTILE
+    assert shown == hostile
 
 
-def test_editing_and_deleting_a_hostile_component_show_its_name_as_text(open_app, app_db):
-    component = _component(app_db, name=HOSTILE)
+@HOSTILES
+def test_editing_and_deleting_a_hostile_component_show_its_name_as_text(open_app, app_db, hostile):
+    component = _component(app_db, name=hostile)
     at = open_app(
         as_user="mona", page="pages/manage-components.py", query={"component": component.id}
     )
-    assert any(HOSTILE in _read(s)[0] for s in texts(at.subheader))
-    _assert_inert(at)
+    assert any(hostile in _read(s)[0] for s in texts(at.subheader))
+    _assert_inert(at, hostile)
 
 
-def test_creating_a_hostile_component_and_its_duplicate_show_the_name_as_text(open_app, app_db):
+@HOSTILES
+def test_creating_a_hostile_component_and_its_duplicate_show_the_name_as_text(
+    open_app, app_db, hostile
+):
     at = open_app(as_user="mona", page="pages/manage-components.py")
     for _ in range(2):  # the second time, the duplicate's error names it
         fields = {field.label: field for field in [*at.text_input, *at.number_input]}
-        fields["Name"].input(HOSTILE)
+        fields["Name"].input(hostile)
         fields["Substation"].input("Hilltop")
         fields["Capacity (MVA)"].set_value(40.0)
         fields["HV voltage (kV)"].set_value(110.0)
         at.button(key="FormSubmitter:create-component-Create component").click().run()
-        _assert_inert(at)
+        _assert_inert(at, hostile)
     assert "already exists" in everything(at)
 
 
-def test_an_uploaded_file_name_is_shown_as_text(open_app):
+@HOSTILES
+def test_an_uploaded_file_name_is_shown_as_text(open_app, hostile):
     at = open_app(as_user="mona", page="pages/manage-components.py")
     at.button_group[0].set_value("Import CSV").run()
-    name = f"{HOSTILE}.csv"
+    name = f"{hostile}.csv"
     at.file_uploader[0].upload(name, b"\x00\x01binary", "text/csv").run()
     _assert_inert(at, name)
     assert any(name in _read(message)[0] for message in texts(at.error))
 
 
-def test_a_report_error_is_shown_as_text(open_app, app_db):
+@HOSTILES
+def test_a_report_error_is_shown_as_text(open_app, app_db, hostile):
     start = datetime(2024, 1, 1, tzinfo=UTC)
     with app_db.write() as session:
         record = request_report(
             session=session, actor=MANAGER, start=start, end=start + timedelta(days=1)
         )
-        session.execute(update(Report).values(status="failed", error=HOSTILE))
+        session.execute(update(Report).values(status="failed", error=hostile))
     at = open_app(as_user="ulf", page="pages/report.py", query={"report": record.id})
-    _assert_inert(at)
+    _assert_inert(at, hostile)
     assert texts(at.error)
 
 
-def test_a_hostile_display_name_is_shown_as_text_in_the_sidebar(open_app, app_db):
+@HOSTILES
+def test_a_hostile_display_name_is_shown_as_text_in_the_sidebar(open_app, app_db, hostile):
     with app_db.write() as session:
-        session.execute(update(User).where(User.username == "ulf").values(display_name=HOSTILE))
+        session.execute(update(User).where(User.username == "ulf").values(display_name=hostile))
     at = open_app(as_user="ulf")
-    at.session_state["name"] = HOSTILE  # as streamlit-authenticator sets it from the users
+    at.session_state["name"] = hostile  # as streamlit-authenticator sets it from the users
     at.run()
-    _assert_inert(at)
+    _assert_inert(at, hostile)
+
+
+# Usernames are letters, digits, '.', '_' and '-': "www.evil.example" is one.
+USERNAME = "www.evil.example"
+
+
+def test_who_requested_a_report_is_shown_as_text(open_app, app_db):
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    with app_db.write() as session:
+        record = request_report(
+            session=session, actor=MANAGER, start=start, end=start + timedelta(days=1)
+        )
+        session.execute(update(Report).values(requested_by=USERNAME))
+    at = open_app(as_user="ulf", page="pages/report.py", query={"report": record.id})
+    _assert_inert(at, USERNAME)
+    assert any(f"requested by {USERNAME}" in _read(caption)[0] for caption in texts(at.caption))
+
+
+def test_who_last_changed_a_component_is_shown_as_text(open_app, app_db):
+    component = _component(app_db, name="T7")
+    with app_db.write() as session:
+        session.execute(update(Component).values(updated_by=USERNAME))
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": component.id})
+    _assert_inert(at, USERNAME)
 
 
 # --- the code itself ----------------------------------------------------------------------
@@ -167,7 +245,17 @@ def test_no_page_renders_raw_html(path):
 
 
 # Fields that hold what people typed or uploaded; numbers, dates, enums and ids are safe.
-USER_TEXT = {"name", "substation", "display_name", "error", "updated_by", "reason"}
+USER_TEXT = {
+    "name",
+    "substation",
+    "display_name",
+    "username",
+    "email",
+    "error",
+    "updated_by",
+    "requested_by",
+    "reason",
+}
 
 
 @pytest.mark.parametrize(
@@ -188,8 +276,10 @@ def test_user_text_in_markdown_goes_through_ui_literal(path):
     for node in ast.walk(tree):
         if not isinstance(node, ast.JoinedStr) or id(node) in plain:
             continue
-        for part in node.values:
+        for index, part in enumerate(node.values):
             if not isinstance(part, ast.FormattedValue):
+                continue
+            if _username_in_code_span(node.values, index):
                 continue
             call = part.value
             escaped = isinstance(call, ast.Call) and (
@@ -200,6 +290,22 @@ def test_user_text_in_markdown_goes_through_ui_literal(path):
             if fields & USER_TEXT and not escaped:
                 unescaped.append(f"line {part.lineno}: {ast.unparse(call)}")
     assert not unescaped, f"{path.name} shows user text unescaped: {unescaped}"
+
+
+def _username_in_code_span(parts: list[ast.expr], index: int) -> bool:
+    """A username between backticks is a code span, which Markdown shows as typed and no
+    rewrite touches; a username cannot hold a backtick to end it (the username rule)."""
+    before, value = parts[index - 1] if index else None, parts[index]
+    after = parts[index + 1] if index + 1 < len(parts) else None
+    assert isinstance(value, ast.FormattedValue)
+    return (
+        isinstance(value.value, ast.Attribute)
+        and value.value.attr == "username"
+        and isinstance(before, ast.Constant)
+        and str(before.value).endswith("`")
+        and isinstance(after, ast.Constant)
+        and str(after.value).startswith("`")
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,55 @@
+"""Names that Streamlit's renderer would rewrite (a web address, an e-mail address, emoji
+and icon shortcodes, arrows) shown in a real browser: as typed, and never as a link.
+
+This is where ``tests/security/streamlit_markdown.py``, the model the page tests render with,
+meets the real renderer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.components import create_component
+from core.db import open_database
+from tests.e2e.conftest import USER_PASSWORD, add_users, running_server
+from tests.e2e.test_browser import _goto, _sign_in
+from tests.factories import MANAGER, TRANSFORMER
+
+pytestmark = pytest.mark.e2e
+
+NAME = "www.evil.example :smile: :material/bolt: a -> b"
+SUBSTATION = "mallory@evil.example https://evil.example/x"
+
+
+def test_a_component_named_like_a_link_reads_as_typed_in_the_browser(
+    browser: Any, tmp_path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'gridboard.db'}"
+    add_users(database_url)
+    database = open_database(database_url)
+    with database.write() as session:
+        component = create_component(
+            session=session,
+            actor=MANAGER,
+            fields=TRANSFORMER | {"name": NAME, "substation": SUBSTATION},
+        )
+    database.dispose()
+    with running_server(tmp_path, database_url) as server:
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        try:
+            _sign_in(page, server, "ulf", USER_PASSWORD)
+            _goto(page, f"{server.url}/component?component={component.id}")
+            main = page.get_by_test_id("stMain")
+            title = main.locator("h1").first
+            assert title.inner_text().replace("\u2060", "").strip() == NAME
+            caption = main.get_by_test_id("stCaptionContainer").first.inner_text()
+            assert SUBSTATION in caption.replace("\u2060", "")
+            assert main.locator("a[href*='evil.example']").count() == 0
+            assert main.locator("[aria-label='bolt icon']").count() == 0
+            text = main.inner_text()
+            assert "😄" not in text and "→" not in text
+        finally:
+            context.close()
