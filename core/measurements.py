@@ -101,6 +101,48 @@ def add_measurement(
 
 
 @dataclass(frozen=True, slots=True)
+class MeasurementRecord:
+    id: int
+    component_id: int
+    measurement_type: MeasurementType
+    timestamp: datetime
+    value: float
+
+
+def find_measurement(
+    *, session: Session, component_id: int, measurement_type: object, timestamp: object
+) -> MeasurementRecord | None:
+    """The stored measurement with this key (the type and timestamp read as ``add_measurement``
+    reads them), or ``None``."""
+    try:
+        kind = parse_choice(measurement_type, MeasurementType)
+        if isinstance(timestamp, datetime):
+            micros = to_micros(timestamp)
+        elif isinstance(timestamp, str):
+            micros = parse_micros(timestamp)
+        else:
+            return None
+    except (FieldError, BadTimestamp):
+        return None
+    row = session.scalars(
+        select(Measurement).where(
+            of_component(Measurement.component_id, component_id),
+            Measurement.measurement_type == kind.value,
+            Measurement.timestamp_us == micros,
+        )
+    ).first()
+    if row is None:
+        return None
+    return MeasurementRecord(
+        id=row.id,
+        component_id=row.component_id,
+        measurement_type=MeasurementType(row.measurement_type),
+        timestamp=from_micros(row.timestamp_us),
+        value=row.value,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesBounds:
     first: datetime | None
     last: datetime | None

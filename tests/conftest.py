@@ -29,6 +29,7 @@ TABLES = (
     "components",
     "users",
     "sign_in_attempts",
+    "api_tokens",
 )
 
 

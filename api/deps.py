@@ -1,0 +1,70 @@
+"""What routes depend on: the database, a read session, and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from core.api_tokens import TokenRefused, is_machine_token, read_machine_token, read_sign_in_token
+from core.db import Database
+from core.domain import Actor, require_manager
+
+bearer = OAuth2PasswordBearer(
+    tokenUrl="auth/token",
+    scopes={
+        "user": "Read components, measurements and reports.",
+        "manager": "Also change components, add measurements, generate and cancel reports.",
+    },
+    auto_error=False,
+)
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def read_session(database: DatabaseDep) -> Iterator[Session]:
+    """A session for reading, closed (rolled back) after the route."""
+    with database.read() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(read_session)]
+
+
+def current_actor(
+    request: Request, database: DatabaseDep, token: Annotated[str | None, Depends(bearer)]
+) -> Actor:
+    """Who the bearer token acts for: a person's sign-in token or a machine's named token."""
+    if not token:
+        raise TokenRefused(
+            "not signed in: send 'Authorization: Bearer TOKEN' (a token from POST /auth/token "
+            "or an API token)"
+        )
+    if is_machine_token(token):
+        return read_machine_token(database, token)
+    key: bytes = request.app.state.signing_key
+    with database.read() as session:
+        return read_sign_in_token(token, session=session, key=key)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def manager(action: str) -> Callable[[Actor], Actor]:
+    """A dependency: the caller, who must be a manager to ``action`` (the services check
+    again; checking first answers 403 before a body is even looked at)."""
+
+    def dependency(actor: CurrentActor) -> Actor:
+        require_manager(actor, action)
+        return actor
+
+    return dependency
