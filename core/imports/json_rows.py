@@ -30,8 +30,8 @@ def json_array_csv(data: bytes, file_name: str, *, columns: Sequence[str] = ()) 
     """``data`` (a JSON array of objects) as CSV: the header holds ``columns``, then every
     other key in the order first seen; a missing key or ``null`` is an empty cell. Item N
     of the array (from 1) is line N + 1 of the CSV, as if the file had a header line, so
-    problems name the item by that line. ``UnreadableFile`` for something that is not such an array; ``ImportRejected``
-    for items that are not objects or hold line breaks."""
+    problems name the item by that line. ``UnreadableFile`` for something that is not such
+    an array; ``ImportRejected`` for items that are not objects or hold line breaks."""
     if not data.strip():
         raise UnreadableFile(file_name, "the file is empty")
     try:
