@@ -295,6 +295,7 @@ def cmd_api(args: argparse.Namespace, database: Database) -> int:
     """Serve the HTTP API until SIGTERM/SIGINT; each worker process opens the same database
     (already migrated here) and runs queued reports unless GRIDBOARD_APP_RUNS_REPORTS=false."""
     import logging
+    import signal
 
     import uvicorn
 
@@ -305,6 +306,10 @@ def cmd_api(args: argparse.Namespace, database: Database) -> int:
     shown = "localhost" if args.host in ("0.0.0.0", "127.0.0.1", "::") else args.host  # noqa: S104
     logging.info("GridBoard API on http://%s:%s/docs", shown, args.port)
     print(f"GridBoard API: http://{shown}:{args.port}/docs", flush=True)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for the
+    # handler it found: this one, so a requested stop ends with status 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: logging.info("signal %s: stopped", signum))
     uvicorn.run(
         "api.app:serve_app",
         factory=True,
