@@ -1,11 +1,12 @@
 # The whole setup on a fresh machine with Python 3.11+:
-#   make run    creates the environment and a demo database, then starts the app
+#   make run    creates the environment and a demo database, then starts the app and the API
 #   make test   creates the environment and runs every check and test
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PORT ?= 8501
+API_PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest bench clean lock
 
@@ -17,8 +18,12 @@ $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# The API runs in the background beside the dashboard and stops with it.
 run: $(STAMP)
 	GRIDBOARD_DEMO=1 $(BIN)/gridboard demo
+	GRIDBOARD_DEMO=1 $(BIN)/gridboard api --port $(API_PORT) & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	echo "The API (docs, try it out): http://localhost:$(API_PORT)/docs"; \
 	GRIDBOARD_DEMO=1 $(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: lint typecheck pytest
