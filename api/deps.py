@@ -41,7 +41,10 @@ SessionDep = Annotated[Session, Depends(read_session)]
 
 
 def current_actor(
-    request: Request, database: DatabaseDep, token: Annotated[str | None, Depends(bearer)]
+    request: Request,
+    database: DatabaseDep,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer)],
 ) -> Actor:
     """Who the bearer token acts for: a person's sign-in token or a machine's named token."""
     if not token:
@@ -52,8 +55,8 @@ def current_actor(
     if is_machine_token(token):
         return read_machine_token(database, token)
     key: bytes = request.app.state.signing_key
-    with database.read() as session:
-        return read_sign_in_token(token, session=session, key=key)
+    # The route's own read session (FastAPI gives one per request): one connection, not two.
+    return read_sign_in_token(token, session=session, key=key)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
