@@ -15,6 +15,7 @@ RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))
     && pip install --no-cache-dir -c constraints.txt -r requirements.txt
 COPY README.md ./
 COPY core ./core
+COPY api ./api
 RUN pip install --no-cache-dir --no-deps -c constraints.txt .
 
 # Final stage: no build tools, a non-root user, data in a volume, configuration by environment.
@@ -36,7 +37,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     STREAMLIT_SERVER_ADDRESS=0.0.0.0
 USER 10001
 VOLUME ["/data"]
-EXPOSE 8501
+EXPOSE 8501 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['STREAMLIT_SERVER_PORT']}/_stcore/health\", timeout=4)"]
 CMD ["streamlit", "run", "app.py"]

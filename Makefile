@@ -1,5 +1,5 @@
 # The whole setup on a fresh machine with Python 3.11+:
-#   make run    creates the environment and a demo database, then starts the app
+#   make run    creates the environment and a demo database, then starts the app and the API
 #   make test   creates the environment and runs every check and test
 #   make image  builds the container image; make image-test runs it (see docs/operations.md, Deployment)
 PYTHON ?= python3
@@ -15,6 +15,8 @@ TEST_BASE := localhost/gridboard-base:trixie
 ENGINE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
 export CONTAINERS_CONF ?= $(CURDIR)/tests/deployment/containers.conf
 
+API_PORT ?= 8000
+
 .PHONY: run test lint typecheck pytest screenshots bench clean lock image image-test test-base
 
 $(STAMP): pyproject.toml constraints.txt
@@ -25,8 +27,12 @@ $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# The API runs in the background beside the dashboard and stops with it.
 run: $(STAMP)
 	GRIDBOARD_DEMO=1 $(BIN)/gridboard demo
+	GRIDBOARD_DEMO=1 $(BIN)/gridboard api --port $(API_PORT) & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	echo "The API (docs, try it out): http://localhost:$(API_PORT)/docs"; \
 	GRIDBOARD_DEMO=1 $(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: lint typecheck pytest

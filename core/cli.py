@@ -71,6 +71,13 @@ def _positive_float(text: str) -> float:
     return number
 
 
+def _port(text: str) -> int:
+    number = _positive_int(text)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number up to 65535, got {number}")
+    return number
+
+
 def _existing_file(text: str) -> Path:
     path = Path(text)
     if not path.is_file():
@@ -302,6 +309,97 @@ def cmd_worker(args: argparse.Namespace, database: Database) -> int:
     return 0
 
 
+def cmd_api(args: argparse.Namespace, database: Database) -> int:
+    """Serve the HTTP API until SIGTERM/SIGINT; each worker process opens the same database
+    (already migrated here) and runs queued reports unless GRIDBOARD_APP_RUNS_REPORTS=false."""
+    import logging
+    import signal
+
+    import uvicorn
+
+    url = database.engine.url.render_as_string(hide_password=False)
+    database.dispose()
+    os.environ["GRIDBOARD_DATABASE_URL"] = url  # the worker processes read their settings anew
+    get_settings.cache_clear()
+    shown = "localhost" if args.host in ("0.0.0.0", "127.0.0.1", "::") else args.host  # noqa: S104
+    logging.info("GridBoard API on http://%s:%s/docs", shown, args.port)
+    print(f"GridBoard API: http://{shown}:{args.port}/docs", flush=True)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for the
+    # handler it found: this one, so a requested stop ends with status 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: logging.info("signal %s: stopped", signum))
+    uvicorn.run(
+        "api.app:serve_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,  # GridBoard's own logging (core.logs), configured already
+        access_log=False,  # every write and sign-in has its audit record
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_create_token(args: argparse.Namespace, database: Database) -> int:
+    from core.api_tokens import create_api_token
+
+    with database.write() as session:
+        made = create_api_token(
+            session=session,
+            actor=SYSTEM_ACTOR,
+            name=args.name,
+            scope=args.scope,
+            expires_days=args.expires,
+        )
+    expires = (
+        f"until {made.record.expires_at:%Y-%m-%d %H:%M} UTC"
+        if made.record.expires_at
+        else ("without expiry")
+    )
+    print(
+        f"created API token {made.record.id} {made.record.name!r} ({made.record.scope.value}, "
+        f"{expires}). It is shown only now; keep it secret:"
+    )
+    print(made.secret)
+    return 0
+
+
+def cmd_list_tokens(args: argparse.Namespace, database: Database) -> int:
+    from core.api_tokens import list_api_tokens
+    from core.models import utc_now
+
+    with database.read() as session:
+        tokens = list_api_tokens(session=session)
+    if not tokens:
+        print("no API tokens (make one with gridboard create-token NAME --scope read|write)")
+        return 0
+    moment = utc_now()
+
+    def when(value: datetime | None) -> str:
+        return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+    print(
+        f"{'id':>4}  {'name':24} {'scope':5}  {'state':7}  {'created':16}  "
+        f"{'expires':16}  last used"
+    )
+    for token in tokens:
+        print(
+            f"{token.id:>4}  {token.name[:24]:24} {token.scope.value:5}  {token.state(moment):7}  "
+            f"{when(token.created_at):16}  {when(token.expires_at):16}  {when(token.last_used_at)}"
+        )
+    return 0
+
+
+def cmd_revoke_token(args: argparse.Namespace, database: Database) -> int:
+    from core.api_tokens import revoke_api_token
+
+    with database.write() as session:
+        token = revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=args.token_id)
+    print(f"API token {token.id} {token.name!r} is revoked")
+    return 0
+
+
 def cmd_rebuild_aggregates(args: argparse.Namespace, database: Database) -> int:
     from core import rollups
 
@@ -494,6 +592,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
 
+    api = add(
+        "api",
+        cmd_api,
+        "Serve the HTTP API (OpenAPI docs at /docs) for scripts, SCADA feeds and other tools.",
+    )
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    api.add_argument("--port", type=_port, default=8000, help="default 8000")
+    api.add_argument(
+        "--workers", type=_positive_int, default=1, help="server processes (default 1)"
+    )
+
+    token = add(
+        "create-token",
+        cmd_create_token,
+        "Make a named API token for a machine; it is printed once and stored only as a hash.",
+    )
+    token.add_argument("name", help="what uses it, e.g. scada-export")
+    token.add_argument(
+        "--scope",
+        choices=["read", "write"],
+        required=True,
+        help="read: acts as a user; write: also adds and imports, as a manager",
+    )
+    token.add_argument(
+        "--expires", type=_positive_int, default=None, metavar="DAYS", help="default: never"
+    )
+    add("list-tokens", cmd_list_tokens, "List the API tokens with their state and last use.")
+    revoke = add("revoke-token", cmd_revoke_token, "Revoke an API token at once.")
+    revoke.add_argument("token_id", type=int, metavar="ID", help="as list-tokens shows it")
+
     add(
         "rebuild-aggregates",
         cmd_rebuild_aggregates,
@@ -547,9 +675,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # more workers (bench/workers.py). Read once, when Polars starts; an operator's wins.
         os.environ.setdefault("POLARS_MAX_THREADS", "1")
     try:
-        # A command's answer goes to stdout, so its logs go to stderr; a worker only logs.
+        # A command's answer goes to stdout, so its logs go to stderr; a server only logs.
         logs.configure_logging(
-            get_settings(), stream="stdout" if args.command == "worker" else "stderr"
+            get_settings(), stream="stdout" if args.command in ("worker", "api") else "stderr"
         )
     except GridBoardError as error:
         report_error(error, sys.stderr)

@@ -102,6 +102,17 @@ class Settings(BaseSettings):
         description="Largest import file in megabytes (10^6 bytes): a CSV file's size, and for "
         "Parquet both its data uncompressed and its text once decoded.",
     )
+    api_token_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="How long an API sign-in token (POST /auth/token) holds, in minutes.",
+    )
+    api_max_body_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1,
+        description="Largest body the API accepts for a bulk import; a larger one gets 413.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from core import logs
+from core import logs, rollups
 from core.components import check_page, get_component, of_component
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
@@ -58,6 +58,36 @@ def validate_measurement(
     return kind, micros, number
 
 
+def _insert_one(
+    session: Session,
+    component_type: str,
+    component_id: int,
+    kind: MeasurementType,
+    micros: int,
+    value: float,
+) -> bool:
+    """Insert one measurement and fold it into its rollup, with a few plain statements (a
+    feed sends them one by one); ``False`` when its key is already stored."""
+    rollups.lock(session)
+    key = (
+        Measurement.component_id == component_id,
+        Measurement.measurement_type == kind.value,
+        Measurement.timestamp_us == micros,
+    )
+    if session.scalar(select(Measurement.id).where(*key)) is not None:
+        return False
+    session.execute(
+        insert(Measurement).values(
+            component_id=component_id,
+            measurement_type=kind.value,
+            timestamp_us=micros,
+            value=value,
+        )
+    )
+    rollups.add_one(session, component_type, kind.value, micros, value)
+    return True
+
+
 def add_measurement(
     *,
     session: Session,
@@ -74,17 +104,20 @@ def add_measurement(
     kind, micros, number = validate_measurement(
         measurement_type=measurement_type, timestamp=timestamp, value=value
     )
-    get_component(session=session, component_id=component_id)
-    frame = pl.DataFrame(
-        {
-            "component_id": [component_id],
-            "measurement_type": [kind.value],
-            "timestamp_us": [micros],
-            "value": [number],
-        }
-    )
-    counts = write_measurements(session, frame, overwrite=overwrite)
-    if counts.skipped:
+    component = get_component(session=session, component_id=component_id)
+    if overwrite:
+        frame = pl.DataFrame(
+            {
+                "component_id": [component_id],
+                "measurement_type": [kind.value],
+                "timestamp_us": [micros],
+                "value": [number],
+            }
+        )
+        counts = write_measurements(session, frame, overwrite=True)
+    elif _insert_one(session, component.component_type.value, component_id, kind, micros, number):
+        counts = WriteCounts(inserted=1)
+    else:
         raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
     logs.on_commit(
         session,
@@ -98,6 +131,48 @@ def add_measurement(
         overwritten=counts.overwritten,
     )
     return counts
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementRecord:
+    id: int
+    component_id: int
+    measurement_type: MeasurementType
+    timestamp: datetime
+    value: float
+
+
+def find_measurement(
+    *, session: Session, component_id: int, measurement_type: object, timestamp: object
+) -> MeasurementRecord | None:
+    """The stored measurement with this key (the type and timestamp read as ``add_measurement``
+    reads them), or ``None``."""
+    try:
+        kind = parse_choice(measurement_type, MeasurementType)
+        if isinstance(timestamp, datetime):
+            micros = to_micros(timestamp)
+        elif isinstance(timestamp, str):
+            micros = parse_micros(timestamp)
+        else:
+            return None
+    except (FieldError, BadTimestamp):
+        return None
+    row = session.scalars(
+        select(Measurement).where(
+            of_component(Measurement.component_id, component_id),
+            Measurement.measurement_type == kind.value,
+            Measurement.timestamp_us == micros,
+        )
+    ).first()
+    if row is None:
+        return None
+    return MeasurementRecord(
+        id=row.id,
+        component_id=row.component_id,
+        measurement_type=MeasurementType(row.measurement_type),
+        timestamp=from_micros(row.timestamp_us),
+        value=row.value,
+    )
 
 
 @dataclass(frozen=True, slots=True)

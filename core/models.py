@@ -171,8 +171,32 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # When the role last changed: API sign-in tokens issued before it no longer hold.
+    role_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (CheckConstraint("role IN ('user', 'manager')", name="role"),)
+
+
+class ApiToken(Base):
+    """A named token for a machine (a SCADA export, a script) to call the HTTP API.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once, when it is made.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(8))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (CheckConstraint("scope IN ('read', 'write')", name="scope"),)
 
 
 class SignInAttempt(Base):

@@ -12,7 +12,7 @@ lock first, so concurrent writers cannot interleave a recompute with an addition
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -126,6 +126,18 @@ def add(session: Session, added: pl.DataFrame) -> None:
     """Fold new measurements' contributions into the stored rollups."""
     if added.is_empty():
         return
+    _upsert(session, _dbapi_rows(added, list(SCHEMA)))
+
+
+def add_one(
+    session: Session, component_type: str, measurement_type: str, timestamp_us: int, value: float
+) -> None:
+    """Fold one new measurement into its rollup (the single-row path: no frame to build)."""
+    bucket = timestamp_us - timestamp_us % BUCKET_US  # a floor, as bucket_expr
+    _upsert(session, [(component_type, measurement_type, bucket, 1, value, value, value)])
+
+
+def _upsert(session: Session, rows: Iterable[tuple[object, ...]]) -> None:
     postgres = session.get_bind().dialect.name == "postgresql"
     low, high = ("LEAST", "GREATEST") if postgres else ("min", "max")
     table = "measurement_rollups"
@@ -141,7 +153,7 @@ def add(session: Session, added: pl.DataFrame) -> None:
     marks = ", ".join(["%s" if postgres else "?"] * len(SCHEMA))
     cursor = _cursor(session)
     try:
-        cursor.executemany(statement % marks, _dbapi_rows(added, list(SCHEMA)))
+        cursor.executemany(statement % marks, rows)
     finally:
         cursor.close()
 

@@ -212,6 +212,8 @@ def set_role(*, session: Session, actor: Actor, username: str, role: object) -> 
         if (managers or 0) <= 1:
             raise LastManager(row.username)
     old_role, row.role = row.role, new_role.value
+    if old_role != new_role.value:
+        row.role_changed_at = utc_now()  # API sign-in tokens issued before it stop holding
     session.flush()
     logs.on_commit(
         session,

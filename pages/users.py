@@ -1,11 +1,12 @@
-"""Users (manager): who may sign in; create users, change roles, reset passwords."""
+"""Users (manager): who may sign in; create users, change roles, reset passwords, and the API
+tokens machines use."""
 
 import polars as pl
 import streamlit as st
 
 from core.domain import Role
 from core.users import create_user, list_users, set_password, set_role
-from views import ui
+from views import api_tokens, ui
 
 actor = ui.require_manager("manage users")
 st.title("Users")
@@ -25,7 +26,7 @@ st.dataframe(
 )
 st.caption("A user reads everything; a manager also changes components, measurements and users.")
 
-TASKS = ["Create a user", "Change a role", "Reset a password"]
+TASKS = ["Create a user", "Change a role", "Reset a password", "API tokens"]
 task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0], required=True)
 names = [u.username for u in users]
 roles = list(Role)
@@ -75,7 +76,7 @@ elif task == "Change a role":
             ui.flash(f"{ui.literal(user.username)} is now a {user.role.value}.")
             st.rerun()
 
-else:
+elif task == "Reset a password":
     with st.form("reset-password", clear_on_submit=True):
         username = st.selectbox("User", names)
         password = st.text_input("New password", type="password", help=rules)
@@ -92,3 +93,6 @@ else:
                 f"{ui.literal(username)} are "
                 "signed out; tell them the new password."
             )
+
+else:
+    api_tokens.manage(actor)

@@ -30,6 +30,7 @@ TABLES = (
     "components",
     "users",
     "sign_in_attempts",
+    "api_tokens",
 )
 
 

@@ -32,3 +32,27 @@ def test_core_imports_without_streamlit_loaded():
         "assert not any(n.startswith('streamlit') for n in sys.modules), 'streamlit loaded'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def _imported_modules(folder: Path) -> list[tuple[str, str]]:
+    found = []
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found += [(str(path.relative_to(ROOT)), alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.append((str(path.relative_to(ROOT)), node.module))
+    return found
+
+
+def test_the_api_is_http_over_core_and_core_knows_no_http():
+    api = _imported_modules(ROOT / "api")
+    assert [
+        (path, name) for path, name in api if name.split(".")[0] in ("streamlit", "views", "pages")
+    ] == []
+    assert [
+        (path, name) for path, name in api if name.startswith("sqlalchemy") and "orm" not in name
+    ] == []
+    core = _imported_modules(ROOT / "core")
+    web = ("fastapi", "starlette", "api")
+    assert [(path, name) for path, name in core if name.split(".")[0] in web] == []

@@ -66,8 +66,8 @@ def test_build_context_holds_no_secrets_or_local_state():
     assert "*" in ignore[:first_allowed]  # everything is excluded first, then code let in
     allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
     assert allowed == {
-        "pyproject.toml", "constraints.txt", "README.md", "app.py", "core", "pages", "views",
-        ".streamlit/config.toml",
+        "pyproject.toml", "constraints.txt", "README.md", "app.py", "core", "api", "pages",
+        "views", ".streamlit/config.toml",
     }  # fmt: skip
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     copied = {
@@ -80,3 +80,22 @@ def test_build_context_holds_no_secrets_or_local_state():
     assert copied <= allowed, (
         f"the Dockerfile copies what the build context lacks: {copied - allowed}"
     )
+
+
+def test_compose_serves_the_api_from_the_image_and_leaves_reports_to_the_worker():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    api = compose["services"]["api"]
+    command = api["command"]
+    assert command[:2] == ["gridboard", "api"]
+    assert command[command.index("--host") + 1] == "0.0.0.0"  # noqa: S104 (reachable from outside)
+    port = command[command.index("--port") + 1]
+    assert api["ports"] == [f"{port}:{port}"]
+    assert f"127.0.0.1:{port}/" in " ".join(api["healthcheck"]["test"])
+    assert (
+        Settings(app_runs_reports=api["environment"]["GRIDBOARD_APP_RUNS_REPORTS"]).app_runs_reports
+        is False
+    )
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY api ./api" in dockerfile  # installed with core, so `gridboard api` finds it
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"api*"' in pyproject  # the package is part of the installed distribution

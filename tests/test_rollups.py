@@ -106,6 +106,26 @@ def test_single_add_and_overwrite(db):
     assert _stored(db) == [("switch", "current", T0, 1, 7.0, 7.0, 7.0)]
 
 
+def test_single_adds_fold_into_their_buckets_before_and_after_1970(db):
+    """add_measurement's single-row path keeps the rollups as exact as the bulk path."""
+    switch = make_component(db, SWITCH)
+    stamps = ["2024-03-01T00:00:00Z", "2024-03-01T00:14:59Z", "2024-03-01T00:15:00Z",
+              "1969-12-31T23:59:59Z", "1969-12-31T23:45:00Z"]  # fmt: skip
+    for number, stamp in enumerate(stamps):
+        with db.write() as session:
+            add_measurement(
+                session=session, actor=MANAGER, component_id=switch.id,
+                measurement_type="current", timestamp=stamp, value=float(number + 1),
+            )  # fmt: skip
+    stored = _stored(db)
+    assert [row[2:] for row in stored] == [
+        (-900_000_000, 2, 9.0, 4.0, 5.0),
+        (T0, 2, 3.0, 1.0, 2.0),
+        (T0 + 900_000_000, 1, 3.0, 3.0, 3.0),
+    ]
+    _assert_agree(db)
+
+
 def test_type_change_moves_measurements_to_the_new_type(db):
     first = make_component(db, TRANSFORMER)
     second = make_component(db, TRANSFORMER, name="T2")

@@ -87,3 +87,30 @@ def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):
         "Only a manager may manage users. Ask a manager if this needs doing."
     ]
     assert not at.dataframe
+
+
+def _tokens_task(at):
+    at.button_group[0].set_value("API tokens").run()
+    return at
+
+
+def test_a_manager_makes_a_token_sees_it_once_and_revokes_it(open_app, app_db):
+    from core.api_tokens import read_machine_token
+
+    at = _tokens_task(open_app(as_user="mona", page=PAGE))
+    assert len(at.dataframe[1].value) == 0
+    name_field = next(field for field in at.text_input if field.label == "Token name")
+    name_field.input("scada-export")
+    at.radio[0].set_value("write")
+    at.button(key="FormSubmitter:create-token-Create token").click().run()
+    secret = at.code[0].value
+    assert secret.startswith("gbt_")
+    assert "Copy it now: it is not shown again." in everything(at)
+    assert read_machine_token(app_db, secret).role is Role.MANAGER
+    tokens = at.dataframe[1].value
+    assert list(tokens["Name"]) == ["scada-export"] and list(tokens["State"]) == ["active"]
+    assert secret not in everything(at.run())  # shown once: the next run no longer has it
+    at.selectbox[0].select_index(0)
+    at.button(key="FormSubmitter:revoke-token-Revoke token").click().run()
+    assert "Token scada-export is revoked: it no longer signs in." in everything(at)
+    assert list(_tokens_task(at).dataframe[1].value["State"]) == ["revoked"]

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 import core
+from core.api_tokens import create_api_token
 from core.auth import sign_in
 from core.components import get_component, list_components, list_substations
 from core.db import Database
@@ -92,6 +93,8 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "end": START + timedelta(days=1),
     },
     "core.reports.jobs.cancel_report": lambda seen: {"report_id": seen["report_id"]},
+    "core.api_tokens.create_api_token": lambda seen: {"name": "scada", "scope": "write"},
+    "core.api_tokens.revoke_api_token": lambda seen: {"token_id": seen["token_id"]},
     "core.reports.jobs.run_report_now": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
@@ -120,8 +123,9 @@ def seen(db: Database) -> dict[str, Any]:
         report = request_report(
             session=session, actor=MANAGER, start=START, end=START + timedelta(days=1)
         )
+        token = create_api_token(session=session, actor=MANAGER, name="feed", scope="read")
     component = make_component(db)
-    return {"component_id": component.id, "report_id": report.id}
+    return {"component_id": component.id, "report_id": report.id, "token_id": token.record.id}
 
 
 def _call(name: str, db: Database, seen: dict[str, Any]) -> None:

@@ -1,0 +1,75 @@
+"""The API application: ``create_app()`` opens the configured database (migrating it) like
+every ``gridboard`` command, and runs queued reports unless ``GRIDBOARD_APP_RUNS_REPORTS`` is
+false."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routers import auth, components, imports, measurements, reports
+from core.api_tokens import signing_key
+from core.auth import cookie_key
+from core.config import Settings, get_settings
+from core.db import Database, open_database
+from core.logs import configure_logging
+from core.reports.jobs import ReportRunner
+
+DESCRIPTION = """\
+GridBoard's grid model, measurements and reports over HTTP, for SCADA feeds, scripts and tools.
+The same users, roles, rules and error messages as the dashboard.
+
+Sign in with `POST /auth/token` (form fields `username`, `password`, optional `scope`) and send
+`Authorization: Bearer TOKEN`; machines use an API token a manager made (`gridboard
+create-token`). A `user` (or a `read` token) reads; a `manager` (or a `write` token) also writes.
+Errors are `{"detail": message}`.
+"""
+
+
+def create_app(
+    database: Database | None = None,
+    *,
+    settings: Settings | None = None,
+    run_reports: bool | None = None,
+) -> FastAPI:
+    """The API over ``database`` (default: the configured one, migrated now)."""
+    settings = settings or get_settings()
+    owned = database is None
+    database = database or open_database()
+    runs_reports = settings.app_runs_reports if run_reports is None else run_reports
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runner = ReportRunner(database).start() if runs_reports else None
+        try:
+            yield
+        finally:
+            if app.state.runner is not None:
+                app.state.runner.stop(timeout=5)
+            if owned:
+                database.dispose()
+
+    app = FastAPI(
+        title="GridBoard API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.database = database
+    app.state.settings = settings
+    app.state.signing_key = signing_key(cookie_key(settings))
+    app.state.runner = None
+    errors.install(app)
+    for module in (auth, components, measurements, imports, reports):
+        app.include_router(module.router)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """What ``gridboard api`` serves in each of its worker processes."""
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings=settings)

@@ -1,0 +1,85 @@
+"""What routes depend on: the database, a read session, and who is calling.
+
+The dependencies are ``async`` and hand only their blocking database work to the thread pool:
+FastAPI runs every plain ``def`` dependency in a thread of its own, and each such handoff
+costs a wait for the scheduler on a busy machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from core.api_tokens import TokenRefused, is_machine_token, read_machine_token, read_sign_in_token
+from core.db import Database
+from core.domain import Actor, require_manager
+
+bearer = OAuth2PasswordBearer(
+    tokenUrl="auth/token",
+    scopes={
+        "user": "Read components, measurements and reports.",
+        "manager": "Also change components, add measurements, generate and cancel reports.",
+    },
+    auto_error=False,
+)
+
+
+async def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def read_session(database: DatabaseDep) -> AsyncIterator[Session]:
+    """A session for reading, closed (rolled back) after the route. Making one connects to
+    nothing yet; closing it may talk to the database, so that runs in the thread pool."""
+    opened = database.read()
+    session = opened.__enter__()
+    try:
+        yield session
+    finally:
+        await run_in_threadpool(opened.__exit__, None, None, None)
+
+
+SessionDep = Annotated[Session, Depends(read_session)]
+
+
+async def current_actor(
+    request: Request,
+    database: DatabaseDep,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer)],
+) -> Actor:
+    """Who the bearer token acts for: a person's sign-in token or a machine's named token."""
+    if not token:
+        raise TokenRefused(
+            "not signed in: send 'Authorization: Bearer TOKEN' (a token from POST /auth/token "
+            "or an API token)"
+        )
+    if is_machine_token(token):
+        return await run_in_threadpool(read_machine_token, database, token)
+    key: bytes = request.app.state.signing_key
+    # The route's own read session (FastAPI gives one per request): one connection, not two.
+    return await run_in_threadpool(partial(read_sign_in_token, token, session=session, key=key))
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def manager(action: str) -> Callable[[Actor], Awaitable[Actor]]:
+    """A dependency: the caller, who must be a manager to ``action`` (the services check
+    again; checking first answers 403 before a body is even looked at)."""
+
+    async def dependency(actor: CurrentActor) -> Actor:
+        require_manager(actor, action)
+        return actor
+
+    return dependency

@@ -1,0 +1,109 @@
+"""Domain errors as HTTP answers: ``{"detail": message}`` with the dashboard's message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from core.api_tokens import ScopeRefused, TokenRefused
+from core.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    DiskFull,
+    DuplicateComponent,
+    DuplicateMeasurement,
+    DuplicateUser,
+    GridBoardError,
+    ImportRejected,
+    InvalidInput,
+    LastManager,
+    NotFound,
+    PermissionDenied,
+    SignInLocked,
+    UnreadableFile,
+)
+from core.models import utc_now
+from core.reports.jobs import ReportFinished, ReportNotReady
+
+log = logging.getLogger(__name__)
+
+# At most this many bad rows are listed in an import's answer; the count says how many more.
+LISTED_PROBLEMS = 10_000
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
+    (TokenRefused, 401),
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
+    (ScopeRefused, 403),
+    (NotFound, 404),
+    (DuplicateComponent, 409),
+    (DuplicateMeasurement, 409),
+    (DuplicateUser, 409),
+    (LastManager, 409),
+    (ReportNotReady, 409),
+    (ReportFinished, 409),
+    (ImportRejected, 422),
+    (InvalidInput, 422),
+    (UnreadableFile, 400),
+    (SignInLocked, 429),
+    (DatabaseBusy, 503),
+    (DiskFull, 503),
+    (DatabaseUnavailable, 503),
+    (ConfigurationError, 503),
+)
+
+
+def status_of(error: GridBoardError) -> int:
+    for kind, status in STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def body_of(error: GridBoardError) -> dict[str, Any]:
+    """The answer's body: the message, and the problems a person would fix one by one."""
+    body: dict[str, Any] = {"detail": str(error)}
+    if isinstance(error, InvalidInput):
+        body["problems"] = [{"field": p.field, "reason": p.reason} for p in error.problems]
+    elif isinstance(error, ImportRejected):
+        body["detail"] = str(error).split("\n", 1)[0]  # the count; the lines are below
+        body["problems"] = [
+            {"line": p.line, "column": p.column, "reason": p.reason}
+            for p in error.problems[:LISTED_PROBLEMS]
+        ]
+        body["problems_total"] = len(error.problems)
+    return body
+
+
+def headers_of(error: GridBoardError) -> dict[str, str]:
+    if isinstance(error, TokenRefused | AuthenticationFailed):
+        return dict(BEARER)
+    if isinstance(error, SignInLocked):
+        wait = max(1, int((error.until - utc_now()).total_seconds()) + 1)
+        return {"Retry-After": str(wait)}
+    if isinstance(error, DatabaseBusy):
+        return {"Retry-After": "1"}
+    return {}
+
+
+def answer(error: GridBoardError) -> JSONResponse:
+    return JSONResponse(body_of(error), status_code=status_of(error), headers=headers_of(error))
+
+
+def install(app: FastAPI) -> None:
+    async def domain_error(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, GridBoardError)
+        return answer(error)
+
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=error)
+        return JSONResponse({"detail": "internal error: see the server log"}, status_code=500)
+
+    app.add_exception_handler(GridBoardError, domain_error)
+    app.add_exception_handler(Exception, unexpected)

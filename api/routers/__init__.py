@@ -1,0 +1,1 @@
+"""One router per resource: auth, components, measurements, reports, imports."""

@@ -1,0 +1,80 @@
+"""Signing in: the OAuth2 password flow over the dashboard's own check (``core.auth``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+
+from api.deps import CurrentActor, DatabaseDep
+from api.schemas import Me, Token
+from core.api_tokens import granted_role, issue_sign_in_token
+from core.auth import sign_in
+from core.domain import Role
+from core.errors import AuthenticationFailed
+
+router = APIRouter(tags=["auth"])
+
+CREDENTIALS_401: dict[int | str, dict[str, Any]] = {
+    401: {"description": "unknown username or wrong password"}
+}
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    **CREDENTIALS_401,
+    403: {"description": "a user asked for a manager token, or an unknown scope"},
+    422: {"description": "a missing field"},
+    429: {"description": "too many failed sign-ins for this name: locked for a while"},
+}
+
+
+def _token(
+    request: Request,
+    database: DatabaseDep,
+    username: Annotated[str, Form(examples=["mona"])],
+    password: Annotated[
+        str, Form(examples=["a-good-pass-42"], json_schema_extra={"format": "password"})
+    ],
+    scope: Annotated[
+        str,
+        Form(
+            description="optional: 'user' or 'manager' (space-separated, any case); left out, "
+            "the user's own role",
+            examples=["manager"],
+        ),
+    ] = "",
+) -> Token:
+    try:
+        user = sign_in(database, username=username, password=password)
+    except ValueError:  # bcrypt refuses passwords over 72 bytes: no password can be one
+        raise AuthenticationFailed() from None
+    role = granted_role(user, scope.split())
+    issued = issue_sign_in_token(
+        user,
+        role=role,
+        key=request.app.state.signing_key,
+        minutes=request.app.state.settings.api_token_minutes,
+    )
+    return Token(access_token=issued.token, expires_in=issued.expires_in, scope=issued.scope)
+
+
+router.post(
+    "/auth/token",
+    response_model=Token,
+    responses=ANSWERS,
+    summary="Sign in (OAuth2 password flow)",
+    description="Form fields `username`, `password` and optional `scope`. The same users, "
+    "passwords, lockout and slow-down as the dashboard.",
+)(_token)
+router.post("/token", response_model=Token, responses=ANSWERS, include_in_schema=False)(_token)
+
+
+def _me(actor: CurrentActor) -> Me:
+    return Me(
+        username=actor.username,
+        role=actor.role.value,
+        manager=actor.role is Role.MANAGER,
+        kind="token" if actor.username.startswith("token:") else "user",
+    )
+
+
+router.get("/auth/users/me", response_model=Me, responses=CREDENTIALS_401)(_me)
+router.get("/auth/users/me/", response_model=Me, include_in_schema=False)(_me)

@@ -1,0 +1,154 @@
+"""Components: list, read, create, update (partly), delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
+from core.components import (
+    EXTRA_FIELDS,
+    FIELDS_OF_TYPE,
+    ComponentSort,
+    create_component,
+    delete_component,
+    get_component,
+    list_components,
+    update_component,
+)
+from core.domain import Actor, ComponentType
+from core.errors import FieldProblem, InvalidInput
+from core.validation import FieldError, parse_choice
+
+router = APIRouter(prefix="/components", tags=["components"])
+
+READ_ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no token, or one that is not honoured"}
+}
+WRITE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **READ_ANSWERS,
+    403: {"description": "only a manager may do that"},
+    422: {"description": "a field breaks a rule; every problem is listed"},
+}
+
+
+@router.get("", response_model=list[ComponentOut], responses=READ_ANSWERS)
+def list_all(
+    _actor: CurrentActor,
+    session: SessionDep,
+    name_search: Annotated[
+        str | None, Query(description="part of the name or substation, any case")
+    ] = None,
+    substation: Annotated[str | None, Query(description="exactly this substation")] = None,
+    component_type: Annotated[
+        str | None, Query(description="transformer, line or switch (any case)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, lt=2**62)] = 0,
+    sort: Annotated[ComponentSort, Query(description="the dashboard's sort columns")] = (
+        ComponentSort.NAME
+    ),
+    descending: bool = False,
+) -> list[ComponentOut]:
+    types: frozenset[ComponentType] = frozenset()
+    if component_type is not None and component_type.strip():
+        types = frozenset({_component_type(component_type)})
+    page = list_components(
+        session=session,
+        search=name_search or "",
+        component_types=types,
+        substations=frozenset({substation}) if substation else frozenset(),
+        sort=sort,
+        descending=descending,
+        offset=offset,
+        limit=limit,
+    )
+    return [ComponentOut.of(record) for record in page.items]
+
+
+def _component_type(text: str) -> ComponentType:
+    try:
+        return parse_choice(text, ComponentType)
+    except FieldError as error:
+        raise InvalidInput([FieldProblem("component_type", str(error))]) from None
+
+
+@router.get(
+    "/{component_id}",
+    response_model=ComponentOut,
+    responses={**READ_ANSWERS, 404: {"description": "no such component"}},
+)
+def read_one(component_id: int, _actor: CurrentActor, session: SessionDep) -> ComponentOut:
+    return ComponentOut.of(get_component(session=session, component_id=component_id))
+
+
+@router.post(
+    "",
+    response_model=ComponentOut,
+    status_code=201,
+    responses={**WRITE_ANSWERS, 409: {"description": "the name is taken in that substation"}},
+)
+def create(
+    body: ComponentCreate,
+    actor: Annotated[Actor, Depends(manager("create components"))],
+    database: DatabaseDep,
+) -> ComponentOut:
+    with database.write() as session:
+        record = create_component(session=session, actor=actor, fields=body.model_dump(mode="json"))
+    return ComponentOut.of(record)
+
+
+@router.put(
+    "/{component_id}",
+    response_model=ComponentOut,
+    responses={
+        **WRITE_ANSWERS,
+        404: {"description": "no such component"},
+        409: {"description": "the new name is taken in that substation"},
+    },
+)
+def update(
+    component_id: int,
+    body: ComponentUpdate,
+    actor: Annotated[Actor, Depends(manager("edit components"))],
+    database: DatabaseDep,
+) -> ComponentOut:
+    """Change the given fields. A new type empties the old type's fields, as on the
+    dashboard's edit page; the new type's fields come with it."""
+    given = body.model_dump(mode="json", include=body.model_fields_set)
+    with database.write() as session:
+        current = get_component(session=session, component_id=component_id)
+        new_type = ComponentType(given.get("component_type") or current.component_type)
+        fields: dict[str, Any] = {
+            "name": current.name,
+            "substation": current.substation,
+            "component_type": new_type.value,
+        }
+        if new_type is current.component_type:
+            for key in FIELDS_OF_TYPE[new_type]:
+                value = getattr(current, key)
+                fields[key] = value.value if key == "status" and value is not None else value
+        fields |= {key: given[key] for key in given if key in ("name", "substation", *EXTRA_FIELDS)}
+        record = update_component(
+            session=session, actor=actor, component_id=component_id, fields=fields
+        )
+    return ComponentOut.of(record)
+
+
+@router.delete(
+    "/{component_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**WRITE_ANSWERS, 404: {"description": "no such component"}},
+)
+def delete(
+    component_id: int,
+    actor: Annotated[Actor, Depends(manager("delete components"))],
+    database: DatabaseDep,
+) -> Response:
+    """Delete a component with its measurements."""
+    with database.write() as session:
+        delete_component(session=session, actor=actor, component_id=component_id)
+    return Response(status_code=204)

@@ -1,0 +1,211 @@
+"""Bulk imports: the dashboard's and the CLI's import path for a CSV, Parquet or JSON body.
+
+The body streams to a temporary file as it arrives (never whole into memory); one over
+``GRIDBOARD_API_MAX_BODY_BYTES`` is refused with 413 as soon as it is known to be too large.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.deps import DatabaseDep, manager
+from api.schemas import ImportOut
+from core.components import COMPONENT_FIELDS
+from core.domain import Actor
+from core.imports import import_components, import_measurements
+from core.imports.json_rows import json_array_csv
+
+router = APIRouter(tags=["imports"])
+
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
+JSON_TYPES = ("application/json",)
+SUFFIXES = {"csv": ".csv", "parquet": ".parquet", "json": ".json"}
+_CHUNK = 1 << 20
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+def _kind(content_type: str | None) -> str | None:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media in CSV_TYPES:
+        return "csv"
+    if media in PARQUET_TYPES:
+        return "parquet"
+    if media in JSON_TYPES:
+        return "json"
+    return None
+
+
+async def _spool(request: Request, limit: int, folder: Path) -> Path:
+    """The body in a file under ``folder``; ``BodyTooLarge`` once it passes ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    path = folder / "body"
+    size = 0
+    with path.open("wb") as handle:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit)
+            handle.write(chunk)
+    return path
+
+
+def _refusal(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+BODY_DOC: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": "component_id,measurement_type,timestamp,value\n"
+            "1,voltage,2024-05-01T13:45:00+02:00,110.4\n",
+        },
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        "application/json": {
+            "schema": {"type": "array", "items": {"type": "object"}},
+            "example": [
+                {
+                    "component_name": "T1",
+                    "substation": "Riverside",
+                    "timestamp": "2024-05-01T13:45:00+02:00",
+                    "measurement_type": "power",
+                    "value": 12.5,
+                }
+            ],
+        },
+    },
+}
+COMPONENTS_BODY_DOC: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": "name,substation,component_type,capacity_mva,voltage_kv,length_km,status\n"
+            "T1,Riverside,transformer,40,110,,\nS1,Riverside,switch,,,,closed\n",
+        },
+        "application/json": {
+            "schema": {"type": "array", "items": {"type": "object"}},
+            "example": [
+                {
+                    "name": "L1",
+                    "substation": "Riverside",
+                    "component_type": "line",
+                    "length_km": 12.5,
+                    "voltage_kv": 20,
+                }
+            ],
+        },
+    },
+}
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the body is empty, binary, not UTF-8, or not a JSON array"},
+    401: {"description": "no token, or one that is not honoured"},
+    403: {"description": "only a manager (or a write token) may import"},
+    413: {"description": "the body is over GRIDBOARD_API_MAX_BODY_BYTES"},
+    415: {"description": "a Content-Type other than CSV, Parquet or JSON"},
+    422: {"description": "bad rows: nothing was written; every problem by line and column"},
+}
+
+
+async def _import(
+    request: Request,
+    run: Callable[[Path, str], Any],
+    file_name: str | None,
+    columns: tuple[str, ...] = (),
+) -> Any:
+    kind = _kind(request.headers.get("content-type"))
+    if kind is None:
+        return _refusal(
+            415,
+            "send the rows as text/csv, application/vnd.apache.parquet or application/json "
+            f"(got {request.headers.get('content-type') or 'no Content-Type'})",
+        )
+    limit: int = request.app.state.settings.api_max_body_bytes
+    name = file_name or f"body{SUFFIXES[kind]}"
+    with tempfile.TemporaryDirectory(prefix="gridboard-import-") as folder:
+        try:
+            path = await _spool(request, limit, Path(folder))
+        except BodyTooLarge:
+            return _refusal(
+                413, f"the body is larger than {limit} bytes (GRIDBOARD_API_MAX_BODY_BYTES)"
+            )
+        if kind == "json":
+            converted = Path(folder) / "body.csv"
+            data = path.read_bytes()
+            path.unlink()
+            text = await run_in_threadpool(partial(json_array_csv, columns=columns), data, name)
+            converted.write_bytes(text)
+            del data
+            path = converted
+        elif kind == "parquet" and not name.lower().endswith(".parquet"):
+            name += ".parquet"
+        return await run_in_threadpool(run, path, name)
+
+
+@router.post(
+    "/measurements/import",
+    response_model=ImportOut,
+    responses=ANSWERS,
+    openapi_extra={"requestBody": BODY_DOC},
+)
+async def import_measurement_rows(
+    request: Request,
+    actor: Annotated[Actor, Depends(manager("import measurements"))],
+    database: DatabaseDep,
+    overwrite: Annotated[bool, Query(description="replace stored values of the same key")] = False,
+    file_name: Annotated[str | None, Query(description="named in the problems")] = None,
+) -> Any:
+    """Import measurements (columns `component_id` or `component_name,substation`, then
+    `timestamp,measurement_type,value`): all rows or none; keys already stored are skipped
+    and counted, or replaced with `overwrite=true`."""
+
+    def run(path: Path, name: str) -> ImportOut:
+        with database.write() as session:
+            summary = import_measurements(
+                session=session, actor=actor, source=path, file_name=name, overwrite=overwrite
+            )
+        return ImportOut(**summary.log_fields())
+
+    return await _import(request, run, file_name)
+
+
+@router.post(
+    "/components/import",
+    response_model=ImportOut,
+    responses=ANSWERS,
+    openapi_extra={"requestBody": COMPONENTS_BODY_DOC},
+)
+async def import_component_rows(
+    request: Request,
+    actor: Annotated[Actor, Depends(manager("import components"))],
+    database: DatabaseDep,
+    overwrite: Annotated[bool, Query(description="update components that exist")] = False,
+    file_name: Annotated[str | None, Query(description="named in the problems")] = None,
+) -> Any:
+    """Import components (CSV or JSON; the columns of the dashboard's template): all rows or
+    none; existing name and substation pairs are skipped, or updated with `overwrite=true`."""
+
+    def run(path: Path, name: str) -> ImportOut:
+        with database.write() as session:
+            summary = import_components(
+                session=session, actor=actor, source=path, file_name=name, overwrite=overwrite
+            )
+        return ImportOut(**summary.log_fields())
+
+    return await _import(request, run, file_name, COMPONENT_FIELDS)

@@ -1,0 +1,200 @@
+"""Measurements: add one, and read a component's series as JSON, CSV or Parquet."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import polars as pl
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.schemas import MeasurementCreate, MeasurementOut
+from core.components import get_component
+from core.domain import Actor, MeasurementType
+from core.errors import FieldProblem, InvalidInput
+from core.measurements import add_measurement, find_measurement, read_series, series_bounds
+from core.models import utc_now
+from core.reports.export import table_csv
+from core.timestamps import BadTimestamp, parse_timestamp
+from core.validation import FieldError, parse_choice
+
+router = APIRouter(tags=["measurements"])
+
+PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
+COLUMNS = ("timestamp", "measurement_type", "value", "min_value", "max_value", "sample_count")
+# Raw reads: every measurement in the range (max_points left out).
+_ALL_POINTS = 2**62
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+@router.post(
+    "/measurements",
+    response_model=MeasurementOut,
+    status_code=201,
+    responses={
+        401: {"description": "no token, or one that is not honoured"},
+        403: {"description": "only a manager may do that"},
+        404: {"description": "no such component"},
+        409: {"description": "the component already has this type of measurement then"},
+        422: {"description": "a field breaks a rule; every problem is listed"},
+    },
+)
+def add_one(
+    body: MeasurementCreate,
+    actor: Annotated[Actor, Depends(manager("add measurements"))],
+    database: DatabaseDep,
+    overwrite: Annotated[bool, Query(description="replace a stored value with this key")] = False,
+) -> MeasurementOut:
+    timestamp: object = body.timestamp if body.timestamp is not None else utc_now()
+    with database.write() as session:
+        add_measurement(
+            session=session,
+            actor=actor,
+            component_id=body.component_id,
+            measurement_type=body.measurement_type,
+            timestamp=timestamp,
+            value=body.value,
+            overwrite=overwrite,
+        )
+        stored = find_measurement(
+            session=session,
+            component_id=body.component_id,
+            measurement_type=body.measurement_type,
+            timestamp=timestamp,
+        )
+    assert stored is not None  # just written in this transaction
+    return MeasurementOut.of(stored)
+
+
+def _moment(name: str, text: str | None) -> Any:
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_timestamp(text.strip())
+    except BadTimestamp as error:
+        raise InvalidInput([FieldProblem(name, str(error))]) from None
+
+
+def _format(asked: Format | None, accept: str | None) -> Format:
+    if asked is not None:
+        return asked
+    accepted = (accept or "").lower()
+    if "text/csv" in accepted:
+        return Format.CSV
+    if any(kind in accepted for kind in PARQUET_TYPES):
+        return Format.PARQUET
+    return Format.JSON
+
+
+@router.get(
+    "/components/{component_id}/measurements",
+    responses={
+        200: {
+            "description": "rows of timestamp, measurement_type, value, min_value, max_value, "
+            "sample_count (raw rows: min = max = value, count 1)",
+            "content": {"text/csv": {}, PARQUET_TYPES[0]: {}},
+        },
+        401: {"description": "no token, or one that is not honoured"},
+        404: {"description": "no such component"},
+        422: {"description": "a bad type, timestamp or range"},
+    },
+)
+def read_measurements(
+    component_id: int,
+    _actor: CurrentActor,
+    session: SessionDep,
+    measurement_type: Annotated[
+        str | None, Query(description="voltage, current or power; left out: all three")
+    ] = None,
+    start: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
+    end: Annotated[str | None, Query(description="ISO 8601, exclusive")] = None,
+    max_points: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=1_000_000,
+            description="downsample to at most this many points per type, as the chart does "
+            "(mean, min, max and count per time bucket); left out: every measurement",
+        ),
+    ] = None,
+    format: Annotated[Format | None, Query(description="wins over the Accept header")] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A component's measurements in [start, end), raw or downsampled to `max_points`."""
+    get_component(session=session, component_id=component_id)
+    kinds = list(MeasurementType)
+    if measurement_type is not None and measurement_type.strip():
+        try:
+            kinds = [parse_choice(measurement_type, MeasurementType)]
+        except FieldError as error:
+            raise InvalidInput([FieldProblem("measurement_type", str(error))]) from None
+    low, high = _moment("start", start), _moment("end", end)
+    if low is not None and high is not None and low >= high:
+        raise InvalidInput([FieldProblem("end", "must be after start")])
+    frames = []
+    downsampled = False
+    raw_count = 0
+    for kind in kinds:
+        first, last = low, high
+        if first is None or last is None:
+            bounds = series_bounds(
+                session=session, component_id=component_id, measurement_type=kind
+            )
+            if bounds.first is None or bounds.last is None:
+                continue
+            first = first or bounds.first
+            last = last or bounds.last + timedelta(microseconds=1)
+            if first >= last:
+                continue
+        series = read_series(
+            session=session,
+            component_id=component_id,
+            measurement_type=kind,
+            start=first,
+            end=last,
+            max_points=max_points or _ALL_POINTS,
+        )
+        downsampled = downsampled or series.downsampled
+        raw_count += series.raw_count
+        frames.append(series.frame.with_columns(pl.lit(kind.value).alias("measurement_type")))
+    frame = (
+        pl.concat(frames).select(COLUMNS)
+        if frames
+        else pl.DataFrame(
+            schema={
+                "timestamp": pl.Datetime("us", "UTC"),
+                "measurement_type": pl.String,
+                "value": pl.Float64,
+                "min_value": pl.Float64,
+                "max_value": pl.Float64,
+                "sample_count": pl.Int64,
+            }
+        )
+    )
+    headers = {"X-Raw-Count": str(raw_count), "X-Downsampled": str(downsampled).lower()}
+    chosen = _format(format, accept)
+    if chosen is Format.PARQUET:
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        return Response(buffer.getvalue(), media_type=PARQUET_TYPES[0], headers=headers)
+    text = frame.with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ"))
+    if chosen is Format.CSV:
+        headers["Content-Disposition"] = (
+            f'attachment; filename="component-{component_id}-measurements.csv"'
+        )
+        return Response(table_csv(text), media_type="text/csv", headers=headers)
+    import json
+
+    return Response(
+        json.dumps(text.to_dicts(), allow_nan=False),
+        media_type="application/json",
+        headers=headers,
+    )

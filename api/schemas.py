@@ -1,0 +1,238 @@
+"""Request and response bodies (separate from the ORM models; ``core`` validates the values).
+
+Field names follow the exercise's reference service, so its clients work unchanged.
+Enumerations are read in any case; answers use GridBoard's lower case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from core.components import ComponentRecord
+from core.domain import ComponentType, MeasurementType, SwitchStatus
+from core.measurements import MeasurementRecord
+from core.reports.jobs import ReportRecord
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+AnyCaseComponentType = Annotated[ComponentType, BeforeValidator(_lower)]
+AnyCaseStatus = Annotated[SwitchStatus, BeforeValidator(_lower)]
+AnyCaseMeasurementType = Annotated[MeasurementType, BeforeValidator(_lower)]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+    expires_in: int = Field(description="seconds until the token expires")
+    scope: str = Field(description="'user', or 'user manager' for a manager token")
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    manager: bool
+    kind: str = Field(description="'user' for a person's sign-in, 'token' for an API token")
+
+
+class ComponentCreate(BaseModel):
+    """A new component: its type's fields, the others left out (or null)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "T1",
+                    "substation": "Riverside",
+                    "component_type": "transformer",
+                    "capacity_mva": 40,
+                    "voltage_kv": 110,
+                },
+                {
+                    "name": "L1",
+                    "substation": "Riverside",
+                    "component_type": "line",
+                    "length_km": 12.5,
+                    "voltage_kv": 20,
+                },
+                {
+                    "name": "S1",
+                    "substation": "Riverside",
+                    "component_type": "switch",
+                    "status": "closed",
+                },
+            ]
+        }
+    )
+
+    name: str
+    substation: str
+    component_type: AnyCaseComponentType
+    capacity_mva: float | None = None
+    voltage_kv: float | None = None
+    length_km: float | None = None
+    status: AnyCaseStatus | None = None
+
+
+class ComponentUpdate(BaseModel):
+    """Only the fields to change. A new ``component_type`` empties the old type's fields, so
+    give the new type's fields with it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"capacity_mva": 63},
+                {"component_type": "line", "length_km": 4.2, "voltage_kv": 20},
+            ]
+        }
+    )
+
+    name: str | None = None
+    substation: str | None = None
+    component_type: AnyCaseComponentType | None = None
+    capacity_mva: float | None = None
+    voltage_kv: float | None = None
+    length_km: float | None = None
+    status: AnyCaseStatus | None = None
+
+
+class ComponentOut(BaseModel):
+    id: int
+    name: str
+    substation: str
+    component_type: ComponentType
+    capacity_mva: float | None
+    voltage_kv: float | None
+    length_km: float | None
+    status: SwitchStatus | None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, record: ComponentRecord) -> ComponentOut:
+        return cls(
+            id=record.id,
+            name=record.name,
+            substation=record.substation,
+            component_type=record.component_type,
+            capacity_mva=record.capacity_mva,
+            voltage_kv=record.voltage_kv,
+            length_km=record.length_km,
+            status=record.status,
+            created_at=record.created_at,
+            created_by=record.created_by,
+            updated_at=record.updated_at,
+            updated_by=record.updated_by,
+        )
+
+
+class MeasurementCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "component_id": 1,
+                    "timestamp": "2024-05-01T13:45:00+02:00",
+                    "value": 110.4,
+                    "measurement_type": "voltage",
+                }
+            ]
+        }
+    )
+
+    component_id: int
+    timestamp: str | None = Field(
+        default=None,
+        description="ISO 8601 as in imports; with an offset it is converted to UTC, without "
+        "one it is taken as UTC. Left out: now.",
+    )
+    value: float
+    measurement_type: str = Field(description="voltage, current or power, in any case")
+
+
+class MeasurementOut(BaseModel):
+    id: int
+    component_id: int
+    timestamp: datetime
+    value: float
+    measurement_type: MeasurementType
+
+    @classmethod
+    def of(cls, record: MeasurementRecord) -> MeasurementOut:
+        return cls(
+            id=record.id,
+            component_id=record.component_id,
+            timestamp=record.timestamp,
+            value=record.value,
+            measurement_type=record.measurement_type,
+        )
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "start_date": "2024-05-01T00:00:00Z",
+                    "end_date": "2024-06-01T00:00:00Z",
+                    "time_zone": "Europe/Zurich",
+                }
+            ]
+        }
+    )
+
+    start_date: str = Field(description="ISO 8601, inclusive")
+    end_date: str = Field(description="ISO 8601, exclusive")
+    time_zone: str = Field(default="UTC", description="IANA zone of the daily buckets")
+
+
+class ReportOut(BaseModel):
+    id: int
+    status: str = Field(description="pending, running, completed, failed or cancelled")
+    created_at: datetime
+    start_date: datetime
+    end_date: datetime
+    time_zone: str
+    requested_by: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None = Field(description="why it failed or who cancelled it")
+
+    @classmethod
+    def of(cls, record: ReportRecord) -> ReportOut:
+        return cls(
+            id=record.id,
+            status=record.status.value,
+            created_at=record.created_at,
+            start_date=record.period_start,
+            end_date=record.period_end,
+            time_zone=record.time_zone,
+            requested_by=record.requested_by,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            error=record.error,
+        )
+
+
+class ReportDetail(ReportOut):
+    result_json: dict[str, Any] | None = Field(
+        default=None,
+        description="Once completed: 'summary' (components_by_type, "
+        "transformer_capacity_by_voltage, line_length_by_voltage) and one list of rows per "
+        "other table of the report (daily_averages, ...), the numbers of its CSV files.",
+    )
+
+
+class ImportOut(BaseModel):
+    file_name: str
+    rows: int
+    inserted: int
+    skipped: int
+    overwritten: int

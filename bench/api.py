@@ -1,0 +1,266 @@
+"""The HTTP API through real HTTP to `gridboard api`, on the 1M-measurement database.
+
+    python bench/api.py [--database-url URL] [--rows 1000000] [--readers 20]
+
+Seeds 100 components x 10,000 measurements into a throwaway database, starts `gridboard api`
+(one worker process, reports left to workers), and measures over keep-alive connections:
+
+1. `GET /components` (the first 100, as the reference client asks): p50 and p95;
+2. single `POST /measurements` from one client: requests per second;
+3. `POST /measurements/import` of a CSV of `--rows` new measurements, against
+   `gridboard import-measurements` of the same file into a copy of the same database
+   (SQLite; on PostgreSQL a template copy): wall time of each, and the peak RSS of the server
+   process before and after the import and of the CLI process;
+4. `--readers` clients reading (`GET /components` and a downsampled series) while one more
+   such import runs: errors and p50/p95 of the reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.benchlib import (
+    GRIDBOARD,
+    ROOT,
+    is_postgresql,
+    machine,
+    run_child,
+    seed_command,
+    throwaway_database,
+)
+
+PASSWORD = "grid-watch-7731"  # noqa: S105 (a throwaway benchmark user)
+COOKIE_KEY = "b" * 40
+
+
+def _hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _csv(path: Path, rows: int, components: int, start: datetime) -> None:
+    """``rows`` new measurements: 15-minute steps after ``start`` for every component and
+    type, by component id."""
+    kinds = ["voltage", "current", "power"]
+    per_series = -(-rows // (components * len(kinds)))
+    ids = np.repeat(np.arange(1, components + 1), per_series * len(kinds))[:rows]
+    kind = np.tile(np.repeat(np.arange(3), per_series), components)[:rows]
+    step = np.tile(np.arange(per_series), components * len(kinds))[:rows]
+    first_us = int(start.timestamp() * 1_000_000)
+    pl.DataFrame(
+        {
+            "component_id": ids,
+            "measurement_type": np.array(kinds)[kind],
+            "timestamp": pl.Series(first_us + step * 900_000_000)
+            .cast(pl.Datetime("us", "UTC"))
+            .dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+            "value": np.round(np.random.default_rng(7).normal(100, 5, rows), 3),
+        }
+    ).write_csv(path)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _copy_database(url: str, folder: Path) -> str:
+    if not is_postgresql(url):
+        source = Path(url.removeprefix("sqlite:///"))
+        target = folder / "copy.db"
+        subprocess.run(
+            ["sqlite3", str(source), f".backup {target}"], check=True, capture_output=True
+        )
+        return f"sqlite:///{target}"
+    import psycopg
+    from sqlalchemy import make_url
+
+    server = make_url(url)
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    name = f"{server.database}_copy"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{server.database}"')
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server, else SQLite")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--readers", type=int, default=20)
+    parser.add_argument("--port", type=int, default=8477)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    environment = {
+        "GRIDBOARD_COOKIE_KEY": COOKIE_KEY,
+        "GRIDBOARD_APP_RUNS_REPORTS": "false",
+        "GRIDBOARD_LOG_LEVEL": "WARNING",
+        "PATH": str(Path(sys.executable).parent),
+    }
+    with throwaway_database(args.database_url, "api") as url, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        began = time.perf_counter()
+        subprocess.run(seed_command(url, 100, 10_000), check=True, capture_output=True)
+        subprocess.run(
+            [str(GRIDBOARD), "--database-url", url, "create-user", "bench", "--role", "manager",
+             "--password-stdin"],
+            input=PASSWORD + "\n", text=True, check=True, capture_output=True,
+        )  # fmt: skip
+        print(f"seeded 1,000,000 measurements in {time.perf_counter() - began:.1f} s")
+        first_csv, second_csv = folder / "first.csv", folder / "second.csv"
+        _csv(first_csv, args.rows, 100, datetime(2030, 1, 1, tzinfo=UTC))
+        _csv(second_csv, args.rows, 100, datetime(2031, 1, 1, tzinfo=UTC))
+        print(f"import file: {args.rows:,} rows, {first_csv.stat().st_size / 1e6:.1f} MB")
+
+        copy = _copy_database(url, folder)
+        cli = run_child(
+            [str(GRIDBOARD), "--database-url", copy, "import-measurements", str(first_csv)]
+        )
+        assert cli.returncode == 0, cli.stderr
+        print(
+            f"gridboard import-measurements: {cli.seconds:.2f} s, peak RSS {cli.peak_rss_mb:.0f} MB"
+        )
+
+        server = subprocess.Popen(
+            [str(GRIDBOARD), "--database-url", url, "api", "--port", str(args.port)],
+            env=environment, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{args.port}"
+            for _ in range(300):
+                try:
+                    httpx.get(f"{base}/openapi.json", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            with httpx.Client(base_url=base, timeout=600) as client:
+                token = client.post(
+                    "/auth/token", data={"username": "bench", "password": PASSWORD}
+                ).json()["access_token"]
+                client.headers["Authorization"] = f"Bearer {token}"
+                _bench(client, base, token, server.pid, first_csv, second_csv, cli.seconds, args)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        if not is_postgresql(url):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _bench(
+    client: httpx.Client,
+    base: str,
+    token: str,
+    pid: int,
+    first_csv: Path,
+    second_csv: Path,
+    cli_seconds: float,
+    args: argparse.Namespace,
+) -> None:
+    for _ in range(20):  # warm up: connection, caches
+        client.get("/components").raise_for_status()
+    timings = []
+    for _ in range(500):
+        began = time.perf_counter()
+        answer = client.get("/components")
+        timings.append((time.perf_counter() - began) * 1000)
+        assert answer.status_code == 200 and len(answer.json()) == 100
+    print(
+        f"GET /components (100 items): p50 {statistics.median(timings):.2f} ms, "
+        f"p95 {_percentile(timings, 0.95):.2f} ms over {len(timings)} requests"
+    )
+
+    moment = datetime(2029, 1, 1, tzinfo=UTC)
+    count = 2000
+    began = time.perf_counter()
+    for index in range(count):
+        answer = client.post(
+            "/measurements",
+            json={
+                "component_id": 1 + index % 100,
+                "timestamp": (moment + timedelta(minutes=15 * (index // 100))).isoformat(),
+                "value": 1.5,
+                "measurement_type": "power",
+            },
+        )
+        assert answer.status_code == 201, answer.text
+    seconds = time.perf_counter() - began
+    print(f"POST /measurements: {count / seconds:,.0f} per second ({count} in {seconds:.2f} s)")
+
+    before = _hwm_mb(pid)
+    began = time.perf_counter()
+    with first_csv.open("rb") as body:
+        answer = client.post(
+            "/measurements/import", content=body, headers={"Content-Type": "text/csv"}
+        )
+    seconds = time.perf_counter() - began
+    assert answer.status_code == 200 and answer.json()["inserted"] == args.rows, answer.text
+    print(
+        f"POST /measurements/import: {seconds:.2f} s ({args.rows / seconds:,.0f} rows/s), "
+        f"{seconds / cli_seconds:.2f}x the CLI; server peak RSS {before:.0f} -> "
+        f"{_hwm_mb(pid):.0f} MB"
+    )
+
+    errors: list[str] = []
+    reads: list[float] = []
+    done = threading.Event()
+
+    def reader(number: int) -> None:
+        with httpx.Client(
+            base_url=base, timeout=120, headers={"Authorization": f"Bearer {token}"}
+        ) as own:
+            paths = ["/components", f"/components/{1 + number % 100}/measurements?max_points=500"]
+            turn = 0
+            while not done.is_set():
+                began = time.perf_counter()
+                try:
+                    answer = own.get(paths[turn % 2])
+                    if answer.status_code != 200:
+                        errors.append(f"{answer.status_code} {answer.text[:80]}")
+                except httpx.HTTPError as error:
+                    errors.append(repr(error))
+                reads.append((time.perf_counter() - began) * 1000)
+                turn += 1
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(args.readers)]
+    for thread in threads:
+        thread.start()
+    began = time.perf_counter()
+    with second_csv.open("rb") as body:
+        answer = client.post(
+            "/measurements/import", content=body, headers={"Content-Type": "text/csv"}
+        )
+    seconds = time.perf_counter() - began
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert answer.status_code == 200, answer.text
+    print(
+        f"{args.readers} readers during an import ({seconds:.2f} s): {len(reads)} reads, "
+        f"{len(errors)} errors, p50 {statistics.median(reads):.1f} ms, "
+        f"p95 {_percentile(reads, 0.95):.1f} ms"
+    )
+    if errors:
+        print("first errors:", errors[:3])
+
+
+if __name__ == "__main__":
+    main()

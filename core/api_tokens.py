@@ -1,0 +1,345 @@
+"""Who calls the HTTP API: short-lived sign-in tokens for people, named tokens for machines.
+
+A person signs in with ``core.auth.sign_in`` (the dashboard's check, lockout and slow-down
+included) and gets a JWT that holds for ``GRIDBOARD_API_TOKEN_MINUTES``; a password reset, a
+role change or the user's removal ends it at once. A machine (a SCADA export, a script) uses a
+token a manager made, with the scope ``read`` (acts as a user) or ``write`` (acts as a
+manager); only its SHA-256 is stored, and a revoked or expired one is refused at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import logs
+from core.db import Database
+from core.domain import Actor, Role, require_manager
+from core.errors import FieldProblem, GridBoardError, InvalidInput, NotFound
+from core.models import ApiToken, User, utc_now
+from core.users import UserRecord
+from core.validation import FieldError, parse_text
+
+AUDIENCE = "gridboard-api"
+_ALGORITHM = "HS256"
+_KEY_LABEL = b"gridboard api sign-in token"
+MACHINE_PREFIX = "gbt_"
+# last_used_at is written at most this often per token, so reads stay reads.
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+MAX_EXPIRY_DAYS = 3650
+
+
+class TokenScope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+SCOPE_ROLES = {TokenScope.READ: Role.USER, TokenScope.WRITE: Role.MANAGER}
+
+
+class TokenRefused(GridBoardError):
+    """A bearer token that is not (or no longer) honoured; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ScopeRefused(GridBoardError):
+    """A sign-in asked for a scope that is not user or manager."""
+
+    def __init__(self, scopes: list[str]) -> None:
+        self.scopes = scopes
+        super().__init__(f"unknown scope {', '.join(scopes)}: ask for user or manager")
+
+
+class ApiTokenNotFound(NotFound):
+    def __init__(self, token_id: int) -> None:
+        self.token_id = token_id
+        super().__init__(f"API token {token_id} does not exist")
+
+
+# --- sign-in tokens for people ---------------------------------------------------------------
+
+
+def signing_key(cookie_key: str) -> bytes:
+    """The key that signs API sign-in tokens: derived from the cookie key, so one secret is
+    configured, yet a sign-in cookie is never an API token or the other way round."""
+    return hmac.new(cookie_key.encode("utf-8"), _KEY_LABEL, hashlib.sha256).digest()
+
+
+def scopes_of(role: Role) -> list[str]:
+    """The OAuth2 scopes a token for ``role`` carries (a manager's includes ``user``)."""
+    return [Role.USER.value, Role.MANAGER.value] if role is Role.MANAGER else [Role.USER.value]
+
+
+def granted_role(user: UserRecord, requested: Iterable[str]) -> Role:
+    """The role a sign-in token asked for with ``requested`` scopes acts with.
+
+    No scope: the user's own role. ``user``: a user token, for anyone. ``manager``: only a
+    manager may have it (``PermissionDenied`` otherwise). Any other scope is ``ScopeRefused``.
+    Scopes are read in any case.
+    """
+    asked = {scope.strip().lower() for scope in requested if scope.strip()}
+    unknown = sorted(asked - {Role.USER.value, Role.MANAGER.value})
+    if unknown:
+        raise ScopeRefused(unknown)
+    if Role.MANAGER.value in asked:
+        require_manager(user.actor, "have a manager token")
+        return Role.MANAGER
+    if asked:
+        return Role.USER
+    return user.role
+
+
+@dataclass(frozen=True, slots=True)
+class SignInToken:
+    token: str
+    role: Role
+    expires_in: int  # seconds
+
+    @property
+    def scope(self) -> str:
+        return " ".join(scopes_of(self.role))
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def issue_sign_in_token(
+    user: UserRecord,
+    *,
+    role: Role,
+    key: bytes,
+    minutes: int,
+    now: Callable[[], datetime] = utc_now,
+) -> SignInToken:
+    """A JWT for ``user`` acting as ``role`` (at most their own), valid for ``minutes``."""
+    if role is Role.MANAGER:
+        require_manager(user.actor, "have a manager token")
+    issued = now()
+    payload = {
+        "sub": user.username,
+        "aud": AUDIENCE,
+        "scope": " ".join(scopes_of(role)),
+        "iat": int(issued.timestamp()),
+        "iat_us": _micros(issued),
+        "exp": int((issued + timedelta(minutes=minutes)).timestamp()),
+    }
+    token = jwt.encode(payload, key, algorithm=_ALGORITHM)
+    return SignInToken(token=token, role=role, expires_in=minutes * 60)
+
+
+def read_sign_in_token(
+    token: str, *, session: Session, key: bytes, now: Callable[[], datetime] = utc_now
+) -> Actor:
+    """Who a sign-in token acts for, or ``TokenRefused`` saying why it is not honoured:
+    not signed with ``key`` (forged, tampered, another algorithm), expired, or issued before
+    the user's last password or role change, or for a user who is gone."""
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            audience=AUDIENCE,
+            options={"require": ["sub", "exp", "iat", "aud"], "verify_iat": False},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenRefused("the token has expired: sign in again") from None
+    except jwt.InvalidTokenError:
+        raise TokenRefused("the token is not valid: sign in again") from None
+    username, scope, issued_us = payload.get("sub"), payload.get("scope"), payload.get("iat_us")
+    if not isinstance(username, str) or not isinstance(scope, str):
+        raise TokenRefused("the token is not valid: sign in again")
+    if isinstance(issued_us, bool) or not isinstance(issued_us, int):
+        raise TokenRefused("the token is not valid: sign in again")
+    if payload["exp"] <= now().timestamp():
+        raise TokenRefused("the token has expired: sign in again")
+    row = session.scalars(select(User).where(User.username == username)).first()
+    if row is None:
+        raise TokenRefused("the token's user no longer exists")
+    if issued_us < _micros(row.password_changed_at):
+        raise TokenRefused("the password changed after this token was issued: sign in again")
+    if row.role_changed_at is not None and issued_us < _micros(row.role_changed_at):
+        raise TokenRefused("the role changed after this token was issued: sign in again")
+    role = Role.MANAGER if Role.MANAGER.value in scope.split() else Role.USER
+    return Actor(username=row.username, role=role)
+
+
+# --- named tokens for machines ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenRecord:
+    id: int
+    name: str
+    scope: TokenScope
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+    @classmethod
+    def of(cls, row: ApiToken) -> ApiTokenRecord:
+        return cls(
+            id=row.id,
+            name=row.name,
+            scope=TokenScope(row.scope),
+            created_at=row.created_at,
+            created_by=row.created_by,
+            expires_at=row.expires_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+            revoked_by=row.revoked_by,
+        )
+
+    def state(self, moment: datetime) -> str:
+        """``active``, ``revoked`` or ``expired``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= moment:
+            return "expired"
+        return "active"
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(username=f"token:{self.name}", role=SCOPE_ROLES[self.scope])
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiToken:
+    """A token just made: ``secret`` is shown once and never stored."""
+
+    record: ApiTokenRecord
+    secret: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_api_token(
+    *,
+    session: Session,
+    actor: Actor,
+    name: str,
+    scope: object,
+    expires_days: int | None = None,
+    now: Callable[[], datetime] = utc_now,
+) -> NewApiToken:
+    """Make a named token for a machine; its secret is in the answer and nowhere else."""
+    started = time.perf_counter()
+    require_manager(actor, "create API tokens")
+    problems: list[FieldProblem] = []
+    try:
+        cleaned = parse_text(name, max_length=100)
+    except FieldError as error:
+        problems.append(FieldProblem("name", str(error)))
+    try:
+        chosen = TokenScope(str(scope).strip().lower())
+    except ValueError:
+        problems.append(FieldProblem("scope", f"must be read or write, got {scope!r}"))
+    if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
+        problems.append(
+            FieldProblem("expires", f"must be 1 to {MAX_EXPIRY_DAYS} days, got {expires_days}")
+        )
+    if problems:
+        raise InvalidInput(problems)
+    active = session.scalars(
+        select(ApiToken).where(ApiToken.name == cleaned, ApiToken.revoked_at.is_(None))
+    ).first()
+    moment = now()
+    if active is not None and (active.expires_at is None or active.expires_at > moment):
+        raise InvalidInput.single("name", f"an active token named {cleaned!r} already exists")
+    secret = MACHINE_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        name=cleaned,
+        scope=chosen.value,
+        token_hash=_hash(secret),
+        created_at=moment,
+        created_by=actor.username,
+        expires_at=moment + timedelta(days=expires_days) if expires_days else None,
+    )
+    session.add(row)
+    session.flush()
+    logs.on_commit(
+        session,
+        "api_token.create",
+        user=actor.username,
+        started=started,
+        token_id=row.id,
+        name=cleaned,
+        scope=chosen.value,
+        expires_at=row.expires_at.isoformat() if row.expires_at else None,
+    )
+    return NewApiToken(record=ApiTokenRecord.of(row), secret=secret)
+
+
+def list_api_tokens(*, session: Session) -> list[ApiTokenRecord]:
+    """Every token, newest first, with its last use; never a secret."""
+    rows = session.scalars(select(ApiToken).order_by(ApiToken.id.desc()))
+    return [ApiTokenRecord.of(row) for row in rows]
+
+
+def revoke_api_token(
+    *, session: Session, actor: Actor, token_id: int, now: Callable[[], datetime] = utc_now
+) -> ApiTokenRecord:
+    """Revoke a token: the next call made with it is refused."""
+    started = time.perf_counter()
+    require_manager(actor, "revoke API tokens")
+    row = session.get(ApiToken, token_id) if -(2**31) <= token_id < 2**31 else None
+    if row is None:
+        raise ApiTokenNotFound(token_id)
+    if row.revoked_at is None:
+        row.revoked_at = now()
+        row.revoked_by = actor.username
+        session.flush()
+        logs.on_commit(
+            session,
+            "api_token.revoke",
+            user=actor.username,
+            started=started,
+            token_id=row.id,
+            name=row.name,
+        )
+    return ApiTokenRecord.of(row)
+
+
+def is_machine_token(token: str) -> bool:
+    return token.startswith(MACHINE_PREFIX)
+
+
+def read_machine_token(
+    database: Database, token: str, *, now: Callable[[], datetime] = utc_now
+) -> Actor:
+    """Who a machine token acts for (``token:NAME``, a user for ``read``, a manager for
+    ``write``), or ``TokenRefused``: unknown, revoked or expired. Notes its use, to the
+    minute."""
+    moment = now()
+    with database.read() as session:
+        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
+        record = ApiTokenRecord.of(row) if row is not None else None
+    if record is None:
+        raise TokenRefused("the token is not valid")
+    state = record.state(moment)
+    if state != "active":
+        raise TokenRefused(f"the token {record.name!r} is {state}")
+    if record.last_used_at is None or record.last_used_at + LAST_USE_RESOLUTION <= moment:
+        with database.write() as session:
+            stored = session.get(ApiToken, record.id)
+            if stored is not None:
+                stored.last_used_at = moment
+    return record.actor

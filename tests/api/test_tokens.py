@@ -1,0 +1,136 @@
+"""Sign-in tokens end with a password reset, a role change or the user's removal; machine
+tokens are shown once, stored as a hash, note their last use, expire and are revoked."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select
+
+from core.api_tokens import (
+    TokenRefused,
+    create_api_token,
+    list_api_tokens,
+    read_machine_token,
+    revoke_api_token,
+)
+from core.cli import main as gridboard
+from core.domain import SYSTEM_ACTOR, Role
+from core.errors import InvalidInput
+from core.models import ApiToken, User, utc_now
+from core.users import set_password, set_role
+from tests.api.conftest import MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
+
+
+def test_a_password_reset_ends_earlier_sign_in_tokens(client, people):
+    token = bearer(sign_in(client, "ulf", USER_PASSWORD))
+    assert client.get("/components", headers=token).status_code == 200
+    with people.write() as session:
+        set_password(
+            session=session, actor=SYSTEM_ACTOR, username="ulf", password="fresh-pass-2024"
+        )
+    refused = client.get("/components", headers=token)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == (
+        "the password changed after this token was issued: sign in again"
+    )
+    assert (
+        client.get(
+            "/components", headers=bearer(sign_in(client, "ulf", "fresh-pass-2024"))
+        ).status_code
+        == 200
+    )
+
+
+def test_a_role_change_ends_earlier_sign_in_tokens_both_ways(client, people):
+    manager = bearer(sign_in(client, "mona", MANAGER_PASSWORD, "manager"))
+    user = bearer(sign_in(client, "ulf", USER_PASSWORD))
+    with people.write() as session:
+        set_role(session=session, actor=SYSTEM_ACTOR, username="ulf", role=Role.MANAGER)
+        set_role(session=session, actor=SYSTEM_ACTOR, username="mona", role=Role.USER)
+    for token in (manager, user):
+        refused = client.get("/components", headers=token)
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == (
+            "the role changed after this token was issued: sign in again"
+        )
+    demoted = bearer(sign_in(client, "mona", MANAGER_PASSWORD))
+    assert client.get("/auth/users/me", headers=demoted).json()["role"] == "user"
+
+
+def test_a_removed_user_s_token_is_refused(client, people):
+    token = bearer(sign_in(client, "ulf", USER_PASSWORD))
+    with people.write() as session:
+        session.execute(delete(User).where(User.username == "ulf"))
+    refused = client.get("/components", headers=token)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "the token's user no longer exists"
+
+
+def test_a_machine_token_is_stored_as_a_hash_and_notes_its_last_use(people):
+    with people.write() as session:
+        made = create_api_token(session=session, actor=SYSTEM_ACTOR, name="scada", scope="WRITE")
+    with people.read() as session:
+        row = session.scalars(select(ApiToken)).one()
+    assert row.token_hash == hashlib.sha256(made.secret.encode()).hexdigest()
+    assert made.secret not in repr(row.__dict__)
+    assert row.last_used_at is None
+    actor = read_machine_token(people, made.secret)
+    assert actor.username == "token:scada" and actor.role is Role.MANAGER
+    with people.read() as session:
+        used = list_api_tokens(session=session)[0].last_used_at
+    assert used is not None and utc_now() - used < timedelta(minutes=5)
+
+
+def test_machine_tokens_expire_and_are_revoked(people):
+    with people.write() as session:
+        short = create_api_token(
+            session=session, actor=SYSTEM_ACTOR, name="trial", scope="read", expires_days=1
+        )
+    later = utc_now() + timedelta(days=2)
+    with pytest.raises(TokenRefused, match="'trial' is expired"):
+        read_machine_token(people, short.secret, now=lambda: later)
+    assert read_machine_token(people, short.secret).role is Role.USER
+    with people.write() as session:
+        revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=short.record.id)
+    with pytest.raises(TokenRefused, match="'trial' is revoked"):
+        read_machine_token(people, short.secret)
+    # a revoked token's name may be used again
+    with people.write() as session:
+        create_api_token(session=session, actor=SYSTEM_ACTOR, name="trial", scope="read")
+
+
+def test_a_token_needs_a_name_a_scope_and_a_sane_expiry(people):
+    with people.write() as session, pytest.raises(InvalidInput) as refused:
+        create_api_token(
+            session=session, actor=SYSTEM_ACTOR, name=" ", scope="admin", expires_days=0
+        )
+    assert {p.field for p in refused.value.problems} == {"name", "scope", "expires"}
+    with people.write() as session:
+        create_api_token(session=session, actor=SYSTEM_ACTOR, name="feed", scope="read")
+    with people.write() as session, pytest.raises(InvalidInput, match="already exists"):
+        create_api_token(session=session, actor=SYSTEM_ACTOR, name="feed", scope="write")
+
+
+def test_the_cli_creates_lists_and_revokes_tokens(people, client, capsys):
+    url = ["--database-url", people.engine.url.render_as_string(hide_password=False)]
+    assert (
+        gridboard([*url, "create-token", "scada-export", "--scope", "write", "--expires", "30"])
+        == 0
+    )
+    printed = capsys.readouterr().out.splitlines()
+    secret = printed[-1]
+    assert secret.startswith("gbt_") and "shown only now" in printed[0]
+    assert client.get("/auth/users/me", headers=bearer(secret)).json() == {
+        "username": "token:scada-export", "role": "manager", "manager": True, "kind": "token",
+    }  # fmt: skip
+    assert gridboard([*url, "list-tokens"]) == 0
+    listing = capsys.readouterr().out
+    assert "scada-export" in listing and "active" in listing and secret not in listing
+    token_id = listing.splitlines()[1].split()[0]
+    assert gridboard([*url, "revoke-token", token_id]) == 0
+    assert client.get("/components", headers=bearer(secret)).status_code == 401
+    assert gridboard([*url, "revoke-token", "999"]) == 1
+    assert "API token 999 does not exist" in capsys.readouterr().err
