@@ -59,6 +59,7 @@ class ComponentCreate(BaseModel):
                     "component_type": "line",
                     "length_km": 12.5,
                     "voltage_kv": 20,
+                    "to_substation": "Hilltop",
                 },
                 {
                     "name": "S1",
@@ -77,6 +78,7 @@ class ComponentCreate(BaseModel):
     voltage_kv: float | None = None
     length_km: float | None = None
     status: AnyCaseStatus | None = None
+    to_substation: str | None = Field(default=None, description="a line's other end, if known")
 
 
 class ComponentUpdate(BaseModel):
@@ -99,6 +101,7 @@ class ComponentUpdate(BaseModel):
     voltage_kv: float | None = None
     length_km: float | None = None
     status: AnyCaseStatus | None = None
+    to_substation: str | None = Field(default=None, description="a line's other end, if known")
 
 
 class ComponentOut(BaseModel):
@@ -110,6 +113,7 @@ class ComponentOut(BaseModel):
     voltage_kv: float | None
     length_km: float | None
     status: SwitchStatus | None
+    to_substation: str | None
     created_at: datetime
     created_by: str
     updated_at: datetime
@@ -126,6 +130,7 @@ class ComponentOut(BaseModel):
             voltage_kv=record.voltage_kv,
             length_km=record.length_km,
             status=record.status,
+            to_substation=record.to_substation,
             created_at=record.created_at,
             created_by=record.created_by,
             updated_at=record.updated_at,

@@ -11,6 +11,8 @@ from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
 from core.components import (
     EXTRA_FIELDS,
     FIELDS_OF_TYPE,
+    OPTIONAL_FIELDS,
+    OPTIONAL_OF_TYPE,
     ComponentSort,
     create_component,
     delete_component,
@@ -127,10 +129,11 @@ def update(
             "component_type": new_type.value,
         }
         if new_type is current.component_type:
-            for key in FIELDS_OF_TYPE[new_type]:
+            for key in (*FIELDS_OF_TYPE[new_type], *OPTIONAL_OF_TYPE[new_type]):
                 value = getattr(current, key)
                 fields[key] = value.value if key == "status" and value is not None else value
-        fields |= {key: given[key] for key in given if key in ("name", "substation", *EXTRA_FIELDS)}
+        changeable = ("name", "substation", *EXTRA_FIELDS, *OPTIONAL_FIELDS)
+        fields |= {key: given[key] for key in given if key in changeable}
         record = update_component(
             session=session, actor=actor, component_id=component_id, fields=fields
         )

@@ -406,3 +406,38 @@ def test_measurements_read_back_as_json_csv_and_parquet(
     kind = client.get(path, params={"measurement_type": "heat"}, headers=user_headers)
     assert kind.status_code == 422
     assert client.get(path, params={"format": "xml"}, headers=user_headers).status_code == 422
+
+
+def test_a_line_connects_two_substations_through_the_api(client, manager_headers, user_headers):
+    body = {**LINE, "name": "L9", "to_substation": "Lakeside"}
+    created = client.post("/components", json=body, headers=manager_headers)
+    assert created.status_code == 201, created.text
+    line = created.json()
+    assert (line["substation"], line["to_substation"]) == (LINE["substation"], "Lakeside")
+    read = client.get(f"/components/{line['id']}", headers=user_headers).json()
+    assert read["to_substation"] == "Lakeside"
+
+    renamed = client.put(
+        f"/components/{line['id']}", json={"length_km": 7}, headers=manager_headers
+    )
+    assert renamed.json()["to_substation"] == "Lakeside"  # a partial update keeps the other end
+    moved = client.put(
+        f"/components/{line['id']}", json={"to_substation": "Hillside"}, headers=manager_headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["to_substation"] == "Hillside"
+
+    loop = client.put(
+        f"/components/{line['id']}",
+        json={"to_substation": LINE["substation"]},
+        headers=manager_headers,
+    )
+    assert loop.status_code == 422
+    assert [problem["field"] for problem in loop.json()["problems"]] == ["to_substation"]
+    switch = {"name": "S9", "substation": "Riverside", "component_type": "switch"}
+    refused = client.post(
+        "/components",
+        json={**switch, "status": "open", "to_substation": "Lakeside"},
+        headers=manager_headers,
+    )
+    assert refused.status_code == 422

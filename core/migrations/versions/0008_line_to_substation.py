@@ -8,7 +8,7 @@ SQLite adds the column in place with its CHECK constraint, instead of the batch 
 copy: dropping the old ``components`` table would cascade to every measurement.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 """
 
 from collections.abc import Sequence
