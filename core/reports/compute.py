@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import polars as pl
-from sqlalchemy import CompoundSelect, Select, func, literal, select, union_all
+from sqlalchemy import Select, Selectable, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
@@ -71,7 +71,7 @@ def check_period(start: datetime, end: datetime) -> None:
         raise InvalidInput(problems)
 
 
-def _inventory() -> Select[Any]:
+def _inventory() -> Select[str, float | None, float | None, float | None]:
     """Every component's type, level, capacity and length (a few thousand rows at most)."""
     return select(
         Component.component_type, Component.voltage_kv, Component.capacity_mva, Component.length_km
@@ -80,6 +80,8 @@ def _inventory() -> Select[Any]:
 
 # Keeps (instant + offset + shift) positive back to year 1, so SQL integer division floors.
 _SHIFT_DAYS = 1_000_000
+# One part of the statement: raw or not, the type pair, the block's first instant, its stats.
+_Part = Select[bool, str, str, int, int, float, float, float]
 _COMPONENT_TYPES = sorted(kind.value for kind in ComponentType)
 _MEASUREMENT_TYPES = sorted(kind.value for kind in MeasurementType)
 
@@ -99,11 +101,11 @@ def _local_day_block(instant: Any, span: OffsetSpan) -> Any:
     return (instant + (span.offset_us + _SHIFT_DAYS * DAY_US)) // DAY_US
 
 
-def _rollup_part(span: OffsetSpan, dialect: str) -> Select[Any]:
+def _rollup_part(span: OffsetSpan, dialect: str) -> _Part:
     """The rollups of the whole quarter hours of one span, pre-summed per key and local day."""
     rollup = MeasurementRollup
     block = _local_day_block(rollup.bucket_us, span)
-    query = (
+    query: _Part = (
         select(
             literal(False).label("raw"),
             rollup.component_type,
@@ -127,7 +129,7 @@ def _rollup_part(span: OffsetSpan, dialect: str) -> Select[Any]:
     return query
 
 
-def _raw_part(span: OffsetSpan, dialect: str) -> Select[Any]:
+def _raw_part(span: OffsetSpan, dialect: str) -> _Part:
     """Raw measurements of one span (a period's partial quarter hours, or a whole span with
     an odd offset), pre-summed per key and local day.
 
@@ -137,7 +139,7 @@ def _raw_part(span: OffsetSpan, dialect: str) -> Select[Any]:
     1M rows) unless the component ids are a list too.
     """
     block = _local_day_block(Measurement.timestamp_us, span)
-    query = (
+    query: _Part = (
         select(
             literal(True).label("raw"),
             Component.component_type,
@@ -178,9 +180,7 @@ def _spans(zone: str, start_us: int, end_us: int) -> tuple[list[OffsetSpan], lis
     return served, [span for span in raw if span.start_us < span.end_us]
 
 
-def read_frame(
-    session: Session, query: Select[Any] | CompoundSelect[Any], schema: dict[str, pl.DataType]
-) -> pl.DataFrame:
+def read_frame(session: Session, query: Selectable, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """The rows of ``query`` as a frame of ``schema``, read in the session's transaction."""
     return pl.read_database(query, session.connection(), schema_overrides=schema)
 
