@@ -3,15 +3,10 @@
 import streamlit as st
 
 from core.charts import report_figure
+from core.errors import ReportNotFound
 from core.reports import kpis
 from core.reports.export import report_zip, table_csv
-from core.reports.jobs import (
-    ReportNotFound,
-    ReportStatus,
-    cancel_report,
-    get_report,
-    get_report_tables,
-)
+from core.reports.jobs import ReportStatus, cancel_report, get_report, get_report_tables
 from views import ui
 
 REFRESH_SECONDS = 2.0

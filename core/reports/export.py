@@ -60,6 +60,11 @@ def table_csv(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def report_payload(tables: Mapping[str, pl.DataFrame]) -> dict[str, str]:
+    """Every table of a report by name, as its CSV text: what a completed report stores."""
+    return {name: table_csv(tables[name]).decode("utf-8") for name in kpis.TABLES}
+
+
 def read_table_csv(name: str, data: str) -> pl.DataFrame:
     """A stored table back as a frame with its declared types."""
     if not data.strip():

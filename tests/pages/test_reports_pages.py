@@ -11,9 +11,10 @@ from sqlalchemy import update
 
 from core.config import get_settings
 from core.models import Report
-from core.reports.jobs import ReportStatus, get_report, list_reports, request_report, run_next
+from core.reports.jobs import ReportStatus, get_report, list_reports, request_report
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import NoRunner, everything, texts
+from tests.report_runs import run_next
 from views import ui
 
 THE_APPS_RUNNER = ui.report_runner  # the fixture stands a NoRunner in for it

@@ -86,12 +86,12 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "core.users.set_role": lambda seen: {"username": "ulf", "role": "manager"},
     # Another user's password: a user may only set their own.
     "core.users.set_password": lambda seen: {"username": "mona", "password": "a-good-pass-42"},
-    "core.reports.jobs.request_report": lambda seen: {
+    "core.reports.jobs.records.request_report": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
     },
-    "core.reports.jobs.cancel_report": lambda seen: {"report_id": seen["report_id"]},
-    "core.reports.jobs.run_report_now": lambda seen: {
+    "core.reports.jobs.records.cancel_report": lambda seen: {"report_id": seen["report_id"]},
+    "core.reports.jobs.runner.run_report_now": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
     },
@@ -194,12 +194,12 @@ INTERNAL_WRITERS = {
     "core.reports.jobs": {
         "claim",
         "release_claim",
-        "run_claimed",
         "run_held",
-        "run_next",
         "release_orphans",
         "renew_lease",
     },
+    "core.reports.jobs.queue": None,
+    "core.reports.jobs.runner": {"run_held"},
 }
 
 
