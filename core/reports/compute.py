@@ -20,6 +20,7 @@ import polars as pl
 from sqlalchemy import Select, Selectable, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from core import rollups
 from core.domain import ComponentType, MeasurementType
 from core.errors import FieldProblem, InvalidInput
 from core.models import Component, Measurement, MeasurementRollup
@@ -80,8 +81,9 @@ def _inventory() -> Select[str, float | None, float | None, float | None]:
 
 # Keeps (instant + offset + shift) positive back to year 1, so SQL integer division floors.
 _SHIFT_DAYS = 1_000_000
-# One part of the statement: raw or not, the type pair, the block's first instant, its stats.
-_Part = Select[bool, str, str, int, int, float, float, float]
+# One part of the statement: raw or not, the type pair, the level, the block's first instant
+# and its stats.
+_Part = Select[bool, str, str, float, int, int, float, float, float]
 _COMPONENT_TYPES = sorted(kind.value for kind in ComponentType)
 _MEASUREMENT_TYPES = sorted(kind.value for kind in MeasurementType)
 
@@ -110,6 +112,7 @@ def _rollup_part(span: OffsetSpan, dialect: str) -> _Part:
             literal(False).label("raw"),
             rollup.component_type,
             rollup.measurement_type,
+            rollup.voltage_kv,
             func.min(rollup.bucket_us).label("instant_us"),
             func.sum(rollup.sample_count).label("sample_count"),
             func.sum(rollup.value_sum).label("value_sum"),
@@ -117,7 +120,7 @@ def _rollup_part(span: OffsetSpan, dialect: str) -> _Part:
             func.max(rollup.value_max).label("value_max"),
         )
         .where(rollup.bucket_us >= span.start_us, rollup.bucket_us < span.end_us)
-        .group_by(rollup.component_type, rollup.measurement_type, block)
+        .group_by(rollup.component_type, rollup.measurement_type, rollup.voltage_kv, block)
     )
     if dialect == "sqlite":
         # SQLite reads the key (component type, measurement type, bucket) one range per type
@@ -139,11 +142,13 @@ def _raw_part(span: OffsetSpan, dialect: str) -> _Part:
     1M rows) unless the component ids are a list too.
     """
     block = _local_day_block(Measurement.timestamp_us, span)
+    level = rollups.sql_level(Component.voltage_kv)
     query: _Part = (
         select(
             literal(True).label("raw"),
             Component.component_type,
             Measurement.measurement_type,
+            level.label("voltage_kv"),
             func.min(Measurement.timestamp_us).label("instant_us"),
             func.count().label("sample_count"),
             func.sum(Measurement.value).label("value_sum"),
@@ -156,7 +161,7 @@ def _raw_part(span: OffsetSpan, dialect: str) -> _Part:
             Measurement.timestamp_us >= span.start_us,
             Measurement.timestamp_us < span.end_us,
         )
-        .group_by(Component.component_type, Measurement.measurement_type, block)
+        .group_by(Component.component_type, Measurement.measurement_type, level, block)
     )
     if dialect == "sqlite":
         query = query.where(Measurement.component_id.in_(select(Component.id)))
@@ -207,7 +212,12 @@ def compute_report(
     served, raw = _spans(zone, to_micros(start), to_micros(end))
     samples = _samples(session, served, raw)
     from_raw = samples.get_column("raw")
-    tables = kpis.report_tables(inventory.lazy(), samples.lazy().drop("raw"), zone)
+    levelled = (
+        samples.lazy()
+        .drop("raw")
+        .with_columns(pl.col("voltage_kv").replace(rollups.NO_LEVEL, None))
+    )
+    tables = kpis.report_tables(inventory.lazy(), levelled, zone)
     return ComputedReport(
         tables=tables,
         rollup_rows=int((~from_raw).sum()),

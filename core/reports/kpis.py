@@ -15,7 +15,14 @@ COMPONENTS_BY_TYPE = "components_by_type"
 TRANSFORMER_CAPACITY = "transformer_capacity_by_voltage"
 LINE_LENGTH = "line_length_by_voltage"
 DAILY_AVERAGES = "daily_averages"
-TABLES = (COMPONENTS_BY_TYPE, TRANSFORMER_CAPACITY, LINE_LENGTH, DAILY_AVERAGES)
+DAILY_AVERAGES_BY_VOLTAGE = "daily_averages_by_voltage"
+TABLES = (
+    COMPONENTS_BY_TYPE,
+    TRANSFORMER_CAPACITY,
+    LINE_LENGTH,
+    DAILY_AVERAGES,
+    DAILY_AVERAGES_BY_VOLTAGE,
+)
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     COMPONENTS_BY_TYPE: {"component_type": pl.String(), "count": pl.Int64()},
@@ -38,10 +45,21 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "min_value": pl.Float64(),
         "max_value": pl.Float64(),
     },
+    DAILY_AVERAGES_BY_VOLTAGE: {
+        "day": pl.Date(),
+        "measurement_type": pl.String(),
+        "component_type": pl.String(),
+        "voltage_kv": pl.Float64(),  # empty for components without a level (switches)
+        "avg_value": pl.Float64(),
+        "sample_count": pl.Int64(),
+        "min_value": pl.Float64(),
+        "max_value": pl.Float64(),
+    },
 }
 
-# What the database hands over: the components, and per type pair and instant (a rollup's
-# bucket start, or a raw measurement's timestamp) the count, sum, min and max of its values.
+# What the database hands over: the components, and per type pair, voltage level (null for
+# none) and block of one local day (named by its first instant: a rollup's bucket start or a
+# measurement's timestamp) the count, sum, min and max of the values.
 INVENTORY_SCHEMA: dict[str, pl.DataType] = {
     "component_type": pl.String(),
     "voltage_kv": pl.Float64(),
@@ -51,6 +69,7 @@ INVENTORY_SCHEMA: dict[str, pl.DataType] = {
 SAMPLES_SCHEMA: dict[str, pl.DataType] = {
     "component_type": pl.String(),
     "measurement_type": pl.String(),
+    "voltage_kv": pl.Float64(),
     "instant_us": pl.Int64(),
     "sample_count": pl.Int64(),
     "value_sum": pl.Float64(),
@@ -136,6 +155,12 @@ def daily_averages(samples: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def daily_averages_by_voltage(samples: pl.LazyFrame) -> pl.LazyFrame:
+    """The same per voltage level too: an average over 110, 20 and 0.4 kV means nothing."""
+    keys = ["day", "measurement_type", "component_type", "voltage_kv"]
+    return _day_statistics(samples, keys).select(list(SCHEMAS[DAILY_AVERAGES_BY_VOLTAGE]))
+
+
 def with_local_day(samples: pl.LazyFrame, zone: str) -> pl.LazyFrame:
     """``samples`` with the ``day`` in ``zone`` of each instant."""
     return samples.with_columns(local_day(pl.col("instant_us"), zone).alias("day"))
@@ -151,6 +176,7 @@ def report_tables(
         TRANSFORMER_CAPACITY: transformer_capacity_by_voltage(inventory),
         LINE_LENGTH: line_length_by_voltage(inventory),
         DAILY_AVERAGES: daily_averages(days),
+        DAILY_AVERAGES_BY_VOLTAGE: daily_averages_by_voltage(days),
     }
     typed = [
         plan.select(pl.col(name).cast(dtype) for name, dtype in SCHEMAS[table].items())
