@@ -59,13 +59,22 @@ def _fill(*, with_level: bool) -> None:
     )
 
 
+def _analyze() -> None:
+    # Without statistics PostgreSQL plans a report's statement for an empty table (a sort
+    # that spills to disk: 5x slower at 1M measurements) until autovacuum gets to it.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ANALYZE measurement_rollups")
+
+
 def upgrade() -> None:
     op.drop_table("measurement_rollups")
     _create(with_level=True)
     _fill(with_level=True)
+    _analyze()
 
 
 def downgrade() -> None:
     op.drop_table("measurement_rollups")
     _create(with_level=False)
     _fill(with_level=False)
+    _analyze()
