@@ -198,6 +198,17 @@ def test_daily_averages_per_level_keep_levels_apart_and_switches_without_one(db)
     ].to_list() == [pytest.approx((111.0 + 19.8) / 2)]
 
 
+def test_a_period_of_decades_in_a_zone_with_dst_is_still_one_statement_sqlite_accepts(db):
+    # Zurich has changed its offset twice a year since 1981: about 100 spans, too many for
+    # SQLite to take one part per type pair and span (it refuses more than 500 parts).
+    components = _grid(db)
+    _measure(db, components, days=2)
+    start, end = datetime(1975, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
+    actual, report = _actual_daily(db, start, end, "Europe/Zurich")
+    _assert_same(actual, _expected_daily(db, start, end, "Europe/Zurich"))
+    assert report.rollup_rows > 0
+
+
 def test_a_zone_with_an_odd_historical_offset_falls_back_to_raw_rows(db):
     # Monrovia was UTC-00:44:30 until 1972: its midnights cut quarter-hour buckets in two
     components = _grid(db)
