@@ -133,7 +133,7 @@ def _rollup_part(span: OffsetSpan, dialect: str, pair: tuple[str, str] | None = 
                 rollup.measurement_type == measurement_type,
                 *in_span,
             )
-            .group_by(rollup.voltage_kv, block)
+            .group_by(block, rollup.voltage_kv)
         )
     query = (
         select(
