@@ -24,7 +24,7 @@ from core import rollups
 from core.backup import backup_sqlite
 from core.backup_postgresql import find_tool
 from core.cli import main
-from core.db import Database, alembic_config
+from core.db import Database, alembic_config, head_revision
 from core.domain import SYSTEM_ACTOR
 from core.errors import ToolMissing
 from core.imports import import_measurements
@@ -258,7 +258,7 @@ def test_backup_output_names_size_rows_and_schema(small, capsys, tmp_path):
     backup = tmp_path / "named.db"
     assert main(["--database-url", sqlite_url(source), "backup", str(backup)]) == 0
     out = capsys.readouterr().out
-    assert f"backed up to {backup}:" in out and "KiB" in out and "schema 0004" in out
+    assert f"backed up to {backup}:" in out and "KiB" in out and f"schema {head_revision()}" in out
     rows = printed_rows(out)
     assert rows["components"] == COMPONENTS and rows["measurements"] == SEEDED
     # one self-contained file: no write-ahead log beside it
@@ -377,7 +377,7 @@ def test_restore_replaces_a_database_with_rows_only_when_forced(small, tmp_path,
 
     assert main(["--database-url", url, "restore", str(backup), "--force"]) == 0
     out = capsys.readouterr().out
-    assert f"restored {backup} into {source} (schema 0004)" in out
+    assert f"restored {backup} into {source} (schema {head_revision()})" in out
     database = Database.from_url(url)
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(Component)) == COMPONENTS
@@ -415,10 +415,10 @@ def test_restore_migrates_an_older_backup(tmp_path, capsys):
 
     target = tmp_path / "new.db"
     assert main(["--database-url", sqlite_url(target), "restore", str(backup)]) == 0
-    assert "migrated from schema 0003 to 0004" in capsys.readouterr().out
+    assert f"migrated from schema 0003 to {head_revision()}" in capsys.readouterr().out
     with sqlite3.connect(target) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
-            ("0004",)
+            (head_revision(),)
         ]
 
 
@@ -494,7 +494,7 @@ def test_postgresql_backup_and_restore_round_trip(postgres_databases, pg_dump, t
     backup = tmp_path / "grid.dump"
     assert main([*args, "backup", str(backup)]) == 0
     out = capsys.readouterr().out
-    assert f"backed up to {backup}:" in out and "schema 0004" in out
+    assert f"backed up to {backup}:" in out and f"schema {head_revision()}" in out
     assert backup.read_bytes().startswith(b"PGDMP")
     rows = _pg_rows(source_url)
     assert rows["measurements"] == 1800 and rows["measurement_rollups"] > 0
