@@ -147,6 +147,59 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
     return _base_layout(figure, height=220 + 200 * len(kinds))
 
 
+def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
+    """Daily average voltage per component type and voltage level: in kV, and per unit of
+    the level's nominal voltage, where every level shares one axis."""
+    voltages = frame.filter(
+        (pl.col("measurement_type") == MeasurementType.VOLTAGE.value)
+        & pl.col("voltage_kv").is_not_null()
+        & (pl.col("voltage_kv") > 0)
+    ).sort("voltage_kv", "component_type", "day", descending=[True, False, False])
+    if voltages.is_empty():
+        return _empty("No voltage measurements of components with a voltage level")
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=[
+            "Daily average voltage per level (kV)",
+            "Daily average voltage per unit of the level's nominal voltage",
+        ],
+    )
+    for (voltage_kv, component_type), part in voltages.group_by(
+        "voltage_kv", "component_type", maintain_order=True
+    ):
+        name = f"{component_type} {_voltage_label(float(voltage_kv))}"
+        days = part["day"].dt.to_string("%Y-%m-%d").to_list()
+        colour = COMPONENT_COLOURS.get(str(component_type))
+        for row, values, unit in (
+            (1, part["avg_value"], "kV"),
+            (2, part["avg_value"] / float(voltage_kv), "p.u."),
+        ):
+            figure.add_trace(
+                go.Scatter(
+                    x=days,
+                    y=values.to_list(),
+                    name=name,
+                    legendgroup=name,
+                    showlegend=row == 1,
+                    mode="lines+markers",
+                    line={"color": colour},
+                    customdata=part["sample_count"].to_list(),
+                    hovertemplate=(
+                        f"{name}: %{{y:.4f}} {unit} (%{{customdata}} samples)<extra></extra>"
+                    ),
+                ),
+                row=row,
+                col=1,
+            )
+    figure.update_yaxes(title_text="kV", row=1, col=1)
+    figure.update_yaxes(title_text="per unit", row=2, col=1)
+    figure.update_xaxes(type="category", categoryorder="category ascending")
+    return _base_layout(figure, height=620)
+
+
 def _bars(
     x: list[str],
     y: list[float],
@@ -240,11 +293,12 @@ REPORT_FIGURES: dict[str, Callable[[pl.DataFrame], go.Figure]] = {
     kpis.TRANSFORMER_CAPACITY: transformer_capacity_figure,
     kpis.LINE_LENGTH: line_length_figure,
     kpis.DAILY_AVERAGES: daily_averages_figure,
+    kpis.DAILY_AVERAGES_BY_VOLTAGE: voltage_by_level_figure,
 }
 
 
 def report_figure(table: str, frame: pl.DataFrame) -> go.Figure:
-    """The chart for one of a report's four tables (``core.reports.kpis.TABLES``)."""
+    """The chart for one of a report's tables (``core.reports.kpis.TABLES``)."""
     return REPORT_FIGURES[table](frame)
 
 

@@ -556,7 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         cmd_report,
         "Compute a report over [start, end) now, store it like one asked for in the app, and "
-        "write its four tables as CSV files into a folder.",
+        "write its tables as CSV files into a folder.",
     )
     report.add_argument("--start", type=_timestamp, required=True, help="ISO 8601, inclusive")
     report.add_argument("--end", type=_timestamp, required=True, help="ISO 8601, exclusive")
@@ -670,9 +670,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "worker":
-        # A worker runs one report at a time and gives Polars only small finished tables:
-        # Polars' thread pool only adds contention there, and parallelism comes from running
-        # more workers (bench/workers.py). Read once, when Polars starts; an operator's wins.
+        # A worker runs one report at a time, and a report is a few thousand rows for Polars:
+        # its thread pool only adds contention there, and parallelism comes from running more
+        # workers (bench/workers.py). Results do not depend on it. Read once, when Polars
+        # starts; an operator's wins.
         os.environ.setdefault("POLARS_MAX_THREADS", "1")
     try:
         # A command's answer goes to stdout, so its logs go to stderr; a server only logs.

@@ -403,15 +403,23 @@ def update_component(
     spec = validate_component(fields)
     rollups.lock(session)
     row = _get_row(session, component_id)
-    old_type = row.component_type
+    old_type, old_level = row.component_type, rollups.level(row.voltage_kv)
     _apply(row, spec)
     row.updated_by = actor.username
     _flush_unique(session, spec)
-    if old_type != row.component_type:
-        # Its measurements now count for the new type in rollups (and so in new reports).
-        moved = rollups.component_contributions(session, component_id, old_type)
+    new_level = rollups.level(row.voltage_kv)
+    if (old_type, old_level) != (row.component_type, new_level):
+        # Its measurements now count for the new type and level in rollups (and so in new
+        # reports).
+        moved = rollups.component_contributions(session, component_id, old_type, old_level)
         rollups.remove(session, moved)
-        rollups.add(session, moved.with_columns(pl.lit(row.component_type).alias("component_type")))
+        rollups.add(
+            session,
+            moved.with_columns(
+                pl.lit(row.component_type).alias("component_type"),
+                pl.lit(new_level).alias("voltage_kv"),
+            ),
+        )
     logs.on_commit(
         session, "component.update", user=actor.username, started=started, component_id=row.id
     )
@@ -434,7 +442,9 @@ def delete_component(*, session: Session, actor: Actor, component_id: int) -> in
     rollups.lock(session)
     row = _get_row(session, component_id)
     removed = count_measurements(session=session, component_id=component_id)
-    gone = rollups.component_contributions(session, component_id, row.component_type)
+    gone = rollups.component_contributions(
+        session, component_id, row.component_type, row.voltage_kv
+    )
     session.execute(delete(Measurement).where(Measurement.component_id == component_id))
     session.delete(row)
     session.flush()

@@ -35,6 +35,30 @@ class NotFound(GridBoardError):
     """Something that was asked for by id or name does not exist."""
 
 
+class ReportNotFound(NotFound):
+    def __init__(self, report_id: int) -> None:
+        self.report_id = report_id
+        super().__init__(f"report {report_id} does not exist")
+
+
+class ReportNotReady(GridBoardError):
+    """Only a completed report has tables."""
+
+    def __init__(self, report_id: int, status: str) -> None:
+        self.report_id = report_id
+        self.status = status
+        super().__init__(f"report {report_id} is {status}; only a completed report has tables")
+
+
+class ReportFinished(GridBoardError):
+    """Only a pending or running report can be cancelled."""
+
+    def __init__(self, report_id: int, status: str) -> None:
+        self.report_id = report_id
+        self.status = status
+        super().__init__(f"report {report_id} is already {status} and cannot be cancelled")
+
+
 class ComponentNotFound(NotFound):
     def __init__(self, component_id: int | str) -> None:
         self.component_id = component_id

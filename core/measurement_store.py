@@ -154,7 +154,7 @@ class SeriesWriter:
 
     session: Session
     written: int = 0
-    _types: dict[int, str] = field(default_factory=dict)
+    _types: dict[int, tuple[str, float]] = field(default_factory=dict)
     _pending: list[pl.DataFrame] = field(default_factory=list)
     _pending_rows: int = 0
 
@@ -192,7 +192,8 @@ class SeriesWriter:
         ids = {int(i) for block in blocks for i in block.component_ids} - self._types.keys()
         if ids:
             frame = pl.DataFrame({"component_id": sorted(ids)}, schema={"component_id": pl.Int64})
-            self._types.update(_component_types(self.session, frame).iter_rows())
+            for component_id, kind, voltage in _component_types(self.session, frame).iter_rows():
+                self._types[component_id] = (kind, voltage)
 
     def _fold(self) -> None:
         folded = rollups.fold(pl.concat(self._pending))
@@ -259,25 +260,28 @@ def _copy_series_postgresql(driver: Any, series: list[_Series]) -> None:
         _copy_csv(cursor, "measurements", frame)
 
 
-def _series_contributions(block: SeriesBlock, types: dict[int, str]) -> pl.DataFrame:
-    """The rollup rows of ``block``, reduced with numpy: per component type, the count, sum,
-    minimum and maximum of each time step over the components, then of each bucket."""
+def _series_contributions(block: SeriesBlock, types: dict[int, tuple[str, float]]) -> pl.DataFrame:
+    """The rollup rows of ``block``, reduced with numpy: per component type and voltage level,
+    the count, sum, minimum and maximum of each time step over the components, then of each
+    bucket."""
     times = block.timestamps()
     if times.size == 0:
         return rollups.empty()
     buckets = times - times % rollups.BUCKET_US
     starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
     widths = np.diff(np.r_[starts, times.size])
-    kinds = np.array([types[int(i)] for i in block.component_ids])
+    keys = [types[int(i)] for i in block.component_ids]
     parts = []
-    for kind in np.unique(kinds):
-        values = block.values[kinds == kind]
+    for kind, voltage in sorted(set(keys)):
+        chosen = np.array([key == (kind, voltage) for key in keys])
+        values = block.values[chosen]
         parts.append(
             pl.DataFrame(
                 {
-                    "component_type": pl.repeat(str(kind), starts.size, eager=True),
+                    "component_type": pl.repeat(kind, starts.size, eager=True),
                     "measurement_type": pl.repeat(block.measurement_type, starts.size, eager=True),
                     "bucket_us": buckets[starts],
+                    "voltage_kv": pl.repeat(voltage, starts.size, eager=True),
                     "sample_count": widths * values.shape[0],
                     "value_sum": np.add.reduceat(values.sum(axis=0), starts),
                     "value_min": np.minimum.reduceat(values.min(axis=0), starts),
@@ -291,22 +295,29 @@ def _series_contributions(block: SeriesBlock, types: dict[int, str]) -> pl.DataF
 
 def _component_types(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
     ids = frame.get_column("component_id").unique().to_list()
-    rows: list[tuple[int, str]] = []
+    rows: list[tuple[int, str, float]] = []
     for start in range(0, len(ids), _IN_LIST_CHUNK):
         chunk = ids[start : start + _IN_LIST_CHUNK]
         found = session.execute(
-            select(Component.id, Component.component_type).where(Component.id.in_(chunk))
+            select(Component.id, Component.component_type, Component.voltage_kv).where(
+                Component.id.in_(chunk)
+            )
         )
-        rows.extend((component_id, kind) for component_id, kind in found)
+        rows.extend(
+            (component_id, kind, rollups.level(volts)) for component_id, kind, volts in found
+        )
     return pl.DataFrame(
-        rows, schema={"component_id": pl.Int64, "component_type": pl.String}, orient="row"
+        rows,
+        schema={"component_id": pl.Int64, "component_type": pl.String, "voltage_kv": pl.Float64},
+        orient="row",
     )
 
 
 def _typed_rows(frame: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with the component type of each row, as ``rollups.contributions`` wants."""
+    """``frame`` with the component type and level of each row, as
+    ``rollups.contributions`` wants."""
     return frame.join(types, on="component_id", how="inner").select(
-        "component_type", "measurement_type", "timestamp_us", "value"
+        "component_type", "voltage_kv", "measurement_type", "timestamp_us", "value"
     )
 
 

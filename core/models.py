@@ -141,8 +141,10 @@ class Measurement(Base):
 
 
 class MeasurementRollup(Base):
-    """Sum, count, min and max of measurements per component type, measurement type and
-    15-minute bucket (UTC), kept up to date by every measurement and component write.
+    """Sum, count, min and max of measurements per component type, measurement type,
+    15-minute bucket (UTC) and voltage level, kept up to date by every measurement and
+    component write. ``voltage_kv`` is 0 for components without a level (switches): a key
+    column cannot be empty, and no real level is 0 kV.
 
     Every time zone in use today has an offset that is a whole number of quarter hours, so a
     report's local days are whole sets of buckets; reports read these few rows instead of
@@ -154,6 +156,7 @@ class MeasurementRollup(Base):
     component_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     measurement_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     bucket_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    voltage_kv: Mapped[float] = mapped_column(Float, primary_key=True)
     sample_count: Mapped[int] = mapped_column(BigInteger)
     value_sum: Mapped[float] = mapped_column(Float)
     value_min: Mapped[float] = mapped_column(Float)

@@ -1,8 +1,9 @@
-"""Measurement rollups: per component type, measurement type and 15-minute bucket, the
-count, sum, min and max of the measurements, kept exact by every write.
+"""Measurement rollups: per component type, measurement type, 15-minute bucket and voltage
+level, the count, sum, min and max of the measurements, kept exact by every write.
 
 Adding measurements only adds (sum and count grow, min and max widen). Removing them (an
-overwrite, a deleted component, a component that changes type) subtracts sum and count, and
+overwrite, a deleted component, a component that changes type or voltage) subtracts sum and
+count, and
 recomputes from raw data only the buckets where a removed value may have been the minimum or
 maximum. On PostgreSQL every writer that touches rollups takes one transaction-level advisory
 lock first, so concurrent writers cannot interleave a recompute with an addition; SQLite's
@@ -26,12 +27,14 @@ from core.domain import Actor, require_manager
 from core.models import Component, Measurement, MeasurementRollup
 
 BUCKET_US = 15 * 60 * 1_000_000
-KEY = ["component_type", "measurement_type", "bucket_us"]
+KEY = ["component_type", "measurement_type", "bucket_us", "voltage_kv"]
+NO_LEVEL = 0.0  # the key's voltage of components without one (switches)
 STATS = ["sample_count", "value_sum", "value_min", "value_max"]
 SCHEMA: dict[str, pl.DataType] = {
     "component_type": pl.String(),
     "measurement_type": pl.String(),
     "bucket_us": pl.Int64(),
+    "voltage_kv": pl.Float64(),
     "sample_count": pl.Int64(),
     "value_sum": pl.Float64(),
     "value_min": pl.Float64(),
@@ -56,12 +59,24 @@ def lock(session: Session) -> None:
         session.execute(text(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})"))
 
 
+def level(voltage_kv: float | None) -> float:
+    """The key's voltage for a component's ``voltage_kv``."""
+    return NO_LEVEL if voltage_kv is None else float(voltage_kv)
+
+
+def sql_level(
+    column: ColumnElement[float | None] | InstrumentedAttribute[float | None],
+) -> ColumnElement[float]:
+    return func.coalesce(column, NO_LEVEL)
+
+
 def empty() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMA)
 
 
 def contributions(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rollup rows of ``rows`` (component_type, measurement_type, timestamp_us, value)."""
+    """Rollup rows of ``rows`` (component_type, voltage_kv, measurement_type, timestamp_us,
+    value; ``voltage_kv`` as the key has it)."""
     if rows.is_empty():
         return empty()
     return (
@@ -70,6 +85,7 @@ def contributions(rows: pl.DataFrame) -> pl.DataFrame:
             "component_type",
             "measurement_type",
             bucket_expr(pl.col("timestamp_us")).alias("bucket_us"),
+            "voltage_kv",
         )
         .agg(
             pl.len().cast(pl.Int64).alias("sample_count"),
@@ -99,7 +115,7 @@ def fold(contributions: pl.DataFrame) -> pl.DataFrame:
 
 
 def component_contributions(
-    session: Session, component_id: int, component_type: str
+    session: Session, component_id: int, component_type: str, voltage_kv: float | None
 ) -> pl.DataFrame:
     """The rollup rows that one component's measurements make up, computed by the database."""
     bucket = sql_bucket(Measurement.timestamp_us).label("bucket_us")
@@ -115,7 +131,14 @@ def component_contributions(
         .where(Measurement.component_id == component_id)
         .group_by(Measurement.measurement_type, bucket)
     ).all()
-    return pl.DataFrame([(component_type, *row) for row in rows], schema=SCHEMA, orient="row")
+    return pl.DataFrame(
+        [
+            (component_type, kind, bucket, level(voltage_kv), *stats)
+            for kind, bucket, *stats in rows
+        ],
+        schema=SCHEMA,
+        orient="row",
+    )
 
 
 def _dbapi_rows(frame: pl.DataFrame, columns: Sequence[str]) -> Iterator[tuple[object, ...]]:
@@ -142,9 +165,9 @@ def _upsert(session: Session, rows: Iterable[tuple[object, ...]]) -> None:
     low, high = ("LEAST", "GREATEST") if postgres else ("min", "max")
     table = "measurement_rollups"
     statement = (
-        f"INSERT INTO {table} (component_type, measurement_type, bucket_us, sample_count, "
-        "value_sum, value_min, value_max) VALUES (%s) "
-        "ON CONFLICT (component_type, measurement_type, bucket_us) DO UPDATE SET "
+        f"INSERT INTO {table} (component_type, measurement_type, bucket_us, voltage_kv, "
+        "sample_count, value_sum, value_min, value_max) VALUES (%s) "
+        "ON CONFLICT (component_type, measurement_type, bucket_us, voltage_kv) DO UPDATE SET "
         f"sample_count = {table}.sample_count + excluded.sample_count, "
         f"value_sum = {table}.value_sum + excluded.value_sum, "
         f"value_min = {low}({table}.value_min, excluded.value_min), "
@@ -169,7 +192,7 @@ def remove(session: Session, removed: pl.DataFrame) -> None:
         cursor.executemany(
             "UPDATE measurement_rollups SET sample_count = sample_count - "
             f"{mark}, value_sum = value_sum - {mark} WHERE component_type = {mark} "
-            f"AND measurement_type = {mark} AND bucket_us = {mark}",
+            f"AND measurement_type = {mark} AND bucket_us = {mark} AND voltage_kv = {mark}",
             _dbapi_rows(removed, ["sample_count", "value_sum", *KEY]),
         )
     finally:
@@ -187,8 +210,8 @@ def remove(session: Session, removed: pl.DataFrame) -> None:
 def _stored(session: Session, keys: pl.DataFrame) -> pl.DataFrame:
     """The stored rollup rows for ``keys``."""
     found: list[tuple[object, ...]] = []
-    for (component_type, measurement_type), group in keys.group_by(
-        ["component_type", "measurement_type"]
+    for (component_type, measurement_type, voltage_kv), group in keys.group_by(
+        ["component_type", "measurement_type", "voltage_kv"]
     ):
         for low, high in _runs(group.get_column("bucket_us")):
             found.extend(
@@ -198,6 +221,7 @@ def _stored(session: Session, keys: pl.DataFrame) -> pl.DataFrame:
                         MeasurementRollup.measurement_type == measurement_type,
                         MeasurementRollup.bucket_us >= low,
                         MeasurementRollup.bucket_us < high,
+                        MeasurementRollup.voltage_kv == voltage_kv,
                     )
                 ).all()
             )
@@ -224,11 +248,16 @@ def recompute(session: Session, keys: pl.DataFrame) -> None:
         return
     keys = keys.unique()
     fresh: list[tuple[object, ...]] = []
-    for (component_type, measurement_type), group in keys.group_by(
-        ["component_type", "measurement_type"]
+    for (component_type, measurement_type, voltage_kv), group in keys.group_by(
+        ["component_type", "measurement_type", "voltage_kv"]
     ):
         ids = list(
-            session.scalars(select(Component.id).where(Component.component_type == component_type))
+            session.scalars(
+                select(Component.id).where(
+                    Component.component_type == component_type,
+                    sql_level(Component.voltage_kv) == voltage_kv,
+                )
+            )
         )
         if not ids:
             continue
@@ -250,7 +279,10 @@ def recompute(session: Session, keys: pl.DataFrame) -> None:
                 )
                 .group_by(bucket)
             ).all()
-            fresh.extend((component_type, measurement_type, *row) for row in rows)
+            fresh.extend(
+                (component_type, measurement_type, bucket, voltage_kv, *stats)
+                for bucket, *stats in rows
+            )
     recomputed = pl.DataFrame(fresh, schema=SCHEMA, orient="row").join(keys, on=KEY, how="semi")
     postgres = session.get_bind().dialect.name == "postgresql"
     mark = "%s" if postgres else "?"
@@ -258,7 +290,7 @@ def recompute(session: Session, keys: pl.DataFrame) -> None:
     try:
         cursor.executemany(
             f"DELETE FROM measurement_rollups WHERE component_type = {mark} "
-            f"AND measurement_type = {mark} AND bucket_us = {mark}",
+            f"AND measurement_type = {mark} AND bucket_us = {mark} AND voltage_kv = {mark}",
             _dbapi_rows(keys, KEY),
         )
     finally:
@@ -266,21 +298,23 @@ def recompute(session: Session, keys: pl.DataFrame) -> None:
     add(session, recomputed)
 
 
-def _from_raw() -> Select[str, str, int, int, float, float, float]:
+def _from_raw() -> Select[str, str, int, float, int, float, float, float]:
     """Every rollup row computed by the database from raw measurements."""
     bucket = sql_bucket(Measurement.timestamp_us)
+    voltage = sql_level(Component.voltage_kv)
     return (
         select(
             Component.component_type,
             Measurement.measurement_type,
             bucket,
+            voltage,
             func.count(),
             func.sum(Measurement.value),
             func.min(Measurement.value),
             func.max(Measurement.value),
         )
         .join(Component, Component.id == Measurement.component_id)
-        .group_by(Component.component_type, Measurement.measurement_type, bucket)
+        .group_by(Component.component_type, Measurement.measurement_type, bucket, voltage)
     )
 
 
@@ -296,6 +330,10 @@ def rebuild(session: Session, *, actor: Actor | None = None) -> int:
     lock(session)
     session.execute(delete(MeasurementRollup))
     session.execute(insert(MeasurementRollup).from_select(list(SCHEMA), _from_raw()))
+    if session.get_bind().dialect.name == "postgresql":
+        # Statistics for the rewritten table now, not when autovacuum gets to it: until then
+        # the planner sorts a report's rows on disk instead of hashing them.
+        session.execute(text("ANALYZE measurement_rollups"))
     count = int(session.scalar(select(func.count()).select_from(MeasurementRollup)) or 0)
     logs.on_commit(
         session,

@@ -1,17 +1,12 @@
-"""One report (``?report=ID``): its status, or its four tables with charts and downloads."""
+"""One report (``?report=ID``): its status, or its tables with charts and downloads."""
 
 import streamlit as st
 
 from core.charts import report_figure
+from core.errors import ReportNotFound
 from core.reports import kpis
 from core.reports.export import report_zip, table_csv
-from core.reports.jobs import (
-    ReportNotFound,
-    ReportStatus,
-    cancel_report,
-    get_report,
-    get_report_tables,
-)
+from core.reports.jobs import ReportStatus, cancel_report, get_report, get_report_tables
 from views import ui
 
 REFRESH_SECONDS = 2.0
@@ -20,6 +15,7 @@ TITLES = {
     kpis.TRANSFORMER_CAPACITY: "Transformer capacity per voltage level",
     kpis.LINE_LENGTH: "Line length per voltage level",
     kpis.DAILY_AVERAGES: "Daily averages",
+    kpis.DAILY_AVERAGES_BY_VOLTAGE: "Daily averages per voltage level",
 }
 
 actor = ui.actor()
@@ -75,15 +71,16 @@ if record.status is not ReportStatus.COMPLETED:
 with ui.database().read() as session:
     tables = get_report_tables(session=session, report_id=record.id)
 st.download_button(
-    "Download the whole report (zip of four CSV files)",
+    f"Download the whole report (zip of {len(tables)} CSV files)",
     report_zip(tables, record.metadata()),
     file_name=f"gridboard-report-{record.id}.zip",
     mime="application/zip",
     icon=":material/folder_zip:",
 )
-for name in kpis.TABLES:
+for name in (name for name in kpis.TABLES if name in tables):
     st.subheader(TITLES[name])
-    wide = name == kpis.DAILY_AVERAGES  # seven columns: the table goes under its chart
+    # seven or eight columns: the table goes under its chart
+    wide = name in (kpis.DAILY_AVERAGES, kpis.DAILY_AVERAGES_BY_VOLTAGE)
     chart, table = (st.container(), st.container()) if wide else st.columns([3, 2])
     chart.plotly_chart(report_figure(name, tables[name]), key=f"chart.{name}")
     table.dataframe(

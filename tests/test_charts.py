@@ -93,6 +93,49 @@ def test_daily_averages_without_rows_say_so():
     ]
 
 
+def _by_voltage(rows) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(*row, 96, row[4] - 1, row[4] + 1) for row in rows],
+        schema=kpis.SCHEMAS[kpis.DAILY_AVERAGES_BY_VOLTAGE],
+        orient="row",
+    )
+
+
+def test_voltage_per_level_in_kv_and_per_unit_on_one_axis():
+    frame = _by_voltage(
+        [
+            (date(2024, 5, 1), "voltage", "transformer", 110.0, 112.2),
+            (date(2024, 5, 2), "voltage", "transformer", 110.0, 108.9),
+            (date(2024, 5, 1), "voltage", "transformer", 20.0, 20.4),
+            (date(2024, 5, 1), "voltage", "line", 0.4, 0.39),
+            (date(2024, 5, 1), "power", "transformer", 110.0, 30.0),  # not a voltage
+            (date(2024, 5, 1), "current", "switch", None, 5.0),  # no level
+        ]
+    )
+    figure = charts.voltage_by_level_figure(frame)
+    assert _annotation_texts(figure) == [
+        "Daily average voltage per level (kV)",
+        "Daily average voltage per unit of the level's nominal voltage",
+    ]
+    lines = [(trace.name, trace.yaxis, [round(y, 6) for y in trace.y]) for trace in figure.data]
+    assert lines == [
+        ("transformer 110 kV", "y", [112.2, 108.9]),
+        ("transformer 110 kV", "y2", [1.02, 0.99]),
+        ("transformer 20 kV", "y", [20.4]),
+        ("transformer 20 kV", "y2", [1.02]),
+        ("line 0.4 kV", "y", [0.39]),
+        ("line 0.4 kV", "y2", [0.975]),
+    ]
+    assert [trace.showlegend for trace in figure.data] == [True, False] * 3
+
+
+def test_voltage_per_level_without_voltages_says_so():
+    frame = _by_voltage([(date(2024, 5, 1), "current", "switch", None, 5.0)])
+    assert _annotation_texts(charts.voltage_by_level_figure(frame)) == [
+        "No voltage measurements of components with a voltage level"
+    ]
+
+
 def test_inventory_bars():
     by_type = pl.DataFrame(
         {"component_type": ["line", "switch", "transformer"], "count": [3, 0, 2]},

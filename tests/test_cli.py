@@ -146,7 +146,7 @@ def _seeded(url):
     )
 
 
-def test_report_writes_the_four_csv_files_and_is_listed(db, url, tmp_path, capsys):
+def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsys):
     from core.reports.jobs import list_reports
 
     _seeded(url)
@@ -156,12 +156,17 @@ def test_report_writes_the_four_csv_files_and_is_listed(db, url, tmp_path, capsy
     assert sorted(p.name for p in out.iterdir()) == [
         "components_by_type.csv",
         "daily_averages.csv",
+        "daily_averages_by_voltage.csv",
         "line_length_by_voltage.csv",
         "transformer_capacity_by_voltage.csv",
     ]
     header = (out / "daily_averages.csv").read_text().splitlines()[0]
     assert (
         header == "day,measurement_type,component_type,avg_value,sample_count,min_value,max_value"
+    )
+    by_level = (out / "daily_averages_by_voltage.csv").read_text().splitlines()[0]
+    assert by_level == (
+        "day,measurement_type,component_type,voltage_kv,avg_value,sample_count,min_value,max_value"
     )
     with db.read() as session:
         (listed,) = list_reports(session=session)

@@ -23,10 +23,11 @@ from core.imports import import_components, import_measurements
 from core.logs import REDACTED, configure_logging, reset_logging
 from core.measurements import add_measurement
 from core.models import User
-from core.reports.jobs import cancel_report, request_report, run_next
+from core.reports.jobs import cancel_report, request_report
 from core.seed import seed_grid
 from core.users import create_user, set_password, set_role
 from tests.factories import LINE, MANAGER, TRANSFORMER
+from tests.report_runs import run_next
 
 COOKIE_KEY = "k3y-that-signs-the-cookies-0123456789"
 FIRST_PASSWORD = "first-Pa55word-of-c4rla"

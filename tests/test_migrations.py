@@ -127,3 +127,50 @@ def test_a_new_database_is_still_migrated(tmp_path):
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert version == head_revision()
     assert "measurements" in inspect(database.engine).get_table_names()
+
+
+def test_0007_rebuilds_existing_rollups_keyed_by_voltage_level(tmp_path):
+    from alembic import command
+
+    database = Database.from_url(f"sqlite:///{tmp_path / 'old.db'}")
+
+    def migrate(to, how=command.upgrade):
+        with database.engine.begin() as connection:
+            how(alembic_config(connection), to)
+
+    migrate("0004")
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO components (id, name, substation, component_type, voltage_kv, "
+            "capacity_mva, status, created_by, updated_by, created_at, updated_at) VALUES "
+            "(1, 'T1', 'S', 'transformer', 110, 40, NULL, 'x', 'x', '2024-01-01', '2024-01-01'),"
+            "(2, 'T2', 'S', 'transformer', 20, 1, NULL, 'x', 'x', '2024-01-01', '2024-01-01'),"
+            "(3, 'S1', 'S', 'switch', NULL, NULL, 'closed', 'x', 'x', '2024-01-01', '2024-01-01')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO measurements (component_id, measurement_type, timestamp_us, value) "
+            "VALUES (1, 'voltage', 0, 111.0), (2, 'voltage', 60000000, 19.5), "
+            "(3, 'current', 0, 4.0)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO measurement_rollups VALUES ('transformer', 'voltage', 0, 2, 130.5, "
+            "19.5, 111.0), ('switch', 'current', 0, 1, 4.0, 4.0, 4.0)"
+        )
+    migrate("0007")
+    with database.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT component_type, voltage_kv, sample_count, value_sum FROM measurement_rollups "
+            "ORDER BY component_type, voltage_kv"
+        ).all()
+    assert rows == [
+        ("switch", 0.0, 1, 4.0),
+        ("transformer", 20.0, 1, 19.5),
+        ("transformer", 110.0, 1, 111.0),
+    ]
+    migrate("0004", command.downgrade)
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT component_type, sample_count, value_sum FROM measurement_rollups "
+            "ORDER BY component_type"
+        ).all() == [("switch", 1, 4.0), ("transformer", 2, 130.5)]
+    database.dispose()

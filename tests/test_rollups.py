@@ -13,7 +13,7 @@ from core import rollups
 from core.components import delete_component, update_component
 from core.measurement_store import write_measurements
 from core.measurements import add_measurement
-from core.models import MeasurementRollup
+from core.models import Component, MeasurementRollup
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 
 T0 = int(datetime(2024, 3, 1, tzinfo=UTC).timestamp()) * 1_000_000
@@ -140,6 +140,49 @@ def test_type_change_moves_measurements_to_the_new_type(db):
     _assert_agree(db)
 
 
+def _levels(db):
+    with db.read() as session:
+        return session.execute(
+            select(
+                MeasurementRollup.component_type,
+                MeasurementRollup.voltage_kv,
+                func.sum(MeasurementRollup.sample_count),
+                func.sum(MeasurementRollup.value_sum),
+            )
+            .group_by(MeasurementRollup.component_type, MeasurementRollup.voltage_kv)
+            .order_by(MeasurementRollup.component_type, MeasurementRollup.voltage_kv)
+        ).all()
+
+
+def test_voltage_change_moves_measurements_to_the_new_level(db):
+    first = make_component(db, TRANSFORMER, voltage_kv=20)
+    second = make_component(db, TRANSFORMER, name="T2", voltage_kv=20)
+    switch = make_component(db, SWITCH, name="S1")
+    _write(db, _frame(first.id, [1, 50, 3]))
+    _write(db, _frame(second.id, [2, 4, 6]))
+    _write(db, _frame(switch.id, [7]))
+    assert _levels(db) == [("switch", 0.0, 1, 7.0), ("transformer", 20.0, 6, 66.0)]
+    with db.write() as session:
+        update_component(
+            session=session,
+            actor=MANAGER,
+            component_id=first.id,
+            fields={**TRANSFORMER, "voltage_kv": 110},
+        )
+    assert _levels(db) == [
+        ("switch", 0.0, 1, 7.0),
+        ("transformer", 20.0, 3, 12.0),
+        ("transformer", 110.0, 3, 54.0),
+    ]
+    _assert_agree(db)
+    with db.write() as session:  # a switch that becomes a line takes on the line's level
+        update_component(
+            session=session, actor=MANAGER, component_id=switch.id, fields={**LINE, "name": "S1"}
+        )
+    assert ("line", float(LINE["voltage_kv"]), 1, 7.0) in _levels(db)
+    _assert_agree(db)
+
+
 def test_deleting_a_component_removes_its_share(db):
     kept = make_component(db, LINE)
     gone = make_component(db, LINE, name="L2")
@@ -174,7 +217,7 @@ def test_random_writes_keep_rollups_exact(db):
     ]
     alive = {c.id for c in components}
     for step in range(25):
-        action = rng.choice(["write", "write", "overwrite", "retype", "delete"])
+        action = rng.choice(["write", "write", "overwrite", "retype", "relevel", "delete"])
         ids = sorted(alive)
         if not ids:
             break
@@ -194,6 +237,20 @@ def test_random_writes_keep_rollups_exact(db):
                     actor=MANAGER,
                     component_id=target,
                     fields={**base, "name": f"C{target}-{step}"},
+                )
+        elif action == "relevel":
+            with db.write() as session:
+                kind = session.get(Component, target).component_type
+                base = {"transformer": TRANSFORMER, "line": LINE, "switch": SWITCH}[kind]
+                update_component(
+                    session=session,
+                    actor=MANAGER,
+                    component_id=target,
+                    fields={
+                        **base,
+                        "name": f"C{target}-{step}",
+                        **({"voltage_kv": rng.choice([0.4, 20, 110])} if kind != "switch" else {}),
+                    },
                 )
         elif len(alive) > 1:
             with db.write() as session:

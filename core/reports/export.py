@@ -1,13 +1,11 @@
 """Report tables as files: CSV per table, one zip for the whole report.
 
 CSV cells that a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) get a leading apostrophe; numbers are left alone. The same
-tables always give the same bytes.
-
-The CSV is written by Python's ``csv`` module (RFC 4180: CRLF line ends, quotes where a cell
-needs them; ISO dates, floats as Python writes them, which read back exactly). Report tables
-are small, and Polars' ``write_csv`` hands even a three-row table to its thread pool, which a
-report worker pays for in scheduling (see ``core.reports.kpis``).
+``@``, a tab or a carriage return) get a leading apostrophe; numbers are left alone. Decimal
+numbers are written with at most 12 significant digits (``14.27``, not the
+``14.270000000000003`` a sum of floats may give), so the same tables always give the same
+bytes. The CSV is written by Python's ``csv`` module (RFC 4180: CRLF line ends, quotes where a
+cell needs them, ISO dates).
 """
 
 from __future__ import annotations
@@ -24,11 +22,27 @@ import polars as pl
 from core.reports import kpis
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SIGNIFICANT_DIGITS = 12
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
 def _neutral(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def format_number(value: float) -> str:
+    """``value`` with at most ``SIGNIFICANT_DIGITS`` significant digits, as a CSV cell."""
+    return f"{value:.{SIGNIFICANT_DIGITS}g}"
+
+
+def _cell(value: object, text: bool) -> object:
+    if value is None:
+        return None
+    if text:
+        return _neutral(str(value))
+    if isinstance(value, float):
+        return format_number(value)
+    return value
 
 
 def table_csv(frame: pl.DataFrame) -> bytes:
@@ -38,11 +52,13 @@ def table_csv(frame: pl.DataFrame) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(frame.columns)
     for row in frame.iter_rows():
-        writer.writerow(
-            _neutral(cell) if text and cell is not None else cell
-            for cell, text in zip(row, texts, strict=True)
-        )
+        writer.writerow(_cell(cell, text) for cell, text in zip(row, texts, strict=True))
     return buffer.getvalue().encode("utf-8")
+
+
+def report_payload(tables: Mapping[str, pl.DataFrame]) -> dict[str, str]:
+    """Every table of a report by name, as its CSV text: what a completed report stores."""
+    return {name: table_csv(tables[name]).decode("utf-8") for name in kpis.TABLES}
 
 
 def read_table_csv(name: str, data: str) -> pl.DataFrame:
@@ -53,10 +69,10 @@ def read_table_csv(name: str, data: str) -> pl.DataFrame:
 
 
 def report_zip(tables: Mapping[str, pl.DataFrame], metadata: Mapping[str, Any]) -> bytes:
-    """The four CSVs and ``report.json`` (the request and its provenance) in one zip."""
+    """Each table's CSV and ``report.json`` (the request and its provenance) in one zip."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in kpis.TABLES:
+        for name in (name for name in kpis.TABLES if name in tables):
             info = zipfile.ZipInfo(f"{name}.csv", date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, table_csv(tables[name]))

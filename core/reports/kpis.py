@@ -1,24 +1,11 @@
-"""The four report tables, from the few rows the database sums for them (no database here).
+"""The report tables as Polars expressions over the rows the database selected (no database here).
 
-Column names and order are the ones docs/design.md fixes; rows are sorted and a day's partial sums
-are added exactly (``math.fsum``), so the same inputs always give the same bytes, whatever
-order they come in.
-
-The database does the heavy summing (``core.reports.compute``); what is left is a few hundred
-rows per report (one per day and type pair), combined here in plain Python and handed out as
-Polars frames. Polars runs even a tiny query on its thread pool, and each handoff to a pool
-thread is a chance for the scheduler to park it behind another process: with report workers
-on the same cores as their database, those handoffs cost more than the arithmetic, and two
-workers stopped being twice as fast as one (bench/workers.py, bench/RESULTS.md).
+Column names and order are fixed; rows are sorted, and every float sum adds its terms in
+sorted order, so the same inputs give the same numbers whatever order they arrive in and
+however many threads Polars runs.
 """
 
 from __future__ import annotations
-
-import math
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import NamedTuple
 
 import polars as pl
 
@@ -28,7 +15,14 @@ COMPONENTS_BY_TYPE = "components_by_type"
 TRANSFORMER_CAPACITY = "transformer_capacity_by_voltage"
 LINE_LENGTH = "line_length_by_voltage"
 DAILY_AVERAGES = "daily_averages"
-TABLES = (COMPONENTS_BY_TYPE, TRANSFORMER_CAPACITY, LINE_LENGTH, DAILY_AVERAGES)
+DAILY_AVERAGES_BY_VOLTAGE = "daily_averages_by_voltage"
+TABLES = (
+    COMPONENTS_BY_TYPE,
+    TRANSFORMER_CAPACITY,
+    LINE_LENGTH,
+    DAILY_AVERAGES,
+    DAILY_AVERAGES_BY_VOLTAGE,
+)
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     COMPONENTS_BY_TYPE: {"component_type": pl.String(), "count": pl.Int64()},
@@ -51,98 +45,144 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "min_value": pl.Float64(),
         "max_value": pl.Float64(),
     },
+    DAILY_AVERAGES_BY_VOLTAGE: {
+        "day": pl.Date(),
+        "measurement_type": pl.String(),
+        "component_type": pl.String(),
+        "voltage_kv": pl.Float64(),  # empty for components without a level (switches)
+        "avg_value": pl.Float64(),
+        "sample_count": pl.Int64(),
+        "min_value": pl.Float64(),
+        "max_value": pl.Float64(),
+    },
 }
 
-_EPOCH = date(1970, 1, 1)
+# What the database hands over: the components, and per type pair, voltage level (null for
+# none) and block of one local day (named by its first instant: a rollup's bucket start or a
+# measurement's timestamp) the count, sum, min and max of the values.
+INVENTORY_SCHEMA: dict[str, pl.DataType] = {
+    "component_type": pl.String(),
+    "voltage_kv": pl.Float64(),
+    "capacity_mva": pl.Float64(),
+    "length_km": pl.Float64(),
+}
+SAMPLES_SCHEMA: dict[str, pl.DataType] = {
+    "component_type": pl.String(),
+    "measurement_type": pl.String(),
+    "voltage_kv": pl.Float64(),
+    "instant_us": pl.Int64(),
+    "sample_count": pl.Int64(),
+    "value_sum": pl.Float64(),
+    "value_min": pl.Float64(),
+    "value_max": pl.Float64(),
+}
 
 
-class InventoryGroup(NamedTuple):
-    """Components of one type at one voltage: how many, and their summed capacity and length
-    (``None`` where the type has no such field)."""
-
-    component_type: str
-    voltage_kv: float | None
-    components: int
-    capacity_mva: float | None
-    length_km: float | None
+def ordered_sum(column: str) -> pl.Expr:
+    """The sum of ``column`` with its terms added smallest first: the same bits every time."""
+    return pl.col(column).sort().sum()
 
 
-class DayPartial(NamedTuple):
-    """Part of one local day's measurements of one type pair: from the rollups of the whole
-    quarter hours in a span, or from the raw rows at its edges."""
-
-    component_type: str
-    measurement_type: str
-    day_number: int  # days since 1970-01-01, in the report's zone
-    sample_count: int
-    value_sum: float
-    value_min: float
-    value_max: float
+def local_day(instant_us: pl.Expr, zone: str) -> pl.Expr:
+    """The calendar day in ``zone`` of a UTC instant in microseconds (tz database offsets)."""
+    return instant_us.cast(pl.Datetime("us", "UTC")).dt.convert_time_zone(zone).dt.date()
 
 
-def _frame(name: str, rows: list[tuple[object, ...]]) -> pl.DataFrame:
-    schema = SCHEMAS[name]
-    columns: list[tuple[object, ...]] = list(zip(*rows, strict=True)) or [() for _ in schema]
-    return pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema)
-
-
-def components_by_type(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
+def components_by_type(inventory: pl.LazyFrame) -> pl.LazyFrame:
     """Every component type with its count (zero when the inventory has none of it)."""
-    counts = dict.fromkeys(sorted(t.value for t in ComponentType), 0)
-    for group in groups:
-        counts[group.component_type] += int(group.components)
-    return _frame(COMPONENTS_BY_TYPE, list(counts.items()))
+    every_type = pl.LazyFrame(
+        {"component_type": sorted(kind.value for kind in ComponentType)},
+        schema={"component_type": pl.String()},
+    )
+    counts = inventory.group_by("component_type").agg(pl.len().cast(pl.Int64).alias("count"))
+    return (
+        every_type.join(counts, on="component_type", how="left")
+        .with_columns(pl.col("count").fill_null(0))
+        .sort("component_type")
+    )
 
 
 def _per_voltage(
-    groups: Iterable[InventoryGroup], kind: ComponentType, field: str
-) -> list[tuple[object, ...]]:
-    """Count and total of ``field`` per voltage level (one group each), by rising voltage."""
-    return sorted(
-        (float(group.voltage_kv), int(group.components), float(getattr(group, field) or 0.0))
-        for group in groups
-        if group.component_type == kind.value and group.voltage_kv is not None
-    )
-
-
-def transformer_capacity_by_voltage(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
-    return _frame(
-        TRANSFORMER_CAPACITY, _per_voltage(groups, ComponentType.TRANSFORMER, "capacity_mva")
-    )
-
-
-def line_length_by_voltage(groups: Iterable[InventoryGroup]) -> pl.DataFrame:
-    return _frame(LINE_LENGTH, _per_voltage(groups, ComponentType.LINE, "length_km"))
-
-
-@dataclass(slots=True)
-class _Day:
-    count: int
-    sums: list[float]
-    low: float
-    high: float
-
-
-def daily_averages(partials: Iterable[DayPartial]) -> pl.DataFrame:
-    """Mean, count, min and max per local day, measurement type and component type."""
-    days: dict[tuple[int, str, str], _Day] = {}
-    for part in partials:
-        key = (int(part.day_number), part.measurement_type, part.component_type)
-        low, high = float(part.value_min), float(part.value_max)
-        day = days.setdefault(key, _Day(0, [], low, high))
-        day.count += int(part.sample_count)
-        day.sums.append(float(part.value_sum))
-        day.low, day.high = min(day.low, low), max(day.high, high)
-    rows: list[tuple[object, ...]] = [
-        (
-            _EPOCH + timedelta(days=day_number),
-            measurement_type,
-            component_type,
-            math.fsum(day.sums) / day.count,
-            day.count,
-            day.low,
-            day.high,
+    inventory: pl.LazyFrame, kind: ComponentType, field: str, count: str, total: str
+) -> pl.LazyFrame:
+    """Count and total of ``field`` per voltage level of one type, by rising voltage."""
+    return (
+        inventory.filter(
+            (pl.col("component_type") == kind.value) & pl.col("voltage_kv").is_not_null()
         )
-        for (day_number, measurement_type, component_type), day in sorted(days.items())
+        .group_by("voltage_kv")
+        .agg(
+            pl.len().cast(pl.Int64).alias(count),
+            ordered_sum(field).fill_null(0.0).alias(total),
+        )
+        .sort("voltage_kv")
+    )
+
+
+def transformer_capacity_by_voltage(inventory: pl.LazyFrame) -> pl.LazyFrame:
+    return _per_voltage(
+        inventory,
+        ComponentType.TRANSFORMER,
+        "capacity_mva",
+        "transformer_count",
+        "total_capacity_mva",
+    )
+
+
+def line_length_by_voltage(inventory: pl.LazyFrame) -> pl.LazyFrame:
+    return _per_voltage(inventory, ComponentType.LINE, "length_km", "line_count", "total_length_km")
+
+
+def _day_statistics(samples: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """Mean, count, min and max of the samples per ``keys`` (``day`` among them)."""
+    return (
+        samples.group_by(keys)
+        .agg(
+            pl.col("sample_count").sum(),
+            ordered_sum("value_sum").alias("value_sum"),
+            pl.col("value_min").min().alias("min_value"),
+            pl.col("value_max").max().alias("max_value"),
+        )
+        .with_columns((pl.col("value_sum") / pl.col("sample_count")).alias("avg_value"))
+        .sort(keys, nulls_last=True)
+    )
+
+
+def daily_averages(samples: pl.LazyFrame) -> pl.LazyFrame:
+    """Mean, count, min and max per local day, measurement type and component type."""
+    return _day_statistics(samples, ["day", "measurement_type", "component_type"]).select(
+        list(SCHEMAS[DAILY_AVERAGES])
+    )
+
+
+def daily_averages_by_voltage(samples: pl.LazyFrame) -> pl.LazyFrame:
+    """The same per voltage level too: an average over 110, 20 and 0.4 kV means nothing."""
+    keys = ["day", "measurement_type", "component_type", "voltage_kv"]
+    return _day_statistics(samples, keys).select(list(SCHEMAS[DAILY_AVERAGES_BY_VOLTAGE]))
+
+
+def with_local_day(samples: pl.LazyFrame, zone: str) -> pl.LazyFrame:
+    """``samples`` with the ``day`` in ``zone`` of each instant."""
+    return samples.with_columns(local_day(pl.col("instant_us"), zone).alias("day"))
+
+
+def report_tables(
+    inventory: pl.LazyFrame, samples: pl.LazyFrame, zone: str
+) -> dict[str, pl.DataFrame]:
+    """Every report table, from one lazy plan collected once."""
+    days = with_local_day(samples, zone)
+    plans = {
+        COMPONENTS_BY_TYPE: components_by_type(inventory),
+        TRANSFORMER_CAPACITY: transformer_capacity_by_voltage(inventory),
+        LINE_LENGTH: line_length_by_voltage(inventory),
+        DAILY_AVERAGES: daily_averages(days),
+        DAILY_AVERAGES_BY_VOLTAGE: daily_averages_by_voltage(days),
+    }
+    typed = [
+        plan.select(pl.col(name).cast(dtype) for name, dtype in SCHEMAS[table].items())
+        for table, plan in plans.items()
     ]
-    return _frame(DAILY_AVERAGES, rows)
+    # The in-memory engine runs these few thousand rows with about 3 thread handoffs per
+    # report; the streaming engine ("auto") made about 100, each one a chance for the
+    # scheduler to park the report behind another worker (bench/RESULTS.md).
+    return dict(zip(plans, pl.collect_all(typed, engine="in-memory"), strict=True))

@@ -11,9 +11,10 @@ from sqlalchemy import update
 
 from core.config import get_settings
 from core.models import Report
-from core.reports.jobs import ReportStatus, get_report, list_reports, request_report, run_next
+from core.reports.jobs import ReportStatus, get_report, list_reports, request_report
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import NoRunner, everything, texts
+from tests.report_runs import run_next
 from views import ui
 
 pytestmark = pytest.mark.every_backend  # the app on SQLite and on PostgreSQL
@@ -135,7 +136,7 @@ def test_a_pending_report_waits_and_a_manager_may_cancel_it(open_app, app_db):
         assert get_report(session=session, report_id=record.id).status is ReportStatus.CANCELLED
 
 
-def test_a_completed_report_shows_four_tables_charts_and_downloads(open_app, app_db):
+def test_a_completed_report_shows_five_tables_charts_and_downloads(open_app, app_db):
     make_component(app_db, TRANSFORMER)
     make_component(app_db, LINE)
     record = _request(app_db)
@@ -146,14 +147,16 @@ def test_a_completed_report_shows_four_tables_charts_and_downloads(open_app, app
         "Transformer capacity per voltage level",
         "Line length per voltage level",
         "Daily averages",
+        "Daily averages per voltage level",
     ]
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 5
     assert [b.label for b in at.download_button] == [
-        "Download the whole report (zip of four CSV files)",
+        "Download the whole report (zip of 5 CSV files)",
         "Download components_by_type.csv",
         "Download transformer_capacity_by_voltage.csv",
         "Download line_length_by_voltage.csv",
         "Download daily_averages.csv",
+        "Download daily_averages_by_voltage.csv",
     ]
     by_type = at.dataframe[0].value
     assert dict(zip(by_type["component_type"], by_type["count"], strict=True)) == {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import threading
 import time
 import zipfile
@@ -29,11 +30,11 @@ from core.reports.jobs import (
     get_report_tables,
     list_reports,
     request_report,
-    run_claimed,
-    run_next,
     run_report_now,
 )
+from core.reports.jobs import runner as report_runner
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_component
+from tests.report_runs import run_claimed, run_next
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 T1 = T0 + timedelta(days=3)
@@ -165,7 +166,7 @@ def test_failure_is_stored_with_a_readable_error(db, monkeypatch):
     def explode(*_args, **_kwargs):
         raise MemoryError("simulated")
 
-    monkeypatch.setattr(jobs, "compute_report", explode)
+    monkeypatch.setattr(report_runner, "compute_report", explode)
     record = _request(db)
     _run_all(db)
     with db.read() as session:
@@ -216,7 +217,7 @@ def test_orphans_of_dead_local_processes_are_released_at_start(db):
         session.execute(
             update(Report)
             .where(Report.id == record.id)
-            .values(claimed_by=f"{jobs.socket.gethostname()}:999999:abc")
+            .values(claimed_by=f"{socket.gethostname()}:999999:abc")
         )
     assert jobs.release_orphans(db) == [record.id]
     assert run_next(db, "new") == record.id
@@ -345,7 +346,7 @@ def test_a_stopped_runner_hands_back_a_report_that_outlasts_its_grace(db, monkey
         release.wait(30)
         raise RuntimeError("unblocked")
 
-    monkeypatch.setattr(jobs, "compute_report", blocked)
+    monkeypatch.setattr(report_runner, "compute_report", blocked)
     runner = ReportRunner(db, poll_seconds=0.05, stop_grace_seconds=0).start()
     try:
         deadline = time.monotonic() + 30

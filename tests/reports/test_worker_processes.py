@@ -35,10 +35,10 @@ from core import logs
 from core.db import Database
 from core.measurement_store import write_measurements
 from core.models import Report
-from core.reports import jobs, kpis
+from core.reports import kpis
 from core.reports.compute import compute_report
 from core.reports.export import table_csv
-from core.reports.jobs import ReportRunner, ReportStatus, get_report_tables, request_report
+from core.reports.jobs import ReportRunner, ReportStatus, get_report_tables, request_report, runner
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,13 +201,13 @@ def _stop(worker: Worker) -> int:
 
 
 def _slow_in_process(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    real = jobs.compute_report
+    real = runner.compute_report
 
     def slowed(*args, **kwargs):
         time.sleep(seconds)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "compute_report", slowed)
+    monkeypatch.setattr(runner, "compute_report", slowed)
 
 
 def test_fifty_reports_each_stored_once_though_a_worker_is_killed_mid_report(

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from core.cli import main
-from core.reports import jobs
+from core.reports.jobs import runner
 
-_compute_report = jobs.compute_report
+_compute_report = runner.compute_report
 
 
 def held_back_compute(*args: Any, **kwargs: Any) -> Any:
@@ -32,5 +32,5 @@ def held_back_compute(*args: Any, **kwargs: Any) -> Any:
 
 
 if __name__ == "__main__":
-    jobs.compute_report = held_back_compute
+    runner.compute_report = held_back_compute
     sys.exit(main(sys.argv[1:]))

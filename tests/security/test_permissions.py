@@ -88,14 +88,14 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "core.users.set_role": lambda seen: {"username": "ulf", "role": "manager"},
     # Another user's password: a user may only set their own.
     "core.users.set_password": lambda seen: {"username": "mona", "password": "a-good-pass-42"},
-    "core.reports.jobs.request_report": lambda seen: {
+    "core.reports.jobs.records.request_report": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
     },
-    "core.reports.jobs.cancel_report": lambda seen: {"report_id": seen["report_id"]},
+    "core.reports.jobs.records.cancel_report": lambda seen: {"report_id": seen["report_id"]},
     "core.api_tokens.create_api_token": lambda seen: {"name": "scada", "scope": "write"},
     "core.api_tokens.revoke_api_token": lambda seen: {"token_id": seen["token_id"]},
-    "core.reports.jobs.run_report_now": lambda seen: {
+    "core.reports.jobs.runner.run_report_now": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
     },
@@ -203,12 +203,12 @@ INTERNAL_WRITERS = {
     "core.reports.jobs": {
         "claim",
         "release_claim",
-        "run_claimed",
         "run_held",
-        "run_next",
         "release_orphans",
         "renew_lease",
     },
+    "core.reports.jobs.queue": None,
+    "core.reports.jobs.runner": {"run_held"},
 }
 
 
