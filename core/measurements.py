@@ -61,6 +61,7 @@ def validate_measurement(
 def _insert_one(
     session: Session,
     component_type: str,
+    voltage_kv: float | None,
     component_id: int,
     kind: MeasurementType,
     micros: int,
@@ -84,7 +85,7 @@ def _insert_one(
             value=value,
         )
     )
-    rollups.add_one(session, component_type, kind.value, micros, value)
+    rollups.add_one(session, component_type, voltage_kv, kind.value, micros, value)
     return True
 
 
@@ -115,7 +116,15 @@ def add_measurement(
             }
         )
         counts = write_measurements(session, frame, overwrite=True)
-    elif _insert_one(session, component.component_type.value, component_id, kind, micros, number):
+    elif _insert_one(
+        session,
+        component.component_type.value,
+        component.voltage_kv,
+        component_id,
+        kind,
+        micros,
+        number,
+    ):
         counts = WriteCounts(inserted=1)
     else:
         raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())

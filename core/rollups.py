@@ -153,11 +153,17 @@ def add(session: Session, added: pl.DataFrame) -> None:
 
 
 def add_one(
-    session: Session, component_type: str, measurement_type: str, timestamp_us: int, value: float
+    session: Session,
+    component_type: str,
+    voltage_kv: float | None,
+    measurement_type: str,
+    timestamp_us: int,
+    value: float,
 ) -> None:
     """Fold one new measurement into its rollup (the single-row path: no frame to build)."""
     bucket = timestamp_us - timestamp_us % BUCKET_US  # a floor, as bucket_expr
-    _upsert(session, [(component_type, measurement_type, bucket, 1, value, value, value)])
+    row = (component_type, measurement_type, bucket, level(voltage_kv), 1, value, value, value)
+    _upsert(session, [row])
 
 
 def _upsert(session: Session, rows: Iterable[tuple[object, ...]]) -> None:

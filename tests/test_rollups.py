@@ -126,6 +126,20 @@ def test_single_adds_fold_into_their_buckets_before_and_after_1970(db):
     _assert_agree(db)
 
 
+def test_a_single_add_lands_in_its_components_voltage_level(db):
+    """The single-row path keys the rollup by the component's level, as a rebuild does."""
+    transformer = make_component(db, TRANSFORMER)
+    with db.write() as session:
+        add_measurement(
+            session=session, actor=MANAGER, component_id=transformer.id,
+            measurement_type="voltage", timestamp="2024-03-01T00:05:00Z", value=110.5,
+        )  # fmt: skip
+    with db.read() as session:
+        levels = session.scalars(select(MeasurementRollup.voltage_kv)).all()
+    assert levels == [transformer.voltage_kv]
+    _assert_agree(db)
+
+
 def test_type_change_moves_measurements_to_the_new_type(db):
     first = make_component(db, TRANSFORMER)
     second = make_component(db, TRANSFORMER, name="T2")

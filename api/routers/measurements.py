@@ -190,7 +190,7 @@ def read_measurements(
         headers["Content-Disposition"] = (
             f'attachment; filename="component-{component_id}-measurements.csv"'
         )
-        return Response(table_csv(text), media_type="text/csv", headers=headers)
+        return Response(table_csv(text, exact=True), media_type="text/csv", headers=headers)
     import json
 
     return Response(

@@ -35,24 +35,28 @@ def format_number(value: float) -> str:
     return f"{value:.{SIGNIFICANT_DIGITS}g}"
 
 
-def _cell(value: object, text: bool) -> object:
+def _cell(value: object, text: bool, *, exact: bool) -> object:
     if value is None:
         return None
     if text:
         return _neutral(str(value))
     if isinstance(value, float):
-        return format_number(value)
+        return repr(value) if exact else format_number(value)
     return value
 
 
-def table_csv(frame: pl.DataFrame) -> bytes:
-    """``frame`` as CSV: a header row, then its rows; empty cells for nulls."""
+def table_csv(frame: pl.DataFrame, *, exact: bool = False) -> bytes:
+    """``frame`` as CSV: a header row, then its rows; empty cells for nulls. Decimal numbers
+    carry at most 12 significant digits, or, ``exact``, every digit that reads back the same
+    float (raw measurements, which an import must read back unchanged)."""
     texts = [dtype == pl.String for dtype in frame.dtypes]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(frame.columns)
     for row in frame.iter_rows():
-        writer.writerow(_cell(cell, text) for cell, text in zip(row, texts, strict=True))
+        writer.writerow(
+            _cell(cell, text, exact=exact) for cell, text in zip(row, texts, strict=True)
+        )
     return buffer.getvalue().encode("utf-8")
 
 

@@ -152,7 +152,7 @@ def test_a_stored_failure_is_a_short_sentence_without_sql(db, monkeypatch):
     def fail(*_args, **_kwargs):
         raise OperationalError(statement, {"password_hash": "$2b$12$secret"}, Exception("boom"))
 
-    monkeypatch.setattr(jobs, "compute_report", fail)
+    monkeypatch.setattr(jobs.runner, "compute_report", fail)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     record = run_report_now(db, actor=MANAGER, start=start, end=start + timedelta(days=1))
     with db.read() as session:
