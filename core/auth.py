@@ -1,11 +1,12 @@
 """Signing in: the rules behind the dashboard's login form and its sign-in cookie.
 
-The form's check is ``sign_in``: a wrong password is recorded against the name as typed,
-answered more slowly each time, and after ``SignInPolicy.max_failures`` failures within
-``window`` the name is locked for ``lock`` (not forever). Unknown names are recorded, slowed
-and locked exactly like known ones, and every refusal costs one bcrypt check, so neither the
-answer nor its timing tells whether a user exists. Failures are stored in the database, so
-they hold across sessions, restarts and app replicas.
+The form's check is ``sign_in``: every attempt is counted against the name as typed, in the
+database and before its password is checked, so no burst from any number of sessions or
+processes checks more than ``SignInPolicy.max_failures`` passwords for a name per ``window``;
+the last of those locks the name for ``lock`` (not forever), and failures are answered more
+slowly each time. Unknown names are counted, slowed and locked exactly like known ones, and
+every refusal costs one bcrypt check, so neither the answer nor its timing tells whether a
+user exists. The counts hold across sessions, restarts and app replicas.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import jwt
 from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -59,50 +60,86 @@ def attempt_key(username: str) -> str:
     return username.strip().lower()[:64]
 
 
-def _active_lock(attempt: SignInAttempt | None, moment: datetime) -> datetime | None:
-    if attempt is None or attempt.locked_until is None or attempt.locked_until <= moment:
-        return None
-    return attempt.locked_until
+@dataclass(frozen=True, slots=True)
+class _Reservation:
+    """One attempt, counted before its password is checked.
+
+    ``slot`` is its number among the failures of the current window (0: not counted, the
+    name was locked already); ``locked_until`` is the lock in force or set by this attempt,
+    which as the ``max_failures``-th of the window locks the name before its check.
+    """
+
+    slot: int
+    locked_until: datetime | None
+
+    @property
+    def may_check(self) -> bool:
+        return self.slot > 0
 
 
-def _record_failure(
-    session: Session, key: str, moment: datetime, policy: SignInPolicy
-) -> SignInAttempt:
+def _forget_stale(session: Session, moment: datetime, policy: SignInPolicy) -> None:
+    """Drop the counts of names neither failing lately nor locked. Rows another sign-in is
+    counting on just now are skipped (``SKIP LOCKED`` on PostgreSQL), so two of these never
+    wait for each other."""
     stale = moment - max(policy.window, policy.lock)
-    session.execute(
-        delete(SignInAttempt).where(
+    forgotten = (
+        select(SignInAttempt.username)
+        .where(
             SignInAttempt.last_failure_at < stale,
             or_(SignInAttempt.locked_until.is_(None), SignInAttempt.locked_until < moment),
         )
+        .with_for_update(skip_locked=True)
     )
-    attempt = session.get(SignInAttempt, key, with_for_update=True)
-    if attempt is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    SignInAttempt(
-                        username=key,
-                        failures=0,
-                        window_started_at=moment,
-                        last_failure_at=moment,
-                        locked_until=None,
-                    )
-                )
-        except IntegrityError:  # another session recorded the first failure just now
-            pass
-        attempt = session.get(SignInAttempt, key, with_for_update=True, populate_existing=True)
-        assert attempt is not None
+    session.execute(
+        delete(SignInAttempt)
+        .where(SignInAttempt.username.in_(forgotten))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _counted_row(session: Session, key: str, moment: datetime) -> SignInAttempt:
+    """The row counting ``key``'s failures, made if missing, locked until the transaction
+    ends (SQLite's writes are serial already: ``Database.write`` begins them IMMEDIATE)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(SignInAttempt)
+        .values(
+            username=key,
+            failures=0,
+            window_started_at=moment,
+            last_failure_at=moment,
+            locked_until=None,
+        )
+        .on_conflict_do_nothing(index_elements=[SignInAttempt.username])
+    )
+    return session.scalars(
+        select(SignInAttempt)
+        .where(SignInAttempt.username == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _reserve_attempt(
+    session: Session, key: str, moment: datetime, policy: SignInPolicy
+) -> _Reservation:
+    """Count one attempt for ``key`` as a failure, atomically, before anything is checked."""
+    _forget_stale(session, moment, policy)
+    attempt = _counted_row(session, key, moment)
+    if attempt.locked_until is not None and attempt.locked_until > moment:
+        return _Reservation(slot=0, locked_until=attempt.locked_until)
     if attempt.window_started_at + policy.window <= moment:
         attempt.failures = 0
         attempt.window_started_at = moment
     attempt.failures += 1
     attempt.last_failure_at = moment
-    if attempt.failures >= policy.max_failures:
-        attempt.locked_until = moment + policy.lock
+    slot, locked_until = attempt.failures, None
+    if slot >= policy.max_failures:
+        locked_until = attempt.locked_until = moment + policy.lock
         attempt.failures = 0
         attempt.window_started_at = moment
     session.flush()
-    return attempt
+    return _Reservation(slot=slot, locked_until=locked_until)
 
 
 def sign_in(
@@ -116,43 +153,38 @@ def sign_in(
 ) -> UserRecord:
     """The user these credentials belong to, or ``AuthenticationFailed`` / ``SignInLocked``.
 
-    It opens its own sessions: a refusal must be recorded (committed) before it is raised,
-    and the deliberate delay is spent outside any transaction.
+    The attempt is counted as a failure in its own committed transaction before the password
+    is checked, so however many sessions, threads or processes guess at once, at most
+    ``max_failures`` passwords are checked for a name per window; the last of them locks the
+    name before its check, and a success then forgets the count. The check and the
+    deliberate delay are spent outside any transaction.
     """
     started = time.perf_counter()
     key = attempt_key(username)
     moment = now()
-    user: UserRecord | None = None
-    with database.read() as session:
-        attempt = session.get(SignInAttempt, key)
-        locked_until = _active_lock(attempt, moment)
-        if locked_until is not None:
-            spend_password_check_time(password)
-        else:
-            try:
-                user = authenticate(session=session, username=username, password=password)
-            except AuthenticationFailed:
-                user = None
-    if locked_until is not None:
-        _log_refusal(key, started, "locked", locked_until=locked_until)
-        sleep(policy.delay(policy.max_failures))
-        raise SignInLocked(key, locked_until)
-    if user is not None:
-        if attempt is not None:
-            with database.write() as session:
-                session.execute(delete(SignInAttempt).where(SignInAttempt.username == key))
-        logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
-        return user
     with database.write() as session:
-        recorded = _record_failure(session, key, moment, policy)
-        failures, locked_until = recorded.failures, recorded.locked_until
-    if locked_until is not None and locked_until > moment:
-        _log_refusal(key, started, "locked_now", locked_until=locked_until)
+        reservation = _reserve_attempt(session, key, moment, policy)
+    if not reservation.may_check:
+        assert reservation.locked_until is not None
+        spend_password_check_time(password)
+        _log_refusal(key, started, "locked", locked_until=reservation.locked_until)
         sleep(policy.delay(policy.max_failures))
-        raise SignInLocked(key, locked_until)
-    _log_refusal(key, started, "refused", failures=failures)
-    sleep(policy.delay(failures))
-    raise AuthenticationFailed()
+        raise SignInLocked(key, reservation.locked_until)
+    try:
+        with database.read() as session:
+            user = authenticate(session=session, username=username, password=password)
+    except AuthenticationFailed:
+        if reservation.locked_until is not None:
+            _log_refusal(key, started, "locked_now", locked_until=reservation.locked_until)
+            sleep(policy.delay(policy.max_failures))
+            raise SignInLocked(key, reservation.locked_until) from None
+        _log_refusal(key, started, "refused", failures=reservation.slot)
+        sleep(policy.delay(reservation.slot))
+        raise
+    with database.write() as session:
+        session.execute(delete(SignInAttempt).where(SignInAttempt.username == key))
+    logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
+    return user
 
 
 def _log_refusal(key: str, started: float, outcome: str, **details: object) -> None:
