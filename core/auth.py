@@ -33,6 +33,7 @@ from core.domain import Role
 from core.errors import AuthenticationFailed, ConfigurationError, SignInLocked
 from core.models import SignInAttempt, User, utc_now
 from core.users import UserRecord, authenticate, spend_password_check_time
+from core.validation import unstorable_character
 
 DEMO_COOKIE_KEY_FILE = PROJECT_ROOT / "data" / "cookie_key"
 
@@ -56,8 +57,11 @@ DEFAULT_POLICY = SignInPolicy()
 
 
 def attempt_key(username: str) -> str:
-    """The name failures are counted under: as the user table stores names, capped in length."""
-    return username.strip().lower()[:64]
+    """The name failures are counted under: as the user table stores names, capped in length.
+    A character no database stores (NUL, a lone surrogate, other controls) becomes U+FFFD;
+    no user's name has one."""
+    folded = username.strip().lower()[:64]
+    return "".join("\ufffd" if unstorable_character(c) else c for c in folded)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,16 @@ from core.errors import (
     UserNotFound,
 )
 from core.models import SignInAttempt, User, utc_now
-from core.validation import FieldError, parse_choice
+from core.validation import FieldError, parse_choice, unstorable_character
 
 MIN_PASSWORD_LENGTH = 10
+# bcrypt reads at most 72 bytes of a password (and refuses more): a longer one is refused
+# where it is set rather than cut, and can never match at sign-in.
+MAX_PASSWORD_BYTES = 72
+_TOO_LONG = (
+    f"must be at most {MAX_PASSWORD_BYTES} bytes long (bcrypt's limit; an accented letter "
+    "takes 2 bytes, some other characters 3 or 4)"
+)
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 # A valid hash to compare against when the user is unknown, so both refusals take as long.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=12))
@@ -102,6 +109,10 @@ def check_password_strength(password: str, *, username: str = "") -> None:
         problems.append("must not start or end with a space")
     elif len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    elif len(_password_bytes(password)) > MAX_PASSWORD_BYTES:
+        problems.append(_TOO_LONG)
+    elif unstorable_character(password) is not None:
+        problems.append("must not contain control characters (tabs, line breaks, ...)")
     elif password.isalpha() or password.isdigit():
         problems.append("must mix letters with digits or symbols")
     elif len(set(password)) < 4:
@@ -114,13 +125,29 @@ def check_password_strength(password: str, *, username: str = "") -> None:
         raise InvalidInput([FieldProblem("password", "; ".join(problems))])
 
 
+def _password_bytes(password: str) -> bytes:
+    """What bcrypt is given: UTF-8, where a lone surrogate (which no set password holds, and
+    a browser can send) is kept as bytes instead of failing."""
+    return password.encode("utf-8", "surrogatepass")
+
+
+def _checkable(password: str) -> bytes | None:
+    """``password`` as bcrypt checks it, or ``None`` when it is too long to be anyone's."""
+    encoded = _password_bytes(password)
+    return encoded if len(encoded) <= MAX_PASSWORD_BYTES else None
+
+
 def spend_password_check_time(password: str) -> None:
     """Take as long as checking ``password`` against a stored hash, and learn nothing."""
-    bcrypt.checkpw(password.encode("utf-8"), _DUMMY_HASH)
+    bcrypt.checkpw(_password_bytes(password)[:MAX_PASSWORD_BYTES], _DUMMY_HASH)
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    """The bcrypt hash of a password that ``check_password_strength`` accepted."""
+    encoded = _checkable(password)
+    if encoded is None:
+        raise InvalidInput.single("password", _TOO_LONG)
+    return bcrypt.hashpw(encoded, bcrypt.gensalt()).decode("ascii")
 
 
 def _normalise_username(username: str) -> str:
@@ -138,8 +165,18 @@ def _normalise_username(username: str) -> str:
     return cleaned
 
 
+def _find_row(session: Session, username: str) -> User | None:
+    """The user named ``username`` (any case, blanks around), or ``None``. A name no user
+    can have (too long, a NUL, a lone surrogate) is not even looked up: a database may
+    refuse to compare with it."""
+    cleaned = username.strip().lower()
+    if not _USERNAME.fullmatch(cleaned):
+        return None
+    return session.scalars(select(User).where(User.username == cleaned)).first()
+
+
 def _get_row(session: Session, username: str) -> User:
-    row = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    row = _find_row(session, username)
     if row is None:
         raise UserNotFound(username)
     return row
@@ -251,12 +288,15 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
 def authenticate(*, session: Session, username: str, password: str) -> UserRecord:
     """The user whose credentials these are, or ``AuthenticationFailed``.
 
-    An unknown user costs one bcrypt check like a known one, so timing does not tell them apart.
+    An unknown user costs one bcrypt check like a known one, so timing does not tell them apart;
+    so does a password longer than any that can be set (``MAX_PASSWORD_BYTES``), which is
+    simply wrong.
     """
-    row = session.scalars(select(User).where(User.username == username.strip().lower())).first()
-    if row is None:
+    row = _find_row(session, username)
+    encoded = _checkable(password)
+    if row is None or encoded is None:
         spend_password_check_time(password)
         raise AuthenticationFailed()
-    if not bcrypt.checkpw(password.encode("utf-8"), row.password_hash.encode("ascii")):
+    if not bcrypt.checkpw(encoded, row.password_hash.encode("ascii")):
         raise AuthenticationFailed()
     return UserRecord.of(row)
