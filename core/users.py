@@ -22,8 +22,8 @@ from core.errors import (
     LastManager,
     UserNotFound,
 )
-from core.models import SignInAttempt, User, utc_now
-from core.validation import FieldError, parse_choice, unstorable_character
+from core.models import TEXT_LENGTH, SignInAttempt, User, utc_now
+from core.validation import FieldError, parse_choice, parse_text, unstorable_character
 
 MIN_PASSWORD_LENGTH = 10
 # bcrypt reads at most 72 bytes of a password (and refuses more): a longer one is refused
@@ -165,6 +165,21 @@ def _normalise_username(username: str) -> str:
     return cleaned
 
 
+def _optional_texts(**fields: str) -> dict[str, str]:
+    """Each optional text trimmed, or ``InvalidInput`` naming every one that is too long for
+    its column (``TEXT_LENGTH``, on every database) or holds a control character."""
+    cleaned: dict[str, str] = {}
+    problems = []
+    for field, value in fields.items():
+        try:
+            cleaned[field] = parse_text(value, max_length=TEXT_LENGTH) if value.strip() else ""
+        except FieldError as error:
+            problems.append(FieldProblem(field, str(error)))
+    if problems:
+        raise InvalidInput(problems)
+    return cleaned
+
+
 def _find_row(session: Session, username: str) -> User | None:
     """The user named ``username`` (any case, blanks around), or ``None``. A name no user
     can have (too long, a NUL, a lone surrogate) is not even looked up: a database may
@@ -199,13 +214,14 @@ def create_user(
         chosen_role = parse_choice(role, Role)
     except FieldError as error:
         raise InvalidInput([FieldProblem("role", str(error))]) from None
+    texts = _optional_texts(display_name=display_name, email=email)
     check_password_strength(password, username=name)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
         raise DuplicateUser(name)
     row = User(
         username=name,
-        display_name=display_name.strip() or name,
-        email=email.strip(),
+        display_name=texts["display_name"] or name,
+        email=texts["email"],
         password_hash=hash_password(password),
         role=chosen_role.value,
     )
