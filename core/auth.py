@@ -11,6 +11,7 @@ user exists. The counts hold across sessions, restarts and app replicas.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import secrets
@@ -31,7 +32,7 @@ from core.config import PROJECT_ROOT, Settings
 from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailed, ConfigurationError, SignInLocked
-from core.models import SignInAttempt, User, utc_now
+from core.models import SignInAttempt, SignInSession, User, utc_now
 from core.users import UserRecord, authenticate, spend_password_check_time
 from core.validation import unstorable_character
 
@@ -238,12 +239,78 @@ def user_still_signed_in(*, session: Session, username: str, since: datetime) ->
     return UserRecord.of(row)
 
 
-def cookie_sign_in(*, session: Session, username: str, issued_at: datetime) -> UserRecord | None:
-    """The user a sign-in cookie for ``username`` issued at ``issued_at`` signs in, or ``None``
-    when it no longer holds (see ``user_still_signed_in``). Logged either way; the cookie's
-    value never is."""
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def start_session(
+    database: Database,
+    *,
+    username: str,
+    lifetime: timedelta,
+    now: Callable[[], datetime] = utc_now,
+) -> str:
+    """Record a new sign-in of ``username`` lasting ``lifetime``; its id, for the cookie.
+
+    Only the id's digest is stored: the table alone signs no one in. Expired sign-ins are
+    dropped on the way.
+    """
+    session_id = secrets.token_urlsafe(32)
+    moment = now()
+    with database.write() as session:
+        session.execute(delete(SignInSession).where(SignInSession.expires_at <= moment))
+        session.add(
+            SignInSession(
+                id_digest=_digest(session_id),
+                username=attempt_key(username),
+                created_at=moment,
+                expires_at=moment + lifetime,
+            )
+        )
+    return session_id
+
+
+def end_session(database: Database, *, session_id: str) -> None:
+    """Sign out: the sign-in ``session_id`` names is over, for every copy of its cookie."""
     started = time.perf_counter()
-    user = user_still_signed_in(session=session, username=username, since=issued_at)
+    with database.write() as session:
+        ended = session.execute(
+            delete(SignInSession)
+            .where(SignInSession.id_digest == _digest(session_id))
+            .returning(SignInSession.username)
+        ).scalar()
+    logs.record("auth.sign_out", user=ended, started=started, outcome="ok" if ended else "gone")
+
+
+def session_user(
+    *,
+    session: Session,
+    username: str,
+    session_id: str,
+    now: Callable[[], datetime] = utc_now,
+) -> UserRecord | None:
+    """The user of the sign-in ``session_id``, while it holds: not signed out, not expired,
+    for this ``username``, and begun after the user's last password change (see
+    ``user_still_signed_in``); else ``None``."""
+    row = session.get(SignInSession, _digest(session_id))
+    if row is None or row.username != attempt_key(username) or row.expires_at <= now():
+        return None
+    return user_still_signed_in(session=session, username=username, since=row.created_at)
+
+
+def cookie_sign_in(
+    *, session: Session, username: str, issued_at: datetime, session_id: str
+) -> UserRecord | None:
+    """The user a sign-in cookie for ``username`` issued at ``issued_at`` for the sign-in
+    ``session_id`` signs in, or ``None`` when it no longer holds (see ``session_user``).
+    Logged either way; the cookie's value never is."""
+    started = time.perf_counter()
+    user = session_user(session=session, username=username, session_id=session_id)
+    if (
+        user is not None
+        and user_still_signed_in(session=session, username=username, since=issued_at) is None
+    ):
+        user = None
     logs.record(
         "auth.cookie_sign_in",
         user=attempt_key(username),
@@ -296,6 +363,7 @@ class CookieClaim:
 
     username: str
     expires_at: float  # a Unix time
+    session_id: str  # the sign-in it belongs to (``start_session``)
 
 
 def read_sign_in_cookie(
@@ -305,21 +373,25 @@ def read_sign_in_cookie(
 
     Refused: a token not signed with ``key`` (forged or tampered), any algorithm but HS256
     (``none`` included), a payload without a text ``username`` or a numeric ``exp_date``
-    (the fields streamlit-authenticator writes), and an expired one. Nothing raises: a
-    crafted cookie must not break the page it is sent to.
+    (the fields streamlit-authenticator writes) or a text ``sid`` (the sign-in GridBoard
+    adds), and an expired one. Nothing raises: a crafted cookie must not break the page it
+    is sent to. Whether its sign-in still holds is ``cookie_sign_in``'s question.
     """
     try:
         payload = jwt.decode(token, key, algorithms=["HS256"])
     except jwt.InvalidTokenError:
         return None
     username, expires_at = payload.get("username"), payload.get("exp_date")
+    session_id = payload.get("sid")
     if not isinstance(username, str) or not username.strip():
+        return None
+    if not isinstance(session_id, str) or not session_id:
         return None
     if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
         return None
     if not math.isfinite(expires_at) or expires_at <= now().timestamp():
         return None
-    return CookieClaim(username=username, expires_at=float(expires_at))
+    return CookieClaim(username=username, expires_at=float(expires_at), session_id=session_id)
 
 
 def cookie_issued_at(expires_at: float, expiry_days: float) -> datetime:

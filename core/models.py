@@ -191,6 +191,19 @@ class SignInAttempt(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class SignInSession(Base):
+    """One sign-in (a browser's, through the form): its cookie names it by a random id, kept
+    here only as a SHA-256 digest. Signing out deletes it, so a copy of that cookie is refused
+    afterwards while the user's other sign-ins go on (``core.auth``)."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class Report(Base):
     """A report request and, once completed, its immutable result (filled by the report jobs)."""
 

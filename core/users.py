@@ -22,7 +22,7 @@ from core.errors import (
     LastManager,
     UserNotFound,
 )
-from core.models import TEXT_LENGTH, SignInAttempt, User, utc_now
+from core.models import TEXT_LENGTH, SignInAttempt, SignInSession, User, utc_now
 from core.validation import FieldError, parse_choice, parse_text, unstorable_character
 
 MIN_PASSWORD_LENGTH = 10
@@ -288,8 +288,9 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
     check_password_strength(password, username=row.username)
     row.password_hash = hash_password(password)
     row.password_changed_at = utc_now()
-    # A new password ends a sign-in lock on this name (core.auth).
+    # A new password ends a sign-in lock on this name, and every sign-in (core.auth).
     session.execute(delete(SignInAttempt).where(SignInAttempt.username == row.username))
+    session.execute(delete(SignInSession).where(SignInSession.username == row.username))
     session.flush()
     logs.on_commit(
         session,

@@ -29,6 +29,7 @@ TABLES = (
     "components",
     "users",
     "sign_in_attempts",
+    "sign_in_sessions",
 )
 
 

@@ -72,6 +72,8 @@ WRITTEN_BY_GRIDBOARD = {
     "reports.time_zone": "a name from the zone list",
     "reports.requested_by": "the acting user's name",
     "reports.claimed_by": "new_worker_id()",
+    "sign_in_sessions.id_digest": "a SHA-256 digest in hex",
+    "sign_in_sessions.username": "a user's name",
 }
 
 
@@ -188,7 +190,7 @@ def app_on_db(db, monkeypatch):
 
     from core.config import get_settings
     from core.domain import Role
-    from tests.pages.conftest import APP, COOKIE_KEY, add_user
+    from tests.pages.conftest import APP, COOKIE_KEY, add_user, sign_in_as
     from tests.pages.server_process import like_one_server_process
     from views import ui
 
@@ -200,8 +202,7 @@ def app_on_db(db, monkeypatch):
     add_user(db, "mona", Role.MANAGER)
     with like_one_server_process():
         at = AppTest.from_file(str(APP), default_timeout=30)
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = "mona"
+        sign_in_as(at, db, "mona")
         at.run()
         at.switch_page("pages/users.py").run()
         yield at
