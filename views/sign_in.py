@@ -9,8 +9,11 @@ Two pitfalls of the library are avoided on purpose: there is no ``st.rerun()`` a
 ``login()`` or ``logout()`` (the component that writes or deletes the cookie must reach the
 browser first), and the cookie is written outside the form's placeholder, which is emptied.
 
-Tests sign in by setting the library's own session keys, as a successful sign-in does; the
-user and role are read from the database on every run all the same.
+Every sign-in through the form is recorded by ``core.auth.start_session`` and its id put in
+the cookie; signing out ends it on the server, so a copy of the cookie is refused afterwards.
+Tests sign in with ``tests.pages.conftest.sign_in_as``, which records a sign-in and sets the
+library's session keys as a successful sign-in does; the sign-in, user and role are read from
+the database on every run all the same.
 """
 
 from __future__ import annotations
