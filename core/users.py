@@ -10,6 +10,7 @@ from datetime import datetime
 
 import bcrypt
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -226,7 +227,10 @@ def create_user(
         role=chosen_role.value,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same name created at the same moment, committed first
+        raise DuplicateUser(name) from None
     logs.on_commit(
         session,
         "user.create",
@@ -261,8 +265,12 @@ def set_role(*, session: Session, actor: Actor, username: str, role: object) -> 
         raise InvalidInput([FieldProblem("role", str(error))]) from None
     row = _get_row(session, username)
     if row.role == Role.MANAGER.value and new_role is not Role.MANAGER:
-        managers = session.scalar(select(func.count()).where(User.role == Role.MANAGER.value))
-        if (managers or 0) <= 1:
+        # Counted under a lock on every manager row: two demotions at once on PostgreSQL
+        # would otherwise each count the other and leave no manager.
+        managers = session.scalars(
+            select(User.id).where(User.role == Role.MANAGER.value).with_for_update()
+        ).all()
+        if len(managers) <= 1:
             raise LastManager(row.username)
     old_role, row.role = row.role, new_role.value
     session.flush()
