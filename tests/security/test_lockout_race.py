@@ -9,11 +9,13 @@ reservation all the guesses of a burst are being checked at the same time.
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from pathlib import Path
 
 import bcrypt
 import pytest
@@ -25,6 +27,7 @@ from core.errors import AuthenticationFailed, SignInLocked
 from core.users import create_user
 from tests.factories import MANAGER
 
+ROOT = Path(__file__).resolve().parents[2]
 RIGHT = "correct-horse-42"
 WRONG = "wrong-password-1"
 BURST = 12
@@ -104,43 +107,34 @@ def test_the_right_password_in_a_burst_from_threads_is_no_extra_guess(db, carla_
     _after_the_burst_the_right_password_is_refused(db, outcomes)
 
 
-def _guess_in_a_process(
-    url: str, password: str, real_hash: bytes, start: Any, results: Any
-) -> None:
-    """One process of the burst: its own engine, its own bcrypt; reports what it checked."""
-    checked, checkpw = _count_checks_of(real_hash)
-    bcrypt.checkpw = checkpw  # this process only
-    database = Database.from_url(url)
-    try:
-        start.wait()
-        outcome = _attempt(database, password)
-    except Exception as error:  # reported to the test, which fails with it
-        outcome = f"error: {error!r}"
-    finally:
-        database.dispose()
-    results.put((outcome, len(checked)))
-
-
 def test_a_burst_from_separate_processes_checks_only_five(db, carla_hash):
+    """Twelve processes (``tests/security/guess_once.py``), each with its own engine and its
+    own bcrypt, start together once all are ready: eleven wrong guesses and the right one."""
     url = db.engine.url.render_as_string(hide_password=False)
-    # Forked from a server that imported GridBoard once: quick to start, and no copy of
-    # this process's threads, engines or open connections.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    start = context.Barrier(BURST)
-    results = context.Queue()
     passwords = [WRONG] * (BURST - 1) + [RIGHT]
     processes = [
-        context.Process(target=_guess_in_a_process, args=(url, p, carla_hash, start, results))
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.security.guess_once", url, p, carla_hash.decode()],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for p in passwords
     ]
-    for process in processes:
-        process.start()
-    reported = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
-    outcomes = [outcome for outcome, _ in reported]
-    assert not [o for o in outcomes if o.startswith("error")], outcomes
-    assert sum(checks for _, checks in reported) <= DEFAULT_POLICY.max_failures, reported
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "ready"
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        reported = [json.loads(process.communicate(timeout=600)[0]) for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+    outcomes = [r["outcome"] for r in reported]
+    assert sum(r["checks"] for r in reported) <= DEFAULT_POLICY.max_failures, reported
     assert outcomes.count("signed in") <= 1
     _after_the_burst_the_right_password_is_refused(db, outcomes)
