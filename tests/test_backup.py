@@ -24,7 +24,7 @@ from core import rollups
 from core.backup import backup_sqlite
 from core.backup_postgresql import find_tool
 from core.cli import main
-from core.db import Database, alembic_config
+from core.db import Database, alembic_config, head_revision
 from core.domain import SYSTEM_ACTOR
 from core.errors import ToolMissing
 from core.imports import import_measurements
@@ -33,6 +33,7 @@ from core.seed import seed_grid
 from tests.conftest import ADMIN_URL, _postgres_required
 from tests.factories import MANAGER, make_component
 
+HEAD = head_revision()  # the schema a fresh or migrated database is at
 BATCH_ROWS = 200_000
 BATCH_START = datetime(2030, 1, 1, tzinfo=UTC)
 BATCH_START_US = int(BATCH_START.timestamp() * 1_000_000)
@@ -258,7 +259,7 @@ def test_backup_output_names_size_rows_and_schema(small, capsys, tmp_path):
     backup = tmp_path / "named.db"
     assert main(["--database-url", sqlite_url(source), "backup", str(backup)]) == 0
     out = capsys.readouterr().out
-    assert f"backed up to {backup}:" in out and "KiB" in out and "schema 0004" in out
+    assert f"backed up to {backup}:" in out and "KiB" in out and f"schema {HEAD}" in out
     rows = printed_rows(out)
     assert rows["components"] == COMPONENTS and rows["measurements"] == SEEDED
     # one self-contained file: no write-ahead log beside it
@@ -377,7 +378,7 @@ def test_restore_replaces_a_database_with_rows_only_when_forced(small, tmp_path,
 
     assert main(["--database-url", url, "restore", str(backup), "--force"]) == 0
     out = capsys.readouterr().out
-    assert f"restored {backup} into {source} (schema 0004)" in out
+    assert f"restored {backup} into {source} (schema {HEAD})" in out
     database = Database.from_url(url)
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(Component)) == COMPONENTS
@@ -415,11 +416,9 @@ def test_restore_migrates_an_older_backup(tmp_path, capsys):
 
     target = tmp_path / "new.db"
     assert main(["--database-url", sqlite_url(target), "restore", str(backup)]) == 0
-    assert "migrated from schema 0003 to 0004" in capsys.readouterr().out
+    assert f"migrated from schema 0003 to {HEAD}" in capsys.readouterr().out
     with sqlite3.connect(target) as connection:
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
-            ("0004",)
-        ]
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -494,7 +493,7 @@ def test_postgresql_backup_and_restore_round_trip(postgres_databases, pg_dump, t
     backup = tmp_path / "grid.dump"
     assert main([*args, "backup", str(backup)]) == 0
     out = capsys.readouterr().out
-    assert f"backed up to {backup}:" in out and "schema 0004" in out
+    assert f"backed up to {backup}:" in out and f"schema {HEAD}" in out
     assert backup.read_bytes().startswith(b"PGDMP")
     rows = _pg_rows(source_url)
     assert rows["measurements"] == 1800 and rows["measurement_rollups"] > 0
