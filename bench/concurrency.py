@@ -68,6 +68,7 @@ def session_loop(url: str, number: int, components: int, folder: str) -> None:
     os.environ["GRIDBOARD_COOKIE_KEY"] = COOKIE_KEY
     from streamlit.testing.v1 import AppTest
 
+    from tests.pages.conftest import sign_in_as
     from tests.pages.server_process import like_one_server_process
 
     for name in logging.root.manager.loggerDict:  # AppTest's bare-mode warnings
@@ -80,9 +81,7 @@ def session_loop(url: str, number: int, components: int, folder: str) -> None:
         rng = random.Random(number)
         component_ids = list(range(1, components + 1))
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = f"viewer{number}"
-        at.session_state["name"] = f"Viewer {number}"
+        sign_in_as(at, Database.from_url(url), f"viewer{number}")
 
         def run(action: str) -> None:
             began = time.perf_counter()

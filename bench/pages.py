@@ -38,6 +38,7 @@ from core.measurements import series_bounds  # noqa: E402
 from core.models import Report  # noqa: E402
 from core.reports.jobs import run_report_now  # noqa: E402
 from core.users import create_user  # noqa: E402
+from tests.pages.conftest import sign_in_as  # noqa: E402
 from tests.pages.server_process import like_one_server_process  # noqa: E402
 
 BENCH_PASSWORD = f"timing-{secrets.token_urlsafe(12)}"  # must not contain the username
@@ -108,15 +109,13 @@ def main() -> None:
     os.environ["GRIDBOARD_COOKIE_KEY"] = "bench-cookie-key-that-is-long-enough"
     print(f"database: {url}; medians of {args.repeat} script runs after a warm-up")
     with like_one_server_process():  # runs after the first are those of a running server
-        time_pages(args.repeat)
+        time_pages(args.repeat, Database.from_url(url))
 
 
-def time_pages(repeat: int) -> None:
+def time_pages(repeat: int, database: Database) -> None:
     for label, page, query in PAGES:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = "bench"
-        at.session_state["name"] = "Bench"
+        sign_in_as(at, database, "bench")
         at.query_params.update(query)
         at.run()
         began = time.perf_counter()

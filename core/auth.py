@@ -1,15 +1,17 @@
 """Signing in: the rules behind the dashboard's login form and its sign-in cookie.
 
-The form's check is ``sign_in``: a wrong password is recorded against the name as typed,
-answered more slowly each time, and after ``SignInPolicy.max_failures`` failures within
-``window`` the name is locked for ``lock`` (not forever). Unknown names are recorded, slowed
-and locked exactly like known ones, and every refusal costs one bcrypt check, so neither the
-answer nor its timing tells whether a user exists. Failures are stored in the database, so
-they hold across sessions, restarts and app replicas.
+The form's check is ``sign_in``: every attempt is counted against the name as typed, in the
+database and before its password is checked, so no burst from any number of sessions or
+processes checks more than ``SignInPolicy.max_failures`` passwords for a name per ``window``;
+the last of those locks the name for ``lock`` (not forever), and failures are answered more
+slowly each time. Unknown names are counted, slowed and locked exactly like known ones, and
+every refusal costs one bcrypt check, so neither the answer nor its timing tells whether a
+user exists. The counts hold across sessions, restarts and app replicas.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import secrets
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import jwt
 from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -30,8 +32,9 @@ from core.config import PROJECT_ROOT, Settings
 from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailed, ConfigurationError, SignInLocked
-from core.models import SignInAttempt, User, utc_now
+from core.models import SignInAttempt, SignInSession, User, utc_now
 from core.users import UserRecord, authenticate, spend_password_check_time
+from core.validation import unstorable_character
 
 DEMO_COOKIE_KEY_FILE = PROJECT_ROOT / "data" / "cookie_key"
 
@@ -55,54 +58,93 @@ DEFAULT_POLICY = SignInPolicy()
 
 
 def attempt_key(username: str) -> str:
-    """The name failures are counted under: as the user table stores names, capped in length."""
-    return username.strip().lower()[:64]
+    """The name failures are counted under: as the user table stores names, capped in length.
+    A character no database stores (NUL, a lone surrogate, other controls) becomes U+FFFD;
+    no user's name has one."""
+    folded = username.strip().lower()[:64]
+    return "".join("\ufffd" if unstorable_character(c) else c for c in folded)
 
 
-def _active_lock(attempt: SignInAttempt | None, moment: datetime) -> datetime | None:
-    if attempt is None or attempt.locked_until is None or attempt.locked_until <= moment:
-        return None
-    return attempt.locked_until
+@dataclass(frozen=True, slots=True)
+class _Reservation:
+    """One attempt, counted before its password is checked.
+
+    ``slot`` is its number among the failures of the current window (0: not counted, the
+    name was locked already); ``locked_until`` is the lock in force or set by this attempt,
+    which as the ``max_failures``-th of the window locks the name before its check.
+    """
+
+    slot: int
+    locked_until: datetime | None
+
+    @property
+    def may_check(self) -> bool:
+        return self.slot > 0
 
 
-def _record_failure(
-    session: Session, key: str, moment: datetime, policy: SignInPolicy
-) -> SignInAttempt:
+def _forget_stale(session: Session, moment: datetime, policy: SignInPolicy) -> None:
+    """Drop the counts of names neither failing lately nor locked. Rows another sign-in is
+    counting on just now are skipped (``SKIP LOCKED`` on PostgreSQL), so two of these never
+    wait for each other."""
     stale = moment - max(policy.window, policy.lock)
-    session.execute(
-        delete(SignInAttempt).where(
+    forgotten = (
+        select(SignInAttempt.username)
+        .where(
             SignInAttempt.last_failure_at < stale,
             or_(SignInAttempt.locked_until.is_(None), SignInAttempt.locked_until < moment),
         )
+        .with_for_update(skip_locked=True)
     )
-    attempt = session.get(SignInAttempt, key, with_for_update=True)
-    if attempt is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    SignInAttempt(
-                        username=key,
-                        failures=0,
-                        window_started_at=moment,
-                        last_failure_at=moment,
-                        locked_until=None,
-                    )
-                )
-        except IntegrityError:  # another session recorded the first failure just now
-            pass
-        attempt = session.get(SignInAttempt, key, with_for_update=True, populate_existing=True)
-        assert attempt is not None
+    session.execute(
+        delete(SignInAttempt)
+        .where(SignInAttempt.username.in_(forgotten))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _counted_row(session: Session, key: str, moment: datetime) -> SignInAttempt:
+    """The row counting ``key``'s failures, made if missing, locked until the transaction
+    ends (SQLite's writes are serial already: ``Database.write`` begins them IMMEDIATE)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(SignInAttempt)
+        .values(
+            username=key,
+            failures=0,
+            window_started_at=moment,
+            last_failure_at=moment,
+            locked_until=None,
+        )
+        .on_conflict_do_nothing(index_elements=[SignInAttempt.username])
+    )
+    return session.scalars(
+        select(SignInAttempt)
+        .where(SignInAttempt.username == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _reserve_attempt(
+    session: Session, key: str, moment: datetime, policy: SignInPolicy
+) -> _Reservation:
+    """Count one attempt for ``key`` as a failure, atomically, before anything is checked."""
+    _forget_stale(session, moment, policy)
+    attempt = _counted_row(session, key, moment)
+    if attempt.locked_until is not None and attempt.locked_until > moment:
+        return _Reservation(slot=0, locked_until=attempt.locked_until)
     if attempt.window_started_at + policy.window <= moment:
         attempt.failures = 0
         attempt.window_started_at = moment
     attempt.failures += 1
     attempt.last_failure_at = moment
-    if attempt.failures >= policy.max_failures:
-        attempt.locked_until = moment + policy.lock
+    slot, locked_until = attempt.failures, None
+    if slot >= policy.max_failures:
+        locked_until = attempt.locked_until = moment + policy.lock
         attempt.failures = 0
         attempt.window_started_at = moment
     session.flush()
-    return attempt
+    return _Reservation(slot=slot, locked_until=locked_until)
 
 
 def sign_in(
@@ -116,43 +158,38 @@ def sign_in(
 ) -> UserRecord:
     """The user these credentials belong to, or ``AuthenticationFailed`` / ``SignInLocked``.
 
-    It opens its own sessions: a refusal must be recorded (committed) before it is raised,
-    and the deliberate delay is spent outside any transaction.
+    The attempt is counted as a failure in its own committed transaction before the password
+    is checked, so however many sessions, threads or processes guess at once, at most
+    ``max_failures`` passwords are checked for a name per window; the last of them locks the
+    name before its check, and a success then forgets the count. The check and the
+    deliberate delay are spent outside any transaction.
     """
     started = time.perf_counter()
     key = attempt_key(username)
     moment = now()
-    user: UserRecord | None = None
-    with database.read() as session:
-        attempt = session.get(SignInAttempt, key)
-        locked_until = _active_lock(attempt, moment)
-        if locked_until is not None:
-            spend_password_check_time(password)
-        else:
-            try:
-                user = authenticate(session=session, username=username, password=password)
-            except AuthenticationFailed:
-                user = None
-    if locked_until is not None:
-        _log_refusal(key, started, "locked", locked_until=locked_until)
-        sleep(policy.delay(policy.max_failures))
-        raise SignInLocked(key, locked_until)
-    if user is not None:
-        if attempt is not None:
-            with database.write() as session:
-                session.execute(delete(SignInAttempt).where(SignInAttempt.username == key))
-        logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
-        return user
     with database.write() as session:
-        recorded = _record_failure(session, key, moment, policy)
-        failures, locked_until = recorded.failures, recorded.locked_until
-    if locked_until is not None and locked_until > moment:
-        _log_refusal(key, started, "locked_now", locked_until=locked_until)
+        reservation = _reserve_attempt(session, key, moment, policy)
+    if not reservation.may_check:
+        assert reservation.locked_until is not None
+        spend_password_check_time(password)
+        _log_refusal(key, started, "locked", locked_until=reservation.locked_until)
         sleep(policy.delay(policy.max_failures))
-        raise SignInLocked(key, locked_until)
-    _log_refusal(key, started, "refused", failures=failures)
-    sleep(policy.delay(failures))
-    raise AuthenticationFailed()
+        raise SignInLocked(key, reservation.locked_until)
+    try:
+        with database.read() as session:
+            user = authenticate(session=session, username=username, password=password)
+    except AuthenticationFailed:
+        if reservation.locked_until is not None:
+            _log_refusal(key, started, "locked_now", locked_until=reservation.locked_until)
+            sleep(policy.delay(policy.max_failures))
+            raise SignInLocked(key, reservation.locked_until) from None
+        _log_refusal(key, started, "refused", failures=reservation.slot)
+        sleep(policy.delay(reservation.slot))
+        raise
+    with database.write() as session:
+        session.execute(delete(SignInAttempt).where(SignInAttempt.username == key))
+    logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
+    return user
 
 
 def _log_refusal(key: str, started: float, outcome: str, **details: object) -> None:
@@ -202,12 +239,78 @@ def user_still_signed_in(*, session: Session, username: str, since: datetime) ->
     return UserRecord.of(row)
 
 
-def cookie_sign_in(*, session: Session, username: str, issued_at: datetime) -> UserRecord | None:
-    """The user a sign-in cookie for ``username`` issued at ``issued_at`` signs in, or ``None``
-    when it no longer holds (see ``user_still_signed_in``). Logged either way; the cookie's
-    value never is."""
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def start_session(
+    database: Database,
+    *,
+    username: str,
+    lifetime: timedelta,
+    now: Callable[[], datetime] = utc_now,
+) -> str:
+    """Record a new sign-in of ``username`` lasting ``lifetime``; its id, for the cookie.
+
+    Only the id's digest is stored: the table alone signs no one in. Expired sign-ins are
+    dropped on the way.
+    """
+    session_id = secrets.token_urlsafe(32)
+    moment = now()
+    with database.write() as session:
+        session.execute(delete(SignInSession).where(SignInSession.expires_at <= moment))
+        session.add(
+            SignInSession(
+                id_digest=_digest(session_id),
+                username=attempt_key(username),
+                created_at=moment,
+                expires_at=moment + lifetime,
+            )
+        )
+    return session_id
+
+
+def end_session(database: Database, *, session_id: str) -> None:
+    """Sign out: the sign-in ``session_id`` names is over, for every copy of its cookie."""
     started = time.perf_counter()
-    user = user_still_signed_in(session=session, username=username, since=issued_at)
+    with database.write() as session:
+        ended = session.execute(
+            delete(SignInSession)
+            .where(SignInSession.id_digest == _digest(session_id))
+            .returning(SignInSession.username)
+        ).scalar()
+    logs.record("auth.sign_out", user=ended, started=started, outcome="ok" if ended else "gone")
+
+
+def session_user(
+    *,
+    session: Session,
+    username: str,
+    session_id: str,
+    now: Callable[[], datetime] = utc_now,
+) -> UserRecord | None:
+    """The user of the sign-in ``session_id``, while it holds: not signed out, not expired,
+    for this ``username``, and begun after the user's last password change (see
+    ``user_still_signed_in``); else ``None``."""
+    row = session.get(SignInSession, _digest(session_id))
+    if row is None or row.username != attempt_key(username) or row.expires_at <= now():
+        return None
+    return user_still_signed_in(session=session, username=username, since=row.created_at)
+
+
+def cookie_sign_in(
+    *, session: Session, username: str, issued_at: datetime, session_id: str
+) -> UserRecord | None:
+    """The user a sign-in cookie for ``username`` issued at ``issued_at`` for the sign-in
+    ``session_id`` signs in, or ``None`` when it no longer holds (see ``session_user``).
+    Logged either way; the cookie's value never is."""
+    started = time.perf_counter()
+    user = session_user(session=session, username=username, session_id=session_id)
+    if (
+        user is not None
+        and user_still_signed_in(session=session, username=username, since=issued_at) is None
+    ):
+        user = None
     logs.record(
         "auth.cookie_sign_in",
         user=attempt_key(username),
@@ -260,6 +363,7 @@ class CookieClaim:
 
     username: str
     expires_at: float  # a Unix time
+    session_id: str  # the sign-in it belongs to (``start_session``)
 
 
 def read_sign_in_cookie(
@@ -269,21 +373,25 @@ def read_sign_in_cookie(
 
     Refused: a token not signed with ``key`` (forged or tampered), any algorithm but HS256
     (``none`` included), a payload without a text ``username`` or a numeric ``exp_date``
-    (the fields streamlit-authenticator writes), and an expired one. Nothing raises: a
-    crafted cookie must not break the page it is sent to.
+    (the fields streamlit-authenticator writes) or a text ``sid`` (the sign-in GridBoard
+    adds), and an expired one. Nothing raises: a crafted cookie must not break the page it
+    is sent to. Whether its sign-in still holds is ``cookie_sign_in``'s question.
     """
     try:
         payload = jwt.decode(token, key, algorithms=["HS256"])
     except jwt.InvalidTokenError:
         return None
     username, expires_at = payload.get("username"), payload.get("exp_date")
+    session_id = payload.get("sid")
     if not isinstance(username, str) or not username.strip():
+        return None
+    if not isinstance(session_id, str) or not session_id:
         return None
     if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
         return None
     if not math.isfinite(expires_at) or expires_at <= now().timestamp():
         return None
-    return CookieClaim(username=username, expires_at=float(expires_at))
+    return CookieClaim(username=username, expires_at=float(expires_at), session_id=session_id)
 
 
 def cookie_issued_at(expires_at: float, expiry_days: float) -> datetime:

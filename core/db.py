@@ -8,6 +8,7 @@ no tuning here; migrations take an advisory lock so several replicas can start a
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,15 +19,19 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DataError,
     DBAPIError,
+    IntegrityError,
     InterfaceError,
     NoSuchModuleError,
     OperationalError,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import logs
 from core.errors import (
     DatabaseBusy,
+    DatabaseFailed,
     DatabaseFileChanged,
     DatabaseUnavailable,
     DiskFull,
@@ -61,10 +66,11 @@ def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         _tune_sqlite(engine, busy_timeout_ms)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    # hide_parameters: an error's text never carries a statement's values (a password hash).
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     _tune_postgresql(engine, busy_timeout_ms)
     return engine
 
@@ -121,6 +127,57 @@ def domain_error(error: BaseException, *, waited_ms: int | None = None) -> GridB
         if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in message:
             return DatabaseBusy(waited_ms)
     return None
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError | sqlite3.Error) or type(error).__module__.startswith(
+        "psycopg"
+    )
+
+
+def _constraint(orig: BaseException) -> str | None:
+    """The name of the constraint a driver error names, if any: PostgreSQL reports it apart
+    from the message; SQLite's message names only the constraint or its columns."""
+    diagnostics = getattr(orig, "diag", None)
+    name = getattr(diagnostics, "constraint_name", None)
+    if name:
+        return str(name)
+    message = str(orig)
+    if isinstance(orig, sqlite3.Error) and "constraint failed: " in message:
+        return message.split("constraint failed: ", 1)[1].splitlines()[0][:100]
+    return None
+
+
+def database_failure(
+    error: BaseException, *, waited_ms: int | None = None
+) -> GridBoardError | None:
+    """The domain error for any error a database driver raised (``domain_error``'s, else a
+    ``DatabaseFailed`` of its kind), or ``None`` for any other error. The driver's own text
+    goes to the log only (masked like every record); the domain error carries no statement
+    and no value."""
+    mapped = domain_error(error, waited_ms=waited_ms)
+    if mapped is not None or not _is_driver_error(error):
+        return mapped
+    orig: BaseException = error.orig if isinstance(error, DBAPIError) and error.orig else error
+    if isinstance(error, IntegrityError) or type(orig).__name__ == "IntegrityError":
+        kind = "the change clashes with stored data or a rule of the database"
+    elif isinstance(error, DataError) or type(orig).__name__ == "DataError":
+        kind = "a value does not fit the database (too long, out of range or not storable)"
+    else:
+        kind = "the database could not complete it"
+    code = getattr(orig, "sqlstate", None)
+    failed = DatabaseFailed(kind, code=code, constraint=_constraint(orig))
+    logs.record(
+        "db.error",
+        user=None,
+        outcome="failed",
+        level=logging.WARNING,
+        error=type(orig).__name__,
+        sqlstate=code,
+        constraint=failed.constraint,
+        driver_message=str(orig).strip().splitlines()[0][:300] if str(orig).strip() else "",
+    )
+    return failed
 
 
 def driver_connection(session: Session) -> Any:
@@ -213,18 +270,28 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; it is rolled back at the end."""
+        """A session for reading; it is rolled back at the end. A driver error is a domain
+        error without the statement's values (``database_failure``)."""
         self.check_file()
-        with self._read_sessions() as session:
-            yield session
+        try:
+            with self._read_sessions() as session:
+                yield session
+        except Exception as error:
+            mapped = database_failure(error, waited_ms=self.busy_timeout_ms)
+            if mapped is None:
+                raise
+            raise mapped from None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session for one write action: committed if the block succeeds, else rolled back.
 
         A lock that another writer holds past the busy timeout is ``DatabaseBusy``, a full disk
-        ``DiskFull``; either way the whole write was rolled back. A SQLite file deleted or
-        replaced meanwhile is ``DatabaseFileChanged``, and nothing is committed.
+        ``DiskFull``, any other driver error ``DatabaseFailed``; either way the whole write was
+        rolled back, and the error carries neither the statement nor its values (it is raised
+        without the driver's error attached, whose text may quote a row, hash included). A
+        SQLite file deleted or replaced meanwhile is ``DatabaseFileChanged``, and nothing is
+        committed.
         """
         self.check_file()
         try:
@@ -232,10 +299,10 @@ class Database:
                 yield session
                 self.check_file()  # still the file the write went into, just before commit
         except Exception as error:  # a driver's own error too: the bulk paths use the drivers
-            mapped = domain_error(error, waited_ms=self.busy_timeout_ms)
+            mapped = database_failure(error, waited_ms=self.busy_timeout_ms)
             if mapped is None:
                 raise
-            raise mapped from error
+            raise mapped from None
 
     def migrate(self) -> None:
         migrate(self.engine)

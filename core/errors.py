@@ -231,6 +231,29 @@ class DiskFull(GridBoardError):
         )
 
 
+class DatabaseFailed(GridBoardError):
+    """The database refused or failed a statement that no rule checked beforehand (a clash
+    with a write made at the same moment, a lost connection). Says what kind of failure it
+    was, never the statement or its values, which can hold password hashes."""
+
+    def __init__(
+        self, kind: str, *, code: str | None = None, constraint: str | None = None
+    ) -> None:
+        self.kind = kind
+        self.code = code
+        self.constraint = constraint
+        details = ", ".join(
+            part
+            for part in (constraint and f"constraint {constraint}", code and f"SQLSTATE {code}")
+            if part
+        )
+        super().__init__(
+            f"the database refused the operation: {kind}"
+            + (f" ({details})" if details else "")
+            + "; nothing was written, try again or ask the administrator"
+        )
+
+
 class DatabaseUnavailable(GridBoardError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url

@@ -9,8 +9,9 @@ file, as one JSON object per line (or ``key=value`` text).
 A service called inside a session logs with ``on_commit``: the record is written when the
 transaction commits, so the log never claims a write that was rolled back (such a record is
 written as ``outcome=rolled_back`` instead). Secrets are never passed to a log call; the
-``Redactor`` on every handler masks bcrypt hashes, JWT-shaped cookie tokens, the configured
-cookie key and ``password=...``-like text anyway, as defence in depth.
+``Redactor`` masks bcrypt hashes (whole or cut short), JWT-shaped cookie tokens, the
+configured cookie key and ``password=...``-like text anyway, as defence in depth: in every
+record the process makes (any logger, message and traceback) and in the fields of ours.
 
 The standard library is enough here (handlers, rotation, filters); a small JSON formatter
 avoids a dependency such as structlog for what is one function per record.
@@ -25,7 +26,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +49,9 @@ _QUIET = "gridboard.log.quiet"
 # Field names whose values are never written, whatever they hold.
 _SECRET_NAMES = re.compile(r"pass(word|wd)?|pwd|hash|secret|token|cookie|credential", re.I)
 _SECRET_PATTERNS = (
-    re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}"),  # a bcrypt hash
+    # A bcrypt hash ($2a$, $2b$, $2x$, $2y$ and the cost), whole or cut short (a long value
+    # in an error's text can be shortened in the middle of one).
+    re.compile(r"\$2[abxy]?\$\d{1,2}\$[./A-Za-z0-9]*"),
     re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*"),  # a JWT (the sign-in cookie's value)
 )
 # ``password=hunter2``, ``"cookie_key": "..."``: the value after a secret-looking name.
@@ -97,6 +100,20 @@ class Redactor(logging.Filter):
         if isinstance(value, int | float | bool) or value is None:
             return value
         return self.redact(str(value))
+
+    def mask(self, record: logging.LogRecord) -> None:
+        """Mask the message, traceback and stack of ``record`` in place, as it is made."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: logging reports it when it is written
+            return
+        masked = self.redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.getMessage())
@@ -177,6 +194,25 @@ class _CurrentStreamHandler(logging.StreamHandler[TextIO]):
 
 _configured: tuple[object, ...] | None = None
 _handlers: list[logging.Handler] = []
+_plain_record_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def _mask_every_record(redactor: Redactor) -> None:
+    """Mask secrets in every record the process makes, whichever logger and handler write it
+    (Streamlit's loggers, for one, do not pass their records to the root's handlers)."""
+    global _plain_record_factory
+    if _plain_record_factory is None:
+        _plain_record_factory = logging.getLogRecordFactory()
+    plain = _plain_record_factory
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = plain(*args, **kwargs)
+        redactor.mask(record)
+        return record
+
+    logging.setLogRecordFactory(masked_record)
+
+
 _lock = threading.RLock()  # reset_logging takes it again inside configure_logging
 
 
@@ -220,6 +256,7 @@ def configure_logging(settings: Settings, *, stream: str = "stdout") -> None:
             handler.setFormatter(formatter)
             handler.addFilter(redactor)
             root.addHandler(handler)
+        _mask_every_record(redactor)
         _handlers.extend(handlers)
         root.setLevel(settings.log_level)
         # Alembic says "Context impl SQLiteImpl." on every start: noise, not an event. Its
@@ -293,8 +330,11 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 def reset_logging() -> None:
     """Remove what ``configure_logging`` added (closing the file); for tests and embedders."""
-    global _configured
+    global _configured, _plain_record_factory
     with _lock:
+        if _plain_record_factory is not None:
+            logging.setLogRecordFactory(_plain_record_factory)
+            _plain_record_factory = None
         root = logging.getLogger()
         for handler in _handlers:
             root.removeHandler(handler)

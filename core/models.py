@@ -43,6 +43,13 @@ NAMING_CONVENTION = {
 }
 
 
+# The longest names and texts people type (component names, substations, display names,
+# e-mail addresses): every service checks it before writing, so SQLite (which would store
+# more) and PostgreSQL (which would refuse) answer alike.
+TEXT_LENGTH = 200
+USERNAME_LENGTH = 64
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -76,8 +83,8 @@ class Component(Base):
     __tablename__ = "components"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    substation: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    substation: Mapped[str] = mapped_column(String(TEXT_LENGTH), index=True)
     component_type: Mapped[str] = mapped_column(String(16), index=True)
     capacity_mva: Mapped[float | None] = mapped_column(Float)
     voltage_kv: Mapped[float | None] = mapped_column(Float)
@@ -167,9 +174,9 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(200), default="")
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
+    display_name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    email: Mapped[str] = mapped_column(String(TEXT_LENGTH), default="")
     password_hash: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
@@ -211,11 +218,24 @@ class SignInAttempt(Base):
 
     __tablename__ = "sign_in_attempts"
 
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SignInSession(Base):
+    """One sign-in (a browser's, through the form): its cookie names it by a random id, kept
+    here only as a SHA-256 digest. Signing out deletes it, so a copy of that cookie is refused
+    afterwards while the user's other sign-ins go on (``core.auth``)."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Report(Base):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import bcrypt
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -22,10 +23,17 @@ from core.errors import (
     LastManager,
     UserNotFound,
 )
-from core.models import SignInAttempt, User, utc_now
-from core.validation import FieldError, parse_choice
+from core.models import TEXT_LENGTH, SignInAttempt, SignInSession, User, utc_now
+from core.validation import FieldError, parse_choice, parse_text, unstorable_character
 
 MIN_PASSWORD_LENGTH = 10
+# bcrypt reads at most 72 bytes of a password (and refuses more): a longer one is refused
+# where it is set rather than cut, and can never match at sign-in.
+MAX_PASSWORD_BYTES = 72
+_TOO_LONG = (
+    f"must be at most {MAX_PASSWORD_BYTES} bytes long (bcrypt's limit; an accented letter "
+    "takes 2 bytes, some other characters 3 or 4)"
+)
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 # A valid hash to compare against when the user is unknown, so both refusals take as long.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=12))
@@ -102,6 +110,10 @@ def check_password_strength(password: str, *, username: str = "") -> None:
         problems.append("must not start or end with a space")
     elif len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    elif len(_password_bytes(password)) > MAX_PASSWORD_BYTES:
+        problems.append(_TOO_LONG)
+    elif unstorable_character(password) is not None:
+        problems.append("must not contain control characters (tabs, line breaks, ...)")
     elif password.isalpha() or password.isdigit():
         problems.append("must mix letters with digits or symbols")
     elif len(set(password)) < 4:
@@ -114,13 +126,29 @@ def check_password_strength(password: str, *, username: str = "") -> None:
         raise InvalidInput([FieldProblem("password", "; ".join(problems))])
 
 
+def _password_bytes(password: str) -> bytes:
+    """What bcrypt is given: UTF-8, where a lone surrogate (which no set password holds, and
+    a browser can send) is kept as bytes instead of failing."""
+    return password.encode("utf-8", "surrogatepass")
+
+
+def _checkable(password: str) -> bytes | None:
+    """``password`` as bcrypt checks it, or ``None`` when it is too long to be anyone's."""
+    encoded = _password_bytes(password)
+    return encoded if len(encoded) <= MAX_PASSWORD_BYTES else None
+
+
 def spend_password_check_time(password: str) -> None:
     """Take as long as checking ``password`` against a stored hash, and learn nothing."""
-    bcrypt.checkpw(password.encode("utf-8"), _DUMMY_HASH)
+    bcrypt.checkpw(_password_bytes(password)[:MAX_PASSWORD_BYTES], _DUMMY_HASH)
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    """The bcrypt hash of a password that ``check_password_strength`` accepted."""
+    encoded = _checkable(password)
+    if encoded is None:
+        raise InvalidInput.single("password", _TOO_LONG)
+    return bcrypt.hashpw(encoded, bcrypt.gensalt()).decode("ascii")
 
 
 def _normalise_username(username: str) -> str:
@@ -138,8 +166,33 @@ def _normalise_username(username: str) -> str:
     return cleaned
 
 
+def _optional_texts(**fields: str) -> dict[str, str]:
+    """Each optional text trimmed, or ``InvalidInput`` naming every one that is too long for
+    its column (``TEXT_LENGTH``, on every database) or holds a control character."""
+    cleaned: dict[str, str] = {}
+    problems = []
+    for field, value in fields.items():
+        try:
+            cleaned[field] = parse_text(value, max_length=TEXT_LENGTH) if value.strip() else ""
+        except FieldError as error:
+            problems.append(FieldProblem(field, str(error)))
+    if problems:
+        raise InvalidInput(problems)
+    return cleaned
+
+
+def _find_row(session: Session, username: str) -> User | None:
+    """The user named ``username`` (any case, blanks around), or ``None``. A name no user
+    can have (too long, a NUL, a lone surrogate) is not even looked up: a database may
+    refuse to compare with it."""
+    cleaned = username.strip().lower()
+    if not _USERNAME.fullmatch(cleaned):
+        return None
+    return session.scalars(select(User).where(User.username == cleaned)).first()
+
+
 def _get_row(session: Session, username: str) -> User:
-    row = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    row = _find_row(session, username)
     if row is None:
         raise UserNotFound(username)
     return row
@@ -162,18 +215,22 @@ def create_user(
         chosen_role = parse_choice(role, Role)
     except FieldError as error:
         raise InvalidInput([FieldProblem("role", str(error))]) from None
+    texts = _optional_texts(display_name=display_name, email=email)
     check_password_strength(password, username=name)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
         raise DuplicateUser(name)
     row = User(
         username=name,
-        display_name=display_name.strip() or name,
-        email=email.strip(),
+        display_name=texts["display_name"] or name,
+        email=texts["email"],
         password_hash=hash_password(password),
         role=chosen_role.value,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same name created at the same moment, committed first
+        raise DuplicateUser(name) from None
     logs.on_commit(
         session,
         "user.create",
@@ -208,8 +265,12 @@ def set_role(*, session: Session, actor: Actor, username: str, role: object) -> 
         raise InvalidInput([FieldProblem("role", str(error))]) from None
     row = _get_row(session, username)
     if row.role == Role.MANAGER.value and new_role is not Role.MANAGER:
-        managers = session.scalar(select(func.count()).where(User.role == Role.MANAGER.value))
-        if (managers or 0) <= 1:
+        # Counted under a lock on every manager row: two demotions at once on PostgreSQL
+        # would otherwise each count the other and leave no manager.
+        managers = session.scalars(
+            select(User.id).where(User.role == Role.MANAGER.value).with_for_update()
+        ).all()
+        if len(managers) <= 1:
             raise LastManager(row.username)
     old_role, row.role = row.role, new_role.value
     if old_role != new_role.value:
@@ -237,8 +298,9 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
     check_password_strength(password, username=row.username)
     row.password_hash = hash_password(password)
     row.password_changed_at = utc_now()
-    # A new password ends a sign-in lock on this name (core.auth).
+    # A new password ends a sign-in lock on this name, and every sign-in (core.auth).
     session.execute(delete(SignInAttempt).where(SignInAttempt.username == row.username))
+    session.execute(delete(SignInSession).where(SignInSession.username == row.username))
     session.flush()
     logs.on_commit(
         session,
@@ -253,12 +315,15 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
 def authenticate(*, session: Session, username: str, password: str) -> UserRecord:
     """The user whose credentials these are, or ``AuthenticationFailed``.
 
-    An unknown user costs one bcrypt check like a known one, so timing does not tell them apart.
+    An unknown user costs one bcrypt check like a known one, so timing does not tell them apart;
+    so does a password longer than any that can be set (``MAX_PASSWORD_BYTES``), which is
+    simply wrong.
     """
-    row = session.scalars(select(User).where(User.username == username.strip().lower())).first()
-    if row is None:
+    row = _find_row(session, username)
+    encoded = _checkable(password)
+    if row is None or encoded is None:
         spend_password_check_time(password)
         raise AuthenticationFailed()
-    if not bcrypt.checkpw(password.encode("utf-8"), row.password_hash.encode("ascii")):
+    if not bcrypt.checkpw(encoded, row.password_hash.encode("ascii")):
         raise AuthenticationFailed()
     return UserRecord.of(row)

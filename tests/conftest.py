@@ -31,6 +31,7 @@ TABLES = (
     "users",
     "sign_in_attempts",
     "api_tokens",
+    "sign_in_sessions",
 )
 
 

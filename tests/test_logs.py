@@ -14,7 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from core import rollups
-from core.auth import SignInPolicy, cookie_issued_at, cookie_sign_in, sign_in
+from core.auth import (
+    SignInPolicy,
+    cookie_issued_at,
+    cookie_sign_in,
+    end_session,
+    sign_in,
+    start_session,
+)
 from core.cli import main
 from core.components import create_component, delete_component, update_component
 from core.config import Settings
@@ -116,8 +123,13 @@ def test_users_and_sign_ins_are_logged_without_any_secret(db, logs):
     with pytest.raises(AuthenticationFailed):
         attempt(NEW_PASSWORD, username="nobody")
 
+    session_id = start_session(db, username="carla", lifetime=timedelta(days=7))
     token = jwt.encode(
-        {"username": "carla", "exp_date": (datetime.now(UTC) + timedelta(days=7)).timestamp()},
+        {
+            "username": "carla",
+            "exp_date": (datetime.now(UTC) + timedelta(days=7)).timestamp(),
+            "sid": session_id,
+        },
         COOKIE_KEY,
         algorithm="HS256",
     )
@@ -127,9 +139,13 @@ def test_users_and_sign_ins_are_logged_without_any_secret(db, logs):
             session=session,
             username=cookie["username"],
             issued_at=cookie_issued_at(cookie["exp_date"], 7),
+            session_id=cookie["sid"],
         )
-        stale = cookie_sign_in(session=session, username="carla", issued_at=T0)
+        stale = cookie_sign_in(
+            session=session, username="carla", issued_at=T0, session_id=session_id
+        )
     assert signed_in is not None and stale is None
+    end_session(db, session_id=session_id)
 
     created = _one(logs, "user.create", user="mona", user_id=carla.id, username="carla")
     assert created["outcome"] == "ok" and created["role"] == "user"
@@ -142,6 +158,7 @@ def test_users_and_sign_ins_are_logged_without_any_secret(db, logs):
     _one(logs, "auth.sign_in", user="nobody", outcome="refused")
     _one(logs, "auth.cookie_sign_in", user="carla", outcome="ok", user_id=carla.id)
     _one(logs, "auth.cookie_sign_in", user="carla", outcome="refused", level="WARNING")
+    _one(logs, "auth.sign_out", user="carla", outcome="ok")
     _secrets_absent(
         logs, FIRST_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, first_hash, new_hash, token, COOKIE_KEY
     )

@@ -85,3 +85,59 @@ def test_passwords_are_reset_by_managers_or_oneself(db):
         authenticate(session=session, username="carla", password="new-secret-99")
     with db.write() as session, pytest.raises(PermissionDenied):
         set_password(session=session, actor=USER, username="carla", password="other-secret-99")
+
+
+def _in_a_thread(work):
+    """Run ``work`` in a thread; ``(thread, outcome)``, the outcome filled once it ends."""
+    import threading
+
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_two_managers_demoting_each_other_at_once_leave_one_manager(db):
+    """The count of managers is taken under a lock: the second demotion waits for the first
+    to commit and then sees it (on SQLite every write waits its turn anyway)."""
+    _create(db, username="boss", role="manager")
+    _create(db, username="deputy", role="manager")
+    with db.write() as first:
+        set_role(session=first, actor=MANAGER, username="boss", role="user")
+
+        def demote_the_other() -> object:
+            with db.write() as second:
+                return set_role(session=second, actor=MANAGER, username="deputy", role="user")
+
+        thread, outcome = _in_a_thread(demote_the_other)
+        thread.join(timeout=2)  # without the lock it is done by now, having counted two
+    thread.join()
+    (second_outcome,) = outcome
+    assert isinstance(second_outcome, LastManager)
+    with db.read() as session:
+        assert [u.username for u in list_users(session=session) if u.role is Role.MANAGER] == [
+            "deputy"
+        ]
+
+
+def test_two_creations_of_one_name_at_once_are_a_duplicate_not_a_crash(db):
+    with db.write() as first:
+        _create_in(first, "carla")
+        thread, outcome = _in_a_thread(lambda: _create(db, username="CARLA"))
+        thread.join(timeout=2)
+    thread.join()
+    (second_outcome,) = outcome
+    assert isinstance(second_outcome, DuplicateUser)
+    with db.read() as session:
+        assert [u.username for u in list_users(session=session)] == ["carla"]
+
+
+def _create_in(session, username):
+    return create_user(session=session, actor=MANAGER, username=username, password=GOOD)

@@ -9,15 +9,19 @@ Two pitfalls of the library are avoided on purpose: there is no ``st.rerun()`` a
 ``login()`` or ``logout()`` (the component that writes or deletes the cookie must reach the
 browser first), and the cookie is written outside the form's placeholder, which is emptied.
 
-Tests sign in by setting the library's own session keys, as a successful sign-in does; the
-user and role are read from the database on every run all the same.
+Every sign-in through the form is recorded by ``core.auth.start_session`` and its id put in
+the cookie; signing out ends it on the server, so a copy of the cookie is refused afterwards.
+Tests sign in with ``tests.pages.conftest.sign_in_as``, which records a sign-in and sets the
+library's session keys as a successful sign-in does; the sign-in, user and role are read from
+the database on every run all the same.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
@@ -26,10 +30,12 @@ from core.auth import (
     cookie_issued_at,
     cookie_key,
     cookie_sign_in,
+    end_session,
     list_credentials,
     read_sign_in_cookie,
+    session_user,
     sign_in,
-    user_still_signed_in,
+    start_session,
 )
 from core.config import get_settings
 from core.domain import Actor
@@ -39,7 +45,9 @@ from views import ui
 COOKIE_NAME = "gridboard_session"
 COOKIE_EXPIRY_DAYS = 7.0
 STATUS = "authentication_status"
-SINCE = "gridboard.signed_in_since"
+# The id of this browser session's sign-in (``core.auth.start_session``), also in its cookie:
+# signing out ends it on the server, so a copy of the cookie is refused afterwards.
+SESSION_ID = "gridboard.sign_in_session"
 # A cookie change the browser has not confirmed yet: the key of extra-streamlit-components'
 # cookie component doing it ("set" or "delete"), whose value turns True once it has run.
 PENDING = "gridboard.cookie_pending"
@@ -76,8 +84,24 @@ class _HeldCookie:
 
 
 def _check_credentials(username: str, password: str) -> bool:
-    sign_in(ui.database(), username=username, password=password)  # raises when refused
+    user = sign_in(ui.database(), username=username, password=password)  # raises if refused
+    st.session_state[SESSION_ID] = start_session(
+        ui.database(), username=user.username, lifetime=timedelta(days=COOKIE_EXPIRY_DAYS)
+    )
     return True
+
+
+def _cookie_token(cookie_model: Any) -> str:
+    """The library's cookie, naming this sign-in besides the user and the expiry."""
+    return jwt.encode(
+        {
+            "username": st.session_state["username"],
+            "exp_date": cookie_model.exp_date,
+            "sid": st.session_state[SESSION_ID],
+        },
+        _cookie_key(),
+        algorithm="HS256",
+    )
 
 
 def _authenticator() -> Any:
@@ -103,7 +127,9 @@ def _authenticator() -> Any:
     authenticator.authentication_controller.authentication_model.check_credentials = (
         _check_credentials
     )
-    authenticator.cookie_controller.cookie_model.get_cookie = _read_cookie
+    cookie_model = authenticator.cookie_controller.cookie_model
+    cookie_model.get_cookie = _read_cookie
+    cookie_model._token_encode = lambda: _cookie_token(cookie_model)
     return authenticator
 
 
@@ -118,11 +144,12 @@ def _read_cookie() -> dict[str, Any] | None:
     claim = read_sign_in_cookie(token, key=_cookie_key())
     if claim is None:
         return None
-    return {"username": claim.username, "exp_date": claim.expires_at}
+    return {"username": claim.username, "exp_date": claim.expires_at, "sid": claim.session_id}
 
 
 def _refuse_stale_cookie(authenticator: Any) -> None:
-    """A cookie for a deleted user or from before a password change is not honoured."""
+    """A cookie whose sign-in has ended (signed out, expired), for a deleted user or from
+    before a password change is not honoured; a good one's sign-in becomes this session's."""
     if st.session_state.get(STATUS):
         return
     token = authenticator.cookie_controller.get_cookie()
@@ -130,8 +157,15 @@ def _refuse_stale_cookie(authenticator: Any) -> None:
         return
     issued = cookie_issued_at(float(token["exp_date"]), COOKIE_EXPIRY_DAYS)
     with ui.database().read() as session:
-        user = cookie_sign_in(session=session, username=str(token["username"]), issued_at=issued)
-    if user is None:
+        user = cookie_sign_in(
+            session=session,
+            username=str(token["username"]),
+            issued_at=issued,
+            session_id=str(token["sid"]),
+        )
+    if user is not None:
+        st.session_state[SESSION_ID] = str(token["sid"])
+    else:
         st.session_state["logout"] = True  # the library then ignores the cookie
         authenticator.cookie_controller.delete_cookie()
         st.session_state[PENDING] = "delete"
@@ -139,13 +173,23 @@ def _refuse_stale_cookie(authenticator: Any) -> None:
 
 
 def _current_actor() -> Actor | None:
-    """The signed-in user and role as the database has them now, while the sign-in holds."""
-    since = st.session_state.setdefault(SINCE, datetime.now(UTC))
+    """The signed-in user and role as the database has them now, while the sign-in holds
+    (``core.auth.session_user``); ``None`` for a session signed in without a recorded
+    sign-in, which only a sign-in through the form or a cookie makes."""
+    session_id = st.session_state.get(SESSION_ID)
+    if not session_id:
+        return None
     with ui.database().read() as session:
-        user = user_still_signed_in(
-            session=session, username=st.session_state["username"], since=since
+        user = session_user(
+            session=session, username=st.session_state["username"], session_id=session_id
         )
     return None if user is None else user.actor
+
+
+def _end_sign_in() -> None:
+    session_id = st.session_state.pop(SESSION_ID, None)
+    if session_id:
+        end_session(ui.database(), session_id=session_id)
 
 
 def _require_username(authenticator: Any) -> None:
@@ -226,6 +270,7 @@ def _sidebar(authenticator: Any, actor: Actor) -> None:
         )
         authenticator.logout(button_name="Sign out", location="sidebar", key="sign-out")
     if not st.session_state.get(STATUS):
+        _end_sign_in()
         st.session_state[PENDING] = "delete"
 
 
@@ -239,13 +284,16 @@ def signed_in_actor() -> Actor | None:
         actor = _current_actor()
         if actor is None:
             authenticator.logout(location="unrendered")
+            _end_sign_in()
             st.session_state[PENDING] = "delete"
-            st.info("Your password was changed or your account removed. Please sign in again.")
+            st.info(
+                "Your sign-in has ended. Your password was changed or your account removed, "
+                "or you signed out in another window. Please sign in again."
+            )
         else:
             _sidebar(authenticator, actor)
             if st.session_state.get(STATUS):
                 return actor
-    st.session_state.pop(SINCE, None)
     _login_form(authenticator)
     if not st.session_state.get(STATUS):
         return None

@@ -46,6 +46,8 @@ LABELS = {
     "timestamp": "Time",
     "value": "Value",
     "username": "Username",
+    "display_name": "Full name",
+    "email": "Email",
     "password": "Password",
     "role": "Role",
     "time_zone": "Time zone",

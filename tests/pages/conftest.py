@@ -1,9 +1,10 @@
 """AppTest of the real ``app.py`` against a fresh SQLite database per test, or against
 PostgreSQL too where the database matters.
 
-Signing in: a test sets streamlit-authenticator's own session keys (``authentication_status``
-and ``username``), exactly what the library sets after a successful sign-in; ``app.py`` then
-reads that user and role from the database on every run, as it does in a browser. The cookie
+Signing in: ``sign_in_as`` records a sign-in (``core.auth.start_session``) and sets
+streamlit-authenticator's own session keys (``authentication_status`` and ``username``) with
+GridBoard's sign-in id, exactly what a successful sign-in leaves; ``app.py`` then reads that
+sign-in, user and role from the database on every run, as it does in a browser. The cookie
 flow is the browser test's; the sign-in rules are ``tests/test_auth.py``'s.
 
 Pages only draw and call ``core``, whose functions are tested on both backends, so most page
@@ -16,6 +17,7 @@ report pages and the busy database are marked.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from core.auth import start_session
 from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import Role
@@ -31,6 +34,7 @@ from core.models import User
 from tests.conftest import empty
 from tests.pages.server_process import like_one_server_process
 from views import ui
+from views.sign_in import COOKIE_EXPIRY_DAYS, SESSION_ID
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 COOKIE_KEY = "a-test-cookie-key-of-40-characters-long!"
@@ -96,6 +100,18 @@ def add_user(database: Database, username: str, role: Role) -> None:
         )
 
 
+def sign_in_as(at: AppTest, database: Database, username: str) -> str:
+    """Leave ``at``'s session as a sign-in through the form would; the sign-in's id."""
+    session_id = start_session(
+        database, username=username, lifetime=timedelta(days=COOKIE_EXPIRY_DAYS)
+    )
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["name"] = username.capitalize()
+    at.session_state[SESSION_ID] = session_id
+    return session_id
+
+
 OpenApp = Callable[..., AppTest]
 
 
@@ -109,9 +125,7 @@ def open_app(app_db: Database) -> OpenApp:
     ) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=30)
         if as_user:
-            at.session_state["authentication_status"] = True
-            at.session_state["username"] = as_user
-            at.session_state["name"] = as_user.capitalize()
+            sign_in_as(at, app_db, as_user)
         at.query_params.update({k: str(v) for k, v in (query or {}).items()})
         at.run()
         if page:

@@ -19,7 +19,7 @@ import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 from streamlit.runtime.context import ContextProxy
 
-from core.auth import CookieClaim, read_sign_in_cookie
+from core.auth import CookieClaim, read_sign_in_cookie, start_session
 from core.users import set_password
 from tests.factories import MANAGER
 from tests.pages.conftest import COOKIE_KEY, everything, texts
@@ -54,8 +54,8 @@ def _b64(data: bytes) -> str:
 
 
 def test_a_cookie_gridboard_signed_is_read():
-    claim = _read(_token({"username": "ulf", "exp_date": _later()}))
-    assert claim == CookieClaim(username="ulf", expires_at=_later())
+    claim = _read(_token({"username": "ulf", "exp_date": _later(), "sid": "s-1"}))
+    assert claim == CookieClaim(username="ulf", expires_at=_later(), session_id="s-1")
 
 
 def test_a_cookie_signed_with_another_key_is_refused():
@@ -65,12 +65,13 @@ def test_a_cookie_signed_with_another_key_is_refused():
 
 
 def test_an_expired_cookie_is_refused():
-    assert _read(_token({"username": "ulf", "exp_date": _later(days=-0.001)})) is None
+    assert _read(_token({"username": "ulf", "exp_date": _later(days=-0.001), "sid": "s"})) is None
 
 
 def test_a_tampered_payload_or_signature_is_refused():
-    header, payload, signature = _token({"username": "ulf", "exp_date": _later()}).split(".")
-    promoted = _b64(json.dumps({"username": "mona", "exp_date": _later()}).encode())
+    good = {"username": "ulf", "exp_date": _later(), "sid": "s-1"}
+    header, payload, signature = _token(good).split(".")
+    promoted = _b64(json.dumps({**good, "username": "mona"}).encode())
     assert _read(f"{header}.{promoted}.{signature}") is None
     flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
     assert _read(f"{header}.{payload}.{flipped}") is None
@@ -93,6 +94,9 @@ def test_a_tampered_payload_or_signature_is_refused():
         jwt.encode({"username": "mona", "exp_date": True}, KEY, algorithm="HS256"),
         jwt.encode({"username": ["mona"], "exp_date": 9e12}, KEY, algorithm="HS256"),
         jwt.encode({"username": " ", "exp_date": 9e12}, KEY, algorithm="HS256"),
+        # made before sign-ins were recorded: it names none that could be ended
+        jwt.encode({"username": "mona", "exp_date": 9e12}, KEY, algorithm="HS256"),
+        jwt.encode({"username": "mona", "exp_date": 9e12, "sid": 7}, KEY, algorithm="HS256"),
         "not a token at all",
         "",
     ],
@@ -104,6 +108,8 @@ def test_a_tampered_payload_or_signature_is_refused():
         "bool-expiry",
         "list-username",
         "blank-username",
+        "no-sign-in",
+        "number-sign-in",
         "garbage",
         "empty",
     ],
@@ -127,19 +133,34 @@ def send_cookie(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     return send
 
 
-def _app_token(username: str, *, key: str = COOKIE_KEY, issued: datetime | None = None) -> str:
+def _app_token(
+    username: str,
+    *,
+    key: str = COOKIE_KEY,
+    issued: datetime | None = None,
+    session_id: str = "a-sign-in-id",
+) -> str:
     issued = issued or datetime.now(UTC)
     expires = issued + timedelta(days=COOKIE_EXPIRY_DAYS)
-    return jwt.encode({"username": username, "exp_date": expires.timestamp()}, key, "HS256")
+    payload = {"username": username, "exp_date": expires.timestamp(), "sid": session_id}
+    return jwt.encode(payload, key, "HS256")
+
+
+def _signed_in_cookie(database, username: str, **options) -> str:
+    """The cookie a sign-in through the form leaves: it names a recorded sign-in."""
+    session_id = start_session(
+        database, username=username, lifetime=timedelta(days=COOKIE_EXPIRY_DAYS)
+    )
+    return _app_token(username, session_id=session_id, **options)
 
 
 def _signed_out(at) -> bool:
     return [field.label for field in at.text_input] == ["Username", "Password"]
 
 
-@pytest.mark.every_backend  # the user is read from the app's database
-def test_the_app_honours_its_own_cookie(open_app, send_cookie):
-    send_cookie(_app_token("ulf"))
+@pytest.mark.every_backend  # the user and the sign-in are read from the app's database
+def test_the_app_honours_its_own_cookie(open_app, app_db, send_cookie):
+    send_cookie(_signed_in_cookie(app_db, "ulf"))
     at = open_app()
     assert texts(at.title) == ["Overview"]
     assert "`ulf` · user" in everything(at)
@@ -175,7 +196,7 @@ def test_the_app_refuses_a_cookie_for_a_deleted_user(open_app, app_db, send_cook
 
     with app_db.write() as session:
         session.execute(delete(User).where(User.username == "ulf"))
-    send_cookie(_app_token("ulf"))
+    send_cookie(_signed_in_cookie(app_db, "ulf"))
     at = open_app()
     assert _signed_out(at)
     assert "Please sign in again" in everything(at)
@@ -183,8 +204,8 @@ def test_the_app_refuses_a_cookie_for_a_deleted_user(open_app, app_db, send_cook
 
 @pytest.mark.every_backend  # the user is read from the app's database
 def test_the_app_refuses_a_cookie_issued_before_a_password_reset(open_app, app_db, send_cookie):
-    send_cookie(_app_token("ulf"))  # issued now: ulf exists, his password is older
-    assert texts(open_app().title) == ["Components"]  # honoured until the reset...
+    send_cookie(_signed_in_cookie(app_db, "ulf"))  # issued now: ulf exists, his password is older
+    assert texts(open_app().title) == ["Overview"]  # honoured until the reset...
     with app_db.write() as session:
         set_password(session=session, actor=MANAGER, username="ulf", password="brand-new-pw-9")
     at = open_app()  # ...and refused after it

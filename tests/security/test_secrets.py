@@ -46,7 +46,8 @@ def test_no_secret_is_logged_or_printed(db: Database, caplog, capsys, monkeypatc
     with db.write() as session:
         set_password(session=session, actor=MANAGER, username="carla", password=NEW_PASSWORD)
     expires = (datetime.now(UTC) + timedelta(days=1)).timestamp()
-    token = jwt.encode({"username": "carla", "exp_date": expires}, COOKIE_KEY, "HS256")
+    payload = {"username": "carla", "exp_date": expires, "sid": "a-sign-in-id"}
+    token = jwt.encode(payload, COOKIE_KEY, "HS256")
     assert read_sign_in_cookie(token, key=COOKIE_KEY) is not None
     assert read_sign_in_cookie(token + "x", key=COOKIE_KEY) is None
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{WEAK}\n"))
