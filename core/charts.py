@@ -13,6 +13,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
+from core.periods import PARTIAL_DAY
 from core.reports import kpis
 
 COMPONENT_COLOURS: dict[str, str] = {
@@ -122,6 +123,11 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
         panel = frame.filter(pl.col("measurement_type") == kind.value).sort("day")
         for component_type in sorted(panel["component_type"].unique().to_list()):
             part = panel.filter(pl.col("component_type") == component_type)
+            partial = (
+                part[PARTIAL_DAY].to_list()
+                if PARTIAL_DAY in part.columns
+                else [False] * part.height
+            )
             figure.add_trace(
                 go.Scatter(
                     x=part["day"].dt.to_string("%Y-%m-%d").to_list(),
@@ -131,10 +137,18 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
                     showlegend=component_type not in shown_in_legend,
                     mode="lines+markers",
                     line={"color": COMPONENT_COLOURS.get(component_type)},
-                    customdata=part["sample_count"].to_list(),
+                    # a partial day's average is over fewer hours: an open marker says so
+                    marker={
+                        "symbol": ["circle-open" if cut else "circle" for cut in partial],
+                        "size": [11 if cut else 6 for cut in partial],
+                    },
+                    customdata=[
+                        [count, " · partial day" if cut else ""]
+                        for count, cut in zip(part["sample_count"].to_list(), partial, strict=True)
+                    ],
                     hovertemplate=(
                         f"{component_type}: %{{y:.3f}} {MEASUREMENT_UNITS[kind]}"
-                        " (%{customdata} samples)<extra></extra>"
+                        " (%{customdata[0]} samples%{customdata[1]})<extra></extra>"
                     ),
                 ),
                 row=row,

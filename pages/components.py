@@ -36,7 +36,11 @@ search = search_column.text_input(
     "Search", placeholder="Name or substation", key="components.search", on_change=_first_page
 )
 types = type_column.multiselect(
-    "Type", list(ComponentType), format_func=str.capitalize, on_change=_first_page
+    "Type",
+    list(ComponentType),
+    format_func=str.capitalize,
+    placeholder="All types",
+    on_change=_first_page,
 )
 chosen_substations = substation_column.multiselect(
     "Substation", substations, placeholder="All substations", on_change=_first_page
@@ -84,11 +88,12 @@ table = pl.DataFrame(
     {
         "Name": [c.name for c in page.items],
         "Substation": [c.substation for c in page.items],
-        "Type": [c.component_type.value for c in page.items],
-        "Voltage (kV)": [c.voltage_kv for c in page.items],
-        "Capacity (MVA)": [c.capacity_mva for c in page.items],
-        "Length (km)": [c.length_km for c in page.items],
-        "Switch": [c.status.value if c.status else None for c in page.items],
+        "Type": [c.component_type.value.capitalize() for c in page.items],
+        # a field a type does not have is an empty cell, not a grey "None"
+        "Voltage (kV)": [ui.number(c.voltage_kv, blank="") for c in page.items],
+        "Capacity (MVA)": [ui.number(c.capacity_mva, blank="") for c in page.items],
+        "Length (km)": [ui.number(c.length_km, blank="") for c in page.items],
+        "Switch": [c.status.value.capitalize() if c.status else "" for c in page.items],
         "Last changed": [c.updated_at for c in page.items],
     }
 )

@@ -50,6 +50,7 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
             "Switch status",
             statuses,
             index=statuses.index(now),
+            format_func=str.capitalize,
             horizontal=True,
             key=f"{key}.status",
         ).value

@@ -1,8 +1,10 @@
 """One report (``?report=ID``): its status, or its four tables with charts and downloads."""
 
+import polars as pl
 import streamlit as st
 
 from core.charts import report_figure
+from core.periods import mark_partial_days, partial_days
 from core.reports import kpis
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
@@ -15,6 +17,16 @@ from core.reports.jobs import (
 from views import ui
 
 REFRESH_SECONDS = 2.0
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def completed_tables(report_id: int) -> dict[str, pl.DataFrame]:
+    """A completed report's tables never change (only a delete removes them): read once per
+    app process, not on every rerun of this page."""
+    with ui.database().read() as session:
+        return get_report_tables(session=session, report_id=report_id)
+
+
 TITLES = {
     kpis.COMPONENTS_BY_TYPE: "Components by type",
     kpis.TRANSFORMER_CAPACITY: "Transformer capacity per voltage level",
@@ -72,8 +84,22 @@ if record.status is not ReportStatus.COMPLETED:
     st.page_link("pages/reports.py", label="Request it again on Reports", icon=":material/replay:")
     st.stop()
 
-with ui.database().read() as session:
-    tables = get_report_tables(session=session, report_id=record.id)
+partial = partial_days(
+    record.period_start,
+    record.period_end,
+    time_zone=record.time_zone,
+    computed_at=record.started_at,
+)
+tables = mark_partial_days(completed_tables(record.id), partial)
+if partial:
+    st.info(
+        "Partial days (the period or the data stops part-way through them, so their sums "
+        "and averages cover fewer hours): "
+        + ", ".join(f"{day:%Y-%m-%d}" for day in sorted(partial))
+        + ". Their tables mark them in the partial_day column; charts draw them as open "
+        "circles.",
+        icon=":material/timelapse:",
+    )
 st.download_button(
     "Download the whole report (zip of four CSV files)",
     report_zip(tables, record.metadata()),

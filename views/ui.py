@@ -246,10 +246,20 @@ def period(start: datetime, end: datetime, time_zone: str) -> str:
     return f"{first:%Y-%m-%d %H:%M} to {after:%Y-%m-%d %H:%M} ({time_zone}, end excluded)"
 
 
-def number(value: float | None, unit: str = "") -> str:
+def number(value: float | None, unit: str = "", *, blank: str = "-") -> str:
     if value is None:
-        return "-"
+        return blank
     return f"{value:g} {unit}".strip()
+
+
+def count(amount: int, noun: str) -> str:
+    """``1 measurement``, ``2,000 measurements``: a count with its noun in agreement."""
+    return f"{amount:,} {noun}{'s' * (amount != 1)}"
+
+
+def took(seconds: float) -> str:
+    """A report's run time, short enough for a narrow column: ``0.25 s``, ``1.5 minutes``."""
+    return f"{seconds:.2g} s" if seconds < 60 else duration(seconds)
 
 
 def pager(total: int, page_size: int, *, key: str) -> None:

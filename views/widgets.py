@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from core.components import ComponentRecord, get_component, list_components
 from core.errors import ComponentNotFound
 from core.imports import ImportSummary, preview_file
+from core.imports.preview import PROBLEM
 from views import ui
 
 PREVIEW_ROWS = 10
@@ -74,6 +75,13 @@ def import_file(
     with ui.problems_shown():
         preview = preview_file(source=data, file_name=uploaded.name, rows=PREVIEW_ROWS)
         st.dataframe(preview, hide_index=True)
+        if PROBLEM in preview.columns:
+            st.warning(
+                "Some rows have more or fewer fields than the header (a decimal comma, as in "
+                "12,5, splits a number in two): the import refuses them, as the problem "
+                "column says. Use a dot for decimals.",
+                icon=":material/rule:",
+            )
         st.caption(
             f"The first rows of {ui.literal(uploaded.name)} ({ui.size(len(data))}) as the file has "
             "them; every row is checked when you import."
