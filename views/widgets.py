@@ -17,13 +17,19 @@ from views import ui
 PREVIEW_ROWS = 10
 
 
+def picker_keys(key: str) -> tuple[str, str]:
+    """The session-state keys of ``pick_component(key=key)``: its search box and its choice."""
+    return f"{key}.q", f"{key}.id"
+
+
 def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | None:
     """A search box and a list of the components it matches (the first 100); the chosen one.
 
     ``linked`` (an id from the URL) is preselected. ``None`` when nothing matches, after
     saying what to do.
     """
-    search = st.text_input("Find a component", placeholder="Name or substation", key=f"{key}.q")
+    search_key, choice_key = picker_keys(key)
+    search = st.text_input("Find a component", placeholder="Name or substation", key=search_key)
     with ui.database().read() as session:
         found = list_components(session=session, search=search, limit=100)
         choices = {c.id: c for c in found.items}
@@ -47,7 +53,7 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
         format_func=lambda i: (
             f"{choices[i].name} · {choices[i].substation} ({choices[i].component_type})"
         ),
-        key=f"{key}.id",
+        key=choice_key,
     )
     return choices[chosen]
 
