@@ -123,6 +123,16 @@ def report_period(
     return days_period(custom[0], custom[1], time_zone=time_zone)
 
 
+def custom_days_shown_first(
+    first: datetime, last: datetime, *, time_zone: str = "UTC", days: int = 7
+) -> tuple[date, date]:
+    """The days a custom chart range opens on: the last ``days`` days that hold data (in
+    ``time_zone``), not the newest day alone, which may hold a single measurement."""
+    zone = ZoneInfo(check_time_zone(time_zone))
+    last_day = last.astimezone(zone).date()
+    return max(first.astimezone(zone).date(), last_day - timedelta(days=days - 1)), last_day
+
+
 def partial_days(
     start: datetime, end: datetime, *, time_zone: str, computed_at: datetime | None = None
 ) -> set[date]:
@@ -159,13 +169,15 @@ def series_window(
     first: datetime,
     last: datetime,
     custom: Sequence[date] | None = None,
+    time_zone: str = "UTC",
 ) -> tuple[datetime, datetime]:
-    """The [start, end) of a chart window over a series from ``first`` to ``last``."""
+    """The [start, end) of a chart window over a series from ``first`` to ``last``; custom
+    days are whole days in ``time_zone``."""
     end = last + _ONE_MICROSECOND
     if window is SeriesWindow.ALL_DATA:
         return first, end
     if window is SeriesWindow.CUSTOM:
         if custom is None or len(custom) != 2:
             raise InvalidInput.single("time range", "pick the first and the last day")
-        return days_period(custom[0], custom[1])
+        return days_period(custom[0], custom[1], time_zone=time_zone)
     return max(first, end - _WINDOW_LENGTH[window]), end
