@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.components import ComponentPage, ComponentSort, list_components, list_substations
 from core.domain import ComponentType
+from core.exports import ExportFormat, components_frame, frame_bytes
 from views import ui
 
 PAGE_SIZE = 50
@@ -109,6 +110,28 @@ row = ui.selected_row(picked)
 if row is not None:
     st.switch_page("pages/component.py", query_params={"component": str(page.items[row].id)})
 
+
+def _export() -> bytes:
+    with ui.database().read() as session:
+        frame = components_frame(
+            session=session,
+            search=search,
+            component_types=types,
+            substations=chosen_substations,
+            sort=SORTS[sort],
+            descending=descending,
+        )
+    return frame_bytes(frame, ExportFormat.CSV)
+
+
+st.download_button(
+    f"Download {ui.count(page.total, 'component')} (these filters) as CSV",
+    data=_export,  # built when clicked, not on every rerun
+    file_name="gridboard-components.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
 shown_to = min(page.offset + PAGE_SIZE, page.total)
 st.caption(f"{page.offset + 1:,}-{shown_to:,} of {page.total:,}. Select a row to open it.")
 ui.pager(page.total, PAGE_SIZE, key=PAGER)
