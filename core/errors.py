@@ -100,6 +100,15 @@ class LastManager(GridBoardError):
         super().__init__(f"{username} is the last manager; make another user a manager first")
 
 
+class OwnAccount(GridBoardError):
+    """A manager tried to deactivate or delete the account they are signed in with."""
+
+    def __init__(self, username: str, action: str) -> None:
+        self.username = username
+        self.action = action
+        super().__init__(f"you cannot {action} your own account ({username}): ask another manager")
+
+
 class AuthenticationFailed(GridBoardError):
     def __init__(self) -> None:
         super().__init__("unknown username or wrong password")

@@ -11,6 +11,7 @@ from core.reports.jobs import (
     ReportNotFound,
     ReportStatus,
     cancel_report,
+    delete_report,
     get_report,
     get_report_tables,
 )
@@ -20,9 +21,10 @@ REFRESH_SECONDS = 2.0
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def completed_tables(report_id: int) -> dict[str, pl.DataFrame]:
+def completed_tables(report_id: int, finished_at: object) -> dict[str, pl.DataFrame]:
     """A completed report's tables never change (only a delete removes them): read once per
-    app process, not on every rerun of this page."""
+    app process, not on every rerun of this page. ``finished_at`` is part of the key, so a
+    new report that gets a deleted one's id (SQLite may reuse it) is read afresh."""
     with ui.database().read() as session:
         return get_report_tables(session=session, report_id=report_id)
 
@@ -80,8 +82,27 @@ if record.status is ReportStatus.FAILED:
     st.error(f"This report failed: {ui.literal(record.error)}", icon=":material/error:")
 if record.status is ReportStatus.CANCELLED:
     st.warning(f"This report was {ui.literal(record.error)}.", icon=":material/cancel:")
+
+
+def offer_delete() -> None:
+    """A manager deletes a finished report, after saying yes."""
+    if not actor.is_manager:
+        return
+    with st.expander("Delete this report", icon=":material/delete:"):
+        confirmed = st.checkbox(
+            f"Yes, delete report #{record.id} and its tables", key="report.delete"
+        )
+        if st.button("Delete report", disabled=not confirmed, icon=":material/delete:"):
+            with ui.problems_shown():
+                with ui.database().write() as session:
+                    delete_report(session=session, actor=actor, report_id=record.id)
+                ui.flash(f"Deleted report #{record.id}.")
+                st.switch_page("pages/reports.py")
+
+
 if record.status is not ReportStatus.COMPLETED:
     st.page_link("pages/reports.py", label="Request it again on Reports", icon=":material/replay:")
+    offer_delete()
     st.stop()
 
 partial = partial_days(
@@ -90,7 +111,7 @@ partial = partial_days(
     time_zone=record.time_zone,
     computed_at=record.started_at,
 )
-tables = mark_partial_days(completed_tables(record.id), partial)
+tables = mark_partial_days(completed_tables(record.id, record.finished_at), partial)
 if partial:
     st.info(
         "Partial days (the period or the data stops part-way through them, so their sums "
@@ -125,3 +146,4 @@ for name in kpis.TABLES:
         icon=":material/download:",
         key=f"csv.{name}",
     )
+offer_delete()

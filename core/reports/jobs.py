@@ -85,6 +85,13 @@ class ReportFinished(GridBoardError):
         super().__init__(f"report {report_id} is already {status} and cannot be cancelled")
 
 
+class ReportStillActive(GridBoardError):
+    def __init__(self, report_id: int, status: str) -> None:
+        self.report_id = report_id
+        self.status = status
+        super().__init__(f"report {report_id} is {status}: cancel it before deleting it")
+
+
 @dataclass(frozen=True, slots=True)
 class ReportRecord:
     id: int
@@ -230,6 +237,29 @@ def cancel_report(*, session: Session, actor: Actor, report_id: int) -> ReportRe
         session, "report.cancelled", user=actor.username, started=started, report_id=report_id
     )
     return ReportRecord.of(row)
+
+
+def delete_report(*, session: Session, actor: Actor, report_id: int) -> None:
+    """Delete a finished report (completed, failed or cancelled) and its tables; a pending
+    or running one is cancelled first, so no runner is left computing it."""
+    started = time.perf_counter()
+    require_manager(actor, "delete reports")
+    row = session.get(Report, report_id, with_for_update=True)
+    if row is None:
+        raise ReportNotFound(report_id)
+    if row.status in ACTIVE:
+        raise ReportStillActive(report_id, row.status)
+    status = row.status
+    session.delete(row)
+    session.flush()
+    logs.on_commit(
+        session,
+        "report.delete",
+        user=actor.username,
+        started=started,
+        report_id=report_id,
+        status=status,
+    )
 
 
 def new_worker_id() -> str:

@@ -242,3 +242,16 @@ def test_a_report_left_pending_says_it_waits_for_a_runner(open_app, app_db):
     run_next(app_db, "a-worker")
     at = open_app(as_user="ulf", page="pages/reports.py")
     assert not at.warning  # computed: nothing waits
+
+
+def test_a_manager_deletes_a_report_and_a_user_may_not(open_app, app_db):
+    record = _request(app_db)
+    assert run_next(app_db, "test-worker") == record.id
+    at = open_app(as_user="ulf", query={"report": record.id})
+    assert "Delete report" not in [b.label for b in at.button]
+    at = open_app(as_user="mona", query={"report": record.id})
+    at.checkbox(key="report.delete").check().run()
+    next(b for b in at.button if b.label == "Delete report").click().run()
+    assert texts(at.title) == ["Reports"]
+    assert "Deleted report #1." in everything(at)
+    assert "No reports yet." in everything(at)

@@ -87,3 +87,34 @@ def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):
         "Only a manager may manage users. Ask a manager if this needs doing."
     ]
     assert not at.dataframe
+
+
+def test_a_manager_deactivates_and_reactivates_a_user(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Deactivate or reactivate").run()
+    at.selectbox[0].select("ulf")
+    at.radio[0].set_value(False)
+    at.button(key="FormSubmitter:set-active-Change status").click().run()
+    assert "ulf is deactivated: they cannot sign in" in everything(at)
+    assert list(at.dataframe[0].value["Status"]) == ["active", "deactivated"]
+    at.selectbox[0].select("mona")
+    at.radio[0].set_value(False)
+    at.button(key="FormSubmitter:set-active-Change status").click().run()
+    assert texts(at.error) == [
+        "You cannot deactivate your own account (mona): ask another manager."
+    ]
+
+
+def test_a_manager_deletes_a_user_after_saying_yes_but_not_themselves(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Delete a user").run()
+    at.selectbox(key="delete-user.name").select("ulf").run()
+    delete = next(b for b in at.button if b.label == "Delete user")
+    assert delete.disabled
+    at.checkbox(key="delete-user.ulf").check().run()
+    next(b for b in at.button if b.label == "Delete user").click().run()
+    assert "Deleted ulf." in everything(at)
+    assert list(at.dataframe[0].value["Username"]) == ["mona"]
+    at.checkbox(key="delete-user.mona").check().run()
+    next(b for b in at.button if b.label == "Delete user").click().run()
+    assert texts(at.error) == ["You cannot delete your own account (mona): ask another manager."]
