@@ -123,7 +123,7 @@ if partial:
     )
 st.download_button(
     "Download the whole report (zip of four CSV files)",
-    report_zip(tables, record.metadata()),
+    lambda: report_zip(tables, record.metadata()),  # zipped when clicked, not on every rerun
     file_name=f"gridboard-report-{record.id}.zip",
     mime="application/zip",
     icon=":material/folder_zip:",
