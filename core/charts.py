@@ -6,6 +6,7 @@ axes carry units, and an empty frame gives a figure that says so instead of blan
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -280,6 +281,13 @@ class Panel:
 
     measurement_type: MeasurementType
     series: dict[str, pl.DataFrame]
+
+
+def component_label(name: str, substation: str, *, alone: bool) -> str:
+    """A component's name in a chart's legend and hover text, with its substation when it
+    shares the chart with others. Plotly reads ``<b>``, ``<a href>`` and entities in trace
+    names, so the label is HTML-escaped: a name is shown as typed, never as a link."""
+    return html.escape(name if alone else f"{name} · {substation}", quote=False)
 
 
 def local_times(frame: pl.DataFrame, time_zone: str) -> list[datetime]:

@@ -1,7 +1,8 @@
 """Exports people take elsewhere: the components list (filters applied) as CSV, and a
 component's raw measurements (a time range, some types) as CSV or Parquet.
 
-A measurements export has the columns an import reads (``component_name, substation,
+CSV goes through the same writer as report downloads (``table_csv``). A measurements export
+has the columns an import reads (``component_name, substation,
 timestamp, measurement_type, value``), so it goes back in as it came out. CSV text cells that
 a spreadsheet would run as a formula get a leading apostrophe, as in report exports.
 """
@@ -26,7 +27,7 @@ from core.components import (
 from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput
 from core.models import Component, Measurement
-from core.reports.export import neutralise_formulas
+from core.reports.export import table_csv
 from core.timestamps import to_micros
 
 COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -137,4 +138,4 @@ def frame_bytes(frame: pl.DataFrame, export_format: ExportFormat) -> bytes:
         buffer = io.BytesIO()
         frame.write_parquet(buffer)
         return buffer.getvalue()
-    return neutralise_formulas(_iso_times(frame)).write_csv().encode("utf-8")
+    return table_csv(_iso_times(frame))

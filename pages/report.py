@@ -116,7 +116,7 @@ if partial:
     st.info(
         "Partial days (the period or the data stops part-way through them, so their sums "
         "and averages cover fewer hours): "
-        + ", ".join(f"{day:%Y-%m-%d}" for day in sorted(partial))
+        + ui.days(partial)
         + ". Their tables mark them in the partial_day column; charts draw them as open "
         "circles.",
         icon=":material/timelapse:",

@@ -4,9 +4,9 @@ error messages, and formatting. Pages draw; ``core`` decides."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -257,6 +257,11 @@ def number(value: float | None, unit: str = "", *, blank: str = "-") -> str:
     if value is None:
         return blank
     return f"{value:g} {unit}".strip()
+
+
+def days(dates: Iterable[date]) -> str:
+    """``2024-05-01, 2024-05-03``: days in order, as a person reads a list of them."""
+    return ", ".join(f"{day:%Y-%m-%d}" for day in sorted(dates))
 
 
 def count(amount: int, noun: str) -> str:
