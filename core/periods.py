@@ -108,10 +108,14 @@ def report_period(
             raise InvalidInput.single(
                 "period", "there are no measurements yet: import some, or pick a custom period"
             )
+        # A day is whole when the data reaches into its first and its last hour (hourly
+        # readings end at 23:00); in New York, UTC-aligned data starts at 20:00 the day
+        # before, and that day is left out.
         first_seen = span.first.astimezone(zone)
-        first_day = first_seen.date() + timedelta(days=first_seen.time() != time())
-        last_day = min((span.last + _ONE_MICROSECOND).astimezone(zone).date(), today)
-        last_day -= timedelta(days=1)  # the day the data ends in is not whole
+        first_day = first_seen.date() + timedelta(days=first_seen.hour >= 1)
+        last_seen = span.last.astimezone(zone)
+        last_day = last_seen.date() - timedelta(days=last_seen.hour < 23)
+        last_day = min(last_day, yesterday)
         if first_day > last_day:
             raise InvalidInput.single(
                 "period",

@@ -48,12 +48,22 @@ def test_partial_days_are_those_cut_by_the_period_or_not_over_when_computed():
 
 def test_all_data_covers_the_whole_days_the_measurements_cover():
     span = DataSpan(
-        first=datetime(2024, 1, 1, 5, tzinfo=UTC), last=datetime(2024, 3, 1, 23, tzinfo=UTC)
+        first=datetime(2024, 1, 1, 5, tzinfo=UTC), last=datetime(2024, 3, 1, 21, tzinfo=UTC)
     )
     assert report_period(ReportPreset.ALL_DATA, time_zone="UTC", now=NOW, span=span) == (
         datetime(2024, 1, 2, tzinfo=UTC),  # January 1st has no data before 05:00
-        datetime(2024, 3, 1, tzinfo=UTC),  # March 1st none after 23:00
+        datetime(2024, 3, 1, tzinfo=UTC),  # March 1st none after 21:00
     )
+    hourly = DataSpan(  # hourly readings from 00:00 to 23:00 cover their days
+        first=datetime(2024, 1, 1, tzinfo=UTC), last=datetime(2024, 1, 2, 23, 14, tzinfo=UTC)
+    )
+    assert report_period(ReportPreset.ALL_DATA, time_zone="UTC", now=NOW, span=hourly) == (
+        datetime(2024, 1, 1, tzinfo=UTC),
+        datetime(2024, 1, 3, tzinfo=UTC),
+    )
+    new_york = report_period(ReportPreset.ALL_DATA, time_zone="America/New_York", now=NOW,
+                             span=hourly)  # fmt: skip
+    assert new_york == (datetime(2024, 1, 1, 5, tzinfo=UTC), datetime(2024, 1, 2, 5, tzinfo=UTC))
     midnights = DataSpan(
         first=datetime(2024, 1, 1, tzinfo=UTC), last=datetime(2024, 3, 2, tzinfo=UTC) - TICK
     )

@@ -179,7 +179,9 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
         "sample_count",
         "min_value",
         "max_value",
+        "partial_day",  # neither day: the report was computed long after both ended
     ]
+    assert daily["partial_day"].to_list() == [False] * daily.height
     assert set(daily["component_type"]) == {"transformer"}
     expected = _expected_daily_averages(measurements)
     got = daily.select("day", "measurement_type", "avg_value", "sample_count")
