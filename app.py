@@ -48,9 +48,22 @@ def page(name: str, title: str, icon: str, **options: Any) -> Any:
     )
 
 
+def at_root(name: str, title: str, icon: str) -> Any:
+    """The default page, served at ``/``. Streamlit serves a default page only at the root,
+    so the same file is also a hidden ``page(name)``: a typed ``/<name>`` finds it too."""
+    return st.Page(
+        f"pages/{name}.py" if actor else signed_out,
+        title=title,
+        icon=icon,
+        url_path=f"{name}-at-root",  # never shown: the default page's URL is "/"
+        default=True,
+    )
+
+
 pages = {
     "Grid": [
-        page("overview", "Overview", ":material/dashboard:", default=True),
+        at_root("overview", "Overview", ":material/dashboard:"),
+        page("overview", "Overview", ":material/dashboard:", visibility="hidden"),
         page("network", "Network", ":material/hub:"),
         page("substation", "Substation", ":material/location_on:", visibility="hidden"),
         page("components", "Components", ":material/account_tree:"),
@@ -61,12 +74,17 @@ pages = {
         page("report", "Report", ":material/table_chart:", visibility="hidden"),
     ],
 }
-if actor is None or actor.is_manager:
-    pages["Manage"] = [
-        page("manage-components", "Manage components", ":material/build:"),
-        page("measurements", "Measurements", ":material/monitoring:"),
-        page("users", "Users", ":material/group:"),
+# A user who types a manager page's URL sees why it is not theirs (the page says so) rather
+# than "Page not found"; their sidebar lists neither these pages nor their section.
+manages = actor is None or actor.is_manager
+shown = "visible" if manages else "hidden"
+pages.setdefault("Manage" if manages else "Grid", []).extend(
+    [
+        page("manage-components", "Manage components", ":material/build:", visibility=shown),
+        page("measurements", "Measurements", ":material/monitoring:", visibility=shown),
+        page("users", "Users", ":material/group:", visibility=shown),
     ]
+)
 current = st.navigation(pages, position="sidebar" if actor else "hidden")
 for name in ("component", "report"):  # /?component=ID opens /component?component=ID
     if actor and current.url_path == "" and name in st.query_params and sign_in.cookie_written():

@@ -234,7 +234,7 @@ def user_still_signed_in(*, session: Session, username: str, since: datetime) ->
     password reset signs out every browser and every open session.
     """
     row = session.scalars(select(User).where(User.username == attempt_key(username))).first()
-    if row is None or since < row.password_changed_at:
+    if row is None or since < row.password_changed_at or not row.active:
         return None
     return UserRecord.of(row)
 

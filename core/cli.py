@@ -23,7 +23,7 @@ from typing import TextIO
 from core import logs
 from core.config import get_settings
 from core.db import Database, open_database
-from core.domain import SYSTEM_ACTOR, Role
+from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType, Role
 from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
 from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS
 from core.timestamps import BadTimestamp, parse_timestamp
@@ -253,6 +253,7 @@ def cmd_demo(args: argparse.Namespace, database: Database) -> int:
 
 
 def cmd_report(args: argparse.Namespace, database: Database) -> int:
+    from core.periods import mark_partial_days, partial_days
     from core.reports.export import table_csv
     from core.reports.jobs import ReportStatus, get_report_tables, run_report_now
 
@@ -265,6 +266,13 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
         return EXIT_REFUSED
     with database.read() as session:
         tables = get_report_tables(session=session, report_id=record.id)
+    partial = partial_days(
+        record.period_start,
+        record.period_end,
+        time_zone=record.time_zone,
+        computed_at=record.started_at,
+    )
+    tables = mark_partial_days(tables, partial)  # as the report page shows them
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in tables.items():
@@ -276,6 +284,72 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
         )
         return EXIT_REFUSED
     print(f"report {record.id} completed: {len(tables)} CSV files in {out}")
+    return 0
+
+
+def _export_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    return "parquet" if str(args.out).lower().endswith(".parquet") else "csv"
+
+
+def _write_out(out: str, data: bytes) -> None:
+    """``data`` to the file ``out`` (written whole, then renamed into place), or to stdout
+    for ``-``."""
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(out)
+    if path.is_dir():
+        raise InvalidInput.single("OUT", f"{path} is a folder; name a file, or - for stdout")
+    if not path.parent.is_dir():
+        raise InvalidInput.single("OUT", f"the folder {path.parent} does not exist")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def cmd_export_components(args: argparse.Namespace, database: Database) -> int:
+    from core.exports import ExportFormat, components_frame, frame_bytes
+
+    with database.read() as session:
+        frame = components_frame(
+            session=session,
+            search=args.search,
+            component_types=args.type or (),
+            substations=args.substation or (),
+        )
+    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
+    if args.out != "-":
+        print(f"{frame.height} components written to {args.out}")
+    return 0
+
+
+def cmd_export_measurements(args: argparse.Namespace, database: Database) -> int:
+    from core.components import find_component
+    from core.exports import ExportFormat, frame_bytes, measurements_frame
+
+    with database.read() as session:
+        if args.component_id is not None:
+            component_id = args.component_id
+        elif args.name and args.substation:
+            found = find_component(session=session, name=args.name, substation=args.substation)
+            component_id = found.id
+        else:
+            raise InvalidInput.single(
+                "component", "give --component-id, or --name and --substation"
+            )
+        frame = measurements_frame(
+            session=session,
+            component_id=component_id,
+            measurement_types=args.type or (),
+            start=args.start,
+            end=args.end,
+        )
+    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
+    if args.out != "-":
+        print(f"{frame.height} measurements written to {args.out}")
     return 0
 
 
@@ -564,6 +638,37 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--out", type=_output_folder, required=True, help="folder for the CSV files"
     )
+
+    out_help = "file to write, or - for standard output"
+    format_help = "csv or parquet (default: parquet for a .parquet OUT, else csv)"
+    export_components = add(
+        "export-components",
+        cmd_export_components,
+        "Write the components list as CSV (or Parquet), narrowed like the Components page.",
+    )
+    export_components.add_argument("out", metavar="OUT", help=out_help)
+    export_components.add_argument("--search", default="", help="in name or substation")
+    export_components.add_argument(
+        "--type", action="append", choices=[t.value for t in ComponentType], help="repeatable"
+    )
+    export_components.add_argument("--substation", action="append", help="repeatable")
+    export_components.add_argument("--format", choices=["csv", "parquet"], help=format_help)
+
+    export_measurements = add(
+        "export-measurements",
+        cmd_export_measurements,
+        "Write one component's raw measurements as CSV or Parquet, in the columns an import reads.",
+    )
+    export_measurements.add_argument("out", metavar="OUT", help=out_help)
+    export_measurements.add_argument("--component-id", type=_positive_int)
+    export_measurements.add_argument("--name", help="the component's name (with --substation)")
+    export_measurements.add_argument("--substation", help="the component's substation")
+    export_measurements.add_argument(
+        "--type", action="append", choices=[t.value for t in MeasurementType], help="repeatable"
+    )
+    export_measurements.add_argument("--start", type=_timestamp, help="ISO 8601, inclusive")
+    export_measurements.add_argument("--end", type=_timestamp, help="ISO 8601, exclusive")
+    export_measurements.add_argument("--format", choices=["csv", "parquet"], help=format_help)
 
     worker = add(
         "worker",

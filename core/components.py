@@ -149,7 +149,9 @@ def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
             else:
                 values[key] = parse_positive(raw)
         except FieldError as error:
-            problems.append(FieldProblem(key, f"{error} (required for a {component_type.value})"))
+            # "required for a line" explains a missing value, not a wrong one
+            reason = f"{error} (required for a {component_type.value})" if _is_blank(raw) else error
+            problems.append(FieldProblem(key, str(reason)))
 
     for key in OPTIONAL_FIELDS:
         raw = fields.get(key)

@@ -59,6 +59,15 @@ class ReportFinished(GridBoardError):
         super().__init__(f"report {report_id} is already {status} and cannot be cancelled")
 
 
+class ReportStillActive(GridBoardError):
+    """Only a finished report (completed, failed or cancelled) can be deleted."""
+
+    def __init__(self, report_id: int, status: str) -> None:
+        self.report_id = report_id
+        self.status = status
+        super().__init__(f"report {report_id} is {status}: cancel it before deleting it")
+
+
 class ComponentNotFound(NotFound):
     def __init__(self, component_id: int | str) -> None:
         self.component_id = component_id
@@ -128,6 +137,15 @@ class LastManager(GridBoardError):
     def __init__(self, username: str) -> None:
         self.username = username
         super().__init__(f"{username} is the last manager; make another user a manager first")
+
+
+class OwnAccount(GridBoardError):
+    """A manager tried to deactivate or delete the account they are signed in with."""
+
+    def __init__(self, username: str, action: str) -> None:
+        self.username = username
+        self.action = action
+        super().__init__(f"you cannot {action} your own account ({username}): ask another manager")
 
 
 class AuthenticationFailed(GridBoardError):

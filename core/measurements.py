@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -321,14 +322,19 @@ def list_measurements(
     end: datetime | None = None,
     offset: int = 0,
     limit: int = 100,
+    measurement_types: Collection[MeasurementType] = (),
 ) -> pl.DataFrame:
-    """One page of raw measurements, newest first: timestamp, measurement_type, value."""
+    """One page of raw measurements, newest first: timestamp, measurement_type, value (of
+    ``measurement_type``, or of ``measurement_types``; every type when neither is given)."""
     check_page(offset, limit)
     query = select(Measurement.timestamp_us, Measurement.measurement_type, Measurement.value).where(
         of_component(Measurement.component_id, component_id)
     )
     if measurement_type is not None:
         query = query.where(Measurement.measurement_type == measurement_type.value)
+    if measurement_types:
+        kinds = sorted(MeasurementType(kind).value for kind in measurement_types)
+        query = query.where(Measurement.measurement_type.in_(kinds))
     if start is not None:
         query = query.where(Measurement.timestamp_us >= to_micros(start))
     if end is not None:

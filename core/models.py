@@ -30,6 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -183,6 +184,8 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     # When the role last changed: API sign-in tokens issued before it no longer hold.
     role_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A deactivated user keeps their name and history but cannot sign in (core.users).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     __table_args__ = (CheckConstraint("role IN ('user', 'manager')", name="role"),)
 

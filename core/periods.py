@@ -1,17 +1,19 @@
 """Time periods people pick by name: report presets and chart windows, as [start, end).
 
-Report periods are whole calendar days in the report's time zone; chart windows end at a
+Report presets are whole calendar days in the report's time zone ending at today's midnight
+("today so far" is its own preset, and its one day is partial); chart windows end at a
 series' newest measurement, so "last 7 days" shows data even when the data stops in the past.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,12 +24,14 @@ from core.rollups import BUCKET_US
 from core.timestamps import from_micros
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
+PARTIAL_DAY = "partial_day"
 
 
 class ReportPreset(StrEnum):
     LAST_7_DAYS = "last 7 days"
     LAST_30_DAYS = "last 30 days"
     ALL_DATA = "all data"
+    TODAY_SO_FAR = "today so far"
     CUSTOM = "custom"
 
 
@@ -98,26 +102,83 @@ def report_period(
     span: DataSpan | None = None,
     custom: Sequence[date] | None = None,
 ) -> tuple[datetime, datetime]:
-    """The [start, end) a preset means: whole days in ``time_zone``, today included."""
+    """The [start, end) a preset means: whole days in ``time_zone`` that have ended by
+    ``now`` ("last 7 days" is the seven days before today), or today from its midnight to
+    ``now`` for ``TODAY_SO_FAR``. "All data" is the whole days the measurements cover."""
     zone = ZoneInfo(check_time_zone(time_zone))
     today = now.astimezone(zone).date()
+    yesterday = today - timedelta(days=1)
     if preset in _PRESET_DAYS:
         return days_period(
-            today - timedelta(days=_PRESET_DAYS[preset] - 1), today, time_zone=time_zone
+            today - timedelta(days=_PRESET_DAYS[preset]), yesterday, time_zone=zone.key
         )
+    if preset is ReportPreset.TODAY_SO_FAR:
+        return _midnight(today, zone), max(now, _midnight(today, zone) + _ONE_MICROSECOND)
     if preset is ReportPreset.ALL_DATA:
         if span is None:
             raise InvalidInput.single(
                 "period", "there are no measurements yet: import some, or pick a custom period"
             )
+        # A day is whole when the data reaches into its first and its last hour (hourly
+        # readings end at 23:00); in New York, UTC-aligned data starts at 20:00 the day
+        # before, and that day is left out.
         try:
-            first, last = span.first.astimezone(zone).date(), span.last.astimezone(zone).date()
+            first_seen = span.first.astimezone(zone)
+            last_seen = span.last.astimezone(zone)
         except OverflowError:  # data at the very start or end of the calendar, in this zone
             raise _outside_the_calendar(time_zone) from None
-        return days_period(first, last, time_zone=time_zone)
+        first_day = first_seen.date() + timedelta(days=first_seen.hour >= 1)
+        last_day = last_seen.date() - timedelta(days=last_seen.hour < 23)
+        last_day = min(last_day, yesterday)
+        if first_day > last_day:
+            raise InvalidInput.single(
+                "period",
+                f"the measurements cover no whole day in {time_zone}: pick a custom period",
+            )
+        return days_period(first_day, last_day, time_zone=zone.key)
     if custom is None or len(custom) != 2:
         raise InvalidInput.single("period", "pick the first and the last day of the period")
     return days_period(custom[0], custom[1], time_zone=time_zone)
+
+
+def custom_days_shown_first(
+    first: datetime, last: datetime, *, time_zone: str = "UTC", days: int = 7
+) -> tuple[date, date]:
+    """The days a custom chart range opens on: the last ``days`` days that hold data (in
+    ``time_zone``), not the newest day alone, which may hold a single measurement."""
+    zone = ZoneInfo(check_time_zone(time_zone))
+    last_day = last.astimezone(zone).date()
+    return max(first.astimezone(zone).date(), last_day - timedelta(days=days - 1)), last_day
+
+
+def partial_days(
+    start: datetime, end: datetime, *, time_zone: str, computed_at: datetime | None = None
+) -> set[date]:
+    """The local days of [start, end) in ``time_zone`` that the report does not cover whole:
+    cut by the period's start or end, or not over yet when the report was ``computed_at``
+    (a day that ended later was partial when it was summed)."""
+    zone = ZoneInfo(check_time_zone(time_zone))
+    covered_until = end if computed_at is None else min(end, computed_at)
+    partial: set[date] = set()
+    day = start.astimezone(zone).date()
+    while _midnight(day, zone) < end:
+        if _midnight(day, zone) < start or _midnight(day + timedelta(days=1), zone) > covered_until:
+            partial.add(day)
+        day += timedelta(days=1)
+    return partial
+
+
+def mark_partial_days(
+    tables: Mapping[str, pl.DataFrame], days: set[date]
+) -> dict[str, pl.DataFrame]:
+    """Every table with a ``day`` column gains ``partial_day``: true for the ``days`` that
+    ``partial_days`` found, so a reader (and a chart) sees which daily figures are short."""
+    return {
+        name: frame.with_columns(pl.col("day").is_in(sorted(days)).alias(PARTIAL_DAY))
+        if "day" in frame.columns
+        else frame
+        for name, frame in tables.items()
+    }
 
 
 def series_window(
@@ -126,13 +187,15 @@ def series_window(
     first: datetime,
     last: datetime,
     custom: Sequence[date] | None = None,
+    time_zone: str = "UTC",
 ) -> tuple[datetime, datetime]:
-    """The [start, end) of a chart window over a series from ``first`` to ``last``."""
+    """The [start, end) of a chart window over a series from ``first`` to ``last``; custom
+    days are whole days in ``time_zone``."""
     end = last + _ONE_MICROSECOND
     if window is SeriesWindow.ALL_DATA:
         return first, end
     if window is SeriesWindow.CUSTOM:
         if custom is None or len(custom) != 2:
             raise InvalidInput.single("time range", "pick the first and the last day")
-        return days_period(custom[0], custom[1])
+        return days_period(custom[0], custom[1], time_zone=time_zone)
     return max(first, end - _WINDOW_LENGTH[window]), end

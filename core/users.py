@@ -21,6 +21,7 @@ from core.errors import (
     FieldProblem,
     InvalidInput,
     LastManager,
+    OwnAccount,
     UserNotFound,
 )
 from core.models import TEXT_LENGTH, SignInAttempt, SignInSession, User, utc_now
@@ -47,6 +48,7 @@ class UserRecord:
     email: str
     role: Role
     created_at: datetime
+    active: bool = True
 
     @classmethod
     def of(cls, row: User) -> UserRecord:
@@ -57,6 +59,7 @@ class UserRecord:
             email=row.email,
             role=Role(row.role),
             created_at=row.created_at,
+            active=row.active,
         )
 
     @property
@@ -326,4 +329,54 @@ def authenticate(*, session: Session, username: str, password: str) -> UserRecor
         raise AuthenticationFailed()
     if not bcrypt.checkpw(encoded, row.password_hash.encode("ascii")):
         raise AuthenticationFailed()
+    if not row.active:  # checked after the hash, so a deactivated name takes as long
+        raise AuthenticationFailed()
     return UserRecord.of(row)
+
+
+def _check_may_remove(session: Session, actor: Actor, row: User, action: str) -> None:
+    """Neither the actor's own account nor the last active manager may go."""
+    if row.username == actor.username:
+        raise OwnAccount(row.username, action)
+    if row.role == Role.MANAGER.value and row.active:
+        managers = session.scalar(
+            select(func.count()).where(User.role == Role.MANAGER.value, User.active.is_(True))
+        )
+        if (managers or 0) <= 1:
+            raise LastManager(row.username)
+
+
+def set_active(*, session: Session, actor: Actor, username: str, active: bool) -> UserRecord:
+    """Deactivate a user (they cannot sign in, and open sessions end at their next click)
+    or reactivate them."""
+    started = time.perf_counter()
+    require_manager(actor, "deactivate or reactivate users")
+    row = _get_row(session, username)
+    if not active:
+        _check_may_remove(session, actor, row, "deactivate")
+    row.active = active
+    session.flush()
+    logs.on_commit(
+        session,
+        "user.activate" if active else "user.deactivate",
+        user=actor.username,
+        started=started,
+        user_id=row.id,
+        username=row.username,
+    )
+    return UserRecord.of(row)
+
+
+def delete_user(*, session: Session, actor: Actor, username: str) -> None:
+    """Delete a user; what they did keeps their name (components and reports store it)."""
+    started = time.perf_counter()
+    require_manager(actor, "delete users")
+    row = _get_row(session, username)
+    _check_may_remove(session, actor, row, "delete")
+    user_id, name = row.id, row.username
+    session.delete(row)
+    session.execute(delete(SignInAttempt).where(SignInAttempt.username == name))
+    session.flush()
+    logs.on_commit(
+        session, "user.delete", user=actor.username, started=started, user_id=user_id, username=name
+    )

@@ -1,18 +1,21 @@
-"""One component (``?component=ID``): its attributes, a chart of its measurements, a table."""
+"""One component (``?component=ID``): its attributes; charts of several measurement types
+stacked on one time axis, other components overlaid, in the person's time zone, refreshed
+on request; a table; raw downloads."""
 
-import polars as pl
+from datetime import timedelta
+
 import streamlit as st
 
-from core.charts import series_figure
-from core.components import count_measurements, get_component
-from core.domain import MEASUREMENT_UNITS, MeasurementType
+from core.components import ComponentRecord, count_measurements, get_component, list_components
+from core.domain import MeasurementType
 from core.errors import ComponentNotFound
-from core.measurements import list_measurements, read_series, series_bounds
-from core.periods import SeriesWindow, series_window
+from core.periods import SeriesWindow
+from core.reports.compute import time_zone_names
 from views import ui
+from views.series_view import SeriesView
 
-TABLE_PAGE = 100
-CHART_POINTS = 1500
+MAX_COMPARED = 9  # with the component itself, ten lines per chart
+REFRESH = {"off": None, "10 s": 10, "1 min": 60}
 
 actor = ui.actor()
 component_id = ui.query_id("component")
@@ -67,13 +70,15 @@ if stored == 0:
     st.stop()
 
 kind_column, window_column = st.columns([1, 2])
-kind = kind_column.segmented_control(
-    "Measurement",
+kinds = kind_column.segmented_control(
+    "Measurements",
     list(MeasurementType),
     format_func=str.capitalize,
-    default=MeasurementType.VOLTAGE,
-    required=True,
+    selection_mode="multi",
+    default=[MeasurementType.VOLTAGE],
+    key="component.kinds",
 )
+kinds = [kind for kind in MeasurementType if kind in kinds]  # charts in a fixed order
 window = window_column.segmented_control(
     "Time range",
     list(SeriesWindow),
@@ -81,76 +86,42 @@ window = window_column.segmented_control(
     default=SeriesWindow.ALL_DATA,
     required=True,
 )
+zone_column, compare_column, refresh_column = st.columns([1, 2, 1])
+zones = sorted(time_zone_names())
+browser_zone = st.context.timezone if st.context.timezone in zones else "UTC"
+zone = zone_column.selectbox(
+    "Time zone", zones, index=zones.index(browser_zone), key="component.zone"
+)
+refresh = refresh_column.segmented_control(
+    "Auto-refresh", list(REFRESH), default="off", required=True, key="component.refresh"
+)
 
-with ui.database().read() as session:
-    bounds = series_bounds(session=session, component_id=component.id, measurement_type=kind)
-if bounds.first is None or bounds.last is None:
-    st.info(f"No {kind.value} measurements for this component. Pick another measurement.")
+
+def _compared_choices(search: str, chosen: list[int]) -> dict[int, ComponentRecord]:
+    with ui.database().read() as session:
+        found = list_components(session=session, search=search, limit=50).items
+        kept = [get_component(session=session, component_id=i) for i in chosen]
+    return {c.id: c for c in [*kept, *found] if c.id != component.id}
+
+
+with compare_column.expander("Compare with other components"):
+    search = st.text_input("Find components", placeholder="Name or substation", key="compare.q")
+    choices = _compared_choices(search, list(st.session_state.get("compare.ids", [])))
+    compared = st.multiselect(
+        f"Overlaid on the charts (up to {MAX_COMPARED})",
+        list(choices),
+        format_func=lambda i: f"{choices[i].name} · {choices[i].substation}",
+        max_selections=MAX_COMPARED,
+        key="compare.ids",
+    )
+if not kinds:
+    st.info("Pick one or more measurements to chart.")
     st.stop()
-custom = None
-if window is SeriesWindow.CUSTOM:
-    custom = st.date_input(
-        "Days (UTC)",
-        value=(bounds.last.date(), bounds.last.date()),
-        min_value=bounds.first.date(),
-        max_value=bounds.last.date(),
-    )
-zoom_key = f"component.zoom.{component.id}.{kind.value}.{window.value}"
-with ui.problems_shown():
-    start, end = series_window(window, first=bounds.first, last=bounds.last, custom=custom)
-    start, end = st.session_state.get(zoom_key, (start, end))
-    with ui.database().read() as session:
-        series = read_series(
-            session=session,
-            component_id=component.id,
-            measurement_type=kind,
-            start=start,
-            end=end,
-            max_points=CHART_POINTS,
-        )
-    chart = st.plotly_chart(
-        series_figure(series.frame, measurement_type=kind),
-        on_select="rerun",
-        selection_mode="box",
-        key=f"{zoom_key}.{start.isoformat()}.{end.isoformat()}",
-    )
-    zoomed = ui.box_period(chart)
-    if zoomed is not None:  # load finer data for the box the user drew
-        st.session_state[zoom_key] = zoomed
-        st.rerun()
-    if series.downsampled and series.bucket_seconds:
-        st.caption(
-            f"{series.raw_count:,} measurements from {ui.when(start)} to {ui.when(end)}, shown "
-            f"as {series.frame.height:,} points of {ui.duration(series.bucket_seconds)} each "
-            "(mean line, min-max band). Drag a box over the chart to zoom in on finer data."
-        )
-    else:
-        st.caption(
-            f"All {series.raw_count:,} measurements from {ui.when(start)} to {ui.when(end)}."
-        )
-    if zoom_key in st.session_state and st.button("Show the whole time range"):
-        del st.session_state[zoom_key]
-        st.rerun()
+shown = [component, *(choices[i] for i in compared if i in choices)]
 
-    st.subheader("Measurements")
-    offset = ui.page_offset(TABLE_PAGE, key="component.table.page")
-    with ui.database().read() as session:
-        rows = list_measurements(
-            session=session,
-            component_id=component.id,
-            measurement_type=kind,
-            start=start,
-            end=end,
-            offset=offset,
-            limit=TABLE_PAGE,
-        )
-    st.dataframe(
-        rows.select(
-            pl.col("timestamp").alias("Time (UTC)"),
-            pl.col("value").alias(f"{kind.value.capitalize()} ({MEASUREMENT_UNITS[kind]})"),
-        ),
-        hide_index=True,
-        column_config={"Time (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
-    )
-    st.caption("Newest first.")
-    ui.pager(series.raw_count, TABLE_PAGE, key="component.table.page")
+
+seconds = REFRESH[refresh]
+view = SeriesView(component=component, shown=shown, kinds=kinds, window=window, zone=zone)
+st.fragment(view.draw, run_every=timedelta(seconds=seconds) if seconds else None)(
+    refreshing=refresh if seconds else None
+)

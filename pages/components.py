@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.components import ComponentPage, ComponentSort, list_components, list_substations
 from core.domain import ComponentType
+from core.exports import ExportFormat, components_frame, frame_bytes
 from views import ui
 
 PAGE_SIZE = 50
@@ -36,7 +37,11 @@ search = search_column.text_input(
     "Search", placeholder="Name or substation", key="components.search", on_change=_first_page
 )
 types = type_column.multiselect(
-    "Type", list(ComponentType), format_func=str.capitalize, on_change=_first_page
+    "Type",
+    list(ComponentType),
+    format_func=str.capitalize,
+    placeholder="All types",
+    on_change=_first_page,
 )
 chosen_substations = substation_column.multiselect(
     "Substation", substations, placeholder="All substations", on_change=_first_page
@@ -84,11 +89,12 @@ table = pl.DataFrame(
     {
         "Name": [c.name for c in page.items],
         "Substation": [c.substation for c in page.items],
-        "Type": [c.component_type.value for c in page.items],
-        "Voltage (kV)": [c.voltage_kv for c in page.items],
-        "Capacity (MVA)": [c.capacity_mva for c in page.items],
-        "Length (km)": [c.length_km for c in page.items],
-        "Switch": [c.status.value if c.status else None for c in page.items],
+        "Type": [c.component_type.value.capitalize() for c in page.items],
+        # a field a type does not have is an empty cell, not a grey "None"
+        "Voltage (kV)": [ui.number(c.voltage_kv, blank="") for c in page.items],
+        "Capacity (MVA)": [ui.number(c.capacity_mva, blank="") for c in page.items],
+        "Length (km)": [ui.number(c.length_km, blank="") for c in page.items],
+        "Switch": [c.status.value.capitalize() if c.status else "" for c in page.items],
         "Last changed": [c.updated_at for c in page.items],
     }
 )
@@ -104,6 +110,28 @@ row = ui.selected_row(picked)
 if row is not None:
     st.switch_page("pages/component.py", query_params={"component": str(page.items[row].id)})
 
+
+def _export() -> bytes:
+    with ui.database().read() as session:
+        frame = components_frame(
+            session=session,
+            search=search,
+            component_types=types,
+            substations=chosen_substations,
+            sort=SORTS[sort],
+            descending=descending,
+        )
+    return frame_bytes(frame, ExportFormat.CSV)
+
+
+st.download_button(
+    f"Download {ui.count(page.total, 'component')} (these filters) as CSV",
+    data=_export,  # built when clicked, not on every rerun
+    file_name="gridboard-components.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
 shown_to = min(page.offset + PAGE_SIZE, page.total)
 st.caption(f"{page.offset + 1:,}-{shown_to:,} of {page.total:,}. Select a row to open it.")
 ui.pager(page.total, PAGE_SIZE, key=PAGER)

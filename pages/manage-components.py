@@ -19,9 +19,14 @@ actor = ui.require_manager("create, edit, delete or import components")
 st.title("Manage components")
 TASKS = ["Create", "Edit or delete", "Import CSV"]
 linked = ui.query_id("component")
-task = st.segmented_control(
-    "What would you like to do?", TASKS, default=TASKS[1] if linked else TASKS[0], required=True
-)
+TASK_KEY = "manage.task"
+if TASK_KEY not in st.session_state:  # the first run of a visit: a link opens Edit
+    st.session_state[TASK_KEY] = TASKS[1] if linked else TASKS[0]
+# No default that changes with the URL: the task stays what the person chose while they
+# rename, retype or delete (a new default would make it a new widget, back on "Create").
+task = st.segmented_control("What would you like to do?", TASKS, required=True, key=TASK_KEY)
+PICKER = "edit"
+SEARCH_KEY, PICKED_KEY = widgets.picker_keys(PICKER)
 NUMBER_FIELDS = {
     ComponentType.TRANSFORMER: {"capacity_mva": "Capacity (MVA)", "voltage_kv": "HV voltage (kV)"},
     ComponentType.LINE: {"length_km": "Length (km)", "voltage_kv": "Nominal voltage (kV)"},
@@ -56,6 +61,7 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
             "Switch status",
             statuses,
             index=statuses.index(now),
+            format_func=str.capitalize,
             horizontal=True,
             key=f"{key}.status",
         ).value
@@ -79,7 +85,7 @@ if task == "Create":
             )
 
 elif task == "Edit or delete":
-    chosen = widgets.pick_component(key="edit", linked=linked)
+    chosen = widgets.pick_component(key=PICKER, linked=linked)
     if chosen is None:
         st.stop()
     st.subheader(f"Edit {ui.literal(chosen.name)}")
@@ -104,6 +110,9 @@ elif task == "Edit or delete":
                     session=session, actor=actor, component_id=chosen.id, fields=fields
                 )
             ui.flash(f"Saved {ui.literal(fields['name'].strip())}.")
+            # follow the component: by id in the URL, not by a search its new name may miss
+            st.query_params["component"] = str(chosen.id)
+            st.session_state.pop(SEARCH_KEY, None)
             st.rerun()
 
     st.subheader(f"Delete {ui.literal(chosen.name)}")
@@ -123,6 +132,7 @@ elif task == "Edit or delete":
                 removed = delete_component(session=session, actor=actor, component_id=chosen.id)
             ui.flash(f"Deleted {ui.literal(chosen.name)} and its {removed:,} measurements.")
             st.query_params.pop("component", None)
+            st.session_state.pop(PICKED_KEY, None)  # the picker moves on to another component
             st.rerun()
 
 else:

@@ -46,8 +46,16 @@ if task == "Add one":
                 )
             st.success(
                 f"Added {kind.value} {value.strip()} {MEASUREMENT_UNITS[kind]} at "
-                f"{ui.when(timestamp)} to {ui.literal(component.name)}."
+                f"{ui.when(timestamp)} to {ui.literal(component.name)} in substation "
+                f"{ui.literal(component.substation)}."
             )
+            if kind is not MeasurementType.POWER and value.strip().startswith("-"):
+                st.warning(
+                    f"A negative {kind.value} is unusual ({kind.value} is a magnitude; only "
+                    "power is signed). If the sign is a typing mistake, add the measurement "
+                    "again with the right value and tick Replace.",
+                    icon=":material/warning:",
+                )
 
 else:
     st.write(

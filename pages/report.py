@@ -1,15 +1,34 @@
 """One report (``?report=ID``): its status, or its tables with charts and downloads."""
 
+import polars as pl
 import streamlit as st
 
 from core.charts import report_figure
 from core.errors import ReportNotFound
+from core.periods import mark_partial_days, partial_days
 from core.reports import kpis
 from core.reports.export import report_zip, table_csv
-from core.reports.jobs import ReportStatus, cancel_report, get_report, get_report_tables
+from core.reports.jobs import (
+    ReportStatus,
+    cancel_report,
+    delete_report,
+    get_report,
+    get_report_tables,
+)
 from views import ui
 
 REFRESH_SECONDS = 2.0
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def completed_tables(report_id: int, finished_at: object) -> dict[str, pl.DataFrame]:
+    """A completed report's tables never change (only a delete removes them): read once per
+    app process, not on every rerun of this page. ``finished_at`` is part of the key, so a
+    new report that gets a deleted one's id (SQLite may reuse it) is read afresh."""
+    with ui.database().read() as session:
+        return get_report_tables(session=session, report_id=report_id)
+
+
 TITLES = {
     kpis.COMPONENTS_BY_TYPE: "Components by type",
     kpis.TRANSFORMER_CAPACITY: "Transformer capacity per voltage level",
@@ -64,15 +83,48 @@ if record.status is ReportStatus.FAILED:
     st.error(f"This report failed: {ui.literal(record.error)}", icon=":material/error:")
 if record.status is ReportStatus.CANCELLED:
     st.warning(f"This report was {ui.literal(record.error)}.", icon=":material/cancel:")
+
+
+def offer_delete() -> None:
+    """A manager deletes a finished report, after saying yes."""
+    if not actor.is_manager:
+        return
+    with st.expander("Delete this report", icon=":material/delete:"):
+        confirmed = st.checkbox(
+            f"Yes, delete report #{record.id} and its tables", key="report.delete"
+        )
+        if st.button("Delete report", disabled=not confirmed, icon=":material/delete:"):
+            with ui.problems_shown():
+                with ui.database().write() as session:
+                    delete_report(session=session, actor=actor, report_id=record.id)
+                ui.flash(f"Deleted report #{record.id}.")
+                st.switch_page("pages/reports.py")
+
+
 if record.status is not ReportStatus.COMPLETED:
     st.page_link("pages/reports.py", label="Request it again on Reports", icon=":material/replay:")
+    offer_delete()
     st.stop()
 
-with ui.database().read() as session:
-    tables = get_report_tables(session=session, report_id=record.id)
+partial = partial_days(
+    record.period_start,
+    record.period_end,
+    time_zone=record.time_zone,
+    computed_at=record.started_at,
+)
+tables = mark_partial_days(completed_tables(record.id, record.finished_at), partial)
+if partial:
+    st.info(
+        "Partial days (the period or the data stops part-way through them, so their sums "
+        "and averages cover fewer hours): "
+        + ui.days(partial)
+        + ". Their tables mark them in the partial_day column; charts draw them as open "
+        "circles.",
+        icon=":material/timelapse:",
+    )
 st.download_button(
     f"Download the whole report (zip of {len(tables)} CSV files)",
-    report_zip(tables, record.metadata()),
+    lambda: report_zip(tables, record.metadata()),  # zipped when clicked, not on every rerun
     file_name=f"gridboard-report-{record.id}.zip",
     mime="application/zip",
     icon=":material/folder_zip:",
@@ -96,3 +148,4 @@ for name in (name for name in kpis.TABLES if name in tables):
         icon=":material/download:",
         key=f"csv.{name}",
     )
+offer_delete()

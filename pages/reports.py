@@ -36,27 +36,31 @@ if actor.is_manager:
         custom = None
         if preset is ReportPreset.CUSTOM:
             custom = st.date_input("First and last day", value=())
-        with ui.problems_shown():
-            with ui.database().read() as session:
-                span = measurement_span(session=session)
-            start, end = report_period(
-                preset, time_zone=zone, now=datetime.now(UTC), span=span, custom=custom
-            )
-            st.caption(f"Period: {ui.period(start, end, zone)}.")
-            if st.button("Generate report", type="primary"):
-                with ui.database().write() as session:
-                    record = request_report(
-                        session=session, actor=actor, start=start, end=end, time_zone=zone
-                    )
-                runner = ui.report_runner()
-                if runner is not None:
-                    runner.wake()
-                st.success(
-                    f"Report #{record.id} is on its way; its status updates below."
-                    if runner is not None
-                    else f"Report #{record.id} is queued for the report workers; "
-                    "its status updates below."
+        if preset is ReportPreset.CUSTOM and len(custom or ()) != 2:
+            st.caption("Pick the first and the last day of the period, then generate it.")
+            st.button("Generate report", type="primary", disabled=True, key="generate.waiting")
+        else:
+            with ui.problems_shown():
+                with ui.database().read() as session:
+                    span = measurement_span(session=session)
+                start, end = report_period(
+                    preset, time_zone=zone, now=datetime.now(UTC), span=span, custom=custom
                 )
+                st.caption(f"Period: {ui.period(start, end, zone)}.")
+                if st.button("Generate report", type="primary"):
+                    with ui.database().write() as session:
+                        record = request_report(
+                            session=session, actor=actor, start=start, end=end, time_zone=zone
+                        )
+                    runner = ui.report_runner()
+                    if runner is not None:
+                        runner.wake()
+                    st.success(
+                        f"Report #{record.id} is on its way; its status updates below."
+                        if runner is not None
+                        else f"Report #{record.id} is queued for the report workers; "
+                        "its status updates below."
+                    )
 
 with ui.database().read() as session:
     active = count_reports(session=session, active_only=True)
@@ -94,9 +98,7 @@ def report_list(refreshing: bool) -> None:
             "Period": [ui.period(r.period_start, r.period_end, r.time_zone) for r in reports],
             "Requested by": [r.requested_by for r in reports],
             "Requested": [ui.when(r.created_at) for r in reports],
-            "Took": [
-                ui.duration(r.duration.total_seconds()) if r.duration else "" for r in reports
-            ],
+            "Took": [ui.took(r.duration.total_seconds()) if r.duration else "" for r in reports],
             "Error": [r.error or "" for r in reports],
         }
     )

@@ -1,11 +1,11 @@
-"""Users (manager): who may sign in; create users, change roles, reset passwords, and the API
-tokens machines use."""
+"""Users (manager): who may sign in; create users, change roles, reset passwords, deactivate
+or delete users, and the API tokens machines use."""
 
 import polars as pl
 import streamlit as st
 
 from core.domain import Role
-from core.users import create_user, list_users, set_password, set_role
+from core.users import create_user, delete_user, list_users, set_active, set_password, set_role
 from views import api_tokens, ui
 
 actor = ui.require_manager("manage users")
@@ -19,6 +19,7 @@ st.dataframe(
             "Name": [u.display_name for u in users],
             "Email": [u.email for u in users],
             "Role": [u.role.value for u in users],
+            "Status": ["active" if u.active else "deactivated" for u in users],
             "Since": [ui.when(u.created_at) for u in users],
         }
     ),
@@ -26,7 +27,14 @@ st.dataframe(
 )
 st.caption("A user reads everything; a manager also changes components, measurements and users.")
 
-TASKS = ["Create a user", "Change a role", "Reset a password", "API tokens"]
+TASKS = [
+    "Create a user",
+    "Change a role",
+    "Reset a password",
+    "Deactivate or reactivate",
+    "Delete a user",
+    "API tokens",
+]
 task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0], required=True)
 names = [u.username for u in users]
 roles = list(Role)
@@ -74,6 +82,47 @@ elif task == "Change a role":
             with ui.database().write() as session:
                 user = set_role(session=session, actor=actor, username=username, role=role)
             ui.flash(f"{ui.literal(user.username)} is now a {user.role.value}.")
+            st.rerun()
+
+elif task == "Deactivate or reactivate":
+    with st.form("set-active"):
+        username = st.selectbox("User", names)
+        active = st.radio(
+            "Status",
+            [False, True],
+            format_func=lambda a: "Active: may sign in" if a else "Deactivated: may not sign in",
+            horizontal=True,
+        )
+        changed = st.form_submit_button("Change status", type="primary")
+    if changed and username:
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                user = set_active(session=session, actor=actor, username=username, active=active)
+            ui.flash(
+                f"{ui.literal(user.username)} is active again and may sign in."
+                if user.active
+                else f"{ui.literal(user.username)} is deactivated: they cannot sign in, and "
+                "a browser where they are signed in is signed out."
+            )
+            st.rerun()
+
+elif task == "Delete a user":
+    username = st.selectbox("User", names, key="delete-user.name")
+    st.caption(
+        "What they did keeps their name: components and reports record who changed them. "
+        "Deactivate instead if they may come back."
+    )
+    confirmed = st.checkbox(
+        f"Yes, delete {ui.literal(username)} for good", key=f"delete-user.{username}"
+    )
+    if (
+        st.button("Delete user", disabled=not confirmed, icon=":material/person_remove:")
+        and username
+    ):
+        with ui.problems_shown():
+            with ui.database().write() as session:
+                delete_user(session=session, actor=actor, username=username)
+            ui.flash(f"Deleted {ui.literal(username)}.")
             st.rerun()
 
 elif task == "Reset a password":

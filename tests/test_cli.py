@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from sqlalchemy import func, select
 
@@ -161,13 +162,18 @@ def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsy
         "transformer_capacity_by_voltage.csv",
     ]
     header = (out / "daily_averages.csv").read_text().splitlines()[0]
-    assert (
-        header == "day,measurement_type,component_type,avg_value,sample_count,min_value,max_value"
+    assert header == (
+        "day,measurement_type,component_type,avg_value,sample_count,min_value,max_value,partial_day"
     )
     by_level = (out / "daily_averages_by_voltage.csv").read_text().splitlines()[0]
     assert by_level == (
         "day,measurement_type,component_type,voltage_kv,avg_value,sample_count,min_value,max_value"
     )
+    # UTC midnights are 02:00 in Zurich: the local day the period ends in is cut short (the
+    # seeded readings begin on May 7th, so the cut first day has no rows)
+    daily = pl.read_csv(out / "daily_averages.csv")
+    marks = dict(zip(daily["day"].to_list(), daily["partial_day"].to_list(), strict=False))
+    assert marks == {"2024-05-07": False, "2024-05-08": True}
     with db.read() as session:
         (listed,) = list_reports(session=session)
     assert listed.requested_by == "system:cli" and listed.time_zone == "Europe/Zurich"

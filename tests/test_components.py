@@ -65,6 +65,15 @@ def test_every_problem_is_named_at_once():
     }
 
 
+def test_a_wrong_value_is_not_called_missing():
+    with pytest.raises(InvalidInput) as caught:
+        validate_component({**TRANSFORMER, "capacity_mva": 1e20, "voltage_kv": None})
+    reasons = {p.field: p.reason for p in caught.value.problems}
+    assert reasons["capacity_mva"].startswith("1e+20 is out of range")
+    assert "required for" not in reasons["capacity_mva"]  # it is there, just too large
+    assert reasons["voltage_kv"] == "a number is required (required for a transformer)"
+
+
 def test_switch_needs_a_known_status(db):
     with pytest.raises(InvalidInput, match="status"):
         make_component(db, SWITCH, status="ajar")

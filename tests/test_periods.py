@@ -11,30 +11,71 @@ from core.periods import (
     ReportPreset,
     SeriesWindow,
     measurement_span,
+    partial_days,
     report_period,
     series_window,
 )
 from tests.factories import MANAGER, make_component
 
+TICK = timedelta(microseconds=1)
 NOW = datetime(2024, 5, 10, 22, 30, tzinfo=UTC)  # already May 11th in Zurich
 
 
-def test_last_7_days_are_whole_days_in_the_zone_including_today():
+def test_last_7_days_are_whole_days_in_the_zone_ending_at_todays_midnight():
     start, end = report_period(ReportPreset.LAST_7_DAYS, time_zone="Europe/Zurich", now=NOW)
-    assert start == datetime(2024, 5, 4, 22, tzinfo=UTC)  # May 5th 00:00 +02:00
-    assert end == datetime(2024, 5, 11, 22, tzinfo=UTC)  # May 12th 00:00 +02:00
+    assert start == datetime(2024, 5, 3, 22, tzinfo=UTC)  # May 4th 00:00 +02:00
+    assert end == datetime(2024, 5, 10, 22, tzinfo=UTC)  # May 11th 00:00 +02:00, today
     start, end = report_period(ReportPreset.LAST_30_DAYS, time_zone="UTC", now=NOW)
-    assert (start, end) == (datetime(2024, 4, 11, tzinfo=UTC), datetime(2024, 5, 11, tzinfo=UTC))
+    assert (start, end) == (datetime(2024, 4, 10, tzinfo=UTC), datetime(2024, 5, 10, tzinfo=UTC))
+    assert not partial_days(start, end, time_zone="UTC", computed_at=NOW)
 
 
-def test_all_data_covers_the_days_of_the_first_and_last_measurement():
+def test_today_so_far_runs_from_todays_midnight_to_now_and_is_partial():
+    start, end = report_period(ReportPreset.TODAY_SO_FAR, time_zone="Europe/Zurich", now=NOW)
+    assert (start, end) == (datetime(2024, 5, 10, 22, tzinfo=UTC), NOW)
+    assert partial_days(start, end, time_zone="Europe/Zurich") == {date(2024, 5, 11)}
+
+
+def test_partial_days_are_those_cut_by_the_period_or_not_over_when_computed():
+    new_york = "America/New_York"
+    start, end = datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 3, tzinfo=UTC)
+    # in New York the UTC days begin and end at 20:00: the first and last local day are cut
+    assert partial_days(start, end, time_zone=new_york) == {date(2024, 4, 30), date(2024, 5, 2)}
+    assert partial_days(start, end, time_zone="UTC") == set()
+    computed = datetime(2024, 5, 2, 12, tzinfo=UTC)  # the second day was still running
+    assert partial_days(start, end, time_zone="UTC", computed_at=computed) == {date(2024, 5, 2)}
+
+
+def test_all_data_covers_the_whole_days_the_measurements_cover():
     span = DataSpan(
-        first=datetime(2024, 1, 1, 5, tzinfo=UTC), last=datetime(2024, 3, 1, 23, tzinfo=UTC)
+        first=datetime(2024, 1, 1, 5, tzinfo=UTC), last=datetime(2024, 3, 1, 21, tzinfo=UTC)
     )
     assert report_period(ReportPreset.ALL_DATA, time_zone="UTC", now=NOW, span=span) == (
+        datetime(2024, 1, 2, tzinfo=UTC),  # January 1st has no data before 05:00
+        datetime(2024, 3, 1, tzinfo=UTC),  # March 1st none after 21:00
+    )
+    hourly = DataSpan(  # hourly readings from 00:00 to 23:00 cover their days
+        first=datetime(2024, 1, 1, tzinfo=UTC), last=datetime(2024, 1, 2, 23, 14, tzinfo=UTC)
+    )
+    assert report_period(ReportPreset.ALL_DATA, time_zone="UTC", now=NOW, span=hourly) == (
+        datetime(2024, 1, 1, tzinfo=UTC),
+        datetime(2024, 1, 3, tzinfo=UTC),
+    )
+    new_york = report_period(ReportPreset.ALL_DATA, time_zone="America/New_York", now=NOW,
+                             span=hourly)  # fmt: skip
+    assert new_york == (datetime(2024, 1, 1, 5, tzinfo=UTC), datetime(2024, 1, 2, 5, tzinfo=UTC))
+    midnights = DataSpan(
+        first=datetime(2024, 1, 1, tzinfo=UTC), last=datetime(2024, 3, 2, tzinfo=UTC) - TICK
+    )
+    assert report_period(ReportPreset.ALL_DATA, time_zone="UTC", now=NOW, span=midnights) == (
         datetime(2024, 1, 1, tzinfo=UTC),
         datetime(2024, 3, 2, tzinfo=UTC),
     )
+    short = DataSpan(
+        first=datetime(2024, 1, 1, 5, tzinfo=UTC), last=datetime(2024, 1, 1, 9, tzinfo=UTC)
+    )
+    with pytest.raises(InvalidInput, match="cover no whole day in UTC"):
+        report_period(ReportPreset.ALL_DATA, time_zone="UTC", now=NOW, span=short)
     with pytest.raises(InvalidInput, match="no measurements yet"):
         report_period(ReportPreset.ALL_DATA, time_zone="UTC", now=NOW, span=None)
 

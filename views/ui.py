@@ -4,9 +4,9 @@ error messages, and formatting. Pages draw; ``core`` decides."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -255,6 +255,13 @@ def when(moment: datetime | None) -> str:
     return "" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
+def when_in(moment: datetime, time_zone: str) -> str:
+    """``moment`` on the wall clock of ``time_zone``, with the zone's abbreviation
+    (``2024-05-01 15:45 CEST``; ``UTC`` for UTC)."""
+    local = moment.astimezone(ZoneInfo(time_zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or time_zone}"
+
+
 def period(start: datetime, end: datetime, time_zone: str) -> str:
     """[start, end) as a person reads it: whole days as "first to last day", in the zone."""
     zone = ZoneInfo(time_zone)
@@ -266,10 +273,25 @@ def period(start: datetime, end: datetime, time_zone: str) -> str:
     return f"{first:%Y-%m-%d %H:%M} to {after:%Y-%m-%d %H:%M} ({time_zone}, end excluded)"
 
 
-def number(value: float | None, unit: str = "") -> str:
+def number(value: float | None, unit: str = "", *, blank: str = "-") -> str:
     if value is None:
-        return "-"
+        return blank
     return f"{value:g} {unit}".strip()
+
+
+def days(dates: Iterable[date]) -> str:
+    """``2024-05-01, 2024-05-03``: days in order, as a person reads a list of them."""
+    return ", ".join(f"{day:%Y-%m-%d}" for day in sorted(dates))
+
+
+def count(amount: int, noun: str) -> str:
+    """``1 measurement``, ``2,000 measurements``: a count with its noun in agreement."""
+    return f"{amount:,} {noun}{'s' * (amount != 1)}"
+
+
+def took(seconds: float) -> str:
+    """A report's run time, short enough for a narrow column: ``0.25 s``, ``1.5 minutes``."""
+    return f"{seconds:.2g} s" if seconds < 60 else duration(seconds)
 
 
 def pager(total: int, page_size: int, *, key: str) -> None:
@@ -315,21 +337,28 @@ def duration(seconds: float) -> str:
     return f"{seconds:.3g} seconds"
 
 
-def box_period(state: Any) -> tuple[datetime, datetime] | None:
-    """The time span of a box drawn on a Plotly chart with a time axis, in UTC."""
+def box_period(state: Any, *, time_zone: str = "UTC") -> tuple[datetime, datetime] | None:
+    """The time span of a box drawn on a Plotly chart whose time axis shows wall-clock times
+    in ``time_zone``, in UTC."""
     boxes = state.selection.box if state is not None else []
     if not boxes:
         return None
     low, high = sorted(boxes[0]["x"][:2])
-    start, end = (_chart_time(low), _chart_time(high))
+    start, end = (_chart_time(low, time_zone), _chart_time(high, time_zone))
     return (start, end) if start < end else None
 
 
-def _chart_time(value: object) -> datetime:
-    if isinstance(value, int | float):  # milliseconds since the epoch
-        return datetime.fromtimestamp(value / 1000, UTC)
+def _chart_time(value: object, time_zone: str) -> datetime:
+    zone = ZoneInfo(time_zone)
+    if isinstance(value, int | float):  # milliseconds since the epoch, as wall-clock time
+        wall = datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)
+        return wall.replace(tzinfo=zone).astimezone(UTC)
     parsed = datetime.fromisoformat(str(value))
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return (
+        parsed.replace(tzinfo=zone).astimezone(UTC)
+        if parsed.tzinfo is None
+        else parsed.astimezone(UTC)
+    )
 
 
 def selected_row(state: Any) -> int | None:

@@ -11,9 +11,15 @@ from sqlalchemy.orm import Session
 from core.components import ComponentRecord, get_component, list_components
 from core.errors import ComponentNotFound
 from core.imports import ImportSummary, preview_file
+from core.imports.preview import PROBLEM
 from views import ui
 
 PREVIEW_ROWS = 10
+
+
+def picker_keys(key: str) -> tuple[str, str]:
+    """The session-state keys of ``pick_component(key=key)``: its search box and its choice."""
+    return f"{key}.q", f"{key}.id"
 
 
 def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | None:
@@ -22,7 +28,8 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
     ``linked`` (an id from the URL) is preselected. ``None`` when nothing matches, after
     saying what to do.
     """
-    search = st.text_input("Find a component", placeholder="Name or substation", key=f"{key}.q")
+    search_key, choice_key = picker_keys(key)
+    search = st.text_input("Find a component", placeholder="Name or substation", key=search_key)
     with ui.database().read() as session:
         found = list_components(session=session, search=search, limit=100)
         choices = {c.id: c for c in found.items}
@@ -46,7 +53,7 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
         format_func=lambda i: (
             f"{choices[i].name} · {choices[i].substation} ({choices[i].component_type})"
         ),
-        key=f"{key}.id",
+        key=choice_key,
     )
     return choices[chosen]
 
@@ -74,6 +81,13 @@ def import_file(
     with ui.problems_shown():
         preview = preview_file(source=data, file_name=uploaded.name, rows=PREVIEW_ROWS)
         st.dataframe(preview, hide_index=True)
+        if PROBLEM in preview.columns:
+            st.warning(
+                "Some rows have more or fewer fields than the header (a decimal comma, as in "
+                "12,5, splits a number in two): the import refuses them, as the problem "
+                "column says. Use a dot for decimals.",
+                icon=":material/rule:",
+            )
         st.caption(
             f"The first rows of {ui.literal(uploaded.name)} ({ui.size(len(data))}) as the file has "
             "them; every row is checked when you import."

@@ -12,7 +12,17 @@ import polars as pl
 from core.errors import UnreadableFile
 from core.imports.files import decode_text, is_parquet, read_bytes
 from core.imports.parquet_table import FIRST_DATA_LINE, read_parquet_frame, text_columns
-from core.imports.table import LINE, check_width, is_blank_record, single_column_reason
+from core.imports.table import (
+    LINE,
+    check_width,
+    field_count_problem,
+    is_blank_record,
+    single_column_reason,
+)
+
+# A column the preview adds when a row has more or fewer fields than the header (an
+# unquoted decimal comma, "12,5", is two fields): what the import will say about that line.
+PROBLEM = "problem"
 
 
 def preview_file(*, source: bytes | Path, file_name: str, rows: int = 20) -> pl.DataFrame:
@@ -74,10 +84,15 @@ def _csv_preview(text: str, file_name: str, rows: int) -> pl.DataFrame:
     width = len(names)
     body = [(line, (fields + [""] * width)[:width]) for line, fields in islice(records, 1, None)]
     columns = list(zip(*(fields for _line, fields in body), strict=True)) or [()] * width
+    problems = [
+        "" if len(fields) == width else field_count_problem(line, len(fields), width).reason
+        for line, fields in islice(records, 1, None)
+    ]
     return pl.DataFrame(
         [pl.Series(LINE, [line for line, _fields in body], dtype=pl.Int64)]
         + [
             pl.Series(name, column, dtype=pl.String)
             for name, column in zip(names, columns, strict=True)
         ]
+        + ([pl.Series(PROBLEM, problems, dtype=pl.String)] if any(problems) else [])
     )

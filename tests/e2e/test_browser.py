@@ -196,7 +196,9 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
         "sample_count",
         "min_value",
         "max_value",
+        "partial_day",  # neither day: the report was computed long after both ended
     ]
+    assert daily["partial_day"].to_list() == [False] * daily.height
     assert set(daily["component_type"]) == {"transformer"}
     expected = _expected_daily_averages(measurements)
     got = daily.select("day", "measurement_type", "avg_value", "sample_count")
@@ -219,6 +221,30 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_test_id("stSidebar").get_by_text("ulf · user").wait_for()  # `ulf` is code
     _open(page, "Components")
     shot("08-user-components")
-    _goto(page, f"{server.url}/users")
-    page.get_by_text("Page not found").wait_for()
-    assert page.get_by_role("heading", name="Users").count() == 0
+    for typed, action in (
+        ("users", "manage users"),
+        ("manage-components", "create, edit, delete or import components"),
+        ("measurements", "add or import measurements"),
+    ):
+        _goto(page, f"{server.url}/{typed}")  # typed by hand: the page says why not
+        page.get_by_text(f"Only a manager may {action}.").wait_for()
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_role("heading", name="Users").count() == 0
+    assert _nav_labels(page) == ["Overview", "Network", "Components", "Reports"]
+
+
+def test_every_page_opens_at_its_typed_url(page: Any, server: Server) -> None:
+    _sign_in(page, server, "mona", MANAGER_PASSWORD)
+    _wait_for_cookie(page, present=True)
+    for typed, heading in (
+        ("overview", "Overview"),
+        ("network", "Network"),
+        ("components", "Components"),
+        ("reports", "Reports"),
+        ("manage-components", "Manage components"),
+        ("measurements", "Measurements"),
+        ("users", "Users"),
+    ):
+        _goto(page, f"{server.url}/{typed}")
+        page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+        assert page.get_by_text("Page not found").count() == 0, typed

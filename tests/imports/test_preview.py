@@ -27,9 +27,19 @@ def test_the_first_rows_come_with_the_lines_they_start_on():
             "component_name": ["T1", "L\n1"],
             "Substation": ["Riverside", "Riverside"],
             "value": ["1", ""],  # a short row is padded, so the user sees what is missing
+            "problem": ["", "has 2 fields but the header has 3"],  # as the import will say
         }
     )
     assert_frame_equal(preview, expected)
+
+
+def test_a_decimal_comma_is_shown_as_the_problem_the_import_will_refuse():
+    data = b"component_name,substation,value\nT1,Riverside,12,5\nT2,Riverside,7.5\n"
+    preview = preview_file(source=data, file_name="m.csv")
+    assert preview["value"].to_list() == ["12", "7.5"]
+    assert preview["problem"].to_list() == ["has 4 fields but the header has 3", ""]
+    clean = preview_file(source=b"a,b\n1,2\n", file_name="m.csv")
+    assert clean.columns == ["line", "a", "b"]  # no problem column when there is none
 
 
 def test_a_header_only_file_previews_no_rows():

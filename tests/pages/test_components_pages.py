@@ -127,7 +127,7 @@ def test_another_measurement_type_without_data_says_so(open_app, app_db):
     line = make_component(app_db, LINE)
     _measure(app_db, line.id, kind="voltage")
     at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
-    at.button_group[0].set_value("power").run()
+    at.button_group[0].set_value(["power"]).run()
     assert "No power measurements for this component. Pick another measurement." in everything(at)
 
 
@@ -150,3 +150,92 @@ def test_an_unknown_component_says_so(open_app):
     assert texts(at.error) == ["Component 999 does not exist: it may have been deleted."]
     at = open_app(as_user="ulf", page="pages/component.py", query={"component": "abc"})
     assert "Pick a component on the Components page" in everything(at)
+
+
+def _chart(at, index=0):
+    import json
+
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def test_a_custom_range_opens_on_days_with_data_and_counts_read_right(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=96 * 2)  # two whole days of quarter hours
+    _measure(app_db, line.id, start=datetime(2024, 5, 3, tzinfo=UTC), count=1)  # then one
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    at.button_group[1].set_value("custom").run()
+    assert at.date_input[0].value == (datetime(2024, 5, 1).date(), datetime(2024, 5, 3).date())
+    assert "All 193 measurements from 2024-05-01 00:00 UTC" in everything(at)
+    at.date_input[0].set_value((datetime(2024, 5, 3).date(), datetime(2024, 5, 3).date())).run()
+    assert "1 measurement from 2024-05-03 00:00 UTC to 2024-05-04 00:00 UTC." in everything(at)
+    assert "All 1 measurements" not in everything(at)
+    (trace,) = _chart(at)["data"]
+    assert "markers" in trace["mode"]
+
+
+def test_the_page_speaks_the_persons_time_zone(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=3)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    at.selectbox(key="component.zone").select("Europe/Zurich").run()
+    assert "All 3 measurements from 2024-05-01 02:00 CEST" in everything(at)
+    table = at.dataframe[0].value
+    assert str(table["Time (Europe/Zurich)"].iloc[-1]) == "2024-05-01 02:00:00"
+    assert _chart(at)["layout"]["xaxis"]["title"]["text"] == "time (Europe/Zurich)"
+
+
+def test_several_measurement_types_share_one_time_axis(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, kind="voltage", count=3)
+    _measure(app_db, line.id, kind="power", count=2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    at.button_group[0].set_value(["voltage", "power"]).run()
+    chart = _chart(at)
+    assert [a["text"] for a in chart["layout"]["annotations"]] == ["Voltage (kV)", "Power (MW)"]
+    assert chart["layout"]["xaxis"]["matches"] == "x2"  # zooming one zooms both
+    assert "Voltage: All 3 measurements" in everything(at)
+    assert "Power: All 2 measurements" in everything(at)
+    assert sorted(set(at.dataframe[0].value["Measurement"])) == ["Power", "Voltage"]
+
+
+def test_other_components_are_overlaid_up_to_ten(open_app, app_db):
+    lines = [make_component(app_db, LINE, name=f"L{n}") for n in range(11)]
+    for record in lines:
+        _measure(app_db, record.id, count=2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": lines[0].id})
+    compare = at.multiselect(key="compare.ids")
+    assert compare.proto.max_selections == 9
+    compare.set_value([lines[1].id, lines[2].id]).run()
+    names = [trace["name"] for trace in _chart(at)["data"]]
+    assert names == ["L0 · Riverside", "L1 · Riverside", "L2 · Riverside"]
+
+
+def test_auto_refresh_says_how_often_and_reads_new_measurements(open_app, app_db):
+    # the timer itself runs in the browser: tests/e2e/test_live_component.py
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    at.button_group(key="component.refresh").set_value("10 s").run()
+    assert "Refreshes every 10 s" in everything(at)
+    _measure(app_db, line.id, start=datetime(2024, 5, 2, tzinfo=UTC), count=1)
+    at.run()  # what the timer does every 10 s
+    assert "All 3 measurements" in everything(at)
+
+
+def test_raw_downloads_are_offered_for_the_range_and_types(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    assert [b.label for b in at.download_button] == [
+        "Download CSV (raw, this range and these types)",
+        "Download Parquet (raw, this range and these types)",
+    ]
+
+
+def test_the_filtered_list_downloads_as_csv(open_app, app_db):
+    make_component(app_db, TRANSFORMER)
+    make_component(app_db, LINE)
+    at = open_app(as_user="ulf")
+    assert at.download_button[0].label == "Download 2 components (these filters) as CSV"
+    at.multiselect[0].select("line").run()
+    assert at.download_button[0].label == "Download 1 component (these filters) as CSV"

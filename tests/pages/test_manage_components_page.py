@@ -185,3 +185,37 @@ def test_a_line_is_created_and_edited_with_its_other_end(open_app, app_db):
     at.button(key=f"FormSubmitter:edit-component-{line.id}-Save changes").click().run()
     with app_db.read() as session:
         assert get_component(session=session, component_id=line.id).to_substation == "Seaside"
+
+
+def _picked(at):
+    picker = at.selectbox(key="edit.id")
+    return picker.format_func(picker.value) if picker.value is not None else None
+
+
+def test_the_edit_page_follows_the_component_through_rename_type_change_and_delete(
+    open_app, app_db
+):
+    line = make_component(app_db, LINE)
+    other = make_component(app_db, TRANSFORMER, name="T2")
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Edit or delete").run()
+    at.text_input(key="edit.q").input("L1").run()  # found by typing its name
+    assert _picked(at) == "L1 · Riverside (line)"
+
+    _inputs(at)["Name"].input("Northline")
+    at.button(key=f"FormSubmitter:edit-component-{line.id}-Save changes").click().run()
+    assert "Saved Northline." in everything(at)
+    assert "No component matches" not in everything(at)
+    assert _picked(at) == "Northline · Riverside (line)"
+
+    at.radio(key=f"edit.{line.id}.type").set_value(ComponentType.TRANSFORMER).run()
+    _inputs(at)["Capacity (MVA)"].set_value(25.0)
+    at.button(key=f"FormSubmitter:edit-component-{line.id}-Save changes").click().run()
+    assert _picked(at) == "Northline · Riverside (transformer)"
+
+    at.checkbox(key=f"delete.{line.id}").check().run()
+    _button(at, "Delete component").click().run()
+    assert "Deleted Northline and its 0 measurements." in everything(at)
+    assert at.button_group[0].value == "Edit or delete"  # still where the person works
+    assert _picked(at) == "T2 · Riverside (transformer)"
+    assert other.id

@@ -42,7 +42,10 @@ def _add_one(at, value, overwrite=False):
 def test_a_manager_adds_one_measurement(open_app, app_db):
     line = make_component(app_db, LINE)
     at = _add_one(open_app(as_user="mona", page=PAGE), "230.5")
-    assert texts(at.success) == ["Added voltage 230.5 kV at 2024-05-01 13:45 UTC to L1."]
+    assert texts(at.success) == [
+        "Added voltage 230.5 kV at 2024-05-01 13:45 UTC to L1 in substation Riverside."
+    ]
+    assert not at.warning
     assert list(_stored(app_db, line.id)["value"]) == [230.5]
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from core.config import get_settings
+from core.measurements import add_measurement
 from core.models import Report
 from core.reports.jobs import ReportStatus, get_report, list_reports, request_report
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
@@ -89,7 +90,8 @@ def test_a_manager_generates_a_report_for_the_last_7_days(open_app, app_db):
         (record,) = list_reports(session=session)
     assert record.requested_by == "mona" and record.time_zone == "UTC"
     assert record.period_end - record.period_start == timedelta(days=7)
-    assert record.period_end > datetime.now(UTC)  # today is included
+    today = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
+    assert record.period_end == today  # whole days: today, still running, is not one of them
 
 
 def test_a_report_in_another_time_zone(open_app, app_db):
@@ -102,12 +104,58 @@ def test_a_report_in_another_time_zone(open_app, app_db):
     assert record.period_start.astimezone(ZoneInfo("Europe/Zurich")).time() == time(0)
 
 
-def test_a_custom_period_needs_both_days(open_app):
+def test_a_custom_period_asks_for_both_days_without_an_error(open_app, app_db):
     at = open_app(as_user="mona", page="pages/reports.py")
     at.button_group[0].set_value("custom").run()
-    (message,) = texts(at.error)
-    assert "**Period**: pick the first and the last day of the period" in message
-    assert not [button for button in at.button if button.label == "Generate report"]
+    assert not at.error  # nothing is wrong yet: the person has not picked a day
+    assert "Pick the first and the last day of the period" in everything(at)
+    assert _generate_button(at).disabled
+    at.date_input[0].set_value((START.date(), START.date() + timedelta(days=2))).run()
+    assert "Period: 2024-05-01 to 2024-05-03 (UTC)." in everything(at)
+    _generate_button(at).click().run()
+    with app_db.read() as session:
+        (record,) = list_reports(session=session)
+    assert record.period_end - record.period_start == timedelta(days=3)
+
+
+def test_today_so_far_is_its_own_preset(open_app, app_db):
+    at = open_app(as_user="mona", page="pages/reports.py")
+    at.button_group[0].set_value("today so far").run()
+    _generate_button(at).click().run()
+    with app_db.read() as session:
+        (record,) = list_reports(session=session)
+    today = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
+    assert record.period_start == today and record.period_end <= datetime.now(UTC)
+
+
+def test_a_report_marks_its_partial_days_in_tables_and_charts(open_app, app_db):
+    line = make_component(app_db, LINE)
+    today = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
+    with app_db.write() as session:
+        for day in (today - timedelta(days=1), today):
+            add_measurement(
+                session=session,
+                actor=MANAGER,
+                component_id=line.id,
+                measurement_type="voltage",
+                timestamp=day,
+                value=20.0,
+            )
+    with app_db.write() as session:  # as the old presets did: today, not over yet, included
+        record = request_report(
+            session=session,
+            actor=MANAGER,
+            start=today - timedelta(days=1),
+            end=today + timedelta(days=1),
+        )
+    assert run_next(app_db, "test-worker") == record.id
+    at = open_app(as_user="ulf", query={"report": record.id})
+    assert "Partial days (the period or the data stops part-way" in everything(at)
+    assert f"{today:%Y-%m-%d}. Their tables mark them" in everything(at)
+    daily = at.dataframe[-1].value
+    assert list(daily["partial_day"]) == [False, True]
+    chart = at.get("plotly_chart")[-1].proto.spec
+    assert "circle-open" in chart
 
 
 def test_all_data_without_measurements_says_to_import_some(open_app):
@@ -199,3 +247,16 @@ def test_a_report_left_pending_says_it_waits_for_a_runner(open_app, app_db):
     run_next(app_db, "a-worker")
     at = open_app(as_user="ulf", page="pages/reports.py")
     assert not at.warning  # computed: nothing waits
+
+
+def test_a_manager_deletes_a_report_and_a_user_may_not(open_app, app_db):
+    record = _request(app_db)
+    assert run_next(app_db, "test-worker") == record.id
+    at = open_app(as_user="ulf", query={"report": record.id})
+    assert "Delete report" not in [b.label for b in at.button]
+    at = open_app(as_user="mona", query={"report": record.id})
+    at.checkbox(key="report.delete").check().run()
+    next(b for b in at.button if b.label == "Delete report").click().run()
+    assert texts(at.title) == ["Reports"]
+    assert "Deleted report #1." in everything(at)
+    assert "No reports yet." in everything(at)

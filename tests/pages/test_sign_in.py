@@ -98,14 +98,25 @@ def test_a_password_reset_ends_open_sessions(open_app, app_db):
     assert [field.label for field in at.text_input] == ["Username", "Password"]
 
 
-def test_a_user_sees_grid_and_reports_but_no_manager_page(open_app):
+def test_a_user_sees_grid_and_reports_and_is_told_manager_pages_are_not_theirs(open_app):
     at = open_app(as_user="ulf")
     for page in GRID_PAGES:
         at.switch_page(page).run()
         assert not at.exception
-    for page in MANAGER_PAGES:
-        with pytest.raises(ValueError, match="Could not find a navigation page"):
-            at.switch_page(page)
+    for page, action in zip(
+        MANAGER_PAGES,
+        (
+            "create, edit, delete or import components",
+            "add or import measurements",
+            "manage users",
+        ),
+        strict=True,
+    ):
+        at.switch_page(page).run()  # what a user gets who types the page's URL
+        assert texts(at.error) == [
+            f"Only a manager may {action}. Ask a manager if this needs doing."
+        ]
+        assert not at.title and not at.button_group and not at.dataframe
 
 
 def test_a_manager_reaches_every_page(open_app):

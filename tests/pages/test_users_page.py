@@ -114,3 +114,34 @@ def test_a_manager_makes_a_token_sees_it_once_and_revokes_it(open_app, app_db):
     at.button(key="FormSubmitter:revoke-token-Revoke token").click().run()
     assert "Token scada-export is revoked: it no longer signs in." in everything(at)
     assert list(_tokens_task(at).dataframe[1].value["State"]) == ["revoked"]
+
+
+def test_a_manager_deactivates_and_reactivates_a_user(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Deactivate or reactivate").run()
+    at.selectbox[0].select("ulf")
+    at.radio[0].set_value(False)
+    at.button(key="FormSubmitter:set-active-Change status").click().run()
+    assert "ulf is deactivated: they cannot sign in" in everything(at)
+    assert list(at.dataframe[0].value["Status"]) == ["active", "deactivated"]
+    at.selectbox[0].select("mona")
+    at.radio[0].set_value(False)
+    at.button(key="FormSubmitter:set-active-Change status").click().run()
+    assert texts(at.error) == [
+        "You cannot deactivate your own account (mona): ask another manager."
+    ]
+
+
+def test_a_manager_deletes_a_user_after_saying_yes_but_not_themselves(open_app, app_db):
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Delete a user").run()
+    at.selectbox(key="delete-user.name").select("ulf").run()
+    delete = next(b for b in at.button if b.label == "Delete user")
+    assert delete.disabled
+    at.checkbox(key="delete-user.ulf").check().run()
+    next(b for b in at.button if b.label == "Delete user").click().run()
+    assert "Deleted ulf." in everything(at)
+    assert list(at.dataframe[0].value["Username"]) == ["mona"]
+    at.checkbox(key="delete-user.mona").check().run()
+    next(b for b in at.button if b.label == "Delete user").click().run()
+    assert texts(at.error) == ["You cannot delete your own account (mona): ask another manager."]

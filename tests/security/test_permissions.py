@@ -93,8 +93,14 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "end": START + timedelta(days=1),
     },
     "core.reports.jobs.records.cancel_report": lambda seen: {"report_id": seen["report_id"]},
+    # (cancelled first when a manager runs them all in name order, so it may be deleted)
+    "core.reports.jobs.records.delete_report": lambda seen: {"report_id": seen["report_id"]},
     "core.api_tokens.create_api_token": lambda seen: {"name": "scada", "scope": "write"},
     "core.api_tokens.revoke_api_token": lambda seen: {"token_id": seen["token_id"]},
+    # the user created above (create_user runs first in name order)
+    "core.users.delete_user": lambda seen: {"username": "newbie"},
+    # A user locking someone out (themselves included: only a manager may).
+    "core.users.set_active": lambda seen: {"username": "ulf", "active": False},
     "core.reports.jobs.runner.run_report_now": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),

@@ -4,7 +4,7 @@
 that claims them and fences every later write, ``runner`` the loop that computes them.
 """
 
-from core.errors import ReportFinished, ReportNotFound, ReportNotReady
+from core.errors import ReportFinished, ReportNotFound, ReportNotReady, ReportStillActive
 from core.reports.jobs.queue import (
     MAX_ATTEMPTS,
     Claim,
@@ -21,6 +21,7 @@ from core.reports.jobs.records import (
     ReportStatus,
     cancel_report,
     count_reports,
+    delete_report,
     get_report,
     get_report_tables,
     list_reports,
@@ -41,9 +42,11 @@ __all__ = [
     "ReportRecord",
     "ReportRunner",
     "ReportStatus",
+    "ReportStillActive",
     "cancel_report",
     "claim",
     "count_reports",
+    "delete_report",
     "get_report",
     "get_report_tables",
     "list_reports",

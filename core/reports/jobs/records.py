@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.domain import Actor, require_manager
-from core.errors import ReportFinished, ReportNotFound, ReportNotReady
+from core.errors import ReportFinished, ReportNotFound, ReportNotReady, ReportStillActive
 from core.models import Report, utc_now
 from core.reports import kpis
 from core.reports.compute import check_period, check_time_zone
@@ -189,3 +189,26 @@ def cancel_report(*, session: Session, actor: Actor, report_id: int) -> ReportRe
         session, "report.cancelled", user=actor.username, started=started, report_id=report_id
     )
     return ReportRecord.of(row)
+
+
+def delete_report(*, session: Session, actor: Actor, report_id: int) -> None:
+    """Delete a finished report (completed, failed or cancelled) and its tables; a pending
+    or running one must be cancelled first, so no runner is left computing it."""
+    started = time.perf_counter()
+    require_manager(actor, "delete reports")
+    row = session.get(Report, report_id, with_for_update=True)
+    if row is None:
+        raise ReportNotFound(report_id)
+    if row.status in ACTIVE:
+        raise ReportStillActive(report_id, row.status)
+    status = row.status
+    session.delete(row)
+    session.flush()
+    logs.on_commit(
+        session,
+        "report.delete",
+        user=actor.username,
+        started=started,
+        report_id=report_id,
+        status=status,
+    )

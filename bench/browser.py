@@ -1,0 +1,184 @@
+"""What a person waits for in a real browser: Debian's Chromium driven by Playwright against
+``streamlit run app.py`` over the 1M demo database (100 components x 10,000 measurements).
+
+    python bench/browser.py [--database-url URL] [--rounds 7]
+
+Each round starts signed out (no cookie) in a new tab; ``--cold`` gives each round a new
+browser context, without the HTTP cache too, as a first visit; by default the cache is kept,
+as in the browser of a person who uses the dashboard all day. A round times, from the action
+to the moment the answer is on screen:
+
+- the sign-in form: ``goto /`` until the Sign in button shows;
+- sign-in to the first page: a click on Sign in until the first page's heading shows;
+- a sidebar page switch: a click on Reports until its list shows, then back to Components;
+- a component page by URL with its chart: ``goto /component?component=1`` until the chart's
+  lines are drawn;
+- a report page by URL: ``goto /report?report=1`` until its four charts are drawn.
+
+Prints median and max of the rounds per step (seconds) and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)
+
+from benchlib import machine, seed_command  # noqa: E402
+
+from core.db import open_database  # noqa: E402
+from core.domain import SYSTEM_ACTOR, Role  # noqa: E402
+from core.measurements import series_bounds  # noqa: E402
+from core.reports.jobs import run_report_now  # noqa: E402
+from core.users import create_user, list_users, set_password  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
+
+USERNAME = "bench"
+PASSWORD = f"timing-{secrets.token_urlsafe(12)}"  # a new one per run
+TIMEOUT_MS = 60_000
+
+
+def prepare(url: str) -> None:
+    """The demo data (when the database is empty), a manager with a password hashed at the
+    production cost, and one completed report over all the data."""
+    database = open_database(url)
+    with database.read() as session:
+        bounds = series_bounds(session=session, component_id=1)
+    if bounds.first is None:
+        database.dispose()
+        subprocess.run(seed_command(url, 100, 10_000), check=True)
+        database = open_database(url)
+        with database.read() as session:
+            bounds = series_bounds(session=session, component_id=1)
+    assert bounds.first is not None and bounds.last is not None
+    with database.write() as session:
+        if any(user.username == USERNAME for user in list_users(session=session)):
+            set_password(session=session, actor=SYSTEM_ACTOR, username=USERNAME, password=PASSWORD)
+        else:
+            create_user(
+                session=session,
+                actor=SYSTEM_ACTOR,
+                username=USERNAME,
+                password=PASSWORD,
+                role=Role.MANAGER,
+            )
+    run_report_now(
+        database, actor=SYSTEM_ACTOR, start=bounds.first, end=bounds.last + timedelta(seconds=1)
+    )
+    database.dispose()
+
+
+def _timed(action: Callable[[], None], answered: Callable[[], None]) -> float:
+    began = time.perf_counter()
+    action()
+    answered()
+    return time.perf_counter() - began
+
+
+def _idle(page: Any) -> None:
+    """Until no script runs (the cookie component reruns the app once after it loads)."""
+    app = page.get_by_test_id("stApp")
+    quiet = 0
+    while quiet < 500:
+        running = app.get_attribute("data-test-script-state") != "notRunning"
+        quiet = 0 if running else quiet + 50
+        page.wait_for_timeout(50)
+
+
+def one_round(browser: Any, url: str, *, cold: bool) -> dict[str, float]:
+    if cold or not browser.contexts:
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    else:
+        context = browser.contexts[0]
+        context.clear_cookies()  # signed out; the HTTP cache stays
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    heading = page.get_by_role("heading", level=1)
+    figures: dict[str, float] = {}
+    try:
+        sign_in_button = page.get_by_role("button", name="Sign in")
+        figures["sign-in form"] = _timed(lambda: page.goto(url), sign_in_button.wait_for)
+        _idle(page)
+        page.get_by_role("textbox", name="Username").fill(USERNAME)
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        figures["sign-in to first page"] = _timed(
+            sign_in_button.click, lambda: heading.filter(has_text="Components").wait_for()
+        )
+        _idle(page)
+        sidebar = page.get_by_test_id("stSidebar")
+        switches = []
+        for label in ("Reports", "Components"):
+            switches.append(
+                _timed(
+                    sidebar.get_by_role("link", name=label, exact=True).click,
+                    lambda label=label: heading.filter(has_text=label).wait_for(),
+                )
+            )
+            _idle(page)
+        figures["page switch"] = statistics.mean(switches)
+        lines = page.get_by_test_id("stPlotlyChart").locator("path.js-line").first
+        figures["component page with chart"] = _timed(
+            lambda: page.goto(f"{url}/component?component=1"), lines.wait_for
+        )
+        _idle(page)
+        charts = page.get_by_test_id("stPlotlyChart").locator(".main-svg")
+
+        def four_charts() -> None:
+            page.get_by_role("heading", name="Daily averages").wait_for()
+            while charts.count() < 4:
+                page.wait_for_timeout(10)
+
+        figures["report page"] = _timed(lambda: page.goto(f"{url}/report?report=1"), four_charts)
+        _idle(page)
+    finally:
+        page.close()
+        if cold:
+            context.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", help="a database seeded with the demo data (default: "
+                        "a new SQLite file, seeded)")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--cold", action="store_true", help="a new browser context per round")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="gridboard-bench-browser-"))
+    url = args.database_url or f"sqlite:///{folder / 'demo.db'}"
+    prepare(url)
+    from playwright.sync_api import sync_playwright
+
+    print(f"machine: {machine()}")
+    rounds: list[dict[str, float]] = []
+    with running_server(folder, url) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        print(f"database: {url}; {args.rounds} rounds after a warm-up")
+        one_round(browser, server.url, cold=args.cold)  # warm-up: imports, first page runs
+        for _ in range(args.rounds):
+            rounds.append(one_round(browser, server.url, cold=args.cold))
+        browser.close()
+    summary = {}
+    for step in rounds[0]:
+        values = [figures[step] for figures in rounds]
+        summary[step] = {"median_s": statistics.median(values), "max_s": max(values)}
+        print(f"{step:28} median {statistics.median(values):.2f} s   max {max(values):.2f} s")
+    print(json.dumps({"rounds": args.rounds, "cold": args.cold, "steps": summary}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""A component's charts, their captions, its measurements table and raw downloads: the part of
+the component page that auto-refresh runs again on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import streamlit as st
+
+from core.charts import Panel, axis_title, component_label, stacked_series_figure
+from core.components import ComponentRecord
+from core.domain import MeasurementType
+from core.exports import ExportFormat, frame_bytes, measurements_frame
+from core.measurements import list_measurements, read_series, series_bounds
+from core.periods import SeriesWindow, custom_days_shown_first, series_window
+from views import ui
+
+TABLE_PAGE = 100
+CHART_POINTS = 1500
+FORMAT_NAMES = {ExportFormat.CSV: "CSV", ExportFormat.PARQUET: "Parquet"}
+MIME = {ExportFormat.CSV: "text/csv", ExportFormat.PARQUET: "application/vnd.apache.parquet"}
+
+
+def caption(
+    count: int, span: str, *, points: int | None = None, bucket: float | None = None
+) -> str:
+    """What the chart shows, with the count and its noun in agreement."""
+    if points is not None and bucket:
+        return (
+            f"{ui.count(count, 'measurement')} {span}, shown as {points:,} points of "
+            f"{ui.duration(bucket)} each (mean line, min-max band)."
+        )
+    if count == 1:
+        return f"1 measurement {span}."
+    return f"All {count:,} measurements {span}." if count else f"No measurements {span}."
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    component: ComponentRecord
+    shown: list[ComponentRecord]  # the component first, then those compared with it
+    kinds: list[MeasurementType]
+    window: SeriesWindow
+    zone: str
+
+    def label(self, record: ComponentRecord) -> str:
+        return component_label(record.name, record.substation, alone=len(self.shown) == 1)
+
+    def _span(self) -> tuple[datetime, datetime] | None:
+        with ui.database().read() as session:
+            bounds = [
+                series_bounds(session=session, component_id=self.component.id, measurement_type=k)
+                for k in self.kinds
+            ]
+        firsts = [b.first for b in bounds if b.first is not None]
+        lasts = [b.last for b in bounds if b.last is not None]
+        return (min(firsts), max(lasts)) if firsts and lasts else None
+
+    def draw(self, refreshing: str | None = None) -> None:
+        """Charts, captions, downloads and the table, for the range the person chose."""
+        span = self._span()
+        if span is None:
+            names = " or ".join(kind.value for kind in self.kinds)
+            st.info(f"No {names} measurements for this component. Pick another measurement.")
+            return
+        first, last = span
+        custom = None
+        if self.window is SeriesWindow.CUSTOM:
+            zone = ZoneInfo(self.zone)
+            custom = st.date_input(
+                f"Days ({self.zone})",
+                value=custom_days_shown_first(first, last, time_zone=self.zone),
+                min_value=first.astimezone(zone).date(),
+                max_value=last.astimezone(zone).date(),
+                key=f"component.days.{self.component.id}",
+            )
+        zoom_key = f"component.zoom.{self.component.id}.{self.window.value}"
+        with ui.problems_shown():
+            start, end = series_window(
+                self.window, first=first, last=last, custom=custom, time_zone=self.zone
+            )
+            start, end = st.session_state.get(zoom_key, (start, end))
+            raw_count = self._charts(start, end, zoom_key)
+            if refreshing:
+                now = ui.when_in(datetime.now(UTC), self.zone)
+                st.caption(f"Refreshes every {refreshing}; last at {now}.")
+            self._downloads(start, end)
+            self._table(start, end, raw_count)
+
+    def _charts(self, start: datetime, end: datetime, zoom_key: str) -> int:
+        span = f"from {ui.when_in(start, self.zone)} to {ui.when_in(end, self.zone)}"
+        panels, captions, raw_count = [], [], 0
+        with ui.database().read() as session:
+            for kind in self.kinds:
+                series = {
+                    record.id: read_series(
+                        session=session,
+                        component_id=record.id,
+                        measurement_type=kind,
+                        start=start,
+                        end=end,
+                        max_points=CHART_POINTS,
+                    )
+                    for record in self.shown
+                }
+                labelled = {self.label(r): series[r.id].frame for r in self.shown}
+                panels.append(Panel(kind, labelled))
+                own = series[self.component.id]
+                raw_count += own.raw_count
+                text = caption(
+                    own.raw_count,
+                    span,
+                    points=own.frame.height if own.downsampled else None,
+                    bucket=own.bucket_seconds,
+                )
+                several = len(self.kinds) > 1
+                captions.append(f"{kind.value.capitalize()}: {text}" if several else text)
+        chart = st.plotly_chart(
+            stacked_series_figure(panels, time_zone=self.zone),
+            on_select="rerun",
+            selection_mode="box",
+            key=f"{zoom_key}.{start.isoformat()}.{end.isoformat()}",
+        )
+        zoomed = ui.box_period(chart, time_zone=self.zone)
+        if zoomed is not None:  # load finer data for the box the user drew
+            st.session_state[zoom_key] = zoomed
+            st.rerun()
+        for text in captions:
+            st.caption(text)
+        if any("shown as" in text for text in captions):
+            st.caption("Drag a box over the chart to zoom in on finer data.")
+        if zoom_key in st.session_state and st.button("Show the whole time range"):
+            del st.session_state[zoom_key]
+            st.rerun()
+        return raw_count
+
+    def _downloads(self, start: datetime, end: datetime) -> None:
+        """Raw measurements for the range and types shown, built only when clicked (a
+        million rows are not made on every rerun)."""
+
+        def export(export_format: ExportFormat) -> bytes:
+            with ui.database().read() as session:
+                frame = measurements_frame(
+                    session=session,
+                    component_id=self.component.id,
+                    measurement_types=self.kinds,
+                    start=start,
+                    end=end,
+                )
+            return frame_bytes(frame, export_format)
+
+        for column, export_format in zip(st.columns(2), ExportFormat, strict=True):
+            column.download_button(
+                f"Download {FORMAT_NAMES[export_format]} (raw, this range and these types)",
+                data=lambda chosen=export_format: export(chosen),
+                file_name=f"component-{self.component.id}-measurements.{export_format.value}",
+                mime=MIME[export_format],
+                icon=":material/download:",
+                on_click="ignore",
+                key=f"component.download.{export_format.value}",
+            )
+
+    def _table(self, start: datetime, end: datetime, raw_count: int) -> None:
+        st.subheader("Measurements")
+        offset = ui.page_offset(TABLE_PAGE, key="component.table.page")
+        with ui.database().read() as session:
+            rows = list_measurements(
+                session=session,
+                component_id=self.component.id,
+                measurement_types=self.kinds,
+                start=start,
+                end=end,
+                offset=offset,
+                limit=TABLE_PAGE,
+            )
+        time_title = f"Time ({self.zone})"
+        local = pl.col("timestamp").dt.convert_time_zone(self.zone).dt.replace_time_zone(None)
+        values = (
+            [pl.col("value").alias(axis_title(self.kinds[0]))]
+            if len(self.kinds) == 1
+            else [
+                pl.col("measurement_type").str.to_titlecase().alias("Measurement"),
+                pl.col("value").alias("Value"),
+            ]
+        )
+        st.dataframe(
+            rows.select(local.alias(time_title), *values),
+            hide_index=True,
+            column_config={
+                time_title: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
+            },
+        )
+        units = "" if len(self.kinds) == 1 else " Units: voltage kV, current A, power MW."
+        st.caption(f"Newest first.{units}")
+        ui.pager(raw_count, TABLE_PAGE, key="component.table.page")
