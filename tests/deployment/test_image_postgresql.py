@@ -187,11 +187,13 @@ def test_two_app_replicas_share_the_database_and_the_signed_in_session(
 
     signed_in = context.new_page()
     sign_in(signed_in, first.url, MANAGER, PASSWORD)
+    signed_in.get_by_role("heading", name="Overview").first.wait_for()  # where everyone starts
+    open_app(signed_in, f"{first.url}/components")
     signed_in.get_by_text(f"1-{COMPONENTS} of {COMPONENTS}.").wait_for()
 
     # the same browser at the other replica: its cookie signs it in there too
     elsewhere = context.new_page()
-    open_app(elsewhere, second.url)
+    open_app(elsewhere, f"{second.url}/components")
     elsewhere.get_by_text("Signed in as").wait_for()
     elsewhere.get_by_text(f"1-{COMPONENTS} of {COMPONENTS}.").wait_for()
     assert elsewhere.get_by_role("button", name="Sign in").count() == 0
@@ -214,7 +216,8 @@ def test_the_api_container_answers_a_token_request_and_lists_components(
     port = _free_port()
     api = engine.start(
         "pg-api",
-        gridboard_options(secrets_dir),
+        # as compose.yaml runs it: the worker computes reports, never this API container
+        gridboard_options(secrets_dir, "-e", "GRIDBOARD_APP_RUNS_REPORTS=false"),
         ["gridboard", "api", "--host", "127.0.0.1", "--port", str(port)],
     )
     url = f"http://127.0.0.1:{port}"

@@ -162,7 +162,8 @@ def test_a_manager_made_with_create_user_signs_in_and_sees_the_grid(
     page.get_by_role("button", name="Sign in").wait_for()  # the sign-in page, nothing else
     assert page.get_by_text("Signed in as").count() == 0
     sign_in(page, sqlite_app.url, MANAGER, PASSWORD)
-    page.get_by_role("heading", name="Components").first.wait_for()
+    page.get_by_role("heading", name="Overview").first.wait_for()  # where everyone starts
+    open_app(page, f"{sqlite_app.url}/components")
     page.get_by_text(f"1-{COMPONENTS} of {COMPONENTS}.").wait_for()
     owners = app.exec("stat", "-c", "%u %n", "/data/gridboard.db").stdout.split()
     assert owners == ["10001", "/data/gridboard.db"]  # the database is on the volume
@@ -178,6 +179,7 @@ def test_the_data_survives_a_new_container_on_the_same_volume(sqlite_app: AppOnV
     new = sqlite_app.start()
     assert new.name != old.name
     sign_in(page, sqlite_app.url, MANAGER, PASSWORD)
+    open_app(page, f"{sqlite_app.url}/components")
     page.get_by_text(f"1-{COMPONENTS} of {COMPONENTS}.").wait_for()
 
 
