@@ -10,6 +10,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -106,6 +107,19 @@ def series_figure(frame: pl.DataFrame, *, measurement_type: MeasurementType) -> 
     return _base_layout(figure)
 
 
+def _partial_flags(part: pl.DataFrame) -> list[bool]:
+    """Which rows of a daily table are partial days (none, for tables without the column)."""
+    return part[PARTIAL_DAY].to_list() if PARTIAL_DAY in part.columns else [False] * part.height
+
+
+def _partial_markers(partial: list[bool]) -> dict[str, list[Any]]:
+    """A partial day's average is over fewer hours: an open, larger marker says so."""
+    return {
+        "symbol": ["circle-open" if cut else "circle" for cut in partial],
+        "size": [11 if cut else 6 for cut in partial],
+    }
+
+
 def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
     """Daily averages as lines per component type, one panel per measurement type."""
     if frame.is_empty():
@@ -126,11 +140,7 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
         panel = frame.filter(pl.col("measurement_type") == kind.value).sort("day")
         for component_type in sorted(panel["component_type"].unique().to_list()):
             part = panel.filter(pl.col("component_type") == component_type)
-            partial = (
-                part[PARTIAL_DAY].to_list()
-                if PARTIAL_DAY in part.columns
-                else [False] * part.height
-            )
+            partial = _partial_flags(part)
             figure.add_trace(
                 go.Scatter(
                     x=part["day"].dt.to_string("%Y-%m-%d").to_list(),
@@ -140,11 +150,7 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
                     showlegend=component_type not in shown_in_legend,
                     mode="lines+markers",
                     line={"color": COMPONENT_COLOURS.get(component_type)},
-                    # a partial day's average is over fewer hours: an open marker says so
-                    marker={
-                        "symbol": ["circle-open" if cut else "circle" for cut in partial],
-                        "size": [11 if cut else 6 for cut in partial],
-                    },
+                    marker=_partial_markers(partial),
                     customdata=[
                         [count, " · partial day" if cut else ""]
                         for count, cut in zip(part["sample_count"].to_list(), partial, strict=True)
@@ -190,6 +196,11 @@ def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
         name = f"{component_type} {_voltage_label(float(voltage_kv))}"
         days = part["day"].dt.to_string("%Y-%m-%d").to_list()
         colour = COMPONENT_COLOURS.get(str(component_type))
+        partial = _partial_flags(part)
+        notes = [
+            [count, " · partial day" if cut else ""]
+            for count, cut in zip(part["sample_count"].to_list(), partial, strict=True)
+        ]
         for row, values, unit in (
             (1, part["avg_value"], "kV"),
             (2, part["avg_value"] / float(voltage_kv), "p.u."),
@@ -203,9 +214,11 @@ def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
                     showlegend=row == 1,
                     mode="lines+markers",
                     line={"color": colour},
-                    customdata=part["sample_count"].to_list(),
+                    marker=_partial_markers(partial),
+                    customdata=notes,
                     hovertemplate=(
-                        f"{name}: %{{y:.4f}} {unit} (%{{customdata}} samples)<extra></extra>"
+                        f"{name}: %{{y:.4f}} {unit}"
+                        " (%{customdata[0]} samples%{customdata[1]})<extra></extra>"
                     ),
                 ),
                 row=row,

@@ -253,9 +253,8 @@ def cmd_demo(args: argparse.Namespace, database: Database) -> int:
 
 
 def cmd_report(args: argparse.Namespace, database: Database) -> int:
-    from core.periods import mark_partial_days, partial_days
     from core.reports.export import table_csv
-    from core.reports.jobs import ReportStatus, get_report_tables, run_report_now
+    from core.reports.jobs import ReportStatus, get_report_tables, marked_tables, run_report_now
 
     out: Path = args.out  # checked by _output_folder before anything was computed
     record = run_report_now(
@@ -266,13 +265,7 @@ def cmd_report(args: argparse.Namespace, database: Database) -> int:
         return EXIT_REFUSED
     with database.read() as session:
         tables = get_report_tables(session=session, report_id=record.id)
-    partial = partial_days(
-        record.period_start,
-        record.period_end,
-        time_zone=record.time_zone,
-        computed_at=record.started_at,
-    )
-    tables = mark_partial_days(tables, partial)  # as the report page shows them
+    tables = marked_tables(record, tables)  # as the report page shows them
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in tables.items():

@@ -125,10 +125,10 @@ def report_period(
         try:
             first_seen = span.first.astimezone(zone)
             last_seen = span.last.astimezone(zone)
+            first_day = first_seen.date() + timedelta(days=first_seen.hour >= 1)
+            last_day = last_seen.date() - timedelta(days=last_seen.hour < 23)
         except OverflowError:  # data at the very start or end of the calendar, in this zone
             raise _outside_the_calendar(time_zone) from None
-        first_day = first_seen.date() + timedelta(days=first_seen.hour >= 1)
-        last_day = last_seen.date() - timedelta(days=last_seen.hour < 23)
         last_day = min(last_day, yesterday)
         if first_day > last_day:
             raise InvalidInput.single(

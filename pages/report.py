@@ -5,7 +5,6 @@ import streamlit as st
 
 from core.charts import report_figure
 from core.errors import ReportNotFound
-from core.periods import mark_partial_days, partial_days
 from core.reports import kpis
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
@@ -14,6 +13,8 @@ from core.reports.jobs import (
     delete_report,
     get_report,
     get_report_tables,
+    marked_tables,
+    report_partial_days,
 )
 from views import ui
 
@@ -106,13 +107,8 @@ if record.status is not ReportStatus.COMPLETED:
     offer_delete()
     st.stop()
 
-partial = partial_days(
-    record.period_start,
-    record.period_end,
-    time_zone=record.time_zone,
-    computed_at=record.started_at,
-)
-tables = mark_partial_days(completed_tables(record.id, record.finished_at), partial)
+partial = report_partial_days(record)
+tables = marked_tables(record, completed_tables(record.id, record.finished_at))
 if partial:
     st.info(
         "Partial days (the period or the data stops part-way through them, so their sums "

@@ -167,7 +167,8 @@ def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsy
     )
     by_level = (out / "daily_averages_by_voltage.csv").read_text().splitlines()[0]
     assert by_level == (
-        "day,measurement_type,component_type,voltage_kv,avg_value,sample_count,min_value,max_value"
+        "day,measurement_type,component_type,voltage_kv,avg_value,sample_count,min_value,max_value,"
+        "partial_day"
     )
     # UTC midnights are 02:00 in Zurich: the local day the period ends in is cut short (the
     # seeded readings begin on May 7th, so the cut first day has no rows)

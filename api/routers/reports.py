@@ -21,6 +21,7 @@ from core.reports.jobs import (
     get_report,
     get_report_tables,
     list_reports,
+    marked_tables,
     request_report,
 )
 from core.timestamps import BadTimestamp, parse_timestamp
@@ -143,7 +144,8 @@ TABLE_ANSWERS: dict[int | str, dict[str, Any]] = {
 )
 def table_file(report_id: int, name: str, _actor: CurrentActor, session: SessionDep) -> Response:
     """One table as CSV: the bytes of the dashboard's download."""
-    tables = get_report_tables(session=session, report_id=_report_id(report_id))
+    record = get_report(session=session, report_id=_report_id(report_id))
+    tables = marked_tables(record, get_report_tables(session=session, report_id=record.id))
     if name not in tables:
         raise NotFound(f"report {report_id} has no table {name!r}; it has {', '.join(tables)}")
     return Response(
@@ -161,7 +163,7 @@ def table_file(report_id: int, name: str, _actor: CurrentActor, session: Session
 def zip_file(report_id: int, _actor: CurrentActor, session: SessionDep) -> Response:
     """Every table and report.json in one zip: the bytes of the dashboard's download."""
     record = get_report(session=session, report_id=_report_id(report_id))
-    tables = get_report_tables(session=session, report_id=record.id)
+    tables = marked_tables(record, get_report_tables(session=session, report_id=record.id))
     return Response(
         report_zip(tables, record.metadata()),
         media_type="application/zip",
@@ -175,7 +177,8 @@ def read_one(report_id: int, _actor: CurrentActor, session: SessionDep) -> Repor
     record = get_report(session=session, report_id=_report_id(report_id))
     detail = ReportDetail(**ReportOut.of(record).model_dump())
     if record.status is ReportStatus.COMPLETED:
-        detail.result_json = result_json(get_report_tables(session=session, report_id=record.id))
+        tables = get_report_tables(session=session, report_id=record.id)
+        detail.result_json = result_json(marked_tables(record, tables))
     return detail
 
 

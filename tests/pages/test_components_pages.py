@@ -235,7 +235,7 @@ def test_raw_downloads_are_offered_for_the_range_and_types(open_app, app_db):
 def test_the_filtered_list_downloads_as_csv(open_app, app_db):
     make_component(app_db, TRANSFORMER)
     make_component(app_db, LINE)
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     assert at.download_button[0].label == "Download 2 components (these filters) as CSV"
     at.multiselect[0].select("line").run()
     assert at.download_button[0].label == "Download 1 component (these filters) as CSV"

@@ -15,7 +15,7 @@ from tests.pages.conftest import everything, texts
 def test_the_components_table_shows_empty_cells_and_capitalised_words(open_app, app_db):
     make_component(app_db, TRANSFORMER)
     make_component(app_db, SWITCH)
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     table = at.dataframe[0].value
     switch = table[table["Name"] == "S1"].iloc[0]
     assert switch["Voltage (kV)"] == "" and switch["Capacity (MVA)"] == ""  # not "None"
@@ -26,7 +26,7 @@ def test_the_components_table_shows_empty_cells_and_capitalised_words(open_app, 
 
 def test_the_type_filter_says_all_types_beside_all_substations(open_app, app_db):
     make_component(app_db, LINE)
-    at = open_app(as_user="ulf")
+    at = open_app(as_user="ulf", page="pages/components.py")
     assert [box.proto.placeholder for box in at.multiselect] == ["All types", "All substations"]
 
 

@@ -20,6 +20,7 @@ import bcrypt
 import pytest
 from sqlalchemy import String, select
 
+from core.api_tokens import create_api_token
 from core.auth import attempt_key
 from core.cli import main
 from core.config import Settings
@@ -30,7 +31,7 @@ from core.models import TEXT_LENGTH, USERNAME_LENGTH, Base, User
 from core.reports.compute import time_zone_names
 from core.reports.jobs import new_worker_id
 from core.users import create_user, list_users
-from tests.factories import MANAGER, TRANSFORMER, make_component
+from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 
 PASSWORD = "correct-horse-42"
 HASH_MARKS = ("$2a$", "$2b$", "$2y$")
@@ -45,6 +46,11 @@ def _create_component(db: Database, **fields: str) -> None:
     make_component(db, TRANSFORMER, **fields)
 
 
+def _create_token(db: Database, name: str) -> None:
+    with db.write() as session:
+        create_api_token(session=session, actor=MANAGER, name=name, scope="read")
+
+
 # Every text column someone can type into, and how to type into it.
 TYPED = {
     "users.username": (USERNAME_LENGTH, lambda db, v: _create_user(db, username=v)),
@@ -55,6 +61,11 @@ TYPED = {
     "users.email": (TEXT_LENGTH, lambda db, v: _create_user(db, username="carla", email=v)),
     "components.name": (TEXT_LENGTH, lambda db, v: _create_component(db, name=v)),
     "components.substation": (TEXT_LENGTH, lambda db, v: _create_component(db, substation=v)),
+    "components.to_substation": (
+        TEXT_LENGTH,
+        lambda db, v: make_component(db, LINE, to_substation=v),
+    ),
+    "api_tokens.name": (100, lambda db, v: _create_token(db, name=v)),
 }
 # Every other text column, and why nothing longer than it can be written there.
 WRITTEN_BY_GRIDBOARD = {
@@ -74,6 +85,10 @@ WRITTEN_BY_GRIDBOARD = {
     "reports.claimed_by": "new_worker_id()",
     "sign_in_sessions.id_digest": "a SHA-256 digest in hex",
     "sign_in_sessions.username": "a user's name",
+    "api_tokens.scope": "read or write",
+    "api_tokens.token_hash": "a SHA-256 digest in hex",
+    "api_tokens.created_by": "the acting user's name",
+    "api_tokens.revoked_by": "the acting user's name",
 }
 
 

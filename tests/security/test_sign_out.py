@@ -137,7 +137,7 @@ def test_a_cookie_copied_before_sign_out_is_refused_after_it(
     browser_cookies.clear()
     elsewhere.run()  # another sign-in of the same user goes on
     assert _signed_in_as(elsewhere) == "ulf"
-    assert texts(elsewhere.title) == ["Components"]
+    assert texts(elsewhere.title) == ["Overview"]
 
 
 def test_a_session_without_a_recorded_sign_in_is_not_signed_in(open_app, app_db):

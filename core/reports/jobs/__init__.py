@@ -25,7 +25,9 @@ from core.reports.jobs.records import (
     get_report,
     get_report_tables,
     list_reports,
+    marked_tables,
     oldest_pending_since,
+    report_partial_days,
     request_report,
 )
 from core.reports.jobs.runner import LeaseKeeper, ReportRunner, run_held, run_report_now
@@ -50,11 +52,13 @@ __all__ = [
     "get_report",
     "get_report_tables",
     "list_reports",
+    "marked_tables",
     "new_worker_id",
     "oldest_pending_since",
     "release_claim",
     "release_orphans",
     "renew_lease",
+    "report_partial_days",
     "request_report",
     "run_held",
     "run_report_now",

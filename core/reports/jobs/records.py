@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +17,7 @@ from core import logs
 from core.domain import Actor, require_manager
 from core.errors import ReportFinished, ReportNotFound, ReportNotReady, ReportStillActive
 from core.models import Report, utc_now
+from core.periods import mark_partial_days, partial_days
 from core.reports import kpis
 from core.reports.compute import check_period, check_time_zone
 from core.reports.export import read_table_csv
@@ -168,6 +169,23 @@ def get_report_tables(*, session: Session, report_id: int) -> dict[str, pl.DataF
         raise ReportNotReady(report_id, row.status)
     stored = json.loads(row.result_json)["tables"]
     return {name: read_table_csv(name, stored[name]) for name in kpis.TABLES if name in stored}
+
+
+def report_partial_days(record: ReportRecord) -> set[date]:
+    """The local days ``record`` does not cover whole: cut by its period, or not over yet
+    when it was computed."""
+    return partial_days(
+        record.period_start,
+        record.period_end,
+        time_zone=record.time_zone,
+        computed_at=record.started_at,
+    )
+
+
+def marked_tables(record: ReportRecord, tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """``record``'s tables as every download shows them (page, zip, CLI, API): each daily
+    table marks its partial days in a ``partial_day`` column."""
+    return mark_partial_days(tables, report_partial_days(record))
 
 
 def cancel_report(*, session: Session, actor: Actor, report_id: int) -> ReportRecord:
