@@ -46,7 +46,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2  # two processes: the machines this runs on have two cores
 
 # Refresh the README's screenshots: the browser test saves them into docs/screenshots/
 # (make test saves them into a temporary folder and leaves the repository as it was).
