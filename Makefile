@@ -51,7 +51,7 @@ pytest: $(STAMP)
 # Refresh the README's screenshots: the browser test saves them into docs/screenshots/
 # (make test saves them into a temporary folder and leaves the repository as it was).
 screenshots: $(STAMP)
-	GRIDBOARD_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/e2e/test_browser.py -q
+	GRIDBOARD_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/e2e/test_browser.py tests/e2e/test_grid_views.py -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/seed.py
