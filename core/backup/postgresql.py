@@ -1,12 +1,5 @@
-"""PostgreSQL backups with the server's own tools: ``pg_dump`` and ``pg_restore``.
-
-A backup is ``pg_dump --format=custom`` run on a snapshot that GridBoard exports from a
-repeatable-read transaction, so the rows it counts and prints are exactly the rows in the file
-(pg_dump never blocks writers). A restore pipes ``pg_restore``'s script into ``psql
---single-transaction``, after dropping the tables already there: the database ends up as the
-backup or unchanged, never half restored. Without the client programs the error says the
-command to run instead.
-"""
+"""PostgreSQL backups with the server's own tools: ``pg_dump`` from an exported snapshot, and
+``pg_restore`` piped into ``psql --single-transaction``. See docs/operations.md#backups."""
 
 from __future__ import annotations
 
@@ -24,15 +17,16 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from core.backup import (
+from core.backup.checks import (
     PG_DUMP_HEADER,
     BackupSummary,
+    Defect,
     RestoreSummary,
-    Unsound,
     check_backup_file,
     check_destination,
     check_revision,
     publish,
+    row_counts,
     temporary_next_to,
     written_or_removed,
 )
@@ -219,7 +213,7 @@ def _archive_revision(pg_restore: str, source: Path) -> str:
         raise NotABackup(str(source), f"it has {len(revisions)} Alembic revisions instead of one")
     try:
         check_revision(revisions[0])
-    except Unsound as problem:
+    except Defect as problem:
         raise NotABackup(str(source), f"it {problem.reason}") from None
     return revisions[0]
 
@@ -311,11 +305,11 @@ def _tables(connection: Connection) -> list[str]:
 
 
 def _row_counts(connection: Connection) -> dict[str, int]:
-    return {
-        table: int(connection.execute(text(f'SELECT count(*) FROM public."{table}"')).scalar_one())
-        for table in _tables(connection)
-        if table != "alembic_version"
-    }
+    return row_counts(
+        _tables(connection),
+        lambda sql: int(connection.execute(text(sql)).scalar_one()),
+        schema="public",
+    )
 
 
 def _libpq(url: URL) -> tuple[str, dict[str, str]]:
