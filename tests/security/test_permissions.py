@@ -204,6 +204,7 @@ def test_read_services_take_no_actor_so_every_user_may_read(db, seen):
 # worker may call them.
 INTERNAL_WRITERS = {
     "core.measurement_store": None,
+    "core.series_writer": None,
     "core.rollups": None,
     "core.db": {"driver_connection"},
     "core.reports.jobs": {
