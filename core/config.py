@@ -116,7 +116,7 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _known_backend(cls, url: str) -> str:
+    def _refuse_unknown_backend(cls, url: str) -> str:
         if url and not url.startswith(("sqlite", "postgresql")):
             msg = f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}"
             raise ValueError(msg)
@@ -124,7 +124,7 @@ class Settings(BaseSettings):
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
-    def _any_case(cls, value: object) -> object:
+    def _normalize_case(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
         cleaned = value.strip()
@@ -135,13 +135,13 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _database_in_data_dir(self) -> Settings:
+    def _default_database_in_data_dir(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'gridboard.db'}"
         return self
 
     @model_validator(mode="after")
-    def _real_secret_outside_demo(self) -> Settings:
+    def _drop_placeholder_key_outside_demo(self) -> Settings:
         if not self.demo and self.cookie_key.strip().lower() in PLACEHOLDER_SECRETS:
             self.cookie_key = ""
         return self
