@@ -85,7 +85,7 @@ def seed_grid(
         )
     end_us = to_micros(to_utc(end) if end is not None else start_of_today())
     rng = np.random.default_rng(random_seed)
-    grid = create_components(session, actor, components, rng)
+    grid = create_components(session, actor.username, components, rng)
 
     counts = _counts_per_type(per_component)
     steps = max(counts.values())

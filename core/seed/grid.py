@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
-from core.domain import Actor, ComponentType, SwitchStatus
+from core.domain import ComponentType, SwitchStatus
 from core.models import Component
 
 Floats = npt.NDArray[np.float64]
@@ -129,7 +129,10 @@ def _give_every_substation_a_line(kinds: list[ComponentType], substations: int) 
         lines_of[where].append(where)
 
 
-def create_components(session: Session, actor: Actor, count: int, rng: np.random.Generator) -> Grid:
+def create_components(
+    session: Session, username: str, count: int, rng: np.random.Generator
+) -> Grid:
+    """Add ``count`` components, created by ``username``, to a grid laid out by ``rng``."""
     substation_count = max(1, round(count / COMPONENTS_PER_SUBSTATION))
     substations, is_primary = _substation_names(substation_count, rng)
     parents = _radial_parents(substation_count)
@@ -150,8 +153,8 @@ def create_components(session: Session, actor: Actor, count: int, rng: np.random
             name=f"{NAME_PREFIX[kind]}{number}",
             substation=substations[where],
             component_type=kind.value,
-            created_by=actor.username,
-            updated_by=actor.username,
+            created_by=username,
+            updated_by=username,
         )
         if kind is ComponentType.TRANSFORMER:
             ratings = PRIMARY_TRANSFORMER_MVA if primary else SECONDARY_TRANSFORMER_MVA
