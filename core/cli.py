@@ -254,10 +254,10 @@ def cmd_demo(args: argparse.Namespace, database: Database) -> int:
 
 def cmd_report(args: argparse.Namespace, database: Database) -> int:
     from core.reports.export import table_csv
-    from core.reports.jobs import ReportStatus, get_report_tables, marked_tables, run_report_now
+    from core.reports.jobs import ReportStatus, generate_report, get_report_tables, marked_tables
 
     out: Path = args.out  # checked by _output_folder before anything was computed
-    record = run_report_now(
+    record = generate_report(
         database, actor=SYSTEM_ACTOR, start=args.start, end=args.end, time_zone=args.tz
     )
     if record.status is not ReportStatus.COMPLETED:
@@ -368,7 +368,7 @@ def cmd_worker(args: argparse.Namespace, database: Database) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         logging.info("worker %s waiting for reports on %s", runner.worker_id, database.url)
-        runner.run_forever(until_idle=args.once)
+        runner.run(until_idle=args.once)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

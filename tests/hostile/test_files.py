@@ -21,7 +21,7 @@ from core.errors import ImportRejected, InvalidInput, UnreadableFile
 from core.imports import preview_file
 from core.measurements import add_measurement
 from core.models import Component, Measurement, MeasurementRollup
-from core.reports.jobs import get_report_tables, run_report_now
+from core.reports.jobs import generate_report, get_report_tables
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.imports.support import (
     COMPONENTS_HEADER,
@@ -370,7 +370,7 @@ def test_extreme_values_in_one_bucket_give_a_finite_report(db):
     make_component(db, TRANSFORMER)
     rows = [f"T1,Riverside,2024-05-01T00:0{minute}:00Z,power,1e15" for minute in range(5)]
     run_measurements(db, (f"{MEASUREMENTS_HEADER}\n" + "\n".join(rows) + "\n").encode())
-    report = run_report_now(
+    report = generate_report(
         db,
         actor=MANAGER,
         start=dt.datetime(2024, 5, 1, tzinfo=dt.UTC),

@@ -26,11 +26,11 @@ from core.reports.jobs import (
     ReportRunner,
     ReportStatus,
     cancel_report,
+    generate_report,
     get_report,
     get_report_tables,
     list_reports,
     request_report,
-    run_report_now,
 )
 from core.reports.jobs import runner as report_runner
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_component
@@ -256,9 +256,9 @@ def test_background_runner_drains_several_requests(db):
     assert statuses == {ReportStatus.COMPLETED}
 
 
-def test_run_report_now_is_listed_like_any_report(db):
+def test_a_generated_report_is_listed_like_any_report(db):
     _seed(db)
-    record = run_report_now(db, actor=MANAGER, start=T0, end=T1, time_zone="Europe/Zurich")
+    record = generate_report(db, actor=MANAGER, start=T0, end=T1, time_zone="Europe/Zurich")
     assert record.status is ReportStatus.COMPLETED
     with db.read() as session:
         assert [r.id for r in list_reports(session=session)] == [record.id]
@@ -266,7 +266,7 @@ def test_run_report_now_is_listed_like_any_report(db):
 
 def test_zip_holds_four_csvs_and_metadata(db):
     _seed(db)
-    record = run_report_now(db, actor=MANAGER, start=T0, end=T1)
+    record = generate_report(db, actor=MANAGER, start=T0, end=T1)
     tables = _tables(db, record.id)
     data = report_zip(tables, record.metadata())
     assert data == report_zip(tables, record.metadata())  # deterministic

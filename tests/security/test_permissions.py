@@ -101,7 +101,7 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "core.users.delete_user": lambda seen: {"username": "newbie"},
     # A user locking someone out (themselves included: only a manager may).
     "core.users.set_active": lambda seen: {"username": "ulf", "active": False},
-    "core.reports.jobs.runner.run_report_now": lambda seen: {
+    "core.reports.jobs.runner.generate_report": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
     },
@@ -210,12 +210,12 @@ INTERNAL_WRITERS = {
     "core.reports.jobs": {
         "claim",
         "release_claim",
-        "run_held",
+        "compute_claimed",
         "release_orphans",
         "renew_lease",
     },
     "core.reports.jobs.queue": None,
-    "core.reports.jobs.runner": {"run_held"},
+    "core.reports.jobs.runner": {"compute_claimed"},
 }
 
 

@@ -30,7 +30,7 @@ from core.reports.jobs.records import (
     report_partial_days,
     request_report,
 )
-from core.reports.jobs.runner import LeaseKeeper, ReportRunner, run_held, run_report_now
+from core.reports.jobs.runner import LeaseKeeper, ReportRunner, compute_claimed, generate_report
 
 __all__ = [
     "ACTIVE",
@@ -47,8 +47,10 @@ __all__ = [
     "ReportStillActive",
     "cancel_report",
     "claim",
+    "compute_claimed",
     "count_reports",
     "delete_report",
+    "generate_report",
     "get_report",
     "get_report_tables",
     "list_reports",
@@ -60,6 +62,4 @@ __all__ = [
     "renew_lease",
     "report_partial_days",
     "request_report",
-    "run_held",
-    "run_report_now",
 ]
