@@ -24,7 +24,7 @@ from core import logs
 from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType, Role
-from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
+from core.errors import GridBoardError, ImportRejection, InvalidInput, UnreadableFile
 from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS
 from core.timestamps import BadTimestamp, parse_timestamp
 
@@ -755,7 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def report_error(error: GridBoardError, stream: TextIO) -> None:
-    if isinstance(error, ImportRejected):
+    if isinstance(error, ImportRejection):
         stream.write(f"error: {error}\n")
         return
     if isinstance(error, UnreadableFile):

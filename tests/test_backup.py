@@ -28,7 +28,7 @@ from core.backup.postgresql import find_tool
 from core.cli import main
 from core.db import Database, alembic_config, head_revision
 from core.domain import SYSTEM_ACTOR
-from core.errors import ToolMissing
+from core.errors import MissingTool
 from core.imports import import_measurements
 from core.models import Component, Measurement
 from core.seed import seed_grid
@@ -458,7 +458,7 @@ def pg_dump() -> str:
     (the guidance test below covers that case), which fails where PostgreSQL is required."""
     try:
         return find_tool("pg_dump", instead="")
-    except ToolMissing:
+    except MissingTool:
         if _postgres_required():
             pytest.fail("PostgreSQL is required here but pg_dump is not installed")
         pytest.skip("pg_dump is not installed")

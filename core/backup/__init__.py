@@ -12,7 +12,7 @@ from sqlalchemy.exc import ArgumentError
 from core.backup.checks import BackupSummary, Defect, RestoreSummary
 from core.backup.postgresql import backup_postgresql, restore_postgresql
 from core.backup.sqlite import Progress, backup_sqlite, restore_sqlite
-from core.errors import DatabaseUnavailable
+from core.errors import UnavailableDatabase
 
 __all__ = [
     "BackupSummary",
@@ -49,18 +49,18 @@ def _parse(url: str) -> URL:
     try:
         return make_url(url)
     except ArgumentError as error:
-        raise DatabaseUnavailable(
+        raise UnavailableDatabase(
             "<unparseable URL>", f"not a valid database URL ({error})"
         ) from None
 
 
 def _sqlite_path(url: URL) -> Path:
     if url.get_backend_name() != "sqlite":
-        raise DatabaseUnavailable(
+        raise UnavailableDatabase(
             url.render_as_string(hide_password=True), "backups support SQLite and PostgreSQL only"
         )
     if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
-        raise DatabaseUnavailable(
+        raise UnavailableDatabase(
             url.render_as_string(), "only a SQLite database in a file can be backed up"
         )
     return Path(url.database)

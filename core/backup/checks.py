@@ -13,7 +13,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 
 from core.db import alembic_config
-from core.errors import BackupRefused, NotABackup
+from core.errors import BackupRefusal, NotABackup
 from core.paths import special_file_kind
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -78,19 +78,19 @@ def check_revision(revision: str) -> None:
 
 
 def check_destination(destination: Path, *, force: bool, protected: Iterable[Path]) -> None:
-    """Refuse (``BackupRefused``) a destination that cannot or may not be written."""
+    """Refuse (``BackupRefusal``) a destination that cannot or may not be written."""
     shown = str(destination)
-    check_folder(destination.parent, lambda reason: BackupRefused(shown, reason))
+    check_folder(destination.parent, lambda reason: BackupRefusal(shown, reason))
     if destination.is_dir():
-        raise BackupRefused(shown, "it is a folder; give the backup file's name")
+        raise BackupRefusal(shown, "it is a folder; give the backup file's name")
     resolved = destination.resolve()
     if any(resolved == path.resolve() for path in protected):
-        raise BackupRefused(shown, "that is the database itself")
+        raise BackupRefusal(shown, "that is the database itself")
     kind = special_file_kind(destination)
     if kind:  # the final rename would put a regular file in its place, --force or not
-        raise BackupRefused(shown, f"it is {kind}, not a regular file; give a file's name")
+        raise BackupRefusal(shown, f"it is {kind}, not a regular file; give a file's name")
     if destination.exists() and not force:
-        raise BackupRefused(shown, "the file already exists (--force replaces it)")
+        raise BackupRefusal(shown, "the file already exists (--force replaces it)")
 
 
 def check_folder(folder: Path, refuse: Callable[[str], Exception]) -> None:

@@ -32,12 +32,12 @@ from core.backup.checks import (
 )
 from core.db import Database
 from core.errors import (
-    BackupRefused,
-    DatabaseUnavailable,
+    BackupRefusal,
+    MissingTool,
     NotABackup,
-    RestoreRefused,
-    ToolFailed,
-    ToolMissing,
+    RestoreRefusal,
+    ToolFailure,
+    UnavailableDatabase,
 )
 
 # Debian and Ubuntu install the client programs of each major version here.
@@ -56,7 +56,7 @@ def find_tool(name: str, *, instead: str) -> str:
     )
     if candidates:
         return str(candidates[-1])
-    raise ToolMissing(name, instead)
+    raise MissingTool(name, instead)
 
 
 def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSummary:
@@ -72,7 +72,7 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
     engine = create_engine(url)
     temporary = temporary_next_to(destination)
     try:
-        with written_or_removed(temporary, lambda reason: BackupRefused(shown, reason)):
+        with written_or_removed(temporary, lambda reason: BackupRefusal(shown, reason)):
             with _connect(engine, url) as connection:
                 snapshot_connection = connection.execution_options(
                     isolation_level="REPEATABLE READ"
@@ -85,7 +85,7 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
                     )
                     revision = _revision(snapshot_connection)
                     if revision is None:
-                        raise BackupRefused(
+                        raise BackupRefusal(
                             shown,
                             f"{_shown(url)} has no alembic_version table, so it is not a GridBoard "
                             "database",
@@ -118,7 +118,7 @@ def restore_postgresql(*, url: URL, source: Path, force: bool) -> RestoreSummary
     """Replace the contents of the database at ``url`` with the ``pg_dump`` file ``source``.
 
     The database must exist (``createdb``) and nothing else may be connected to it. Refuses
-    with ``RestoreRefused`` when it holds rows and ``force`` is not set.
+    with ``RestoreRefusal`` when it holds rows and ``force`` is not set.
     """
     started = time.perf_counter()
     target = _shown(url)
@@ -149,13 +149,13 @@ def restore_postgresql(*, url: URL, source: Path, force: bool) -> RestoreSummary
     finally:
         engine.dispose()
     if others:
-        raise RestoreRefused(
+        raise RestoreRefusal(
             target,
             f"{others} other connections use it: stop the app, the report worker and other "
             "gridboard commands first",
         )
     if rows_there and not force:
-        raise RestoreRefused(target, f"it holds {rows_there:,} rows (--force replaces them)")
+        raise RestoreRefusal(target, f"it holds {rows_there:,} rows (--force replaces them)")
 
     preamble = "SET lock_timeout = '10s';\n"
     if tables:
@@ -196,7 +196,7 @@ def _archive_revision(pg_restore: str, source: Path) -> str:
     """The Alembic revision stored in a ``pg_dump`` archive (``NotABackup`` if none)."""
     try:
         listing = _run([pg_restore, "--list", str(source)], None)
-    except ToolFailed as failure:
+    except ToolFailure as failure:
         raise NotABackup(
             str(source), f"pg_restore cannot read it ({failure.output.strip()})"
         ) from None
@@ -223,14 +223,14 @@ def _verify_archive(path: Path, shown: str) -> None:
     schema version (only the magic number when ``pg_restore`` is missing)."""
     with path.open("rb") as file:
         if file.read(len(PG_DUMP_HEADER)) != PG_DUMP_HEADER:
-            raise BackupRefused(shown, "pg_dump wrote something that is not a custom archive")
+            raise BackupRefusal(shown, "pg_dump wrote something that is not a custom archive")
     try:
         pg_restore = find_tool("pg_restore", instead="")
-    except ToolMissing:
+    except MissingTool:
         return
     listing = _run([pg_restore, "--list", str(path)], None)
     if "TABLE DATA public alembic_version" not in listing:
-        raise BackupRefused(shown, "the archive pg_dump wrote has no alembic_version data")
+        raise BackupRefusal(shown, "the archive pg_dump wrote has no alembic_version data")
 
 
 def _pipe_into_psql(
@@ -267,13 +267,13 @@ def _pipe_into_psql(
         ):
             if process.returncode:
                 errors.seek(0)
-                raise ToolFailed(name, process.returncode, errors.read().decode(errors="replace"))
+                raise ToolFailure(name, process.returncode, errors.read().decode(errors="replace"))
 
 
 def _run(command: list[str], environment: dict[str, str] | None) -> str:
     result = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
     if result.returncode:
-        raise ToolFailed(Path(command[0]).name, result.returncode, result.stderr)
+        raise ToolFailure(Path(command[0]).name, result.returncode, result.stderr)
     return result.stdout
 
 
@@ -282,7 +282,7 @@ def _connect(engine: Engine, url: URL) -> Connection:
         return engine.connect()
     except (OperationalError, InterfaceError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise DatabaseUnavailable(_shown(url), reason) from None
+        raise UnavailableDatabase(_shown(url), reason) from None
 
 
 def _revision(connection: Connection) -> str | None:

@@ -28,7 +28,7 @@ from core.backup.checks import (
     written_or_removed,
 )
 from core.db import Database
-from core.errors import BackupRefused, DatabaseUnavailable, NotABackup, RestoreRefused
+from core.errors import BackupRefusal, NotABackup, RestoreRefusal, UnavailableDatabase
 from core.paths import special_file_kind
 
 PAGES_PER_STEP = 4096
@@ -47,17 +47,17 @@ def backup_sqlite(
 ) -> BackupSummary:
     """Copy one consistent snapshot of ``database`` to ``destination``, checked, atomically.
 
-    Refuses with ``BackupRefused`` (nothing written) when the destination exists and ``force``
+    Refuses with ``BackupRefusal`` (nothing written) when the destination exists and ``force``
     is not set, when its folder is missing or not writable, when it is the database itself, or
     when the database is damaged or not GridBoard's. ``progress`` gets the fraction copied.
     """
     started = time.perf_counter()
     shown = str(destination)
     if not database.is_file():
-        raise DatabaseUnavailable(str(database), "there is no database file there")
+        raise UnavailableDatabase(str(database), "there is no database file there")
     check_destination(destination, force=force, protected=with_sidecars(database))
     temporary = temporary_next_to(destination)
-    with written_or_removed(temporary, lambda reason: BackupRefused(shown, reason)):
+    with written_or_removed(temporary, lambda reason: BackupRefusal(shown, reason)):
         try:
             with (
                 closing(_connect(database, mode="rw")) as source,
@@ -67,9 +67,9 @@ def backup_sqlite(
                 revision, rows = inspect_sqlite(copy, require_known=False)
                 _make_self_contained(copy)
         except Defect as problem:
-            raise BackupRefused(shown, f"the database {database} {problem.reason}") from None
+            raise BackupRefusal(shown, f"the database {database} {problem.reason}") from None
         except sqlite3.Error as error:
-            raise BackupRefused(shown, f"SQLite: {error}") from None
+            raise BackupRefusal(shown, f"SQLite: {error}") from None
         publish(temporary, destination)
     return BackupSummary(
         path=destination,
@@ -84,22 +84,22 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
     """Replace ``database`` with the backup ``source``, migrated to this code's schema.
 
     Refuses with ``NotABackup`` when ``source`` is not a sound GridBoard SQLite backup of a
-    schema this code knows, and with ``RestoreRefused`` when the database holds rows and
+    schema this code knows, and with ``RestoreRefusal`` when the database holds rows and
     ``force`` is not set, or is open in another process (the app must be stopped). The database
     is replaced by one rename: it is the old one or the restored one, never a mixture.
     """
     started = time.perf_counter()
     target = str(database)
     check_backup_file(source, expected=SQLITE_HEADER)
-    check_folder(database.parent, lambda reason: RestoreRefused(target, reason))
+    check_folder(database.parent, lambda reason: RestoreRefusal(target, reason))
     kind = special_file_kind(database)
     if kind:  # the swap would replace it with a regular file, --force or not
-        raise RestoreRefused(target, f"it is {kind}; point the database URL at the file itself")
+        raise RestoreRefusal(target, f"it is {kind}; point the database URL at the file itself")
     rows_there = _rows_in(database, force=force)
     if rows_there and not force:
-        raise RestoreRefused(target, f"it holds {rows_there:,} rows (--force replaces them)")
+        raise RestoreRefusal(target, f"it holds {rows_there:,} rows (--force replaces them)")
     temporary = temporary_next_to(database)
-    with written_or_removed(temporary, lambda reason: RestoreRefused(target, reason)):
+    with written_or_removed(temporary, lambda reason: RestoreRefusal(target, reason)):
         _copy_file(source, temporary)
         try:
             with closing(_connect(temporary, mode="rw")) as copy:
@@ -199,20 +199,20 @@ def _rows_in(database: Path, *, force: bool) -> int:
     if not database.exists() or (database.is_file() and database.stat().st_size == 0):
         return 0
     if not database.is_file():
-        raise RestoreRefused(target, "it is not a file")
+        raise RestoreRefusal(target, "it is not a file")
     with database.open("rb") as file:
         is_sqlite = file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
     if not is_sqlite:
         if force:
             return 0
-        raise RestoreRefused(target, "it is not a SQLite database (--force replaces it)")
+        raise RestoreRefusal(target, "it is not a SQLite database (--force replaces it)")
     try:
         with closing(_connect(database, mode="rw")) as connection:
             return sum(row_counts(_tables(connection), _counter(connection)).values())
     except sqlite3.DatabaseError as error:
         if force:
             return 0
-        raise RestoreRefused(
+        raise RestoreRefusal(
             target, f"SQLite cannot read it ({error}) (--force replaces it)"
         ) from None
 
@@ -225,7 +225,7 @@ def _release(database: Path, *, force: bool) -> None:
     app is stopped. A damaged database (only replaced with ``force``) cannot be asked; its
     ``-wal`` and ``-shm`` files are removed with it.
     """
-    in_use = RestoreRefused(
+    in_use = RestoreRefusal(
         str(database),
         "it is in use: stop the app, the report worker and other gridboard commands first",
     )
@@ -239,10 +239,10 @@ def _release(database: Path, *, force: bool) -> None:
             if "locked" in str(error).lower() or "busy" in str(error).lower():
                 raise in_use from None
             if not force:
-                raise RestoreRefused(str(database), f"SQLite: {error}") from None
+                raise RestoreRefusal(str(database), f"SQLite: {error}") from None
         except sqlite3.DatabaseError as error:
             if not force:
-                raise RestoreRefused(str(database), f"SQLite: {error}") from None
+                raise RestoreRefusal(str(database), f"SQLite: {error}") from None
     remove_sidecars(database, with_file=False)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.domain import Actor, MeasurementType, require_manager
-from core.errors import FieldProblem, InvalidInput, NotEmpty
+from core.errors import FieldProblem, InvalidInput, NonEmptyDatabase
 from core.models import Component
 from core.seed.grid import (
     MAX_COMPONENTS,
@@ -70,15 +70,16 @@ def seed_grid(
     measurements each (split over voltage, current and power), the last at ``end``
     (default: the start of today, UTC), one every ``cadence_minutes``.
 
-    Refuses with ``NotEmpty`` if the database already has components. Writes in the session's
-    transaction; ``progress`` is called with the fraction done after each slice of time.
+    Refuses with ``NonEmptyDatabase`` if the database already has components. Writes in the
+    session's transaction; ``progress`` is called with the fraction done after each slice of
+    time.
     """
     started = time.perf_counter()
     require_manager(actor, "seed the database")
     _check_sizes(components, per_component, cadence_minutes)
     existing = session.scalar(select(func.count()).select_from(Component)) or 0
     if existing:
-        raise NotEmpty(
+        raise NonEmptyDatabase(
             f"the database already has {existing} component{'' if existing == 1 else 's'}; "
             "seed only fills an empty database (use a new database URL, or delete the "
             "components first)"

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.errors import ImportRejected, InvalidInput, UnreadableFile
+from core.errors import ImportRejection, InvalidInput, UnreadableFile
 from core.imports import preview_file
 from core.measurements import add_measurement
 from core.models import Component, Measurement, MeasurementRollup
@@ -128,9 +128,9 @@ def test_a_mangled_components_file_is_imported_exactly_or_refused(db, mutation):
     _assert_preview_reads_or_refuses(data, "components.csv")
     try:
         summary = run_components(db, data)
-    except (ImportRejected, UnreadableFile) as error:
+    except (ImportRejection, UnreadableFile) as error:
         assert str(error)
-        if isinstance(error, ImportRejected):
+        if isinstance(error, ImportRejection):
             assert all(problem.line >= 1 and problem.reason for problem in error.problems)
         assert _counts(db) == before and stored_components(db) == stored_before
     else:
@@ -161,7 +161,7 @@ def test_a_mangled_measurements_file_is_imported_exactly_or_refused(db, mutation
     _assert_preview_reads_or_refuses(data, "measurements.csv")
     try:
         summary = run_measurements(db, data)
-    except (ImportRejected, UnreadableFile) as error:
+    except (ImportRejection, UnreadableFile) as error:
         assert str(error)
         assert _counts(db) == before
     else:
@@ -324,7 +324,7 @@ def test_a_corrupt_or_truncated_parquet_file_is_refused_or_imported_never_a_cras
     _assert_preview_reads_or_refuses(data, "m.parquet")
     try:
         summary = run_measurements(db, data, file_name="m.parquet")
-    except (ImportRejected, UnreadableFile) as error:
+    except (ImportRejection, UnreadableFile) as error:
         assert str(error)
         assert _counts(db) == before
     else:

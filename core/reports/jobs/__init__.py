@@ -4,7 +4,7 @@
 that claims them and fences every later write, ``runner`` the loop that computes them.
 """
 
-from core.errors import ReportFinished, ReportNotFound, ReportNotReady, ReportStillActive
+from core.errors import UncancellableReport, UndeletableReport, UnfinishedReport, UnknownReport
 from core.reports.jobs.queue import (
     MAX_ATTEMPTS,
     Claim,
@@ -38,13 +38,13 @@ __all__ = [
     "NOTIFY_CHANNEL",
     "Claim",
     "LeaseKeeper",
-    "ReportFinished",
-    "ReportNotFound",
-    "ReportNotReady",
     "ReportRecord",
     "ReportRunner",
     "ReportStatus",
-    "ReportStillActive",
+    "UncancellableReport",
+    "UndeletableReport",
+    "UnfinishedReport",
+    "UnknownReport",
     "cancel_report",
     "claim",
     "compute_claimed",

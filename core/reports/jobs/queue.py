@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.db import Database
-from core.errors import DatabaseBusy
+from core.errors import BusyDatabase
 from core.models import Report, utc_now
 from core.reports import LEASE_SECONDS
 from core.reports.jobs.records import ReportStatus, announce
@@ -166,7 +166,7 @@ def store_outcome(
                     .values(finished_at=utc_now(), lease_expires_at=None, **outcome)
                 )
                 return bool(getattr(result, "rowcount", 0))
-        except DatabaseBusy as error:
+        except BusyDatabase as error:
             if time.monotonic() >= deadline:
                 raise
             log.warning(

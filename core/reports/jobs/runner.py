@@ -20,7 +20,7 @@ from typing import Any
 from core import logs
 from core.db import Database
 from core.domain import Actor
-from core.errors import DatabaseBusy, GridBoardError
+from core.errors import BusyDatabase, GridBoardError
 from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS
 from core.reports.compute import compute_report
 from core.reports.export import report_payload
@@ -335,7 +335,7 @@ class ReportRunner:
                             worker_id=self.worker_id,
                             lease_seconds=self.lease_seconds,
                         )
-                except DatabaseBusy as error:
+                except BusyDatabase as error:
                     log.warning(
                         "%s (report runner %s tries again in %g s)",
                         error,
@@ -362,7 +362,7 @@ class ReportRunner:
         """Release orphaned reports; only a busy database is worth trying again for."""
         try:
             release_orphans(self.database)
-        except DatabaseBusy:
+        except BusyDatabase:
             raise
         except Exception:
             log.exception("could not look for orphaned reports")
