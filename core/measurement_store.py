@@ -39,10 +39,6 @@ class WriteCounts:
         return self.inserted + self.skipped + self.overwritten
 
 
-def empty_measurements() -> pl.DataFrame:
-    return pl.DataFrame(schema=MEASUREMENT_SCHEMA)
-
-
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(pl.col(name).cast(dtype) for name, dtype in MEASUREMENT_SCHEMA.items())
 
