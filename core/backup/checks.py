@@ -4,6 +4,7 @@ schema revisions, row counts, and writing a file atomically. See docs/operations
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,20 @@ class BackupSummary:
     rows: dict[str, int]
     revision: str
     seconds: float
+
+    @classmethod
+    def of(
+        cls, destination: Path, *, rows: dict[str, int], revision: str, started: float
+    ) -> BackupSummary:
+        """The summary of the backup just published at ``destination``, begun at ``started``
+        (``time.perf_counter``)."""
+        return cls(
+            path=destination,
+            size_bytes=destination.stat().st_size,
+            rows=rows,
+            revision=revision,
+            seconds=time.perf_counter() - started,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,13 +105,7 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
             publish(temporary, destination)
     finally:
         engine.dispose()
-    return BackupSummary(
-        path=destination,
-        size_bytes=destination.stat().st_size,
-        rows=rows,
-        revision=revision,
-        seconds=time.perf_counter() - started,
-    )
+    return BackupSummary.of(destination, rows=rows, revision=revision, started=started)
 
 
 def restore_postgresql(*, url: URL, source: Path, force: bool) -> RestoreSummary:

@@ -71,13 +71,7 @@ def backup_sqlite(
         except sqlite3.Error as error:
             raise BackupRefusal(shown, f"SQLite: {error}") from None
         publish(temporary, destination)
-    return BackupSummary(
-        path=destination,
-        size_bytes=destination.stat().st_size,
-        rows=rows,
-        revision=revision,
-        seconds=time.perf_counter() - started,
-    )
+    return BackupSummary.of(destination, rows=rows, revision=revision, started=started)
 
 
 def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> RestoreSummary:
