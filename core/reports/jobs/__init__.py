@@ -1,8 +1,6 @@
-"""Report jobs: pending -> running -> completed | failed (or cancelled).
-
-``records`` holds what users do with reports (request, list, get, cancel), ``queue`` the SQL
-that claims them and fences every later write, ``runner`` the loop that computes them.
-"""
+"""Report jobs, pending -> running -> completed | failed (or cancelled): ``records`` (what users
+ask), ``queue`` (claims and leases in SQL), ``runner`` (computing them). See
+docs/architecture.md#reports."""
 
 from core.errors import UncancellableReport, UndeletableReport, UnfinishedReport, UnknownReport
 from core.reports.jobs.queue import (
