@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from core.api_tokens import TokenRefused, is_machine_token, read_machine_token, read_sign_in_token
+from core.api_tokens import TokenRefusal, is_machine_token, read_machine_token, read_sign_in_token
 from core.db import Database
 from core.domain import Actor, require_manager
 
@@ -60,7 +60,7 @@ async def current_actor(
 ) -> Actor:
     """Who the bearer token acts for: a person's sign-in token or a machine's named token."""
     if not token:
-        raise TokenRefused(
+        raise TokenRefusal(
             "not signed in: send 'Authorization: Bearer TOKEN' (a token from POST /auth/token "
             "or an API token)"
         )

@@ -31,7 +31,7 @@ from core import logs
 from core.config import PROJECT_ROOT, Settings
 from core.db import Database
 from core.domain import Role
-from core.errors import AuthenticationFailed, ConfigurationError, SignInLocked
+from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
 from core.models import SignInAttempt, SignInSession, User, utc_now
 from core.users import UserRecord, authenticate, spend_password_check_time
 from core.validation import unstorable_character
@@ -156,7 +156,7 @@ def sign_in(
     now: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
 ) -> UserRecord:
-    """The user these credentials belong to, or ``AuthenticationFailed`` / ``SignInLocked``.
+    """The user these credentials belong to, or ``AuthenticationFailure`` / ``SignInLockout``.
 
     The attempt is counted as a failure in its own committed transaction before the password
     is checked, so however many sessions, threads or processes guess at once, at most
@@ -174,15 +174,15 @@ def sign_in(
         spend_password_check_time(password)
         _log_refusal(key, started, "locked", locked_until=reservation.locked_until)
         sleep(policy.delay(policy.max_failures))
-        raise SignInLocked(key, reservation.locked_until)
+        raise SignInLockout(key, reservation.locked_until)
     try:
         with database.read() as session:
             user = authenticate(session=session, username=username, password=password)
-    except AuthenticationFailed:
+    except AuthenticationFailure:
         if reservation.locked_until is not None:
             _log_refusal(key, started, "locked_now", locked_until=reservation.locked_until)
             sleep(policy.delay(policy.max_failures))
-            raise SignInLocked(key, reservation.locked_until) from None
+            raise SignInLockout(key, reservation.locked_until) from None
         _log_refusal(key, started, "refused", failures=reservation.slot)
         sleep(policy.delay(reservation.slot))
         raise

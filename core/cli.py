@@ -24,7 +24,7 @@ from core import logs
 from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType, Role
-from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
+from core.errors import GridBoardError, ImportRejection, InvalidInput, UnreadableFile
 from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS
 from core.timestamps import BadTimestamp, parse_timestamp
 
@@ -254,10 +254,10 @@ def cmd_demo(args: argparse.Namespace, database: Database) -> int:
 
 def cmd_report(args: argparse.Namespace, database: Database) -> int:
     from core.reports.export import table_csv
-    from core.reports.jobs import ReportStatus, get_report_tables, marked_tables, run_report_now
+    from core.reports.jobs import ReportStatus, generate_report, get_report_tables, marked_tables
 
     out: Path = args.out  # checked by _output_folder before anything was computed
-    record = run_report_now(
+    record = generate_report(
         database, actor=SYSTEM_ACTOR, start=args.start, end=args.end, time_zone=args.tz
     )
     if record.status is not ReportStatus.COMPLETED:
@@ -368,7 +368,7 @@ def cmd_worker(args: argparse.Namespace, database: Database) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         logging.info("worker %s waiting for reports on %s", runner.worker_id, database.url)
-        runner.run_forever(until_idle=args.once)
+        runner.run(until_idle=args.once)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -755,7 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def report_error(error: GridBoardError, stream: TextIO) -> None:
-    if isinstance(error, ImportRejected):
+    if isinstance(error, ImportRejection):
         stream.write(f"error: {error}\n")
         return
     if isinstance(error, UnreadableFile):

@@ -42,13 +42,6 @@ COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "updated_at": pl.Datetime("us", "UTC"),
     "updated_by": pl.String,
 }
-MEASUREMENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "component_name": pl.String,
-    "substation": pl.String,
-    "timestamp": pl.Datetime("us", "UTC"),
-    "measurement_type": pl.String,
-    "value": pl.Float64,
-}
 
 
 class ExportFormat(StrEnum):

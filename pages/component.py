@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.components import ComponentRecord, count_measurements, get_component, list_components
 from core.domain import MeasurementType
-from core.errors import ComponentNotFound
+from core.errors import UnknownComponent
 from core.periods import SeriesWindow
 from core.reports.compute import time_zone_names
 from views import ui
@@ -27,7 +27,7 @@ try:
     with ui.database().read() as session:
         component = get_component(session=session, component_id=component_id)
         stored = count_measurements(session=session, component_id=component_id)
-except ComponentNotFound as error:
+except UnknownComponent as error:
     ui.show_error(error)
     st.page_link("pages/components.py", label="Back to Components", icon=":material/arrow_back:")
     st.stop()

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from core.charts import report_figure
-from core.errors import ReportNotFound
+from core.errors import UnknownReport
 from core.reports import kpis
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
@@ -47,7 +47,7 @@ if report_id is None:
 try:
     with ui.database().read() as session:
         record = get_report(session=session, report_id=report_id)
-except ReportNotFound as error:
+except UnknownReport as error:
     ui.show_error(error)
     st.page_link("pages/reports.py", label="Back to Reports", icon=":material/arrow_back:")
     st.stop()

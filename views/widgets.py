@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from core.components import ComponentRecord, get_component, list_components
-from core.errors import ComponentNotFound
+from core.errors import UnknownComponent
 from core.imports import ImportSummary, preview_file
 from core.imports.preview import PROBLEM
 from views import ui
@@ -34,7 +34,7 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
         found = list_components(session=session, search=search, limit=100)
         choices = {c.id: c for c in found.items}
         if linked and linked not in choices:
-            with suppress(ComponentNotFound):
+            with suppress(UnknownComponent):
                 choices = {linked: get_component(session=session, component_id=linked), **choices}
     if not choices:
         st.info(

@@ -268,15 +268,3 @@ def compute_report(
         rollup_rows=int((~from_raw).sum()),
         raw_rows=int(samples.filter(from_raw).get_column("sample_count").sum()),
     )
-
-
-def count_measurements_between(session: Session, start: datetime, end: datetime) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                Measurement.timestamp_us >= to_micros(start),
-                Measurement.timestamp_us < to_micros(end),
-            )
-        )
-        or 0
-    )
