@@ -1,6 +1,5 @@
 """What the command groups share: the ``Command`` record, argument types, the progress line.
-See docs/architecture.md#the-command-line.
-"""
+See docs/architecture.md#the-command-line."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The database commands: ``seed``, ``demo``, ``rebuild-aggregates``, ``backup``, ``restore``.
-See docs/operations.md#backups.
-"""
+See docs/reference.md#the-command-line."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The grid data commands: ``import-components``, ``import-measurements`` and the two exports.
-See docs/design.md#import-formats.
-"""
+See docs/reference.md#the-command-line."""
 
 from __future__ import annotations
 

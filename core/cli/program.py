@@ -1,6 +1,5 @@
 """The ``gridboard`` parser over every command group, and ``main``: the one place a GridBoard
-error becomes a message on stderr and an exit status. See docs/architecture.md#the-command-line.
-"""
+error becomes a message on stderr and an exit status. See docs/architecture.md#the-command-line."""
 
 from __future__ import annotations
 

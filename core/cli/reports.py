@@ -1,6 +1,5 @@
 """The ``report`` command: compute a report now, store it, write its tables as CSV files.
-See docs/reference.md#the-command-line.
-"""
+See docs/reference.md#the-command-line."""
 
 from __future__ import annotations
 

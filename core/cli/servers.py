@@ -1,6 +1,5 @@
 """The long-running commands, stopped by SIGTERM/SIGINT: ``worker`` (queued reports) and ``api``.
-See docs/operations.md#report-workers.
-"""
+See docs/operations.md#report-workers."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The users and API tokens commands: ``create-user``, ``set-password`` and the token commands.
-See docs/reference.md#the-http-api for what a token may do.
-"""
+See docs/reference.md#the-command-line."""
 
 from __future__ import annotations
 

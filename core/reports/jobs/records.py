@@ -1,4 +1,5 @@
-"""Report records and what users ask of them: request, list, get, read the tables, cancel."""
+"""Report records and what users ask of them: request, list, get, read the tables, cancel.
+See docs/design.md#reports."""
 
 from __future__ import annotations
 
