@@ -4,6 +4,7 @@ See docs/architecture.md#the-command-line."""
 from __future__ import annotations
 
 import argparse
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,7 @@ def no_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Command:
+class Command(ABC):
     """A ``gridboard`` subcommand: its name, help, the arguments it adds, how it runs.
 
     ``logs_to`` is where its logs go: stderr beside an answer on stdout, stdout for a server.
@@ -39,8 +40,9 @@ class Command:
     environment: Mapping[str, str] = field(default_factory=dict)
     interrupted: ClassVar[str] = "interrupted; nothing of the current step was written"
 
+    @abstractmethod
     def execute(self, args: argparse.Namespace) -> int:
-        raise NotImplementedError
+        """Run the command on the parsed ``args``; its exit status."""
 
 
 @dataclass(frozen=True, kw_only=True)
