@@ -1,5 +1,8 @@
-"""Typed settings, read from the environment (prefix ``GRIDBOARD_``) or from secret files in
-``/run/secrets``. See docs/reference.md#configuration."""
+"""Typed settings, read from the environment (prefix ``GRIDBOARD_``) or from secret files.
+
+Docker and Kubernetes secrets are files in ``/run/secrets``; a file there named like a setting
+(``gridboard_cookie_key``, ``gridboard_database_url``; any case) holds its value, so a secret
+never has to be in the environment. The environment wins when both are set."""
 
 from __future__ import annotations
 

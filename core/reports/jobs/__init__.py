@@ -1,5 +1,8 @@
-"""Report jobs: pending -> running -> completed | failed (or cancelled); ``records`` (what users
-ask), ``queue`` (claims, leases), ``runner`` (the loop). See docs/architecture.md#reports."""
+"""Report jobs: pending -> running -> completed | failed (or cancelled).
+
+``records`` holds what users do with reports (request, list, get, cancel), ``queue`` the SQL
+that claims them and fences every later write, ``runner`` the loop that computes them.
+"""
 
 from core.errors import ReportFinished, ReportNotFound, ReportNotReady, ReportStillActive
 from core.reports.jobs.queue import (

@@ -1,5 +1,12 @@
-"""The report queue in SQL: claims, leases, storing an outcome, hand-backs and orphans; every
-write is fenced by the claim. See docs/operations.md#report-workers."""
+"""The report queue in SQL: claims, leases, storing an outcome, hand-backs and orphans.
+
+A runner claims the oldest claimable report atomically (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite). A claim is a lease the runner renews while it
+computes; a report whose runner died is claimable again once its lease expires, and after
+``MAX_ATTEMPTS`` claims it fails instead of crashing runners forever. Every later write about
+the report is fenced by the claim (runner id and attempt number), so a runner that lost its
+lease can neither renew nor store anything.
+"""
 
 from __future__ import annotations
 

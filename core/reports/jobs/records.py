@@ -1,5 +1,4 @@
-"""Report records and what users ask of them: request, list, get, read the tables, cancel.
-See docs/design.md#reports."""
+"""Report records and what users ask of them: request, list, get, read the tables, cancel."""
 
 from __future__ import annotations
 

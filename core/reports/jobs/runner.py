@@ -1,5 +1,9 @@
-"""Running reports: computing one claimed report, and the runner (an app thread or ``gridboard
-worker``) that loops over the queue. See docs/operations.md#report-workers."""
+"""Running reports: computing one claimed report, and the runner that loops over the queue.
+
+A runner is a thread in each app process or the main loop of ``gridboard worker``. It claims
+reports one at a time, computes each on one thread while its loop keeps the lease, and when
+asked to stop finishes its report within a grace period or hands it back as ``pending``.
+"""
 
 from __future__ import annotations
 
