@@ -1,9 +1,5 @@
-"""What routes depend on: the database, a read session, and who is calling.
-
-The dependencies are ``async`` and hand only their blocking database work to the thread pool:
-FastAPI runs every plain ``def`` dependency in a thread of its own, and each such handoff
-costs a wait for the scheduler on a busy machine.
-"""
+"""What routes depend on: the database, a read session, and who is calling; ``async``, with only
+the blocking work in the thread pool. See docs/architecture.md#the-http-apis-dependencies."""
 
 from __future__ import annotations
 

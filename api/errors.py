@@ -1,4 +1,5 @@
-"""Domain errors as HTTP answers: ``{"detail": message}`` with the dashboard's message."""
+"""Domain errors as HTTP answers: ``{"detail": message}`` with the dashboard's message.
+See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

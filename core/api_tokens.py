@@ -1,11 +1,5 @@
-"""Who calls the HTTP API: short-lived sign-in tokens for people, named tokens for machines.
-
-A person signs in with ``core.auth.sign_in`` (the dashboard's check, lockout and slow-down
-included) and gets a JWT that holds for ``GRIDBOARD_API_TOKEN_MINUTES``; a password reset, a
-role change or the user's removal ends it at once. A machine (a SCADA export, a script) uses a
-token a manager made, with the scope ``read`` (acts as a user) or ``write`` (acts as a
-manager); only its SHA-256 is stored, and a revoked or expired one is refused at once.
-"""
+"""Who calls the HTTP API: short-lived sign-in tokens (JWT) for people, named tokens for machines
+(only their SHA-256 stored, revocable). See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

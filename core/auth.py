@@ -1,13 +1,5 @@
-"""Signing in: the rules behind the dashboard's login form and its sign-in cookie.
-
-The form's check is ``sign_in``: every attempt is counted against the name as typed, in the
-database and before its password is checked, so no burst from any number of sessions or
-processes checks more than ``SignInPolicy.max_failures`` passwords for a name per ``window``;
-the last of those locks the name for ``lock`` (not forever), and failures are answered more
-slowly each time. Unknown names are counted, slowed and locked exactly like known ones, and
-every refusal costs one bcrypt check, so neither the answer nor its timing tells whether a
-user exists. The counts hold across sessions, restarts and app replicas.
-"""
+"""Signing in: the checks behind the login form and the API (attempts counted, slowed and locked
+per name in the database) and the sessions a cookie names. See docs/architecture.md#sign-in."""
 
 from __future__ import annotations
 

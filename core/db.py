@@ -1,10 +1,5 @@
 """The one place that opens databases: engines, sessions, migrations, and the raw bulk path.
-
-SQLite is tuned for a dashboard that reads while it imports: WAL (readers never wait for the
-writer), a busy timeout (writers queue instead of failing), foreign keys on, and writes that
-start with ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade. PostgreSQL needs
-no tuning here; migrations take an advisory lock so several replicas can start at once.
-"""
+See docs/architecture.md#who-opens-database-connections."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The vocabulary of the grid model: enumerations, the acting user, and role checks."""
+"""The vocabulary of the grid model: enumerations, the acting user, and role checks.
+See docs/design.md#roles."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""GridBoard's domain errors.
-
-Every error carries the data that explains it (which component, which rows, which role), and
-``str(error)`` is a sentence a person can act on. Pages and the CLI turn them into messages in
-one place each; nothing catches a bare ``Exception`` to show its text.
-"""
+"""GridBoard's domain errors: each carries the data that explains it, and ``str(error)`` is a
+sentence a person can act on. See docs/architecture.md#errors-and-logs."""
 
 from __future__ import annotations
 

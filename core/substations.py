@@ -1,11 +1,5 @@
 """One substation: its components with their latest values, the lines that connect it, and
-the recent series of its components.
-
-A substation is not a row of its own: it is the name that components share, or the far end
-that lines name. Every read goes through an index: components by ``substation`` and by
-``to_substation``, the latest value of a component by one backward seek on the measurements'
-unique key.
-"""
+the recent series of its components. See docs/architecture.md#the-grid-views."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""One component (``?component=ID``): its attributes; charts of several measurement types
-stacked on one time axis, other components overlaid, in the person's time zone, refreshed
-on request; a table; raw downloads."""
+"""One component (``?component=ID``): its attributes, charts of several measurement types on
+one time axis (others overlaid), a table and raw downloads. See docs/design.md#measurements."""
 
 from datetime import timedelta
 

@@ -1,4 +1,5 @@
-"""One report (``?report=ID``): its status, or its tables with charts and downloads."""
+"""One report (``?report=ID``): its status, or its tables with charts and downloads.
+See docs/design.md#reports."""
 
 import polars as pl
 import streamlit as st

@@ -1,5 +1,5 @@
 """One substation (``?name=...``): its components by type with their latest values, the lines
-that connect it and where they go, and charts of its components' recent measurements."""
+that connect it, and charts of recent measurements. See docs/architecture.md#the-grid-views."""
 
 import polars as pl
 import streamlit as st

@@ -1,4 +1,5 @@
-"""Two widgets several pages share: picking a component, and importing a file."""
+"""Two widgets several pages share: picking a component, and importing a file.
+See docs/architecture.md#layers."""
 
 from __future__ import annotations
 

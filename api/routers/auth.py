@@ -1,4 +1,5 @@
-"""Signing in: the OAuth2 password flow over the dashboard's own check (``core.auth``)."""
+"""Signing in: the OAuth2 password flow over the dashboard's own check (``core.auth``).
+See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

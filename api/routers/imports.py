@@ -1,8 +1,5 @@
-"""Bulk imports: the dashboard's and the CLI's import path for a CSV, Parquet or JSON body.
-
-The body streams to a temporary file as it arrives (never whole into memory); one over
-``GRIDBOARD_API_MAX_BODY_BYTES`` is refused with 413 as soon as it is known to be too large.
-"""
+"""Bulk imports of a CSV, Parquet or JSON body, streamed to a temporary file as it arrives, on
+the dashboard's and the CLI's import path. See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Reports: queue one, list them, read one (its status, or its tables), cancel one, and
-download its tables exactly as the dashboard does."""
+download its tables exactly as the dashboard does. See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""A JSON array of objects as the CSV text the importers read, so JSON bodies take the very
-same import path (checks, atomic write, problems by line) as CSV files."""
+"""A JSON array of objects as the CSV text the importers read, so JSON bodies take the same
+import path as CSV files. See docs/architecture.md#imports."""
 
 from __future__ import annotations
 

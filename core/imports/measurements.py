@@ -1,5 +1,5 @@
-"""Import measurements from CSV or Parquet: every cell checked at once (see
-``measurement_checks``), then one atomic write through ``core.measurement_store``."""
+"""Import measurements from CSV or Parquet: every cell checked at once (``measurement_checks``),
+then one atomic write through ``core.measurement_store``. See docs/design.md#import-formats."""
 
 from __future__ import annotations
 

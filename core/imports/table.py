@@ -1,4 +1,5 @@
-"""What every import reads a file into, and the header rules shared by CSV and Parquet."""
+"""What every import reads a file into, and the header rules shared by CSV and Parquet.
+See docs/architecture.md#imports."""
 
 from __future__ import annotations
 
