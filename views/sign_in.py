@@ -18,12 +18,15 @@ the database on every run all the same.
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from typing import Any
 
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
+from extra_streamlit_components import CookieManager
+from streamlit_authenticator.models import cookie_model
 from streamlit_authenticator.utilities import LoginError
 
 from core.auth import (
@@ -58,6 +61,34 @@ def _configured_secret() -> str:
         return str(st.secrets.get("cookie_key", "") or st.secrets.get("GRIDBOARD_COOKIE_KEY", ""))
     except FileNotFoundError:  # no secrets.toml
         return ""
+
+
+# the package's ``CookieManager`` names the class; its module holds the component
+_COOKIE_COMPONENT = importlib.import_module(CookieManager.__module__)._component_func
+
+
+class _CookieWriter(CookieManager):
+    """extra-streamlit-components' cookie manager without the component it draws on every run
+    to read the browser's cookies ("getAll"). GridBoard reads the cookie from
+    ``st.context.cookies`` (``_read_cookie``); that component only cost each page load an
+    iframe and a second run of the whole page, which started once the iframe had loaded and
+    interrupted the first run half-way. Setting and deleting the cookie still go through the
+    library's component, drawn only then."""
+
+    def __init__(self, key: str = "init") -> None:
+        self.cookie_manager = _COOKIE_COMPONENT
+        self.cookies = dict(st.context.cookies)
+
+    def delete(self, cookie: str, key: str = "delete") -> None:
+        self.cookie_manager(method="delete", cookie=cookie, key=key, default=False)
+        self.cookies.pop(cookie, None)
+
+
+class _Components:
+    CookieManager = _CookieWriter
+
+
+cookie_model.stx = _Components  # what the library's CookieModel builds its manager from
 
 
 @st.cache_resource(show_spinner=False)
