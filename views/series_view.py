@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
-from core.charts import Panel, axis_title, component_label, stacked_series_figure
+from core.charts import axis_title
 from core.components import ComponentRecord
 from core.domain import MeasurementType
 from core.exports import ExportFormat, frame_bytes, measurements_frame
 from core.measurements import list_measurements, read_series, series_bounds
 from core.periods import SeriesWindow, custom_days_shown_first, series_window
+from core.series_charts import Panel, component_label, stacked_series_figure
 from views import ui
 
 TABLE_PAGE = 100
