@@ -1,5 +1,8 @@
 """One report (``?report=ID``): its status, or its tables with charts and downloads."""
 
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
@@ -8,6 +11,7 @@ from core.errors import ReportNotFound
 from core.reports import kpis
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
+    ReportRecord,
     ReportStatus,
     cancel_report,
     delete_report,
@@ -21,13 +25,28 @@ from views import ui
 REFRESH_SECONDS = 2.0
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def completed_tables(report_id: int, finished_at: object) -> dict[str, pl.DataFrame]:
-    """A completed report's tables never change (only a delete removes them): read once per
-    app process, not on every rerun of this page. ``finished_at`` is part of the key, so a
-    new report that gets a deleted one's id (SQLite may reuse it) is read afresh."""
+@dataclass(frozen=True)
+class Completed:
+    tables: dict[str, pl.DataFrame]  # partial days marked
+    figures: dict[str, go.Figure]
+    csv: dict[str, bytes]
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def completed(report_id: int, finished_at: object, _record: ReportRecord) -> Completed:
+    """A completed report never changes (only a delete removes it): its tables are read,
+    marked, charted and written as CSV once per app process, not on every rerun of this page
+    (the five figures alone took 150 ms a run). ``finished_at`` is part of the key, so a new
+    report that gets a deleted one's id (SQLite may reuse it) is read afresh. Shared by every
+    session and only ever read (``st.plotly_chart`` copies a figure to send it)."""
     with ui.database().read() as session:
-        return get_report_tables(session=session, report_id=report_id)
+        stored = get_report_tables(session=session, report_id=report_id)
+    tables = marked_tables(_record, stored)
+    return Completed(
+        tables=tables,
+        figures={name: report_figure(name, frame) for name, frame in tables.items()},
+        csv={name: table_csv(frame) for name, frame in tables.items()},
+    )
 
 
 TITLES = {
@@ -108,7 +127,8 @@ if record.status is not ReportStatus.COMPLETED:
     st.stop()
 
 partial = report_partial_days(record)
-tables = marked_tables(record, completed_tables(record.id, record.finished_at))
+report = completed(record.id, record.finished_at, record)
+tables = report.tables
 if partial:
     st.info(
         "Partial days (the period or the data stops part-way through them, so their sums "
@@ -130,7 +150,7 @@ for name in (name for name in kpis.TABLES if name in tables):
     # seven or eight columns: the table goes under its chart
     wide = name in (kpis.DAILY_AVERAGES, kpis.DAILY_AVERAGES_BY_VOLTAGE)
     chart, table = (st.container(), st.container()) if wide else st.columns([3, 2])
-    chart.plotly_chart(report_figure(name, tables[name]), key=f"chart.{name}")
+    chart.plotly_chart(report.figures[name], key=f"chart.{name}")
     table.dataframe(
         tables[name],
         hide_index=True,
@@ -138,7 +158,7 @@ for name in (name for name in kpis.TABLES if name in tables):
     )
     table.download_button(
         f"Download {name}.csv",
-        table_csv(tables[name]),
+        report.csv[name],
         file_name=f"{name}.csv",
         mime="text/csv",
         icon=":material/download:",
