@@ -43,7 +43,7 @@ from core.auth import (
 from core.config import get_settings
 from core.domain import Actor
 from core.errors import GridBoardError, InvalidInput
-from views import ui
+from views import messages, resources, wording
 
 COOKIE_NAME = "gridboard_session"
 COOKIE_EXPIRY_DAYS = 7.0
@@ -115,9 +115,9 @@ class _HeldCookie:
 
 
 def _check_credentials(username: str, password: str) -> bool:
-    user = sign_in(ui.database(), username=username, password=password)  # raises if refused
+    user = sign_in(resources.database(), username=username, password=password)  # raises if refused
     st.session_state[SESSION_ID] = start_session(
-        ui.database(), username=user.username, lifetime=timedelta(days=COOKIE_EXPIRY_DAYS)
+        resources.database(), username=user.username, lifetime=timedelta(days=COOKIE_EXPIRY_DAYS)
     )
     return True
 
@@ -136,7 +136,7 @@ def _cookie_token(cookie_model: Any) -> str:
 
 
 def _authenticator() -> Any:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         credentials = list_credentials(session=session)
     users = {
         c.username: {
@@ -187,7 +187,7 @@ def _refuse_stale_cookie(authenticator: Any) -> None:
     if not token:
         return
     issued = cookie_issued_at(float(token["exp_date"]), COOKIE_EXPIRY_DAYS)
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         user = cookie_sign_in(
             session=session,
             username=str(token["username"]),
@@ -210,7 +210,7 @@ def _current_actor() -> Actor | None:
     session_id = st.session_state.get(SESSION_ID)
     if not session_id:
         return None
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         user = session_user(
             session=session, username=st.session_state["username"], session_id=session_id
         )
@@ -220,7 +220,7 @@ def _current_actor() -> Actor | None:
 def _end_sign_in() -> None:
     session_id = st.session_state.pop(SESSION_ID, None)
     if session_id:
-        end_session(ui.database(), session_id=session_id)
+        end_session(resources.database(), session_id=session_id)
 
 
 def _require_username(authenticator: Any) -> None:
@@ -258,7 +258,7 @@ def _login_form(authenticator: Any) -> None:
                 key="sign-in",
             )
         except GridBoardError as error:
-            ui.show_error(error)
+            messages.show_error(error)
         except LoginError:  # a cookie for a user the library does not know
             st.session_state["logout"] = True
             st.info("Your sign-in has expired. Please sign in again.")
@@ -297,7 +297,7 @@ def _sidebar(authenticator: Any, actor: Actor) -> None:
     with st.sidebar:
         name = st.session_state.get("name") or actor.username
         st.markdown(
-            f"Signed in as **{ui.literal(name)}**  \n`{actor.username}` · {actor.role.value}"
+            f"Signed in as **{wording.literal(name)}**  \n`{actor.username}` · {actor.role.value}"
         )
         authenticator.logout(button_name="Sign out", location="sidebar", key="sign-out")
     if not st.session_state.get(STATUS):
