@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.errors import ReportNotFound
 from core.reports import kpis
-from core.reports.export import report_zip
+from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
     ReportStatus,
     cancel_report,
@@ -126,7 +126,7 @@ for name in (name for name in kpis.TABLES if name in tables):
     )
     table.download_button(
         f"Download {name}.csv",
-        report.csv[name],
+        table_csv(tables[name]),
         file_name=f"{name}.csv",
         mime="text/csv",
         icon=":material/download:",

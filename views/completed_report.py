@@ -1,5 +1,5 @@
-"""A finished report's tables (partial days marked), figures and CSV files, built once per app
-process: a completed report never changes. See docs/architecture.md#layers."""
+"""A finished report's tables (partial days marked) and figures, built once per app process: a
+completed report never changes. See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import polars as pl
 import streamlit as st
 
 from core.charts import report_figure
-from core.reports.export import table_csv
 from core.reports.jobs import ReportRecord, get_report_tables, marked_tables
 from views import resources
 
@@ -19,13 +18,12 @@ from views import resources
 class Completed:
     tables: dict[str, pl.DataFrame]  # partial days marked
     figures: dict[str, go.Figure]
-    csv: dict[str, bytes]
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def completed(report_id: int, finished_at: object, _record: ReportRecord) -> Completed:
     """A completed report never changes (only a delete removes it): its tables are read,
-    marked, charted and written as CSV once per app process, not on every rerun of this page
+    marked and charted once per app process, not on every rerun of this page
     (the five figures alone took 150 ms a run). ``finished_at`` is part of the key, so a new
     report that gets a deleted one's id (SQLite may reuse it) is read afresh. Shared by every
     session and only ever read (``st.plotly_chart`` copies a figure to send it)."""
@@ -35,5 +33,4 @@ def completed(report_id: int, finished_at: object, _record: ReportRecord) -> Com
     return Completed(
         tables=tables,
         figures={name: report_figure(name, frame) for name, frame in tables.items()},
-        csv={name: table_csv(frame) for name, frame in tables.items()},
     )
