@@ -1,9 +1,11 @@
 """Sign-in with streamlit-authenticator over GridBoard's users; ``core.auth`` decides.
 
-The library draws the form, signs and reads the cookie, and keeps its session keys
+The library draws the form, writes and deletes the cookie, and keeps its session keys
 (``authentication_status``, ``username``). GridBoard gives it the users and bcrypt hashes from
-the database on every run (no YAML file) and replaces its password check with
-``core.auth.sign_in``, which slows and locks repeated failures in the database.
+the database on every run (no YAML file), replaces its password check with
+``core.auth.sign_in``, which slows and locks repeated failures in the database, and reads the
+cookie itself from the request (``st.context.cookies``), without the library's cookie-reading
+component (see ``_CookieWriter``).
 
 Two pitfalls of the library are avoided on purpose: there is no ``st.rerun()`` after
 ``login()`` or ``logout()`` (the component that writes or deletes the cookie must reach the
