@@ -8,7 +8,7 @@ import streamlit as st
 from core.config import get_settings
 from core.errors import GridBoardError
 from core.logs import configure_logging
-from views import sign_in, ui
+from views import messages, resources, sign_in, ui
 
 ui.only_through_app()  # never Streamlit's old pages/ mode: see the function
 st.set_page_config(page_title="GridBoard", page_icon=":material/electric_bolt:", layout="wide")
@@ -17,13 +17,13 @@ try:
     configure_logging(get_settings())  # acts once per process; later runs find it done
     actor = sign_in.signed_in_actor()
 except GridBoardError as error:  # no database, no cookie key: nothing else can work
-    ui.show_error(error)
+    messages.show_error(error)
     st.stop()
 if actor is None:
     st.session_state.pop(ui.ACTOR_KEY, None)
 else:
     st.session_state[ui.ACTOR_KEY] = actor
-    ui.report_runner()  # once per app process, unless GRIDBOARD_APP_RUNS_REPORTS is false
+    resources.report_runner()  # once per app process, unless GRIDBOARD_APP_RUNS_REPORTS is false
 
 
 def signed_out() -> None:
@@ -85,5 +85,5 @@ current = st.navigation(pages, position="sidebar" if actor else "hidden")
 for name in ("component", "report"):  # /?component=ID opens /component?component=ID
     if actor and current.url_path == "" and name in st.query_params and sign_in.cookie_written():
         st.switch_page(f"pages/{name}.py", query_params={name: st.query_params[name]})
-ui.show_flash()  # what the last action did, when it reran the page
+messages.show_flash()  # what the last action did, when it reran the page
 current.run()

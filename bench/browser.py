@@ -15,7 +15,12 @@ to the moment the answer is on screen:
   lines are drawn;
 - a report page by URL: ``goto /report?report=1`` until its five charts are drawn.
 
-Prints median and max of the rounds per step (seconds) and one JSON line.
+Prints median and max of the rounds per step (seconds) and one JSON line. For the two pages
+opened by URL it also prints where their time went, read in the page itself from the start of
+its navigation (milliseconds, medians): when the heading showed, when the server's script run
+ended, when the chart's element appeared (after Streamlit's Plotly bundle has loaded and run)
+and when its lines were drawn, and the longest task that blocked the browser's main thread
+(the Plotly bundle's evaluation, on these pages).
 """
 
 from __future__ import annotations
@@ -82,6 +87,39 @@ def prepare(url: str) -> None:
     database.dispose()
 
 
+# Milestones of a page load, seen from inside the page (performance.now(): ms since its
+# navigation started).
+MILESTONES = """
+window.__milestones = {};
+window.__longest = 0;
+const seen = (name) => {
+  if (!(name in window.__milestones)) window.__milestones[name] = Math.round(performance.now());
+};
+new MutationObserver(() => {
+  if (document.querySelector('h1')) seen('heading');
+  if (document.querySelector('[data-testid=stPlotlyChart]')) seen('chart element');
+  if (document.querySelector('[data-testid=stPlotlyChart] path.js-line')) seen('chart lines');
+  const app = document.querySelector('[data-testid=stApp]');
+  const state = app && app.getAttribute('data-test-script-state');
+  if (state === 'running') window.__running = true;
+  if (state === 'notRunning' && window.__running) seen('script run ended');
+}).observe(document, {subtree: true, childList: true, attributes: true,
+                      attributeFilter: ['data-test-script-state']});
+new PerformanceObserver((list) => {
+  for (const task of list.getEntries())
+    window.__longest = Math.max(window.__longest, Math.round(task.duration));
+}).observe({type: 'longtask', buffered: true});
+"""
+MILESTONE_NAMES = ("heading", "script run ended", "chart element", "chart lines")
+
+
+def _milestones(page: Any) -> dict[str, float]:
+    marks = page.evaluate("window.__milestones")
+    found = {name: float(marks[name]) for name in MILESTONE_NAMES if name in marks}
+    found["longest main-thread task"] = float(page.evaluate("window.__longest"))
+    return found
+
+
 def _timed(action: Callable[[], None], answered: Callable[[], None]) -> float:
     began = time.perf_counter()
     action()
@@ -90,7 +128,8 @@ def _timed(action: Callable[[], None], answered: Callable[[], None]) -> float:
 
 
 def _idle(page: Any) -> None:
-    """Until no script runs (the cookie component reruns the app once after it loads)."""
+    """Until no script runs (after a sign-in, the component that writes the cookie reruns
+    the app once the browser has stored it)."""
     app = page.get_by_test_id("stApp")
     quiet = 0
     while quiet < 500:
@@ -99,9 +138,12 @@ def _idle(page: Any) -> None:
         page.wait_for_timeout(50)
 
 
-def one_round(browser: Any, url: str, *, cold: bool) -> dict[str, float]:
+def one_round(
+    browser: Any, url: str, *, cold: bool, seen: dict[str, list[dict[str, float]]]
+) -> dict[str, float]:
     if cold or not browser.contexts:
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        context.add_init_script(MILESTONES)
     else:
         context = browser.contexts[0]
         context.clear_cookies()  # signed out; the HTTP cache stays
@@ -135,6 +177,7 @@ def one_round(browser: Any, url: str, *, cold: bool) -> dict[str, float]:
             lambda: page.goto(f"{url}/component?component=1"), lines.wait_for
         )
         _idle(page)
+        seen["component page"].append(_milestones(page))
         charts = page.get_by_test_id("stPlotlyChart").locator(".main-svg")
 
         def every_chart() -> None:  # a report has five tables, each with its chart
@@ -144,6 +187,7 @@ def one_round(browser: Any, url: str, *, cold: bool) -> dict[str, float]:
 
         figures["report page"] = _timed(lambda: page.goto(f"{url}/report?report=1"), every_chart)
         _idle(page)
+        seen["report page"].append(_milestones(page))
     finally:
         page.close()
         if cold:
@@ -165,19 +209,28 @@ def main() -> None:
 
     print(f"machine: {machine()}")
     rounds: list[dict[str, float]] = []
+    seen: dict[str, list[dict[str, float]]] = {"component page": [], "report page": []}
     with running_server(folder, url) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         print(f"database: {url}; {args.rounds} rounds after a warm-up")
-        one_round(browser, server.url, cold=args.cold)  # warm-up: imports, first page runs
+        one_round(browser, server.url, cold=args.cold, seen={k: [] for k in seen})  # warm-up
         for _ in range(args.rounds):
-            rounds.append(one_round(browser, server.url, cold=args.cold))
+            rounds.append(one_round(browser, server.url, cold=args.cold, seen=seen))
         browser.close()
     summary = {}
     for step in rounds[0]:
         values = [figures[step] for figures in rounds]
         summary[step] = {"median_s": statistics.median(values), "max_s": max(values)}
         print(f"{step:28} median {statistics.median(values):.2f} s   max {max(values):.2f} s")
-    print(json.dumps({"rounds": args.rounds, "cold": args.cold, "steps": summary}))
+    where: dict[str, dict[str, float]] = {}
+    for step, marks in seen.items():
+        names = [name for name in marks[0] if all(name in m for m in marks)]
+        where[step] = {name: statistics.median([m[name] for m in marks]) for name in names}
+        print(
+            f"{step}, ms from navigation: "
+            + ", ".join(f"{n} {v:.0f}" for n, v in where[step].items())
+        )
+    print(json.dumps({"rounds": args.rounds, "cold": args.cold, "steps": summary, "where": where}))
 
 
 if __name__ == "__main__":

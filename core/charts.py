@@ -1,15 +1,10 @@
-"""Plotly figures built from frames: pure functions, so a chart is tested without a browser.
-
-Colours follow the component type everywhere (a transformer is the same green in every chart),
-axes carry units, and an empty frame gives a figure that says so instead of blank axes.
-"""
+"""Plotly figures built from frames (reports, substations; a component's charts are in
+``core.series_charts``): pure functions, so a chart is tested without a browser. Colours follow
+the component type everywhere, axes carry units. See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -29,7 +24,7 @@ BAND_COLOUR = "rgba(11, 110, 79, 0.18)"
 LINE_COLOUR = "#0b6e4f"
 
 
-def _base_layout(figure: go.Figure, *, height: int = 360) -> go.Figure:
+def base_layout(figure: go.Figure, *, height: int = 360) -> go.Figure:
     figure.update_layout(
         template="plotly_white",
         height=height,
@@ -40,14 +35,14 @@ def _base_layout(figure: go.Figure, *, height: int = 360) -> go.Figure:
     return figure
 
 
-def _empty(message: str) -> go.Figure:
+def empty_figure(message: str) -> go.Figure:
     figure = go.Figure()
     figure.add_annotation(
         text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font_size=15
     )
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
-    return _base_layout(figure, height=240)
+    return base_layout(figure, height=240)
 
 
 def axis_title(measurement_type: MeasurementType) -> str:
@@ -61,7 +56,7 @@ def series_figure(frame: pl.DataFrame, *, measurement_type: MeasurementType) -> 
     ``frame`` is ``core.measurements.Series.frame``.
     """
     if frame.is_empty():
-        return _empty(f"No {measurement_type.value} measurements in this time range")
+        return empty_figure(f"No {measurement_type.value} measurements in this time range")
     unit = MEASUREMENT_UNITS[measurement_type]
     times = frame["timestamp"].to_list()
     figure = go.Figure()
@@ -104,7 +99,7 @@ def series_figure(frame: pl.DataFrame, *, measurement_type: MeasurementType) -> 
     )
     figure.update_yaxes(title_text=axis_title(measurement_type))
     figure.update_xaxes(title_text="time (UTC)")
-    return _base_layout(figure)
+    return base_layout(figure)
 
 
 def _partial_flags(part: pl.DataFrame) -> list[bool]:
@@ -123,7 +118,7 @@ def _partial_markers(partial: list[bool]) -> dict[str, list[Any]]:
 def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
     """Daily averages as lines per component type, one panel per measurement type."""
     if frame.is_empty():
-        return _empty("No measurements in this report's period")
+        return empty_figure("No measurements in this report's period")
     present = set(frame["measurement_type"].unique().to_list())
     kinds = [kind for kind in MeasurementType if kind.value in present]
     figure = make_subplots(
@@ -167,7 +162,7 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
         figure.update_yaxes(title_text=MEASUREMENT_UNITS[kind], row=row, col=1)
     # Days as categories in date order: one tick per day, never an hour between two days.
     figure.update_xaxes(type="category", categoryorder="category ascending")
-    return _base_layout(figure, height=220 + 200 * len(kinds))
+    return base_layout(figure, height=220 + 200 * len(kinds))
 
 
 def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
@@ -179,7 +174,7 @@ def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
         & (pl.col("voltage_kv") > 0)
     ).sort("voltage_kv", "component_type", "day", descending=[True, False, False])
     if voltages.is_empty():
-        return _empty("No voltage measurements of components with a voltage level")
+        return empty_figure("No voltage measurements of components with a voltage level")
     figure = make_subplots(
         rows=2,
         cols=1,
@@ -227,7 +222,7 @@ def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
     figure.update_yaxes(title_text="kV", row=1, col=1)
     figure.update_yaxes(title_text="per unit", row=2, col=1)
     figure.update_xaxes(type="category", categoryorder="category ascending")
-    return _base_layout(figure, height=620)
+    return base_layout(figure, height=620)
 
 
 def _bars(
@@ -253,12 +248,12 @@ def _bars(
     figure.update_yaxes(title_text=y_title, rangemode="tozero")
     figure.update_xaxes(title_text=x_title, type="category")
     figure.update_layout(hovermode="closest", showlegend=False)
-    return _base_layout(figure, height=320)
+    return base_layout(figure, height=320)
 
 
 def components_by_type_figure(frame: pl.DataFrame) -> go.Figure:
     if frame.is_empty() or int(frame["count"].sum()) == 0:
-        return _empty("No components in the inventory")
+        return empty_figure("No components in the inventory")
     types = frame["component_type"].to_list()
     counts = [float(count) for count in frame["count"].to_list()]
     return _bars(
@@ -279,7 +274,7 @@ def _per_voltage_figure(
     frame: pl.DataFrame, *, kind: ComponentType, count: str, total: str, unit: str, what: str
 ) -> go.Figure:
     if frame.is_empty():
-        return _empty(f"No {kind.value}s in the inventory")
+        return empty_figure(f"No {kind.value}s in the inventory")
     labels = [_voltage_label(v) for v in frame["voltage_kv"].to_list()]
     totals = [float(v) for v in frame[total].to_list()]
     counts = frame[count].to_list()
@@ -339,7 +334,7 @@ def components_figure(
     mean where points are buckets). ``series`` maps a legend label to a
     ``core.measurements.Series.frame``."""
     if not series:
-        return _empty(f"No {measurement_type.value} measurements here")
+        return empty_figure(f"No {measurement_type.value} measurements here")
     unit = MEASUREMENT_UNITS[measurement_type]
     figure = go.Figure()
     for label, frame in series.items():
@@ -355,110 +350,4 @@ def components_figure(
         )
     figure.update_yaxes(title_text=axis_title(measurement_type))
     figure.update_xaxes(title_text="time (UTC)")
-    return _base_layout(figure, height=380)
-
-
-# Ten colours that stay apart from each other: one per compared component.
-SERIES_COLOURS = (
-    "#0b6e4f", "#2f6fb0", "#c07a12", "#a23b72", "#5b5f97",
-    "#d1495b", "#3d8a8a", "#8c6d31", "#6a4c93", "#4d4d4d",
-)  # fmt: skip
-# Up to this many points a series also draws markers: a single point, or a few, stay visible.
-MARKERS_UP_TO = 60
-
-
-@dataclass(frozen=True, slots=True)
-class Panel:
-    """One measurement type's chart: a series (``core.measurements.Series.frame``) per
-    component, keyed by the component's label."""
-
-    measurement_type: MeasurementType
-    series: dict[str, pl.DataFrame]
-
-
-def component_label(name: str, substation: str, *, alone: bool) -> str:
-    """A component's name in a chart's legend and hover text, with its substation when it
-    shares the chart with others. Plotly reads ``<b>``, ``<a href>`` and entities in trace
-    names, so the label is HTML-escaped: a name is shown as typed, never as a link."""
-    return html.escape(name if alone else f"{name} · {substation}", quote=False)
-
-
-def local_times(frame: pl.DataFrame, time_zone: str) -> list[datetime]:
-    """The frame's UTC timestamps as wall-clock times in ``time_zone`` (without an offset, so
-    the chart's axis reads them as a person there does)."""
-    column = frame["timestamp"].dt.convert_time_zone(time_zone).dt.replace_time_zone(None)
-    return column.to_list()
-
-
-def _line_mode(frame: pl.DataFrame) -> str:
-    return "lines+markers" if frame.height <= MARKERS_UP_TO else "lines"
-
-
-def _add_series(
-    figure: go.Figure, frame: pl.DataFrame, *, row: int, name: str, colour: str, unit: str,
-    with_band: bool, time_zone: str, legend: bool
-) -> None:  # fmt: skip
-    times = local_times(frame, time_zone)
-    if with_band and frame.filter(pl.col("sample_count") > 1).height > 0:
-        band = {"mode": "lines", "line": {"width": 0}, "legendgroup": name, "showlegend": False}
-        figure.add_trace(
-            go.Scatter(x=times, y=frame["max_value"].to_list(), name=f"{name} max",
-                       hovertemplate=f"max %{{y:.3f}} {unit}<extra></extra>", **band),
-            row=row, col=1,
-        )  # fmt: skip
-        figure.add_trace(
-            go.Scatter(x=times, y=frame["min_value"].to_list(), name=f"{name} min-max range",
-                       fill="tonexty", fillcolor=BAND_COLOUR,
-                       hovertemplate=f"min %{{y:.3f}} {unit}<extra></extra>", **band),
-            row=row, col=1,
-        )  # fmt: skip
-    figure.add_trace(
-        go.Scatter(
-            x=times,
-            y=frame["value"].to_list(),
-            name=name,
-            legendgroup=name,
-            showlegend=legend,
-            mode=_line_mode(frame),
-            line={"color": colour, "width": 1.6},
-            marker={"color": colour, "size": 7},
-            hovertemplate=f"{name} %{{y:.3f}} {unit}<extra></extra>",
-        ),
-        row=row,
-        col=1,
-    )
-
-
-def stacked_series_figure(panels: list[Panel], *, time_zone: str = "UTC") -> go.Figure:
-    """One chart per measurement type, stacked and sharing the time axis (in ``time_zone``),
-    each with a line per component; a single component's downsampled series also gets its
-    min-max band. A lone point is drawn as a marker on an axis an hour either side of it."""
-    shown = [panel for panel in panels if any(not f.is_empty() for f in panel.series.values())]
-    if not shown:
-        kinds = " or ".join(panel.measurement_type.value for panel in panels) or "such"
-        return _empty(f"No {kinds} measurements in this time range")
-    figure = make_subplots(
-        rows=len(shown), cols=1, shared_xaxes=True, vertical_spacing=0.06,
-        subplot_titles=[axis_title(panel.measurement_type) for panel in shown],
-    )  # fmt: skip
-    labels = list(dict.fromkeys(label for panel in shown for label in panel.series))
-    colours = {label: SERIES_COLOURS[i % len(SERIES_COLOURS)] for i, label in enumerate(labels)}
-    times: list[datetime] = []
-    for row, panel in enumerate(shown, start=1):
-        unit = MEASUREMENT_UNITS[panel.measurement_type]
-        for label, frame in panel.series.items():
-            if frame.is_empty():
-                continue
-            _add_series(
-                figure, frame, row=row, name=label, colour=colours[label], unit=unit,
-                with_band=len(panel.series) == 1, time_zone=time_zone, legend=row == 1,
-            )  # fmt: skip
-            times += local_times(frame.head(1), time_zone) + local_times(frame.tail(1), time_zone)
-        figure.update_yaxes(title_text=unit, row=row, col=1)
-    if min(times) == max(times):  # one instant: Plotly would zoom to a millisecond around it
-        figure.update_xaxes(
-            range=[min(times) - timedelta(hours=1), max(times) + timedelta(hours=1)]
-        )
-    figure.update_xaxes(title_text=f"time ({time_zone})", row=len(shown), col=1)
-    figure.update_layout(showlegend=len(labels) > 1)
-    return _base_layout(figure, height=120 + 260 * len(shown))
+    return base_layout(figure, height=380)

@@ -10,45 +10,46 @@ from core.domain import MeasurementType
 from core.errors import UnknownComponent
 from core.periods import SeriesWindow
 from core.reports.compute import time_zone_names
-from views import ui
+from views import messages, resources, selection, ui, wording
 from views.series_view import SeriesView
 
 MAX_COMPARED = 9  # with the component itself, ten lines per chart
 REFRESH = {"off": None, "10 s": 10, "1 min": 60}
 
 actor = ui.actor()
-component_id = ui.query_id("component")
+component_id = selection.query_id("component")
 if component_id is None:
     st.info("Pick a component on the Components page to see it here.")
     st.page_link("pages/components.py", label="Components", icon=":material/account_tree:")
     st.stop()
 try:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         component = get_component(session=session, component_id=component_id)
         stored = count_measurements(session=session, component_id=component_id)
 except UnknownComponent as error:
-    ui.show_error(error)
+    messages.show_error(error)
     st.page_link("pages/components.py", label="Back to Components", icon=":material/arrow_back:")
     st.stop()
 
-st.title(ui.literal(component.name))
+st.title(wording.literal(component.name))
 st.caption(
     f"{component.component_type.value.capitalize()} in substation "
-    f"**{ui.literal(component.substation)}**"
-    + (f" to **{ui.literal(component.to_substation)}**" if component.to_substation else "")
-    + f" · last changed {ui.when(component.updated_at)} by {ui.literal(component.updated_by)}"
+    f"**{wording.literal(component.substation)}**"
+    + (f" to **{wording.literal(component.to_substation)}**" if component.to_substation else "")
+    + f" · last changed {wording.when(component.updated_at)}"
+    + f" by {wording.literal(component.updated_by)}"
 )
 for end in filter(None, (component.substation, component.to_substation)):
     st.page_link(
         "pages/substation.py",
-        label=f"Substation {ui.literal(end)}",
+        label=f"Substation {wording.literal(end)}",
         query_params={"name": end},
         icon=":material/location_on:",
     )
 facts = {
-    "Voltage": ui.number(component.voltage_kv, "kV"),
-    "Capacity": ui.number(component.capacity_mva, "MVA"),
-    "Length": ui.number(component.length_km, "km"),
+    "Voltage": wording.number(component.voltage_kv, "kV"),
+    "Capacity": wording.number(component.capacity_mva, "MVA"),
+    "Length": wording.number(component.length_km, "km"),
     "Switch": component.status.value if component.status else "-",
 }
 shown = [name for name in facts if facts[name] != "-"] + ["Measurements"]
@@ -97,7 +98,7 @@ refresh = refresh_column.segmented_control(
 
 
 def _compared_choices(search: str, chosen: list[int]) -> dict[int, ComponentRecord]:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         found = list_components(session=session, search=search, limit=50).items
         kept = [get_component(session=session, component_id=i) for i in chosen]
     return {c.id: c for c in [*kept, *found] if c.id != component.id}

@@ -7,7 +7,7 @@ import streamlit as st
 from core.components import ComponentPage, ComponentSort, list_components, list_substations
 from core.domain import ComponentType
 from core.exports import ExportFormat, components_frame, frame_bytes
-from views import ui
+from views import pager, resources, selection, ui, wording
 
 PAGE_SIZE = 50
 PAGER = "components.page"
@@ -30,7 +30,7 @@ def _first_page() -> None:
 
 actor = ui.actor()
 st.title("Components")
-with ui.database().read() as session:
+with resources.database().read() as session:
     substations = list_substations(session=session)
 
 search_column, type_column, substation_column, sort_column = st.columns([3, 2, 2, 2])
@@ -52,7 +52,7 @@ descending = sort_column.toggle("Descending", on_change=_first_page)
 
 
 def _load(offset: int) -> ComponentPage:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         return list_components(
             session=session,
             search=search,
@@ -65,7 +65,7 @@ def _load(offset: int) -> ComponentPage:
         )
 
 
-offset = ui.page_offset(PAGE_SIZE, key=PAGER)
+offset = pager.page_offset(PAGE_SIZE, key=PAGER)
 page = _load(offset)
 if page.total and offset >= page.total:  # the filters shrank the list under this page
     _first_page()
@@ -74,7 +74,7 @@ if page.total and offset >= page.total:  # the filters shrank the list under thi
 counts = st.columns(4)
 counts[0].metric("Components", f"{page.total:,}")
 for column, (kind, count) in zip(counts[1:], page.counts_by_type.items(), strict=True):
-    column.metric(ui.TYPE_PLURALS[kind.value], f"{count:,}")
+    column.metric(wording.TYPE_PLURALS[kind.value], f"{count:,}")
 
 if page.total == 0:
     if search or types or chosen_substations:
@@ -92,9 +92,9 @@ table = pl.DataFrame(
         "Substation": [c.substation for c in page.items],
         "Type": [c.component_type.value.capitalize() for c in page.items],
         # a field a type does not have is an empty cell, not a grey "None"
-        "Voltage (kV)": [ui.number(c.voltage_kv, blank="") for c in page.items],
-        "Capacity (MVA)": [ui.number(c.capacity_mva, blank="") for c in page.items],
-        "Length (km)": [ui.number(c.length_km, blank="") for c in page.items],
+        "Voltage (kV)": [wording.number(c.voltage_kv, blank="") for c in page.items],
+        "Capacity (MVA)": [wording.number(c.capacity_mva, blank="") for c in page.items],
+        "Length (km)": [wording.number(c.length_km, blank="") for c in page.items],
         "Switch": [c.status.value.capitalize() if c.status else "" for c in page.items],
         "Last changed": [c.updated_at for c in page.items],
     }
@@ -107,13 +107,13 @@ picked = st.dataframe(
     key="components.table",
     column_config={"Last changed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
 )
-row = ui.selected_row(picked)
+row = selection.selected_row(picked)
 if row is not None:
     st.switch_page("pages/component.py", query_params={"component": str(page.items[row].id)})
 
 
 def _export() -> bytes:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         frame = components_frame(
             session=session,
             search=search,
@@ -126,7 +126,7 @@ def _export() -> bytes:
 
 
 st.download_button(
-    f"Download {ui.count(page.total, 'component')} (these filters) as CSV",
+    f"Download {wording.count(page.total, 'component')} (these filters) as CSV",
     data=_export,  # built when clicked, not on every rerun
     file_name="gridboard-components.csv",
     mime="text/csv",
@@ -135,4 +135,4 @@ st.download_button(
 )
 shown_to = min(page.offset + PAGE_SIZE, page.total)
 st.caption(f"{page.offset + 1:,}-{shown_to:,} of {page.total:,}. Select a row to open it.")
-ui.pager(page.total, PAGE_SIZE, key=PAGER)
+pager.pager(page.total, PAGE_SIZE, key=PAGER)

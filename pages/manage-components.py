@@ -14,12 +14,12 @@ from core.components import (
 )
 from core.domain import ComponentType, SwitchStatus
 from core.imports import COMPONENTS_TEMPLATE_CSV, import_components
-from views import ui, widgets
+from views import messages, resources, selection, ui, widgets, wording
 
 actor = ui.require_manager("create, edit, delete or import components")
 st.title("Manage components")
 TASKS = ["Create", "Edit or delete", "Import CSV"]
-linked = ui.query_id("component")
+linked = selection.query_id("component")
 TASK_KEY = "manage.task"
 if TASK_KEY not in st.session_state:  # the first run of a visit: a link opens Edit
     st.session_state[TASK_KEY] = TASKS[1] if linked else TASKS[0]
@@ -75,13 +75,15 @@ if task == "Create":
         fields = _fields(kind, None, "create")
         submitted = st.form_submit_button("Create component", type="primary")
     if submitted:
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 created = create_component(session=session, actor=actor, fields=fields)
-            st.success(f"Created {ui.literal(created.name)} in {ui.literal(created.substation)}.")
+            st.success(
+                f"Created {wording.literal(created.name)} in {wording.literal(created.substation)}."
+            )
             st.page_link(
                 "pages/component.py",
-                label=f"Open {ui.literal(created.name)}",
+                label=f"Open {wording.literal(created.name)}",
                 query_params={"component": str(created.id)},
             )
 
@@ -89,7 +91,7 @@ elif task == "Edit or delete":
     chosen = widgets.pick_component(key=PICKER, linked=linked)
     if chosen is None:
         st.stop()
-    st.subheader(f"Edit {ui.literal(chosen.name)}")
+    st.subheader(f"Edit {wording.literal(chosen.name)}")
     types = list(ComponentType)
     kind = st.radio(
         "Type",
@@ -105,33 +107,35 @@ elif task == "Edit or delete":
         fields = _fields(kind, chosen, f"edit.{chosen.id}")
         saved = st.form_submit_button("Save changes", type="primary")
     if saved:
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 update_component(
                     session=session, actor=actor, component_id=chosen.id, fields=fields
                 )
-            ui.flash(f"Saved {ui.literal(fields['name'].strip())}.")
+            messages.flash(f"Saved {wording.literal(fields['name'].strip())}.")
             # follow the component: by id in the URL, not by a search its new name may miss
             st.query_params["component"] = str(chosen.id)
             st.session_state.pop(SEARCH_KEY, None)
             st.rerun()
 
-    st.subheader(f"Delete {ui.literal(chosen.name)}")
-    with ui.database().read() as session:
+    st.subheader(f"Delete {wording.literal(chosen.name)}")
+    with resources.database().read() as session:
         measured = count_measurements(session=session, component_id=chosen.id)
     st.warning(
-        f"Deleting {ui.literal(chosen.name)} also deletes its {measured:,} measurements. "
+        f"Deleting {wording.literal(chosen.name)} also deletes its {measured:,} measurements. "
         "This cannot be undone; reports already made keep their figures."
     )
     confirmed = st.checkbox(
-        f"Yes, delete {ui.literal(chosen.name)} and its {measured:,} measurements",
+        f"Yes, delete {wording.literal(chosen.name)} and its {measured:,} measurements",
         key=f"delete.{chosen.id}",
     )
     if st.button("Delete component", disabled=not confirmed, icon=":material/delete:"):
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 removed = delete_component(session=session, actor=actor, component_id=chosen.id)
-            ui.flash(f"Deleted {ui.literal(chosen.name)} and its {removed:,} measurements.")
+            messages.flash(
+                f"Deleted {wording.literal(chosen.name)} and its {removed:,} measurements."
+            )
             st.query_params.pop("component", None)
             st.session_state.pop(PICKED_KEY, None)  # the picker moves on to another component
             st.rerun()

@@ -8,7 +8,7 @@ import streamlit as st
 from core.domain import MEASUREMENT_UNITS, MeasurementType
 from core.imports import MEASUREMENTS_TEMPLATE_CSV, import_measurements
 from core.measurements import add_measurement
-from views import ui, widgets
+from views import messages, resources, selection, ui, widgets, wording
 
 actor = ui.require_manager("add or import measurements")
 st.title("Measurements")
@@ -16,7 +16,7 @@ TASKS = ["Import a file", "Add one"]
 task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0], required=True)
 
 if task == "Add one":
-    component = widgets.pick_component(key="measurement", linked=ui.query_id("component"))
+    component = widgets.pick_component(key="measurement", linked=selection.query_id("component"))
     if component is None:
         st.stop()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -34,8 +34,8 @@ if task == "Add one":
         submitted = st.form_submit_button("Add measurement", type="primary")
     if submitted:
         timestamp = datetime.combine(day, moment, tzinfo=UTC)
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 add_measurement(
                     session=session,
                     actor=actor,
@@ -47,8 +47,8 @@ if task == "Add one":
                 )
             st.success(
                 f"Added {kind.value} {value.strip()} {MEASUREMENT_UNITS[kind]} at "
-                f"{ui.when(timestamp)} to {ui.literal(component.name)} in substation "
-                f"{ui.literal(component.substation)}."
+                f"{wording.when(timestamp)} to {wording.literal(component.name)} in substation "
+                f"{wording.literal(component.substation)}."
             )
             if kind is not MeasurementType.POWER and value.strip().startswith("-"):
                 st.warning(

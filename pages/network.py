@@ -5,14 +5,14 @@ import polars as pl
 import streamlit as st
 
 from core.network import network_view, picked, read_network
-from views import ui
+from views import resources, selection, ui, wording
 
 SHOWN_MATCHES = 12
 
 actor = ui.actor()
 st.title("Network")
 with (
-    ui.database().read() as session,
+    resources.database().read() as session,
     st.spinner("Reading the grid (its first layout takes a while)"),
 ):
     everything = read_network(session=session)
@@ -32,7 +32,7 @@ levels = level_column.multiselect(
 search = search_column.text_input(
     "Find a substation", placeholder="Part of its name", key="network.search"
 )
-with ui.database().read() as session:
+with resources.database().read() as session:
     network, found, figure = network_view(session=session, levels_kv=levels, search=search)
 
 diagram_column, side_column = st.columns([3, 1])
@@ -63,7 +63,7 @@ with side_column:
         for name in found[:SHOWN_MATCHES]:
             st.page_link(
                 "pages/substation.py",
-                label=ui.literal(name),
+                label=wording.literal(name),
                 query_params={"name": name},
                 icon=":material/location_on:",
             )
@@ -87,7 +87,7 @@ with side_column:
             key="network.unconnected",
             height=400,
         )
-        row = ui.selected_row(picked_row)
+        row = selection.selected_row(picked_row)
         if row is not None:
             line_id = str(network.unconnected[row].id)
             st.switch_page("pages/component.py", query_params={"component": line_id})

@@ -6,11 +6,11 @@ import polars as pl
 import streamlit as st
 
 from core.overview import read_overview
-from views import ui
+from views import resources, selection, ui, wording
 
 actor = ui.actor()
 st.title("Overview")
-with ui.database().read() as session:
+with resources.database().read() as session:
     grid = read_overview(session=session)
 
 if grid.components == 0:
@@ -22,14 +22,14 @@ if grid.components == 0:
     st.stop()
 
 span = (
-    f"{ui.when(grid.first_measurement)} to {ui.when(grid.last_measurement)}"
+    f"{wording.when(grid.first_measurement)} to {wording.when(grid.last_measurement)}"
     if grid.first_measurement and grid.last_measurement
     else "no measurements yet"
 )
 counts = st.columns(5)
 counts[0].metric("Components", f"{grid.components:,}")
 for column, (kind, count) in zip(counts[1:4], grid.counts_by_type.items(), strict=True):
-    column.metric(ui.TYPE_PLURALS[kind.value], f"{count:,}")
+    column.metric(wording.TYPE_PLURALS[kind.value], f"{count:,}")
 counts[4].metric("Substations", f"{len(grid.substations):,}")
 st.caption(f"{grid.measurements:,} measurements, {span}.")
 links = st.columns(3)
@@ -60,10 +60,12 @@ with reports_column:
                 {
                     "Report": [f"#{report.id}" for report in grid.latest_reports],
                     "Period": [
-                        ui.period(report.period_start, report.period_end, report.time_zone)
+                        wording.period(report.period_start, report.period_end, report.time_zone)
                         for report in grid.latest_reports
                     ],
-                    "Finished": [ui.when(report.finished_at) for report in grid.latest_reports],
+                    "Finished": [
+                        wording.when(report.finished_at) for report in grid.latest_reports
+                    ],
                     "Asked by": [report.requested_by for report in grid.latest_reports],
                 }
             ),
@@ -72,7 +74,7 @@ with reports_column:
             selection_mode="single-row",
             key="overview.reports",
         )
-        row = ui.selected_row(picked)
+        row = selection.selected_row(picked)
         if row is not None:
             chosen = grid.latest_reports[row]
             st.switch_page("pages/report.py", query_params={"report": str(chosen.id)})
@@ -85,8 +87,8 @@ if grid.stale_since is None:
     st.info("No measurements yet, so nothing is fresh or stale.")
 else:
     st.caption(
-        f"The newest measurement is from {ui.when(grid.last_measurement)}. A component is "
-        f"stale without a measurement since {ui.when(grid.stale_since)}, the last day of data."
+        f"The newest measurement is from {wording.when(grid.last_measurement)}. A component is "
+        f"stale without a measurement since {wording.when(grid.stale_since)}, the last day of data."
     )
 substations_column, stale_column = st.columns(2)
 with substations_column:
@@ -114,7 +116,7 @@ with substations_column:
             "Newest measurement": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
         },
     )
-    row = ui.selected_row(picked)
+    row = selection.selected_row(picked)
     if row is not None:
         name = grid.substations[row].substation
         st.switch_page("pages/substation.py", query_params={"name": name})
@@ -146,7 +148,7 @@ with stale_column:
                 "Newest measurement": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
             },
         )
-        row = ui.selected_row(picked)
+        row = selection.selected_row(picked)
         if row is not None:
             chosen_id = grid.stale[row].id
             st.switch_page("pages/component.py", query_params={"component": str(chosen_id)})

@@ -1,10 +1,8 @@
 """One report (``?report=ID``): its status, or its tables with charts and downloads.
 See docs/design.md#reports."""
 
-import polars as pl
 import streamlit as st
 
-from core.charts import report_figure
 from core.errors import UnknownReport
 from core.reports import kpis
 from core.reports.export import report_zip, table_csv
@@ -13,22 +11,11 @@ from core.reports.jobs import (
     cancel_report,
     delete_report,
     get_report,
-    get_report_tables,
-    marked_tables,
     report_partial_days,
 )
-from views import ui
+from views import completed_report, messages, resources, selection, ui, wording
 
 REFRESH_SECONDS = 2.0
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def completed_tables(report_id: int, finished_at: object) -> dict[str, pl.DataFrame]:
-    """A completed report's tables never change (only a delete removes them): read once per
-    app process, not on every rerun of this page. ``finished_at`` is part of the key, so a
-    new report that gets a deleted one's id (SQLite may reuse it) is read afresh."""
-    with ui.database().read() as session:
-        return get_report_tables(session=session, report_id=report_id)
 
 
 TITLES = {
@@ -40,29 +27,29 @@ TITLES = {
 }
 
 actor = ui.actor()
-report_id = ui.query_id("report")
+report_id = selection.query_id("report")
 if report_id is None:
     st.info("Pick a report on the Reports page to see it here.")
     st.page_link("pages/reports.py", label="Reports", icon=":material/summarize:")
     st.stop()
 try:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         record = get_report(session=session, report_id=report_id)
 except UnknownReport as error:
-    ui.show_error(error)
+    messages.show_error(error)
     st.page_link("pages/reports.py", label="Back to Reports", icon=":material/arrow_back:")
     st.stop()
 
 st.title(f"Report #{record.id}")
 st.caption(
-    f"{ui.period(record.period_start, record.period_end, record.time_zone)} · "
-    f"requested by {ui.literal(record.requested_by)} on {ui.when(record.created_at)}"
+    f"{wording.period(record.period_start, record.period_end, record.time_zone)} · "
+    f"requested by {wording.literal(record.requested_by)} on {wording.when(record.created_at)}"
 )
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def wait_for_it() -> None:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         status = get_report(session=session, report_id=record.id).status
     if status not in (ReportStatus.PENDING, ReportStatus.RUNNING):
         st.rerun(scope="app")
@@ -76,15 +63,15 @@ def wait_for_it() -> None:
 if record.status in (ReportStatus.PENDING, ReportStatus.RUNNING):
     wait_for_it()
     if actor.is_manager and st.button("Cancel this report", icon=":material/cancel:"):
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 cancel_report(session=session, actor=actor, report_id=record.id)
             st.rerun()
     st.stop()
 if record.status is ReportStatus.FAILED:
-    st.error(f"This report failed: {ui.literal(record.error)}", icon=":material/error:")
+    st.error(f"This report failed: {wording.literal(record.error)}", icon=":material/error:")
 if record.status is ReportStatus.CANCELLED:
-    st.warning(f"This report was {ui.literal(record.error)}.", icon=":material/cancel:")
+    st.warning(f"This report was {wording.literal(record.error)}.", icon=":material/cancel:")
 
 
 def offer_delete() -> None:
@@ -96,10 +83,10 @@ def offer_delete() -> None:
             f"Yes, delete report #{record.id} and its tables", key="report.delete"
         )
         if st.button("Delete report", disabled=not confirmed, icon=":material/delete:"):
-            with ui.problems_shown():
-                with ui.database().write() as session:
+            with messages.problems_shown():
+                with resources.database().write() as session:
                     delete_report(session=session, actor=actor, report_id=record.id)
-                ui.flash(f"Deleted report #{record.id}.")
+                messages.flash(f"Deleted report #{record.id}.")
                 st.switch_page("pages/reports.py")
 
 
@@ -109,12 +96,13 @@ if record.status is not ReportStatus.COMPLETED:
     st.stop()
 
 partial = report_partial_days(record)
-tables = marked_tables(record, completed_tables(record.id, record.finished_at))
+report = completed_report.completed(record.id, record.finished_at, record)
+tables = report.tables
 if partial:
     st.info(
         "Partial days (the period or the data stops part-way through them, so their sums "
         "and averages cover fewer hours): "
-        + ui.days(partial)
+        + wording.days(partial)
         + ". Their tables mark them in the partial_day column; charts draw them as open "
         "circles.",
         icon=":material/timelapse:",
@@ -131,7 +119,7 @@ for name in (name for name in kpis.TABLES if name in tables):
     # seven or eight columns: the table goes under its chart
     wide = name in (kpis.DAILY_AVERAGES, kpis.DAILY_AVERAGES_BY_VOLTAGE)
     chart, table = (st.container(), st.container()) if wide else st.columns([3, 2])
-    chart.plotly_chart(report_figure(name, tables[name]), key=f"chart.{name}")
+    chart.plotly_chart(report.figures[name], key=f"chart.{name}")
     table.dataframe(
         tables[name],
         hide_index=True,

@@ -9,7 +9,7 @@ import streamlit as st
 from core.periods import ReportPreset, measurement_span, report_period
 from core.reports.compute import time_zone_names
 from core.reports.jobs import count_reports, list_reports, oldest_pending_since, request_report
-from views import ui
+from views import messages, pager, resources, selection, ui, wording
 
 PAGE_SIZE = 25
 PAGER = "reports.page"
@@ -41,19 +41,19 @@ if actor.is_manager:
             st.caption("Pick the first and the last day of the period, then generate it.")
             st.button("Generate report", type="primary", disabled=True, key="generate.waiting")
         else:
-            with ui.problems_shown():
-                with ui.database().read() as session:
+            with messages.problems_shown():
+                with resources.database().read() as session:
                     span = measurement_span(session=session)
                 start, end = report_period(
                     preset, time_zone=zone, now=datetime.now(UTC), span=span, custom=custom
                 )
-                st.caption(f"Period: {ui.period(start, end, zone)}.")
+                st.caption(f"Period: {wording.period(start, end, zone)}.")
                 if st.button("Generate report", type="primary"):
-                    with ui.database().write() as session:
+                    with resources.database().write() as session:
                         record = request_report(
                             session=session, actor=actor, start=start, end=end, time_zone=zone
                         )
-                    runner = ui.report_runner()
+                    runner = resources.report_runner()
                     if runner is not None:
                         runner.wake()
                     st.success(
@@ -63,16 +63,16 @@ if actor.is_manager:
                         "its status updates below."
                     )
 
-with ui.database().read() as session:
+with resources.database().read() as session:
     active = count_reports(session=session, active_only=True)
 
 
 def report_list(refreshing: bool) -> None:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         total = count_reports(session=session)
         still_active = count_reports(session=session, active_only=True)
         reports = list_reports(
-            session=session, offset=ui.page_offset(PAGE_SIZE, key=PAGER), limit=PAGE_SIZE
+            session=session, offset=pager.page_offset(PAGE_SIZE, key=PAGER), limit=PAGE_SIZE
         )
         waiting_since = oldest_pending_since(session=session)
     if refreshing != (still_active > 0):  # start or stop refreshing this list
@@ -87,7 +87,7 @@ def report_list(refreshing: bool) -> None:
     waited = (datetime.now(UTC) - waiting_since).total_seconds() if waiting_since else 0.0
     if waited > WAITING_HINT_SECONDS:
         st.warning(
-            f"The oldest pending report has waited {ui.duration(60 * round(waited / 60))} "
+            f"The oldest pending report has waited {wording.duration(60 * round(waited / 60))} "
             "for a runner: the runners are busy with other reports, or none is running. "
             "Reports are computed by the app (unless GRIDBOARD_APP_RUNS_REPORTS is false) "
             "and by `gridboard worker` processes."
@@ -96,24 +96,26 @@ def report_list(refreshing: bool) -> None:
         {
             "Report": [f"#{r.id}" for r in reports],
             "Status": [r.status.value for r in reports],
-            "Period": [ui.period(r.period_start, r.period_end, r.time_zone) for r in reports],
+            "Period": [wording.period(r.period_start, r.period_end, r.time_zone) for r in reports],
             "Requested by": [r.requested_by for r in reports],
-            "Requested": [ui.when(r.created_at) for r in reports],
-            "Took": [ui.took(r.duration.total_seconds()) if r.duration else "" for r in reports],
+            "Requested": [wording.when(r.created_at) for r in reports],
+            "Took": [
+                wording.took(r.duration.total_seconds()) if r.duration else "" for r in reports
+            ],
             "Error": [r.error or "" for r in reports],
         }
     )
     picked = st.dataframe(
         table, hide_index=True, on_select="rerun", selection_mode="single-row", key="reports.table"
     )
-    row = ui.selected_row(picked)
+    row = selection.selected_row(picked)
     if row is not None:
         st.switch_page("pages/report.py", query_params={"report": str(reports[row].id)})
     st.caption(
         "Select a report to see its tables and charts and download them."
         + (" This list updates itself while reports run." if still_active else "")
     )
-    ui.pager(total, PAGE_SIZE, key=PAGER)
+    pager.pager(total, PAGE_SIZE, key=PAGER)
 
 
 st.subheader("All reports")

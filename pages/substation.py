@@ -8,7 +8,7 @@ from core.charts import components_figure
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
 from core.errors import UnknownSubstation
 from core.substations import CHART_DAYS, read_substation, substation_series
-from views import ui
+from views import messages, resources, selection, ui, wording
 
 actor = ui.actor()
 name = st.query_params.get("name", "")
@@ -17,17 +17,17 @@ if not name.strip():
     st.page_link("pages/network.py", label="Network", icon=":material/hub:")
     st.stop()
 try:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         view = read_substation(session=session, name=name)
 except UnknownSubstation as error:
-    ui.show_error(error)
+    messages.show_error(error)
     st.page_link("pages/network.py", label="Back to the network", icon=":material/arrow_back:")
     st.stop()
 
-st.title(ui.literal(view.name))
+st.title(wording.literal(view.name))
 st.caption(
     f"Substation · {len(view.members):,} components · lines connecting it: "
-    f"{len(view.connections):,} · newest measurement {ui.when(view.newest) or 'none yet'}"
+    f"{len(view.connections):,} · newest measurement {wording.when(view.newest) or 'none yet'}"
 )
 st.page_link("pages/network.py", label="Back to the network", icon=":material/hub:")
 
@@ -41,7 +41,7 @@ for kind in ComponentType:
     members = view.of_type(kind)
     if not members:
         continue
-    st.subheader(f"{ui.TYPE_PLURALS[kind.value]} ({len(members)})")
+    st.subheader(f"{wording.TYPE_PLURALS[kind.value]} ({len(members)})")
     table = {
         "Name": [m.component.name for m in members],
         "Voltage (kV)": [m.component.voltage_kv for m in members],
@@ -65,7 +65,7 @@ for kind in ComponentType:
         key=f"substation.{kind.value}",
         column_config={"Latest at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )
-    row = ui.selected_row(picked)
+    row = selection.selected_row(picked)
     if row is not None:
         chosen = str(members[row].component.id)
         st.switch_page("pages/component.py", query_params={"component": chosen})
@@ -75,17 +75,17 @@ if view.connections:
     for connection in view.connections:
         line = connection.line
         where = (
-            f"to **{ui.literal(connection.other_end)}**"
+            f"to **{wording.literal(connection.other_end)}**"
             if connection.starts_here and connection.other_end
-            else f"from **{ui.literal(connection.other_end)}**"
+            else f"from **{wording.literal(connection.other_end)}**"
             if connection.other_end
             else "with no second end stored"
         )
         left, right = st.columns([3, 1])
         left.page_link(
             "pages/component.py",
-            label=f"{ui.literal(line.name)} · {ui.number(line.voltage_kv, 'kV')} · "
-            f"{ui.number(line.length_km, 'km')}",
+            label=f"{wording.literal(line.name)} · {wording.number(line.voltage_kv, 'kV')} · "
+            f"{wording.number(line.length_km, 'km')}",
             query_params={"component": str(line.id)},
             icon=":material/timeline:",
         )
@@ -93,7 +93,7 @@ if view.connections:
         if connection.other_end:
             right.page_link(
                 "pages/substation.py",
-                label=ui.literal(connection.other_end),
+                label=wording.literal(connection.other_end),
                 query_params={"name": connection.other_end},
                 icon=":material/location_on:",
             )
@@ -109,7 +109,7 @@ kind = st.segmented_control(
     required=True,
     key="substation.measurement",
 )
-with ui.database().read() as session:
+with resources.database().read() as session:
     series = substation_series(session=session, view=view, measurement_type=kind)
 labels = {m.component.id: m.component.name for m in view.members}
 st.plotly_chart(

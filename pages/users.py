@@ -6,11 +6,11 @@ import streamlit as st
 
 from core.domain import Role
 from core.users import create_user, delete_user, list_users, set_active, set_password, set_role
-from views import api_tokens, ui
+from views import api_tokens, messages, resources, ui, wording
 
 actor = ui.require_manager("manage users")
 st.title("Users")
-with ui.database().read() as session:
+with resources.database().read() as session:
     users = list_users(session=session)
 st.dataframe(
     pl.DataFrame(
@@ -20,7 +20,7 @@ st.dataframe(
             "Email": [u.email for u in users],
             "Role": [u.role.value for u in users],
             "Status": ["active" if u.active else "deactivated" for u in users],
-            "Since": [ui.when(u.created_at) for u in users],
+            "Since": [wording.when(u.created_at) for u in users],
         }
     ),
     hide_index=True,
@@ -56,8 +56,8 @@ if task == "Create a user":
     if created and password != repeated:
         st.error(differ)
     elif created:
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 user = create_user(
                     session=session,
                     actor=actor,
@@ -67,8 +67,9 @@ if task == "Create a user":
                     display_name=display_name,
                     email=email,
                 )
-            ui.flash(
-                f"Created {user.role.value} {ui.literal(user.username)}. Tell them their password."
+            messages.flash(
+                f"Created {user.role.value} {wording.literal(user.username)}. "
+                "Tell them their password."
             )
             st.rerun()
 
@@ -78,10 +79,10 @@ elif task == "Change a role":
         role = st.radio("New role", roles, format_func=str.capitalize, horizontal=True)
         changed = st.form_submit_button("Change role", type="primary")
     if changed and username:
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 user = set_role(session=session, actor=actor, username=username, role=role)
-            ui.flash(f"{ui.literal(user.username)} is now a {user.role.value}.")
+            messages.flash(f"{wording.literal(user.username)} is now a {user.role.value}.")
             st.rerun()
 
 elif task == "Deactivate or reactivate":
@@ -95,13 +96,13 @@ elif task == "Deactivate or reactivate":
         )
         changed = st.form_submit_button("Change status", type="primary")
     if changed and username:
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 user = set_active(session=session, actor=actor, username=username, active=active)
-            ui.flash(
-                f"{ui.literal(user.username)} is active again and may sign in."
+            messages.flash(
+                f"{wording.literal(user.username)} is active again and may sign in."
                 if user.active
-                else f"{ui.literal(user.username)} is deactivated: they cannot sign in, and "
+                else f"{wording.literal(user.username)} is deactivated: they cannot sign in, and "
                 "a browser where they are signed in is signed out."
             )
             st.rerun()
@@ -113,16 +114,16 @@ elif task == "Delete a user":
         "Deactivate instead if they may come back."
     )
     confirmed = st.checkbox(
-        f"Yes, delete {ui.literal(username)} for good", key=f"delete-user.{username}"
+        f"Yes, delete {wording.literal(username)} for good", key=f"delete-user.{username}"
     )
     if (
         st.button("Delete user", disabled=not confirmed, icon=":material/person_remove:")
         and username
     ):
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 delete_user(session=session, actor=actor, username=username)
-            ui.flash(f"Deleted {ui.literal(username)}.")
+            messages.flash(f"Deleted {wording.literal(username)}.")
             st.rerun()
 
 elif task == "Reset a password":
@@ -134,12 +135,12 @@ elif task == "Reset a password":
     if reset and password != repeated:
         st.error(differ)
     elif reset and username:
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 set_password(session=session, actor=actor, username=username, password=password)
             st.success(
-                f"The password of {ui.literal(username)} is changed. Browsers signed in as "
-                f"{ui.literal(username)} are "
+                f"The password of {wording.literal(username)} is changed. Browsers signed in as "
+                f"{wording.literal(username)} are "
                 "signed out; tell them the new password."
             )
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import pytest
 
-from core import charts
+from core import charts, series_charts
 from core.domain import MeasurementType
 from core.measurements import SERIES_SCHEMA
 from core.reports import kpis
@@ -171,7 +171,8 @@ def test_empty_inventory_tables_say_so(table, message):
 
 def test_a_lone_measurement_is_a_marker_on_a_readable_axis():
     one = _series([230.0], [1])
-    figure = charts.stacked_series_figure([charts.Panel(MeasurementType.VOLTAGE, {"L1": one})])
+    panel = series_charts.Panel(MeasurementType.VOLTAGE, {"L1": one})
+    figure = series_charts.stacked_series_figure([panel])
     (trace,) = figure.data
     assert "markers" in trace.mode
     low, high = figure.layout.xaxis.range
@@ -181,10 +182,10 @@ def test_a_lone_measurement_is_a_marker_on_a_readable_axis():
 
 def test_several_types_stack_on_one_time_axis_in_the_persons_zone():
     panels = [
-        charts.Panel(MeasurementType.VOLTAGE, {"L1": _series([1, 2], [1, 1])}),
-        charts.Panel(MeasurementType.POWER, {"L1": _series([3, 4], [1, 1])}),
+        series_charts.Panel(MeasurementType.VOLTAGE, {"L1": _series([1, 2], [1, 1])}),
+        series_charts.Panel(MeasurementType.POWER, {"L1": _series([3, 4], [1, 1])}),
     ]
-    figure = charts.stacked_series_figure(panels, time_zone="Europe/Zurich")
+    figure = series_charts.stacked_series_figure(panels, time_zone="Europe/Zurich")
     assert [a.text for a in figure.layout.annotations] == ["Voltage (kV)", "Power (MW)"]
     assert figure.data[1].yaxis == "y2" and figure.layout.xaxis.matches == "x2"
     assert figure.data[0].x[0] == datetime(2024, 5, 1, 2, 0)  # 00:00 UTC is 02:00 in Zurich
@@ -193,7 +194,7 @@ def test_several_types_stack_on_one_time_axis_in_the_persons_zone():
 
 def test_compared_components_are_lines_of_their_own_colour_with_a_legend():
     many = {f"T{n} · Riverside": _series([n, n + 1], [4, 4]) for n in range(10)}
-    figure = charts.stacked_series_figure([charts.Panel(MeasurementType.POWER, many)])
+    figure = series_charts.stacked_series_figure([series_charts.Panel(MeasurementType.POWER, many)])
     assert [trace.name for trace in figure.data] == list(many)  # no bands among ten lines
     assert len({trace.line.color for trace in figure.data}) == 10
     assert figure.layout.showlegend

@@ -7,7 +7,7 @@ import streamlit as st
 from core.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from core.domain import Actor
 from core.models import utc_now
-from views import ui
+from views import messages, resources, wording
 
 NEW_TOKEN_KEY = "users.new_token"  # noqa: S105 (a session-state key)
 
@@ -19,10 +19,12 @@ def manage(actor: Actor) -> None:
     )
     shown = st.session_state.pop(NEW_TOKEN_KEY, None)
     if shown is not None:
-        st.success(f"Token {ui.literal(shown[0])} is made. Copy it now: it is not shown again.")
+        st.success(
+            f"Token {wording.literal(shown[0])} is made. Copy it now: it is not shown again."
+        )
         st.code(shown[1], language=None)
     now = utc_now()
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         tokens = list_api_tokens(session=session)
     st.dataframe(
         pl.DataFrame(
@@ -32,9 +34,9 @@ def manage(actor: Actor) -> None:
                 "Scope": [t.scope.value for t in tokens],
                 "State": [t.state(now) for t in tokens],
                 "Made by": [t.created_by for t in tokens],
-                "Made": [ui.when(t.created_at) for t in tokens],
-                "Expires": [ui.when(t.expires_at) or "never" for t in tokens],
-                "Last used": [ui.when(t.last_used_at) or "never" for t in tokens],
+                "Made": [wording.when(t.created_at) for t in tokens],
+                "Expires": [wording.when(t.expires_at) or "never" for t in tokens],
+                "Last used": [wording.when(t.last_used_at) or "never" for t in tokens],
             },
             schema={
                 "ID": pl.Int64,
@@ -57,8 +59,8 @@ def manage(actor: Actor) -> None:
         )
         made = st.form_submit_button("Create token", type="primary")
     if made:
-        with ui.problems_shown():
-            with ui.database().write() as session:
+        with messages.problems_shown():
+            with resources.database().write() as session:
                 new = create_api_token(
                     session=session,
                     actor=actor,
@@ -79,8 +81,10 @@ def manage(actor: Actor) -> None:
             )
             revoked = st.form_submit_button("Revoke token")
         if revoked and chosen is not None:
-            with ui.problems_shown():
-                with ui.database().write() as session:
+            with messages.problems_shown():
+                with resources.database().write() as session:
                     revoke_api_token(session=session, actor=actor, token_id=chosen.id)
-                ui.flash(f"Token {ui.literal(chosen.name)} is revoked: it no longer signs in.")
+                messages.flash(
+                    f"Token {wording.literal(chosen.name)} is revoked: it no longer signs in."
+                )
                 st.rerun()

@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
-from core.charts import Panel, axis_title, component_label, stacked_series_figure
+from core.charts import axis_title
 from core.components import ComponentRecord
 from core.domain import MeasurementType
 from core.exports import ExportFormat, frame_bytes, measurements_frame
 from core.measurements import list_measurements, read_series, series_bounds
 from core.periods import SeriesWindow, custom_days_shown_first, series_window
-from views import ui
+from core.series_charts import Panel, component_label, stacked_series_figure
+from views import messages, pager, resources, selection, wording
 
 TABLE_PAGE = 100
 CHART_POINTS = 1500
@@ -30,8 +31,8 @@ def caption(
     """What the chart shows, with the count and its noun in agreement."""
     if points is not None and bucket:
         return (
-            f"{ui.count(count, 'measurement')} {span}, shown as {points:,} points of "
-            f"{ui.duration(bucket)} each (mean line, min-max band)."
+            f"{wording.count(count, 'measurement')} {span}, shown as {points:,} points of "
+            f"{wording.duration(bucket)} each (mean line, min-max band)."
         )
     if count == 1:
         return f"1 measurement {span}."
@@ -50,7 +51,7 @@ class SeriesView:
         return component_label(record.name, record.substation, alone=len(self.shown) == 1)
 
     def _span(self) -> tuple[datetime, datetime] | None:
-        with ui.database().read() as session:
+        with resources.database().read() as session:
             bounds = [
                 series_bounds(session=session, component_id=self.component.id, measurement_type=k)
                 for k in self.kinds
@@ -78,22 +79,22 @@ class SeriesView:
                 key=f"component.days.{self.component.id}",
             )
         zoom_key = f"component.zoom.{self.component.id}.{self.window.value}"
-        with ui.problems_shown():
+        with messages.problems_shown():
             start, end = series_window(
                 self.window, first=first, last=last, custom=custom, time_zone=self.zone
             )
             start, end = st.session_state.get(zoom_key, (start, end))
             raw_count = self._charts(start, end, zoom_key)
             if refreshing:
-                now = ui.when_in(datetime.now(UTC), self.zone)
+                now = wording.when_in(datetime.now(UTC), self.zone)
                 st.caption(f"Refreshes every {refreshing}; last at {now}.")
             self._downloads(start, end)
             self._table(start, end, raw_count)
 
     def _charts(self, start: datetime, end: datetime, zoom_key: str) -> int:
-        span = f"from {ui.when_in(start, self.zone)} to {ui.when_in(end, self.zone)}"
+        span = f"from {wording.when_in(start, self.zone)} to {wording.when_in(end, self.zone)}"
         panels, captions, raw_count = [], [], 0
-        with ui.database().read() as session:
+        with resources.database().read() as session:
             for kind in self.kinds:
                 series = {
                     record.id: read_series(
@@ -124,7 +125,7 @@ class SeriesView:
             selection_mode="box",
             key=f"{zoom_key}.{start.isoformat()}.{end.isoformat()}",
         )
-        zoomed = ui.box_period(chart, time_zone=self.zone)
+        zoomed = selection.box_period(chart, time_zone=self.zone)
         if zoomed is not None:  # load finer data for the box the user drew
             st.session_state[zoom_key] = zoomed
             st.rerun()
@@ -142,7 +143,7 @@ class SeriesView:
         million rows are not made on every rerun)."""
 
         def export(export_format: ExportFormat) -> bytes:
-            with ui.database().read() as session:
+            with resources.database().read() as session:
                 frame = measurements_frame(
                     session=session,
                     component_id=self.component.id,
@@ -165,8 +166,8 @@ class SeriesView:
 
     def _table(self, start: datetime, end: datetime, raw_count: int) -> None:
         st.subheader("Measurements")
-        offset = ui.page_offset(TABLE_PAGE, key="component.table.page")
-        with ui.database().read() as session:
+        offset = pager.page_offset(TABLE_PAGE, key="component.table.page")
+        with resources.database().read() as session:
             rows = list_measurements(
                 session=session,
                 component_id=self.component.id,
@@ -195,4 +196,4 @@ class SeriesView:
         )
         units = "" if len(self.kinds) == 1 else " Units: voltage kV, current A, power MW."
         st.caption(f"Newest first.{units}")
-        ui.pager(raw_count, TABLE_PAGE, key="component.table.page")
+        pager.pager(raw_count, TABLE_PAGE, key="component.table.page")

@@ -3,12 +3,15 @@ See docs/architecture.md#sign-in."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from typing import Any
 
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
+from extra_streamlit_components import CookieManager
+from streamlit_authenticator.models import cookie_model
 from streamlit_authenticator.utilities import LoginError
 
 from core.auth import (
@@ -25,7 +28,7 @@ from core.auth import (
 from core.config import get_settings
 from core.domain import Actor
 from core.errors import GridBoardError, InvalidInput
-from views import ui
+from views import messages, resources, wording
 
 COOKIE_NAME = "gridboard_session"
 COOKIE_EXPIRY_DAYS = 7.0
@@ -43,6 +46,34 @@ def _configured_secret() -> str:
         return str(st.secrets.get("cookie_key", "") or st.secrets.get("GRIDBOARD_COOKIE_KEY", ""))
     except FileNotFoundError:  # no secrets.toml
         return ""
+
+
+# the package's ``CookieManager`` names the class; its module holds the component
+_COOKIE_COMPONENT = importlib.import_module(CookieManager.__module__)._component_func
+
+
+class _CookieWriter(CookieManager):
+    """extra-streamlit-components' cookie manager without the component it draws on every run
+    to read the browser's cookies ("getAll"). GridBoard reads the cookie from
+    ``st.context.cookies`` (``_read_cookie``); that component only cost each page load an
+    iframe and a second run of the whole page, which started once the iframe had loaded and
+    interrupted the first run half-way. Setting and deleting the cookie still go through the
+    library's component, drawn only then."""
+
+    def __init__(self, key: str = "init") -> None:
+        self.cookie_manager = _COOKIE_COMPONENT
+        self.cookies = dict(st.context.cookies)
+
+    def delete(self, cookie: str, key: str = "delete") -> None:
+        self.cookie_manager(method="delete", cookie=cookie, key=key, default=False)
+        self.cookies.pop(cookie, None)
+
+
+class _Components:
+    CookieManager = _CookieWriter
+
+
+cookie_model.stx = _Components  # what the library's CookieModel builds its manager from
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,9 +100,9 @@ class _HeldCookie:
 
 
 def _check_credentials(username: str, password: str) -> bool:
-    user = sign_in(ui.database(), username=username, password=password)  # raises if refused
+    user = sign_in(resources.database(), username=username, password=password)  # raises if refused
     st.session_state[SESSION_ID] = start_session(
-        ui.database(), username=user.username, lifetime=timedelta(days=COOKIE_EXPIRY_DAYS)
+        resources.database(), username=user.username, lifetime=timedelta(days=COOKIE_EXPIRY_DAYS)
     )
     return True
 
@@ -90,7 +121,7 @@ def _cookie_token(cookie_model: Any) -> str:
 
 
 def _authenticator() -> Any:
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         credentials = list_credentials(session=session)
     users = {
         c.username: {
@@ -141,7 +172,7 @@ def _refuse_stale_cookie(authenticator: Any) -> None:
     if not token:
         return
     issued = cookie_issued_at(float(token["exp_date"]), COOKIE_EXPIRY_DAYS)
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         user = cookie_sign_in(
             session=session,
             username=str(token["username"]),
@@ -164,7 +195,7 @@ def _current_actor() -> Actor | None:
     session_id = st.session_state.get(SESSION_ID)
     if not session_id:
         return None
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         user = session_user(
             session=session, username=st.session_state["username"], session_id=session_id
         )
@@ -174,7 +205,7 @@ def _current_actor() -> Actor | None:
 def _end_sign_in() -> None:
     session_id = st.session_state.pop(SESSION_ID, None)
     if session_id:
-        end_session(ui.database(), session_id=session_id)
+        end_session(resources.database(), session_id=session_id)
 
 
 def _require_username(authenticator: Any) -> None:
@@ -212,7 +243,7 @@ def _login_form(authenticator: Any) -> None:
                 key="sign-in",
             )
         except GridBoardError as error:
-            ui.show_error(error)
+            messages.show_error(error)
         except LoginError:  # a cookie for a user the library does not know
             st.session_state["logout"] = True
             st.info("Your sign-in has expired. Please sign in again.")
@@ -251,7 +282,7 @@ def _sidebar(authenticator: Any, actor: Actor) -> None:
     with st.sidebar:
         name = st.session_state.get("name") or actor.username
         st.markdown(
-            f"Signed in as **{ui.literal(name)}**  \n`{actor.username}` · {actor.role.value}"
+            f"Signed in as **{wording.literal(name)}**  \n`{actor.username}` · {actor.role.value}"
         )
         authenticator.logout(button_name="Sign out", location="sidebar", key="sign-out")
     if not st.session_state.get(STATUS):

@@ -13,7 +13,7 @@ from core.components import ComponentRecord, get_component, list_components
 from core.errors import UnknownComponent
 from core.imports import ImportSummary, preview_file
 from core.imports.preview import PROBLEM
-from views import ui
+from views import messages, resources, wording
 
 PREVIEW_ROWS = 10
 
@@ -31,7 +31,7 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
     """
     search_key, choice_key = picker_keys(key)
     search = st.text_input("Find a component", placeholder="Name or substation", key=search_key)
-    with ui.database().read() as session:
+    with resources.database().read() as session:
         found = list_components(session=session, search=search, limit=100)
         choices = {c.id: c for c in found.items}
         if linked and linked not in choices:
@@ -79,7 +79,7 @@ def import_file(
         st.caption("Choose a file: you see a preview before anything is written.")
         return
     data = uploaded.getvalue()
-    with ui.problems_shown():
+    with messages.problems_shown():
         preview = preview_file(source=data, file_name=uploaded.name, rows=PREVIEW_ROWS)
         st.dataframe(preview, hide_index=True)
         if PROBLEM in preview.columns:
@@ -90,8 +90,8 @@ def import_file(
                 icon=":material/rule:",
             )
         st.caption(
-            f"The first rows of {ui.literal(uploaded.name)} ({ui.size(len(data))}) as the file has "
-            "them; every row is checked when you import."
+            f"The first rows of {wording.literal(uploaded.name)} ({wording.size(len(data))}) "
+            "as the file has them; every row is checked when you import."
         )
     overwrite = st.radio(
         existing,
@@ -103,7 +103,7 @@ def import_file(
         key=f"{what}.overwrite",
     )
     if not st.button(
-        f"Import {ui.literal(uploaded.name)}", type="primary", icon=":material/upload:"
+        f"Import {wording.literal(uploaded.name)}", type="primary", icon=":material/upload:"
     ):
         return
     bar = st.progress(0.0, text="Checking every row...")
@@ -111,14 +111,14 @@ def import_file(
     def progress(fraction: float) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text=f"Importing... {fraction:.0%}")
 
-    with ui.problems_shown():
-        with ui.database().write() as session:
+    with messages.problems_shown():
+        with resources.database().write() as session:
             summary = run(session, data, uploaded.name, overwrite, progress)
         existing_rows = (
             f"{summary.overwritten:,} overwritten" if overwrite else f"{summary.skipped:,} skipped"
         )
         st.success(
-            f"Imported {ui.literal(uploaded.name)}: {summary.rows:,} rows, "
+            f"Imported {wording.literal(uploaded.name)}: {summary.rows:,} rows, "
             f"{summary.inserted:,} {what} added, "
             f"{existing_rows} (already stored).",
             icon=":material/check_circle:",

@@ -33,7 +33,7 @@ from core.domain import Role
 from core.models import User
 from tests.conftest import empty
 from tests.pages.server_process import like_one_server_process
-from views import ui
+from views import resources
 from views.sign_in import COOKIE_EXPIRY_DAYS, SESSION_ID
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -71,7 +71,7 @@ def app_db(
     monkeypatch.setenv("GRIDBOARD_DATABASE_URL", url)
     monkeypatch.setenv("GRIDBOARD_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.delenv("GRIDBOARD_DEMO", raising=False)
-    monkeypatch.setattr(ui, "report_runner", NoRunner)
+    monkeypatch.setattr(resources, "report_runner", NoRunner)
     get_settings.cache_clear()
     st.cache_resource.clear()  # the database of an earlier test
     database = open_database(url)

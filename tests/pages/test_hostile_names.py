@@ -15,7 +15,7 @@ from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 from tests.security.test_xss import DANGEROUS
 from tests.security.test_xss import _read as read_markdown
-from views.ui import literal
+from views.wording import literal
 
 STORABLE = [
     "<script>alert(1)</script>",

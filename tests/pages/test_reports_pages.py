@@ -16,11 +16,11 @@ from core.reports.jobs import ReportStatus, get_report, list_reports, request_re
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import NoRunner, everything, texts
 from tests.report_runs import run_next
-from views import ui
+from views import resources
 
 pytestmark = pytest.mark.every_backend  # the app on SQLite and on PostgreSQL
 
-THE_APPS_RUNNER = ui.report_runner  # the fixture stands a NoRunner in for it
+THE_APPS_RUNNER = resources.report_runner  # the fixture stands a NoRunner in for it
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -64,7 +64,7 @@ def test_an_app_that_leaves_reports_to_workers_queues_them_and_starts_no_runner(
 ):
     monkeypatch.setenv("GRIDBOARD_APP_RUNS_REPORTS", "false")
     get_settings.cache_clear()
-    monkeypatch.setattr(ui, "report_runner", THE_APPS_RUNNER)
+    monkeypatch.setattr(resources, "report_runner", THE_APPS_RUNNER)
     runners_before = _runner_threads()
     at = open_app(as_user="mona", page="pages/reports.py")
     _generate_button(at).click().run()

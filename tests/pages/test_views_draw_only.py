@@ -13,7 +13,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from views import ui
+from views import selection, wording
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -115,25 +115,27 @@ def test_box_period_reads_a_box_drawn_on_a_time_axis():
     state = SimpleNamespace(
         selection=SimpleNamespace(box=[{"x": ["2024-05-02 06:00:00", "2024-05-01 18:30:00.5"]}])
     )
-    assert ui.box_period(state) == (
+    assert selection.box_period(state) == (
         datetime(2024, 5, 1, 18, 30, 0, 500000, tzinfo=UTC),
         datetime(2024, 5, 2, 6, tzinfo=UTC),
     )
     millis = SimpleNamespace(selection=SimpleNamespace(box=[{"x": [1714521600000, 1714525200000]}]))
-    assert ui.box_period(millis) == (
+    assert selection.box_period(millis) == (
         datetime(2024, 5, 1, 0, tzinfo=UTC),
         datetime(2024, 5, 1, 1, tzinfo=UTC),
     )
-    assert ui.box_period(SimpleNamespace(selection=SimpleNamespace(box=[]))) is None
+    assert selection.box_period(SimpleNamespace(selection=SimpleNamespace(box=[]))) is None
 
 
 def test_periods_read_as_days_in_their_zone():
     zurich_may = (datetime(2024, 4, 30, 22, tzinfo=UTC), datetime(2024, 5, 7, 22, tzinfo=UTC))
-    assert ui.period(*zurich_may, "Europe/Zurich") == "2024-05-01 to 2024-05-07 (Europe/Zurich)"
+    assert (
+        wording.period(*zurich_may, "Europe/Zurich") == "2024-05-01 to 2024-05-07 (Europe/Zurich)"
+    )
     one_day = (datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 2, tzinfo=UTC))
-    assert ui.period(*one_day, "UTC") == "2024-05-01 (UTC)"
+    assert wording.period(*one_day, "UTC") == "2024-05-01 (UTC)"
     odd = (datetime(2024, 5, 1, 6, tzinfo=UTC), datetime(2024, 5, 1, 18, tzinfo=UTC))
-    assert ui.period(*odd, "UTC") == "2024-05-01 06:00 to 2024-05-01 18:00 (UTC, end excluded)"
+    assert wording.period(*odd, "UTC") == "2024-05-01 06:00 to 2024-05-01 18:00 (UTC, end excluded)"
 
 
 @pytest.mark.parametrize(
@@ -141,8 +143,8 @@ def test_periods_read_as_days_in_their_zone():
     [(30, "30 seconds"), (90, "1.5 minutes"), (3600, "1 hour"), (86_400 * 2, "2 days")],
 )
 def test_durations_read_as_people_say_them(seconds, said):
-    assert ui.duration(seconds) == said
+    assert wording.duration(seconds) == said
 
 
 def test_sizes():
-    assert [ui.size(n) for n in (12, 1536, 2_500_000)] == ["12 bytes", "1.54 kB", "2.5 MB"]
+    assert [wording.size(n) for n in (12, 1536, 2_500_000)] == ["12 bytes", "1.54 kB", "2.5 MB"]

@@ -207,11 +207,11 @@ def app_on_db(db, monkeypatch):
     from core.domain import Role
     from tests.pages.conftest import APP, COOKIE_KEY, add_user, sign_in_as
     from tests.pages.server_process import like_one_server_process
-    from views import ui
+    from views import resources
 
     monkeypatch.setenv("GRIDBOARD_DATABASE_URL", db.engine.url.render_as_string(False))
     monkeypatch.setenv("GRIDBOARD_COOKIE_KEY", COOKIE_KEY)
-    monkeypatch.setattr(ui, "report_runner", lambda: None)
+    monkeypatch.setattr(resources, "report_runner", lambda: None)
     get_settings.cache_clear()
     st.cache_resource.clear()
     add_user(db, "mona", Role.MANAGER)

@@ -25,7 +25,7 @@ from core.reports.jobs import request_report
 from tests.factories import MANAGER, TRANSFORMER
 from tests.pages.conftest import everything, texts
 from tests.security.streamlit_markdown import read
-from views.ui import literal
+from views.wording import literal
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = (
@@ -263,7 +263,7 @@ USER_TEXT = {
 )
 def test_user_text_in_markdown_goes_through_ui_literal(path):
     """A static backstop for the tests above: an f-string that puts a user-typed field into
-    the page passes it through ``ui.literal`` (or ``literal`` inside ``views/ui.py``)."""
+    the page passes it through ``wording.literal`` (or ``literal`` inside ``views/wording.py``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     # Widget keys and select options (format_func) are not rendered as Markdown.
     plain = {

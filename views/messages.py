@@ -1,0 +1,108 @@
+"""Messages on screen: a domain error in words, and the flash that says what the last action
+did after a rerun. See docs/architecture.md#layers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import polars as pl
+import streamlit as st
+
+from core.errors import (
+    AuthenticationFailure,
+    DuplicateComponent,
+    GridBoardError,
+    ImportRejection,
+    InvalidInput,
+    LastManager,
+    MissingPermission,
+    UnknownReference,
+    UnreadableFile,
+)
+from views.wording import label, literal
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def show_error(error: GridBoardError) -> None:
+    """The one place where a domain error becomes a message on screen."""
+    if isinstance(error, InvalidInput):
+        lines = "\n".join(f"- **{label(p.field)}**: {literal(p.reason)}" for p in error.problems)
+        st.error(f"Please correct this and try again:\n\n{lines}", icon=":material/edit:")
+    elif isinstance(error, ImportRejection):
+        count = len(error.problems)
+        st.error(
+            f"Nothing was imported: the file has {count} problem{'s' * (count != 1)}. "
+            "Fix the lines below and upload the file again.",
+            icon=":material/rule:",
+        )
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "line": [p.line for p in error.shown],
+                    "column": [p.column for p in error.shown],
+                    "problem": [p.reason for p in error.shown],
+                }
+            ),
+            hide_index=True,
+        )
+        if error.hidden_count:
+            st.caption(f"... and {error.hidden_count} more problems not shown.")
+    elif isinstance(error, UnreadableFile):
+        st.error(
+            f"Cannot read {literal(error.name)}: {literal(error.reason)}. Upload a UTF-8 CSV "
+            "file with a header row (the template shows one) or a Parquet file.",
+            icon=":material/description:",
+        )
+    elif isinstance(error, MissingPermission):
+        st.error(f"Only a manager may {error.action}.", icon=":material/lock:")
+    elif isinstance(error, LastManager):  # starts with a username: keep its case
+        st.error(
+            f"{literal(error.username)} is the last manager: make another user a manager first."
+        )
+    elif isinstance(error, AuthenticationFailure):
+        st.error("Unknown username or wrong password. Check both and try again.")
+    elif isinstance(error, UnknownReference):
+        st.error(
+            _sentence(f"{literal(error)}: it may have been deleted"), icon=":material/search_off:"
+        )
+    elif isinstance(error, DuplicateComponent):  # the same sentence, its names shown as typed
+        st.error(
+            _sentence(
+                f"a component named {literal(repr(error.name))} already exists in substation "
+                f"{literal(repr(error.substation))}"
+            )
+        )
+    else:
+        st.error(_sentence(literal(error)))
+
+
+@contextmanager
+def problems_shown() -> Iterator[None]:
+    """Run one user action; a domain error it raises is shown, not raised."""
+    try:
+        yield
+    except GridBoardError as error:
+        show_error(error)
+
+
+FLASH_KEY = "gridboard.flash"
+
+
+def flash(message: str) -> None:
+    """Say ``message`` at the top of the next run (after an ``st.rerun()`` that refreshes
+    lists a change affected)."""
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

@@ -1,0 +1,50 @@
+"""What a person picked: an id in the URL, a table row, a box drawn on a time axis. See
+docs/architecture.md#layers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+
+def query_id(name: str) -> int | None:
+    """A positive id from the URL's query (``?component=12``), or ``None``."""
+    raw = st.query_params.get(name, "")
+    # ASCII digits only ("²" is a digit to isdigit() but not to int()), and few of them
+    # (int() refuses more than 4300); a longer number names no component anyway.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return None
+    return int(raw) or None
+
+
+def box_period(state: Any, *, time_zone: str = "UTC") -> tuple[datetime, datetime] | None:
+    """The time span of a box drawn on a Plotly chart whose time axis shows wall-clock times
+    in ``time_zone``, in UTC."""
+    boxes = state.selection.box if state is not None else []
+    if not boxes:
+        return None
+    low, high = sorted(boxes[0]["x"][:2])
+    start, end = (_chart_time(low, time_zone), _chart_time(high, time_zone))
+    return (start, end) if start < end else None
+
+
+def _chart_time(value: object, time_zone: str) -> datetime:
+    zone = ZoneInfo(time_zone)
+    if isinstance(value, int | float):  # milliseconds since the epoch, as wall-clock time
+        wall = datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)
+        return wall.replace(tzinfo=zone).astimezone(UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return (
+        parsed.replace(tzinfo=zone).astimezone(UTC)
+        if parsed.tzinfo is None
+        else parsed.astimezone(UTC)
+    )
+
+
+def selected_row(state: Any) -> int | None:
+    """The index of the row picked in a ``st.dataframe(on_select=...)``, if any."""
+    rows = state.selection.rows if state is not None else []
+    return int(rows[0]) if rows else None
