@@ -17,11 +17,9 @@ Everything comes from indexes and rollups, never from reading measurements:
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -29,11 +27,11 @@ from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
 from core.models import Component, Measurement, MeasurementRollup, Report
-from core.timestamps import from_micros
+from core.remembered import Remembered
+from core.timestamps import EPOCH, from_micros
 
 STALE_AFTER = timedelta(days=1)
 LATEST_REPORTS = 5
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,35 +112,9 @@ class _DataVersion:
     last_bucket: int | None
 
 
-class _Remembered:
-    """The newest-measurement table of the last few data versions (a few hundred kB for
-    10,000 components), shared by every session of the process."""
-
-    def __init__(self, size: int = 4) -> None:
-        self._size = size
-        self._entries: OrderedDict[_DataVersion, _Newest] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, version: _DataVersion) -> _Newest | None:
-        with self._lock:
-            found = self._entries.get(version)
-            if found is not None:
-                self._entries.move_to_end(version)
-            return found
-
-    def put(self, version: _DataVersion, newest: _Newest) -> None:
-        with self._lock:
-            self._entries[version] = newest
-            self._entries.move_to_end(version)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-REMEMBERED = _Remembered()
+# The newest-measurement table of the last few data versions (a few hundred kB for 10,000
+# components), shared by every session of the process.
+REMEMBERED: Remembered[_DataVersion, _Newest] = Remembered(4)
 
 
 def newest_query() -> Select[Any]:
@@ -192,11 +164,7 @@ def _data_version(session: Session) -> _DataVersion:
 
 
 def _newest(session: Session, version: _DataVersion) -> _Newest:
-    remembered = REMEMBERED.get(version)
-    if remembered is None:
-        remembered = _newest_per_component(session)
-        REMEMBERED.put(version, remembered)
-    return remembered
+    return REMEMBERED.remember(version, lambda: _newest_per_component(session))
 
 
 def _levels(session: Session) -> list[LevelCount]:
@@ -272,7 +240,7 @@ def _substation_states(
                 )
             )
     # Never measured first, then the longest silent.
-    stale.sort(key=lambda c: (c.newest is not None, c.newest or _EPOCH, c.substation, c.name))
+    stale.sort(key=lambda c: (c.newest is not None, c.newest or EPOCH, c.substation, c.name))
     substations = [
         SubstationState(
             substation=name,

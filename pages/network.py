@@ -4,7 +4,8 @@ substation opens it, a click on a line's middle opens that line."""
 import polars as pl
 import streamlit as st
 
-from core.network import network_view, picked, read_network
+from core.network import read_network
+from core.network_figure import network_view, picked
 from views import ui
 
 SHOWN_MATCHES = 12
