@@ -8,11 +8,8 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
 from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
+from core.component_fields import EXTRA_FIELDS, FIELDS_OF_TYPE, OPTIONAL_FIELDS, OPTIONAL_OF_TYPE
 from core.components import (
-    EXTRA_FIELDS,
-    FIELDS_OF_TYPE,
-    OPTIONAL_FIELDS,
-    OPTIONAL_OF_TYPE,
     ComponentSort,
     create_component,
     delete_component,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.components import COMPONENT_FIELDS, OPTIONAL_FIELDS
+from core.component_fields import COMPONENT_FIELDS, OPTIONAL_FIELDS
 from core.imports.measurement_checks import BY_NAME
 
 COMPONENTS_TEMPLATE_CSV = (

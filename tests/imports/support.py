@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.components import COMPONENT_FIELDS
+from core.component_fields import COMPONENT_FIELDS
 from core.db import Database
 from core.domain import Actor
 from core.errors import ImportRejected

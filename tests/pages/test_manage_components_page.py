@@ -6,6 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.component_fields import FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
 from core.components import get_component, list_components
 from core.domain import Actor, ComponentType, Role
 from core.imports import COMPONENTS_TEMPLATE_CSV
@@ -49,6 +50,15 @@ def test_the_type_decides_the_fields(open_app):
     assert [r.label for r in at.radio] == ["Type", "Switch status"]
     at.radio[0].set_value(ComponentType.LINE).run()
     assert {"Length (km)", "Nominal voltage (kV)"} <= set(_inputs(at))
+
+
+def test_each_type_s_form_has_the_fields_of_core_s_table(open_app):
+    at = open_app(as_user="mona", page=PAGE)
+    for kind in ComponentType:
+        at.radio[0].set_value(kind).run()
+        widgets = [*at.text_input, *at.number_input, *at.radio]
+        shown = {w.key.rsplit(".", 1)[1] for w in widgets if w.key and w.key.startswith("create.")}
+        assert shown - {"name", "substation"} == {*FIELDS_OF_TYPE[kind], *OPTIONAL_OF_TYPE[kind]}
 
 
 def test_a_form_with_mistakes_says_which_fields_to_fix(open_app, app_db):
