@@ -27,6 +27,7 @@ from core.db import Database
 from core.domain import Actor, Role, require_manager
 from core.errors import FieldProblem, GridBoardError, InvalidInput, NotFound
 from core.models import ApiToken, User, utc_now
+from core.timestamps import to_micros
 from core.users import UserRecord
 from core.validation import FieldError, parse_text
 
@@ -113,10 +114,6 @@ class SignInToken:
         return " ".join(scopes_of(self.role))
 
 
-def _micros(moment: datetime) -> int:
-    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
-
-
 def issue_sign_in_token(
     user: UserRecord,
     *,
@@ -134,7 +131,7 @@ def issue_sign_in_token(
         "aud": AUDIENCE,
         "scope": " ".join(scopes_of(role)),
         "iat": int(issued.timestamp()),
-        "iat_us": _micros(issued),
+        "iat_us": to_micros(issued),
         "exp": int((issued + timedelta(minutes=minutes)).timestamp()),
     }
     token = jwt.encode(payload, key, algorithm=_ALGORITHM)
@@ -169,9 +166,9 @@ def read_sign_in_token(
     row = session.scalars(select(User).where(User.username == username)).first()
     if row is None:
         raise TokenRefused("the token's user no longer exists")
-    if issued_us < _micros(row.password_changed_at):
+    if issued_us < to_micros(row.password_changed_at):
         raise TokenRefused("the password changed after this token was issued: sign in again")
-    if row.role_changed_at is not None and issued_us < _micros(row.role_changed_at):
+    if row.role_changed_at is not None and issued_us < to_micros(row.role_changed_at):
         raise TokenRefused("the role changed after this token was issued: sign in again")
     role = Role.MANAGER if Role.MANAGER.value in scope.split() else Role.USER
     return Actor(username=row.username, role=role)

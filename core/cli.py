@@ -27,6 +27,7 @@ from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType, Role
 from core.errors import GridBoardError, ImportRejected, InvalidInput, UnreadableFile
 from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS
 from core.timestamps import BadTimestamp, parse_timestamp
+from core.units import format_bytes
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -476,17 +477,6 @@ def cmd_rebuild_aggregates(args: argparse.Namespace, database: Database) -> int:
     return 0
 
 
-def _size(size_bytes: int) -> str:
-    if size_bytes < 1024:
-        return f"{size_bytes:,} bytes"
-    size = size_bytes / 1024
-    for unit in ("KiB", "MiB"):
-        if size < 1024:
-            return f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.1f} GiB"
-
-
 def _print_rows(rows: dict[str, int]) -> None:
     for table, count in rows.items():
         print(f"  {table:24} {count:>12,} rows")
@@ -507,8 +497,8 @@ def cmd_backup(args: argparse.Namespace, url: str) -> int:
     if sys.stderr.isatty():
         sys.stderr.write("\n")  # end the progress line
     print(
-        f"backed up to {summary.path}: {_size(summary.size_bytes)}, schema {summary.revision}, "
-        f"in {summary.seconds:.2f} s"
+        f"backed up to {summary.path}: {format_bytes(summary.size_bytes)}, "
+        f"schema {summary.revision}, in {summary.seconds:.2f} s"
     )
     _print_rows(summary.rows)
     logs.record(

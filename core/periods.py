@@ -21,9 +21,8 @@ from core.errors import InvalidInput
 from core.models import MeasurementRollup
 from core.reports.compute import check_time_zone
 from core.rollups import BUCKET_US
-from core.timestamps import from_micros
+from core.timestamps import ONE_MICROSECOND, from_micros
 
-_ONE_MICROSECOND = timedelta(microseconds=1)
 PARTIAL_DAY = "partial_day"
 
 
@@ -113,7 +112,7 @@ def report_period(
             today - timedelta(days=_PRESET_DAYS[preset]), yesterday, time_zone=zone.key
         )
     if preset is ReportPreset.TODAY_SO_FAR:
-        return _midnight(today, zone), max(now, _midnight(today, zone) + _ONE_MICROSECOND)
+        return _midnight(today, zone), max(now, _midnight(today, zone) + ONE_MICROSECOND)
     if preset is ReportPreset.ALL_DATA:
         if span is None:
             raise InvalidInput.single(
@@ -191,7 +190,7 @@ def series_window(
 ) -> tuple[datetime, datetime]:
     """The [start, end) of a chart window over a series from ``first`` to ``last``; custom
     days are whole days in ``time_zone``."""
-    end = last + _ONE_MICROSECOND
+    end = last + ONE_MICROSECOND
     if window is SeriesWindow.ALL_DATA:
         return first, end
     if window is SeriesWindow.CUSTOM:

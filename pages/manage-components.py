@@ -4,7 +4,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.component_fields import CHOICE_FIELDS, COMPONENT_FIELDS, FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
+from core.component_fields import CHOICE_FIELDS, FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
 from core.components import (
     ComponentRecord,
     count_measurements,
@@ -13,7 +13,7 @@ from core.components import (
     update_component,
 )
 from core.domain import ComponentType, SwitchStatus
-from core.imports import COMPONENTS_TEMPLATE_CSV, import_components
+from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV, import_components
 from views import ui, widgets
 
 actor = ui.require_manager("create, edit, delete or import components")
@@ -142,7 +142,7 @@ elif task == "Edit or delete":
 
 else:
     st.write(
-        f"A CSV file with a header row: `{','.join(COMPONENT_FIELDS)}`, and "
+        f"A CSV file with a header row: `{COMPONENTS_HEADER}`, and "
         "optionally `to_substation` (a line's other end). Leave the fields of other types "
         "empty. All rows are imported, or none."
     )

@@ -8,6 +8,7 @@ import streamlit as st
 from core.periods import ReportPreset, measurement_span, report_period
 from core.reports.compute import time_zone_names
 from core.reports.jobs import count_reports, list_reports, oldest_pending_since, request_report
+from core.units import format_duration
 from views import ui
 
 PAGE_SIZE = 25
@@ -86,7 +87,7 @@ def report_list(refreshing: bool) -> None:
     waited = (datetime.now(UTC) - waiting_since).total_seconds() if waiting_since else 0.0
     if waited > WAITING_HINT_SECONDS:
         st.warning(
-            f"The oldest pending report has waited {ui.duration(60 * round(waited / 60))} "
+            f"The oldest pending report has waited {format_duration(60 * round(waited / 60))} "
             "for a runner: the runners are busy with other reports, or none is running. "
             "Reports are computed by the app (unless GRIDBOARD_APP_RUNS_REPORTS is false) "
             "and by `gridboard worker` processes."

@@ -16,6 +16,7 @@ from core.domain import MeasurementType
 from core.exports import ExportFormat, frame_bytes, measurements_frame
 from core.measurements import list_measurements, read_series, series_bounds
 from core.periods import SeriesWindow, custom_days_shown_first, series_window
+from core.units import format_duration
 from views import ui
 
 TABLE_PAGE = 100
@@ -31,7 +32,7 @@ def caption(
     if points is not None and bucket:
         return (
             f"{ui.count(count, 'measurement')} {span}, shown as {points:,} points of "
-            f"{ui.duration(bucket)} each (mean line, min-max band)."
+            f"{format_duration(bucket)} each (mean line, min-max band)."
         )
     if count == 1:
         return f"1 measurement {span}."

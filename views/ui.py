@@ -29,6 +29,7 @@ from core.errors import (
     UnreadableFile,
 )
 from core.reports.jobs import ReportRunner
+from core.units import format_duration
 
 ACTOR_KEY = "gridboard.actor"
 
@@ -291,7 +292,7 @@ def count(amount: int, noun: str) -> str:
 
 def took(seconds: float) -> str:
     """A report's run time, short enough for a narrow column: ``0.25 s``, ``1.5 minutes``."""
-    return f"{seconds:.2g} s" if seconds < 60 else duration(seconds)
+    return f"{seconds:.2g} s" if seconds < 60 else format_duration(seconds)
 
 
 def pager(total: int, page_size: int, *, key: str) -> None:
@@ -318,23 +319,6 @@ def query_id(name: str) -> int | None:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         return None
     return int(raw) or None
-
-
-def size(count: int) -> str:
-    """``1536`` -> ``1.5 kB``."""
-    for unit, step in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= step:
-            return f"{count / step:.3g} {unit}"
-    return f"{count} bytes"
-
-
-def duration(seconds: float) -> str:
-    """``90`` -> ``1.5 minutes``: a bucket width as a person says it."""
-    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
-        if seconds >= size:
-            amount = seconds / size
-            return f"{amount:.3g} {unit}{'s' * (amount != 1)}"
-    return f"{seconds:.3g} seconds"
 
 
 def box_period(state: Any, *, time_zone: str = "UTC") -> tuple[datetime, datetime] | None:

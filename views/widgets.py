@@ -12,6 +12,7 @@ from core.components import ComponentRecord, get_component, list_components
 from core.errors import ComponentNotFound
 from core.imports import ImportSummary, preview_file
 from core.imports.preview import PROBLEM
+from core.units import format_bytes
 from views import ui
 
 PREVIEW_ROWS = 10
@@ -89,8 +90,8 @@ def import_file(
                 icon=":material/rule:",
             )
         st.caption(
-            f"The first rows of {ui.literal(uploaded.name)} ({ui.size(len(data))}) as the file has "
-            "them; every row is checked when you import."
+            f"The first rows of {ui.literal(uploaded.name)} ({format_bytes(len(data))}) as the "
+            "file has them; every row is checked when you import."
         )
     overwrite = st.radio(
         existing,

@@ -12,13 +12,12 @@ from core.component_fields import COMPONENT_FIELDS
 from core.db import Database
 from core.domain import Actor
 from core.errors import ImportRejected
-from core.imports import ImportSummary, import_components, import_measurements
+from core.imports import COMPONENTS_HEADER, ImportSummary, import_components, import_measurements
 from core.models import Component, Measurement
 from core.timestamps import format_micros
 from tests.factories import MANAGER
 
 MEASUREMENTS_HEADER = "component_name,substation,timestamp,measurement_type,value"
-COMPONENTS_HEADER = ",".join(COMPONENT_FIELDS)
 
 
 def csv_file(header: str, *rows: str, newline: str = "\n") -> bytes:

@@ -11,6 +11,7 @@ from core.components import get_component, list_components
 from core.domain import Actor, ComponentType, Role
 from core.imports import COMPONENTS_TEMPLATE_CSV
 from core.measurements import add_measurement
+from core.units import format_bytes
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 
@@ -127,6 +128,8 @@ def test_importing_a_good_file(open_app, app_db):
     assert at.download_button[0].label == "Download a template CSV"
     at.file_uploader[0].upload("grid.csv", COMPONENTS_TEMPLATE_CSV.encode(), "text/csv").run()
     assert list(at.dataframe[0].value["name"]) == ["T1", "L1", "S1"]
+    size = format_bytes(len(COMPONENTS_TEMPLATE_CSV.encode()))
+    assert any(f"The first rows of grid.csv ({size})" in text for text in texts(at.caption))
     _button(at, "Import grid.csv").click().run()
     assert texts(at.success) == [
         "Imported grid.csv: 3 rows, 3 components added, 0 skipped (already stored)."
