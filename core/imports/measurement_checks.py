@@ -24,13 +24,20 @@ from core.timestamps import (
     parse_micros_many,
     timestamp_problem,
 )
-from core.validation import MAX_MAGNITUDE, OUT_OF_RANGE, SHOWN_CHARS
+from core.validation import (
+    DECIMAL_PATTERN,
+    MAX_MAGNITUDE,
+    NOT_A_NUMBER,
+    NOT_FINITE,
+    NUMBER_REQUIRED,
+    OUT_OF_RANGE,
+    SHOWN_CHARS,
+)
 
 BY_NAME = ("component_name", "substation", "timestamp", "measurement_type", "value")
 BY_ID = ("component_id", "timestamp", "measurement_type", "value")
 
-# core.validation's decimal rule, with ASCII digits (what the Float64 cast reads).
-_DECIMAL = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_DECIMAL = f"^(?:{DECIMAL_PATTERN})$"
 _COMPONENT_ID = r"^\+?[0-9]{1,18}$"
 _TYPES = [kind.value for kind in MeasurementType]
 _TYPE_LIST = ", ".join(_TYPES)
@@ -87,15 +94,11 @@ def _check_value(frame: pl.LazyFrame) -> pl.LazyFrame:
         _problem(
             "value",
             pl.when(text == "")
-            .then(pl.lit("a number is required"))
+            .then(pl.lit(NUMBER_REQUIRED))
             .when(~decimal | number.is_null())
-            .then(
-                pl.concat_str(
-                    _quoted(text), pl.lit(" is not a number (use a dot for decimals, like 1.5)")
-                )
-            )
+            .then(pl.concat_str(_quoted(text), pl.lit(" " + NOT_A_NUMBER)))
             .when(~number.is_finite())
-            .then(pl.concat_str(_quoted(text), pl.lit(" is not a finite number")))
+            .then(pl.concat_str(_quoted(text), pl.lit(" " + NOT_FINITE)))
             .when(number.abs() > MAX_MAGNITUDE)
             .then(pl.concat_str(_quoted(text), pl.lit(" " + OUT_OF_RANGE))),
         ),
