@@ -42,12 +42,10 @@ class SeriesWindow(StrEnum):
     CUSTOM = "custom"
 
 
-_WINDOW_LENGTH = {
-    SeriesWindow.LAST_DAY: timedelta(days=1),
-    SeriesWindow.LAST_7_DAYS: timedelta(days=7),
-    SeriesWindow.LAST_30_DAYS: timedelta(days=30),
-}
-_PRESET_DAYS = {ReportPreset.LAST_7_DAYS: 7, ReportPreset.LAST_30_DAYS: 30}
+# The days a named window spans, for report presets and chart windows alike.
+_NAMED_DAYS = {"last day": 1, "last 7 days": 7, "last 30 days": 30}
+_WINDOW_LENGTH = {w: timedelta(days=_NAMED_DAYS[w]) for w in SeriesWindow if w in _NAMED_DAYS}
+_PRESET_DAYS = {p: _NAMED_DAYS[p] for p in ReportPreset if p in _NAMED_DAYS}
 
 
 @dataclass(frozen=True, slots=True)
