@@ -55,10 +55,6 @@ def _casefold(text: object) -> object:
     return text.casefold() if isinstance(text, str) else text
 
 
-def is_sqlite(bind: Engine | Connection) -> bool:
-    return bind.dialect.name == "sqlite"
-
-
 def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
     """An engine for ``url`` with GridBoard's connection settings."""
     parsed = make_url(url)
@@ -232,7 +228,7 @@ class _SqliteFile:
 
 
 def _sqlite_file(engine: Engine) -> _SqliteFile | None:
-    if not is_sqlite(engine):
+    if engine.dialect.name != "sqlite":
         return None
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file:"):
