@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.charts import report_figure
 from core.errors import ReportNotFound
-from core.reports import kpis
+from core.reports import REFRESH_SECONDS, kpis
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
     ReportStatus,
@@ -17,8 +17,6 @@ from core.reports.jobs import (
     report_partial_days,
 )
 from views import ui
-
-REFRESH_SECONDS = 2.0
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

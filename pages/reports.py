@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from core.periods import ReportPreset, measurement_span, report_period
+from core.reports import REFRESH_SECONDS
 from core.reports.compute import time_zone_names
 from core.reports.jobs import count_reports, list_reports, oldest_pending_since, request_report
 from core.units import format_duration
@@ -13,7 +14,6 @@ from views import ui
 
 PAGE_SIZE = 25
 PAGER = "reports.page"
-REFRESH_SECONDS = 2.0
 # A report pending longer than this gets a hint: the runners are busy, or none is running.
 WAITING_HINT_SECONDS = 60
 
