@@ -26,7 +26,7 @@ from core import logs
 from core.db import Database
 from core.domain import Actor, Role, require_manager
 from core.errors import FieldProblem, GridBoardError, InvalidInput, NotFound
-from core.models import ApiToken, User, utc_now
+from core.models import ID_RANGE, ApiToken, User, utc_now
 from core.timestamps import to_micros
 from core.users import UserRecord
 from core.validation import FieldError, parse_text
@@ -297,7 +297,7 @@ def revoke_api_token(
     """Revoke a token: the next call made with it is refused."""
     started = time.perf_counter()
     require_manager(actor, "revoke API tokens")
-    row = session.get(ApiToken, token_id) if -(2**31) <= token_id < 2**31 else None
+    row = session.get(ApiToken, token_id) if token_id in ID_RANGE else None
     if row is None:
         raise ApiTokenNotFound(token_id)
     if row.revoked_at is None:

@@ -23,7 +23,7 @@ from core.component_fields import ComponentSpec, validate_component
 from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import ComponentNotFound, DuplicateComponent, FieldProblem, InvalidInput
-from core.models import Component, Measurement
+from core.models import ID_RANGE, Component, Measurement
 from core.validation import unstorable_character
 
 
@@ -86,11 +86,8 @@ class ComponentPage:
     limit: int
 
 
-# The id column is a 32-bit integer on PostgreSQL; an id outside it names no component (and
-# PostgreSQL would refuse the query rather than find nothing).
-ID_RANGE = range(-(2**31), 2**31)
 # Offsets and limits both databases take (64-bit integers), with room to add them up.
-_PAGE_RANGE = range(2**62)
+PAGE_RANGE = range(2**62)
 
 
 def of_component(column: Any, component_id: int) -> ColumnElement[bool]:
@@ -99,7 +96,7 @@ def of_component(column: Any, component_id: int) -> ColumnElement[bool]:
 
 
 def check_page(offset: int, limit: int) -> None:
-    if limit < 1 or offset not in _PAGE_RANGE or limit not in _PAGE_RANGE:
+    if limit < 1 or offset not in PAGE_RANGE or limit not in PAGE_RANGE:
         raise InvalidInput(
             [FieldProblem("page", "limit must be >= 1 and offset >= 0 (both below 2**62)")]
         )
