@@ -36,7 +36,7 @@ from core.domain import Actor, ComponentType, MeasurementType, SwitchStatus, req
 from core.errors import FieldProblem, InvalidInput, NotEmpty
 from core.measurement_store import SeriesBlock, new_series_writer
 from core.models import Component
-from core.timestamps import from_micros, to_micros, to_utc
+from core.timestamps import DAY_US, HOUR_US, MINUTE_US, from_micros, to_micros, to_utc
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -76,9 +76,6 @@ DECIMALS = {MeasurementType.CURRENT: 2, MeasurementType.POWER: 4, MeasurementTyp
 # How per_component splits over the types: the remainder goes to the first ones.
 TYPES_BY_SHARE = (MeasurementType.VOLTAGE, MeasurementType.CURRENT, MeasurementType.POWER)
 
-_MICROS_PER_MINUTE = 60_000_000
-_MICROS_PER_HOUR = 60 * _MICROS_PER_MINUTE
-_MICROS_PER_DAY = 24 * _MICROS_PER_HOUR
 _SQRT3 = math.sqrt(3.0)
 
 
@@ -142,7 +139,7 @@ def seed_grid(
 
     counts = _counts_per_type(per_component)
     steps = max(counts.values())
-    cadence_us = cadence_minutes * _MICROS_PER_MINUTE
+    cadence_us = cadence_minutes * MINUTE_US
     first_us = end_us - max(steps - 1, 0) * cadence_us
     days = _day_factors(rng, first_us, end_us)
     total = per_component * components
@@ -362,7 +359,7 @@ def _other_end(
 
 def _day_factors(rng: np.random.Generator, first_us: int, end_us: int) -> Floats:
     """A level for each calendar day (weather, events), shared by every component."""
-    days = end_us // _MICROS_PER_DAY - first_us // _MICROS_PER_DAY + 1
+    days = end_us // DAY_US - first_us // DAY_US + 1
     return rng.uniform(0.9, 1.1, days)
 
 
@@ -374,20 +371,20 @@ def _bump(hours: Floats, center: float, width: float) -> Floats:
 def load_profile(timestamps_us: Ints) -> Floats:
     """Load as a share of the daily peak: night valley, morning and evening peaks, and
     quieter weekends (1970-01-01 was a Thursday)."""
-    hours = (timestamps_us % _MICROS_PER_DAY) / _MICROS_PER_HOUR
+    hours = (timestamps_us % DAY_US) / HOUR_US
     shape = (
         0.38
         + 0.30 * _bump(hours, 8.0, 1.6)
         + 0.15 * _bump(hours, 13.0, 3.0)
         + 0.55 * _bump(hours, 19.0, 2.2)
     )
-    weekday = (timestamps_us // _MICROS_PER_DAY + 3) % 7
+    weekday = (timestamps_us // DAY_US + 3) % 7
     return np.asarray(shape / 0.96 * np.where(weekday >= 5, 0.85, 1.0), dtype=np.float64)
 
 
 def solar_profile(timestamps_us: Ints) -> Floats:
     """Rooftop solar output as a share of its peak: zero at night, highest at 12:30."""
-    hours = (timestamps_us % _MICROS_PER_DAY) / _MICROS_PER_HOUR
+    hours = (timestamps_us % DAY_US) / HOUR_US
     return np.asarray(np.clip(np.sin(np.pi * (hours - 6.0) / 13.0), 0.0, None) ** 1.5)
 
 
@@ -430,7 +427,7 @@ def _measurement_block(
     ids = grid.ids[rows]
     step = np.arange(start, stop, dtype=np.int64)
     times = first_us + step * cadence_us
-    day = times // _MICROS_PER_DAY - first_us // _MICROS_PER_DAY
+    day = times // DAY_US - first_us // DAY_US
     load = (load_profile(times) * days[day])[None, :]
     noise = 1.0 + 0.03 * rng.standard_normal((ids.size, step.size))
     noisy_load = np.clip(load * noise, 0.05, 1.25)

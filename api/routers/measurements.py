@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ from core.errors import FieldProblem, InvalidInput
 from core.measurements import add_measurement, find_measurement, read_series, series_bounds
 from core.models import utc_now
 from core.reports.export import table_csv
-from core.timestamps import BadTimestamp, parse_timestamp
+from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp
 from core.validation import FieldError, parse_choice
 
 router = APIRouter(tags=["measurements"])
@@ -151,7 +150,7 @@ def read_measurements(
             if bounds.first is None or bounds.last is None:
                 continue
             first = first or bounds.first
-            last = last or bounds.last + timedelta(microseconds=1)
+            last = last or bounds.last + ONE_MICROSECOND
             if first >= last:
                 continue
         series = read_series(
