@@ -7,6 +7,7 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,13 +52,17 @@ def _time_literals(path: Path) -> list[str]:
     return found
 
 
-def test_lengths_of_time_are_written_only_in_core_timestamps():
-    owner = ROOT / "core" / "timestamps.py"
-    found = {
-        str(path.relative_to(ROOT)): literals
+def _elsewhere(owner: str, found_in: Callable[[Path], list[str]]) -> dict[str, list[str]]:
+    """What ``found_in`` finds in every source but ``owner``, by file."""
+    return {
+        str(path.relative_to(ROOT)): found
         for path in SOURCES
-        if path != owner and (literals := _time_literals(path))
+        if path != ROOT / owner and (found := found_in(path))
     }
+
+
+def test_lengths_of_time_are_written_only_in_core_timestamps():
+    found = _elsewhere("core/timestamps.py", _time_literals)
     assert found == {}, "use core.timestamps' DAY_US, HOUR_SECONDS, ONE_MICROSECOND..."
 
 
@@ -73,12 +78,7 @@ def _byte_strings(path: Path) -> list[str]:
 
 
 def test_byte_sizes_are_formatted_only_by_core_units():
-    owner = ROOT / "core" / "units.py"
-    found = {
-        str(path.relative_to(ROOT)): strings
-        for path in SOURCES
-        if path != owner and (strings := _byte_strings(path))
-    }
+    found = _elsewhere("core/units.py", _byte_strings)
     assert found == {}, "format sizes with core.units.format_bytes"
 
 
