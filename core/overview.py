@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from core.domain import ComponentType, MeasurementType
 from core.models import Component, Measurement, MeasurementRollup, Report
 from core.remembered import Remembered
-from core.timestamps import EPOCH, from_micros
+from core.timestamps import EPOCH, ONE_MICROSECOND, from_micros
 
 STALE_AFTER = timedelta(days=1)
 LATEST_REPORTS = 5
@@ -272,7 +272,7 @@ def read_overview(*, session: Session) -> Overview:
     version = _data_version(session)
     newest = _newest(session, version).rows
     last_us = max((row[4] for row in newest if row[4] is not None), default=None)
-    cutoff_us = None if last_us is None else last_us - int(STALE_AFTER.total_seconds() * 1e6)
+    cutoff_us = None if last_us is None else last_us - STALE_AFTER // ONE_MICROSECOND
     substations, stale = _substation_states(newest, cutoff_us)
     substations = _with_far_ends(session, substations)
     levels = _levels(session)
