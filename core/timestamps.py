@@ -117,7 +117,3 @@ def timestamp_problem(text: str) -> str:
     except BadTimestamp as error:
         return error.reason
     return ""
-
-
-def format_micros(micros: int) -> str:
-    return from_micros(micros).isoformat()
