@@ -28,15 +28,12 @@ if TASK_KEY not in st.session_state:  # the first run of a visit: a link opens E
 task = st.segmented_control("What would you like to do?", TASKS, required=True, key=TASK_KEY)
 PICKER = "edit"
 SEARCH_KEY, PICKED_KEY = widgets.picker_keys(PICKER)
-# What each type's fields are called here; which fields a type has is core's table.
+# Where a field's form label says more than its name (ui.LABELS); which fields a type has is
+# core's table.
 TITLES = {
-    ComponentType.TRANSFORMER: {"capacity_mva": "Capacity (MVA)", "voltage_kv": "HV voltage (kV)"},
-    ComponentType.LINE: {
-        "length_km": "Length (km)",
-        "voltage_kv": "Nominal voltage (kV)",
-        "to_substation": "To substation (the line's other end; optional)",
-    },
-    ComponentType.SWITCH: {"status": "Switch status"},
+    (ComponentType.TRANSFORMER, "voltage_kv"): "HV voltage (kV)",
+    (ComponentType.LINE, "voltage_kv"): "Nominal voltage (kV)",
+    (ComponentType.LINE, "to_substation"): "To substation (the line's other end; optional)",
 }
 FIRST_CHOICE = {"status": SwitchStatus.CLOSED}  # what a new component's choice starts on
 
@@ -51,7 +48,8 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
         "component_type": kind.value,
     }
     for field in FIELDS_OF_TYPE[kind]:
-        title, now = TITLES[kind][field], getattr(current, field, None)
+        title = TITLES.get((kind, field), ui.LABELS[field])
+        now = getattr(current, field, None)
         if field in CHOICE_FIELDS:
             choices = list(CHOICE_FIELDS[field])
             fields[field] = st.radio(
@@ -68,7 +66,9 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
             )
     for field in OPTIONAL_OF_TYPE[kind]:
         fields[field] = st.text_input(
-            TITLES[kind][field], value=getattr(current, field, None) or "", key=f"{key}.{field}"
+            TITLES.get((kind, field), ui.LABELS[field]),
+            value=getattr(current, field, None) or "",
+            key=f"{key}.{field}",
         )
     return fields
 
