@@ -3,8 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from core.charts import report_figure
 from core.errors import ReportNotFound
+from core.report_charts import report_figure
 from core.reports import REFRESH_SECONDS, kpis
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import pytest
 
-from core import charts
+from core import charts, report_charts
 from core.domain import MeasurementType
 from core.measurements import SERIES_SCHEMA
 from core.reports import kpis
@@ -69,7 +69,7 @@ def _daily() -> pl.DataFrame:
 
 
 def test_daily_averages_have_a_panel_per_measurement_type_and_a_line_per_component_type():
-    figure = charts.daily_averages_figure(_daily())
+    figure = report_charts.daily_averages_figure(_daily())
     assert _annotation_texts(figure) == [
         "Daily average voltage (kV)",
         "Daily average power (MW)",
@@ -88,7 +88,7 @@ def test_daily_averages_have_a_panel_per_measurement_type_and_a_line_per_compone
 
 def test_daily_averages_without_rows_say_so():
     empty = pl.DataFrame(schema=kpis.SCHEMAS[kpis.DAILY_AVERAGES])
-    assert _annotation_texts(charts.daily_averages_figure(empty)) == [
+    assert _annotation_texts(report_charts.daily_averages_figure(empty)) == [
         "No measurements in this report's period"
     ]
 
@@ -112,7 +112,7 @@ def test_voltage_per_level_in_kv_and_per_unit_on_one_axis():
             (date(2024, 5, 1), "current", "switch", None, 5.0),  # no level
         ]
     )
-    figure = charts.voltage_by_level_figure(frame)
+    figure = report_charts.voltage_by_level_figure(frame)
     assert _annotation_texts(figure) == [
         "Daily average voltage per level (kV)",
         "Daily average voltage per unit of the level's nominal voltage",
@@ -131,7 +131,7 @@ def test_voltage_per_level_in_kv_and_per_unit_on_one_axis():
 
 def test_voltage_per_level_without_voltages_says_so():
     frame = _by_voltage([(date(2024, 5, 1), "current", "switch", None, 5.0)])
-    assert _annotation_texts(charts.voltage_by_level_figure(frame)) == [
+    assert _annotation_texts(report_charts.voltage_by_level_figure(frame)) == [
         "No voltage measurements of components with a voltage level"
     ]
 
@@ -141,7 +141,7 @@ def test_inventory_bars():
         {"component_type": ["line", "switch", "transformer"], "count": [3, 0, 2]},
         schema=kpis.SCHEMAS[kpis.COMPONENTS_BY_TYPE],
     )
-    figure = charts.report_figure(kpis.COMPONENTS_BY_TYPE, by_type)
+    figure = report_charts.report_figure(kpis.COMPONENTS_BY_TYPE, by_type)
     assert list(figure.data[0].x) == ["line", "switch", "transformer"]
     assert list(figure.data[0].y) == [3, 0, 2]
 
@@ -149,7 +149,7 @@ def test_inventory_bars():
         {"voltage_kv": [20.0, 110.0], "transformer_count": [4, 1], "total_capacity_mva": [2.5, 40]},
         schema=kpis.SCHEMAS[kpis.TRANSFORMER_CAPACITY],
     )
-    figure = charts.report_figure(kpis.TRANSFORMER_CAPACITY, capacity)
+    figure = report_charts.report_figure(kpis.TRANSFORMER_CAPACITY, capacity)
     assert list(figure.data[0].x) == ["20 kV", "110 kV"]
     assert list(figure.data[0].y) == [2.5, 40]
     assert figure.layout.yaxis.title.text == "total capacity (MVA)"
@@ -165,7 +165,7 @@ def test_inventory_bars():
     ],
 )
 def test_empty_inventory_tables_say_so(table, message):
-    figure = charts.report_figure(table, pl.DataFrame(schema=kpis.SCHEMAS[table]))
+    figure = report_charts.report_figure(table, pl.DataFrame(schema=kpis.SCHEMAS[table]))
     assert _annotation_texts(figure) == [message]
 
 

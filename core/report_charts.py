@@ -1,0 +1,241 @@
+"""The charts of a report's tables, one per table: daily averages (partial days drawn as open
+circles), averages per voltage level, and the inventory's bars. See docs/design.md#reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from core.charts import COMPONENT_COLOURS, LINE_COLOUR, base_layout, empty_figure
+from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
+from core.periods import PARTIAL_DAY
+from core.reports import kpis
+
+
+def _partial_flags(part: pl.DataFrame) -> list[bool]:
+    """Which rows of a daily table are partial days (none, for tables without the column)."""
+    return part[PARTIAL_DAY].to_list() if PARTIAL_DAY in part.columns else [False] * part.height
+
+
+def _partial_markers(partial: list[bool]) -> dict[str, list[Any]]:
+    """A partial day's average is over fewer hours: an open, larger marker says so."""
+    return {
+        "symbol": ["circle-open" if cut else "circle" for cut in partial],
+        "size": [11 if cut else 6 for cut in partial],
+    }
+
+
+def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
+    """Daily averages as lines per component type, one panel per measurement type."""
+    if frame.is_empty():
+        return empty_figure("No measurements in this report's period")
+    present = set(frame["measurement_type"].unique().to_list())
+    kinds = [kind for kind in MeasurementType if kind.value in present]
+    figure = make_subplots(
+        rows=len(kinds),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[
+            f"Daily average {kind.value} ({MEASUREMENT_UNITS[kind]})" for kind in kinds
+        ],
+    )
+    shown_in_legend: set[str] = set()
+    for row, kind in enumerate(kinds, start=1):
+        panel = frame.filter(pl.col("measurement_type") == kind.value).sort("day")
+        for component_type in sorted(panel["component_type"].unique().to_list()):
+            part = panel.filter(pl.col("component_type") == component_type)
+            partial = _partial_flags(part)
+            figure.add_trace(
+                go.Scatter(
+                    x=part["day"].dt.to_string("%Y-%m-%d").to_list(),
+                    y=part["avg_value"].to_list(),
+                    name=component_type,
+                    legendgroup=component_type,
+                    showlegend=component_type not in shown_in_legend,
+                    mode="lines+markers",
+                    line={"color": COMPONENT_COLOURS.get(component_type)},
+                    marker=_partial_markers(partial),
+                    customdata=[
+                        [count, " · partial day" if cut else ""]
+                        for count, cut in zip(part["sample_count"].to_list(), partial, strict=True)
+                    ],
+                    hovertemplate=(
+                        f"{component_type}: %{{y:.3f}} {MEASUREMENT_UNITS[kind]}"
+                        " (%{customdata[0]} samples%{customdata[1]})<extra></extra>"
+                    ),
+                ),
+                row=row,
+                col=1,
+            )
+            shown_in_legend.add(component_type)
+        figure.update_yaxes(title_text=MEASUREMENT_UNITS[kind], row=row, col=1)
+    # Days as categories in date order: one tick per day, never an hour between two days.
+    figure.update_xaxes(type="category", categoryorder="category ascending")
+    return base_layout(figure, height=220 + 200 * len(kinds))
+
+
+def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
+    """Daily average voltage per component type and voltage level: in kV, and per unit of
+    the level's nominal voltage, where every level shares one axis."""
+    voltages = frame.filter(
+        (pl.col("measurement_type") == MeasurementType.VOLTAGE.value)
+        & pl.col("voltage_kv").is_not_null()
+        & (pl.col("voltage_kv") > 0)
+    ).sort("voltage_kv", "component_type", "day", descending=[True, False, False])
+    if voltages.is_empty():
+        return empty_figure("No voltage measurements of components with a voltage level")
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=[
+            "Daily average voltage per level (kV)",
+            "Daily average voltage per unit of the level's nominal voltage",
+        ],
+    )
+    for (voltage_kv, component_type), part in voltages.group_by(
+        "voltage_kv", "component_type", maintain_order=True
+    ):
+        name = f"{component_type} {_voltage_label(float(voltage_kv))}"
+        days = part["day"].dt.to_string("%Y-%m-%d").to_list()
+        colour = COMPONENT_COLOURS.get(str(component_type))
+        partial = _partial_flags(part)
+        notes = [
+            [count, " · partial day" if cut else ""]
+            for count, cut in zip(part["sample_count"].to_list(), partial, strict=True)
+        ]
+        for row, values, unit in (
+            (1, part["avg_value"], "kV"),
+            (2, part["avg_value"] / float(voltage_kv), "p.u."),
+        ):
+            figure.add_trace(
+                go.Scatter(
+                    x=days,
+                    y=values.to_list(),
+                    name=name,
+                    legendgroup=name,
+                    showlegend=row == 1,
+                    mode="lines+markers",
+                    line={"color": colour},
+                    marker=_partial_markers(partial),
+                    customdata=notes,
+                    hovertemplate=(
+                        f"{name}: %{{y:.4f}} {unit}"
+                        " (%{customdata[0]} samples%{customdata[1]})<extra></extra>"
+                    ),
+                ),
+                row=row,
+                col=1,
+            )
+    figure.update_yaxes(title_text="kV", row=1, col=1)
+    figure.update_yaxes(title_text="per unit", row=2, col=1)
+    figure.update_xaxes(type="category", categoryorder="category ascending")
+    return base_layout(figure, height=620)
+
+
+def _bars(
+    x: list[str],
+    y: list[float],
+    *,
+    colours: list[str],
+    y_title: str,
+    x_title: str,
+    hover: list[str],
+) -> go.Figure:
+    figure = go.Figure(
+        go.Bar(
+            x=x,
+            y=y,
+            marker_color=colours,
+            text=[f"{value:g}" for value in y],
+            textposition="outside",
+            hovertext=hover,
+            hoverinfo="text",
+        )
+    )
+    figure.update_yaxes(title_text=y_title, rangemode="tozero")
+    figure.update_xaxes(title_text=x_title, type="category")
+    figure.update_layout(hovermode="closest", showlegend=False)
+    return base_layout(figure, height=320)
+
+
+def components_by_type_figure(frame: pl.DataFrame) -> go.Figure:
+    if frame.is_empty() or int(frame["count"].sum()) == 0:
+        return empty_figure("No components in the inventory")
+    types = frame["component_type"].to_list()
+    counts = [float(count) for count in frame["count"].to_list()]
+    return _bars(
+        types,
+        counts,
+        colours=[COMPONENT_COLOURS.get(kind, LINE_COLOUR) for kind in types],
+        y_title="components",
+        x_title="component type",
+        hover=[f"{kind}: {count:g}" for kind, count in zip(types, counts, strict=True)],
+    )
+
+
+def _voltage_label(voltage_kv: float | None) -> str:
+    return "unknown" if voltage_kv is None else f"{voltage_kv:g} kV"
+
+
+def _per_voltage_figure(
+    frame: pl.DataFrame, *, kind: ComponentType, count: str, total: str, unit: str, what: str
+) -> go.Figure:
+    if frame.is_empty():
+        return empty_figure(f"No {kind.value}s in the inventory")
+    labels = [_voltage_label(v) for v in frame["voltage_kv"].to_list()]
+    totals = [float(v) for v in frame[total].to_list()]
+    counts = frame[count].to_list()
+    return _bars(
+        labels,
+        totals,
+        colours=[COMPONENT_COLOURS[kind.value]] * len(labels),
+        y_title=f"{what} ({unit})",
+        x_title="voltage level",
+        hover=[
+            f"{label}: {value:g} {unit} over {number} {kind.value}s"
+            for label, value, number in zip(labels, totals, counts, strict=True)
+        ],
+    )
+
+
+def transformer_capacity_figure(frame: pl.DataFrame) -> go.Figure:
+    return _per_voltage_figure(
+        frame,
+        kind=ComponentType.TRANSFORMER,
+        count="transformer_count",
+        total="total_capacity_mva",
+        unit="MVA",
+        what="total capacity",
+    )
+
+
+def line_length_figure(frame: pl.DataFrame) -> go.Figure:
+    return _per_voltage_figure(
+        frame,
+        kind=ComponentType.LINE,
+        count="line_count",
+        total="total_length_km",
+        unit="km",
+        what="total length",
+    )
+
+
+REPORT_FIGURES: dict[str, Callable[[pl.DataFrame], go.Figure]] = {
+    kpis.COMPONENTS_BY_TYPE: components_by_type_figure,
+    kpis.TRANSFORMER_CAPACITY: transformer_capacity_figure,
+    kpis.LINE_LENGTH: line_length_figure,
+    kpis.DAILY_AVERAGES: daily_averages_figure,
+    kpis.DAILY_AVERAGES_BY_VOLTAGE: voltage_by_level_figure,
+}
+
+
+def report_figure(table: str, frame: pl.DataFrame) -> go.Figure:
+    """The chart for one of a report's tables (``core.reports.kpis.TABLES``)."""
+    return REPORT_FIGURES[table](frame)
