@@ -1,9 +1,5 @@
-"""GridBoard's entry point: page config, sign-in, role-filtered navigation, run.
-
-Pages draw; ``core`` decides. Everyone starts on the Overview and sees the grid and the
-reports; a manager also sees the pages that change things. ``?component=ID`` and
-``?report=ID`` open those pages directly.
-"""
+"""GridBoard's entry point: page config, sign-in, role-filtered navigation, run. Everyone starts
+on the Overview; ``?component=ID`` and ``?report=ID`` open those pages. See docs/design.md#roles."""
 
 from typing import Any
 

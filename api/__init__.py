@@ -1,5 +1,2 @@
-"""GridBoard's HTTP API (FastAPI): routes, request and response models, and who is calling.
-
-Everything it does is a call into ``core``, which checks roles and rules itself; this package
-only turns HTTP into those calls and their answers and errors back into HTTP.
-"""
+"""GridBoard's HTTP API (FastAPI): it turns HTTP into calls of ``core``, which checks roles and
+rules itself, and answers and errors back into HTTP. See docs/reference.md#the-http-api."""

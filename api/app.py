@@ -1,6 +1,6 @@
-"""The API application: ``create_app()`` opens the configured database (migrating it) like
-every ``gridboard`` command, and runs queued reports unless ``GRIDBOARD_APP_RUNS_REPORTS`` is
-false."""
+"""The API application: ``create_app()`` opens the configured database (migrating it) and runs
+queued reports unless ``GRIDBOARD_APP_RUNS_REPORTS`` is false.
+See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""What routes depend on: the database, a read session, and who is calling.
-
-The dependencies are ``async`` and hand only their blocking database work to the thread pool:
-FastAPI runs every plain ``def`` dependency in a thread of its own, and each such handoff
-costs a wait for the scheduler on a busy machine.
-"""
+"""What routes depend on: the database, a read session, and who is calling; ``async``, with only
+the blocking work in the thread pool. See docs/architecture.md#the-http-apis-dependencies."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from core.api_tokens import TokenRefused, is_machine_token, read_machine_token, read_sign_in_token
+from core.api_tokens import TokenRefusal, is_machine_token, read_machine_token, read_sign_in_token
 from core.db import Database
 from core.domain import Actor, require_manager
 
@@ -60,7 +56,7 @@ async def current_actor(
 ) -> Actor:
     """Who the bearer token acts for: a person's sign-in token or a machine's named token."""
     if not token:
-        raise TokenRefused(
+        raise TokenRefusal(
             "not signed in: send 'Authorization: Bearer TOKEN' (a token from POST /auth/token "
             "or an API token)"
         )

@@ -1,4 +1,5 @@
-"""Domain errors as HTTP answers: ``{"detail": message}`` with the dashboard's message."""
+"""Domain errors as HTTP answers: ``{"detail": message}`` with the dashboard's message.
+See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
@@ -8,27 +9,27 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from core.api_tokens import ScopeRefused, TokenRefused
+from core.api_tokens import ScopeRefusal, TokenRefusal
 from core.errors import (
-    AuthenticationFailed,
+    AuthenticationFailure,
+    BusyDatabase,
     ConfigurationError,
-    DatabaseBusy,
-    DatabaseUnavailable,
-    DiskFull,
     DuplicateComponent,
     DuplicateMeasurement,
     DuplicateUser,
+    FullDisk,
     GridBoardError,
-    ImportRejected,
+    ImportRejection,
     InvalidInput,
     LastManager,
-    NotFound,
-    PermissionDenied,
-    SignInLocked,
+    MissingPermission,
+    SignInLockout,
+    UnavailableDatabase,
+    UnknownReference,
     UnreadableFile,
 )
 from core.models import utc_now
-from core.reports.jobs import ReportFinished, ReportNotReady
+from core.reports.jobs import UncancellableReport, UnfinishedReport
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +38,24 @@ LISTED_PROBLEMS = 10_000
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
-    (TokenRefused, 401),
-    (AuthenticationFailed, 401),
-    (PermissionDenied, 403),
-    (ScopeRefused, 403),
-    (NotFound, 404),
+    (TokenRefusal, 401),
+    (AuthenticationFailure, 401),
+    (MissingPermission, 403),
+    (ScopeRefusal, 403),
+    (UnknownReference, 404),
     (DuplicateComponent, 409),
     (DuplicateMeasurement, 409),
     (DuplicateUser, 409),
     (LastManager, 409),
-    (ReportNotReady, 409),
-    (ReportFinished, 409),
-    (ImportRejected, 422),
+    (UnfinishedReport, 409),
+    (UncancellableReport, 409),
+    (ImportRejection, 422),
     (InvalidInput, 422),
     (UnreadableFile, 400),
-    (SignInLocked, 429),
-    (DatabaseBusy, 503),
-    (DiskFull, 503),
-    (DatabaseUnavailable, 503),
+    (SignInLockout, 429),
+    (BusyDatabase, 503),
+    (FullDisk, 503),
+    (UnavailableDatabase, 503),
     (ConfigurationError, 503),
 )
 
@@ -71,7 +72,7 @@ def body_of(error: GridBoardError) -> dict[str, Any]:
     body: dict[str, Any] = {"detail": str(error)}
     if isinstance(error, InvalidInput):
         body["problems"] = [{"field": p.field, "reason": p.reason} for p in error.problems]
-    elif isinstance(error, ImportRejected):
+    elif isinstance(error, ImportRejection):
         body["detail"] = str(error).split("\n", 1)[0]  # the count; the lines are below
         body["problems"] = [
             {"line": p.line, "column": p.column, "reason": p.reason}
@@ -82,12 +83,12 @@ def body_of(error: GridBoardError) -> dict[str, Any]:
 
 
 def headers_of(error: GridBoardError) -> dict[str, str]:
-    if isinstance(error, TokenRefused | AuthenticationFailed):
+    if isinstance(error, TokenRefusal | AuthenticationFailure):
         return dict(BEARER)
-    if isinstance(error, SignInLocked):
+    if isinstance(error, SignInLockout):
         wait = max(1, int((error.until - utc_now()).total_seconds()) + 1)
         return {"Retry-After": str(wait)}
-    if isinstance(error, DatabaseBusy):
+    if isinstance(error, BusyDatabase):
         return {"Retry-After": "1"}
     return {}
 

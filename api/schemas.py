@@ -1,8 +1,5 @@
-"""Request and response bodies (separate from the ORM models; ``core`` validates the values).
-
-Field names follow the exercise's reference service, so its clients work unchanged.
-Enumerations are read in any case; answers use GridBoard's lower case.
-"""
+"""Request and response bodies (separate from the ORM models; ``core`` validates the values),
+named as the exercise's reference service names them. See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

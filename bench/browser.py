@@ -43,7 +43,7 @@ from benchlib import machine, seed_command  # noqa: E402
 from core.db import open_database  # noqa: E402
 from core.domain import SYSTEM_ACTOR, Role  # noqa: E402
 from core.measurements import series_bounds  # noqa: E402
-from core.reports.jobs import run_report_now  # noqa: E402
+from core.reports.jobs import generate_report  # noqa: E402
 from core.users import create_user, list_users, set_password  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
 
@@ -76,7 +76,7 @@ def prepare(url: str) -> None:
                 password=PASSWORD,
                 role=Role.MANAGER,
             )
-    run_report_now(
+    generate_report(
         database, actor=SYSTEM_ACTOR, start=bounds.first, end=bounds.last + timedelta(seconds=1)
     )
     database.dispose()

@@ -36,7 +36,7 @@ from core.db import Database  # noqa: E402
 from core.domain import SYSTEM_ACTOR, Role  # noqa: E402
 from core.measurements import series_bounds  # noqa: E402
 from core.models import Report  # noqa: E402
-from core.reports.jobs import run_report_now  # noqa: E402
+from core.reports.jobs import generate_report  # noqa: E402
 from core.users import create_user  # noqa: E402
 from tests.pages.conftest import sign_in_as  # noqa: E402
 from tests.pages.server_process import like_one_server_process  # noqa: E402
@@ -66,7 +66,7 @@ def prepare(url: str) -> None:
         has_reports = session.scalar(select(Report.id).limit(1)) is not None
     if not has_reports:
         assert bounds.first and bounds.last
-        first = run_report_now(
+        first = generate_report(
             database,
             actor=SYSTEM_ACTOR,
             start=bounds.first,

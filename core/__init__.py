@@ -1,5 +1,2 @@
-"""GridBoard's domain: the grid model, measurements, imports, users and reports.
-
-Nothing in this package imports Streamlit, so the CLI, the report worker and the tests use it
-directly. Pages call these services and only draw the results.
-"""
+"""GridBoard's domain: the grid model, measurements, imports, users and reports. It never
+imports Streamlit: pages, the API and the CLI call it. See docs/architecture.md#layers."""

@@ -1,11 +1,5 @@
-"""Who calls the HTTP API: short-lived sign-in tokens for people, named tokens for machines.
-
-A person signs in with ``core.auth.sign_in`` (the dashboard's check, lockout and slow-down
-included) and gets a JWT that holds for ``GRIDBOARD_API_TOKEN_MINUTES``; a password reset, a
-role change or the user's removal ends it at once. A machine (a SCADA export, a script) uses a
-token a manager made, with the scope ``read`` (acts as a user) or ``write`` (acts as a
-manager); only its SHA-256 is stored, and a revoked or expired one is refused at once.
-"""
+"""Who calls the HTTP API: short-lived sign-in tokens (JWT) for people, named tokens for machines
+(only their SHA-256 stored, revocable). See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
@@ -25,7 +19,7 @@ from sqlalchemy.orm import Session
 from core import logs
 from core.db import Database
 from core.domain import Actor, Role, require_manager
-from core.errors import FieldProblem, GridBoardError, InvalidInput, NotFound
+from core.errors import FieldProblem, GridBoardError, InvalidInput, UnknownReference
 from core.models import ID_RANGE, ApiToken, User, utc_now
 from core.timestamps import to_micros
 from core.users import UserRecord
@@ -48,7 +42,7 @@ class TokenScope(StrEnum):
 SCOPE_ROLES = {TokenScope.READ: Role.USER, TokenScope.WRITE: Role.MANAGER}
 
 
-class TokenRefused(GridBoardError):
+class TokenRefusal(GridBoardError):
     """A bearer token that is not (or no longer) honoured; ``reason`` says why."""
 
     def __init__(self, reason: str) -> None:
@@ -56,7 +50,7 @@ class TokenRefused(GridBoardError):
         super().__init__(reason)
 
 
-class ScopeRefused(GridBoardError):
+class ScopeRefusal(GridBoardError):
     """A sign-in asked for a scope that is not user or manager."""
 
     def __init__(self, scopes: list[str]) -> None:
@@ -64,7 +58,7 @@ class ScopeRefused(GridBoardError):
         super().__init__(f"unknown scope {', '.join(scopes)}: ask for user or manager")
 
 
-class ApiTokenNotFound(NotFound):
+class UnknownApiToken(UnknownReference):
     def __init__(self, token_id: int) -> None:
         self.token_id = token_id
         super().__init__(f"API token {token_id} does not exist")
@@ -88,13 +82,13 @@ def granted_role(user: UserRecord, requested: Iterable[str]) -> Role:
     """The role a sign-in token asked for with ``requested`` scopes acts with.
 
     No scope: the user's own role. ``user``: a user token, for anyone. ``manager``: only a
-    manager may have it (``PermissionDenied`` otherwise). Any other scope is ``ScopeRefused``.
+    manager may have it (``MissingPermission`` otherwise). Any other scope is ``ScopeRefusal``.
     Scopes are read in any case.
     """
     asked = {scope.strip().lower() for scope in requested if scope.strip()}
     unknown = sorted(asked - {Role.USER.value, Role.MANAGER.value})
     if unknown:
-        raise ScopeRefused(unknown)
+        raise ScopeRefusal(unknown)
     if Role.MANAGER.value in asked:
         require_manager(user.actor, "have a manager token")
         return Role.MANAGER
@@ -141,7 +135,7 @@ def issue_sign_in_token(
 def read_sign_in_token(
     token: str, *, session: Session, key: bytes, now: Callable[[], datetime] = utc_now
 ) -> Actor:
-    """Who a sign-in token acts for, or ``TokenRefused`` saying why it is not honoured:
+    """Who a sign-in token acts for, or ``TokenRefusal`` saying why it is not honoured:
     not signed with ``key`` (forged, tampered, another algorithm), expired, or issued before
     the user's last password or role change, or for a user who is gone."""
     try:
@@ -153,23 +147,23 @@ def read_sign_in_token(
             options={"require": ["sub", "exp", "iat", "aud"], "verify_iat": False},
         )
     except jwt.ExpiredSignatureError:
-        raise TokenRefused("the token has expired: sign in again") from None
+        raise TokenRefusal("the token has expired: sign in again") from None
     except jwt.InvalidTokenError:
-        raise TokenRefused("the token is not valid: sign in again") from None
+        raise TokenRefusal("the token is not valid: sign in again") from None
     username, scope, issued_us = payload.get("sub"), payload.get("scope"), payload.get("iat_us")
     if not isinstance(username, str) or not isinstance(scope, str):
-        raise TokenRefused("the token is not valid: sign in again")
+        raise TokenRefusal("the token is not valid: sign in again")
     if isinstance(issued_us, bool) or not isinstance(issued_us, int):
-        raise TokenRefused("the token is not valid: sign in again")
+        raise TokenRefusal("the token is not valid: sign in again")
     if payload["exp"] <= now().timestamp():
-        raise TokenRefused("the token has expired: sign in again")
+        raise TokenRefusal("the token has expired: sign in again")
     row = session.scalars(select(User).where(User.username == username)).first()
     if row is None:
-        raise TokenRefused("the token's user no longer exists")
+        raise TokenRefusal("the token's user no longer exists")
     if issued_us < to_micros(row.password_changed_at):
-        raise TokenRefused("the password changed after this token was issued: sign in again")
+        raise TokenRefusal("the password changed after this token was issued: sign in again")
     if row.role_changed_at is not None and issued_us < to_micros(row.role_changed_at):
-        raise TokenRefused("the role changed after this token was issued: sign in again")
+        raise TokenRefusal("the role changed after this token was issued: sign in again")
     role = Role.MANAGER if Role.MANAGER.value in scope.split() else Role.USER
     return Actor(username=row.username, role=role)
 
@@ -299,7 +293,7 @@ def revoke_api_token(
     require_manager(actor, "revoke API tokens")
     row = session.get(ApiToken, token_id) if token_id in ID_RANGE else None
     if row is None:
-        raise ApiTokenNotFound(token_id)
+        raise UnknownApiToken(token_id)
     if row.revoked_at is None:
         row.revoked_at = now()
         row.revoked_by = actor.username
@@ -323,17 +317,17 @@ def read_machine_token(
     database: Database, token: str, *, now: Callable[[], datetime] = utc_now
 ) -> Actor:
     """Who a machine token acts for (``token:NAME``, a user for ``read``, a manager for
-    ``write``), or ``TokenRefused``: unknown, revoked or expired. Notes its use, to the
+    ``write``), or ``TokenRefusal``: unknown, revoked or expired. Notes its use, to the
     minute."""
     moment = now()
     with database.read() as session:
         row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
         record = ApiTokenRecord.of(row) if row is not None else None
     if record is None:
-        raise TokenRefused("the token is not valid")
+        raise TokenRefusal("the token is not valid")
     state = record.state(moment)
     if state != "active":
-        raise TokenRefused(f"the token {record.name!r} is {state}")
+        raise TokenRefusal(f"the token {record.name!r} is {state}")
     if record.last_used_at is None or record.last_used_at + LAST_USE_RESOLUTION <= moment:
         with database.write() as session:
             stored = session.get(ApiToken, record.id)

@@ -1,13 +1,5 @@
-"""Signing in: the rules behind the dashboard's login form and its sign-in cookie.
-
-The form's check is ``sign_in``: every attempt is counted against the name as typed, in the
-database and before its password is checked, so no burst from any number of sessions or
-processes checks more than ``SignInPolicy.max_failures`` passwords for a name per ``window``;
-the last of those locks the name for ``lock`` (not forever), and failures are answered more
-slowly each time. Unknown names are counted, slowed and locked exactly like known ones, and
-every refusal costs one bcrypt check, so neither the answer nor its timing tells whether a
-user exists. The counts hold across sessions, restarts and app replicas.
-"""
+"""Signing in: the checks behind the login form and the API (attempts counted, slowed and locked
+per name in the database) and the sessions a cookie names. See docs/architecture.md#sign-in."""
 
 from __future__ import annotations
 
@@ -31,7 +23,7 @@ from core import logs
 from core.config import PROJECT_ROOT, Settings
 from core.db import Database
 from core.domain import Role
-from core.errors import AuthenticationFailed, ConfigurationError, SignInLocked
+from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
 from core.models import SignInAttempt, SignInSession, User, utc_now
 from core.passwords import spend_password_check_time
 from core.users import UserRecord, authenticate
@@ -157,7 +149,7 @@ def sign_in(
     now: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
 ) -> UserRecord:
-    """The user these credentials belong to, or ``AuthenticationFailed`` / ``SignInLocked``.
+    """The user these credentials belong to, or ``AuthenticationFailure`` / ``SignInLockout``.
 
     The attempt is counted as a failure in its own committed transaction before the password
     is checked, so however many sessions, threads or processes guess at once, at most
@@ -175,15 +167,15 @@ def sign_in(
         spend_password_check_time(password)
         _log_refusal(key, started, "locked", locked_until=reservation.locked_until)
         sleep(policy.delay(policy.max_failures))
-        raise SignInLocked(key, reservation.locked_until)
+        raise SignInLockout(key, reservation.locked_until)
     try:
         with database.read() as session:
             user = authenticate(session=session, username=username, password=password)
-    except AuthenticationFailed:
+    except AuthenticationFailure:
         if reservation.locked_until is not None:
             _log_refusal(key, started, "locked_now", locked_until=reservation.locked_until)
             sleep(policy.delay(policy.max_failures))
-            raise SignInLocked(key, reservation.locked_until) from None
+            raise SignInLockout(key, reservation.locked_until) from None
         _log_refusal(key, started, "refused", failures=reservation.slot)
         sleep(policy.delay(reservation.slot))
         raise

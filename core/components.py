@@ -22,7 +22,7 @@ from core import logs, rollups
 from core.component_fields import ComponentSpec, validate_component
 from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
-from core.errors import ComponentNotFound, DuplicateComponent, FieldProblem, InvalidInput
+from core.errors import DuplicateComponent, FieldProblem, InvalidInput, UnknownComponent
 from core.models import ID_RANGE, Component, Measurement
 from core.validation import unstorable_character
 
@@ -217,10 +217,10 @@ def list_substations(*, session: Session) -> list[str]:
 
 def _get_row(session: Session, component_id: int) -> Component:
     if component_id not in ID_RANGE:
-        raise ComponentNotFound(component_id)
+        raise UnknownComponent(component_id)
     row = session.get(Component, component_id)
     if row is None:
-        raise ComponentNotFound(component_id)
+        raise UnknownComponent(component_id)
     return row
 
 
@@ -230,14 +230,14 @@ def get_component(*, session: Session, component_id: int) -> ComponentRecord:
 
 def find_component(*, session: Session, name: str, substation: str) -> ComponentRecord:
     if unstorable_character(name + substation) is not None:
-        raise ComponentNotFound(f"{name.strip()!r} in {substation.strip()!r}")
+        raise UnknownComponent(f"{name.strip()!r} in {substation.strip()!r}")
     row = session.scalars(
         select(Component).where(
             Component.name == name.strip(), Component.substation == substation.strip()
         )
     ).one_or_none()
     if row is None:
-        raise ComponentNotFound(f"{name.strip()!r} in {substation.strip()!r}")
+        raise UnknownComponent(f"{name.strip()!r} in {substation.strip()!r}")
     return ComponentRecord.of(row)
 
 

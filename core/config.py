@@ -1,8 +1,5 @@
-"""Typed settings, read from the environment (prefix ``GRIDBOARD_``) or from secret files.
-
-Docker and Kubernetes secrets are files in ``/run/secrets``; a file there named like a setting
-(``gridboard_cookie_key``, ``gridboard_database_url``; any case) holds its value, so a secret
-never has to be in the environment. The environment wins when both are set."""
+"""Typed settings, read from the environment (prefix ``GRIDBOARD_``) or from secret files named
+like a setting in ``/run/secrets``. See docs/reference.md#configuration."""
 
 from __future__ import annotations
 
@@ -116,7 +113,7 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _known_backend(cls, url: str) -> str:
+    def _refuse_unknown_backend(cls, url: str) -> str:
         if url and not url.startswith(("sqlite", "postgresql")):
             msg = f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}"
             raise ValueError(msg)
@@ -124,7 +121,7 @@ class Settings(BaseSettings):
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
-    def _any_case(cls, value: object) -> object:
+    def _normalize_case(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
         cleaned = value.strip()
@@ -135,13 +132,13 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _database_in_data_dir(self) -> Settings:
+    def _default_database_in_data_dir(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'gridboard.db'}"
         return self
 
     @model_validator(mode="after")
-    def _real_secret_outside_demo(self) -> Settings:
+    def _drop_placeholder_key_outside_demo(self) -> Settings:
         if not self.demo and self.cookie_key.strip().lower() in PLACEHOLDER_SECRETS:
             self.cookie_key = ""
         return self

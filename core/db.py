@@ -1,10 +1,5 @@
 """The one place that opens databases: engines, sessions, migrations, and the raw bulk path.
-
-SQLite is tuned for a dashboard that reads while it imports: WAL (readers never wait for the
-writer), a busy timeout (writers queue instead of failing), foreign keys on, and writes that
-start with ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade. PostgreSQL needs
-no tuning here; migrations take an advisory lock so several replicas can start at once.
-"""
+See docs/architecture.md#who-opens-database-connections."""
 
 from __future__ import annotations
 
@@ -30,12 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import logs
 from core.errors import (
-    DatabaseBusy,
-    DatabaseFailed,
-    DatabaseFileChanged,
-    DatabaseUnavailable,
-    DiskFull,
+    BusyDatabase,
+    DatabaseFailure,
+    DatabaseFileChange,
+    FullDisk,
     GridBoardError,
+    UnavailableDatabase,
 )
 
 if TYPE_CHECKING:
@@ -95,7 +90,7 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 def _tune_postgresql(engine: Engine, busy_timeout_ms: int) -> None:
     """Writers wait for a lock (a row, a table, the rollups' advisory lock) as long as a SQLite
-    writer waits for the database, then fail with ``DatabaseBusy`` instead of queueing
+    writer waits for the database, then fail with ``BusyDatabase`` instead of queueing
     forever behind a long import. Readers and migrations are not limited."""
 
     @event.listens_for(engine, "begin")
@@ -112,16 +107,16 @@ def domain_error(error: BaseException, *, waited_ms: int | None = None) -> GridB
     orig = error.orig if isinstance(error, DBAPIError) else error
     sqlstate = getattr(orig, "sqlstate", None)  # psycopg's errors carry PostgreSQL's code
     if sqlstate == _PG_LOCK_NOT_AVAILABLE:
-        return DatabaseBusy(waited_ms)
+        return BusyDatabase(waited_ms)
     if sqlstate == _PG_DISK_FULL:
-        return DiskFull()
+        return FullDisk()
     if isinstance(orig, sqlite3.Error):
         code = (getattr(orig, "sqlite_errorcode", 0) or 0) & 0xFF
         message = str(orig).lower()
         if code == sqlite3.SQLITE_FULL or "database or disk is full" in message:
-            return DiskFull()
+            return FullDisk()
         if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in message:
-            return DatabaseBusy(waited_ms)
+            return BusyDatabase(waited_ms)
     return None
 
 
@@ -148,7 +143,7 @@ def database_failure(
     error: BaseException, *, waited_ms: int | None = None
 ) -> GridBoardError | None:
     """The domain error for any error a database driver raised (``domain_error``'s, else a
-    ``DatabaseFailed`` of its kind), or ``None`` for any other error. The driver's own text
+    ``DatabaseFailure`` of its kind), or ``None`` for any other error. The driver's own text
     goes to the log only (masked like every record); the domain error carries no statement
     and no value."""
     mapped = domain_error(error, waited_ms=waited_ms)
@@ -162,7 +157,7 @@ def database_failure(
     else:
         kind = "the database could not complete it"
     code = getattr(orig, "sqlstate", None)
-    failed = DatabaseFailed(kind, code=code, constraint=_constraint(orig))
+    failed = DatabaseFailure(kind, code=code, constraint=_constraint(orig))
     logs.record(
         "db.error",
         user=None,
@@ -224,7 +219,7 @@ class _SqliteFile:
         now = self._stat()
         if now != self.identity:
             change = "deleted" if now is None else "replaced by another file"
-            raise DatabaseFileChanged(str(self.path), change)
+            raise DatabaseFileChange(str(self.path), change)
 
 
 def _sqlite_file(engine: Engine) -> _SqliteFile | None:
@@ -249,7 +244,7 @@ class Database:
         )
 
     def check_file(self) -> None:
-        """``DatabaseFileChanged`` if the SQLite file was deleted or replaced since it was
+        """``DatabaseFileChange`` if the SQLite file was deleted or replaced since it was
         opened; nothing to check on PostgreSQL."""
         if self._file is not None:
             self._file.check()
@@ -282,11 +277,11 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A session for one write action: committed if the block succeeds, else rolled back.
 
-        A lock that another writer holds past the busy timeout is ``DatabaseBusy``, a full disk
-        ``DiskFull``, any other driver error ``DatabaseFailed``; either way the whole write was
+        A lock that another writer holds past the busy timeout is ``BusyDatabase``, a full disk
+        ``FullDisk``, any other driver error ``DatabaseFailure``; either way the whole write was
         rolled back, and the error carries neither the statement nor its values (it is raised
         without the driver's error attached, whose text may quote a row, hash included). A
-        SQLite file deleted or replaced meanwhile is ``DatabaseFileChanged``, and nothing is
+        SQLite file deleted or replaced meanwhile is ``DatabaseFileChange``, and nothing is
         committed.
         """
         self.check_file()
@@ -356,7 +351,7 @@ def migrate(engine: Engine) -> None:
 def open_database(url: str | None = None) -> Database:
     """Open the configured database (or ``url``) and apply pending migrations.
 
-    A URL that is malformed or a server that cannot be reached is a ``DatabaseUnavailable``
+    A URL that is malformed or a server that cannot be reached is a ``UnavailableDatabase``
     naming the URL (without its password), not a driver traceback.
     """
     from core.config import get_settings
@@ -367,13 +362,13 @@ def open_database(url: str | None = None) -> Database:
     try:
         database = Database.from_url(target, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     except (ArgumentError, NoSuchModuleError, ValueError) as error:
-        raise DatabaseUnavailable(shown, f"not a valid database URL ({error})") from None
+        raise UnavailableDatabase(shown, f"not a valid database URL ({error})") from None
     try:
         database.migrate()
     except (OperationalError, InterfaceError) as error:
         database.dispose()
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise DatabaseUnavailable(shown, reason) from None
+        raise UnavailableDatabase(shown, reason) from None
     return database
 
 

@@ -1,11 +1,12 @@
-"""The vocabulary of the grid model: enumerations, the acting user, and role checks."""
+"""The vocabulary of the grid model: enumerations, the acting user, and role checks.
+See docs/design.md#roles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.errors import PermissionDenied
+from core.errors import MissingPermission
 
 
 class ComponentType(StrEnum):
@@ -56,4 +57,4 @@ SYSTEM_ACTOR = Actor(username="system:cli", role=Role.MANAGER)
 def require_manager(actor: Actor, action: str) -> None:
     """Refuse ``action`` unless ``actor`` is a manager."""
     if actor.role is not Role.MANAGER:
-        raise PermissionDenied(actor.username, actor.role.value, action)
+        raise MissingPermission(actor.username, actor.role.value, action)

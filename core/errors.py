@@ -1,9 +1,5 @@
-"""GridBoard's domain errors.
-
-Every error carries the data that explains it (which component, which rows, which role), and
-``str(error)`` is a sentence a person can act on. Pages and the CLI turn them into messages in
-one place each; nothing catches a bare ``Exception`` to show its text.
-"""
+"""GridBoard's domain errors: each carries the data that explains it, and ``str(error)`` is a
+sentence a person can act on. See docs/architecture.md#errors-and-logs."""
 
 from __future__ import annotations
 
@@ -23,7 +19,7 @@ class ConfigurationError(GridBoardError):
         super().__init__(f"{setting} {reason}")
 
 
-class PermissionDenied(GridBoardError):
+class MissingPermission(GridBoardError):
     def __init__(self, username: str, role: str, action: str) -> None:
         self.username = username
         self.role = role
@@ -31,17 +27,17 @@ class PermissionDenied(GridBoardError):
         super().__init__(f"{username} ({role}) may not {action}: only a manager may do that")
 
 
-class NotFound(GridBoardError):
+class UnknownReference(GridBoardError):
     """Something that was asked for by id or name does not exist."""
 
 
-class ReportNotFound(NotFound):
+class UnknownReport(UnknownReference):
     def __init__(self, report_id: int) -> None:
         self.report_id = report_id
         super().__init__(f"report {report_id} does not exist")
 
 
-class ReportNotReady(GridBoardError):
+class UnfinishedReport(GridBoardError):
     """Only a completed report has tables."""
 
     def __init__(self, report_id: int, status: str) -> None:
@@ -50,7 +46,7 @@ class ReportNotReady(GridBoardError):
         super().__init__(f"report {report_id} is {status}; only a completed report has tables")
 
 
-class ReportFinished(GridBoardError):
+class UncancellableReport(GridBoardError):
     """Only a pending or running report can be cancelled."""
 
     def __init__(self, report_id: int, status: str) -> None:
@@ -59,7 +55,7 @@ class ReportFinished(GridBoardError):
         super().__init__(f"report {report_id} is already {status} and cannot be cancelled")
 
 
-class ReportStillActive(GridBoardError):
+class UndeletableReport(GridBoardError):
     """Only a finished report (completed, failed or cancelled) can be deleted."""
 
     def __init__(self, report_id: int, status: str) -> None:
@@ -68,19 +64,19 @@ class ReportStillActive(GridBoardError):
         super().__init__(f"report {report_id} is {status}: cancel it before deleting it")
 
 
-class ComponentNotFound(NotFound):
+class UnknownComponent(UnknownReference):
     def __init__(self, component_id: int | str) -> None:
         self.component_id = component_id
         super().__init__(f"component {component_id} does not exist")
 
 
-class SubstationNotFound(NotFound):
+class UnknownSubstation(UnknownReference):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"no component is in or connected to substation {name!r}")
 
 
-class UserNotFound(NotFound):
+class UnknownUser(UnknownReference):
     def __init__(self, username: str) -> None:
         self.username = username
         super().__init__(f"user {username!r} does not exist")
@@ -148,12 +144,12 @@ class OwnAccount(GridBoardError):
         super().__init__(f"you cannot {action} your own account ({username}): ask another manager")
 
 
-class AuthenticationFailed(GridBoardError):
+class AuthenticationFailure(GridBoardError):
     def __init__(self) -> None:
         super().__init__("unknown username or wrong password")
 
 
-class SignInLocked(GridBoardError):
+class SignInLockout(GridBoardError):
     """Too many failed sign-ins for one username; refused until ``until`` (UTC)."""
 
     def __init__(self, username: str, until: datetime) -> None:
@@ -188,7 +184,7 @@ class RowProblem:
 SHOWN_PROBLEMS = 100
 
 
-class ImportRejected(GridBoardError):
+class ImportRejection(GridBoardError):
     """An import found bad rows; nothing was written."""
 
     def __init__(self, problems: Sequence[RowProblem]) -> None:
@@ -221,7 +217,7 @@ class UnreadableFile(GridBoardError):
         super().__init__(f"{name}: {reason}")
 
 
-class DatabaseBusy(GridBoardError):
+class BusyDatabase(GridBoardError):
     """Another writer held the database longer than this write was willing to wait; nothing
     of this write was kept."""
 
@@ -239,7 +235,7 @@ def _seconds(milliseconds: int) -> str:
     return f"{seconds:g} s"
 
 
-class DiskFull(GridBoardError):
+class FullDisk(GridBoardError):
     """The database's disk (or its size limit) ran out mid-write; the write was rolled back."""
 
     def __init__(self) -> None:
@@ -249,7 +245,7 @@ class DiskFull(GridBoardError):
         )
 
 
-class DatabaseFailed(GridBoardError):
+class DatabaseFailure(GridBoardError):
     """The database refused or failed a statement that no rule checked beforehand (a clash
     with a write made at the same moment, a lost connection). Says what kind of failure it
     was, never the statement or its values, which can hold password hashes."""
@@ -272,14 +268,14 @@ class DatabaseFailed(GridBoardError):
         )
 
 
-class DatabaseUnavailable(GridBoardError):
+class UnavailableDatabase(GridBoardError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         self.reason = reason
         super().__init__(f"cannot open the database {url}: {reason}")
 
 
-class DatabaseFileChanged(GridBoardError):
+class DatabaseFileChange(GridBoardError):
     """The SQLite database file was deleted or replaced while GridBoard had it open: a write
     would go into a file no one will open again, so nothing is read or written."""
 
@@ -292,13 +288,13 @@ class DatabaseFileChanged(GridBoardError):
         )
 
 
-class NotEmpty(GridBoardError):
+class NonEmptyDatabase(GridBoardError):
     def __init__(self, what: str) -> None:
         self.what = what
         super().__init__(what)
 
 
-class BackupRefused(GridBoardError):
+class BackupRefusal(GridBoardError):
     """A backup that cannot be written where it was asked for; nothing was written."""
 
     def __init__(self, destination: str, reason: str) -> None:
@@ -319,7 +315,7 @@ class NotABackup(GridBoardError):
         )
 
 
-class RestoreRefused(GridBoardError):
+class RestoreRefusal(GridBoardError):
     """A database that a backup may not (yet) replace; nothing was restored."""
 
     def __init__(self, target: str, reason: str) -> None:
@@ -328,7 +324,7 @@ class RestoreRefused(GridBoardError):
         super().__init__(f"cannot restore into {target}: {reason}; nothing was restored")
 
 
-class ToolMissing(GridBoardError):
+class MissingTool(GridBoardError):
     """A PostgreSQL client program is not installed; ``command`` is what to run instead."""
 
     def __init__(self, tool: str, command: str) -> None:
@@ -341,7 +337,7 @@ class ToolMissing(GridBoardError):
         )
 
 
-class ToolFailed(GridBoardError):
+class ToolFailure(GridBoardError):
     """A PostgreSQL client program ended with an error; nothing was written or restored."""
 
     def __init__(self, tool: str, status: int, output: str) -> None:

@@ -1,11 +1,5 @@
-"""Exports people take elsewhere: the components list (filters applied) as CSV, and a
-component's raw measurements (a time range, some types) as CSV or Parquet.
-
-CSV goes through the same writer as report downloads (``table_csv``). A measurements export
-has the columns an import reads (``component_name, substation,
-timestamp, measurement_type, value``), so it goes back in as it came out. CSV text cells that
-a spreadsheet would run as a formula get a leading apostrophe, as in report exports.
-"""
+"""Exports: the components list (filters applied) as CSV, and a component's raw measurements as
+CSV or Parquet in the columns an import reads. See docs/architecture.md#imports."""
 
 from __future__ import annotations
 
@@ -41,13 +35,6 @@ COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "status": pl.String,
     "updated_at": pl.Datetime("us", "UTC"),
     "updated_by": pl.String,
-}
-MEASUREMENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "component_name": pl.String,
-    "substation": pl.String,
-    "timestamp": pl.Datetime("us", "UTC"),
-    "measurement_type": pl.String,
-    "value": pl.Float64,
 }
 
 

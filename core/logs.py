@@ -1,21 +1,5 @@
-"""Structured logs: who did what to which rows, how long it took, and how it ended.
-
-Every write service and every step of a report job logs one record on the ``gridboard.audit``
-logger with the acting ``user``, the ``action`` (``user.create``, ``report.completed``...),
-the ids and counts it touched, ``duration_ms`` and ``outcome``. ``configure_logging`` sends all
-records to stdout (or a given stream) and, when ``GRIDBOARD_LOG_FILE`` is set, to a rotating
-file, as one JSON object per line (or ``key=value`` text).
-
-A service called inside a session logs with ``on_commit``: the record is written when the
-transaction commits, so the log never claims a write that was rolled back (such a record is
-written as ``outcome=rolled_back`` instead). Secrets are never passed to a log call; the
-``Redactor`` masks bcrypt hashes (whole or cut short), JWT-shaped cookie tokens, the
-configured cookie key and ``password=...``-like text anyway, as defence in depth: in every
-record the process makes (any logger, message and traceback) and in the fields of ours.
-
-The standard library is enough here (handlers, rotation, filters); a small JSON formatter
-avoids a dependency such as structlog for what is one function per record.
-"""
+"""Structured logs: who did what to which rows, how long it took, how it ended; written on
+commit, secrets redacted. See docs/architecture.md#errors-and-logs and docs/operations.md#logs."""
 
 from __future__ import annotations
 

@@ -1,26 +1,13 @@
-"""The single write path for measurements: every add, import and seed goes through here.
-
-Rows arrive as a Polars frame of valid, typed values (see ``MEASUREMENT_SCHEMA``) and are
-written in the caller's transaction with the backend's fastest bulk path: ``executemany`` on
-SQLite, ``COPY`` into a staging table on PostgreSQL. Keys that already exist are skipped or,
-on request, overwritten, and counted either way. The rollups that reports read are kept up to
-date in the same transaction (see ``core.rollups``).
-
-A fresh seed writes whole evenly spaced series instead (``new_series_writer``): no lookup of
-existing keys, rows in the order of the unique index, and on SQLite one ``INSERT ... SELECT``
-over ``json_each`` per series rather than one bound statement per row, which was most of the
-seed's time.
-"""
+"""The write path for measurements that every add and import takes: keys already stored are
+skipped or overwritten, and the rollups kept exact, in the caller's transaction. See
+docs/architecture.md#storage."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,17 +23,9 @@ MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
     "value": pl.Float64(),
 }
 KEY = ["component_id", "measurement_type", "timestamp_us"]
-_COLUMNS = ", ".join(MEASUREMENT_SCHEMA)
+COLUMNS = ", ".join(MEASUREMENT_SCHEMA)
 _BATCH_ROWS = 100_000
 _IN_LIST_CHUNK = 500
-# Rollup contributions kept in memory before they are folded together, and written out when
-# folding does not shrink them (long series: most of their buckets are new).
-_PENDING_ROLLUP_ROWS = 200_000
-# One statement per series: its values arrive as a JSON array of whole numbers of
-# 10**-decimals, and ``json_each`` turns them into rows inside SQLite.
-_SERIES_INSERT_SQLITE = (
-    f"INSERT INTO measurements ({_COLUMNS}) SELECT ?, ?, ? + key * ?, value / ? FROM json_each(?)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +37,6 @@ class WriteCounts:
     @property
     def total(self) -> int:
         return self.inserted + self.skipped + self.overwritten
-
-
-def empty_measurements() -> pl.DataFrame:
-    return pl.DataFrame(schema=MEASUREMENT_SCHEMA)
 
 
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -76,23 +51,16 @@ def write_measurements(session: Session, frame: pl.DataFrame, *, overwrite: bool
     frame = _typed(frame)
     rollups.lock(session)
     driver = driver_connection(session)
-    if session.get_bind().dialect.name == "postgresql":
-        existing = _stage_postgresql(driver, frame)
-    else:
-        existing = _existing_sqlite(driver, frame)
+    backend = _BACKENDS[session.get_bind().dialect.name]
+    existing = backend.stored(driver, frame)
     new_rows = frame.join(existing, on=KEY, how="anti") if existing.height else frame
-    if session.get_bind().dialect.name == "postgresql":
-        _insert_from_staging_postgresql(driver, overwrite=overwrite)
-    else:
-        _insert_sqlite(driver, new_rows)
     replaced_old = existing.head(0)
     replaced_new = frame.head(0)
     if overwrite and existing.height:
         replaced_new = frame.join(existing.select(KEY), on=KEY, how="semi")
         replaced_old = existing
-        if session.get_bind().dialect.name != "postgresql":
-            _update_sqlite(driver, replaced_new)
-    types = _component_types(session, frame)
+    backend.write(driver, new_rows, replaced_new, overwrite)
+    types = component_types(session, frame)
     rollups.add(
         session, rollups.contributions(_typed_rows(pl.concat([new_rows, replaced_new]), types))
     )
@@ -102,198 +70,7 @@ def write_measurements(session: Session, frame: pl.DataFrame, *, overwrite: bool
     return WriteCounts(inserted=new_rows.height, skipped=existing.height)
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesBlock:
-    """Evenly spaced values of one measurement type for several components: row ``i`` of
-    ``values`` belongs to ``component_ids[i]`` and column ``j`` is at
-    ``first_us + j * cadence_us``. Every value is a whole multiple of ``10**-decimals`` (as
-    ``numpy.round(x, decimals)`` makes them), which lets SQLite receive exact integers."""
-
-    component_ids: npt.NDArray[np.int64]
-    measurement_type: str
-    first_us: int
-    cadence_us: int
-    values: npt.NDArray[np.float64]
-    decimals: int
-
-    @property
-    def size(self) -> int:
-        return int(self.values.size)
-
-    def timestamps(self) -> npt.NDArray[np.int64]:
-        steps = np.arange(self.values.shape[1], dtype=np.int64)
-        return self.first_us + steps * self.cadence_us
-
-    def scaled(self) -> npt.NDArray[np.int64]:
-        """The values as integers of ``10**-decimals``; refuses values with more decimals, as
-        dividing them again would not give back the same floats."""
-        scale = 10.0**self.decimals
-        whole = np.rint(self.values * scale)
-        exact = np.array_equal(whole / scale, self.values)
-        if not exact or (whole.size and np.abs(whole).max() >= 2**53):
-            raise ValueError(
-                f"{self.measurement_type} values must be finite with at most "
-                f"{self.decimals} decimals"
-            )
-        return whole.astype(np.int64)
-
-
-@dataclass(frozen=True, slots=True)
-class _Series:
-    component_id: int
-    block: SeriesBlock
-    row: int
-    scaled: npt.NDArray[np.int64]
-
-
-@dataclass(slots=True)
-class SeriesWriter:
-    """Inserts series known to be new (a fresh seed) and sums up their rollups, which
-    ``new_series_writer`` adds once at the end instead of once per block (or in a few parts
-    when the series are long enough that their distinct buckets would crowd memory)."""
-
-    session: Session
-    written: int = 0
-    _types: dict[int, tuple[str, float]] = field(default_factory=dict)
-    _pending: list[pl.DataFrame] = field(default_factory=list)
-    _pending_rows: int = 0
-
-    def write(self, blocks: list[SeriesBlock]) -> int:
-        """Insert ``blocks`` (no lookup of existing keys) series by series in the order of
-        the unique index, so the index grows at its end; return the rows written. Every
-        value is checked before any is written."""
-        scaled = [block.scaled() for block in blocks]
-        self._learn_types(blocks)
-        series = sorted(
-            (
-                _Series(int(component_id), block, row, numbers[row])
-                for block, numbers in zip(blocks, scaled, strict=True)
-                for row, component_id in enumerate(block.component_ids)
-            ),
-            key=lambda one: (one.component_id, one.block.measurement_type, one.block.first_us),
-        )
-        driver = driver_connection(self.session)
-        if self.session.get_bind().dialect.name == "postgresql":
-            _copy_series_postgresql(driver, series)
-        else:
-            _insert_series_sqlite(driver, series)
-        for block in blocks:
-            self._pending.append(_series_contributions(block, self._types))
-            self._pending_rows += self._pending[-1].height
-        if self._pending_rows > _PENDING_ROLLUP_ROWS:
-            self._fold()
-            if self._pending_rows > _PENDING_ROLLUP_ROWS // 2:
-                self._flush()
-        rows = sum(block.size for block in blocks)
-        self.written += rows
-        return rows
-
-    def _learn_types(self, blocks: list[SeriesBlock]) -> None:
-        ids = {int(i) for block in blocks for i in block.component_ids} - self._types.keys()
-        if ids:
-            frame = pl.DataFrame({"component_id": sorted(ids)}, schema={"component_id": pl.Int64})
-            for component_id, kind, voltage in _component_types(self.session, frame).iter_rows():
-                self._types[component_id] = (kind, voltage)
-
-    def _fold(self) -> None:
-        folded = rollups.fold(pl.concat(self._pending))
-        self._pending = [folded]
-        self._pending_rows = folded.height
-
-    def _flush(self) -> None:
-        if self._pending:
-            rollups.add(self.session, self._pending[0])
-        self._pending = []
-        self._pending_rows = 0
-
-    def finish(self) -> None:
-        if self._pending:
-            self._fold()
-        self._flush()
-
-
-@contextmanager
-def new_series_writer(session: Session) -> Iterator[SeriesWriter]:
-    """A ``SeriesWriter`` whose rollups are added when the block ends without an error (after
-    an error the caller's transaction is rolled back, rows and all)."""
-    rollups.lock(session)
-    writer = SeriesWriter(session)
-    yield writer
-    writer.finish()
-
-
-def _insert_series_sqlite(driver: Any, series: list[_Series]) -> None:
-    cursor = driver.cursor()
-    try:
-        for one in series:
-            numbers = pl.Series(one.scaled).cast(pl.String).str.join(",").item()
-            cursor.execute(
-                _SERIES_INSERT_SQLITE,
-                (
-                    one.component_id,
-                    one.block.measurement_type,
-                    one.block.first_us,
-                    one.block.cadence_us,
-                    10.0**one.block.decimals,
-                    f"[{numbers}]",
-                ),
-            )
-    finally:
-        cursor.close()
-
-
-def _copy_series_postgresql(driver: Any, series: list[_Series]) -> None:
-    frame = pl.concat(
-        pl.DataFrame(
-            {
-                "component_id": np.full(one.scaled.size, one.component_id, dtype=np.int64),
-                "measurement_type": pl.repeat(
-                    one.block.measurement_type, one.scaled.size, eager=True
-                ),
-                "timestamp_us": one.block.timestamps(),
-                "value": one.block.values[one.row],
-            }
-        )
-        for one in series
-    )
-    with driver.cursor() as cursor:
-        _copy_csv(cursor, "measurements", frame)
-
-
-def _series_contributions(block: SeriesBlock, types: dict[int, tuple[str, float]]) -> pl.DataFrame:
-    """The rollup rows of ``block``, reduced with numpy: per component type and voltage level,
-    the count, sum, minimum and maximum of each time step over the components, then of each
-    bucket."""
-    times = block.timestamps()
-    if times.size == 0:
-        return rollups.empty()
-    buckets = times - times % rollups.BUCKET_US
-    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
-    widths = np.diff(np.r_[starts, times.size])
-    keys = [types[int(i)] for i in block.component_ids]
-    parts = []
-    for kind, voltage in sorted(set(keys)):
-        chosen = np.array([key == (kind, voltage) for key in keys])
-        values = block.values[chosen]
-        parts.append(
-            pl.DataFrame(
-                {
-                    "component_type": pl.repeat(kind, starts.size, eager=True),
-                    "measurement_type": pl.repeat(block.measurement_type, starts.size, eager=True),
-                    "bucket_us": buckets[starts],
-                    "voltage_kv": pl.repeat(voltage, starts.size, eager=True),
-                    "sample_count": widths * values.shape[0],
-                    "value_sum": np.add.reduceat(values.sum(axis=0), starts),
-                    "value_min": np.minimum.reduceat(values.min(axis=0), starts),
-                    "value_max": np.maximum.reduceat(values.max(axis=0), starts),
-                },
-                schema=rollups.SCHEMA,
-            )
-        )
-    return pl.concat(parts)
-
-
-def _component_types(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
+def component_types(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
     ids = frame.get_column("component_id").unique().to_list()
     rows: list[tuple[int, str, float]] = []
     for start in range(0, len(ids), _IN_LIST_CHUNK):
@@ -331,7 +108,7 @@ def _insert_sqlite(driver: Any, frame: pl.DataFrame) -> None:
     try:
         for batch in _batches(frame):
             cursor.executemany(
-                f"INSERT INTO measurements ({_COLUMNS}) VALUES (?, ?, ?, ?)",
+                f"INSERT INTO measurements ({COLUMNS}) VALUES (?, ?, ?, ?)",
                 batch.iter_rows(),
             )
     finally:
@@ -351,9 +128,9 @@ def _update_sqlite(driver: Any, frame: pl.DataFrame) -> None:
         cursor.close()
 
 
-def _copy_csv(cursor: Any, table: str, frame: pl.DataFrame) -> None:
+def copy_csv(cursor: Any, table: str, frame: pl.DataFrame) -> None:
     """COPY ``frame`` into ``table`` as CSV text that Polars writes (fast, exact floats)."""
-    with cursor.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN WITH (FORMAT csv)") as copy:
+    with cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN WITH (FORMAT csv)") as copy:
         for batch in _batches(frame):
             copy.write(batch.write_csv(include_header=False))
 
@@ -371,7 +148,7 @@ def _existing_sqlite(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
             chunk = ids[start : start + _IN_LIST_CHUNK]
             marks = ", ".join("?" * len(chunk))
             cursor.execute(
-                f"SELECT {_COLUMNS} FROM measurements "
+                f"SELECT {COLUMNS} FROM measurements "
                 f"WHERE component_id IN ({marks}) AND timestamp_us BETWEEN ? AND ?",
                 [*chunk, low, high],
             )
@@ -392,7 +169,7 @@ def _stage_postgresql(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
             ") ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE measurement_staging")
-        _copy_csv(cursor, "measurement_staging", frame)
+        copy_csv(cursor, "measurement_staging", frame)
         cursor.execute(
             "SELECT m.component_id, m.measurement_type, m.timestamp_us, m.value "
             "FROM measurement_staging s JOIN measurements m "
@@ -403,11 +180,36 @@ def _stage_postgresql(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(found, schema=MEASUREMENT_SCHEMA, orient="row")
 
 
-def _insert_from_staging_postgresql(driver: Any, *, overwrite: bool) -> None:
+def _write_sqlite(
+    driver: Any, new_rows: pl.DataFrame, replaced: pl.DataFrame, overwrite: bool
+) -> None:
+    _insert_sqlite(driver, new_rows)
+    if overwrite:
+        _update_sqlite(driver, replaced)
+
+
+def _write_postgresql(
+    driver: Any, new_rows: pl.DataFrame, replaced: pl.DataFrame, overwrite: bool
+) -> None:
+    """The staged rows (``stored`` COPYed them all) go in with one statement."""
     action = "DO UPDATE SET value = EXCLUDED.value" if overwrite else "DO NOTHING"
     with driver.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO measurements ({_COLUMNS}) SELECT {_COLUMNS} FROM measurement_staging "
+            f"INSERT INTO measurements ({COLUMNS}) SELECT {COLUMNS} FROM measurement_staging "
             f"ON CONFLICT (component_id, measurement_type, timestamp_us) {action}"
         )
         cursor.execute("TRUNCATE measurement_staging")
+
+
+@dataclass(frozen=True, slots=True)
+class _Backend:
+    # The stored rows (with their current values) whose keys the frame has.
+    stored: Callable[[Any, pl.DataFrame], pl.DataFrame]
+    # Insert the new rows and, when overwriting, update the replaced ones.
+    write: Callable[[Any, pl.DataFrame, pl.DataFrame, bool], None]
+
+
+_BACKENDS = {
+    "sqlite": _Backend(stored=_existing_sqlite, write=_write_sqlite),
+    "postgresql": _Backend(stored=_stage_postgresql, write=_write_postgresql),
+}

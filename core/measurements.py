@@ -1,4 +1,5 @@
-"""Measurements: add one, and read one component's series for charts and tables."""
+"""Measurements: add one, and read one component's series for charts and tables.
+See docs/design.md#measurements."""
 
 from __future__ import annotations
 

@@ -1,15 +1,5 @@
-"""The typed ORM schema. Alembic migrations under ``core/migrations`` create and evolve it.
-
-Storage choices, for the two questions GridBoard asks most:
-
-* measurement timestamps are integers (microseconds since the Unix epoch, UTC) on every
-  backend: compact, exact, compared and bucketed without parsing, identical on SQLite and
-  PostgreSQL;
-* the unique key (component_id, measurement_type, timestamp_us) is also the index that serves
-  "one component's measurements over a time range" as a single range scan, and "all
-  measurements in a period" as one range scan per (component, type) (``IN`` lists on the
-  leading columns), so a write maintains a single index.
-"""
+"""The typed ORM schema; Alembic migrations under ``core/migrations`` create and evolve it.
+See docs/architecture.md#storage."""
 
 from __future__ import annotations
 

@@ -1,19 +1,5 @@
-"""The state of the grid at a glance: what is there, what is measured, what is stale, and the
-latest reports. The Overview page draws what ``read_overview`` returns.
-
-Everything comes from indexes and rollups, never from reading measurements:
-
-* counts per type and voltage level, and substations, from ``components`` (one row per
-  component, thousands at most);
-* how many measurements there are and when the first one was taken, from the 15-minute
-  rollups (a few rows per bucket);
-* the newest measurement of each component: one index seek per component and measurement
-  type on the unique key (component, type, time), read backwards from its end. That is three
-  seeks per component whatever the number of measurements, and it is remembered until the
-  data changes (see ``_DataVersion``), so a page that is opened again costs a few small
-  queries;
-* the latest completed reports through the status index, without their stored tables.
-"""
+"""The state of the grid at a glance for the Overview page, read from indexes and rollups only
+(never from the measurements). See docs/architecture.md#the-grid-views."""
 
 from __future__ import annotations
 

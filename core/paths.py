@@ -1,5 +1,5 @@
 """Checks on paths the command line writes to: what is already there, and whether a folder
-can be made and written."""
+can be made and written. See docs/reference.md#the-command-line."""
 
 from __future__ import annotations
 

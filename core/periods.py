@@ -1,9 +1,5 @@
 """Time periods people pick by name: report presets and chart windows, as [start, end).
-
-Report presets are whole calendar days in the report's time zone ending at today's midnight
-("today so far" is its own preset, and its one day is partial); chart windows end at a
-series' newest measurement, so "last 7 days" shows data even when the data stops in the past.
-"""
+See docs/design.md#reports and docs/architecture.md#the-grid-views."""
 
 from __future__ import annotations
 

@@ -1,14 +1,6 @@
-"""Measurement rollups: per component type, measurement type, 15-minute bucket and voltage
-level, the count, sum, min and max of the measurements, kept exact by every write.
-
-Adding measurements only adds (sum and count grow, min and max widen). Removing them (an
-overwrite, a deleted component, a component that changes type or voltage) subtracts sum and
-count, and
-recomputes from raw data only the buckets where a removed value may have been the minimum or
-maximum. On PostgreSQL every writer that touches rollups takes one transaction-level advisory
-lock first, so concurrent writers cannot interleave a recompute with an addition; SQLite's
-``BEGIN IMMEDIATE`` already serialises writers.
-"""
+"""Measurement rollups: count, sum, min and max per component type, measurement type, quarter
+hour and voltage level, kept exact by every write.
+See docs/architecture.md#rollups-and-local-days."""
 
 from __future__ import annotations
 

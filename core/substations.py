@@ -1,11 +1,5 @@
 """One substation: its components with their latest values, the lines that connect it, and
-the recent series of its components.
-
-A substation is not a row of its own: it is the name that components share, or the far end
-that lines name. Every read goes through an index: components by ``substation`` and by
-``to_substation``, the latest value of a component by one backward seek on the measurements'
-unique key.
-"""
+the recent series of its components. See docs/architecture.md#the-grid-views."""
 
 from __future__ import annotations
 
@@ -17,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.components import ComponentRecord
 from core.domain import ComponentType, MeasurementType
-from core.errors import SubstationNotFound
+from core.errors import UnknownSubstation
 from core.measurements import Series, read_series
 from core.models import Component, Measurement
 from core.timestamps import ONE_MICROSECOND, from_micros
@@ -86,18 +80,18 @@ def _latest(session: Session, component_id: int) -> dict[MeasurementType, Latest
 
 
 def read_substation(*, session: Session, name: str) -> SubstationView:
-    """The substation called ``name`` (exactly, after trimming); ``SubstationNotFound`` when
+    """The substation called ``name`` (exactly, after trimming); ``UnknownSubstation`` when
     no component is in it and no line ends there."""
     name = name.strip()
     if not name or unstorable_character(name) is not None:
-        raise SubstationNotFound(name)
+        raise UnknownSubstation(name)
     rows = session.scalars(
         select(Component)
         .where(or_(Component.substation == name, Component.to_substation == name))
         .order_by(Component.name, Component.id)
     ).all()
     if not rows:
-        raise SubstationNotFound(name)
+        raise UnknownSubstation(name)
     here = [ComponentRecord.of(row) for row in rows if row.substation == name]
     arriving = [ComponentRecord.of(row) for row in rows if row.substation != name]
     here.sort(key=lambda c: (_TYPE_ORDER[c.component_type], c.name))

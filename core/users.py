@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from core import logs
 from core.domain import Actor, Role, require_manager
 from core.errors import (
-    AuthenticationFailed,
+    AuthenticationFailure,
     DuplicateUser,
     FieldProblem,
     InvalidInput,
     LastManager,
     OwnAccount,
-    UserNotFound,
+    UnknownUser,
 )
 from core.models import TEXT_LENGTH, SignInAttempt, SignInSession, User, utc_now
 from core.passwords import (
@@ -107,7 +107,7 @@ def _find_row(session: Session, username: str) -> User | None:
 def _get_row(session: Session, username: str) -> User:
     row = _find_row(session, username)
     if row is None:
-        raise UserNotFound(username)
+        raise UnknownUser(username)
     return row
 
 
@@ -226,7 +226,7 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
 
 
 def authenticate(*, session: Session, username: str, password: str) -> UserRecord:
-    """The user whose credentials these are, or ``AuthenticationFailed``.
+    """The user whose credentials these are, or ``AuthenticationFailure``.
 
     An unknown user costs one bcrypt check like a known one, so timing does not tell them apart;
     so does a password longer than any that can be set (``MAX_PASSWORD_BYTES``), which is
@@ -236,11 +236,11 @@ def authenticate(*, session: Session, username: str, password: str) -> UserRecor
     encoded = checkable(password)
     if row is None or encoded is None:
         spend_password_check_time(password)
-        raise AuthenticationFailed()
+        raise AuthenticationFailure()
     if not bcrypt.checkpw(encoded, row.password_hash.encode("ascii")):
-        raise AuthenticationFailed()
+        raise AuthenticationFailure()
     if not row.active:  # checked after the hash, so a deactivated name takes as long
-        raise AuthenticationFailed()
+        raise AuthenticationFailure()
     return UserRecord.of(row)
 
 

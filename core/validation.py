@@ -1,4 +1,5 @@
-"""Field rules shared by the forms, the services and the importers, so each rule lives once."""
+"""Field rules shared by the forms, the services and the importers, so each rule lives once.
+See docs/design.md#components."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""One component (``?component=ID``): its attributes; charts of several measurement types
-stacked on one time axis, other components overlaid, in the person's time zone, refreshed
-on request; a table; raw downloads."""
+"""One component (``?component=ID``): its attributes, charts of several measurement types on
+one time axis (others overlaid), a table and raw downloads. See docs/design.md#measurements."""
 
 from datetime import timedelta
 
@@ -8,7 +7,7 @@ import streamlit as st
 
 from core.components import ComponentRecord, count_measurements, get_component, list_components
 from core.domain import MeasurementType
-from core.errors import ComponentNotFound
+from core.errors import UnknownComponent
 from core.periods import SeriesWindow
 from core.reports.compute import time_zone_names
 from views import ui
@@ -27,7 +26,7 @@ try:
     with ui.database().read() as session:
         component = get_component(session=session, component_id=component_id)
         stored = count_measurements(session=session, component_id=component_id)
-except ComponentNotFound as error:
+except UnknownComponent as error:
     ui.show_error(error)
     st.page_link("pages/components.py", label="Back to Components", icon=":material/arrow_back:")
     st.stop()

@@ -1,4 +1,5 @@
-"""Components: search, filter, sort and page through the inventory; pick one to open it."""
+"""Components: search, filter, sort and page through the inventory; pick one to open it.
+See docs/design.md#components."""
 
 import polars as pl
 import streamlit as st

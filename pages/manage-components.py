@@ -1,4 +1,5 @@
-"""Manage components (manager): create, edit (type change included), delete, import CSV."""
+"""Manage components (manager): create, edit (type change included), delete, import CSV.
+See docs/design.md#components."""
 
 from typing import Any
 

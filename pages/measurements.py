@@ -1,4 +1,5 @@
-"""Measurements (manager): add one, or import a CSV or Parquet file of them."""
+"""Measurements (manager): add one, or import a CSV or Parquet file of them.
+See docs/design.md#import-formats."""
 
 from datetime import UTC, datetime
 

@@ -1,5 +1,5 @@
-"""The network: substations as nodes and lines as edges, by voltage level. A click on a
-substation opens it, a click on a line's middle opens that line."""
+"""The network: substations as nodes and lines as edges, by voltage level; a click opens a
+substation or a line. See docs/architecture.md#the-grid-views."""
 
 import polars as pl
 import streamlit as st

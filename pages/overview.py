@@ -1,5 +1,6 @@
 """Overview, the first page: what the grid holds, what is measured, what is stale, and the
-latest reports, each with a way into the page that shows more."""
+latest reports, each with a way into the page that shows more.
+See docs/architecture.md#the-grid-views."""
 
 import polars as pl
 import streamlit as st

@@ -1,9 +1,10 @@
-"""One report (``?report=ID``): its status, or its tables with charts and downloads."""
+"""One report (``?report=ID``): its status, or its tables with charts and downloads.
+See docs/design.md#reports."""
 
 import polars as pl
 import streamlit as st
 
-from core.errors import ReportNotFound
+from core.errors import UnknownReport
 from core.report_charts import report_figure
 from core.reports import REFRESH_SECONDS, kpis
 from core.reports.export import report_zip, table_csv
@@ -45,7 +46,7 @@ if report_id is None:
 try:
     with ui.database().read() as session:
         record = get_report(session=session, report_id=report_id)
-except ReportNotFound as error:
+except UnknownReport as error:
     ui.show_error(error)
     st.page_link("pages/reports.py", label="Back to Reports", icon=":material/arrow_back:")
     st.stop()

@@ -1,4 +1,5 @@
-"""Reports: the list, live while reports run; a manager also asks for new ones."""
+"""Reports: the list, live while reports run; a manager also asks for new ones.
+See docs/design.md#reports."""
 
 from datetime import UTC, datetime
 

@@ -1,12 +1,12 @@
 """One substation (``?name=...``): its components by type with their latest values, the lines
-that connect it and where they go, and charts of its components' recent measurements."""
+that connect it, and charts of recent measurements. See docs/architecture.md#the-grid-views."""
 
 import polars as pl
 import streamlit as st
 
 from core.charts import components_figure
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
-from core.errors import SubstationNotFound
+from core.errors import UnknownSubstation
 from core.substations import CHART_DAYS, read_substation, substation_series
 from views import ui
 
@@ -19,7 +19,7 @@ if not name.strip():
 try:
     with ui.database().read() as session:
         view = read_substation(session=session, name=name)
-except SubstationNotFound as error:
+except UnknownSubstation as error:
     ui.show_error(error)
     st.page_link("pages/network.py", label="Back to the network", icon=":material/arrow_back:")
     st.stop()

@@ -1,5 +1,5 @@
 """Users (manager): who may sign in; create users, change roles, reset passwords, deactivate
-or delete users, and the API tokens machines use."""
+or delete users, and the API tokens machines use. See docs/design.md#roles."""
 
 import polars as pl
 import streamlit as st

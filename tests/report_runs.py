@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.db import Database
 from core.reports import LEASE_SECONDS
-from core.reports.jobs import Claim, ReportStatus, claim, run_held
+from core.reports.jobs import Claim, ReportStatus, claim, compute_claimed
 from core.reports.jobs.records import report_row
 
 
@@ -16,7 +16,7 @@ def run_next(
         held = claim(session=session, worker_id=worker_id, lease_seconds=lease_seconds)
     if held is None:
         return None
-    run_held(database, held, lease_seconds=lease_seconds)
+    compute_claimed(database, held, lease_seconds=lease_seconds)
     return held.report_id
 
 
@@ -32,4 +32,4 @@ def run_claimed(
     report's current attempt), and store its outcome if that claim still holds."""
     with database.read() as session:
         held = Claim.of(report_row(session, report_id), worker_id, attempt)
-    return run_held(database, held, lease_seconds=lease_seconds)
+    return compute_claimed(database, held, lease_seconds=lease_seconds)

@@ -56,3 +56,56 @@ def test_the_api_is_http_over_core_and_core_knows_no_http():
     core = _imported_modules(ROOT / "core")
     web = ("fastapi", "starlette", "api")
     assert [(path, name) for path, name in core if name.split(".")[0] in web] == []
+
+
+def _core_import_graph() -> dict[str, set[str]]:
+    """Which core modules each core module imports (at the top or inside a function; not
+    under ``if TYPE_CHECKING``), by dotted name; a package is its ``__init__``."""
+    modules = {}
+    for path in (ROOT / "core").rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for inner in ast.walk(node)
+        }
+        targets: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    submodule = f"{node.module}.{alias.name}"
+                    targets.add(submodule if submodule in modules else node.module)
+        graph[name] = {target for target in targets if target in modules and target != name}
+    return graph
+
+
+def test_core_has_no_import_cycles():
+    graph = _core_import_graph()
+    assert {"core", "core.backup", "core.db", "core.reports.jobs.runner"} <= graph.keys()
+    cycles = []
+    state: dict[str, str] = {}  # "open" while on the path, "done" after
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []

@@ -14,7 +14,7 @@ from core.auth import (
 )
 from core.config import Settings
 from core.domain import Role
-from core.errors import AuthenticationFailed, ConfigurationError, SignInLocked
+from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
 from core.users import create_user, set_password
 from tests.factories import MANAGER
 
@@ -64,16 +64,16 @@ def test_the_right_password_signs_in(db, clock, carla):
 
 def test_failures_are_slowed_then_locked_for_a_while(db, clock, carla):
     for _ in range(2):
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             _try(db, clock)
     assert clock.slept == [0.5, 1.0]
-    with pytest.raises(SignInLocked) as locked:
+    with pytest.raises(SignInLockout) as locked:
         _try(db, clock)
     assert locked.value.until == T0 + POLICY.lock
     assert "try again after 12:15 UTC" in str(locked.value)
     # Even the right password is refused while locked...
     clock.now = T0 + timedelta(minutes=14)
-    with pytest.raises(SignInLocked):
+    with pytest.raises(SignInLockout):
         _try(db, clock, password=GOOD)
     # ...and accepted once the lock is over.
     clock.now = T0 + timedelta(minutes=15, seconds=1)
@@ -82,18 +82,18 @@ def test_failures_are_slowed_then_locked_for_a_while(db, clock, carla):
 
 def test_a_success_forgets_earlier_failures(db, clock, carla):
     for _ in range(2):
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             _try(db, clock)
     _try(db, clock, password=GOOD)
     for _ in range(2):
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             _try(db, clock)
 
 
 def test_failures_outside_the_window_do_not_add_up(db, clock, carla):
     for minutes in (0, 11, 22, 33):
         clock.now = T0 + timedelta(minutes=minutes)
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             _try(db, clock)
     assert clock.slept == [0.5] * 4
 
@@ -103,53 +103,53 @@ def test_every_spelling_of_a_name_shares_its_tries(db, clock, carla):
     five = SignInPolicy(max_failures=5, window=POLICY.window, lock=POLICY.lock)
     spellings = ["CARLA", "Carla", " carla", "carla\t", " cArLa "]
     for spelling in spellings[:-1]:
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             sign_in(
                 db, username=spelling, password=WRONG, policy=five, now=clock, sleep=clock.sleep
             )
-    with pytest.raises(SignInLocked) as locked:
+    with pytest.raises(SignInLockout) as locked:
         sign_in(
             db, username=spellings[-1], password=WRONG, policy=five, now=clock, sleep=clock.sleep
         )
     assert locked.value.username == "carla"
     assert clock.slept == [0.5, 1.0, 2.0, 4.0, 4.0]
-    with pytest.raises(SignInLocked):
+    with pytest.raises(SignInLockout):
         sign_in(db, username="carla", password=GOOD, policy=five, now=clock, sleep=clock.sleep)
 
 
 def _fail_twice_then_at(db, clock, moment):
     """Two failures at T0 (one short of the lock), then one more at ``moment``."""
     for _ in range(POLICY.max_failures - 1):
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             _try(db, clock)
     clock.now = moment
     _try(db, clock)
 
 
 def test_a_failure_just_before_the_windows_end_counts_in_that_window(db, clock, carla):
-    with pytest.raises(SignInLocked):
+    with pytest.raises(SignInLockout):
         _fail_twice_then_at(db, clock, T0 + POLICY.window - timedelta(microseconds=1))
 
 
 def test_a_failure_exactly_at_the_windows_end_starts_a_new_window(db, clock, carla):
     """The window is half open, [first failure, first failure + window): the count starts
     again at its end, so this failure is the first of a new window, not the last of the old."""
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationFailure):
         _fail_twice_then_at(db, clock, T0 + POLICY.window)
     assert clock.slept == [0.5, 1.0, 0.5]
     for _ in range(POLICY.max_failures - 2):  # a new window needs all its failures to lock
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             _try(db, clock)
-    with pytest.raises(SignInLocked):
+    with pytest.raises(SignInLockout):
         _try(db, clock)
 
 
 def test_a_lock_ends_exactly_at_its_end(db, clock, carla):
     for _ in range(POLICY.max_failures):
-        with pytest.raises((AuthenticationFailed, SignInLocked)):
+        with pytest.raises((AuthenticationFailure, SignInLockout)):
             _try(db, clock)
     clock.now = T0 + POLICY.lock - timedelta(microseconds=1)
-    with pytest.raises(SignInLocked):
+    with pytest.raises(SignInLockout):
         _try(db, clock, password=GOOD)
     clock.now = T0 + POLICY.lock
     assert _try(db, clock, password=GOOD) == carla
@@ -162,7 +162,7 @@ def test_locked_attempts_wait_the_longest_delay_and_no_longer(db, clock, carla):
         max_failures=3, window=POLICY.window, lock=POLICY.lock, max_delay_seconds=0.75
     )
     for _ in range(6):
-        with pytest.raises((AuthenticationFailed, SignInLocked)):
+        with pytest.raises((AuthenticationFailure, SignInLockout)):
             sign_in(
                 db, username="carla", password=WRONG, policy=capped, now=clock, sleep=clock.sleep
             )
@@ -175,7 +175,7 @@ def test_unknown_names_are_refused_like_known_ones(db, clock, carla):
         clock.slept = []
         seen = []
         for _ in range(POLICY.max_failures):
-            with pytest.raises((AuthenticationFailed, SignInLocked)) as refused:
+            with pytest.raises((AuthenticationFailure, SignInLockout)) as refused:
                 _try(db, clock, username=name)
             seen.append(type(refused.value).__name__)
         outcomes[name] = (seen, clock.slept)
@@ -199,7 +199,7 @@ def test_unknown_and_known_names_cost_the_same_bcrypt_work(db, carla, monkeypatc
 
     def bcrypt_costs(username: str) -> list[bytes]:
         checked.clear()
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             sign_in(db, username=username, password="wrong-password-1", sleep=lambda _: None)
         return [hashed.split(b"$")[2] for hashed in checked]  # "$2b$12$..." -> b"12"
 
@@ -210,7 +210,7 @@ def test_unknown_and_known_names_cost_the_same_bcrypt_work(db, carla, monkeypatc
 
 def test_a_new_password_ends_the_lock(db, clock, carla):
     for _ in range(POLICY.max_failures):
-        with pytest.raises((AuthenticationFailed, SignInLocked)):
+        with pytest.raises((AuthenticationFailure, SignInLockout)):
             _try(db, clock)
     with db.write() as session:
         set_password(session=session, actor=MANAGER, username="carla", password="new-horse-43")

@@ -24,11 +24,11 @@ from sqlalchemy import func, make_url, select
 
 from core import rollups
 from core.backup import backup_sqlite
-from core.backup_postgresql import find_tool
+from core.backup.postgresql import find_tool
 from core.cli import main
 from core.db import Database, alembic_config, head_revision
 from core.domain import SYSTEM_ACTOR
-from core.errors import ToolMissing
+from core.errors import MissingTool
 from core.imports import import_measurements
 from core.models import Component, Measurement
 from core.seed import seed_grid
@@ -460,7 +460,7 @@ def pg_dump() -> str:
     (the guidance test below covers that case), which fails where PostgreSQL is required."""
     try:
         return find_tool("pg_dump", instead="")
-    except ToolMissing:
+    except MissingTool:
         if _postgres_required():
             pytest.fail("PostgreSQL is required here but pg_dump is not installed")
         pytest.skip("pg_dump is not installed")
@@ -576,12 +576,12 @@ def test_postgresql_backup_during_an_import_holds_none_of_it(postgres_databases,
 def test_postgresql_without_client_programs_says_what_to_run(
     postgres_databases, tmp_path, monkeypatch, capsys
 ):
-    import core.backup_postgresql
+    import core.backup.postgresql
 
     source_url, _ = postgres_databases
     assert main(["--database-url", source_url, "seed", "--components", "2"]) == 0
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    monkeypatch.setattr(core.backup_postgresql, "CLIENT_ROOT", tmp_path / "no-postgresql")
+    monkeypatch.setattr(core.backup.postgresql, "CLIENT_ROOT", tmp_path / "no-postgresql")
     backup = tmp_path / "grid.dump"
     assert main(["--database-url", source_url, "backup", str(backup)]) == 1
     err = capsys.readouterr().err

@@ -279,3 +279,45 @@ def test_report_out_is_checked_before_the_report_is_computed_or_stored(db, url, 
     with db.read() as session:
         assert count_reports(session=session) == 0
     assert not (tmp_path / "notes.txt").is_dir()
+
+
+def test_a_report_that_fails_ends_with_its_error_and_status_1(
+    db, url, tmp_path, capsys, monkeypatch
+):
+    from core.reports.jobs import runner
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("no rows today")
+
+    monkeypatch.setattr(runner, "compute_report", broken)
+    out = tmp_path / "out"
+    args = ["--database-url", url, "report", "--start", "2024-05-05", "--end", "2024-05-08"]
+    assert main([*args, "--out", str(out)]) == 1
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: report 1 failed: ") and "RuntimeError" in line
+    assert not out.exists()
+
+
+def test_a_report_whose_files_cannot_be_written_says_it_is_stored(
+    db, url, tmp_path, capsys, monkeypatch
+):
+    from core.reports.jobs import ReportStatus, get_report
+
+    _seeded(url)
+    real_write = Path.write_bytes
+
+    def disk_full(path: Path, data: bytes) -> int:
+        if path.suffix == ".csv":
+            raise OSError(28, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    out = tmp_path / "out"
+    args = ["--database-url", url, "report", "--start", "2024-05-05", "--end", "2024-05-08"]
+    assert main([*args, "--out", str(out)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: report 1 is stored, but writing its CSV files into {out} failed: "
+        "No space left on device; download them from the app"
+    )
+    with db.read() as session:
+        assert get_report(session=session, report_id=1).status is ReportStatus.COMPLETED

@@ -20,7 +20,7 @@ from core.components import (
     update_component,
 )
 from core.domain import ComponentType, SwitchStatus
-from core.errors import ComponentNotFound, DuplicateComponent, InvalidInput, PermissionDenied
+from core.errors import DuplicateComponent, InvalidInput, MissingPermission, UnknownComponent
 from core.imports import COMPONENTS_TEMPLATE_CSV
 from core.models import Component
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_component
@@ -114,9 +114,9 @@ def test_name_is_unique_within_a_substation(db):
 
 def test_a_user_may_not_write(db):
     record = make_component(db, TRANSFORMER)
-    with db.write() as session, pytest.raises(PermissionDenied, match="manager"):
+    with db.write() as session, pytest.raises(MissingPermission, match="manager"):
         update_component(session=session, actor=USER, component_id=record.id, fields=LINE)
-    with db.write() as session, pytest.raises(PermissionDenied):
+    with db.write() as session, pytest.raises(MissingPermission):
         delete_component(session=session, actor=USER, component_id=record.id)
     with db.read() as session:
         assert get_component(session=session, component_id=record.id) == record
@@ -146,9 +146,9 @@ def test_update_to_an_existing_name_is_refused(db):
 
 
 def test_missing_component(db):
-    with db.read() as session, pytest.raises(ComponentNotFound, match="999"):
+    with db.read() as session, pytest.raises(UnknownComponent, match="999"):
         get_component(session=session, component_id=999)
-    with db.write() as session, pytest.raises(ComponentNotFound):
+    with db.write() as session, pytest.raises(UnknownComponent):
         delete_component(session=session, actor=MANAGER, component_id=999)
 
 
@@ -220,5 +220,5 @@ def test_delete_takes_its_measurements(db):
     with db.read() as session:
         assert count_measurements(session=session, component_id=gone.id) == 0
         assert count_measurements(session=session, component_id=keep.id) == 3
-        with pytest.raises(ComponentNotFound):
+        with pytest.raises(UnknownComponent):
             get_component(session=session, component_id=gone.id)

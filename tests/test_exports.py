@@ -10,7 +10,7 @@ import pytest
 
 from core.cli import main
 from core.domain import ComponentType, MeasurementType
-from core.errors import ComponentNotFound, InvalidInput
+from core.errors import InvalidInput, UnknownComponent
 from core.exports import ExportFormat, components_frame, frame_bytes, measurements_frame
 from core.imports import import_measurements
 from core.measurements import add_measurement
@@ -97,7 +97,7 @@ def test_a_measurements_export_imports_back_unchanged(db):
 def test_bad_export_requests_are_refused(db):
     line = make_component(db, LINE)
     with db.read() as session:
-        with pytest.raises(ComponentNotFound):
+        with pytest.raises(UnknownComponent):
             measurements_frame(session=session, component_id=line.id + 1)
         with pytest.raises(InvalidInput, match="end: must be after start"):
             measurements_frame(session=session, component_id=line.id, start=START, end=START)

@@ -9,12 +9,12 @@ import pytest
 
 from core.auth import sign_in, user_still_signed_in
 from core.domain import Actor, Role
-from core.errors import AuthenticationFailed, LastManager, OwnAccount, PermissionDenied
+from core.errors import AuthenticationFailure, LastManager, MissingPermission, OwnAccount
 from core.logs import FIELDS
 from core.models import utc_now
 from core.reports.jobs import (
-    ReportNotFound,
-    ReportStillActive,
+    UndeletableReport,
+    UnknownReport,
     cancel_report,
     delete_report,
     get_report,
@@ -48,7 +48,7 @@ def test_a_deactivated_user_cannot_sign_in_and_is_signed_out_until_reactivated(d
     with db.write() as session:
         record = set_active(session=session, actor=MANAGER, username="ulf", active=False)
     assert not record.active
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationFailure):
         sign_in(db, username="ulf", password=GOOD, **NO_WAIT)
     with db.read() as session:  # an open session or a cookie ends too
         assert user_still_signed_in(session=session, username="ulf", since=utc_now()) is None
@@ -81,7 +81,7 @@ def test_nobody_removes_themselves_the_last_manager_or_anyone_as_a_user(db):
             delete_user(session=session, actor=MANAGER, username="mona")
         with pytest.raises(OwnAccount, match="you cannot deactivate your own account"):
             set_active(session=session, actor=MANAGER, username="mona", active=False)
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(MissingPermission):
             delete_user(session=session, actor=USER, username="max")
     with db.write() as session:
         set_active(session=session, actor=MANAGER, username="max", active=False)
@@ -108,15 +108,15 @@ def test_a_manager_deletes_a_finished_report_not_an_active_one(db, caplog):
         record = request_report(
             session=session, actor=MANAGER, start=start, end=start + timedelta(days=1)
         )
-    with db.write() as session, pytest.raises(ReportStillActive, match="cancel it before"):
+    with db.write() as session, pytest.raises(UndeletableReport, match="cancel it before"):
         delete_report(session=session, actor=MANAGER, report_id=record.id)
     with db.write() as session:
         cancel_report(session=session, actor=MANAGER, report_id=record.id)
-    with db.write() as session, pytest.raises(PermissionDenied):
+    with db.write() as session, pytest.raises(MissingPermission):
         delete_report(session=session, actor=USER, report_id=record.id)
     with db.write() as session:
         delete_report(session=session, actor=MANAGER, report_id=record.id)
-    with db.read() as session, pytest.raises(ReportNotFound):
+    with db.read() as session, pytest.raises(UnknownReport):
         get_report(session=session, report_id=record.id)
     (logged,) = _audit(caplog, "report.delete")
     assert (logged["user"], logged["report_id"], logged["status"]) == (

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from core.component_fields import validate_component
 from core.components import get_component, update_component
 from core.db import Database, alembic_config
-from core.errors import DatabaseFailed, InvalidInput
+from core.errors import DatabaseFailure, InvalidInput
 from core.models import Component, Measurement
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 
@@ -80,7 +80,7 @@ def test_a_type_change_drops_the_other_end(db):
 def test_the_schema_refuses_what_the_rules_refuse(db, row):
     """Rows written around the services (SQL, an old tool) still cannot break the rule."""
     values = {"name": "X", "substation": "A", "created_by": "t", "updated_by": "t", **row}
-    with pytest.raises(DatabaseFailed) as refused, db.write() as session:
+    with pytest.raises(DatabaseFailure) as refused, db.write() as session:
         session.execute(insert(Component), [values])
     assert "ck_components_to_substation" in str(refused.value)  # named, with no values
 

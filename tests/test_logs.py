@@ -25,7 +25,7 @@ from core.auth import (
 from core.cli import main
 from core.components import create_component, delete_component, update_component
 from core.config import Settings
-from core.errors import AuthenticationFailed, SignInLocked
+from core.errors import AuthenticationFailure, SignInLockout
 from core.imports import import_components, import_measurements
 from core.logs import REDACTED, configure_logging, reset_logging
 from core.measurements import add_measurement
@@ -116,11 +116,11 @@ def test_users_and_sign_ins_are_logged_without_any_secret(db, logs):
         set_password(session=session, actor=carla.actor, username="carla", password=NEW_PASSWORD)
     with db.read() as session:
         new_hash = session.scalars(select(User.password_hash)).one()
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationFailure):
         attempt(WRONG_PASSWORD)
-    with pytest.raises(SignInLocked):
+    with pytest.raises(SignInLockout):
         attempt(FIRST_PASSWORD)  # the old password, second failure: locked
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationFailure):
         attempt(NEW_PASSWORD, username="nobody")
 
     session_id = start_session(db, username="carla", lifetime=timedelta(days=7))

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from core.domain import MeasurementType
-from core.errors import ComponentNotFound, DuplicateMeasurement, InvalidInput, PermissionDenied
+from core.errors import DuplicateMeasurement, InvalidInput, MissingPermission, UnknownComponent
 from core.measurement_store import write_measurements
 from core.measurements import add_measurement, list_measurements, read_series, series_bounds
 from tests.factories import LINE, MANAGER, USER, make_component
@@ -77,10 +77,10 @@ def test_same_key_is_refused_unless_overwritten(db):
 
 
 def test_unknown_component_and_user_role(db):
-    with pytest.raises(ComponentNotFound):
+    with pytest.raises(UnknownComponent):
         _add(db, 12345)
     line = make_component(db, LINE)
-    with db.write() as session, pytest.raises(PermissionDenied):
+    with db.write() as session, pytest.raises(MissingPermission):
         add_measurement(
             session=session,
             actor=USER,

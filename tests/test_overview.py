@@ -13,7 +13,7 @@ from core.components import delete_component, update_component
 from core.domain import SYSTEM_ACTOR, ComponentType
 from core.measurement_store import write_measurements
 from core.overview import read_overview
-from core.reports.jobs import request_report, run_report_now
+from core.reports.jobs import generate_report, request_report
 from core.timestamps import to_micros
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 
@@ -124,7 +124,7 @@ def test_the_latest_completed_reports_newest_first(db):
     component = make_component(db, TRANSFORMER)
     measure(db, component.id, NOW)
     done = [
-        run_report_now(db, actor=SYSTEM_ACTOR, start=NOW - timedelta(days=d), end=NOW).id
+        generate_report(db, actor=SYSTEM_ACTOR, start=NOW - timedelta(days=d), end=NOW).id
         for d in range(1, 8)
     ]
     with db.write() as session:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from core import rollups
 from core.domain import ComponentType, MeasurementType, SwitchStatus
-from core.errors import InvalidInput, NotEmpty, PermissionDenied
+from core.errors import InvalidInput, MissingPermission, NonEmptyDatabase
 from core.models import Component, Measurement, MeasurementRollup
 from core.seed import (
     PRIMARY_TRANSFORMER_MVA,
@@ -298,7 +298,7 @@ def test_same_seed_gives_identical_data_and_another_seed_different_data(db):
 def test_refuses_a_database_that_has_components(db):
     make_component(db)
 
-    with pytest.raises(NotEmpty, match="already has 1 component;"):
+    with pytest.raises(NonEmptyDatabase, match="already has 1 component;"):
         seed(db)
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Component)) == 1
@@ -306,7 +306,7 @@ def test_refuses_a_database_that_has_components(db):
 
 
 def test_only_a_manager_may_seed(db):
-    with db.write() as session, pytest.raises(PermissionDenied):
+    with db.write() as session, pytest.raises(MissingPermission):
         seed_grid(session=session, actor=USER, components=2, per_component=3, end=END)
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from core import measurement_store, rollups
-from core.measurement_store import SeriesBlock, new_series_writer
+from core import rollups, series_writer
 from core.models import Measurement, MeasurementRollup
+from core.series_writer import SeriesBlock, new_series_writer
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
 
 T0 = int(datetime(2024, 3, 1, tzinfo=UTC).timestamp()) * 1_000_000
@@ -104,7 +104,7 @@ def test_rollups_are_exact_whatever_the_cadence(db, first_us, cadence_us):
 
 def test_rollups_stay_exact_when_written_in_parts(db, monkeypatch):
     # Long series: the writer folds and writes its pending rollups several times.
-    monkeypatch.setattr(measurement_store, "_PENDING_ROLLUP_ROWS", 6)
+    monkeypatch.setattr(series_writer, "_PENDING_ROLLUP_ROWS", 6)
     ids = [make_component(db).id, make_component(db, LINE).id]
     values = np.random.default_rng(5).uniform(0.0, 100.0, (2, 12))
 

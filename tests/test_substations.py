@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from core.domain import ComponentType, MeasurementType
-from core.errors import SubstationNotFound
+from core.errors import UnknownSubstation
 from core.measurement_store import write_measurements
 from core.substations import read_substation, substation_series
 from core.timestamps import to_micros
@@ -75,7 +75,7 @@ def test_connections_list_lines_leaving_and_arriving_with_their_other_ends(db):
 @pytest.mark.parametrize("name", ["Nowhere", "", "   ", "Hill\x00top", "x" * 5000])
 def test_an_unknown_substation_is_refused_with_its_name(db, name):
     make_component(db, TRANSFORMER)
-    with pytest.raises(SubstationNotFound):
+    with pytest.raises(UnknownSubstation):
         read(db, name)
 
 

@@ -5,11 +5,11 @@ import pytest
 from core import passwords
 from core.domain import Role
 from core.errors import (
-    AuthenticationFailed,
+    AuthenticationFailure,
     DuplicateUser,
     InvalidInput,
     LastManager,
-    PermissionDenied,
+    MissingPermission,
 )
 from core.models import User
 from core.users import (
@@ -39,9 +39,9 @@ def test_create_and_authenticate(db):
         assert authenticate(session=session, username="CARLA", password=GOOD) == created
         stored = session.query(User).one()
         assert stored.password_hash.startswith("$2") and GOOD not in stored.password_hash
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             authenticate(session=session, username="carla", password=GOOD + "x")
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             authenticate(session=session, username="nobody", password=GOOD)
 
 
@@ -82,7 +82,7 @@ def test_duplicate_and_role_checks(db):
     _create(db)
     with pytest.raises(DuplicateUser):
         _create(db, username="CARLA")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(MissingPermission):
         _create(db, username="dave", actor=USER)
     with pytest.raises(InvalidInput, match="role"):
         _create(db, username="dave", role="admin")
@@ -105,7 +105,7 @@ def test_passwords_are_reset_by_managers_or_oneself(db):
         set_password(session=session, actor=MANAGER, username="carla", password="new-secret-99")
     with db.read() as session:
         authenticate(session=session, username="carla", password="new-secret-99")
-    with db.write() as session, pytest.raises(PermissionDenied):
+    with db.write() as session, pytest.raises(MissingPermission):
         set_password(session=session, actor=USER, username="carla", password="other-secret-99")
 
 

@@ -1,4 +1,5 @@
-"""The API tokens part of the Users page: list, make (shown once), revoke."""
+"""The API tokens part of the Users page: list, make (shown once), revoke.
+See docs/reference.md#the-http-api."""
 
 import polars as pl
 import streamlit as st

@@ -1,5 +1,5 @@
 """A component's charts, their captions, its measurements table and raw downloads: the part of
-the component page that auto-refresh runs again on its own."""
+the component page that auto-refresh runs again on its own. See docs/architecture.md#layers."""
 
 from __future__ import annotations
 

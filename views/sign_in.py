@@ -1,20 +1,5 @@
 """Sign-in with streamlit-authenticator over GridBoard's users; ``core.auth`` decides.
-
-The library draws the form, signs and reads the cookie, and keeps its session keys
-(``authentication_status``, ``username``). GridBoard gives it the users and bcrypt hashes from
-the database on every run (no YAML file) and replaces its password check with
-``core.auth.sign_in``, which slows and locks repeated failures in the database.
-
-Two pitfalls of the library are avoided on purpose: there is no ``st.rerun()`` after
-``login()`` or ``logout()`` (the component that writes or deletes the cookie must reach the
-browser first), and the cookie is written outside the form's placeholder, which is emptied.
-
-Every sign-in through the form is recorded by ``core.auth.start_session`` and its id put in
-the cookie; signing out ends it on the server, so a copy of the cookie is refused afterwards.
-Tests sign in with ``tests.pages.conftest.sign_in_as``, which records a sign-in and sets the
-library's session keys as a successful sign-in does; the sign-in, user and role are read from
-the database on every run all the same.
-"""
+See docs/architecture.md#sign-in."""
 
 from __future__ import annotations
 

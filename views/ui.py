@@ -18,14 +18,14 @@ from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import Actor
 from core.errors import (
-    AuthenticationFailed,
+    AuthenticationFailure,
     DuplicateComponent,
     GridBoardError,
-    ImportRejected,
+    ImportRejection,
     InvalidInput,
     LastManager,
-    NotFound,
-    PermissionDenied,
+    MissingPermission,
+    UnknownReference,
     UnreadableFile,
 )
 from core.reports.jobs import ReportRunner
@@ -180,7 +180,7 @@ def show_error(error: GridBoardError) -> None:
     if isinstance(error, InvalidInput):
         lines = "\n".join(f"- **{label(p.field)}**: {literal(p.reason)}" for p in error.problems)
         st.error(f"Please correct this and try again:\n\n{lines}", icon=":material/edit:")
-    elif isinstance(error, ImportRejected):
+    elif isinstance(error, ImportRejection):
         count = len(error.problems)
         st.error(
             f"Nothing was imported: the file has {count} problem{'s' * (count != 1)}. "
@@ -205,15 +205,15 @@ def show_error(error: GridBoardError) -> None:
             "file with a header row (the template shows one) or a Parquet file.",
             icon=":material/description:",
         )
-    elif isinstance(error, PermissionDenied):
+    elif isinstance(error, MissingPermission):
         st.error(f"Only a manager may {error.action}.", icon=":material/lock:")
     elif isinstance(error, LastManager):  # starts with a username: keep its case
         st.error(
             f"{literal(error.username)} is the last manager: make another user a manager first."
         )
-    elif isinstance(error, AuthenticationFailed):
+    elif isinstance(error, AuthenticationFailure):
         st.error("Unknown username or wrong password. Check both and try again.")
-    elif isinstance(error, NotFound):
+    elif isinstance(error, UnknownReference):
         st.error(
             _sentence(f"{literal(error)}: it may have been deleted"), icon=":material/search_off:"
         )

@@ -1,4 +1,5 @@
-"""Two widgets several pages share: picking a component, and importing a file."""
+"""Two widgets several pages share: picking a component, and importing a file.
+See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from core.components import ComponentRecord, get_component, list_components
-from core.errors import ComponentNotFound
+from core.errors import UnknownComponent
 from core.imports import ImportSummary, preview_file
 from core.imports.preview import PROBLEM
 from core.units import format_bytes
@@ -35,7 +36,7 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
         found = list_components(session=session, search=search, limit=100)
         choices = {c.id: c for c in found.items}
         if linked and linked not in choices:
-            with suppress(ComponentNotFound):
+            with suppress(UnknownComponent):
                 choices = {linked: get_component(session=session, component_id=linked), **choices}
     if not choices:
         st.info(

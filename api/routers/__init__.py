@@ -1,1 +1,2 @@
-"""One router per resource: auth, components, measurements, reports, imports."""
+"""One router per resource: auth, components, measurements, reports, imports.
+See docs/reference.md#the-http-api."""

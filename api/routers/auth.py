@@ -1,4 +1,5 @@
-"""Signing in: the OAuth2 password flow over the dashboard's own check (``core.auth``)."""
+"""Signing in: the OAuth2 password flow over the dashboard's own check (``core.auth``).
+See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from api.schemas import Me, Token
 from core.api_tokens import granted_role, issue_sign_in_token
 from core.auth import sign_in
 from core.domain import Role
-from core.errors import AuthenticationFailed
+from core.errors import AuthenticationFailure
 
 router = APIRouter(tags=["auth"])
 
@@ -45,7 +46,7 @@ def _token(
     try:
         user = sign_in(database, username=username, password=password)
     except ValueError:  # bcrypt refuses passwords over 72 bytes: no password can be one
-        raise AuthenticationFailed() from None
+        raise AuthenticationFailure() from None
     role = granted_role(user, scope.split())
     issued = issue_sign_in_token(
         user,

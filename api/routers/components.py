@@ -1,4 +1,5 @@
-"""Components: list, read, create, update (partly), delete."""
+"""Components: list, read, create, update (partly), delete.
+See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

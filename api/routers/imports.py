@@ -1,8 +1,5 @@
-"""Bulk imports: the dashboard's and the CLI's import path for a CSV, Parquet or JSON body.
-
-The body streams to a temporary file as it arrives (never whole into memory); one over
-``GRIDBOARD_API_MAX_BODY_BYTES`` is refused with 413 as soon as it is known to be too large.
-"""
+"""Bulk imports of a CSV, Parquet or JSON body, streamed to a temporary file as it arrives, on
+the dashboard's and the CLI's import path. See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
@@ -32,7 +29,7 @@ SUFFIXES = {"csv": ".csv", "parquet": ".parquet", "json": ".json"}
 _CHUNK = 1 << 20
 
 
-class BodyTooLarge(Exception):
+class OversizedBody(Exception):
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
@@ -49,17 +46,17 @@ def _kind(content_type: str | None) -> str | None:
 
 
 async def _spool(request: Request, limit: int, folder: Path) -> Path:
-    """The body in a file under ``folder``; ``BodyTooLarge`` once it passes ``limit``."""
+    """The body in a file under ``folder``; ``OversizedBody`` once it passes ``limit``."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(limit)
+        raise OversizedBody(limit)
     path = folder / "body"
     size = 0
     with path.open("wb") as handle:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise BodyTooLarge(limit)
+                raise OversizedBody(limit)
             handle.write(chunk)
     return path
 
@@ -141,7 +138,7 @@ async def _import(
     with tempfile.TemporaryDirectory(prefix="gridboard-import-") as folder:
         try:
             path = await _spool(request, limit, Path(folder))
-        except BodyTooLarge:
+        except OversizedBody:
             return _refusal(
                 413, f"the body is larger than {limit} bytes (GRIDBOARD_API_MAX_BODY_BYTES)"
             )

@@ -1,4 +1,5 @@
-"""Measurements: add one, and read a component's series as JSON, CSV or Parquet."""
+"""Measurements: add one, and read a component's series as JSON, CSV or Parquet.
+See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Reports: queue one, list them, read one (its status, or its tables), cancel one, and
-download its tables exactly as the dashboard does."""
+download its tables exactly as the dashboard does. See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
 from api.schemas import ReportCreate, ReportDetail, ReportOut
 from core.components import PAGE_RANGE
 from core.domain import Actor
-from core.errors import FieldProblem, InvalidInput, NotFound
+from core.errors import FieldProblem, InvalidInput, UnknownReference
 from core.models import ID_RANGE
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
-    ReportNotFound,
     ReportStatus,
+    UnknownReport,
     cancel_report,
     get_report,
     get_report_tables,
@@ -129,7 +129,7 @@ def list_all(
 
 def _report_id(report_id: int) -> int:
     if report_id not in ID_RANGE:
-        raise ReportNotFound(report_id)
+        raise UnknownReport(report_id)
     return report_id
 
 
@@ -149,7 +149,9 @@ def table_file(report_id: int, name: str, _actor: CurrentActor, session: Session
     record = get_report(session=session, report_id=_report_id(report_id))
     tables = marked_tables(record, get_report_tables(session=session, report_id=record.id))
     if name not in tables:
-        raise NotFound(f"report {report_id} has no table {name!r}; it has {', '.join(tables)}")
+        raise UnknownReference(
+            f"report {report_id} has no table {name!r}; it has {', '.join(tables)}"
+        )
     return Response(
         table_csv(tables[name]),
         media_type="text/csv",

@@ -1,10 +1,5 @@
 """Import components and measurements from files, atomically, naming every bad cell.
-
-Formats (docs/design.md, "Import formats"): UTF-8 CSV with a header row, comma separated, a BOM
-tolerated; measurements also as Parquet with the same columns. Header names are trimmed and
-case-insensitive, in any order. Problems name the line as an editor shows it (the header is
-line 1); for Parquet the first data row is line 2, as if the file were CSV.
-"""
+See docs/design.md#import-formats and docs/architecture.md#imports."""
 
 from core.imports.components import import_components
 from core.imports.measurements import import_measurements

@@ -20,7 +20,7 @@ from core.component_fields import (
 )
 from core.components import update_component
 from core.domain import Actor, require_manager
-from core.errors import ImportRejected, InvalidInput, RowProblem, UnreadableFile
+from core.errors import ImportRejection, InvalidInput, RowProblem, UnreadableFile
 from core.imports.csv_table import read_csv_table
 from core.imports.files import PARQUET_MAGIC, decode_text, read_bytes
 from core.imports.limits import one_at_a_time
@@ -45,7 +45,7 @@ def import_components(
 ) -> ImportSummary:
     """Import a components CSV atomically.
 
-    Refuses the whole file with ``ImportRejected`` (every bad cell, by line and column) or
+    Refuses the whole file with ``ImportRejection`` (every bad cell, by line and column) or
     ``UnreadableFile``; otherwise creates every new component, and skips the ones whose name
     and substation already exist unless ``overwrite`` updates them (a type change included).
     """
@@ -76,7 +76,7 @@ def import_components(
         except InvalidInput as error:
             problems.extend(RowProblem(line, p.field, p.reason) for p in error.problems)
     if problems:
-        raise ImportRejected(problems)
+        raise ImportRejection(problems)
 
     stored: dict[tuple[str, str], int] = {}
     stored_ends: dict[int, str | None] = {}

@@ -1,14 +1,5 @@
-"""CSV text into a ``Table``, keeping the line where each record starts.
-
-Python's ``csv`` module defines what a record is (quoted fields may hold commas, quotes and
-line breaks). Reading a million records through it one by one is slow, so most files take a
-vectorised path that gives the same records: when no quoted field spans lines, every
-non-blank line is one record, lines without a quote are split on commas by Polars, and the few
-lines with quotes are parsed by ``csv`` one at a time. A file where that does not hold (a
-quoted line break, a bare carriage return, a quote ``csv`` would read across lines) is read
-record by record, using the reader's ``line_num`` to know where each record starts. Both paths
-skip blank lines (empty, or spaces and tabs only) as records but count them as lines.
-"""
+"""CSV text into a ``Table``, keeping the line where each record starts: a vectorised path, or
+Python's ``csv`` record by record. See docs/architecture.md#imports."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """An uploaded file as bytes and as text, with one clear refusal for a file that is empty,
-binary, or not UTF-8 text."""
+binary, or not UTF-8 text. See docs/design.md#import-formats."""
 
 from __future__ import annotations
 

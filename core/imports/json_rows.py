@@ -1,5 +1,5 @@
-"""A JSON array of objects as the CSV text the importers read, so JSON bodies take the very
-same import path (checks, atomic write, problems by line) as CSV files."""
+"""A JSON array of objects as the CSV text the importers read, so JSON bodies take the same
+import path as CSV files. See docs/architecture.md#imports."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Sequence
 
-from core.errors import ImportRejected, RowProblem, UnreadableFile
+from core.errors import ImportRejection, RowProblem, UnreadableFile
 
 
 def _cell(value: object) -> str:
@@ -31,7 +31,7 @@ def json_array_csv(data: bytes, file_name: str, *, columns: Sequence[str] = ()) 
     other key in the order first seen; a missing key or ``null`` is an empty cell. Item N
     of the array (from 1) is line N + 1 of the CSV, as if the file had a header line, so
     problems name the item by that line. ``UnreadableFile`` for something that is not such
-    an array; ``ImportRejected`` for items that are not objects or hold line breaks."""
+    an array; ``ImportRejection`` for items that are not objects or hold line breaks."""
     if not data.strip():
         raise UnreadableFile(file_name, "the file is empty")
     try:
@@ -57,7 +57,7 @@ def json_array_csv(data: bytes, file_name: str, *, columns: Sequence[str] = ()) 
             if isinstance(value, str) and ("\n" in value or "\r" in value):
                 problems.append(RowProblem(number, key, "must not contain line breaks"))
     if problems:
-        raise ImportRejected(problems)
+        raise ImportRejection(problems)
     header = list(keys)
     lines = [",".join(_quoted(key) for key in header)]
     lines.extend(",".join(_quoted(_cell(item.get(key))) for key in header) for item in items)

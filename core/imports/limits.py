@@ -1,6 +1,5 @@
 """How big an import file may be (``GRIDBOARD_IMPORT_MAX_ROWS``, ``..._MEGABYTES``), checked
-before a file is read, and one import at a time per process: so that uploads cannot take the
-memory every session shares."""
+before it is read, and one import at a time per process. See docs/architecture.md#imports."""
 
 from __future__ import annotations
 

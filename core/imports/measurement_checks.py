@@ -1,11 +1,5 @@
 """The checks of a measurement file, over whole columns: Polars expressions over text.
-
-Components are resolved by a join with the inventory, numbers by a regular expression and a
-cast, timestamps by parsing each distinct text once (a file of many components sampled at the
-same instants repeats each timestamp many times), so a million rows take about as long as
-reading them. Messages are those of the single-measurement rules (``core.validation``,
-``core.timestamps``).
-"""
+See docs/architecture.md#imports."""
 
 from __future__ import annotations
 

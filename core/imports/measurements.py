@@ -1,5 +1,5 @@
-"""Import measurements from CSV or Parquet: every cell checked at once (see
-``measurement_checks``), then one atomic write through ``core.measurement_store``."""
+"""Import measurements from CSV or Parquet: every cell checked at once (``measurement_checks``),
+then one atomic write through ``core.measurement_store``. See docs/design.md#import-formats."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.domain import Actor, require_manager
-from core.errors import ImportRejected, UnreadableFile
+from core.errors import ImportRejection, UnreadableFile
 from core.imports.csv_table import read_csv_table
 from core.imports.files import decode_text, is_parquet, read_bytes
 from core.imports.limits import one_at_a_time
@@ -40,7 +40,7 @@ def import_measurements(
 ) -> ImportSummary:
     """Import a measurements file (CSV, or Parquet with the same columns) atomically.
 
-    Refuses the whole file with ``ImportRejected`` (every bad cell, by line and column) or
+    Refuses the whole file with ``ImportRejection`` (every bad cell, by line and column) or
     ``UnreadableFile``; otherwise writes every row, skipping keys already stored unless
     ``overwrite`` replaces their values. ``progress`` gets the fraction done, 0 to 1.
     """
@@ -64,7 +64,7 @@ def import_measurements(
     checked = check_measurements(table.frame, _inventory(session))
     problems = [*table.problems, *row_problems(checked)]
     if problems:
-        raise ImportRejected(problems)
+        raise ImportRejection(problems)
     report(_CHECK)
     counts = _write(session, checked.select(list(MEASUREMENT_SCHEMA)), overwrite, report)
     report(1.0)

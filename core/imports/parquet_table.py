@@ -1,16 +1,5 @@
-"""A Parquet file into a ``Table``, so it is checked exactly like the same data as CSV.
-
-A Parquet file has no lines: problems name the data row as if the file were a CSV file with
-a header: the first data row is line 2 (and "line 1" is the header, as for CSV). Typed values
-become text first: numbers as their shortest exact decimal form, so ``value`` keeps every bit;
-datetimes as ISO 8601 in UTC (a datetime without a time zone is taken as UTC, like text
-without an offset); nulls as empty cells.
-
-A few kilobytes of Parquet can hold millions of rows (a dictionary page and run lengths), so
-the file is measured from its metadata before anything is decoded (columns, rows, bytes
-uncompressed), and read in batches whose text is counted while it is still dictionary-encoded:
-a file over the configured limits is refused with a message, in memory bounded by them.
-"""
+"""A Parquet file into a ``Table``, checked exactly like the same data as CSV, measured from its
+metadata before anything is decoded. See docs/architecture.md#imports."""
 
 from __future__ import annotations
 

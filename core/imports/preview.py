@@ -1,4 +1,5 @@
-"""The first rows of a file as text, for the page to show before the import runs."""
+"""The first rows of a file as text, for the page to show before the import runs.
+See docs/design.md#import-formats."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What an import did, for the page and the command line to report."""
+"""What an import did, for the page and the command line to report.
+See docs/design.md#import-formats."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What every import reads a file into, and the header rules shared by CSV and Parquet."""
+"""What every import reads a file into, and the header rules shared by CSV and Parquet.
+See docs/architecture.md#imports."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from core.errors import ImportRejected, RowProblem, UnreadableFile
+from core.errors import ImportRejection, RowProblem, UnreadableFile
 
 LINE = "line"
 # An import needs at most 7 columns; a wider header is not a GridBoard file, and reading
@@ -44,7 +45,7 @@ def check_header(
     header: Sequence[str], *, columns_for: ColumnsFor, file_name: str, line: int = 1
 ) -> tuple[str, ...]:
     """The expected columns for ``header``; refuse a header that is not a comma-separated row
-    (``UnreadableFile``) or lacks, repeats or adds columns (``ImportRejected``)."""
+    (``UnreadableFile``) or lacks, repeats or adds columns (``ImportRejection``)."""
     check_width(len(header), file_name)
     names = tuple(normalise(name) for name in header)
     expected = columns_for(names)
@@ -86,7 +87,7 @@ def check_header(
         if name not in seen
     )
     if problems:
-        raise ImportRejected(problems)
+        raise ImportRejection(problems)
     return names
 
 

@@ -1,4 +1,5 @@
-"""Template files a manager downloads, fills in and imports (they import as they are)."""
+"""Template files a manager downloads, fills in and imports (they import as they are).
+See docs/design.md#import-formats."""
 
 from __future__ import annotations
 

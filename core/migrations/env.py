@@ -1,4 +1,5 @@
-"""Alembic environment: runs on the connection GridBoard hands it (see ``core.db.migrate``)."""
+"""Alembic environment: runs on the connection GridBoard hands it (see ``core.db.migrate``).
+See docs/architecture.md#who-opens-database-connections."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reports: KPIs over a period, computed in the background and kept as immutable snapshots."""
+"""Reports: KPIs over a period, computed in the background and kept as immutable snapshots.
+See docs/architecture.md#reports."""
 
 # Runner timings, here so the CLI can show them without importing the report machinery.
 LEASE_SECONDS = 120.0  # how long a claim lasts unless renewed (every third of it)

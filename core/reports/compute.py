@@ -1,12 +1,5 @@
-"""Computing a report: the database selects the period's rows, Polars computes every KPI.
-
-The period [start, end) is cut into spans of constant UTC offset in the report's zone. Inside
-a span whose offset is a whole number of quarter hours, the quarter-hour rollups that lie
-wholly in the period stand for their measurements (a local midnight never cuts one); the
-partial quarter hours at the span's edges, and whole spans with an odd offset (some zones
-before 1972), come from raw measurements. One statement selects all of it; ``kpis`` turns
-it, with the inventory, into the tables in one lazy Polars plan.
-"""
+"""Computing a report: the database selects the period's rows (rollups, and raw rows at the
+edges), Polars computes every table. See docs/architecture.md#reports."""
 
 from __future__ import annotations
 
@@ -267,16 +260,4 @@ def compute_report(
         tables=tables,
         rollup_rows=int((~from_raw).sum()),
         raw_rows=int(samples.filter(from_raw).get_column("sample_count").sum()),
-    )
-
-
-def count_measurements_between(session: Session, start: datetime, end: datetime) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                Measurement.timestamp_us >= to_micros(start),
-                Measurement.timestamp_us < to_micros(end),
-            )
-        )
-        or 0
     )

@@ -1,12 +1,5 @@
-"""Report tables as files: CSV per table, one zip for the whole report.
-
-CSV cells that a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) get a leading apostrophe; numbers are left alone. Decimal
-numbers are written with at most 12 significant digits (``14.27``, not the
-``14.270000000000003`` a sum of floats may give), so the same tables always give the same
-bytes. The CSV is written by Python's ``csv`` module (RFC 4180: CRLF line ends, quotes where a
-cell needs them, ISO dates).
-"""
+"""Report tables as files: CSV per table (same bytes for the same tables, formula cells
+defused), one zip for the whole report. See docs/architecture.md#reports."""
 
 from __future__ import annotations
 

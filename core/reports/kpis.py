@@ -1,9 +1,5 @@
-"""The report tables as Polars expressions over the rows the database selected (no database here).
-
-Column names and order are fixed; rows are sorted, and every float sum adds its terms in
-sorted order, so the same inputs give the same numbers whatever order they arrive in and
-however many threads Polars runs.
-"""
+"""The report tables as Polars expressions over the rows the database selected (no database
+here), the same numbers whatever the row order. See docs/architecture.md#reports."""
 
 from __future__ import annotations
 

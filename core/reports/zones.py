@@ -1,9 +1,5 @@
-"""A period cut into spans of constant UTC offset in one time zone.
-
-Within a span, the local day of a UTC instant ``t`` is ``floor((t + offset) / 1 day)``, which
-both the database (over rollup buckets) and Polars (over raw rows) compute with integer
-arithmetic, so a report's days follow one tz database (Python's ``zoneinfo``) everywhere.
-"""
+"""A period cut into spans of constant UTC offset in one time zone, and the longest period a
+report covers. See docs/architecture.md#rollups-and-local-days."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from core.db import Database
 from core.domain import SYSTEM_ACTOR, Role
 from core.measurements import add_measurement
 from core.models import Component, Measurement, Report, utc_now
-from core.reports.jobs import request_report, run_report_now
+from core.reports.jobs import generate_report, request_report
 from core.users import get_user
 from tests.api.conftest import COOKIE_KEY, MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
 from tests.factories import SWITCH, TRANSFORMER, make_component
@@ -51,7 +51,7 @@ def world(people: Database) -> dict[str, Any]:
         }
         revoked = create_api_token(session=session, actor=SYSTEM_ACTOR, name="old", scope="write")
         revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=revoked.record.id)
-    done = run_report_now(people, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=2))
+    done = generate_report(people, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=2))
     return {
         "cid": component.id,
         "victim": victim.id,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from core.api_tokens import (
-    TokenRefused,
+    TokenRefusal,
     create_api_token,
     list_api_tokens,
     read_machine_token,
@@ -90,12 +90,12 @@ def test_machine_tokens_expire_and_are_revoked(people):
             session=session, actor=SYSTEM_ACTOR, name="trial", scope="read", expires_days=1
         )
     later = utc_now() + timedelta(days=2)
-    with pytest.raises(TokenRefused, match="'trial' is expired"):
+    with pytest.raises(TokenRefusal, match="'trial' is expired"):
         read_machine_token(people, short.secret, now=lambda: later)
     assert read_machine_token(people, short.secret).role is Role.USER
     with people.write() as session:
         revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=short.record.id)
-    with pytest.raises(TokenRefused, match="'trial' is revoked"):
+    with pytest.raises(TokenRefusal, match="'trial' is revoked"):
         read_machine_token(people, short.secret)
     # a revoked token's name may be used again
     with people.write() as session:

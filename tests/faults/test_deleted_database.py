@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from core.components import create_component, list_components
 from core.db import Database
-from core.errors import DatabaseFileChanged
+from core.errors import DatabaseFileChange
 from core.models import Component
 from tests.factories import MANAGER, TRANSFORMER
 
@@ -37,11 +37,11 @@ def test_a_deleted_database_file_refuses_writes_and_reads_and_is_not_recreated(t
     database = _database(path)
     try:
         path.unlink()
-        with pytest.raises(DatabaseFileChanged) as refused:
+        with pytest.raises(DatabaseFileChange) as refused:
             _write(database, "T2")
         assert str(refused.value).startswith(f"the database file {path} was deleted")
         assert "nothing was written" in str(refused.value)
-        with pytest.raises(DatabaseFileChanged), database.read() as session:
+        with pytest.raises(DatabaseFileChange), database.read() as session:
             list_components(session=session)
         assert not path.exists()  # no empty database was made in its place
     finally:
@@ -56,7 +56,7 @@ def test_a_replaced_database_file_refuses_writes(tmp_path):
     try:
         shutil.copyfile(tmp_path / "other.db", tmp_path / "incoming.db")
         (tmp_path / "incoming.db").replace(path)  # as a restore by hand would, with one rename
-        with pytest.raises(DatabaseFileChanged, match="was replaced by another file"):
+        with pytest.raises(DatabaseFileChange, match="was replaced by another file"):
             _write(database, "T2")
     finally:
         database.dispose()
@@ -73,7 +73,7 @@ def test_a_file_deleted_during_a_write_is_refused_before_the_commit(tmp_path):
     path = tmp_path / "gridboard.db"
     database = _database(path)
     try:
-        with pytest.raises(DatabaseFileChanged), database.write() as session:
+        with pytest.raises(DatabaseFileChange), database.write() as session:
             create_component(session=session, actor=MANAGER, fields=TRANSFORMER | {"name": "T2"})
             path.unlink()
     finally:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, text
 
 from core.db import Database, driver_connection
-from core.errors import DiskFull
+from core.errors import FullDisk
 from core.imports import import_measurements
 from tests.factories import MANAGER, make_component
 from tests.faults.conftest import (
@@ -72,7 +72,7 @@ def test_an_import_that_fills_the_disk_is_refused_and_leaves_the_database_as_it_
     before, rollups_before = measurement_count(db), rollup_count(db)
     big = measurements_csv(tmp_path / "big.csv", per_component=2_000).read_bytes()
 
-    with pytest.raises(DiskFull) as refused:
+    with pytest.raises(FullDisk) as refused:
         _import(nearly_full, big)
 
     assert str(refused.value) == FULL
@@ -92,7 +92,7 @@ def test_postgresql_disk_full_is_the_same_refusal(postgres_db, through):
         "DO $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
         "USING ERRCODE = '53100'; END $$"
     )
-    with pytest.raises(DiskFull) as refused, postgres_db.write() as session:
+    with pytest.raises(FullDisk) as refused, postgres_db.write() as session:
         if through == "orm":
             session.execute(text(raise_disk_full))
         else:

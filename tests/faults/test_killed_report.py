@@ -13,7 +13,7 @@ from sqlalchemy import make_url
 
 from core.domain import SYSTEM_ACTOR
 from core.models import Report
-from core.reports.jobs import ReportStatus, get_report_tables, request_report, run_report_now
+from core.reports.jobs import ReportStatus, generate_report, get_report_tables, request_report
 from core.seed import seed_grid
 from tests.factories import MANAGER
 from tests.faults.conftest import (
@@ -48,7 +48,7 @@ def _wait_until_postgresql_let_go(url: str, report_id: int) -> None:
 def test_killed_report_is_run_again_to_completion(db, url, tmp_path, runner):
     with db.write() as session:
         seed_grid(session=session, actor=SYSTEM_ACTOR, components=10, per_component=3_000, end=END)
-    expected = run_report_now(db, actor=MANAGER, start=START, end=END)
+    expected = generate_report(db, actor=MANAGER, start=START, end=END)
     with db.read() as session:
         expected_tables = get_report_tables(session=session, report_id=expected.id)
     assert expected_tables["daily_averages"].height > 0

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import make_url
 
 from core.db import Database
-from core.errors import DatabaseBusy
+from core.errors import BusyDatabase
 from core.imports import import_measurements
 from core.imports.templates import MEASUREMENTS_TEMPLATE_CSV
 from core.reports.jobs import ReportStatus, get_report, request_report
@@ -74,7 +74,7 @@ def impatient(url) -> Iterator[Database]:
 
 
 def test_a_write_refused_after_the_wait_says_busy_and_keeps_nothing(db, url, impatient):
-    with other_writer(url), pytest.raises(DatabaseBusy) as refused:
+    with other_writer(url), pytest.raises(BusyDatabase) as refused:
         make_component(impatient, TRANSFORMER)
     assert refused.value.waited_ms == 200
     assert str(refused.value) == (
@@ -89,7 +89,7 @@ def test_a_write_refused_after_the_wait_says_busy_and_keeps_nothing(db, url, imp
 def test_an_import_refused_while_busy_writes_no_row(db, url, impatient):
     for base in (TRANSFORMER, LINE, SWITCH):
         make_component(db, base)
-    with other_writer(url), pytest.raises(DatabaseBusy), impatient.write() as session:
+    with other_writer(url), pytest.raises(BusyDatabase), impatient.write() as session:
         import_measurements(
             session=session,
             actor=MANAGER,

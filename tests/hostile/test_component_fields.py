@@ -20,7 +20,7 @@ from core.components import (
     list_substations,
     update_component,
 )
-from core.errors import ComponentNotFound, InvalidInput
+from core.errors import InvalidInput, UnknownComponent
 from core.models import Component
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.hostile.strategies import HOSTILE_TEXTS, expected_text_problem, numbers, texts
@@ -196,7 +196,7 @@ def test_searching_and_filtering_with_any_text_never_fails(db, search):
         page = list_components(session=session, search=search)
         assert page.total == len(page.items) <= 1
         assert list_components(session=session, substations=frozenset({search})).total <= 1
-        with pytest.raises(ComponentNotFound):
+        with pytest.raises(UnknownComponent):
             find_component(session=session, name=search + "?", substation=search)
         component_id = int(session.scalar(select(Component.id)))
     _remove(db, component_id)
@@ -224,9 +224,9 @@ def test_search_ignores_the_case_of_letters_beyond_ascii(db, name):
 
 @pytest.mark.parametrize("component_id", [2**31, -(2**31) - 1, 2**63, 10**30])
 def test_an_id_beyond_the_id_column_is_not_found_rather_than_a_database_error(db, component_id):
-    with db.read() as session, pytest.raises(ComponentNotFound, match=str(component_id)):
+    with db.read() as session, pytest.raises(UnknownComponent, match=str(component_id)):
         get_component(session=session, component_id=component_id)
-    with db.write() as session, pytest.raises(ComponentNotFound):
+    with db.write() as session, pytest.raises(UnknownComponent):
         update_component(
             session=session, actor=MANAGER, component_id=component_id, fields=TRANSFORMER
         )

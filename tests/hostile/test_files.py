@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.errors import ImportRejected, InvalidInput, UnreadableFile
+from core.errors import ImportRejection, InvalidInput, UnreadableFile
 from core.imports import preview_file
 from core.measurements import add_measurement
 from core.models import Component, Measurement, MeasurementRollup
-from core.reports.jobs import get_report_tables, run_report_now
+from core.reports.jobs import generate_report, get_report_tables
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.imports.support import (
     COMPONENTS_HEADER,
@@ -128,9 +128,9 @@ def test_a_mangled_components_file_is_imported_exactly_or_refused(db, mutation):
     _assert_preview_reads_or_refuses(data, "components.csv")
     try:
         summary = run_components(db, data)
-    except (ImportRejected, UnreadableFile) as error:
+    except (ImportRejection, UnreadableFile) as error:
         assert str(error)
-        if isinstance(error, ImportRejected):
+        if isinstance(error, ImportRejection):
             assert all(problem.line >= 1 and problem.reason for problem in error.problems)
         assert _counts(db) == before and stored_components(db) == stored_before
     else:
@@ -161,7 +161,7 @@ def test_a_mangled_measurements_file_is_imported_exactly_or_refused(db, mutation
     _assert_preview_reads_or_refuses(data, "measurements.csv")
     try:
         summary = run_measurements(db, data)
-    except (ImportRejected, UnreadableFile) as error:
+    except (ImportRejection, UnreadableFile) as error:
         assert str(error)
         assert _counts(db) == before
     else:
@@ -324,7 +324,7 @@ def test_a_corrupt_or_truncated_parquet_file_is_refused_or_imported_never_a_cras
     _assert_preview_reads_or_refuses(data, "m.parquet")
     try:
         summary = run_measurements(db, data, file_name="m.parquet")
-    except (ImportRejected, UnreadableFile) as error:
+    except (ImportRejection, UnreadableFile) as error:
         assert str(error)
         assert _counts(db) == before
     else:
@@ -370,7 +370,7 @@ def test_extreme_values_in_one_bucket_give_a_finite_report(db):
     make_component(db, TRANSFORMER)
     rows = [f"T1,Riverside,2024-05-01T00:0{minute}:00Z,power,1e15" for minute in range(5)]
     run_measurements(db, (f"{MEASUREMENTS_HEADER}\n" + "\n".join(rows) + "\n").encode())
-    report = run_report_now(
+    report = generate_report(
         db,
         actor=MANAGER,
         start=dt.datetime(2024, 5, 1, tzinfo=dt.UTC),

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select
 
-from core.errors import ImportRejected
+from core.errors import ImportRejection
 from core.models import Component, Measurement, MeasurementRollup
 from tests.factories import make_component
 from tests.imports.support import run_measurements
@@ -51,7 +51,7 @@ def test_a_100_mb_file_with_a_bad_last_line_is_refused_and_nothing_is_written(db
     assert size > 95_000_000
     with path.open("a", encoding="utf-8") as file:
         file.write("T1,Riverside,2024-02-30T00:00:00Z,voltage,1\n")
-    with pytest.raises(ImportRejected) as caught:
+    with pytest.raises(ImportRejection) as caught:
         run_measurements(db, path, file_name="big.csv")
     assert [(p.line, p.column) for p in caught.value.problems] == [(ROWS + 2, "timestamp")]
     assert "day is out of range for month" in str(caught.value)

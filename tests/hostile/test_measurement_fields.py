@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from core.components import delete_component
-from core.errors import ComponentNotFound, InvalidInput
+from core.errors import InvalidInput, UnknownComponent
 from core.measurements import add_measurement, list_measurements
 from core.models import Measurement, MeasurementRollup
 from core.timestamps import BadTimestamp, parse_micros, to_micros
@@ -101,7 +101,7 @@ def test_any_measurement_is_stored_exactly_or_refused_by_field(db, kind, timesta
 
 @pytest.mark.parametrize("component_id", [0, -1, 2**31, 2**63, 10**30])
 def test_a_measurement_for_an_impossible_component_id_is_not_found(db, component_id):
-    with db.write() as session, pytest.raises(ComponentNotFound):
+    with db.write() as session, pytest.raises(UnknownComponent):
         add_measurement(
             session=session,
             actor=MANAGER,

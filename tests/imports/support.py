@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.component_fields import COMPONENT_FIELDS
 from core.db import Database
 from core.domain import Actor
-from core.errors import ImportRejected
+from core.errors import ImportRejection
 from core.imports import COMPONENTS_HEADER, ImportSummary, import_components, import_measurements
 from core.models import Component, Measurement
 from core.timestamps import from_micros
@@ -66,13 +66,13 @@ def run_components(
         )
 
 
-def refusal(run: Any, db: Database, data: Any, **options: Any) -> ImportRejected:
-    with pytest.raises(ImportRejected) as caught:
+def refusal(run: Any, db: Database, data: Any, **options: Any) -> ImportRejection:
+    with pytest.raises(ImportRejection) as caught:
         run(db, data, **options)
     return caught.value
 
 
-def places(error: ImportRejected) -> list[tuple[int, str]]:
+def places(error: ImportRejection) -> list[tuple[int, str]]:
     """Where the problems are, as (line, column), in the order the user reads them."""
     return [(problem.line, problem.column) for problem in error.problems]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import PermissionDenied
+from core.errors import MissingPermission
 from core.imports import COMPONENTS_TEMPLATE_CSV
 from tests.factories import SWITCH, TRANSFORMER, USER, make_component
 from tests.imports.support import (
@@ -161,6 +161,6 @@ def test_stored_components_are_skipped_unless_overwritten(db):
 
 
 def test_a_user_may_not_import(db):
-    with pytest.raises(PermissionDenied, match="import components"):
+    with pytest.raises(MissingPermission, match="import components"):
         run_components(db, components_file("T1,Riverside,transformer,40,110,,"), actor=USER)
     assert stored_components(db) == {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import ImportRejected, UnreadableFile
+from core.errors import ImportRejection, UnreadableFile
 from tests.imports.support import (
     COMPONENTS_HEADER,
     MEASUREMENTS_HEADER,
@@ -94,7 +94,7 @@ def test_a_path_is_read_like_an_upload(db, grid, tmp_path):
 
 def test_an_unclosed_quote_is_named_where_it_opens(db, grid):
     data = f'{MEASUREMENTS_HEADER}\n{ROW}\n"T1,Riverside,2024-05-01,voltage,2\n{ROW}\n'.encode()
-    with pytest.raises(ImportRejected) as caught:
+    with pytest.raises(ImportRejection) as caught:
         run_measurements(db, data)
     assert places(caught.value) == [(3, "")]
     assert "runs from here to line 4: is a closing quote missing?" in str(caught.value)

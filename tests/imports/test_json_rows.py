@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import ImportRejected, UnreadableFile
+from core.errors import ImportRejection, UnreadableFile
 from core.imports.json_rows import json_array_csv
 
 
@@ -24,7 +24,7 @@ def test_what_is_not_an_array_of_objects_is_refused_with_its_reason():
         json_array_csv(b"[1,", "rows.json")
     with pytest.raises(UnreadableFile, match="the array is empty"):
         json_array_csv(b"[]", "rows.json")
-    with pytest.raises(ImportRejected) as refused:
+    with pytest.raises(ImportRejection) as refused:
         json_array_csv(b'[{"a": "x"}, "text", {"a": "two\\nlines"}]', "rows.json")
     assert [(p.line, p.column, p.reason) for p in refused.value.problems] == [
         (3, "", "is str, not an object"),

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.errors import PermissionDenied
+from core.errors import MissingPermission
 from tests.factories import USER
 from tests.imports.support import (
     csv_file,
@@ -199,7 +199,7 @@ def test_stored_keys_are_skipped_unless_overwritten(db, grid):
 
 
 def test_a_user_may_not_import(db, grid):
-    with pytest.raises(PermissionDenied, match="import measurements"):
+    with pytest.raises(MissingPermission, match="import measurements"):
         run_measurements(db, measurements_file(f"T1,Riverside,{T},voltage,1"), actor=USER)
     assert stored_measurements(db) == []
 

@@ -9,7 +9,7 @@ import pytest
 from core import overview
 from core.domain import SYSTEM_ACTOR
 from core.measurements import add_measurement
-from core.reports.jobs import run_report_now
+from core.reports.jobs import generate_report
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 
@@ -91,7 +91,7 @@ def test_picking_a_substation_opens_it(open_app, app_db):
 
 def test_the_latest_reports_open_from_the_overview(open_app, app_db):
     _grid(app_db)
-    report = run_report_now(app_db, actor=SYSTEM_ACTOR, start=NOW - timedelta(days=3), end=NOW)
+    report = generate_report(app_db, actor=SYSTEM_ACTOR, start=NOW - timedelta(days=3), end=NOW)
     at = open_app(as_user="ulf")
     assert list(at.dataframe(key="overview.reports").value["Report"]) == [f"#{report.id}"]
     at.session_state["overview.reports"] = {"selection": {"rows": [0], "columns": []}}

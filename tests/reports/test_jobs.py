@@ -15,22 +15,22 @@ import pytest
 from sqlalchemy import update
 
 from core.components import delete_component, update_component
-from core.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, MissingPermission
 from core.measurement_store import write_measurements
 from core.models import Report
 from core.reports import jobs, kpis
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
-    ReportFinished,
-    ReportNotReady,
     ReportRunner,
     ReportStatus,
+    UncancellableReport,
+    UnfinishedReport,
     cancel_report,
+    generate_report,
     get_report,
     get_report_tables,
     list_reports,
     request_report,
-    run_report_now,
 )
 from core.reports.jobs import runner as report_runner
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_component
@@ -82,7 +82,7 @@ def test_request_returns_pending_and_a_runner_completes_it(db):
     _seed(db)
     record = _request(db)
     assert record.status is ReportStatus.PENDING and record.requested_by == MANAGER.username
-    with pytest.raises(ReportNotReady, match="pending"):
+    with pytest.raises(UnfinishedReport, match="pending"):
         _tables(db, record.id)
     _run_all(db)
     with db.read() as session:
@@ -97,7 +97,7 @@ def test_request_returns_pending_and_a_runner_completes_it(db):
 
 
 def test_bad_requests_are_refused_when_asked(db):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(MissingPermission):
         _request(db, actor=USER)
     with pytest.raises(InvalidInput, match="after start"):
         _request(db, start=T1, end=T0)
@@ -190,9 +190,9 @@ def test_cancel_pending_and_running(db):
     with db.write() as session:
         cancel_report(session=session, actor=MANAGER, report_id=running.id)
     assert run_claimed(db, running.id, "w1") is ReportStatus.CANCELLED
-    with db.write() as session, pytest.raises(ReportFinished):
+    with db.write() as session, pytest.raises(UncancellableReport):
         cancel_report(session=session, actor=MANAGER, report_id=running.id)
-    with db.write() as session, pytest.raises(PermissionDenied):
+    with db.write() as session, pytest.raises(MissingPermission):
         cancel_report(session=session, actor=USER, report_id=running.id)
 
 
@@ -256,9 +256,9 @@ def test_background_runner_drains_several_requests(db):
     assert statuses == {ReportStatus.COMPLETED}
 
 
-def test_run_report_now_is_listed_like_any_report(db):
+def test_a_generated_report_is_listed_like_any_report(db):
     _seed(db)
-    record = run_report_now(db, actor=MANAGER, start=T0, end=T1, time_zone="Europe/Zurich")
+    record = generate_report(db, actor=MANAGER, start=T0, end=T1, time_zone="Europe/Zurich")
     assert record.status is ReportStatus.COMPLETED
     with db.read() as session:
         assert [r.id for r in list_reports(session=session)] == [record.id]
@@ -266,7 +266,7 @@ def test_run_report_now_is_listed_like_any_report(db):
 
 def test_zip_holds_four_csvs_and_metadata(db):
     _seed(db)
-    record = run_report_now(db, actor=MANAGER, start=T0, end=T1)
+    record = generate_report(db, actor=MANAGER, start=T0, end=T1)
     tables = _tables(db, record.id)
     data = report_zip(tables, record.metadata())
     assert data == report_zip(tables, record.metadata())  # deterministic
@@ -373,7 +373,7 @@ def test_cancelling_never_overwrites_a_completed_report(db):
     _seed(db)
     record = _request(db)
     _run_all(db)
-    with db.write() as session, pytest.raises(ReportFinished, match="completed"):
+    with db.write() as session, pytest.raises(UncancellableReport, match="completed"):
         cancel_report(session=session, actor=MANAGER, report_id=record.id)
     with db.read() as session:
         assert get_report(session=session, report_id=record.id).status is ReportStatus.COMPLETED

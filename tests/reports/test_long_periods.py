@@ -20,7 +20,7 @@ from core.measurement_store import write_measurements
 from core.models import Report
 from core.periods import ReportPreset, measurement_span, report_period
 from core.reports import jobs, kpis
-from core.reports.jobs import ReportStatus, get_report, request_report, run_report_now
+from core.reports.jobs import ReportStatus, generate_report, get_report, request_report
 from core.reports.zones import MAX_PERIOD_DAYS
 from core.timestamps import to_micros
 from tests.factories import MANAGER, TRANSFORMER, make_component
@@ -55,7 +55,7 @@ def test_a_century_in_a_zone_with_daylight_saving_computes(db):
     start = datetime(1950, 1, 1, tzinfo=UTC)
     end = start + timedelta(days=MAX_PERIOD_DAYS)
     _measure(db, datetime(1950, 7, 1, 12, 7, tzinfo=UTC), datetime(2049, 7, 1, 12, 7, tzinfo=UTC))
-    record = run_report_now(db, actor=MANAGER, start=start, end=end, time_zone="America/New_York")
+    record = generate_report(db, actor=MANAGER, start=start, end=end, time_zone="America/New_York")
     assert record.status is ReportStatus.COMPLETED, record.error
     with db.read() as session:
         daily = jobs.get_report_tables(session=session, report_id=record.id)[kpis.DAILY_AVERAGES]
@@ -121,7 +121,7 @@ def test_the_last_days_of_9999_compute_where_they_exist(db):
         now=datetime.now(UTC),
         custom=[date(9999, 12, 30), date(9999, 12, 30)],
     )
-    record = run_report_now(db, actor=MANAGER, start=start, end=end, time_zone="America/New_York")
+    record = generate_report(db, actor=MANAGER, start=start, end=end, time_zone="America/New_York")
     assert record.status is ReportStatus.COMPLETED, record.error
 
 
@@ -171,7 +171,7 @@ def test_a_stored_failure_is_a_short_sentence_without_sql(db, monkeypatch, error
 
     monkeypatch.setattr(jobs.runner, "compute_report", fail)
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    record = run_report_now(db, actor=MANAGER, start=start, end=start + timedelta(days=1))
+    record = generate_report(db, actor=MANAGER, start=start, end=start + timedelta(days=1))
     with db.read() as session:
         message = get_report(session=session, report_id=record.id).error or ""
     assert record.status is ReportStatus.FAILED

@@ -11,7 +11,7 @@ import bcrypt
 
 from core.auth import sign_in
 from core.db import Database
-from core.errors import AuthenticationFailed, SignInLocked
+from core.errors import AuthenticationFailure, SignInLockout
 
 
 def main(url: str, password: str, real_hash: bytes) -> None:
@@ -30,9 +30,9 @@ def main(url: str, password: str, real_hash: bytes) -> None:
     try:
         sign_in(database, username="carla", password=password, sleep=lambda _: None)
         outcome = "signed in"
-    except SignInLocked:
+    except SignInLockout:
         outcome = "locked"
-    except AuthenticationFailed:
+    except AuthenticationFailure:
         outcome = "refused"
     finally:
         database.dispose()

@@ -111,5 +111,5 @@ def test_every_csv_export_goes_through_table_csv():
         if WRITERS.search(path.read_text(encoding="utf-8"))
     }
     assert writers <= NOT_EXPORTS, f"CSV written without table_csv in {writers - NOT_EXPORTS}"
-    for page in ("pages/report.py", "core/cli.py", "api/routers/reports.py"):
+    for page in ("pages/report.py", "core/cli/reports.py", "api/routers/reports.py"):
         assert "table_csv(" in (ROOT / page).read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ from core.auth import attempt_key
 from core.cli import main
 from core.config import Settings
 from core.db import Database
-from core.errors import DatabaseFailed, GridBoardError, InvalidInput
+from core.errors import DatabaseFailure, GridBoardError, InvalidInput
 from core.logs import configure_logging, reset_logging
 from core.models import TEXT_LENGTH, USERNAME_LENGTH, Base, User
 from core.reports.compute import time_zone_names
@@ -144,7 +144,7 @@ def test_a_database_error_carries_no_statement_values(db, caplog):
     a domain error, and neither it nor its traceback shows the hash that was in the row."""
     caplog.set_level(logging.DEBUG)
     digest = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    with pytest.raises(DatabaseFailed) as failed, db.write() as session:
+    with pytest.raises(DatabaseFailure) as failed, db.write() as session:
         session.add(User(username="carla", display_name="C", password_hash=digest, role="boss"))
         session.flush()
     shown = "".join(traceback.format_exception(failed.value))

@@ -23,7 +23,7 @@ import pytest
 from core import auth
 from core.auth import DEFAULT_POLICY
 from core.db import Database
-from core.errors import AuthenticationFailed, SignInLocked
+from core.errors import AuthenticationFailure, SignInLockout
 from core.users import create_user
 from tests.factories import MANAGER
 
@@ -36,9 +36,9 @@ BURST = 12
 def _attempt(database: Database, password: str) -> str:
     try:
         auth.sign_in(database, username="carla", password=password, sleep=lambda _: None)
-    except SignInLocked:
+    except SignInLockout:
         return "locked"
-    except AuthenticationFailed:
+    except AuthenticationFailure:
         return "refused"
     return "signed in"
 

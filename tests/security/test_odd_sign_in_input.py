@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.auth import SignInPolicy, sign_in
-from core.errors import AuthenticationFailed, InvalidInput, SignInLocked
+from core.errors import AuthenticationFailure, InvalidInput, SignInLockout
 from core.users import create_user, set_password
 from tests.factories import MANAGER
 
@@ -25,9 +25,9 @@ def carla(db):
 @pytest.mark.parametrize("name", ODD_NAMES)
 def test_an_odd_name_is_an_unknown_one_and_is_counted(db, carla, name):
     policy = SignInPolicy(max_failures=2)
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationFailure):
         sign_in(db, username=name, password=RIGHT, policy=policy, sleep=lambda _: None)
-    with pytest.raises(SignInLocked):
+    with pytest.raises(SignInLockout):
         sign_in(db, username=name, password=RIGHT, policy=policy, sleep=lambda _: None)
     assert sign_in(db, username="carla", password=RIGHT).username == "carla"
 
@@ -35,7 +35,7 @@ def test_an_odd_name_is_an_unknown_one_and_is_counted(db, carla, name):
 @pytest.mark.parametrize("password", ODD_PASSWORDS)
 def test_an_odd_password_is_a_wrong_one(db, carla, password):
     for name in ("carla", "nobody"):
-        with pytest.raises(AuthenticationFailed):
+        with pytest.raises(AuthenticationFailure):
             sign_in(db, username=name, password=password, sleep=lambda _: None)
 
 

@@ -13,7 +13,7 @@ import pytest
 from core.auth import sign_in
 from core.cli import main
 from core.domain import Actor, Role
-from core.errors import AuthenticationFailed, InvalidInput
+from core.errors import AuthenticationFailure, InvalidInput
 from core.users import authenticate, create_user, list_users, set_password
 from tests.factories import MANAGER
 from tests.pages.conftest import texts
@@ -123,9 +123,9 @@ def test_a_password_over_72_bytes_is_refused_with_its_reason(db, password):
 def test_signing_in_with_a_password_over_72_bytes_is_a_wrong_password(db, username):
     _create(db, "correct-horse-42")
     long_one = "correct-horse-42" + "-and-more" * 8
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationFailure):
         sign_in(db, username=username, password=long_one, sleep=lambda _: None)
-    with db.read() as session, pytest.raises(AuthenticationFailed):
+    with db.read() as session, pytest.raises(AuthenticationFailure):
         authenticate(session=session, username=username, password=long_one)
 
 

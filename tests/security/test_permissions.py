@@ -26,7 +26,7 @@ from core.auth import sign_in
 from core.components import get_component, list_components, list_substations
 from core.db import Database
 from core.domain import Role, require_manager
-from core.errors import AuthenticationFailed, PermissionDenied
+from core.errors import AuthenticationFailure, MissingPermission
 from core.models import Base
 from core.reports.jobs import get_report, list_reports, request_report
 from core.users import create_user, set_password
@@ -101,7 +101,7 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "core.users.delete_user": lambda seen: {"username": "newbie"},
     # A user locking someone out (themselves included: only a manager may).
     "core.users.set_active": lambda seen: {"username": "ulf", "active": False},
-    "core.reports.jobs.runner.run_report_now": lambda seen: {
+    "core.reports.jobs.runner.generate_report": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
     },
@@ -156,7 +156,7 @@ def test_a_user_is_refused_and_nothing_changes(name, db, seen):
     if name not in SERVICES:
         pytest.fail(f"{name} is no longer a service of core that takes an actor")
     before = _snapshot(db)
-    with pytest.raises(PermissionDenied) as refused:
+    with pytest.raises(MissingPermission) as refused:
         _call(name, db, seen)
     assert refused.value.username == "ulf" and refused.value.role == "user"
     assert "only a manager may do that" in str(refused.value)
@@ -184,7 +184,7 @@ def test_a_user_may_set_their_own_password(db, seen):
         set_password(session=session, actor=USER, username="ulf", password="my-own-pass-77")
     no_wait = {"sleep": lambda _: None}
     assert sign_in(db, username="ulf", password="my-own-pass-77", **no_wait).username == "ulf"
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationFailure):
         sign_in(db, username="ulf", password="grid-watch-123", **no_wait)
 
 
@@ -204,17 +204,18 @@ def test_read_services_take_no_actor_so_every_user_may_read(db, seen):
 # worker may call them.
 INTERNAL_WRITERS = {
     "core.measurement_store": None,
+    "core.series_writer": None,
     "core.rollups": None,
     "core.db": {"driver_connection"},
     "core.reports.jobs": {
         "claim",
         "release_claim",
-        "run_held",
+        "compute_claimed",
         "release_orphans",
         "renew_lease",
     },
     "core.reports.jobs.queue": None,
-    "core.reports.jobs.runner": {"run_held"},
+    "core.reports.jobs.runner": {"compute_claimed"},
 }
 
 

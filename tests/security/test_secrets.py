@@ -19,7 +19,7 @@ from sqlalchemy import make_url
 from core.auth import SignInPolicy, read_sign_in_cookie, sign_in
 from core.cli import main
 from core.db import Database
-from core.errors import AuthenticationFailed, InvalidInput, SignInLocked
+from core.errors import AuthenticationFailure, InvalidInput, SignInLockout
 from core.models import User
 from core.users import create_user, set_password
 from tests.factories import MANAGER
@@ -39,7 +39,7 @@ def test_no_secret_is_logged_or_printed(db: Database, caplog, capsys, monkeypatc
     policy = SignInPolicy(max_failures=2)
     sign_in(db, username="carla", password=PASSWORD, sleep=lambda _: None)
     for _ in range(2):
-        with pytest.raises((AuthenticationFailed, SignInLocked)):
+        with pytest.raises((AuthenticationFailure, SignInLockout)):
             sign_in(db, username="carla", password=WRONG, policy=policy, sleep=lambda _: None)
     with pytest.raises(InvalidInput), db.write() as session:
         set_password(session=session, actor=MANAGER, username="carla", password=WEAK)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from core.auth import sign_in
 from core.components import find_component, list_components
-from core.errors import AuthenticationFailed, ComponentNotFound, UserNotFound
+from core.errors import AuthenticationFailure, UnknownComponent, UnknownUser
 from core.models import Component, User
 from core.users import create_user, get_user
 from tests.factories import MANAGER, SWITCH, make_component
@@ -116,11 +116,11 @@ def test_any_search_finds_exactly_the_literal_matches(grid, search):
 def test_the_substation_filter_and_lookups_by_name_are_literal(grid, text):
     with grid.read() as session:
         assert list_components(session=session, substations=frozenset({text})).total == 0
-        with pytest.raises(ComponentNotFound):
+        with pytest.raises(UnknownComponent):
             find_component(session=session, name=text, substation="Nowhere")
-        with pytest.raises(UserNotFound):
+        with pytest.raises(UnknownUser):
             get_user(session=session, username=text)
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationFailure):
         sign_in(grid, username=text, password="' OR 1=1 --", sleep=lambda _seconds: None)
     _intact(grid)
 

@@ -1,10 +1,8 @@
-"""Report jobs: pending -> running -> completed | failed (or cancelled).
+"""Report jobs, pending -> running -> completed | failed (or cancelled): ``records`` (what users
+ask), ``queue`` (claims and leases in SQL), ``runner`` (computing them). See
+docs/architecture.md#reports."""
 
-``records`` holds what users do with reports (request, list, get, cancel), ``queue`` the SQL
-that claims them and fences every later write, ``runner`` the loop that computes them.
-"""
-
-from core.errors import ReportFinished, ReportNotFound, ReportNotReady, ReportStillActive
+from core.errors import UncancellableReport, UndeletableReport, UnfinishedReport, UnknownReport
 from core.reports.jobs.queue import (
     MAX_ATTEMPTS,
     Claim,
@@ -30,7 +28,7 @@ from core.reports.jobs.records import (
     report_partial_days,
     request_report,
 )
-from core.reports.jobs.runner import LeaseKeeper, ReportRunner, run_held, run_report_now
+from core.reports.jobs.runner import LeaseKeeper, ReportRunner, compute_claimed, generate_report
 
 __all__ = [
     "ACTIVE",
@@ -38,17 +36,19 @@ __all__ = [
     "NOTIFY_CHANNEL",
     "Claim",
     "LeaseKeeper",
-    "ReportFinished",
-    "ReportNotFound",
-    "ReportNotReady",
     "ReportRecord",
     "ReportRunner",
     "ReportStatus",
-    "ReportStillActive",
+    "UncancellableReport",
+    "UndeletableReport",
+    "UnfinishedReport",
+    "UnknownReport",
     "cancel_report",
     "claim",
+    "compute_claimed",
     "count_reports",
     "delete_report",
+    "generate_report",
     "get_report",
     "get_report_tables",
     "list_reports",
@@ -60,6 +60,4 @@ __all__ = [
     "renew_lease",
     "report_partial_days",
     "request_report",
-    "run_held",
-    "run_report_now",
 ]

@@ -1,12 +1,5 @@
-"""The report queue in SQL: claims, leases, storing an outcome, hand-backs and orphans.
-
-A runner claims the oldest claimable report atomically (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite). A claim is a lease the runner renews while it
-computes; a report whose runner died is claimable again once its lease expires, and after
-``MAX_ATTEMPTS`` claims it fails instead of crashing runners forever. Every later write about
-the report is fenced by the claim (runner id and attempt number), so a runner that lost its
-lease can neither renew nor store anything.
-"""
+"""The report queue in SQL: claims, leases, storing an outcome, hand-backs and orphans, every
+write fenced by the claim. See docs/architecture.md#reports."""
 
 from __future__ import annotations
 
@@ -24,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.db import Database
-from core.errors import DatabaseBusy
+from core.errors import BusyDatabase
 from core.models import Report, utc_now
 from core.reports import LEASE_SECONDS
 from core.reports.jobs.records import ReportStatus, announce
@@ -166,7 +159,7 @@ def store_outcome(
                     .values(finished_at=utc_now(), lease_expires_at=None, **outcome)
                 )
                 return bool(getattr(result, "rowcount", 0))
-        except DatabaseBusy as error:
+        except BusyDatabase as error:
             if time.monotonic() >= deadline:
                 raise
             log.warning(

@@ -1,4 +1,5 @@
-"""Report records and what users ask of them: request, list, get, read the tables, cancel."""
+"""Report records and what users ask of them: request, list, get, read the tables, cancel,
+delete. See docs/architecture.md#reports."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.domain import Actor, require_manager
-from core.errors import ReportFinished, ReportNotFound, ReportNotReady, ReportStillActive
+from core.errors import UncancellableReport, UndeletableReport, UnfinishedReport, UnknownReport
 from core.models import Report, utc_now
 from core.periods import mark_partial_days, partial_days
 from core.reports import kpis
@@ -153,7 +154,7 @@ def oldest_pending_since(*, session: Session) -> datetime | None:
 def report_row(session: Session, report_id: int) -> Report:
     row = session.get(Report, report_id)
     if row is None:
-        raise ReportNotFound(report_id)
+        raise UnknownReport(report_id)
     return row
 
 
@@ -166,7 +167,7 @@ def get_report_tables(*, session: Session, report_id: int) -> dict[str, pl.DataF
     before a table existed lacks it)."""
     row = report_row(session, report_id)
     if row.status != ReportStatus.COMPLETED.value or row.result_json is None:
-        raise ReportNotReady(report_id, row.status)
+        raise UnfinishedReport(report_id, row.status)
     stored = json.loads(row.result_json)["tables"]
     return {name: read_table_csv(name, stored[name]) for name in kpis.TABLES if name in stored}
 
@@ -195,9 +196,9 @@ def cancel_report(*, session: Session, actor: Actor, report_id: int) -> ReportRe
     # Locked, so a runner storing its result meanwhile waits and cannot be overwritten.
     row = session.get(Report, report_id, with_for_update=True)
     if row is None:
-        raise ReportNotFound(report_id)
+        raise UnknownReport(report_id)
     if row.status not in ACTIVE:
-        raise ReportFinished(report_id, row.status)
+        raise UncancellableReport(report_id, row.status)
     row.status = ReportStatus.CANCELLED.value
     row.finished_at = utc_now()
     row.error = f"cancelled by {actor.username}"
@@ -216,9 +217,9 @@ def delete_report(*, session: Session, actor: Actor, report_id: int) -> None:
     require_manager(actor, "delete reports")
     row = session.get(Report, report_id, with_for_update=True)
     if row is None:
-        raise ReportNotFound(report_id)
+        raise UnknownReport(report_id)
     if row.status in ACTIVE:
-        raise ReportStillActive(report_id, row.status)
+        raise UndeletableReport(report_id, row.status)
     status = row.status
     session.delete(row)
     session.flush()

@@ -1,9 +1,5 @@
-"""Running reports: computing one claimed report, and the runner that loops over the queue.
-
-A runner is a thread in each app process or the main loop of ``gridboard worker``. It claims
-reports one at a time, computes each on one thread while its loop keeps the lease, and when
-asked to stop finishes its report within a grace period or hands it back as ``pending``.
-"""
+"""Computing reports: one now (``generate_report``), one claimed (``compute_claimed``), and the
+runner that loops over the queue (``ReportRunner``). See docs/architecture.md#reports."""
 
 from __future__ import annotations
 
@@ -20,7 +16,7 @@ from typing import Any
 from core import logs
 from core.db import Database
 from core.domain import Actor
-from core.errors import DatabaseBusy, GridBoardError
+from core.errors import BusyDatabase, GridBoardError
 from core.reports import LEASE_SECONDS, STOP_GRACE_SECONDS
 from core.reports.compute import compute_report
 from core.reports.export import report_payload
@@ -100,7 +96,7 @@ def _shortened(sentence: str, limit: int = 500) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 3].rstrip() + "..."
 
 
-def _compute(database: Database, held: Claim) -> tuple[dict[str, Any], dict[str, int]]:
+def _outcome(database: Database, held: Claim) -> tuple[dict[str, Any], dict[str, int]]:
     """The outcome to store for ``held`` (completed with its tables, or failed), and what
     was read."""
     try:
@@ -124,7 +120,7 @@ def _compute(database: Database, held: Claim) -> tuple[dict[str, Any], dict[str,
     }, rows_read
 
 
-def run_held(
+def compute_claimed(
     database: Database,
     held: Claim,
     *,
@@ -138,9 +134,9 @@ def run_held(
     began = time.perf_counter()
     if keeper is None:
         with LeaseKeeper(database, lease_seconds).kept_by_thread(held):
-            outcome, rows_read = _compute(database, held)
+            outcome, rows_read = _outcome(database, held)
     else:
-        outcome, rows_read = _compute(database, held)
+        outcome, rows_read = _outcome(database, held)
     stored = store_outcome(database, held, outcome, lease_seconds)
     failed = outcome["status"] == ReportStatus.FAILED.value
     logs.record(
@@ -161,10 +157,11 @@ def run_held(
     return ReportStatus(outcome["status"])
 
 
-def run_report_now(
+def generate_report(
     database: Database, *, actor: Actor, start: datetime, end: datetime, time_zone: str = "UTC"
 ) -> ReportRecord:
-    """Request a report and compute it in this process (the CLI's ``report`` command)."""
+    """Request a report and compute it in this process, without a runner (the CLI's
+    ``report`` command)."""
     worker_id = new_worker_id()
     with database.write() as session:
         record = request_report(
@@ -172,17 +169,17 @@ def run_report_now(
         )
         held = claim(session=session, worker_id=worker_id, report_id=record.id)
     assert held is not None, "a report queued in this transaction is claimable by it alone"
-    run_held(database, held)
+    compute_claimed(database, held)
     with database.read() as session:
         return get_report(session=session, report_id=record.id)
 
 
 class ReportRunner:
     """Runs queued reports one at a time, for one process: a thread in the app (``start``),
-    or the main loop of ``gridboard worker`` (``run_forever``).
+    or the main loop of ``gridboard worker`` (``run``).
 
     Two threads: one claims and computes reports back to back, the other (the caller of
-    ``run_forever``) keeps the current report's lease and reacts to ``stop``: it waits up to
+    ``run``) keeps the current report's lease and reacts to ``stop``: it waits up to
     ``stop_grace_seconds`` for the report to finish, then hands it back to the queue
     (``release_claim``) instead of leaving it ``running`` until its lease expires. Nothing
     passes between them per report, so a report costs no thread handoff. On PostgreSQL a
@@ -215,7 +212,7 @@ class ReportRunner:
             self.worker_id = new_worker_id()
             self._stop.clear()
             self._thread = threading.Thread(
-                target=self.run_forever, name="gridboard-report-runner", daemon=True
+                target=self.run, name="gridboard-report-runner", daemon=True
             )
             self._thread.start()
         return self
@@ -236,7 +233,7 @@ class ReportRunner:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def run_forever(self, *, until_idle: bool = False) -> None:
+    def run(self, *, until_idle: bool = False) -> None:
         """Run reports until stopped (or, with ``until_idle``, until none is claimable)."""
         self._attention.clear()
         work = threading.Thread(
@@ -334,7 +331,7 @@ class ReportRunner:
                             worker_id=self.worker_id,
                             lease_seconds=self.lease_seconds,
                         )
-                except DatabaseBusy as error:
+                except BusyDatabase as error:
                     log.warning(
                         "%s (report runner %s tries again in %g s)",
                         error,
@@ -348,7 +345,7 @@ class ReportRunner:
                     self._hand_back(held)
                     return
                 if held is not None:
-                    self._run(held)
+                    self._compute(held)
                     continue
                 if until_idle and not busy:
                     return
@@ -361,17 +358,19 @@ class ReportRunner:
         """Release orphaned reports; only a busy database is worth trying again for."""
         try:
             release_orphans(self.database)
-        except DatabaseBusy:
+        except BusyDatabase:
             raise
         except Exception:
             log.exception("could not look for orphaned reports")
 
-    def _run(self, held: Claim) -> None:
+    def _compute(self, held: Claim) -> None:
         thread = threading.current_thread()
         name, thread.name = thread.name, f"gridboard-report-{held.report_id}"
         self._lease.held = held
         try:
-            run_held(self.database, held, lease_seconds=self.lease_seconds, keeper=self._lease)
+            compute_claimed(
+                self.database, held, lease_seconds=self.lease_seconds, keeper=self._lease
+            )
         except Exception:  # the lease expires and another runner tries again
             log.exception(
                 "report runner %s could not store report %s", held.worker_id, held.report_id

@@ -1,12 +1,5 @@
-"""PostgreSQL backups with the server's own tools: ``pg_dump`` and ``pg_restore``.
-
-A backup is ``pg_dump --format=custom`` run on a snapshot that GridBoard exports from a
-repeatable-read transaction, so the rows it counts and prints are exactly the rows in the file
-(pg_dump never blocks writers). A restore pipes ``pg_restore``'s script into ``psql
---single-transaction``, after dropping the tables already there: the database ends up as the
-backup or unchanged, never half restored. Without the client programs the error says the
-command to run instead.
-"""
+"""PostgreSQL backups with the server's own tools: ``pg_dump`` from an exported snapshot, and
+``pg_restore`` piped into ``psql --single-transaction``. See docs/operations.md#backups."""
 
 from __future__ import annotations
 
@@ -24,26 +17,27 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from core.backup import (
+from core.backup.checks import (
     PG_DUMP_HEADER,
     BackupSummary,
+    Defect,
     RestoreSummary,
-    Unsound,
     check_backup_file,
     check_destination,
     check_revision,
     publish,
+    row_counts,
     temporary_next_to,
     written_or_removed,
 )
 from core.db import Database
 from core.errors import (
-    BackupRefused,
-    DatabaseUnavailable,
+    BackupRefusal,
+    MissingTool,
     NotABackup,
-    RestoreRefused,
-    ToolFailed,
-    ToolMissing,
+    RestoreRefusal,
+    ToolFailure,
+    UnavailableDatabase,
 )
 
 # Debian and Ubuntu install the client programs of each major version here.
@@ -62,7 +56,7 @@ def find_tool(name: str, *, instead: str) -> str:
     )
     if candidates:
         return str(candidates[-1])
-    raise ToolMissing(name, instead)
+    raise MissingTool(name, instead)
 
 
 def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSummary:
@@ -78,7 +72,7 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
     engine = create_engine(url)
     temporary = temporary_next_to(destination)
     try:
-        with written_or_removed(temporary, lambda reason: BackupRefused(shown, reason)):
+        with written_or_removed(temporary, lambda reason: BackupRefusal(shown, reason)):
             with _connect(engine, url) as connection:
                 snapshot_connection = connection.execution_options(
                     isolation_level="REPEATABLE READ"
@@ -91,7 +85,7 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
                     )
                     revision = _revision(snapshot_connection)
                     if revision is None:
-                        raise BackupRefused(
+                        raise BackupRefusal(
                             shown,
                             f"{_shown(url)} has no alembic_version table, so it is not a GridBoard "
                             "database",
@@ -111,20 +105,14 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
             publish(temporary, destination)
     finally:
         engine.dispose()
-    return BackupSummary(
-        path=destination,
-        size_bytes=destination.stat().st_size,
-        rows=rows,
-        revision=revision,
-        seconds=time.perf_counter() - started,
-    )
+    return BackupSummary.of(destination, rows=rows, revision=revision, started=started)
 
 
 def restore_postgresql(*, url: URL, source: Path, force: bool) -> RestoreSummary:
     """Replace the contents of the database at ``url`` with the ``pg_dump`` file ``source``.
 
     The database must exist (``createdb``) and nothing else may be connected to it. Refuses
-    with ``RestoreRefused`` when it holds rows and ``force`` is not set.
+    with ``RestoreRefusal`` when it holds rows and ``force`` is not set.
     """
     started = time.perf_counter()
     target = _shown(url)
@@ -155,13 +143,13 @@ def restore_postgresql(*, url: URL, source: Path, force: bool) -> RestoreSummary
     finally:
         engine.dispose()
     if others:
-        raise RestoreRefused(
+        raise RestoreRefusal(
             target,
             f"{others} other connections use it: stop the app, the report worker and other "
             "gridboard commands first",
         )
     if rows_there and not force:
-        raise RestoreRefused(target, f"it holds {rows_there:,} rows (--force replaces them)")
+        raise RestoreRefusal(target, f"it holds {rows_there:,} rows (--force replaces them)")
 
     preamble = "SET lock_timeout = '10s';\n"
     if tables:
@@ -202,7 +190,7 @@ def _archive_revision(pg_restore: str, source: Path) -> str:
     """The Alembic revision stored in a ``pg_dump`` archive (``NotABackup`` if none)."""
     try:
         listing = _run([pg_restore, "--list", str(source)], None)
-    except ToolFailed as failure:
+    except ToolFailure as failure:
         raise NotABackup(
             str(source), f"pg_restore cannot read it ({failure.output.strip()})"
         ) from None
@@ -219,7 +207,7 @@ def _archive_revision(pg_restore: str, source: Path) -> str:
         raise NotABackup(str(source), f"it has {len(revisions)} Alembic revisions instead of one")
     try:
         check_revision(revisions[0])
-    except Unsound as problem:
+    except Defect as problem:
         raise NotABackup(str(source), f"it {problem.reason}") from None
     return revisions[0]
 
@@ -229,14 +217,14 @@ def _verify_archive(path: Path, shown: str) -> None:
     schema version (only the magic number when ``pg_restore`` is missing)."""
     with path.open("rb") as file:
         if file.read(len(PG_DUMP_HEADER)) != PG_DUMP_HEADER:
-            raise BackupRefused(shown, "pg_dump wrote something that is not a custom archive")
+            raise BackupRefusal(shown, "pg_dump wrote something that is not a custom archive")
     try:
         pg_restore = find_tool("pg_restore", instead="")
-    except ToolMissing:
+    except MissingTool:
         return
     listing = _run([pg_restore, "--list", str(path)], None)
     if "TABLE DATA public alembic_version" not in listing:
-        raise BackupRefused(shown, "the archive pg_dump wrote has no alembic_version data")
+        raise BackupRefusal(shown, "the archive pg_dump wrote has no alembic_version data")
 
 
 def _pipe_into_psql(
@@ -273,13 +261,13 @@ def _pipe_into_psql(
         ):
             if process.returncode:
                 errors.seek(0)
-                raise ToolFailed(name, process.returncode, errors.read().decode(errors="replace"))
+                raise ToolFailure(name, process.returncode, errors.read().decode(errors="replace"))
 
 
 def _run(command: list[str], environment: dict[str, str] | None) -> str:
     result = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
     if result.returncode:
-        raise ToolFailed(Path(command[0]).name, result.returncode, result.stderr)
+        raise ToolFailure(Path(command[0]).name, result.returncode, result.stderr)
     return result.stdout
 
 
@@ -288,7 +276,7 @@ def _connect(engine: Engine, url: URL) -> Connection:
         return engine.connect()
     except (OperationalError, InterfaceError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise DatabaseUnavailable(_shown(url), reason) from None
+        raise UnavailableDatabase(_shown(url), reason) from None
 
 
 def _revision(connection: Connection) -> str | None:
@@ -311,11 +299,11 @@ def _tables(connection: Connection) -> list[str]:
 
 
 def _row_counts(connection: Connection) -> dict[str, int]:
-    return {
-        table: int(connection.execute(text(f'SELECT count(*) FROM public."{table}"')).scalar_one())
-        for table in _tables(connection)
-        if table != "alembic_version"
-    }
+    return row_counts(
+        _tables(connection),
+        lambda sql: int(connection.execute(text(sql)).scalar_one()),
+        schema="public",
+    )
 
 
 def _libpq(url: URL) -> tuple[str, dict[str, str]]:

@@ -1,0 +1,192 @@
+"""The grid data commands: ``import-components``, ``import-measurements`` and the two exports.
+See docs/reference.md#the-command-line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core.cli.common import (
+    DatabaseCommand,
+    existing_file,
+    positive_int,
+    progress_printer,
+    timestamp,
+)
+from core.db import Database
+from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType
+from core.errors import InvalidInput
+
+
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=existing_file, metavar="FILE")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace rows whose key already exists (default: skip and count them)",
+    )
+
+
+def _import(args: argparse.Namespace, database: Database, *, what: str) -> int:
+    from core.imports import import_components, import_measurements
+
+    path: Path = args.file
+    with database.write() as session:
+        if what == "components":
+            summary = import_components(
+                session=session,
+                actor=SYSTEM_ACTOR,
+                source=path,
+                file_name=path.name,
+                overwrite=args.overwrite,
+            )
+        else:
+            summary = import_measurements(
+                session=session,
+                actor=SYSTEM_ACTOR,
+                source=path,
+                file_name=path.name,
+                overwrite=args.overwrite,
+                progress=progress_printer(sys.stderr, "importing"),
+            )
+    existing = (
+        f"{summary.overwritten} overwritten" if args.overwrite else f"{summary.skipped} skipped"
+    )
+    print(
+        f"{path.name}: {summary.rows} rows, {summary.inserted} {what} added, {existing} "
+        "(already in the database)"
+    )
+    return 0
+
+
+def _import_components(args: argparse.Namespace, database: Database) -> int:
+    return _import(args, database, what="components")
+
+
+def _import_measurements(args: argparse.Namespace, database: Database) -> int:
+    return _import(args, database, what="measurements")
+
+
+IMPORT_COMPONENTS = DatabaseCommand(
+    name="import-components",
+    help="Import components from a CSV file: all rows or none; every bad line is listed.",
+    arguments=_import_arguments,
+    run=_import_components,
+)
+IMPORT_MEASUREMENTS = DatabaseCommand(
+    name="import-measurements",
+    help="Import measurements from a CSV or Parquet file: all rows or none; every bad line is "
+    "listed.",
+    arguments=_import_arguments,
+    run=_import_measurements,
+)
+
+OUT_HELP = "file to write, or - for standard output"
+FORMAT_HELP = "csv or parquet (default: parquet for a .parquet OUT, else csv)"
+
+
+def _export_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    return "parquet" if str(args.out).lower().endswith(".parquet") else "csv"
+
+
+def _write_out(out: str, data: bytes) -> None:
+    """``data`` to the file ``out`` (written whole, then renamed into place), or to stdout
+    for ``-``."""
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(out)
+    if path.is_dir():
+        raise InvalidInput.single("OUT", f"{path} is a folder; name a file, or - for stdout")
+    if not path.parent.is_dir():
+        raise InvalidInput.single("OUT", f"the folder {path.parent} does not exist")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def _export_components_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", metavar="OUT", help=OUT_HELP)
+    parser.add_argument("--search", default="", help="in name or substation")
+    parser.add_argument(
+        "--type", action="append", choices=[t.value for t in ComponentType], help="repeatable"
+    )
+    parser.add_argument("--substation", action="append", help="repeatable")
+    parser.add_argument("--format", choices=["csv", "parquet"], help=FORMAT_HELP)
+
+
+def _export_components(args: argparse.Namespace, database: Database) -> int:
+    from core.exports import ExportFormat, components_frame, frame_bytes
+
+    with database.read() as session:
+        frame = components_frame(
+            session=session,
+            search=args.search,
+            component_types=args.type or (),
+            substations=args.substation or (),
+        )
+    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
+    if args.out != "-":
+        print(f"{frame.height} components written to {args.out}")
+    return 0
+
+
+EXPORT_COMPONENTS = DatabaseCommand(
+    name="export-components",
+    help="Write the components list as CSV (or Parquet), narrowed like the Components page.",
+    arguments=_export_components_arguments,
+    run=_export_components,
+)
+
+
+def _export_measurements_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", metavar="OUT", help=OUT_HELP)
+    parser.add_argument("--component-id", type=positive_int)
+    parser.add_argument("--name", help="the component's name (with --substation)")
+    parser.add_argument("--substation", help="the component's substation")
+    parser.add_argument(
+        "--type", action="append", choices=[t.value for t in MeasurementType], help="repeatable"
+    )
+    parser.add_argument("--start", type=timestamp, help="ISO 8601, inclusive")
+    parser.add_argument("--end", type=timestamp, help="ISO 8601, exclusive")
+    parser.add_argument("--format", choices=["csv", "parquet"], help=FORMAT_HELP)
+
+
+def _export_measurements(args: argparse.Namespace, database: Database) -> int:
+    from core.components import find_component
+    from core.exports import ExportFormat, frame_bytes, measurements_frame
+
+    with database.read() as session:
+        if args.component_id is not None:
+            component_id = args.component_id
+        elif args.name and args.substation:
+            found = find_component(session=session, name=args.name, substation=args.substation)
+            component_id = found.id
+        else:
+            raise InvalidInput.single(
+                "component", "give --component-id, or --name and --substation"
+            )
+        frame = measurements_frame(
+            session=session,
+            component_id=component_id,
+            measurement_types=args.type or (),
+            start=args.start,
+            end=args.end,
+        )
+    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
+    if args.out != "-":
+        print(f"{frame.height} measurements written to {args.out}")
+    return 0
+
+
+EXPORT_MEASUREMENTS = DatabaseCommand(
+    name="export-measurements",
+    help="Write one component's raw measurements as CSV or Parquet, in the columns an import "
+    "reads.",
+    arguments=_export_measurements_arguments,
+    run=_export_measurements,
+)

@@ -1,0 +1,68 @@
+"""The ``report`` command: compute a report now, store it, write its tables as CSV files.
+See docs/reference.md#the-command-line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.cli.common import CommandFailure, DatabaseCommand, timestamp
+from core.db import Database
+from core.domain import SYSTEM_ACTOR
+
+
+def _output_folder(text: str) -> Path:
+    """``--out``: a folder the report's CSV files can be written into, checked before the
+    report is computed (and stored), so a bad path costs nothing."""
+    from core.paths import output_folder_problem
+    from core.reports.kpis import TABLES
+
+    folder = Path(text)
+    problem = output_folder_problem(folder, [f"{name}.csv" for name in TABLES])
+    if problem:
+        raise argparse.ArgumentTypeError(f"cannot write the CSV files into {text}: {problem}")
+    return folder
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", type=timestamp, required=True, help="ISO 8601, inclusive")
+    parser.add_argument("--end", type=timestamp, required=True, help="ISO 8601, exclusive")
+    parser.add_argument("--tz", default="UTC", help="IANA time zone of the daily buckets")
+    parser.add_argument(
+        "--out", type=_output_folder, required=True, help="folder for the CSV files"
+    )
+
+
+def _report(args: argparse.Namespace, database: Database) -> int:
+    from core.reports.export import table_csv
+    from core.reports.jobs import ReportStatus, generate_report, get_report_tables, marked_tables
+
+    out: Path = args.out  # checked by _output_folder before anything was computed
+    record = generate_report(
+        database, actor=SYSTEM_ACTOR, start=args.start, end=args.end, time_zone=args.tz
+    )
+    if record.status is not ReportStatus.COMPLETED:
+        raise CommandFailure(f"report {record.id} {record.status.value}: {record.error}")
+    with database.read() as session:
+        tables = get_report_tables(session=session, report_id=record.id)
+    tables = marked_tables(record, tables)  # as the report page shows them
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            (out / f"{name}.csv").write_bytes(table_csv(frame))
+    except OSError as error:  # the disk filled, or the folder changed since it was checked
+        raise CommandFailure(
+            f"report {record.id} is stored, but writing its CSV files into {out} "
+            f"failed: {error.strerror}; download them from the app"
+        ) from error
+    print(f"report {record.id} completed: {len(tables)} CSV files in {out}")
+    return 0
+
+
+REPORT = DatabaseCommand(
+    name="report",
+    help="Compute a report over [start, end) now, store it like one asked for in the app, and "
+    "write its tables as CSV files into a folder.",
+    arguments=_report_arguments,
+    run=_report,
+)
