@@ -118,21 +118,7 @@ class ComponentOut(BaseModel):
 
     @classmethod
     def of(cls, record: ComponentRecord) -> ComponentOut:
-        return cls(
-            id=record.id,
-            name=record.name,
-            substation=record.substation,
-            component_type=record.component_type,
-            capacity_mva=record.capacity_mva,
-            voltage_kv=record.voltage_kv,
-            length_km=record.length_km,
-            status=record.status,
-            to_substation=record.to_substation,
-            created_at=record.created_at,
-            created_by=record.created_by,
-            updated_at=record.updated_at,
-            updated_by=record.updated_by,
-        )
+        return cls.model_validate(record, from_attributes=True)
 
 
 class MeasurementCreate(BaseModel):

@@ -20,7 +20,8 @@ from core import logs
 from core.db import Database
 from core.domain import Actor, Role, require_manager
 from core.errors import FieldProblem, GridBoardError, InvalidInput, UnknownReference
-from core.models import ApiToken, User, utc_now
+from core.models import ID_RANGE, ApiToken, User, utc_now
+from core.timestamps import to_micros
 from core.users import UserRecord
 from core.validation import FieldError, parse_text
 
@@ -107,10 +108,6 @@ class SignInToken:
         return " ".join(scopes_of(self.role))
 
 
-def _micros(moment: datetime) -> int:
-    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
-
-
 def issue_sign_in_token(
     user: UserRecord,
     *,
@@ -128,7 +125,7 @@ def issue_sign_in_token(
         "aud": AUDIENCE,
         "scope": " ".join(scopes_of(role)),
         "iat": int(issued.timestamp()),
-        "iat_us": _micros(issued),
+        "iat_us": to_micros(issued),
         "exp": int((issued + timedelta(minutes=minutes)).timestamp()),
     }
     token = jwt.encode(payload, key, algorithm=_ALGORITHM)
@@ -163,9 +160,9 @@ def read_sign_in_token(
     row = session.scalars(select(User).where(User.username == username)).first()
     if row is None:
         raise TokenRefusal("the token's user no longer exists")
-    if issued_us < _micros(row.password_changed_at):
+    if issued_us < to_micros(row.password_changed_at):
         raise TokenRefusal("the password changed after this token was issued: sign in again")
-    if row.role_changed_at is not None and issued_us < _micros(row.role_changed_at):
+    if row.role_changed_at is not None and issued_us < to_micros(row.role_changed_at):
         raise TokenRefusal("the role changed after this token was issued: sign in again")
     role = Role.MANAGER if Role.MANAGER.value in scope.split() else Role.USER
     return Actor(username=row.username, role=role)
@@ -294,7 +291,7 @@ def revoke_api_token(
     """Revoke a token: the next call made with it is refused."""
     started = time.perf_counter()
     require_manager(actor, "revoke API tokens")
-    row = session.get(ApiToken, token_id) if -(2**31) <= token_id < 2**31 else None
+    row = session.get(ApiToken, token_id) if token_id in ID_RANGE else None
     if row is None:
         raise UnknownApiToken(token_id)
     if row.revoked_at is None:

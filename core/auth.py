@@ -25,7 +25,8 @@ from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
 from core.models import SignInAttempt, SignInSession, User, utc_now
-from core.users import UserRecord, authenticate, spend_password_check_time
+from core.passwords import spend_password_check_time
+from core.users import UserRecord, authenticate
 from core.validation import unstorable_character
 
 DEMO_COOKIE_KEY_FILE = PROJECT_ROOT / "data" / "cookie_key"

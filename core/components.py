@@ -1,4 +1,5 @@
-"""The grid inventory: validate, list, read, create, update and delete components."""
+"""The grid inventory: list, search, read, create, update and delete components. The fields
+of each type and their check are core/component_fields.py. See docs/design.md#components."""
 
 from __future__ import annotations
 
@@ -18,59 +19,12 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from core import logs, rollups
+from core.component_fields import ComponentSpec, validate_component
 from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import DuplicateComponent, FieldProblem, InvalidInput, UnknownComponent
-from core.models import Component, Measurement
-from core.validation import (
-    FieldError,
-    parse_choice,
-    parse_positive,
-    parse_text,
-    shown,
-    unstorable_character,
-)
-
-COMPONENT_FIELDS = (
-    "name",
-    "substation",
-    "component_type",
-    "capacity_mva",
-    "voltage_kv",
-    "length_km",
-    "status",
-)
-# A line's other end: optional everywhere (files without the column still import).
-TO_SUBSTATION = "to_substation"
-OPTIONAL_FIELDS = (TO_SUBSTATION,)
-
-# The extra fields each type must have; every other extra field must be empty.
-FIELDS_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
-    ComponentType.TRANSFORMER: ("capacity_mva", "voltage_kv"),
-    ComponentType.LINE: ("length_km", "voltage_kv"),
-    ComponentType.SWITCH: ("status",),
-}
-EXTRA_FIELDS = ("capacity_mva", "voltage_kv", "length_km", "status")
-# Extra fields a type may have but need not.
-OPTIONAL_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
-    ComponentType.TRANSFORMER: (),
-    ComponentType.LINE: (TO_SUBSTATION,),
-    ComponentType.SWITCH: (),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ComponentSpec:
-    """A valid component's fields: trimmed, typed, with the fields of other types empty."""
-
-    name: str
-    substation: str
-    component_type: ComponentType
-    capacity_mva: float | None = None
-    voltage_kv: float | None = None
-    length_km: float | None = None
-    status: SwitchStatus | None = None
-    to_substation: str | None = None
+from core.models import ID_RANGE, Component, Measurement
+from core.validation import unstorable_character
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,88 +62,9 @@ class ComponentRecord:
         )
 
 
-def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
-    """Check every rule of docs/design.md at once; raise ``InvalidInput`` naming each broken one.
-
-    Extra fields that belong to another type must be empty, so an import row or a form never
-    silently drops a value the user typed.
-    """
-    problems: list[FieldProblem] = []
-    values: dict[str, Any] = {}
-
-    for key in ("name", "substation"):
-        try:
-            values[key] = parse_text(fields.get(key))
-        except FieldError as error:
-            problems.append(FieldProblem(key, str(error)))
-    try:
-        component_type = parse_choice(fields.get("component_type"), ComponentType)
-    except FieldError as error:
-        problems.append(FieldProblem("component_type", str(error)))
-        raise InvalidInput(problems) from None
-
-    needed = FIELDS_OF_TYPE[component_type]
-    for key in EXTRA_FIELDS:
-        raw = fields.get(key)
-        if key not in needed:
-            if not _is_blank(raw):
-                problems.append(
-                    FieldProblem(
-                        key, f"must be empty for a {component_type.value}, got {shown(raw)}"
-                    )
-                )
-            continue
-        try:
-            if key == "status":
-                values[key] = parse_choice(raw, SwitchStatus)
-            else:
-                values[key] = parse_positive(raw)
-        except FieldError as error:
-            # "required for a line" explains a missing value, not a wrong one
-            reason = f"{error} (required for a {component_type.value})" if _is_blank(raw) else error
-            problems.append(FieldProblem(key, str(reason)))
-
-    for key in OPTIONAL_FIELDS:
-        raw = fields.get(key)
-        if _is_blank(raw):
-            continue
-        if key not in OPTIONAL_OF_TYPE[component_type]:
-            problems.append(
-                FieldProblem(key, f"must be empty for a {component_type.value}, got {shown(raw)}")
-            )
-            continue
-        try:
-            values[key] = parse_text(raw)
-        except FieldError as error:
-            problems.append(FieldProblem(key, str(error)))
-            continue
-        if values[key] == values.get("substation"):
-            problems.append(
-                FieldProblem(
-                    key,
-                    f"must be another substation than the line's own ({shown(values[key])}): "
-                    "a line connects two substations",
-                )
-            )
-
-    if problems:
-        raise InvalidInput(problems)
-    return ComponentSpec(component_type=component_type, **values)
-
-
 def _apply(row: Component, spec: ComponentSpec) -> None:
-    row.name = spec.name
-    row.substation = spec.substation
-    row.component_type = spec.component_type.value
-    row.capacity_mva = spec.capacity_mva
-    row.voltage_kv = spec.voltage_kv
-    row.length_km = spec.length_km
-    row.status = spec.status.value if spec.status else None
-    row.to_substation = spec.to_substation
+    for column, value in spec.stored().items():
+        setattr(row, column, value)
 
 
 class ComponentSort(StrEnum):
@@ -211,11 +86,8 @@ class ComponentPage:
     limit: int
 
 
-# The id column is a 32-bit integer on PostgreSQL; an id outside it names no component (and
-# PostgreSQL would refuse the query rather than find nothing).
-ID_RANGE = range(-(2**31), 2**31)
 # Offsets and limits both databases take (64-bit integers), with room to add them up.
-_PAGE_RANGE = range(2**62)
+PAGE_RANGE = range(2**62)
 
 
 def of_component(column: Any, component_id: int) -> ColumnElement[bool]:
@@ -224,7 +96,7 @@ def of_component(column: Any, component_id: int) -> ColumnElement[bool]:
 
 
 def check_page(offset: int, limit: int) -> None:
-    if limit < 1 or offset not in _PAGE_RANGE or limit not in _PAGE_RANGE:
+    if limit < 1 or offset not in PAGE_RANGE or limit not in PAGE_RANGE:
         raise InvalidInput(
             [FieldProblem("page", "limit must be >= 1 and offset >= 0 (both below 2**62)")]
         )

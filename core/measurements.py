@@ -19,7 +19,14 @@ from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
 from core.measurement_store import WriteCounts, write_measurements
 from core.models import Measurement
-from core.timestamps import BadTimestamp, check_micros, from_micros, parse_micros, to_micros
+from core.timestamps import (
+    SECOND_US,
+    BadTimestamp,
+    check_micros,
+    from_micros,
+    parse_micros,
+    to_micros,
+)
 from core.validation import FieldError, parse_choice, parse_number
 
 
@@ -311,7 +318,7 @@ def read_series(
         "max_value",
         "sample_count",
     )
-    return Series(frame=frame, downsampled=True, raw_count=count, bucket_seconds=width / 1e6)
+    return Series(frame=frame, downsampled=True, raw_count=count, bucket_seconds=width / SECOND_US)
 
 
 def list_measurements(

@@ -70,6 +70,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# What an Integer id column holds (32 bits on PostgreSQL): an id outside it names no row, and
+# PostgreSQL would refuse the query rather than find nothing.
+ID_RANGE = range(-(2**31), 2**31)
+
+
 class Component(Base):
     __tablename__ = "components"
 

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -15,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
 from core.models import Component, Measurement, MeasurementRollup, Report
-from core.timestamps import from_micros
+from core.remembered import Remembered
+from core.timestamps import EPOCH, ONE_MICROSECOND, from_micros
 
 STALE_AFTER = timedelta(days=1)
 LATEST_REPORTS = 5
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,35 +98,9 @@ class _DataVersion:
     last_bucket: int | None
 
 
-class _Remembered:
-    """The newest-measurement table of the last few data versions (a few hundred kB for
-    10,000 components), shared by every session of the process."""
-
-    def __init__(self, size: int = 4) -> None:
-        self._size = size
-        self._entries: OrderedDict[_DataVersion, _Newest] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, version: _DataVersion) -> _Newest | None:
-        with self._lock:
-            found = self._entries.get(version)
-            if found is not None:
-                self._entries.move_to_end(version)
-            return found
-
-    def put(self, version: _DataVersion, newest: _Newest) -> None:
-        with self._lock:
-            self._entries[version] = newest
-            self._entries.move_to_end(version)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-REMEMBERED = _Remembered()
+# The newest-measurement table of the last few data versions (a few hundred kB for 10,000
+# components), shared by every session of the process.
+REMEMBERED: Remembered[_DataVersion, _Newest] = Remembered(4)
 
 
 def newest_query() -> Select[Any]:
@@ -178,11 +150,7 @@ def _data_version(session: Session) -> _DataVersion:
 
 
 def _newest(session: Session, version: _DataVersion) -> _Newest:
-    remembered = REMEMBERED.get(version)
-    if remembered is None:
-        remembered = _newest_per_component(session)
-        REMEMBERED.put(version, remembered)
-    return remembered
+    return REMEMBERED.remember(version, lambda: _newest_per_component(session))
 
 
 def _levels(session: Session) -> list[LevelCount]:
@@ -258,7 +226,7 @@ def _substation_states(
                 )
             )
     # Never measured first, then the longest silent.
-    stale.sort(key=lambda c: (c.newest is not None, c.newest or _EPOCH, c.substation, c.name))
+    stale.sort(key=lambda c: (c.newest is not None, c.newest or EPOCH, c.substation, c.name))
     substations = [
         SubstationState(
             substation=name,
@@ -290,7 +258,7 @@ def read_overview(*, session: Session) -> Overview:
     version = _data_version(session)
     newest = _newest(session, version).rows
     last_us = max((row[4] for row in newest if row[4] is not None), default=None)
-    cutoff_us = None if last_us is None else last_us - int(STALE_AFTER.total_seconds() * 1e6)
+    cutoff_us = None if last_us is None else last_us - STALE_AFTER // ONE_MICROSECOND
     substations, stale = _substation_states(newest, cutoff_us)
     substations = _with_far_ends(session, substations)
     levels = _levels(session)

@@ -17,9 +17,8 @@ from core.errors import InvalidInput
 from core.models import MeasurementRollup
 from core.reports.compute import check_time_zone
 from core.rollups import BUCKET_US
-from core.timestamps import from_micros
+from core.timestamps import ONE_MICROSECOND, from_micros
 
-_ONE_MICROSECOND = timedelta(microseconds=1)
 PARTIAL_DAY = "partial_day"
 
 
@@ -39,12 +38,10 @@ class SeriesWindow(StrEnum):
     CUSTOM = "custom"
 
 
-_WINDOW_LENGTH = {
-    SeriesWindow.LAST_DAY: timedelta(days=1),
-    SeriesWindow.LAST_7_DAYS: timedelta(days=7),
-    SeriesWindow.LAST_30_DAYS: timedelta(days=30),
-}
-_PRESET_DAYS = {ReportPreset.LAST_7_DAYS: 7, ReportPreset.LAST_30_DAYS: 30}
+# The days a named window spans, for report presets and chart windows alike.
+_NAMED_DAYS = {"last day": 1, "last 7 days": 7, "last 30 days": 30}
+_WINDOW_LENGTH = {w: timedelta(days=_NAMED_DAYS[w]) for w in SeriesWindow if w in _NAMED_DAYS}
+_PRESET_DAYS = {p: _NAMED_DAYS[p] for p in ReportPreset if p in _NAMED_DAYS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +106,7 @@ def report_period(
             today - timedelta(days=_PRESET_DAYS[preset]), yesterday, time_zone=zone.key
         )
     if preset is ReportPreset.TODAY_SO_FAR:
-        return _midnight(today, zone), max(now, _midnight(today, zone) + _ONE_MICROSECOND)
+        return _midnight(today, zone), max(now, _midnight(today, zone) + ONE_MICROSECOND)
     if preset is ReportPreset.ALL_DATA:
         if span is None:
             raise InvalidInput.single(
@@ -187,7 +184,7 @@ def series_window(
 ) -> tuple[datetime, datetime]:
     """The [start, end) of a chart window over a series from ``first`` to ``last``; custom
     days are whole days in ``time_zone``."""
-    end = last + _ONE_MICROSECOND
+    end = last + ONE_MICROSECOND
     if window is SeriesWindow.ALL_DATA:
         return first, end
     if window is SeriesWindow.CUSTOM:

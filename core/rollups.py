@@ -17,8 +17,9 @@ from core import logs
 from core.db import driver_connection
 from core.domain import Actor, require_manager
 from core.models import Component, Measurement, MeasurementRollup
+from core.timestamps import MINUTE_US
 
-BUCKET_US = 15 * 60 * 1_000_000
+BUCKET_US = 15 * MINUTE_US
 KEY = ["component_type", "measurement_type", "bucket_us", "voltage_kv"]
 NO_LEVEL = 0.0  # the key's voltage of components without one (switches)
 STATS = ["sample_count", "value_sum", "value_min", "value_max"]

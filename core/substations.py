@@ -14,7 +14,7 @@ from core.domain import ComponentType, MeasurementType
 from core.errors import UnknownSubstation
 from core.measurements import Series, read_series
 from core.models import Component, Measurement
-from core.timestamps import from_micros
+from core.timestamps import ONE_MICROSECOND, from_micros
 from core.validation import unstorable_character
 
 CHART_DAYS = 7
@@ -117,7 +117,7 @@ def substation_series(
     newest = view.newest
     if newest is None:
         return {}
-    end = newest + timedelta(microseconds=1)
+    end = newest + ONE_MICROSECOND
     start = end - timedelta(days=days)
     found = {}
     for member in view.members:

@@ -1,14 +1,6 @@
-"""Timestamps: ISO 8601 text in, integer microseconds since the epoch (UTC) stored, aware out.
-
-Input with an offset is converted to UTC; input without one is taken as UTC (docs/design.md).
-
-Python's ``datetime.fromisoformat`` reads the shapes, but it is more lenient than ISO 8601 in
-ways that change the instant: it takes any character between date and time
-(``2024-05-01x13:45``), reads ``13:45,5`` (half a minute) as half a second, and drops digits
-beyond the microsecond. So a text must first have one of the shapes below, a fraction only on
-the seconds, no more precision than GridBoard stores, and an instant (in UTC) that a
-``datetime`` can hold; anything else is refused with the reason.
-"""
+"""Timestamps: ISO 8601 text in, integer microseconds since the epoch (UTC) stored, aware out;
+and the lengths of time every module counts in. See docs/design.md#measurements and
+docs/architecture.md#storage."""
 
 from __future__ import annotations
 
@@ -19,9 +11,20 @@ from datetime import UTC, datetime, timedelta
 from core.validation import shown
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MICROSECOND = timedelta(microseconds=1)
+# Lengths of time, defined once: in seconds, and in microseconds (what is stored).
+MINUTE_SECONDS = 60
+HOUR_SECONDS = 60 * MINUTE_SECONDS
+DAY_SECONDS = 24 * HOUR_SECONDS
+SECOND_US = 1_000_000
+MINUTE_US = MINUTE_SECONDS * SECOND_US
+HOUR_US = HOUR_SECONDS * SECOND_US
+DAY_US = DAY_SECONDS * SECOND_US
+ONE_MICROSECOND = timedelta(microseconds=1)
 EXAMPLE = "like 2024-05-01T13:45:00+02:00"
 
+# datetime.fromisoformat reads these shapes but is laxer than ISO 8601 in ways that change the
+# instant (any character between date and time, "13:45,5" as half a second, digits beyond the
+# microsecond dropped): a text must first have one of these shapes.
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{8}|[0-9]{4}-W[0-9]{2}-[0-9]|[0-9]{4}W[0-9]{3}"
 _TIME = (
     r"[0-9]{2}(?::[0-9]{2}(?::[0-9]{2}(?:[.,](?P<fraction>[0-9]+))?)?)?"
@@ -31,8 +34,8 @@ _ZONE = r"Z|[+-][0-9]{2}(?::?[0-9]{2}(?::?[0-9]{2}(?:\.[0-9]{1,6})?)?)?"
 _SHAPE = re.compile(rf"(?:{_DATE})(?:[Tt ](?:{_TIME}) ?(?:{_ZONE})?)?")
 
 # The instants a ``datetime`` holds in UTC, as stored microseconds.
-MIN_MICROS = (datetime.min.replace(tzinfo=UTC) - EPOCH) // _ONE_MICROSECOND
-MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // _ONE_MICROSECOND
+MIN_MICROS = (datetime.min.replace(tzinfo=UTC) - EPOCH) // ONE_MICROSECOND
+MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // ONE_MICROSECOND
 
 
 class BadTimestamp(ValueError):
@@ -53,7 +56,7 @@ def to_micros(moment: datetime) -> int:
     """Microseconds since the epoch; by subtraction, so no instant overflows on the way."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (moment - EPOCH) // _ONE_MICROSECOND
+    return (moment - EPOCH) // ONE_MICROSECOND
 
 
 def from_micros(micros: int) -> datetime:
@@ -114,7 +117,3 @@ def timestamp_problem(text: str) -> str:
     except BadTimestamp as error:
         return error.reason
     return ""
-
-
-def format_micros(micros: int) -> str:
-    return from_micros(micros).isoformat()

@@ -11,8 +11,13 @@ from typing import TypeVar
 
 E = TypeVar("E", bound=StrEnum)
 
-# ASCII digits only, as the import checks read them: "3" is a number, "٣" is not.
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A number as text, for one value and for a whole import column (core.imports): ASCII digits
+# only ("3" is a number, "٣" is not), a dot for decimals, an optional exponent.
+DECIMAL_PATTERN = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_DECIMAL = re.compile(DECIMAL_PATTERN)
+NUMBER_REQUIRED = "a number is required"
+NOT_A_NUMBER = "is not a number (use a dot for decimals, like 1.5)"
+NOT_FINITE = "is not a finite number"
 
 
 class FieldError(ValueError):
@@ -46,7 +51,7 @@ def parse_number(value: object) -> float:
     ``MAX_MAGNITUDE``.
     """
     if isinstance(value, bool) or value is None:
-        raise FieldError("a number is required")
+        raise FieldError(NUMBER_REQUIRED)
     if isinstance(value, int | float):
         try:
             number = float(value)
@@ -55,14 +60,14 @@ def parse_number(value: object) -> float:
     elif isinstance(value, str):
         text = value.strip()
         if not text:
-            raise FieldError("a number is required")
+            raise FieldError(NUMBER_REQUIRED)
         if not _DECIMAL.fullmatch(text):
-            raise FieldError(f"{shown(value)} is not a number (use a dot for decimals, like 1.5)")
+            raise FieldError(f"{shown(value)} {NOT_A_NUMBER}")
         number = float(text)
     else:
         raise FieldError(f"{shown(value)} is not a number")
     if not math.isfinite(number):
-        raise FieldError(f"{shown(value)} is not a finite number")
+        raise FieldError(f"{shown(value)} {NOT_FINITE}")
     if abs(number) > MAX_MAGNITUDE:
         raise FieldError(f"{shown(value)} {OUT_OF_RANGE}")
     return number

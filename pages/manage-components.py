@@ -5,6 +5,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.component_fields import CHOICE_FIELDS, FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
 from core.components import (
     ComponentRecord,
     count_measurements,
@@ -13,7 +14,7 @@ from core.components import (
     update_component,
 )
 from core.domain import ComponentType, SwitchStatus
-from core.imports import COMPONENTS_TEMPLATE_CSV, import_components
+from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV, import_components
 from views import messages, resources, selection, ui, widgets, wording
 
 actor = ui.require_manager("create, edit, delete or import components")
@@ -28,11 +29,7 @@ if TASK_KEY not in st.session_state:  # the first run of a visit: a link opens E
 task = st.segmented_control("What would you like to do?", TASKS, required=True, key=TASK_KEY)
 PICKER = "edit"
 SEARCH_KEY, PICKED_KEY = widgets.picker_keys(PICKER)
-NUMBER_FIELDS = {
-    ComponentType.TRANSFORMER: {"capacity_mva": "Capacity (MVA)", "voltage_kv": "HV voltage (kV)"},
-    ComponentType.LINE: {"length_km": "Length (km)", "voltage_kv": "Nominal voltage (kV)"},
-    ComponentType.SWITCH: {},
-}
+FIRST_CHOICE = {"status": SwitchStatus.CLOSED}  # what a new component's choice starts on
 
 
 def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> dict[str, Any]:
@@ -44,28 +41,29 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
         ),
         "component_type": kind.value,
     }
-    numbers = NUMBER_FIELDS[kind]
-    for field, title in numbers.items():
-        fields[field] = st.number_input(
-            title, value=getattr(current, field, None), format="%g", key=f"{key}.{kind}.{field}"
+    for field in FIELDS_OF_TYPE[kind]:
+        title = wording.field_label(kind, field)
+        now = getattr(current, field, None)
+        if field in CHOICE_FIELDS:
+            choices = list(CHOICE_FIELDS[field])
+            fields[field] = st.radio(
+                title,
+                choices,
+                index=choices.index(now or FIRST_CHOICE[field]),
+                format_func=str.capitalize,
+                horizontal=True,
+                key=f"{key}.{field}",
+            ).value
+        else:
+            fields[field] = st.number_input(
+                title, value=now, format="%g", key=f"{key}.{kind}.{field}"
+            )
+    for field in OPTIONAL_OF_TYPE[kind]:
+        fields[field] = st.text_input(
+            wording.field_label(kind, field),
+            value=getattr(current, field, None) or "",
+            key=f"{key}.{field}",
         )
-    if kind is ComponentType.LINE:
-        fields["to_substation"] = st.text_input(
-            "To substation (the line's other end; optional)",
-            value=(current.to_substation or "") if current else "",
-            key=f"{key}.to_substation",
-        )
-    if kind is ComponentType.SWITCH:
-        statuses = list(SwitchStatus)
-        now = current.status if current and current.status else SwitchStatus.CLOSED
-        fields["status"] = st.radio(
-            "Switch status",
-            statuses,
-            index=statuses.index(now),
-            format_func=str.capitalize,
-            horizontal=True,
-            key=f"{key}.status",
-        ).value
     return fields
 
 
@@ -142,8 +140,7 @@ elif task == "Edit or delete":
 
 else:
     st.write(
-        "A CSV file with a header row: "
-        "`name,substation,component_type,capacity_mva,voltage_kv,length_km,status`, and "
+        f"A CSV file with a header row: `{COMPONENTS_HEADER}`, and "
         "optionally `to_substation` (a line's other end). Leave the fields of other types "
         "empty. All rows are imported, or none."
     )

@@ -4,7 +4,8 @@ substation or a line. See docs/architecture.md#the-grid-views."""
 import polars as pl
 import streamlit as st
 
-from core.network import network_view, picked, read_network
+from core.network import read_network
+from core.network_figure import network_view, picked
 from views import resources, selection, ui, wording
 
 SHOWN_MATCHES = 12

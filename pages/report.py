@@ -4,7 +4,7 @@ See docs/design.md#reports."""
 import streamlit as st
 
 from core.errors import UnknownReport
-from core.reports import kpis
+from core.reports import REFRESH_SECONDS, kpis
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
     ReportStatus,
@@ -14,9 +14,6 @@ from core.reports.jobs import (
     report_partial_days,
 )
 from views import completed_report, messages, resources, selection, ui, wording
-
-REFRESH_SECONDS = 2.0
-
 
 TITLES = {
     kpis.COMPONENTS_BY_TYPE: "Components by type",

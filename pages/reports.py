@@ -7,13 +7,14 @@ import polars as pl
 import streamlit as st
 
 from core.periods import ReportPreset, measurement_span, report_period
+from core.reports import REFRESH_SECONDS
 from core.reports.compute import time_zone_names
 from core.reports.jobs import count_reports, list_reports, oldest_pending_since, request_report
+from core.units import format_duration
 from views import messages, pager, resources, selection, ui, wording
 
 PAGE_SIZE = 25
 PAGER = "reports.page"
-REFRESH_SECONDS = 2.0
 # A report pending longer than this gets a hint: the runners are busy, or none is running.
 WAITING_HINT_SECONDS = 60
 
@@ -87,7 +88,7 @@ def report_list(refreshing: bool) -> None:
     waited = (datetime.now(UTC) - waiting_since).total_seconds() if waiting_since else 0.0
     if waited > WAITING_HINT_SECONDS:
         st.warning(
-            f"The oldest pending report has waited {wording.duration(60 * round(waited / 60))} "
+            f"The oldest pending report has waited {format_duration(60 * round(waited / 60))} "
             "for a runner: the runners are busy with other reports, or none is running. "
             "Reports are computed by the app (unless GRIDBOARD_APP_RUNS_REPORTS is false) "
             "and by `gridboard worker` processes."

@@ -5,7 +5,16 @@ import polars as pl
 import streamlit as st
 
 from core.domain import Role
-from core.users import create_user, delete_user, list_users, set_active, set_password, set_role
+from core.passwords import password_rules
+from core.users import (
+    create_user,
+    delete_user,
+    list_users,
+    set_active,
+    set_password,
+    set_role,
+    username_rules,
+)
 from views import api_tokens, messages, resources, ui, wording
 
 actor = ui.require_manager("manage users")
@@ -39,14 +48,11 @@ task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0
 names = [u.username for u in users]
 roles = list(Role)
 differ = "The two passwords differ. Type the same password twice."
-rules = (
-    "At least 10 characters, mixing letters with digits or symbols; not containing the "
-    "username; not a common password (such as Password123!)."
-)
+rules = password_rules()
 
 if task == "Create a user":
     with st.form("create-user", clear_on_submit=False):
-        username = st.text_input("Username", help="Letters, digits, '.', '_' or '-'; 2-64 long.")
+        username = st.text_input("Username", help=f"{username_rules()}.")
         display_name = st.text_input("Full name (optional)")
         email = st.text_input("Email (optional)")
         role = st.radio("Role", roles, format_func=str.capitalize, horizontal=True)

@@ -32,6 +32,7 @@ from core.errors import MissingTool
 from core.imports import import_measurements
 from core.models import Component, Measurement
 from core.seed import seed_grid
+from core.units import format_bytes
 from tests.conftest import ADMIN_URL, _postgres_required
 from tests.factories import MANAGER, make_component
 
@@ -262,7 +263,8 @@ def test_backup_output_names_size_rows_and_schema(small, capsys, tmp_path):
     backup = tmp_path / "named.db"
     assert main(["--database-url", sqlite_url(source), "backup", str(backup)]) == 0
     out = capsys.readouterr().out
-    assert f"backed up to {backup}:" in out and "KiB" in out and f"schema {HEAD}" in out
+    size = format_bytes(backup.stat().st_size)  # as the pages show sizes
+    assert f"backed up to {backup}: {size}, schema {HEAD}" in out
     rows = printed_rows(out)
     assert rows["components"] == COMPONENTS and rows["measurements"] == SEEDED
     # one self-contained file: no write-ahead log beside it

@@ -5,6 +5,12 @@ import math
 import pytest
 from sqlalchemy import select
 
+from core.component_fields import (
+    COMPONENT_FIELDS,
+    FIELDS_OF_TYPE,
+    OPTIONAL_OF_TYPE,
+    validate_component,
+)
 from core.components import (
     ComponentSort,
     count_measurements,
@@ -12,10 +18,10 @@ from core.components import (
     get_component,
     list_components,
     update_component,
-    validate_component,
 )
 from core.domain import ComponentType, SwitchStatus
 from core.errors import DuplicateComponent, InvalidInput, MissingPermission, UnknownComponent
+from core.imports import COMPONENTS_TEMPLATE_CSV
 from core.models import Component
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_component
 
@@ -63,6 +69,25 @@ def test_every_problem_is_named_at_once():
         "length_km",
         "voltage_kv",
     }
+
+
+@pytest.mark.parametrize("kind", list(ComponentType))
+def test_each_type_needs_the_fields_of_the_table_and_refuses_the_others(kind):
+    with pytest.raises(InvalidInput) as caught:
+        validate_component({"name": "N", "substation": "S", "component_type": kind.value})
+    assert {p.field for p in caught.value.problems} == set(FIELDS_OF_TYPE[kind])
+    every = {"capacity_mva": 1, "voltage_kv": 1, "length_km": 1, "status": "open"}
+    every["to_substation"] = "Elsewhere"
+    with pytest.raises(InvalidInput) as caught:
+        validate_component({"name": "N", "substation": "S", "component_type": kind.value} | every)
+    refused = {p.field for p in caught.value.problems}
+    assert refused == set(every) - {*FIELDS_OF_TYPE[kind], *OPTIONAL_OF_TYPE[kind]}
+
+
+def test_the_import_template_has_the_table_s_columns():
+    header = COMPONENTS_TEMPLATE_CSV.splitlines()[0].split(",")
+    assert header[: len(COMPONENT_FIELDS)] == list(COMPONENT_FIELDS)
+    assert set(header) == {"to_substation", *COMPONENT_FIELDS}
 
 
 def test_a_wrong_value_is_not_called_missing():

@@ -9,7 +9,8 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from core.components import get_component, update_component, validate_component
+from core.component_fields import validate_component
+from core.components import get_component, update_component
 from core.db import Database, alembic_config
 from core.errors import DatabaseFailure, InvalidInput
 from core.models import Component, Measurement

@@ -8,14 +8,24 @@ import math
 import pytest
 
 from core import network
-from core.network import Pick, layout, network_figure, picked, read_network
+from core.network import layout, read_network
+from core.network_figure import (
+    FIGURES,
+    LEVEL_COLOURS,
+    NAMED_NODES,
+    Pick,
+    network_figure,
+    network_view,
+    picked,
+)
 from core.seed import seed_grid
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 
 
 @pytest.fixture(autouse=True)
 def _forget():
-    network.LAYOUTS.clear()
+    network.forget()
+    FIGURES.clear()
 
 
 def read(db, **options):
@@ -92,7 +102,7 @@ def test_the_layout_is_stable_and_remembered_until_the_grid_changes(db):
     assert network.LAYOUTS.computed == 1
     assert {s.name: (s.x, s.y) for s in read(db).substations} == first
     assert network.LAYOUTS.computed == 1  # remembered
-    network.LAYOUTS.clear()
+    network.forget()
     assert {s.name: (s.x, s.y) for s in read(db).substations} == first  # recomputed alike
     make_component(db, LINE, name="L9", substation="South", to_substation="West")
     assert "West" in {s.name for s in read(db).substations}
@@ -150,7 +160,7 @@ def test_the_figure_carries_what_each_click_opens(db):
     assert list(by_name["Found"].x) == [next(s.x for s in seen.substations if s.name == "South")]
     # Colours by level, width by length (L1 is 12.5 km, L2 2 km).
     widths = {trace.line.color: trace.line.width for trace in figure.data if trace.mode == "lines"}
-    assert widths == {network.LEVEL_COLOURS[110.0]: 6.0, network.LEVEL_COLOURS[20.0]: 3.0}
+    assert widths == {LEVEL_COLOURS[110.0]: 6.0, LEVEL_COLOURS[20.0]: 3.0}
 
 
 def test_a_click_opens_a_substation_or_a_line_and_nothing_else():
@@ -165,15 +175,15 @@ def test_a_click_opens_a_substation_or_a_line_and_nothing_else():
 def test_the_view_remembers_figures_until_the_inventory_changes(db):
     small_grid(db)
     with db.read() as session:
-        shown, found, figure = network.network_view(session=session, search="south")
-        again = network.network_view(session=session, search="south")[2]
-        other = network.network_view(session=session, levels_kv=[110.0])[2]
+        shown, found, figure = network_view(session=session, search="south")
+        again = network_view(session=session, search="south")[2]
+        other = network_view(session=session, levels_kv=[110.0])[2]
     assert found == ["South"]
     assert [s.name for s in shown.substations] == ["East", "North", "South"]
     assert again is figure and other is not figure
     make_component(db, LINE, name="L9", substation="South", to_substation="West")
     with db.read() as session:
-        shown, _found, redrawn = network.network_view(session=session, search="south")
+        shown, _found, redrawn = network_view(session=session, search="south")
     assert redrawn is not figure
     assert "West" in [s.name for s in shown.substations]
 
@@ -182,7 +192,7 @@ def test_names_show_beside_the_nodes_while_they_fit(db):
     small_grid(db)
     few = {t.name: t for t in network_figure(read(db)).data}["Substations"]
     assert few.mode == "markers+text" and list(few.text) == ["East", "North", "South"]
-    for number in range(network.NAMED_NODES):
+    for number in range(NAMED_NODES):
         make_component(db, SWITCH, name="S", substation=f"Far {number:03d}")
     many = {t.name: t for t in network_figure(read(db)).data}["Substations"]
     assert many.mode == "markers"  # names on hover only

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from core import passwords
 from core.domain import Role
 from core.errors import (
     AuthenticationFailure,
@@ -11,7 +12,14 @@ from core.errors import (
     MissingPermission,
 )
 from core.models import User
-from core.users import authenticate, create_user, list_users, set_password, set_role
+from core.users import (
+    authenticate,
+    create_user,
+    list_users,
+    set_password,
+    set_role,
+    username_rules,
+)
 from tests.factories import MANAGER, USER
 
 GOOD = "correct-horse-42"
@@ -54,6 +62,20 @@ def test_bad_users_are_refused(db, username, password, field):
     assert caught.value.problems[0].field == field
     with db.read() as session:
         assert list_users(session=session) == []
+
+
+def test_the_password_rules_text_follows_the_policy(monkeypatch):
+    assert f"At least {passwords.MIN_PASSWORD_LENGTH} characters" in passwords.password_rules()
+    monkeypatch.setattr(passwords, "MIN_PASSWORD_LENGTH", 14)
+    assert passwords.password_rules().startswith("At least 14 characters")
+    with pytest.raises(InvalidInput, match="must be at least 14 characters long"):
+        passwords.check_password_strength("a-good-pw-13")
+
+
+def test_the_username_rules_text_is_the_refusal(db):
+    with pytest.raises(InvalidInput) as caught:
+        _create(db, username="x")
+    assert caught.value.problems[0].reason == f"must be {username_rules()}"
 
 
 def test_duplicate_and_role_checks(db):

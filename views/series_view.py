@@ -17,6 +17,7 @@ from core.exports import ExportFormat, frame_bytes, measurements_frame
 from core.measurements import list_measurements, read_series, series_bounds
 from core.periods import SeriesWindow, custom_days_shown_first, series_window
 from core.series_charts import Panel, component_label, stacked_series_figure
+from core.units import format_duration
 from views import messages, pager, resources, selection, wording
 
 TABLE_PAGE = 100
@@ -32,7 +33,7 @@ def caption(
     if points is not None and bucket:
         return (
             f"{wording.count(count, 'measurement')} {span}, shown as {points:,} points of "
-            f"{wording.duration(bucket)} each (mean line, min-max band)."
+            f"{format_duration(bucket)} each (mean line, min-max band)."
         )
     if count == 1:
         return f"1 measurement {span}."

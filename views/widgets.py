@@ -13,6 +13,7 @@ from core.components import ComponentRecord, get_component, list_components
 from core.errors import UnknownComponent
 from core.imports import ImportSummary, preview_file
 from core.imports.preview import PROBLEM
+from core.units import format_bytes
 from views import messages, resources, wording
 
 PREVIEW_ROWS = 10
@@ -90,7 +91,7 @@ def import_file(
                 icon=":material/rule:",
             )
         st.caption(
-            f"The first rows of {wording.literal(uploaded.name)} ({wording.size(len(data))}) "
+            f"The first rows of {wording.literal(uploaded.name)} ({format_bytes(len(data))}) "
             "as the file has them; every row is checked when you import."
         )
     overwrite = st.radio(

@@ -1,5 +1,5 @@
 """How the pages say things: user text as literal Markdown, field labels, times, periods,
-counts, sizes and durations. See docs/architecture.md#layers."""
+counts (sizes and durations are core.units). See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from core.units import format_duration
 
 # How fields are called on screen (core names them as stored).
 LABELS = {
@@ -119,6 +121,20 @@ def days(dates: Iterable[date]) -> str:
     return ", ".join(f"{day:%Y-%m-%d}" for day in sorted(dates))
 
 
+# Where a field's form label says more than its name for one type (which fields a type has is
+# core's table, core.component_fields).
+_TYPE_LABELS = {
+    ("transformer", "voltage_kv"): "HV voltage (kV)",
+    ("line", "voltage_kv"): "Nominal voltage (kV)",
+    ("line", "to_substation"): "To substation (the line's other end; optional)",
+}
+
+
+def field_label(component_type: str, field: str) -> str:
+    """A form field's label for a component of ``component_type``."""
+    return _TYPE_LABELS.get((component_type, field), LABELS[field])
+
+
 def count(amount: int, noun: str) -> str:
     """``1 measurement``, ``2,000 measurements``: a count with its noun in agreement."""
     return f"{amount:,} {noun}{'s' * (amount != 1)}"
@@ -126,21 +142,4 @@ def count(amount: int, noun: str) -> str:
 
 def took(seconds: float) -> str:
     """A report's run time, short enough for a narrow column: ``0.25 s``, ``1.5 minutes``."""
-    return f"{seconds:.2g} s" if seconds < 60 else duration(seconds)
-
-
-def size(count: int) -> str:
-    """``1536`` -> ``1.5 kB``."""
-    for unit, step in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= step:
-            return f"{count / step:.3g} {unit}"
-    return f"{count} bytes"
-
-
-def duration(seconds: float) -> str:
-    """``90`` -> ``1.5 minutes``: a bucket width as a person says it."""
-    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
-        if seconds >= size:
-            amount = seconds / size
-            return f"{amount:.3g} {unit}{'s' * (amount != 1)}"
-    return f"{seconds:.3g} seconds"
+    return f"{seconds:.2g} s" if seconds < 60 else format_duration(seconds)

@@ -9,11 +9,9 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
 from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
+from core.component_fields import EXTRA_FIELDS, FIELDS_OF_TYPE, OPTIONAL_FIELDS, OPTIONAL_OF_TYPE
 from core.components import (
-    EXTRA_FIELDS,
-    FIELDS_OF_TYPE,
-    OPTIONAL_FIELDS,
-    OPTIONAL_OF_TYPE,
+    PAGE_RANGE,
     ComponentSort,
     create_component,
     delete_component,
@@ -49,7 +47,7 @@ def list_all(
         str | None, Query(description="transformer, line or switch (any case)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, lt=2**62)] = 0,
+    offset: Annotated[int, Query(ge=0, lt=PAGE_RANGE.stop)] = 0,
     sort: Annotated[ComponentSort, Query(description="the dashboard's sort columns")] = (
         ComponentSort.NAME
     ),

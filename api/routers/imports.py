@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import DatabaseDep, manager
 from api.schemas import ImportOut
-from core.components import COMPONENT_FIELDS
+from core.component_fields import COMPONENT_FIELDS
 from core.domain import Actor
 from core.imports import import_components, import_measurements
 from core.imports.json_rows import json_array_csv

@@ -4,7 +4,6 @@ See docs/reference.md#the-http-api."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from core.errors import FieldProblem, InvalidInput
 from core.measurements import add_measurement, find_measurement, read_series, series_bounds
 from core.models import utc_now
 from core.reports.export import table_csv
-from core.timestamps import BadTimestamp, parse_timestamp
+from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp
 from core.validation import FieldError, parse_choice
 
 router = APIRouter(tags=["measurements"])
@@ -152,7 +151,7 @@ def read_measurements(
             if bounds.first is None or bounds.last is None:
                 continue
             first = first or bounds.first
-            last = last or bounds.last + timedelta(microseconds=1)
+            last = last or bounds.last + ONE_MICROSECOND
             if first >= last:
                 continue
         series = read_series(

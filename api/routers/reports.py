@@ -11,8 +11,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
 from api.schemas import ReportCreate, ReportDetail, ReportOut
+from core.components import PAGE_RANGE
 from core.domain import Actor
 from core.errors import FieldProblem, InvalidInput, UnknownReference
+from core.models import ID_RANGE
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
     ReportStatus,
@@ -117,7 +119,7 @@ def list_all(
     _actor: CurrentActor,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, lt=2**62)] = 0,
+    offset: Annotated[int, Query(ge=0, lt=PAGE_RANGE.stop)] = 0,
 ) -> list[ReportOut]:
     """Reports, newest first."""
     return [
@@ -126,7 +128,7 @@ def list_all(
 
 
 def _report_id(report_id: int) -> int:
-    if not -(2**31) <= report_id < 2**31:
+    if report_id not in ID_RANGE:
         raise UnknownReport(report_id)
     return report_id
 

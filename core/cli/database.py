@@ -19,6 +19,7 @@ from core.cli.common import (
 )
 from core.db import Database
 from core.domain import SYSTEM_ACTOR, Role
+from core.units import format_bytes
 
 
 def _seed_arguments(parser: argparse.ArgumentParser) -> None:
@@ -139,17 +140,6 @@ REBUILD_AGGREGATES = DatabaseCommand(
 )
 
 
-def _size(size_bytes: int) -> str:
-    if size_bytes < 1024:
-        return f"{size_bytes:,} bytes"
-    size = size_bytes / 1024
-    for unit in ("KiB", "MiB"):
-        if size < 1024:
-            return f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.1f} GiB"
-
-
 def _print_rows(rows: dict[str, int]) -> None:
     for table, count in rows.items():
         print(f"  {table:24} {count:>12,} rows")
@@ -173,8 +163,8 @@ def _backup(args: argparse.Namespace, url: str) -> int:
     if sys.stderr.isatty():
         sys.stderr.write("\n")  # end the progress line
     print(
-        f"backed up to {summary.path}: {_size(summary.size_bytes)}, schema {summary.revision}, "
-        f"in {summary.seconds:.2f} s"
+        f"backed up to {summary.path}: {format_bytes(summary.size_bytes)}, "
+        f"schema {summary.revision}, in {summary.seconds:.2f} s"
     )
     _print_rows(summary.rows)
     logs.record(

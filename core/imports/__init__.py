@@ -5,9 +5,14 @@ from core.imports.components import import_components
 from core.imports.measurements import import_measurements
 from core.imports.preview import preview_file
 from core.imports.summary import ImportSummary
-from core.imports.templates import COMPONENTS_TEMPLATE_CSV, MEASUREMENTS_TEMPLATE_CSV
+from core.imports.templates import (
+    COMPONENTS_HEADER,
+    COMPONENTS_TEMPLATE_CSV,
+    MEASUREMENTS_TEMPLATE_CSV,
+)
 
 __all__ = [
+    "COMPONENTS_HEADER",
     "COMPONENTS_TEMPLATE_CSV",
     "MEASUREMENTS_TEMPLATE_CSV",
     "ImportSummary",

@@ -1,24 +1,24 @@
-"""Import components from CSV: every row checked by the rules of ``core.components``, then
-one atomic write."""
+"""Import components from CSV: every row checked by ``core.component_fields``, then one atomic
+write. See docs/design.md#import-formats."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.components import (
+from core.component_fields import (
     COMPONENT_FIELDS,
     OPTIONAL_FIELDS,
+    OPTIONAL_OF_TYPE,
     TO_SUBSTATION,
     ComponentSpec,
-    update_component,
     validate_component,
 )
+from core.components import update_component
 from core.domain import Actor, require_manager
 from core.errors import ImportRejection, InvalidInput, RowProblem, UnreadableFile
 from core.imports.csv_table import read_csv_table
@@ -32,23 +32,6 @@ from core.models import Component
 def _columns_for(header: tuple[str, ...]) -> tuple[str, ...]:
     """The exercise's columns, plus the optional ones the file has (older files lack them)."""
     return COMPONENT_FIELDS + tuple(name for name in OPTIONAL_FIELDS if name in header)
-
-
-def _stored_values(spec: ComponentSpec) -> dict[str, Any]:
-    return {
-        "name": spec.name,
-        "substation": spec.substation,
-        "component_type": spec.component_type.value,
-        "capacity_mva": spec.capacity_mva,
-        "voltage_kv": spec.voltage_kv,
-        "length_km": spec.length_km,
-        "status": spec.status.value if spec.status else None,
-        "to_substation": spec.to_substation,
-    }
-
-
-def _is_line(row: dict[str, str]) -> bool:
-    return (row.get("component_type") or "").strip().lower() == "line"
 
 
 @one_at_a_time
@@ -104,18 +87,19 @@ def import_components(
         stored_ends[component_id] = to_substation
     new = [spec for _row, spec in valid if (spec.name, spec.substation) not in stored]
     existing = [
-        (stored[spec.name, spec.substation], row)
+        (stored[spec.name, spec.substation], row, spec)
         for row, spec in valid
         if (spec.name, spec.substation) in stored
     ]
     if new:
         who = {"created_by": actor.username, "updated_by": actor.username}
-        session.execute(insert(Component), [_stored_values(spec) | who for spec in new])
+        session.execute(insert(Component), [spec.stored() | who for spec in new])
     if overwrite:
         with logs.quiet(session):
-            for component_id, row in existing:
+            for component_id, row, spec in existing:
                 fields: dict[str, str | None] = dict(row)
-                if TO_SUBSTATION not in row and _is_line(row):
+                optional = OPTIONAL_OF_TYPE[spec.component_type]
+                if TO_SUBSTATION not in row and TO_SUBSTATION in optional:
                     # A file without the column says nothing about a line's other end: keep it.
                     fields[TO_SUBSTATION] = stored_ends[component_id]
                 update_component(
@@ -134,6 +118,6 @@ def import_components(
         user=actor.username,
         started=started,
         **summary.log_fields(),
-        component_ids=sorted(component_id for component_id, _row in existing) if overwrite else [],
+        component_ids=sorted(component_id for component_id, *_ in existing) if overwrite else [],
     )
     return summary

@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 
 from core.config import get_settings
 from core.errors import UnreadableFile
+from core.units import format_bytes
 
 MEGABYTE = 1_000_000
 _IMPORTING = threading.Lock()
@@ -35,9 +36,8 @@ class ImportLimits:
         if size > self.max_bytes:
             raise UnreadableFile(
                 file_name,
-                f"is too big ({what} is over {self.max_bytes / MEGABYTE:,.0f} MB; GridBoard "
-                f"imports at most {self.max_bytes / MEGABYTE:,.0f} MB per file): split it into "
-                "smaller files",
+                f"is too big ({what} is over {format_bytes(self.max_bytes)}; GridBoard imports "
+                f"at most {format_bytes(self.max_bytes)} per file): split it into smaller files",
             )
 
 

@@ -9,14 +9,29 @@ from core.domain import MeasurementType
 from core.errors import RowProblem
 from core.imports.table import LINE
 from core.measurement_store import KEY, MEASUREMENT_SCHEMA
-from core.timestamps import MAX_MICROS, MIN_MICROS, parse_micros_many, timestamp_problem
-from core.validation import MAX_MAGNITUDE, OUT_OF_RANGE, SHOWN_CHARS
+from core.timestamps import (
+    DAY_US,
+    MAX_MICROS,
+    MIN_MICROS,
+    MINUTE_US,
+    SECOND_US,
+    parse_micros_many,
+    timestamp_problem,
+)
+from core.validation import (
+    DECIMAL_PATTERN,
+    MAX_MAGNITUDE,
+    NOT_A_NUMBER,
+    NOT_FINITE,
+    NUMBER_REQUIRED,
+    OUT_OF_RANGE,
+    SHOWN_CHARS,
+)
 
 BY_NAME = ("component_name", "substation", "timestamp", "measurement_type", "value")
 BY_ID = ("component_id", "timestamp", "measurement_type", "value")
 
-# core.validation's decimal rule, with ASCII digits (what the Float64 cast reads).
-_DECIMAL = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_DECIMAL = f"^(?:{DECIMAL_PATTERN})$"
 _COMPONENT_ID = r"^\+?[0-9]{1,18}$"
 _TYPES = [kind.value for kind in MeasurementType]
 _TYPE_LIST = ", ".join(_TYPES)
@@ -73,15 +88,11 @@ def _check_value(frame: pl.LazyFrame) -> pl.LazyFrame:
         _problem(
             "value",
             pl.when(text == "")
-            .then(pl.lit("a number is required"))
+            .then(pl.lit(NUMBER_REQUIRED))
             .when(~decimal | number.is_null())
-            .then(
-                pl.concat_str(
-                    _quoted(text), pl.lit(" is not a number (use a dot for decimals, like 1.5)")
-                )
-            )
+            .then(pl.concat_str(_quoted(text), pl.lit(" " + NOT_A_NUMBER)))
             .when(~number.is_finite())
-            .then(pl.concat_str(_quoted(text), pl.lit(" is not a finite number")))
+            .then(pl.concat_str(_quoted(text), pl.lit(" " + NOT_FINITE)))
             .when(number.abs() > MAX_MAGNITUDE)
             .then(pl.concat_str(_quoted(text), pl.lit(" " + OUT_OF_RANGE))),
         ),
@@ -95,8 +106,6 @@ _ISO = (
     r"(?::(?P<second>[0-5][0-9])(?:\.(?P<fraction>[0-9]{1,6}))?)?"
     r"(?P<zone>Z|(?P<sign>[+-])(?P<zone_hour>[01][0-9]|2[0-3]):(?P<zone_minute>[0-5][0-9]))?$"
 )
-_MICROS_PER_DAY = 86_400_000_000
-_MICROS_PER_MINUTE = 60_000_000
 
 
 def _epoch_day(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
@@ -132,9 +141,9 @@ def _common_iso_micros(parts: pl.Expr) -> pl.Expr:
         number("zone_hour") * 60 + number("zone_minute")
     ).fill_null(0)
     micros = (
-        _epoch_day(year, month, day) * _MICROS_PER_DAY
-        + (number("hour") * 60 + number("minute") - offset_minutes) * _MICROS_PER_MINUTE
-        + number("second").fill_null(0) * 1_000_000
+        _epoch_day(year, month, day) * DAY_US
+        + (number("hour") * 60 + number("minute") - offset_minutes) * MINUTE_US
+        + number("second").fill_null(0) * SECOND_US
         + fraction
     )
     fits = micros.is_between(MIN_MICROS, MAX_MICROS)  # a datetime can show it, in UTC

@@ -3,9 +3,10 @@ See docs/design.md#import-formats."""
 
 from __future__ import annotations
 
-from core.components import COMPONENT_FIELDS, OPTIONAL_FIELDS
+from core.component_fields import COMPONENT_FIELDS, OPTIONAL_FIELDS
 from core.imports.measurement_checks import BY_NAME
 
+COMPONENTS_HEADER = ",".join(COMPONENT_FIELDS)  # the columns every components file has
 COMPONENTS_TEMPLATE_CSV = (
     ",".join(COMPONENT_FIELDS + OPTIONAL_FIELDS)
     + "\n"

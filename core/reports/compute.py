@@ -18,9 +18,9 @@ from core.domain import ComponentType, MeasurementType
 from core.errors import FieldProblem, InvalidInput
 from core.models import Component, Measurement, MeasurementRollup
 from core.reports import kpis
-from core.reports.zones import DAY_US, OffsetSpan, offset_spans, period_problem
+from core.reports.zones import OffsetSpan, offset_spans, period_problem
 from core.rollups import BUCKET_US
-from core.timestamps import to_micros
+from core.timestamps import DAY_US, to_micros
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.timestamps import from_micros
+from core.timestamps import DAY_US, ONE_MICROSECOND, SECOND_US, from_micros
 
-DAY_US = 86_400 * 1_000_000
-_SECOND_US = 1_000_000
 _PROBE_US = DAY_US // 4  # transitions are months apart; probing four times a day finds them
 
 
@@ -32,7 +30,7 @@ def period_problem(start: datetime, end: datetime, zone_name: str) -> str | None
     zone = ZoneInfo(zone_name)
     try:
         start.astimezone(zone)
-        (end - timedelta(microseconds=1)).astimezone(zone)
+        (end - ONE_MICROSECOND).astimezone(zone)
     except OverflowError:
         return f"the period must lie within the years 1 to 9999 in {zone_name}"
     return None
@@ -47,7 +45,7 @@ class OffsetSpan:
 
 def _offset_us(zone: ZoneInfo, micros: int) -> int:
     offset = from_micros(micros).astimezone(zone).utcoffset() or timedelta(0)
-    return offset // timedelta(microseconds=1)
+    return offset // ONE_MICROSECOND
 
 
 def offset_spans(zone_name: str, start_us: int, end_us: int) -> list[OffsetSpan]:
@@ -63,14 +61,14 @@ def offset_spans(zone_name: str, start_us: int, end_us: int) -> list[OffsetSpan]
             break
         if _offset_us(zone, following) != current:
             # the first whole second with the new offset lies in (probe, following]
-            low, high = probe // _SECOND_US, -(-following // _SECOND_US)
+            low, high = probe // SECOND_US, -(-following // SECOND_US)
             while high - low > 1:
                 middle = (low + high) // 2
-                if _offset_us(zone, middle * _SECOND_US) == current:
+                if _offset_us(zone, middle * SECOND_US) == current:
                     low = middle
                 else:
                     high = middle
-            change = max(high * _SECOND_US, span_start + 1)
+            change = max(high * SECOND_US, span_start + 1)
             spans.append(OffsetSpan(span_start, change, current))
             span_start = change
             current = _offset_us(zone, change)

@@ -24,13 +24,12 @@ from core.seed.grid import (
 )
 from core.seed.series import (
     CHUNK_ROWS,
-    MICROS_PER_MINUTE,
     TYPES_BY_SHARE,
     day_factors,
     measurement_blocks,
 )
 from core.series_writer import new_series_writer
-from core.timestamps import from_micros, to_micros, to_utc
+from core.timestamps import MINUTE_US, from_micros, to_micros, to_utc
 
 __all__ = [
     "CHUNK_ROWS",
@@ -90,7 +89,7 @@ def seed_grid(
 
     counts = _counts_per_type(per_component)
     steps = max(counts.values())
-    cadence_us = cadence_minutes * MICROS_PER_MINUTE
+    cadence_us = cadence_minutes * MINUTE_US
     first_us = end_us - max(steps - 1, 0) * cadence_us
     days = day_factors(rng, first_us, end_us)
     total = per_component * components

@@ -11,6 +11,7 @@ import numpy as np
 from core.domain import MeasurementType
 from core.seed.grid import Floats, Grid, Ints
 from core.series_writer import SeriesBlock
+from core.timestamps import DAY_US, HOUR_US
 
 # Rows generated and written per block: big enough that per-block work is noise,
 # small enough that memory does not grow with the size of the seed.
@@ -23,15 +24,12 @@ DECIMALS = {MeasurementType.CURRENT: 2, MeasurementType.POWER: 4, MeasurementTyp
 # How per_component splits over the types: the remainder goes to the first ones.
 TYPES_BY_SHARE = (MeasurementType.VOLTAGE, MeasurementType.CURRENT, MeasurementType.POWER)
 
-MICROS_PER_MINUTE = 60_000_000
-_MICROS_PER_HOUR = 60 * MICROS_PER_MINUTE
-_MICROS_PER_DAY = 24 * _MICROS_PER_HOUR
 _SQRT3 = math.sqrt(3.0)
 
 
 def day_factors(rng: np.random.Generator, first_us: int, end_us: int) -> Floats:
     """A level for each calendar day (weather, events), shared by every component."""
-    days = end_us // _MICROS_PER_DAY - first_us // _MICROS_PER_DAY + 1
+    days = end_us // DAY_US - first_us // DAY_US + 1
     return rng.uniform(0.9, 1.1, days)
 
 
@@ -43,20 +41,20 @@ def _bump(hours: Floats, center: float, width: float) -> Floats:
 def load_profile(timestamps_us: Ints) -> Floats:
     """Load as a share of the daily peak: night valley, morning and evening peaks, and
     quieter weekends (1970-01-01 was a Thursday)."""
-    hours = (timestamps_us % _MICROS_PER_DAY) / _MICROS_PER_HOUR
+    hours = (timestamps_us % DAY_US) / HOUR_US
     shape = (
         0.38
         + 0.30 * _bump(hours, 8.0, 1.6)
         + 0.15 * _bump(hours, 13.0, 3.0)
         + 0.55 * _bump(hours, 19.0, 2.2)
     )
-    weekday = (timestamps_us // _MICROS_PER_DAY + 3) % 7
+    weekday = (timestamps_us // DAY_US + 3) % 7
     return np.asarray(shape / 0.96 * np.where(weekday >= 5, 0.85, 1.0), dtype=np.float64)
 
 
 def solar_profile(timestamps_us: Ints) -> Floats:
     """Rooftop solar output as a share of its peak: zero at night, highest at 12:30."""
-    hours = (timestamps_us % _MICROS_PER_DAY) / _MICROS_PER_HOUR
+    hours = (timestamps_us % DAY_US) / HOUR_US
     return np.asarray(np.clip(np.sin(np.pi * (hours - 6.0) / 13.0), 0.0, None) ** 1.5)
 
 
@@ -99,7 +97,7 @@ def _measurement_block(
     ids = grid.ids[rows]
     step = np.arange(start, stop, dtype=np.int64)
     times = first_us + step * cadence_us
-    day = times // _MICROS_PER_DAY - first_us // _MICROS_PER_DAY
+    day = times // DAY_US - first_us // DAY_US
     load = (load_profile(times) * days[day])[None, :]
     noise = 1.0 + 0.03 * rng.standard_normal((ids.size, step.size))
     noisy_load = np.clip(load * noise, 0.05, 1.25)

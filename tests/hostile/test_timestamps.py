@@ -15,7 +15,7 @@ from core.components import delete_component
 from core.errors import InvalidInput
 from core.imports.measurement_checks import check_measurements
 from core.measurements import add_measurement
-from core.timestamps import BadTimestamp, format_micros, parse_micros, parse_timestamp
+from core.timestamps import BadTimestamp, from_micros, parse_micros, parse_timestamp
 from tests.factories import MANAGER, make_component
 from tests.imports.support import (
     measurements_file,
@@ -234,7 +234,8 @@ def test_an_imported_timestamp_is_stored_as_its_instant_or_the_file_is_refused(d
             assert stored_measurements(db) == []
         else:
             run_measurements(db, data)
-            assert stored_measurements(db) == [("T1", "voltage", format_micros(expected), 1.5)]
+            stored = from_micros(expected).isoformat()
+            assert stored_measurements(db) == [("T1", "voltage", stored, 1.5)]
     finally:  # the next example starts empty
         with db.write() as session:
             delete_component(session=session, actor=MANAGER, component_id=component.id)

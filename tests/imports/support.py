@@ -8,17 +8,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.components import COMPONENT_FIELDS
+from core.component_fields import COMPONENT_FIELDS
 from core.db import Database
 from core.domain import Actor
 from core.errors import ImportRejection
-from core.imports import ImportSummary, import_components, import_measurements
+from core.imports import COMPONENTS_HEADER, ImportSummary, import_components, import_measurements
 from core.models import Component, Measurement
-from core.timestamps import format_micros
+from core.timestamps import from_micros
 from tests.factories import MANAGER
 
 MEASUREMENTS_HEADER = "component_name,substation,timestamp,measurement_type,value"
-COMPONENTS_HEADER = ",".join(COMPONENT_FIELDS)
 
 
 def csv_file(header: str, *rows: str, newline: str = "\n") -> bytes:
@@ -91,7 +90,7 @@ def stored_measurements(db: Database) -> list[tuple[str, str, str, float]]:
             .join(Component, Component.id == Measurement.component_id)
             .order_by(Component.name, Measurement.measurement_type, Measurement.timestamp_us)
         ).all()
-    return [(name, kind, format_micros(micros), value) for name, kind, micros, value in rows]
+    return [(name, kind, from_micros(at).isoformat(), value) for name, kind, at, value in rows]
 
 
 def stored_components(db: Database) -> dict[tuple[str, str], dict[str, Any]]:

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.component_fields import FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
 from core.components import get_component, list_components
 from core.domain import Actor, ComponentType, Role
 from core.imports import COMPONENTS_TEMPLATE_CSV
 from core.measurements import add_measurement
+from core.units import format_bytes
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 
@@ -49,6 +51,15 @@ def test_the_type_decides_the_fields(open_app):
     assert [r.label for r in at.radio] == ["Type", "Switch status"]
     at.radio[0].set_value(ComponentType.LINE).run()
     assert {"Length (km)", "Nominal voltage (kV)"} <= set(_inputs(at))
+
+
+def test_each_type_s_form_has_the_fields_of_core_s_table(open_app):
+    at = open_app(as_user="mona", page=PAGE)
+    for kind in ComponentType:
+        at.radio[0].set_value(kind).run()
+        widgets = [*at.text_input, *at.number_input, *at.radio]
+        shown = {w.key.rsplit(".", 1)[1] for w in widgets if w.key and w.key.startswith("create.")}
+        assert shown - {"name", "substation"} == {*FIELDS_OF_TYPE[kind], *OPTIONAL_OF_TYPE[kind]}
 
 
 def test_a_form_with_mistakes_says_which_fields_to_fix(open_app, app_db):
@@ -117,6 +128,8 @@ def test_importing_a_good_file(open_app, app_db):
     assert at.download_button[0].label == "Download a template CSV"
     at.file_uploader[0].upload("grid.csv", COMPONENTS_TEMPLATE_CSV.encode(), "text/csv").run()
     assert list(at.dataframe[0].value["name"]) == ["T1", "L1", "S1"]
+    size = format_bytes(len(COMPONENTS_TEMPLATE_CSV.encode()))
+    assert any(f"The first rows of grid.csv ({size})" in text for text in texts(at.caption))
     _button(at, "Import grid.csv").click().run()
     assert texts(at.success) == [
         "Imported grid.csv: 3 rows, 3 components added, 0 skipped (already stored)."

@@ -13,7 +13,7 @@ PAGE = "pages/network.py"
 
 @pytest.fixture(autouse=True)
 def _forget():
-    network.LAYOUTS.clear()
+    network.forget()
 
 
 def _grid(db):

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core import passwords
 from core.auth import sign_in
 from core.domain import Actor, Role
-from core.users import get_user
+from core.users import get_user, username_rules
 from tests.pages.conftest import everything, texts
 
 PAGE = "pages/users.py"
@@ -41,6 +42,17 @@ def test_a_manager_creates_a_user_who_can_sign_in(open_app, app_db):
     assert "Created manager carla. Tell them their password." in everything(at)
     assert list(at.dataframe[0].value["Username"]) == ["carla", "mona", "ulf"]
     assert sign_in(app_db, username="carla", password=GOOD).role is Role.MANAGER
+
+
+def test_the_form_explains_core_s_rules_and_follows_them(open_app, monkeypatch):
+    monkeypatch.setattr(passwords, "MIN_PASSWORD_LENGTH", 14)
+    at = open_app(as_user="mona", page=PAGE)
+    fields = _fields(at)
+    assert fields["Password"].help == passwords.password_rules()
+    assert fields["Password"].help.startswith("At least 14 characters")
+    assert fields["Username"].help == f"{username_rules()}."
+    at = _create(at, "carla", password="a-good-pw-13")
+    assert "**Password**: must be at least 14 characters long" in texts(at.error)[0]
 
 
 def test_mistyped_and_weak_passwords_are_explained(open_app, app_db):

@@ -136,15 +136,3 @@ def test_periods_read_as_days_in_their_zone():
     assert wording.period(*one_day, "UTC") == "2024-05-01 (UTC)"
     odd = (datetime(2024, 5, 1, 6, tzinfo=UTC), datetime(2024, 5, 1, 18, tzinfo=UTC))
     assert wording.period(*odd, "UTC") == "2024-05-01 06:00 to 2024-05-01 18:00 (UTC, end excluded)"
-
-
-@pytest.mark.parametrize(
-    ("seconds", "said"),
-    [(30, "30 seconds"), (90, "1.5 minutes"), (3600, "1 hour"), (86_400 * 2, "2 days")],
-)
-def test_durations_read_as_people_say_them(seconds, said):
-    assert wording.duration(seconds) == said
-
-
-def test_sizes():
-    assert [wording.size(n) for n in (12, 1536, 2_500_000)] == ["12 bytes", "1.54 kB", "2.5 MB"]

@@ -1,6 +1,6 @@
 """Passwords have a minimum strength wherever one is set: creating a user, a reset by a
 manager, a user's own change, the ``gridboard`` command and the Users page. The rule is
-``core.users.check_password_strength``; each refusal names what is wrong and writes nothing.
+``core.passwords.check_password_strength``; each refusal names what is wrong and writes nothing.
 """
 
 from __future__ import annotations

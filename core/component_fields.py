@@ -1,0 +1,138 @@
+"""Which fields each component type has, and the check of a component's fields that every
+form, import and API call goes through. See docs/design.md#components."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.domain import ComponentType, SwitchStatus
+from core.errors import FieldProblem, InvalidInput
+from core.validation import FieldError, parse_choice, parse_positive, parse_text, shown
+
+# The fields each type must have; every other type's field must be empty. The one table.
+FIELDS_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
+    ComponentType.TRANSFORMER: ("capacity_mva", "voltage_kv"),
+    ComponentType.LINE: ("length_km", "voltage_kv"),
+    ComponentType.SWITCH: ("status",),
+}
+# A line's other end: a field a type may have but need not (files without it still import).
+TO_SUBSTATION = "to_substation"
+OPTIONAL_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
+    ComponentType.TRANSFORMER: (),
+    ComponentType.LINE: (TO_SUBSTATION,),
+    ComponentType.SWITCH: (),
+}
+# The fields picked from a list; every other field of a type is a number.
+CHOICE_FIELDS = {"status": SwitchStatus}
+
+
+def _every(table: Mapping[ComponentType, tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(field for kind in ComponentType for field in table[kind]))
+
+
+EXTRA_FIELDS = _every(FIELDS_OF_TYPE)  # capacity_mva, voltage_kv, length_km, status
+OPTIONAL_FIELDS = _every(OPTIONAL_OF_TYPE)
+# The columns of a components file, in the order the exercise gave them.
+COMPONENT_FIELDS = ("name", "substation", "component_type", *EXTRA_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentSpec:
+    """A valid component's fields: trimmed, typed, with the fields of other types empty."""
+
+    name: str
+    substation: str
+    component_type: ComponentType
+    capacity_mva: float | None = None
+    voltage_kv: float | None = None
+    length_km: float | None = None
+    status: SwitchStatus | None = None
+    to_substation: str | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The values of a ``components`` row (enumerations as their text)."""
+        return {
+            "name": self.name,
+            "substation": self.substation,
+            "component_type": self.component_type.value,
+            "capacity_mva": self.capacity_mva,
+            "voltage_kv": self.voltage_kv,
+            "length_km": self.length_km,
+            "status": self.status.value if self.status else None,
+            "to_substation": self.to_substation,
+        }
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
+    """Check every rule of docs/design.md at once; raise ``InvalidInput`` naming each broken one.
+
+    Extra fields that belong to another type must be empty, so an import row or a form never
+    silently drops a value the user typed.
+    """
+    problems: list[FieldProblem] = []
+    values: dict[str, Any] = {}
+
+    for key in ("name", "substation"):
+        try:
+            values[key] = parse_text(fields.get(key))
+        except FieldError as error:
+            problems.append(FieldProblem(key, str(error)))
+    try:
+        component_type = parse_choice(fields.get("component_type"), ComponentType)
+    except FieldError as error:
+        problems.append(FieldProblem("component_type", str(error)))
+        raise InvalidInput(problems) from None
+
+    needed = FIELDS_OF_TYPE[component_type]
+    for key in EXTRA_FIELDS:
+        raw = fields.get(key)
+        if key not in needed:
+            if not _is_blank(raw):
+                problems.append(
+                    FieldProblem(
+                        key, f"must be empty for a {component_type.value}, got {shown(raw)}"
+                    )
+                )
+            continue
+        try:
+            if key in CHOICE_FIELDS:
+                values[key] = parse_choice(raw, CHOICE_FIELDS[key])
+            else:
+                values[key] = parse_positive(raw)
+        except FieldError as error:
+            # "required for a line" explains a missing value, not a wrong one
+            reason = f"{error} (required for a {component_type.value})" if _is_blank(raw) else error
+            problems.append(FieldProblem(key, str(reason)))
+
+    for key in OPTIONAL_FIELDS:
+        raw = fields.get(key)
+        if _is_blank(raw):
+            continue
+        if key not in OPTIONAL_OF_TYPE[component_type]:
+            problems.append(
+                FieldProblem(key, f"must be empty for a {component_type.value}, got {shown(raw)}")
+            )
+            continue
+        try:
+            values[key] = parse_text(raw)
+        except FieldError as error:
+            problems.append(FieldProblem(key, str(error)))
+            continue
+        if values[key] == values.get("substation"):
+            problems.append(
+                FieldProblem(
+                    key,
+                    f"must be another substation than the line's own ({shown(values[key])}): "
+                    "a line connects two substations",
+                )
+            )
+
+    if problems:
+        raise InvalidInput(problems)
+    return ComponentSpec(component_type=component_type, **values)

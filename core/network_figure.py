@@ -1,0 +1,224 @@
+"""The network view's Plotly figure: lines by voltage level and length, substations with their
+marks, and what a click on it opens (``picked``). The graph is core/network.py. See
+docs/architecture.md#the-grid-views."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import plotly.graph_objects as go
+from sqlalchemy.orm import Session
+
+from core.network import Network, at_levels, whole_grid
+from core.remembered import Remembered
+
+# Lines of these levels keep these colours, whatever else the grid has.
+LEVEL_COLOURS = {110.0: "#c0392b", 20.0: "#2471a3", 0.4: "#1e8449"}
+OTHER_COLOURS = ("#8e44ad", "#d68910", "#17a589", "#5d6d7e", "#a93226", "#2e86c1")
+WIDTHS = (1.5, 3.0, 4.5, 6.0)  # line widths by length, shortest to longest
+NAMED_NODES = 80  # up to this many substations, their names stand beside them
+# Figures drawn per inventory version, levels and search.
+FIGURES: Remembered[tuple[Any, ...], go.Figure] = Remembered(16)
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """What a click on the diagram opens: a substation (by name) or a line (by id)."""
+
+    kind: str  # "substation" or "line"
+    key: str
+
+
+def network_view(
+    *, session: Session, levels_kv: Iterable[float] = (), search: str = ""
+) -> tuple[Network, list[str], go.Figure]:
+    """What the network page shows: the network of ``levels_kv``, the substations whose names
+    contain ``search``, and its figure with those ringed; the figure is remembered per
+    inventory version, levels and search (Plotly takes a while to build one of thousands of
+    lines). Do not change the figure that comes back: others get the same one."""
+    version, grid = whole_grid(session)
+    levels = tuple(sorted(set(levels_kv)))
+    network = at_levels(grid, levels)
+    found = network.matching(search)
+    key = (version, levels, tuple(found))
+    figure = FIGURES.remember(key, lambda: network_figure(network, highlight=found))
+    return network, found, figure
+
+
+def _array(values: Sequence[float]) -> npt.NDArray[np.float64]:
+    """Numbers for Plotly as an array: it checks a list element by element, an array at once
+    (a thousand substations drew ten times slower from lists)."""
+    return np.asarray(values, dtype=np.float64)
+
+
+def _texts(values: Iterable[str]) -> npt.NDArray[np.object_]:
+    return np.asarray(list(values), dtype=object)
+
+
+def level_colour(level_kv: float, levels_kv: Sequence[float]) -> str:
+    if level_kv in LEVEL_COLOURS:
+        return LEVEL_COLOURS[level_kv]
+    others = [level for level in levels_kv if level not in LEVEL_COLOURS]
+    return OTHER_COLOURS[others.index(level_kv) % len(OTHER_COLOURS)]
+
+
+def _width(length_km: float, longest_km: float) -> float:
+    """Line width by length: four classes, on a square-root scale so short feeders show."""
+    share = math.sqrt(length_km / longest_km) if longest_km > 0 else 1.0
+    return WIDTHS[min(len(WIDTHS) - 1, int(share * len(WIDTHS)))]
+
+
+def _plain(name: str) -> str:
+    """A name as Plotly text: its labels understand a few HTML tags (links among them), so
+    ``<`` and ``&`` are written as entities and every name shows as typed."""
+    return html.escape(name, quote=False)
+
+
+def _kv(level: float) -> str:
+    return f"{level:g} kV"
+
+
+def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Figure:
+    """Lines coloured by level and wider the longer they are, a clickable point at each
+    line's middle, substations (a square ring where there are transformers, a cross where a
+    switch is open), and a ring around the ``highlight``ed ones."""
+    figure = go.Figure()
+    where = {node.name: (node.x, node.y) for node in network.substations}
+    longest = max((line.length_km for line in network.lines), default=0.0)
+    for level in network.levels_kv:
+        at_level = [line for line in network.lines if line.voltage_kv == level]
+        colour = level_colour(level, network.levels_kv)
+        for width in WIDTHS:
+            drawn = [line for line in at_level if _width(line.length_km, longest) == width]
+            xs: list[float] = []
+            ys: list[float] = []
+            for line in drawn:
+                (x0, y0), (x1, y1) = where[line.substation], where[line.to_substation or ""]
+                xs += [x0, x1, math.nan]  # NaN: a gap between two lines
+                ys += [y0, y1, math.nan]
+            if drawn:
+                figure.add_trace(
+                    go.Scatter(
+                        x=_array(xs),
+                        y=_array(ys),
+                        mode="lines",
+                        line={"color": colour, "width": width},
+                        hoverinfo="skip",
+                        legendgroup=_kv(level),
+                        showlegend=False,
+                    )
+                )
+        if at_level:
+            middles = [
+                tuple(
+                    (a + b) / 2
+                    for a, b in zip(
+                        where[line.substation], where[line.to_substation or ""], strict=True
+                    )
+                )
+                for line in at_level
+            ]
+            figure.add_trace(
+                go.Scatter(
+                    x=_array([x for x, _y in middles]),
+                    y=_array([y for _x, y in middles]),
+                    mode="markers",
+                    marker={
+                        "color": "white",
+                        "size": 9,
+                        "symbol": "diamond",
+                        "line": {"color": colour, "width": 2},
+                    },
+                    name=f"{_kv(level)} lines",
+                    legendgroup=_kv(level),
+                    customdata=_texts(f"line:{line.id}" for line in at_level),
+                    hovertext=_texts(
+                        f"{_plain(line.name)}: {_kv(line.voltage_kv)}, {line.length_km:g} km<br>"
+                        f"{_plain(line.substation)} to {_plain(line.to_substation or '')}"
+                        for line in at_level
+                    ),
+                    hoverinfo="text",
+                )
+            )
+    nodes = network.substations
+    marks = (
+        ("With transformers", [n for n in nodes if n.transformers], "square-open", 16, "#7d3c98"),
+        (
+            "With an open switch",
+            [n for n in nodes if n.open_switches],
+            "x-thin-open",
+            14,
+            "#e67e22",
+        ),
+        ("Found", [n for n in nodes if n.name in set(highlight)], "circle-open", 26, "#f1c40f"),
+    )
+    for label, marked, symbol, size, colour in marks:
+        if marked:
+            figure.add_trace(
+                go.Scatter(
+                    x=_array([node.x for node in marked]),
+                    y=_array([node.y for node in marked]),
+                    mode="markers",
+                    marker={
+                        "symbol": symbol,
+                        "size": size,
+                        "color": colour,
+                        "line": {"width": 3 if label == "Found" else 2, "color": colour},
+                    },
+                    name=label,
+                    hoverinfo="skip",
+                )
+            )
+    figure.add_trace(
+        go.Scatter(
+            x=_array([node.x for node in nodes]),
+            y=_array([node.y for node in nodes]),
+            # Names beside the nodes while they fit; on a larger grid, on hover.
+            mode="markers+text" if len(nodes) <= NAMED_NODES else "markers",
+            text=_texts(_plain(node.name) for node in nodes),
+            textposition="top center",
+            textfont={"size": 11, "color": "#34495e"},
+            marker={"color": "#1b2631", "size": 9, "line": {"color": "white", "width": 1}},
+            name="Substations",
+            customdata=_texts(f"substation:{node.name}" for node in nodes),
+            hovertext=_texts(
+                f"<b>{_plain(node.name)}</b><br>{node.components} components, "
+                f"{node.transformers} transformers, {node.open_switches} open switches<br>"
+                + ", ".join(_kv(level) for level in node.levels_kv)
+                for node in nodes
+            ),
+            hoverinfo="text",
+        )
+    )
+    figure.update_layout(
+        height=720,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        legend={"orientation": "h", "y": -0.02},
+        hovermode="closest",
+        clickmode="event+select",
+        dragmode="pan",
+        plot_bgcolor="white",
+    )
+    return figure
+
+
+def picked(points: Sequence[dict[str, Any]]) -> Pick | None:
+    """What the first clicked point of the diagram opens: its ``customdata`` is
+    ``substation:NAME`` or ``line:ID`` (marks and line strokes carry none)."""
+    for point in points:
+        data = point.get("customdata")
+        if isinstance(data, list | tuple) and len(data) == 1:  # as some Plotly versions send it
+            data = data[0]
+        if isinstance(data, str):
+            kind, colon, key = data.partition(":")
+            if colon and kind in ("substation", "line") and key:
+                return Pick(kind=kind, key=key)
+    return None

@@ -1,0 +1,92 @@
+"""Rules defined once stay defined once: lengths of time only in core/timestamps.py, byte units
+only in core/units.py (what the CLI and the pages both call)."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [
+    ROOT / "app.py",
+    *sorted(
+        path
+        for folder in ("core", "api", "views", "pages")
+        for path in (ROOT / folder).rglob("*.py")
+        if "migrations" not in path.parts  # a migration keeps the numbers of its day
+    ),
+]
+# Seconds per hour and day, microseconds per minute, hour and day, written as numbers.
+TIME_NUMBERS = {3_600, 86_400, 60_000_000, 3_600_000_000, 86_400_000_000}
+BYTE_UNITS = re.compile(r"\b[kKMGT]i?B\b")
+
+
+def _tokens(path: Path) -> list[tokenize.TokenInfo]:
+    return list(tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline))
+
+
+def _number(text: str) -> int | None:
+    try:
+        return int(text.replace("_", ""), 0)
+    except ValueError:
+        return None
+
+
+def _time_literals(path: Path) -> list[str]:
+    found = [
+        f"line {token.start[0]}: {token.string}"
+        for token in _tokens(path)
+        if token.type == tokenize.NUMBER and _number(token.string) in TIME_NUMBERS
+    ]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func).endswith("timedelta")
+            and "microseconds=1" in ast.unparse(node)
+        ):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def _elsewhere(owner: str, found_in: Callable[[Path], list[str]]) -> dict[str, list[str]]:
+    """What ``found_in`` finds in every source but ``owner``, by file."""
+    return {
+        str(path.relative_to(ROOT)): found
+        for path in SOURCES
+        if path != ROOT / owner and (found := found_in(path))
+    }
+
+
+def test_lengths_of_time_are_written_only_in_core_timestamps():
+    found = _elsewhere("core/timestamps.py", _time_literals)
+    assert found == {}, "use core.timestamps' DAY_US, HOUR_SECONDS, ONE_MICROSECOND..."
+
+
+def _byte_strings(path: Path) -> list[str]:
+    """Formatted texts that end in a byte unit (``f"{size:.1f} KiB"``), sentences aside."""
+    return [
+        token.string
+        for token in _tokens(path)
+        if token.type == tokenize.STRING
+        and "{" in token.string
+        and BYTE_UNITS.search(token.string.rsplit("}", 1)[-1])
+    ]
+
+
+def test_byte_sizes_are_formatted_only_by_core_units():
+    found = _elsewhere("core/units.py", _byte_strings)
+    assert found == {}, "format sizes with core.units.format_bytes"
+
+
+def test_the_checks_catch_a_second_definition(tmp_path: Path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        'DAY = 86_400\nSTEP = timedelta(microseconds=1)\nTEXT = f"{size:.1f} KiB"\n',
+        encoding="utf-8",
+    )
+    assert len(_time_literals(sample)) == 2
+    assert _byte_strings(sample) == ['f"{size:.1f} KiB"']
