@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.config import PROJECT_ROOT, Settings
+from core.config import Settings
 from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
@@ -28,8 +28,6 @@ from core.models import SignInAttempt, SignInSession, User, utc_now
 from core.passwords import spend_password_check_time
 from core.users import UserRecord, authenticate
 from core.validation import unstorable_character
-
-DEMO_COOKIE_KEY_FILE = PROJECT_ROOT / "data" / "cookie_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,15 +313,14 @@ def cookie_sign_in(
     return user
 
 
-def cookie_key(
-    settings: Settings, *, configured: str = "", key_file: Path = DEMO_COOKIE_KEY_FILE
-) -> str:
+def cookie_key(settings: Settings, *, configured: str = "", key_file: Path | None = None) -> str:
     """The secret that signs sign-in cookies.
 
     ``GRIDBOARD_COOKIE_KEY`` wins, then ``configured`` (``cookie_key`` in
     ``.streamlit/secrets.toml``). Outside demo mode a missing or placeholder key is a
-    ``ConfigurationError``; in demo mode a random key is made once and kept in ``key_file``,
-    so cookies survive restarts.
+    ``ConfigurationError``; in demo mode a random key is made once and kept in ``key_file``
+    (default: ``cookie_key`` in the data folder, ``GRIDBOARD_DATA_DIR``), so cookies survive
+    restarts.
     """
     chosen = settings.cookie_key.strip() or configured.strip()
     try:
@@ -331,7 +328,7 @@ def cookie_key(
     except ConfigurationError:
         if not settings.demo:
             raise
-    return _demo_key(key_file)
+    return _demo_key(key_file or settings.data_dir / "cookie_key")
 
 
 def _demo_key(key_file: Path) -> str:

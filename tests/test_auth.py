@@ -257,3 +257,11 @@ def test_demo_cookie_key_is_made_once_and_kept(tmp_path):
     assert len(first) >= 32
     assert cookie_key(demo, key_file=tmp_path / "data" / "cookie_key") == first
     assert (tmp_path / "data" / "cookie_key").stat().st_mode & 0o077 == 0
+
+
+def test_demo_cookie_key_lives_in_the_data_folder(tmp_path):
+    """In an image the code's folder is read-only; the data folder is where writes go."""
+    demo = Settings(demo=True, cookie_key="changeme", data_dir=tmp_path / "volume")
+    key = cookie_key(demo)
+    assert (tmp_path / "volume" / "cookie_key").read_text(encoding="utf-8").strip() == key
+    assert cookie_key(demo) == key
