@@ -40,13 +40,17 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 
 async def read_session(database: DatabaseDep) -> AsyncIterator[Session]:
     """A session for reading, closed (rolled back) after the route. Making one connects to
-    nothing yet; closing it may talk to the database, so that runs in the thread pool."""
+    nothing yet; closing one that holds a connection talks to the database, so that runs in
+    the thread pool (a route that never read closes it on the spot)."""
     opened = database.read()
     session = opened.__enter__()
     try:
         yield session
     finally:
-        await run_in_threadpool(opened.__exit__, None, None, None)
+        if session.in_transaction():
+            await run_in_threadpool(opened.__exit__, None, None, None)
+        else:
+            opened.__exit__(None, None, None)
 
 
 SessionDep = Annotated[Session, Depends(read_session)]
@@ -67,8 +71,18 @@ async def current_actor(
     if is_machine_token(token):
         return await run_in_threadpool(read_machine_token, database, token)
     key: bytes = request.app.state.signing_key
-    # The route's own read session (FastAPI gives one per request): one connection, not two.
-    return await run_in_threadpool(partial(read_sign_in_token, token, session=session, key=key))
+    return await run_in_threadpool(partial(_read_sign_in_token, token, session=session, key=key))
+
+
+def _read_sign_in_token(token: str, *, session: Session, key: bytes) -> Actor:
+    """The check reads the user in the route's own read session (one connection, not two),
+    then ends that read transaction: on SQLite a snapshot held open while the route writes
+    would keep every commit from resetting the write-ahead log, and each commit would then
+    pay for a partial checkpoint (several times the cost of the write itself)."""
+    try:
+        return read_sign_in_token(token, session=session, key=key)
+    finally:
+        session.rollback()
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
