@@ -166,7 +166,12 @@ def read_sign_in_token(
         raise TokenRefused("the token is not valid: sign in again")
     if payload["exp"] <= now().timestamp():
         raise TokenRefused("the token has expired: sign in again")
-    row = session.scalars(select(User).where(User.username == username)).first()
+    # Three columns, not the whole user: this runs on every request.
+    row = session.execute(
+        select(User.username, User.password_changed_at, User.role_changed_at).where(
+            User.username == username
+        )
+    ).first()
     if row is None:
         raise TokenRefused("the token's user no longer exists")
     if issued_us < _micros(row.password_changed_at):
