@@ -36,16 +36,47 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 
 async def read_session(database: DatabaseDep) -> AsyncIterator[Session]:
     """A session for reading, closed (rolled back) after the route. Making one connects to
-    nothing yet; closing it may talk to the database, so that runs in the thread pool."""
+    nothing yet; closing one that holds a connection talks to the database, so that runs in
+    the thread pool (a route that never read closes it on the spot)."""
     opened = database.read()
     session = opened.__enter__()
     try:
         yield session
     finally:
-        await run_in_threadpool(opened.__exit__, None, None, None)
+        if session.in_transaction():
+            await run_in_threadpool(opened.__exit__, None, None, None)
+        else:
+            opened.__exit__(None, None, None)
 
 
 SessionDep = Annotated[Session, Depends(read_session)]
+
+
+async def _actor(
+    request: Request, database: Database, session: Session, token: str | None, *, writes: bool
+) -> Actor:
+    if not token:
+        raise TokenRefusal(
+            "not signed in: send 'Authorization: Bearer TOKEN' (a token from POST /auth/token "
+            "or an API token)"
+        )
+    if is_machine_token(token):
+        return await run_in_threadpool(read_machine_token, database, token)
+    key: bytes = request.app.state.signing_key
+    check = partial(_read_sign_in_token, token, session=session, key=key, end_read=writes)
+    return await run_in_threadpool(check)
+
+
+def _read_sign_in_token(token: str, *, session: Session, key: bytes, end_read: bool) -> Actor:
+    """The check reads the user in the route's own read session (one connection, not two).
+    Before a route that writes, it ends that read: on SQLite a snapshot held open while the
+    route commits keeps every commit from resetting the write-ahead log, and each commit
+    then pays for a partial checkpoint (several times the cost of the write itself)."""
+    try:
+        return read_sign_in_token(token, session=session, key=key)
+    finally:
+        if end_read:
+            session.rollback()
 
 
 async def current_actor(
@@ -55,26 +86,28 @@ async def current_actor(
     token: Annotated[str | None, Depends(bearer)],
 ) -> Actor:
     """Who the bearer token acts for: a person's sign-in token or a machine's named token."""
-    if not token:
-        raise TokenRefusal(
-            "not signed in: send 'Authorization: Bearer TOKEN' (a token from POST /auth/token "
-            "or an API token)"
-        )
-    if is_machine_token(token):
-        return await run_in_threadpool(read_machine_token, database, token)
-    key: bytes = request.app.state.signing_key
-    # The route's own read session (FastAPI gives one per request): one connection, not two.
-    return await run_in_threadpool(partial(read_sign_in_token, token, session=session, key=key))
+    return await _actor(request, database, session, token, writes=False)
+
+
+async def writing_actor(
+    request: Request,
+    database: DatabaseDep,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer)],
+) -> Actor:
+    """``current_actor`` for a route that writes: the check's read has ended when it runs."""
+    return await _actor(request, database, session, token, writes=True)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+WritingActor = Annotated[Actor, Depends(writing_actor)]
 
 
 def manager(action: str) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency: the caller, who must be a manager to ``action`` (the services check
     again; checking first answers 403 before a body is even looked at)."""
 
-    async def dependency(actor: CurrentActor) -> Actor:
+    async def dependency(actor: WritingActor) -> Actor:
         require_manager(actor, action)
         return actor
 

@@ -1,12 +1,17 @@
 """The HTTP API through real HTTP to `gridboard api`, on the 1M-measurement database.
 
-    python bench/api.py [--database-url URL] [--rows 1000000] [--readers 20]
+    python bench/api.py [--database-url URL] [--rows 1000000] [--readers 20] [--posts 2000]
+
+A shorter run: ``--rows 300000`` (a 12 MB import instead of 39 MB, still large enough to run
+in the server's import child process; the 1M-measurement database stays the same).
 
 Seeds 100 components x 10,000 measurements into a throwaway database, starts `gridboard api`
 (one worker process, reports left to workers), and measures over keep-alive connections:
 
 1. `GET /components` (the first 100, as the reference client asks): p50 and p95;
-2. single `POST /measurements` from one client: requests per second;
+2. single `POST /measurements` from one client, one request at a time: requests per second
+   through httpx (what a Python script would use) and through the standard library's
+   `http.client` (a lean client: closer to what the server alone can answer);
 3. `POST /measurements/import` of a CSV of `--rows` new measurements, against
    `gridboard import-measurements` of the same file into a copy of the same database
    (SQLite; on PostgreSQL a template copy): wall time of each, and the peak RSS of the server
@@ -18,6 +23,9 @@ Seeds 100 components x 10,000 measurements into a throwaway database, starts `gr
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -53,6 +61,42 @@ def _hwm_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+class _ChildPeak:
+    """The largest peak RSS of any child of ``pid`` (the server's import process) while it
+    runs, read from /proc every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_mb = pid, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            for child in _children(self.pid):
+                try:
+                    self.peak_mb = max(self.peak_mb, _hwm_mb(child))
+                except OSError:
+                    continue
+
+    def __enter__(self) -> _ChildPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def _csv(path: Path, rows: int, components: int, start: datetime) -> None:
@@ -102,12 +146,27 @@ def _copy_database(url: str, folder: Path) -> str:
     return server.set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_copy(url: str) -> None:
+    if not is_postgresql(url):
+        return
+    import psycopg
+    from sqlalchemy import make_url
+
+    copy = make_url(url)
+    admin = copy.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{copy.database}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server, else SQLite")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--port", type=int, default=8477)
+    parser.add_argument("--posts", type=int, default=2000, help="single posts per client kind")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     environment = {
@@ -136,6 +195,7 @@ def main() -> None:
             [str(GRIDBOARD), "--database-url", copy, "import-measurements", str(first_csv)]
         )
         assert cli.returncode == 0, cli.stderr
+        _drop_copy(copy)
         print(
             f"gridboard import-measurements: {cli.seconds:.2f} s, peak RSS {cli.peak_rss_mb:.0f} MB"
         )
@@ -163,6 +223,7 @@ def main() -> None:
             server.wait(timeout=60)
         if not is_postgresql(url):
             shutil.rmtree(folder, ignore_errors=True)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (over 1 on 2 cores: under load)")
 
 
 def _bench(
@@ -188,26 +249,43 @@ def _bench(
         f"p95 {_percentile(timings, 0.95):.2f} ms over {len(timings)} requests"
     )
 
-    moment = datetime(2029, 1, 1, tzinfo=UTC)
-    count = 2000
+    def body(index: int, year: int) -> dict[str, object]:
+        moment = datetime(year, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * (index // 100))
+        return {
+            "component_id": 1 + index % 100,
+            "timestamp": moment.isoformat(),
+            "value": 1.5,
+            "measurement_type": "power",
+        }
+
+    count = args.posts
     began = time.perf_counter()
     for index in range(count):
-        answer = client.post(
-            "/measurements",
-            json={
-                "component_id": 1 + index % 100,
-                "timestamp": (moment + timedelta(minutes=15 * (index // 100))).isoformat(),
-                "value": 1.5,
-                "measurement_type": "power",
-            },
-        )
+        answer = client.post("/measurements", json=body(index, 2029))
         assert answer.status_code == 201, answer.text
     seconds = time.perf_counter() - began
-    print(f"POST /measurements: {count / seconds:,.0f} per second ({count} in {seconds:.2f} s)")
+    print(
+        f"POST /measurements (httpx): {count / seconds:,.0f} per second "
+        f"({count} in {seconds:.2f} s, {seconds / count * 1000:.2f} ms each)"
+    )
+    lean = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    began = time.perf_counter()
+    for index in range(count):
+        lean.request("POST", "/measurements", json.dumps(body(index, 2028)), headers)
+        reply = lean.getresponse()
+        text = reply.read()
+        assert reply.status == 201, text
+    seconds = time.perf_counter() - began
+    lean.close()
+    print(
+        f"POST /measurements (http.client): {count / seconds:,.0f} per second "
+        f"({count} in {seconds:.2f} s, {seconds / count * 1000:.2f} ms each)"
+    )
 
     before = _hwm_mb(pid)
     began = time.perf_counter()
-    with first_csv.open("rb") as body:
+    with first_csv.open("rb") as body, _ChildPeak(pid) as child:
         answer = client.post(
             "/measurements/import", content=body, headers={"Content-Type": "text/csv"}
         )
@@ -216,7 +294,8 @@ def _bench(
     print(
         f"POST /measurements/import: {seconds:.2f} s ({args.rows / seconds:,.0f} rows/s), "
         f"{seconds / cli_seconds:.2f}x the CLI; server peak RSS {before:.0f} -> "
-        f"{_hwm_mb(pid):.0f} MB"
+        f"{_hwm_mb(pid):.0f} MB; its import child's peak RSS {child.peak_mb:.0f} MB "
+        "(0: the body was under 8 MB and imported in a thread)"
     )
 
     errors: list[str] = []

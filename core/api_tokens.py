@@ -157,7 +157,12 @@ def read_sign_in_token(
         raise TokenRefusal("the token is not valid: sign in again")
     if payload["exp"] <= now().timestamp():
         raise TokenRefusal("the token has expired: sign in again")
-    row = session.scalars(select(User).where(User.username == username)).first()
+    # Three columns, not the whole user: this runs on every request.
+    row = session.execute(
+        select(User.username, User.password_changed_at, User.role_changed_at).where(
+            User.username == username
+        )
+    ).first()
     if row is None:
         raise TokenRefusal("the token's user no longer exists")
     if issued_us < to_micros(row.password_changed_at):

@@ -10,15 +10,17 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core import logs, rollups
-from core.components import check_page, get_component, of_component
+from core.components import check_page, of_component
 from core.domain import Actor, MeasurementType, require_manager
-from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
+from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput, UnknownComponent
 from core.measurement_store import WriteCounts, write_measurements
-from core.models import Measurement
+from core.models import ID_RANGE, Component, Measurement
 from core.timestamps import (
     SECOND_US,
     BadTimestamp,
@@ -67,35 +69,71 @@ def validate_measurement(
     return kind, micros, number
 
 
+@dataclass(frozen=True, slots=True)
+class MeasurementRecord:
+    id: int
+    component_id: int
+    measurement_type: MeasurementType
+    timestamp: datetime
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class AddedMeasurement:
+    """What ``add_measurement`` did: the measurement as stored, and whether it was new or
+    replaced a stored one."""
+
+    record: MeasurementRecord
+    inserted: int
+    overwritten: int
+
+
+_KEY = ["component_id", "measurement_type", "timestamp_us"]
+
+
 def _insert_one(
     session: Session,
-    component_type: str,
-    voltage_kv: float | None,
+    component: tuple[str, float | None],
     component_id: int,
     kind: MeasurementType,
     micros: int,
     value: float,
-) -> bool:
-    """Insert one measurement and fold it into its rollup, with a few plain statements (a
-    feed sends them one by one); ``False`` when its key is already stored."""
+) -> int | None:
+    """Insert one measurement and fold it into its rollup with plain statements (a feed sends
+    them one by one): the new row's id, or ``None`` when its key is already stored."""
     rollups.lock(session)
-    key = (
-        Measurement.component_id == component_id,
-        Measurement.measurement_type == kind.value,
-        Measurement.timestamp_us == micros,
-    )
-    if session.scalar(select(Measurement.id).where(*key)) is not None:
-        return False
-    session.execute(
-        insert(Measurement).values(
+    upsert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    added = session.execute(
+        upsert(Measurement)
+        .values(
             component_id=component_id,
             measurement_type=kind.value,
             timestamp_us=micros,
             value=value,
         )
+        .on_conflict_do_nothing(index_elements=_KEY)
+        .returning(Measurement.id)
+    ).scalar()
+    if added is not None:
+        rollups.add_one(session, component[0], component[1], kind.value, micros, value)
+    return added
+
+
+def _component_key(session: Session, component_id: int) -> tuple[str, float | None]:
+    """The component's type and voltage (what its rollup rows are keyed by), or
+    ``UnknownComponent``: one plain query, where ``get_component`` loads the whole row."""
+    found = (
+        session.execute(
+            select(Component.component_type, Component.voltage_kv).where(
+                Component.id == component_id
+            )
+        ).first()
+        if component_id in ID_RANGE
+        else None
     )
-    rollups.add_one(session, component_type, voltage_kv, kind.value, micros, value)
-    return True
+    if found is None:
+        raise UnknownComponent(component_id)
+    return found[0], found[1]
 
 
 def add_measurement(
@@ -107,14 +145,14 @@ def add_measurement(
     timestamp: object,
     value: object,
     overwrite: bool = False,
-) -> WriteCounts:
+) -> AddedMeasurement:
     """Add one measurement; an existing key is refused unless ``overwrite`` replaces it."""
     started = time.perf_counter()
     require_manager(actor, "add measurements")
     kind, micros, number = validate_measurement(
         measurement_type=measurement_type, timestamp=timestamp, value=value
     )
-    component = get_component(session=session, component_id=component_id)
+    component = _component_key(session, component_id)
     if overwrite:
         frame = pl.DataFrame(
             {
@@ -125,18 +163,21 @@ def add_measurement(
             }
         )
         counts = write_measurements(session, frame, overwrite=True)
-    elif _insert_one(
-        session,
-        component.component_type.value,
-        component.voltage_kv,
-        component_id,
-        kind,
-        micros,
-        number,
-    ):
-        counts = WriteCounts(inserted=1)
+        added = find_measurement(
+            session=session, component_id=component_id, measurement_type=kind, timestamp=timestamp
+        )
     else:
-        raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
+        new_id = _insert_one(session, component, component_id, kind, micros, number)
+        if new_id is None:
+            raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
+        counts = WriteCounts(inserted=1)
+        added = MeasurementRecord(
+            id=new_id,
+            component_id=component_id,
+            measurement_type=kind,
+            timestamp=from_micros(micros),
+            value=number,
+        )
     logs.on_commit(
         session,
         "measurement.add",
@@ -148,16 +189,9 @@ def add_measurement(
         inserted=counts.inserted,
         overwritten=counts.overwritten,
     )
-    return counts
-
-
-@dataclass(frozen=True, slots=True)
-class MeasurementRecord:
-    id: int
-    component_id: int
-    measurement_type: MeasurementType
-    timestamp: datetime
-    value: float
+    if added is None:  # just written in this transaction
+        raise RuntimeError("a measurement just written is not found")
+    return AddedMeasurement(added, inserted=counts.inserted, overwritten=counts.overwritten)
 
 
 def find_measurement(

@@ -156,10 +156,12 @@ def add_one(
     """Fold one new measurement into its rollup (the single-row path: no frame to build)."""
     bucket = timestamp_us - timestamp_us % BUCKET_US  # a floor, as bucket_expr
     row = (component_type, measurement_type, bucket, level(voltage_kv), 1, value, value, value)
-    _upsert(session, [row])
+    _upsert(session, [row], single=True)
 
 
-def _upsert(session: Session, rows: Iterable[tuple[object, ...]]) -> None:
+def _upsert(session: Session, rows: Iterable[tuple[object, ...]], *, single: bool = False) -> None:
+    """``single``: one row, sent as one plain statement (psycopg's executemany pipelines,
+    which costs a round trip more than one row needs)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     low, high = ("LEAST", "GREATEST") if postgres else ("min", "max")
     table = "measurement_rollups"
@@ -175,7 +177,11 @@ def _upsert(session: Session, rows: Iterable[tuple[object, ...]]) -> None:
     marks = ", ".join(["%s" if postgres else "?"] * len(SCHEMA))
     cursor = _cursor(session)
     try:
-        cursor.executemany(statement % marks, rows)
+        if single:
+            (row,) = rows
+            cursor.execute(statement % marks, row)
+        else:
+            cursor.executemany(statement % marks, rows)
     finally:
         cursor.close()
 

@@ -4,7 +4,7 @@ the dashboard's and the CLI's import path. See docs/reference.md#the-http-api.""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.child import CHILD_FROM_BYTES, child_url, import_in_child
 from api.deps import DatabaseDep, manager
 from api.schemas import ImportOut
 from core.component_fields import COMPONENT_FIELDS
+from core.db import Database
 from core.domain import Actor
 from core.imports import import_components, import_measurements
 from core.imports.json_rows import json_array_csv
@@ -125,6 +127,7 @@ async def _import(
     run: Callable[[Path, str], Any],
     file_name: str | None,
     columns: tuple[str, ...] = (),
+    in_child: Callable[[Path, str], Awaitable[Any]] | None = None,
 ) -> Any:
     kind = _kind(request.headers.get("content-type"))
     if kind is None:
@@ -152,7 +155,26 @@ async def _import(
             path = converted
         elif kind == "parquet" and not name.lower().endswith(".parquet"):
             name += ".parquet"
+        if in_child is not None and path.stat().st_size >= CHILD_FROM_BYTES:
+            return await in_child(path, name)
         return await run_in_threadpool(run, path, name)
+
+
+def _child(
+    request: Request, database: Database, actor: Actor, kind: str, overwrite: bool
+) -> Callable[[Path, str], Awaitable[Any]] | None:
+    """A large body's import in a child process (see ``api.child``), if another process can
+    open the database."""
+    url = child_url(database)
+    if url is None:
+        return None
+
+    async def run(path: Path, name: str) -> ImportOut:
+        settings = request.app.state.settings
+        fields = await import_in_child(url, settings, actor, kind, path, name, overwrite)
+        return ImportOut(**fields)
+
+    return run
 
 
 @router.post(
@@ -179,7 +201,8 @@ async def import_measurement_rows(
             )
         return ImportOut(**summary.log_fields())
 
-    return await _import(request, run, file_name)
+    in_child = _child(request, database, actor, "measurements", overwrite)
+    return await _import(request, run, file_name, in_child=in_child)
 
 
 @router.post(
@@ -205,4 +228,7 @@ async def import_component_rows(
             )
         return ImportOut(**summary.log_fields())
 
-    return await _import(request, run, file_name, COMPONENT_FIELDS)
+    return await _import(
+        request, run, file_name, COMPONENT_FIELDS,
+        in_child=_child(request, database, actor, "components", overwrite),
+    )  # fmt: skip

@@ -15,7 +15,7 @@ from api.schemas import MeasurementCreate, MeasurementOut
 from core.components import get_component
 from core.domain import Actor, MeasurementType
 from core.errors import FieldProblem, InvalidInput
-from core.measurements import add_measurement, find_measurement, read_series, series_bounds
+from core.measurements import add_measurement, read_series, series_bounds
 from core.models import utc_now
 from core.reports.export import table_csv
 from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp
@@ -55,7 +55,7 @@ def add_one(
 ) -> MeasurementOut:
     timestamp: object = body.timestamp if body.timestamp is not None else utc_now()
     with database.write() as session:
-        add_measurement(
+        stored = add_measurement(
             session=session,
             actor=actor,
             component_id=body.component_id,
@@ -64,14 +64,7 @@ def add_one(
             value=body.value,
             overwrite=overwrite,
         )
-        stored = find_measurement(
-            session=session,
-            component_id=body.component_id,
-            measurement_type=body.measurement_type,
-            timestamp=timestamp,
-        )
-    assert stored is not None  # just written in this transaction
-    return MeasurementOut.of(stored)
+    return MeasurementOut.of(stored.record)
 
 
 def _moment(name: str, text: str | None) -> Any:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.app import create_app
+from api.child import import_in_child
 from core.db import Database
 from core.models import Component, Measurement
 from tests.api.conftest import SETTINGS, TestClient
@@ -226,3 +227,45 @@ def test_a_body_over_the_limit_gets_413_and_writes_nothing(people):
         )
         assert small.status_code == 200
     assert _count(people, Measurement) == 5
+
+
+def test_a_large_body_imports_in_a_child_process_with_the_same_answers(
+    client, manager_headers, grid, people, monkeypatch
+):
+    # Every body counts as large here, so the child process path answers for each of them.
+    monkeypatch.setattr("api.routers.imports.CHILD_FROM_BYTES", 0)
+    children: list[str] = []
+
+    async def counted(*args):
+        children.append(args[3])
+        return await import_in_child(*args)
+
+    monkeypatch.setattr("api.routers.imports.import_in_child", counted)
+    bad = client.post(
+        "/measurements/import",
+        content=_readings(3_000, bad_line=2_345),
+        headers=manager_headers | CSV,
+    )
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["detail"] == "import refused, nothing was written: 1 problems"
+    assert [problem["line"] for problem in bad.json()["problems"]] == [2_345]
+    assert _count(people, Measurement) == 0
+    body = _readings(3_000)
+    first = client.post("/measurements/import", content=body, headers=manager_headers | CSV)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "file_name": "body.csv",
+        "rows": 3_000,
+        "inserted": 3_000,
+        "skipped": 0,
+        "overwritten": 0,
+    }
+    again = client.post("/measurements/import", content=body, headers=manager_headers | CSV)
+    assert (again.json()["inserted"], again.json()["skipped"]) == (0, 3_000)
+    assert _count(people, Measurement) == 3_000
+    components = client.post(
+        "/components/import", content=COMPONENTS_CSV, headers=manager_headers | CSV
+    )
+    assert components.status_code == 200, components.text
+    assert (components.json()["inserted"], components.json()["skipped"]) == (0, 3)
+    assert children == ["measurements"] * 3 + ["components"]

@@ -1,0 +1,74 @@
+"""Large imports in a child process of their own, so the server's readers keep their speed.
+See docs/architecture.md#the-http-apis-dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from core.db import Database
+from core.domain import Actor
+from core.errors import GridBoardError
+
+# A body this large (about 200,000 CSV rows) imports in a child process; smaller ones, a
+# feed's file every 15 minutes, in a thread (a child costs about a second to start).
+CHILD_FROM_BYTES = 8 << 20
+
+
+def child_url(database: Database) -> str | None:
+    """The URL another process opens the same database with, or ``None`` (in-memory)."""
+    url = database.engine.url
+    if url.get_backend_name() == "sqlite" and (
+        not url.database or url.database == ":memory:" or url.database.startswith("file:")
+    ):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _run(
+    url: str, settings: Settings, actor: Actor, kind: str, path: str, name: str, overwrite: bool
+) -> tuple[str, Any]:
+    """In the child: open the database (no migration: the server did it), import, answer
+    the summary's fields or the domain error's class, arguments and attributes (most
+    GridBoard errors cannot be pickled whole: their arguments are not their message)."""
+    from core.imports import import_components, import_measurements
+    from core.logs import configure_logging
+
+    configure_logging(settings)
+    database = Database.from_url(url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    run = import_measurements if kind == "measurements" else import_components
+    try:
+        with database.write() as session:
+            summary = run(
+                session=session, actor=actor, source=Path(path), file_name=name,
+                overwrite=overwrite,
+            )  # fmt: skip
+        return "ok", summary.log_fields()
+    except GridBoardError as error:
+        return "error", (type(error), error.args, vars(error))
+    finally:
+        database.dispose()
+
+
+async def import_in_child(
+    url: str, settings: Settings, actor: Actor, kind: str, path: Path, name: str, overwrite: bool
+) -> dict[str, Any]:
+    """Import ``path`` (``kind`` is measurements or components) in a new child process:
+    the summary's fields, or the same domain error the import raised there."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        outcome, value = await asyncio.wrap_future(
+            pool.submit(_run, url, settings, actor, kind, str(path), name, overwrite)
+        )
+    if outcome == "ok":
+        fields: dict[str, Any] = value
+        return fields
+    kind_of_error, args, attributes = value
+    error = kind_of_error.__new__(kind_of_error)
+    error.args = args
+    error.__dict__.update(attributes)
+    raise error
