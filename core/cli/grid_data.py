@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli.common import (
     DatabaseCommand,
@@ -17,6 +18,9 @@ from core.cli.common import (
 from core.db import Database
 from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType
 from core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def _import_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +96,16 @@ def _export_format(args: argparse.Namespace) -> str:
     return "parquet" if str(args.out).lower().endswith(".parquet") else "csv"
 
 
+def _write_frame(args: argparse.Namespace, frame: pl.DataFrame, what: str) -> None:
+    """``frame`` in the format asked for to ``--out``, then (for a file) how many ``what``
+    rows it holds."""
+    from core.exports import ExportFormat, frame_bytes
+
+    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
+    if args.out != "-":
+        print(f"{frame.height} {what} written to {args.out}")
+
+
 def _write_out(out: str, data: bytes) -> None:
     """``data`` to the file ``out`` (written whole, then renamed into place), or to stdout
     for ``-``."""
@@ -120,7 +134,7 @@ def _export_components_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _export_components(args: argparse.Namespace, database: Database) -> int:
-    from core.exports import ExportFormat, components_frame, frame_bytes
+    from core.exports import components_frame
 
     with database.read() as session:
         frame = components_frame(
@@ -129,9 +143,7 @@ def _export_components(args: argparse.Namespace, database: Database) -> int:
             component_types=args.type or (),
             substations=args.substation or (),
         )
-    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
-    if args.out != "-":
-        print(f"{frame.height} components written to {args.out}")
+    _write_frame(args, frame, "components")
     return 0
 
 
@@ -158,7 +170,7 @@ def _export_measurements_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _export_measurements(args: argparse.Namespace, database: Database) -> int:
     from core.components import find_component
-    from core.exports import ExportFormat, frame_bytes, measurements_frame
+    from core.exports import measurements_frame
 
     with database.read() as session:
         if args.component_id is not None:
@@ -177,9 +189,7 @@ def _export_measurements(args: argparse.Namespace, database: Database) -> int:
             start=args.start,
             end=args.end,
         )
-    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
-    if args.out != "-":
-        print(f"{frame.height} measurements written to {args.out}")
+    _write_frame(args, frame, "measurements")
     return 0
 
 
