@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,8 @@ from core.errors import InvalidInput
 if TYPE_CHECKING:
     import polars as pl
 
+    from core.imports import ImportSummary
+
 
 def _import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=existing_file, metavar="FILE")
@@ -32,28 +36,23 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _import(args: argparse.Namespace, database: Database, *, what: str) -> int:
-    from core.imports import import_components, import_measurements
-
+def _import(
+    args: argparse.Namespace,
+    database: Database,
+    importer: Callable[..., ImportSummary],
+    *,
+    what: str,
+) -> int:
+    """Import ``--file`` with ``importer`` in one transaction, then say what became of its rows."""
     path: Path = args.file
     with database.write() as session:
-        if what == "components":
-            summary = import_components(
-                session=session,
-                actor=SYSTEM_ACTOR,
-                source=path,
-                file_name=path.name,
-                overwrite=args.overwrite,
-            )
-        else:
-            summary = import_measurements(
-                session=session,
-                actor=SYSTEM_ACTOR,
-                source=path,
-                file_name=path.name,
-                overwrite=args.overwrite,
-                progress=progress_printer(sys.stderr, "importing"),
-            )
+        summary = importer(
+            session=session,
+            actor=SYSTEM_ACTOR,
+            source=path,
+            file_name=path.name,
+            overwrite=args.overwrite,
+        )
     existing = (
         f"{summary.overwritten} overwritten" if args.overwrite else f"{summary.skipped} skipped"
     )
@@ -65,11 +64,18 @@ def _import(args: argparse.Namespace, database: Database, *, what: str) -> int:
 
 
 def _import_components(args: argparse.Namespace, database: Database) -> int:
-    return _import(args, database, what="components")
+    from core.imports import import_components
+
+    return _import(args, database, import_components, what="components")
 
 
 def _import_measurements(args: argparse.Namespace, database: Database) -> int:
-    return _import(args, database, what="measurements")
+    from core.imports import import_measurements
+
+    progress = progress_printer(sys.stderr, "importing")
+    return _import(
+        args, database, partial(import_measurements, progress=progress), what="measurements"
+    )
 
 
 IMPORT_COMPONENTS = DatabaseCommand(
