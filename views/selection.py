@@ -3,11 +3,16 @@ docs/architecture.md#layers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import streamlit as st
+
+from core.errors import GridBoardError
+from views import messages
 
 
 def query_id(name: str) -> int | None:
@@ -18,6 +23,25 @@ def query_id(name: str) -> int | None:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         return None
     return int(raw) or None
+
+
+def none_picked(message: str, *, page: str, label: str, icon: str) -> NoReturn:
+    """A detail page opened without its subject: say where to pick one, link there, stop."""
+    st.info(message)
+    st.page_link(page, label=label, icon=icon)
+    st.stop()
+
+
+@contextmanager
+def gone_back_to(page: str, label: str, *errors: type[GridBoardError]) -> Iterator[None]:
+    """Read a detail page's subject; if it raises one of ``errors`` (it no longer exists),
+    show why, link back to ``page`` and stop."""
+    try:
+        yield
+    except errors as error:
+        messages.show_error(error)
+        st.page_link(page, label=label, icon=":material/arrow_back:")
+        st.stop()
 
 
 def box_period(state: Any, *, time_zone: str = "UTC") -> tuple[datetime, datetime] | None:
