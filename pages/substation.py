@@ -58,15 +58,11 @@ for kind in ComponentType:
     }
     frame = pl.DataFrame(table, strict=False)
     frame = frame.select(c for c in frame.columns if frame[c].null_count() < frame.height)
-    picked = st.dataframe(
+    row = selection.picked_row(
         frame,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
         key=f"substation.{kind.value}",
-        column_config={"Latest at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        times=("Latest at",),
     )
-    row = selection.selected_row(picked)
     if row is not None:
         chosen = str(members[row].component.id)
         st.switch_page("pages/component.py", query_params={"component": chosen})

@@ -3,7 +3,7 @@ docs/architecture.md#layers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -68,7 +68,20 @@ def _chart_time(value: object, time_zone: str) -> datetime:
     )
 
 
-def selected_row(state: Any) -> int | None:
-    """The index of the row picked in a ``st.dataframe(on_select=...)``, if any."""
+def picked_row(frame: Any, *, key: str, times: Sequence[str] = (), **options: Any) -> int | None:
+    """Draw ``frame`` as a table one row of which can be picked, its ``times`` columns shown to
+    the minute; the index of the picked row, if any."""
+    if times:
+        options["column_config"] = {
+            name: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm") for name in times
+        }
+    state = st.dataframe(
+        frame,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+        **options,
+    )
     rows = state.selection.rows if state is not None else []
     return int(rows[0]) if rows else None
