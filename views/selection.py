@@ -1,5 +1,5 @@
-"""What a person picked: an id in the URL, a table row, a box drawn on a time axis. See
-docs/architecture.md#layers."""
+"""What a person picked: an id in the URL (and a detail page opened without one, or whose
+subject is gone), a row of a table, a box drawn on a time axis. See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
