@@ -5,6 +5,7 @@ the component type everywhere, axes carry units. See docs/architecture.md#layers
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import plotly.graph_objects as go
@@ -270,9 +271,17 @@ def _voltage_label(voltage_kv: float | None) -> str:
     return "unknown" if voltage_kv is None else f"{voltage_kv:g} kV"
 
 
-def _per_voltage_figure(
-    frame: pl.DataFrame, *, kind: ComponentType, count: str, total: str, unit: str, what: str
-) -> go.Figure:
+# Per kind, its per-voltage-level table's count and total columns, the total's unit and name.
+_PER_VOLTAGE = {
+    ComponentType.TRANSFORMER: ("transformer_count", "total_capacity_mva", "MVA", "total capacity"),
+    ComponentType.LINE: ("line_count", "total_length_km", "km", "total length"),
+}
+
+
+def _per_voltage_figure(kind: ComponentType, frame: pl.DataFrame) -> go.Figure:
+    """Bars of a report's per-voltage-level table for ``kind`` (transformer capacity, line
+    length)."""
+    count, total, unit, what = _PER_VOLTAGE[kind]
     if frame.is_empty():
         return empty_figure(f"No {kind.value}s in the inventory")
     labels = [_voltage_label(v) for v in frame["voltage_kv"].to_list()]
@@ -291,32 +300,10 @@ def _per_voltage_figure(
     )
 
 
-def transformer_capacity_figure(frame: pl.DataFrame) -> go.Figure:
-    return _per_voltage_figure(
-        frame,
-        kind=ComponentType.TRANSFORMER,
-        count="transformer_count",
-        total="total_capacity_mva",
-        unit="MVA",
-        what="total capacity",
-    )
-
-
-def line_length_figure(frame: pl.DataFrame) -> go.Figure:
-    return _per_voltage_figure(
-        frame,
-        kind=ComponentType.LINE,
-        count="line_count",
-        total="total_length_km",
-        unit="km",
-        what="total length",
-    )
-
-
 REPORT_FIGURES: dict[str, Callable[[pl.DataFrame], go.Figure]] = {
     kpis.COMPONENTS_BY_TYPE: components_by_type_figure,
-    kpis.TRANSFORMER_CAPACITY: transformer_capacity_figure,
-    kpis.LINE_LENGTH: line_length_figure,
+    kpis.TRANSFORMER_CAPACITY: partial(_per_voltage_figure, ComponentType.TRANSFORMER),
+    kpis.LINE_LENGTH: partial(_per_voltage_figure, ComponentType.LINE),
     kpis.DAILY_AVERAGES: daily_averages_figure,
     kpis.DAILY_AVERAGES_BY_VOLTAGE: voltage_by_level_figure,
 }

@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import bcrypt
 from sqlalchemy import delete, func, select
@@ -144,15 +145,7 @@ def create_user(
         session.flush()
     except IntegrityError:  # the same name created at the same moment, committed first
         raise DuplicateUser(name) from None
-    logs.on_commit(
-        session,
-        "user.create",
-        user=actor.username,
-        started=started,
-        user_id=row.id,
-        username=name,
-        role=chosen_role.value,
-    )
+    _audit(session, "user.create", actor=actor, started=started, row=row, role=chosen_role.value)
     return UserRecord.of(row)
 
 
@@ -189,13 +182,12 @@ def set_role(*, session: Session, actor: Actor, username: str, role: object) -> 
     if old_role != new_role.value:
         row.role_changed_at = utc_now()  # API sign-in tokens issued before it stop holding
     session.flush()
-    logs.on_commit(
+    _audit(
         session,
         "user.set_role",
-        user=actor.username,
+        actor=actor,
         started=started,
-        user_id=row.id,
-        username=row.username,
+        row=row,
         role=new_role.value,
         previous_role=old_role,
     )
@@ -215,13 +207,21 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
     session.execute(delete(SignInAttempt).where(SignInAttempt.username == row.username))
     session.execute(delete(SignInSession).where(SignInSession.username == row.username))
     session.flush()
+    _audit(session, "user.set_password", actor=actor, started=started, row=row)
+
+
+def _audit(
+    session: Session, action: str, *, actor: Actor, started: float, row: User, **fields: Any
+) -> None:
+    """Record ``action`` on the user ``row`` by ``actor`` once the transaction commits."""
     logs.on_commit(
         session,
-        "user.set_password",
+        action,
         user=actor.username,
         started=started,
         user_id=row.id,
         username=row.username,
+        **fields,
     )
 
 
@@ -266,13 +266,12 @@ def set_active(*, session: Session, actor: Actor, username: str, active: bool) -
         _check_may_remove(session, actor, row, "deactivate")
     row.active = active
     session.flush()
-    logs.on_commit(
+    _audit(
         session,
         "user.activate" if active else "user.deactivate",
-        user=actor.username,
+        actor=actor,
         started=started,
-        user_id=row.id,
-        username=row.username,
+        row=row,
     )
     return UserRecord.of(row)
 

@@ -10,7 +10,7 @@ from core.domain import MeasurementType
 from core.errors import UnknownComponent
 from core.periods import SeriesWindow
 from core.reports.compute import time_zone_names
-from views import messages, resources, selection, ui, wording
+from views import resources, selection, ui, wording
 from views.series_view import SeriesView
 
 MAX_COMPARED = 9  # with the component itself, ten lines per chart
@@ -19,17 +19,18 @@ REFRESH = {"off": None, "10 s": 10, "1 min": 60}
 actor = ui.actor()
 component_id = selection.query_id("component")
 if component_id is None:
-    st.info("Pick a component on the Components page to see it here.")
-    st.page_link("pages/components.py", label="Components", icon=":material/account_tree:")
-    st.stop()
-try:
-    with resources.database().read() as session:
-        component = get_component(session=session, component_id=component_id)
-        stored = count_measurements(session=session, component_id=component_id)
-except UnknownComponent as error:
-    messages.show_error(error)
-    st.page_link("pages/components.py", label="Back to Components", icon=":material/arrow_back:")
-    st.stop()
+    selection.none_picked(
+        "Pick a component on the Components page to see it here.",
+        page="pages/components.py",
+        label="Components",
+        icon=":material/account_tree:",
+    )
+with (
+    selection.gone_back_to("pages/components.py", "Back to Components", UnknownComponent),
+    resources.database().read() as session,
+):
+    component = get_component(session=session, component_id=component_id)
+    stored = count_measurements(session=session, component_id=component_id)
 
 st.title(wording.literal(component.name))
 st.caption(

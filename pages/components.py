@@ -99,15 +99,11 @@ table = pl.DataFrame(
         "Last changed": [c.updated_at for c in page.items],
     }
 )
-picked = st.dataframe(
+row = selection.picked_row(
     table,
-    hide_index=True,
-    on_select="rerun",
-    selection_mode="single-row",
     key="components.table",
-    column_config={"Last changed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+    times=("Last changed",),
 )
-row = selection.selected_row(picked)
 if row is not None:
     st.switch_page("pages/component.py", query_params={"component": str(page.items[row].id)})
 

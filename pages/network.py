@@ -73,7 +73,7 @@ with side_column:
     count = len(network.unconnected)
     st.markdown(f"**{count:,} line{'s' * (count != 1)} without a second end**")
     if network.unconnected:
-        picked_row = st.dataframe(
+        row = selection.picked_row(
             pl.DataFrame(
                 {
                     "Line": [line.name for line in network.unconnected],
@@ -82,13 +82,9 @@ with side_column:
                     "km": [line.length_km for line in network.unconnected],
                 }
             ),
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
             key="network.unconnected",
             height=400,
         )
-        row = selection.selected_row(picked_row)
         if row is not None:
             line_id = str(network.unconnected[row].id)
             st.switch_page("pages/component.py", query_params={"component": line_id})

@@ -55,7 +55,7 @@ with levels_column:
 with reports_column:
     st.subheader("Latest reports")
     if grid.latest_reports:
-        picked = st.dataframe(
+        row = selection.picked_row(
             pl.DataFrame(
                 {
                     "Report": [f"#{report.id}" for report in grid.latest_reports],
@@ -69,12 +69,8 @@ with reports_column:
                     "Asked by": [report.requested_by for report in grid.latest_reports],
                 }
             ),
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
             key="overview.reports",
         )
-        row = selection.selected_row(picked)
         if row is not None:
             chosen = grid.latest_reports[row]
             st.switch_page("pages/report.py", query_params={"report": str(chosen.id)})
@@ -93,7 +89,7 @@ else:
 substations_column, stale_column = st.columns(2)
 with substations_column:
     st.markdown("**Newest measurement per substation**")
-    picked = st.dataframe(
+    row = selection.picked_row(
         pl.DataFrame(
             {
                 "Substation": [state.substation for state in grid.substations],
@@ -108,15 +104,9 @@ with substations_column:
                 "Stale": pl.Int64,
             },
         ),
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
         key="overview.substations",
-        column_config={
-            "Newest measurement": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
-        },
+        times=("Newest measurement",),
     )
-    row = selection.selected_row(picked)
     if row is not None:
         name = grid.substations[row].substation
         st.switch_page("pages/substation.py", query_params={"name": name})
@@ -125,7 +115,7 @@ with stale_column:
     stale = len(grid.stale)
     st.markdown(f"**{stale:,} stale component{'s' * (stale != 1)}**")
     if grid.stale:
-        picked = st.dataframe(
+        row = selection.picked_row(
             pl.DataFrame(
                 {
                     "Name": [component.name for component in grid.stale],
@@ -140,15 +130,9 @@ with stale_column:
                     "Newest measurement": pl.Datetime("us", "UTC"),
                 },
             ),
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
             key="overview.stale",
-            column_config={
-                "Newest measurement": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
-            },
+            times=("Newest measurement",),
         )
-        row = selection.selected_row(picked)
         if row is not None:
             chosen_id = grid.stale[row].id
             st.switch_page("pages/component.py", query_params={"component": str(chosen_id)})

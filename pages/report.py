@@ -26,16 +26,17 @@ TITLES = {
 actor = ui.actor()
 report_id = selection.query_id("report")
 if report_id is None:
-    st.info("Pick a report on the Reports page to see it here.")
-    st.page_link("pages/reports.py", label="Reports", icon=":material/summarize:")
-    st.stop()
-try:
-    with resources.database().read() as session:
-        record = get_report(session=session, report_id=report_id)
-except UnknownReport as error:
-    messages.show_error(error)
-    st.page_link("pages/reports.py", label="Back to Reports", icon=":material/arrow_back:")
-    st.stop()
+    selection.none_picked(
+        "Pick a report on the Reports page to see it here.",
+        page="pages/reports.py",
+        label="Reports",
+        icon=":material/summarize:",
+    )
+with (
+    selection.gone_back_to("pages/reports.py", "Back to Reports", UnknownReport),
+    resources.database().read() as session,
+):
+    record = get_report(session=session, report_id=report_id)
 
 st.title(f"Report #{record.id}")
 st.caption(

@@ -106,10 +106,7 @@ def report_list(refreshing: bool) -> None:
             "Error": [r.error or "" for r in reports],
         }
     )
-    picked = st.dataframe(
-        table, hide_index=True, on_select="rerun", selection_mode="single-row", key="reports.table"
-    )
-    row = selection.selected_row(picked)
+    row = selection.picked_row(table, key="reports.table")
     if row is not None:
         st.switch_page("pages/report.py", query_params={"report": str(reports[row].id)})
     st.caption(

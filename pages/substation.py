@@ -8,21 +8,22 @@ from core.charts import components_figure
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
 from core.errors import UnknownSubstation
 from core.substations import CHART_DAYS, read_substation, substation_series
-from views import messages, resources, selection, ui, wording
+from views import resources, selection, ui, wording
 
 actor = ui.actor()
 name = st.query_params.get("name", "")
 if not name.strip():
-    st.info("Pick a substation on the Network or the Overview page to see it here.")
-    st.page_link("pages/network.py", label="Network", icon=":material/hub:")
-    st.stop()
-try:
-    with resources.database().read() as session:
-        view = read_substation(session=session, name=name)
-except UnknownSubstation as error:
-    messages.show_error(error)
-    st.page_link("pages/network.py", label="Back to the network", icon=":material/arrow_back:")
-    st.stop()
+    selection.none_picked(
+        "Pick a substation on the Network or the Overview page to see it here.",
+        page="pages/network.py",
+        label="Network",
+        icon=":material/hub:",
+    )
+with (
+    selection.gone_back_to("pages/network.py", "Back to the network", UnknownSubstation),
+    resources.database().read() as session,
+):
+    view = read_substation(session=session, name=name)
 
 st.title(wording.literal(view.name))
 st.caption(
@@ -57,15 +58,11 @@ for kind in ComponentType:
     }
     frame = pl.DataFrame(table, strict=False)
     frame = frame.select(c for c in frame.columns if frame[c].null_count() < frame.height)
-    picked = st.dataframe(
+    row = selection.picked_row(
         frame,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
         key=f"substation.{kind.value}",
-        column_config={"Latest at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        times=("Latest at",),
     )
-    row = selection.selected_row(picked)
     if row is not None:
         chosen = str(members[row].component.id)
         st.switch_page("pages/component.py", query_params={"component": chosen})

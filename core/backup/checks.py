@@ -58,6 +58,26 @@ class RestoreSummary:
     revision: str
     seconds: float
 
+    @classmethod
+    def of(
+        cls,
+        target: str,
+        *,
+        rows: dict[str, int],
+        backup_revision: str,
+        revision: str,
+        started: float,
+    ) -> RestoreSummary:
+        """The summary of the restore into ``target`` just finished, begun at ``started``
+        (``time.perf_counter``)."""
+        return cls(
+            target=target,
+            rows=rows,
+            backup_revision=backup_revision,
+            revision=revision,
+            seconds=time.perf_counter() - started,
+        )
+
 
 class Defect(Exception):
     """Why a database cannot be a GridBoard backup; callers turn it into their error."""

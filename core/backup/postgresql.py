@@ -177,12 +177,8 @@ def restore_postgresql(*, url: URL, source: Path, force: bool) -> RestoreSummary
             revision = _revision(connection) or ""
     finally:
         restored.dispose()
-    return RestoreSummary(
-        target=target,
-        rows=rows,
-        backup_revision=backup_revision,
-        revision=revision,
-        seconds=time.perf_counter() - started,
+    return RestoreSummary.of(
+        target, rows=rows, backup_revision=backup_revision, revision=revision, started=started
     )
 
 

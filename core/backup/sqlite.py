@@ -117,12 +117,8 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
             _make_self_contained(copy)
         _release(database, force=force)
         publish(temporary, database)
-    return RestoreSummary(
-        target=target,
-        rows=rows,
-        backup_revision=backup_revision,
-        revision=revision,
-        seconds=time.perf_counter() - started,
+    return RestoreSummary.of(
+        target, rows=rows, backup_revision=backup_revision, revision=revision, started=started
     )
 
 

@@ -8,6 +8,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from core import logs
 from core.cli.common import (
@@ -140,9 +141,15 @@ REBUILD_AGGREGATES = DatabaseCommand(
 )
 
 
-def _print_rows(rows: dict[str, int]) -> None:
+def _finish_copy(
+    event: str, line: str, *, rows: dict[str, int], started: float, **fields: Any
+) -> None:
+    """Print a backup's or restore's summary ``line`` and its rows per table, and record the
+    audit ``event`` with ``fields``."""
+    print(line)
     for table, count in rows.items():
         print(f"  {table:24} {count:>12,} rows")
+    logs.record(event, user=SYSTEM_ACTOR.username, started=started, **fields, rows=rows)
 
 
 def _backup_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,18 +169,14 @@ def _backup(args: argparse.Namespace, url: str) -> int:
     )
     if sys.stderr.isatty():
         sys.stderr.write("\n")  # end the progress line
-    print(
-        f"backed up to {summary.path}: {format_bytes(summary.size_bytes)}, "
-        f"schema {summary.revision}, in {summary.seconds:.2f} s"
-    )
-    _print_rows(summary.rows)
-    logs.record(
+    _finish_copy(
         "database.backup",
-        user=SYSTEM_ACTOR.username,
+        f"backed up to {summary.path}: {format_bytes(summary.size_bytes)}, "
+        f"schema {summary.revision}, in {summary.seconds:.2f} s",
+        rows=summary.rows,
         started=started,
         path=str(summary.path),
         size_bytes=summary.size_bytes,
-        rows=summary.rows,
     )
     return 0
 
@@ -202,15 +205,13 @@ def _restore(args: argparse.Namespace, url: str) -> int:
         if summary.backup_revision != summary.revision
         else f"schema {summary.revision}"
     )
-    print(f"restored {args.source} into {summary.target} ({migrated}) in {summary.seconds:.2f} s")
-    _print_rows(summary.rows)
-    logs.record(
+    _finish_copy(
         "database.restore",
-        user=SYSTEM_ACTOR.username,
+        f"restored {args.source} into {summary.target} ({migrated}) in {summary.seconds:.2f} s",
+        rows=summary.rows,
         started=started,
         source=str(args.source),
         revision=summary.revision,
-        rows=summary.rows,
     )
     return 0
 

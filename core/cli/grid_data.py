@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli.common import (
     DatabaseCommand,
@@ -18,6 +21,11 @@ from core.db import Database
 from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType
 from core.errors import InvalidInput
 
+if TYPE_CHECKING:
+    import polars as pl
+
+    from core.imports import ImportSummary
+
 
 def _import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=existing_file, metavar="FILE")
@@ -28,28 +36,23 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _import(args: argparse.Namespace, database: Database, *, what: str) -> int:
-    from core.imports import import_components, import_measurements
-
+def _import(
+    args: argparse.Namespace,
+    database: Database,
+    importer: Callable[..., ImportSummary],
+    *,
+    what: str,
+) -> int:
+    """Import ``--file`` with ``importer`` in one transaction, then say what became of its rows."""
     path: Path = args.file
     with database.write() as session:
-        if what == "components":
-            summary = import_components(
-                session=session,
-                actor=SYSTEM_ACTOR,
-                source=path,
-                file_name=path.name,
-                overwrite=args.overwrite,
-            )
-        else:
-            summary = import_measurements(
-                session=session,
-                actor=SYSTEM_ACTOR,
-                source=path,
-                file_name=path.name,
-                overwrite=args.overwrite,
-                progress=progress_printer(sys.stderr, "importing"),
-            )
+        summary = importer(
+            session=session,
+            actor=SYSTEM_ACTOR,
+            source=path,
+            file_name=path.name,
+            overwrite=args.overwrite,
+        )
     existing = (
         f"{summary.overwritten} overwritten" if args.overwrite else f"{summary.skipped} skipped"
     )
@@ -61,11 +64,18 @@ def _import(args: argparse.Namespace, database: Database, *, what: str) -> int:
 
 
 def _import_components(args: argparse.Namespace, database: Database) -> int:
-    return _import(args, database, what="components")
+    from core.imports import import_components
+
+    return _import(args, database, import_components, what="components")
 
 
 def _import_measurements(args: argparse.Namespace, database: Database) -> int:
-    return _import(args, database, what="measurements")
+    from core.imports import import_measurements
+
+    progress = progress_printer(sys.stderr, "importing")
+    return _import(
+        args, database, partial(import_measurements, progress=progress), what="measurements"
+    )
 
 
 IMPORT_COMPONENTS = DatabaseCommand(
@@ -90,6 +100,16 @@ def _export_format(args: argparse.Namespace) -> str:
     if args.format:
         return str(args.format)
     return "parquet" if str(args.out).lower().endswith(".parquet") else "csv"
+
+
+def _write_frame(args: argparse.Namespace, frame: pl.DataFrame, what: str) -> None:
+    """``frame`` in the format asked for to ``--out``, then (for a file) how many ``what``
+    rows it holds."""
+    from core.exports import ExportFormat, frame_bytes
+
+    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
+    if args.out != "-":
+        print(f"{frame.height} {what} written to {args.out}")
 
 
 def _write_out(out: str, data: bytes) -> None:
@@ -120,7 +140,7 @@ def _export_components_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _export_components(args: argparse.Namespace, database: Database) -> int:
-    from core.exports import ExportFormat, components_frame, frame_bytes
+    from core.exports import components_frame
 
     with database.read() as session:
         frame = components_frame(
@@ -129,9 +149,7 @@ def _export_components(args: argparse.Namespace, database: Database) -> int:
             component_types=args.type or (),
             substations=args.substation or (),
         )
-    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
-    if args.out != "-":
-        print(f"{frame.height} components written to {args.out}")
+    _write_frame(args, frame, "components")
     return 0
 
 
@@ -158,7 +176,7 @@ def _export_measurements_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _export_measurements(args: argparse.Namespace, database: Database) -> int:
     from core.components import find_component
-    from core.exports import ExportFormat, frame_bytes, measurements_frame
+    from core.exports import measurements_frame
 
     with database.read() as session:
         if args.component_id is not None:
@@ -177,9 +195,7 @@ def _export_measurements(args: argparse.Namespace, database: Database) -> int:
             start=args.start,
             end=args.end,
         )
-    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
-    if args.out != "-":
-        print(f"{frame.height} measurements written to {args.out}")
+    _write_frame(args, frame, "measurements")
     return 0
 
 
