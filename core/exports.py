@@ -16,13 +16,12 @@ from core.components import (
     ComponentFilter,
     ComponentSort,
     get_component,
-    of_component,
 )
 from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput
 from core.models import Component, Measurement
+from core.raw_measurements import raw_frame, raw_query
 from core.reports.export import table_csv
-from core.timestamps import to_micros
 
 COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "id": pl.Int64,
@@ -84,29 +83,14 @@ def measurements_frame(
     component = get_component(session=session, component_id=component_id)
     if start is not None and end is not None and start >= end:
         raise InvalidInput.single("end", "must be after start")
-    query = select(Measurement.timestamp_us, Measurement.measurement_type, Measurement.value).where(
-        of_component(Measurement.component_id, component_id)
-    )
-    kinds = sorted(MeasurementType(kind).value for kind in measurement_types)
-    if kinds:
-        query = query.where(Measurement.measurement_type.in_(kinds))
-    if start is not None:
-        query = query.where(Measurement.timestamp_us >= to_micros(start))
-    if end is not None:
-        query = query.where(Measurement.timestamp_us < to_micros(end))
+    query = raw_query(component_id, list(measurement_types), start, end)
     rows = session.execute(
         query.order_by(Measurement.timestamp_us, Measurement.measurement_type)
     ).all()
-    return pl.DataFrame(
-        rows,
-        schema={"timestamp_us": pl.Int64, "measurement_type": pl.String, "value": pl.Float64},
-        orient="row",
-    ).select(
+    return raw_frame(rows).select(
         pl.lit(component.name, pl.String).alias("component_name"),
         pl.lit(component.substation, pl.String).alias("substation"),
-        pl.col("timestamp_us").cast(pl.Datetime("us", "UTC")).alias("timestamp"),
-        "measurement_type",
-        "value",
+        pl.all(),
     )
 
 

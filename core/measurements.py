@@ -21,6 +21,7 @@ from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput, UnknownComponent
 from core.measurement_store import WriteCounts, write_measurements
 from core.models import ID_RANGE, Component, Measurement
+from core.raw_measurements import raw_frame, raw_query
 from core.timestamps import (
     SECOND_US,
     BadTimestamp,
@@ -369,29 +370,11 @@ def list_measurements(
     """One page of raw measurements, newest first: timestamp, measurement_type, value (of
     ``measurement_type``, or of ``measurement_types``; every type when neither is given)."""
     check_page(offset, limit)
-    query = select(Measurement.timestamp_us, Measurement.measurement_type, Measurement.value).where(
-        of_component(Measurement.component_id, component_id)
-    )
-    if measurement_type is not None:
-        query = query.where(Measurement.measurement_type == measurement_type.value)
-    if measurement_types:
-        kinds = sorted(MeasurementType(kind).value for kind in measurement_types)
-        query = query.where(Measurement.measurement_type.in_(kinds))
-    if start is not None:
-        query = query.where(Measurement.timestamp_us >= to_micros(start))
-    if end is not None:
-        query = query.where(Measurement.timestamp_us < to_micros(end))
+    kinds = [measurement_type] if measurement_type is not None else measurement_types
+    query = raw_query(component_id, kinds, start, end)
     rows = session.execute(
         query.order_by(Measurement.timestamp_us.desc(), Measurement.measurement_type)
         .offset(offset)
         .limit(limit)
     ).all()
-    return pl.DataFrame(
-        rows,
-        schema={"timestamp_us": pl.Int64, "measurement_type": pl.String, "value": pl.Float64},
-        orient="row",
-    ).select(
-        pl.col("timestamp_us").cast(pl.Datetime("us", "UTC")).alias("timestamp"),
-        "measurement_type",
-        "value",
-    )
+    return raw_frame(rows)
