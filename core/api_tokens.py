@@ -132,12 +132,37 @@ def issue_sign_in_token(
     return SignInToken(token=token, role=role, expires_in=minutes * 60)
 
 
-def read_sign_in_token(
-    token: str, *, session: Session, key: bytes, now: Callable[[], datetime] = utc_now
-) -> Actor:
-    """Who a sign-in token acts for, or ``TokenRefusal`` saying why it is not honoured:
-    not signed with ``key`` (forged, tampered, another algorithm), expired, or issued before
-    the user's last password or role change, or for a user who is gone."""
+@dataclass(frozen=True, slots=True)
+class SignInClaims:
+    """What a sign-in token says once its signature and expiry are checked; ``actor`` still
+    has to read the user (``read_sign_in_token`` does both)."""
+
+    username: str
+    role: Role
+    issued_us: int
+
+    def actor(self, session: Session) -> Actor:
+        """The actor, or ``TokenRefusal`` for a user who is gone or changed password or role
+        after the token was issued. Reads three columns of the user in ``session``."""
+        row = session.execute(
+            select(User.username, User.password_changed_at, User.role_changed_at).where(
+                User.username == self.username
+            )
+        ).first()
+        if row is None:
+            raise TokenRefusal("the token's user no longer exists")
+        if self.issued_us < to_micros(row.password_changed_at):
+            raise TokenRefusal("the password changed after this token was issued: sign in again")
+        if row.role_changed_at is not None and self.issued_us < to_micros(row.role_changed_at):
+            raise TokenRefusal("the role changed after this token was issued: sign in again")
+        return Actor(username=row.username, role=self.role)
+
+
+def sign_in_claims(
+    token: str, *, key: bytes, now: Callable[[], datetime] = utc_now
+) -> SignInClaims:
+    """A sign-in token's claims, or ``TokenRefusal``: not signed with ``key`` (forged,
+    tampered, another algorithm) or expired. Reads nothing from the database."""
     try:
         payload = jwt.decode(
             token,
@@ -157,20 +182,17 @@ def read_sign_in_token(
         raise TokenRefusal("the token is not valid: sign in again")
     if payload["exp"] <= now().timestamp():
         raise TokenRefusal("the token has expired: sign in again")
-    # Three columns, not the whole user: this runs on every request.
-    row = session.execute(
-        select(User.username, User.password_changed_at, User.role_changed_at).where(
-            User.username == username
-        )
-    ).first()
-    if row is None:
-        raise TokenRefusal("the token's user no longer exists")
-    if issued_us < to_micros(row.password_changed_at):
-        raise TokenRefusal("the password changed after this token was issued: sign in again")
-    if row.role_changed_at is not None and issued_us < to_micros(row.role_changed_at):
-        raise TokenRefusal("the role changed after this token was issued: sign in again")
     role = Role.MANAGER if Role.MANAGER.value in scope.split() else Role.USER
-    return Actor(username=row.username, role=role)
+    return SignInClaims(username=username, role=role, issued_us=issued_us)
+
+
+def read_sign_in_token(
+    token: str, *, session: Session, key: bytes, now: Callable[[], datetime] = utc_now
+) -> Actor:
+    """Who a sign-in token acts for, or ``TokenRefusal`` saying why it is not honoured:
+    not signed with ``key`` (forged, tampered, another algorithm), expired, or issued before
+    the user's last password or role change, or for a user who is gone."""
+    return sign_in_claims(token, key=key, now=now).actor(session)
 
 
 # --- named tokens for machines ---------------------------------------------------------------
