@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -163,6 +164,17 @@ def sign_in_claims(
 ) -> SignInClaims:
     """A sign-in token's claims, or ``TokenRefusal``: not signed with ``key`` (forged,
     tampered, another algorithm) or expired. Reads nothing from the database."""
+    claims, expires = _verified(token, key)
+    if expires <= now().timestamp():
+        raise TokenRefusal("the token has expired: sign in again")
+    return claims
+
+
+@functools.lru_cache(maxsize=512)
+def _verified(token: str, key: bytes) -> tuple[SignInClaims, float]:
+    """A token's checked signature and claims with its expiry, remembered for the tokens in
+    use (a feed sends the same one all day): they depend on the token and key alone; the
+    expiry is compared with the clock on every call. A refusal is not remembered."""
     try:
         payload = jwt.decode(
             token,
@@ -180,10 +192,9 @@ def sign_in_claims(
         raise TokenRefusal("the token is not valid: sign in again")
     if isinstance(issued_us, bool) or not isinstance(issued_us, int):
         raise TokenRefusal("the token is not valid: sign in again")
-    if payload["exp"] <= now().timestamp():
-        raise TokenRefusal("the token has expired: sign in again")
     role = Role.MANAGER if Role.MANAGER.value in scope.split() else Role.USER
-    return SignInClaims(username=username, role=role, issued_us=issued_us)
+    claims = SignInClaims(username=username, role=role, issued_us=issued_us)
+    return claims, float(payload["exp"])
 
 
 def read_sign_in_token(
