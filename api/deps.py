@@ -144,9 +144,11 @@ class Caller:
 
 
 def manager_caller(action: str) -> Callable[..., Awaitable[Caller]]:
-    """``manager(action)`` for a route that checks the user itself, in its write: the same
-    answers (401 before 403, both before the body is looked at) for every token a manager
-    would not be refused with; a sign-in token that will be refused takes the full check."""
+    """``manager(action)`` for a route that reads the caller's user itself, in its write.
+    No token, a forged or expired one, a user's or a read token: 401 or 403 here, before
+    the body is looked at, as ``manager``; a user-scoped sign-in token reads its user first
+    (401 if it has ended). A manager's sign-in token is only checked against its user by the
+    route, so an ended one with a bad body gets the body's 422 before its 401."""
 
     async def dependency(
         request: Request,
