@@ -12,9 +12,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from core.api_tokens import TokenRefusal, is_machine_token, read_machine_token, read_sign_in_token
+from core.api_tokens import (
+    SignInClaims,
+    TokenRefusal,
+    is_machine_token,
+    read_machine_token,
+    read_sign_in_token,
+    sign_in_claims,
+)
 from core.db import Database
-from core.domain import Actor, require_manager
+from core.domain import Actor, Role, require_manager
 
 bearer = OAuth2PasswordBearer(
     tokenUrl="auth/token",
@@ -52,14 +59,19 @@ async def read_session(database: DatabaseDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(read_session)]
 
 
-async def _actor(
-    request: Request, database: Database, session: Session, token: str | None, *, writes: bool
-) -> Actor:
+def _require_token(token: str | None) -> str:
     if not token:
         raise TokenRefusal(
             "not signed in: send 'Authorization: Bearer TOKEN' (a token from POST /auth/token "
             "or an API token)"
         )
+    return token
+
+
+async def _actor(
+    request: Request, database: Database, session: Session, token: str | None, *, writes: bool
+) -> Actor:
+    token = _require_token(token)
     if is_machine_token(token):
         return await run_in_threadpool(read_machine_token, database, token)
     key: bytes = request.app.state.signing_key
@@ -112,3 +124,51 @@ def manager(action: str) -> Callable[[Actor], Awaitable[Actor]]:
         return actor
 
     return dependency
+
+
+class Caller:
+    """Who calls a route that does its whole work in one thread-pool call: a machine token's
+    actor (already read), or a sign-in token's checked claims whose user ``actor`` reads in
+    the route's own write session (one handoff, one connection, one transaction)."""
+
+    __slots__ = ("_actor", "_claims")
+
+    def __init__(self, *, actor: Actor | None = None, claims: SignInClaims | None = None) -> None:
+        self._actor, self._claims = actor, claims
+
+    def actor(self, session: Session) -> Actor:
+        if self._actor is not None:
+            return self._actor
+        assert self._claims is not None
+        return self._claims.actor(session)
+
+
+def manager_caller(action: str) -> Callable[..., Awaitable[Caller]]:
+    """``manager(action)`` for a route that reads the caller's user itself, in its write.
+    No token, a forged or expired one, a user's or a read token: 401 or 403 here, before
+    the body is looked at, as ``manager``; a user-scoped sign-in token reads its user first
+    (401 if it has ended). A manager's sign-in token is only checked against its user by the
+    route, so an ended one with a bad body gets the body's 422 before its 401."""
+
+    async def dependency(
+        request: Request,
+        database: DatabaseDep,
+        token: Annotated[str | None, Depends(bearer)],
+    ) -> Caller:
+        token = _require_token(token)
+        if is_machine_token(token):
+            actor = await run_in_threadpool(read_machine_token, database, token)
+            require_manager(actor, action)
+            return Caller(actor=actor)
+        claims = sign_in_claims(token, key=request.app.state.signing_key)
+        if claims.role is not Role.MANAGER:  # refused: 401 if the user is gone, else 403
+            actor = await run_in_threadpool(_claims_actor, database, claims)
+            require_manager(actor, action)
+        return Caller(claims=claims)
+
+    return dependency
+
+
+def _claims_actor(database: Database, claims: SignInClaims) -> Actor:
+    with database.read() as session:
+        return claims.actor(session)

@@ -63,6 +63,12 @@ def _hwm_mb(pid: int) -> float:
     return float("nan")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) ``pid`` has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -167,6 +173,12 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--port", type=int, default=8477)
     parser.add_argument("--posts", type=int, default=2000, help="single posts per client kind")
+    parser.add_argument(
+        "--only-posts", action="store_true", help="measure single posts only (no import file)"
+    )
+    parser.add_argument(
+        "--per-component", type=int, default=10_000, help="seeded measurements per component"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     environment = {
@@ -178,27 +190,33 @@ def main() -> None:
     with throwaway_database(args.database_url, "api") as url, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         began = time.perf_counter()
-        subprocess.run(seed_command(url, 100, 10_000), check=True, capture_output=True)
+        subprocess.run(seed_command(url, 100, args.per_component), check=True, capture_output=True)
         subprocess.run(
             [str(GRIDBOARD), "--database-url", url, "create-user", "bench", "--role", "manager",
              "--password-stdin"],
             input=PASSWORD + "\n", text=True, check=True, capture_output=True,
         )  # fmt: skip
-        print(f"seeded 1,000,000 measurements in {time.perf_counter() - began:.1f} s")
-        first_csv, second_csv = folder / "first.csv", folder / "second.csv"
-        _csv(first_csv, args.rows, 100, datetime(2030, 1, 1, tzinfo=UTC))
-        _csv(second_csv, args.rows, 100, datetime(2031, 1, 1, tzinfo=UTC))
-        print(f"import file: {args.rows:,} rows, {first_csv.stat().st_size / 1e6:.1f} MB")
-
-        copy = _copy_database(url, folder)
-        cli = run_child(
-            [str(GRIDBOARD), "--database-url", copy, "import-measurements", str(first_csv)]
-        )
-        assert cli.returncode == 0, cli.stderr
-        _drop_copy(copy)
         print(
-            f"gridboard import-measurements: {cli.seconds:.2f} s, peak RSS {cli.peak_rss_mb:.0f} MB"
+            f"seeded {100 * args.per_component:,} measurements in "
+            f"{time.perf_counter() - began:.1f} s"
         )
+        first_csv, second_csv = folder / "first.csv", folder / "second.csv"
+        cli_seconds = 0.0
+        if not args.only_posts:
+            _csv(first_csv, args.rows, 100, datetime(2030, 1, 1, tzinfo=UTC))
+            _csv(second_csv, args.rows, 100, datetime(2031, 1, 1, tzinfo=UTC))
+            print(f"import file: {args.rows:,} rows, {first_csv.stat().st_size / 1e6:.1f} MB")
+            copy = _copy_database(url, folder)
+            cli = run_child(
+                [str(GRIDBOARD), "--database-url", copy, "import-measurements", str(first_csv)]
+            )
+            assert cli.returncode == 0, cli.stderr
+            _drop_copy(copy)
+            cli_seconds = cli.seconds
+            print(
+                f"gridboard import-measurements: {cli.seconds:.2f} s, "
+                f"peak RSS {cli.peak_rss_mb:.0f} MB"
+            )
 
         server = subprocess.Popen(
             [str(GRIDBOARD), "--database-url", url, "api", "--port", str(args.port)],
@@ -217,7 +235,7 @@ def main() -> None:
                     "/auth/token", data={"username": "bench", "password": PASSWORD}
                 ).json()["access_token"]
                 client.headers["Authorization"] = f"Bearer {token}"
-                _bench(client, base, token, server.pid, first_csv, second_csv, cli.seconds, args)
+                _bench(client, base, token, server.pid, first_csv, second_csv, cli_seconds, args)
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -270,6 +288,7 @@ def _bench(
     )
     lean = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    cpu_before = _cpu_seconds(pid)
     began = time.perf_counter()
     for index in range(count):
         lean.request("POST", "/measurements", json.dumps(body(index, 2028)), headers)
@@ -277,11 +296,15 @@ def _bench(
         text = reply.read()
         assert reply.status == 201, text
     seconds = time.perf_counter() - began
+    cpu = _cpu_seconds(pid) - cpu_before
     lean.close()
     print(
         f"POST /measurements (http.client): {count / seconds:,.0f} per second "
-        f"({count} in {seconds:.2f} s, {seconds / count * 1000:.2f} ms each)"
+        f"({count} in {seconds:.2f} s, {seconds / count * 1000:.2f} ms each); "
+        f"server CPU {cpu / count * 1000:.2f} ms per post"
     )
+    if args.only_posts:
+        return
 
     before = _hwm_mb(pid)
     began = time.perf_counter()

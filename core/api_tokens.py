@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -132,12 +133,48 @@ def issue_sign_in_token(
     return SignInToken(token=token, role=role, expires_in=minutes * 60)
 
 
-def read_sign_in_token(
-    token: str, *, session: Session, key: bytes, now: Callable[[], datetime] = utc_now
-) -> Actor:
-    """Who a sign-in token acts for, or ``TokenRefusal`` saying why it is not honoured:
-    not signed with ``key`` (forged, tampered, another algorithm), expired, or issued before
-    the user's last password or role change, or for a user who is gone."""
+@dataclass(frozen=True, slots=True)
+class SignInClaims:
+    """What a sign-in token says once its signature and expiry are checked; ``actor`` still
+    has to read the user (``read_sign_in_token`` does both)."""
+
+    username: str
+    role: Role
+    issued_us: int
+
+    def actor(self, session: Session) -> Actor:
+        """The actor, or ``TokenRefusal`` for a user who is gone or changed password or role
+        after the token was issued. Reads three columns of the user in ``session``."""
+        row = session.execute(
+            select(User.username, User.password_changed_at, User.role_changed_at).where(
+                User.username == self.username
+            )
+        ).first()
+        if row is None:
+            raise TokenRefusal("the token's user no longer exists")
+        if self.issued_us < to_micros(row.password_changed_at):
+            raise TokenRefusal("the password changed after this token was issued: sign in again")
+        if row.role_changed_at is not None and self.issued_us < to_micros(row.role_changed_at):
+            raise TokenRefusal("the role changed after this token was issued: sign in again")
+        return Actor(username=row.username, role=self.role)
+
+
+def sign_in_claims(
+    token: str, *, key: bytes, now: Callable[[], datetime] = utc_now
+) -> SignInClaims:
+    """A sign-in token's claims, or ``TokenRefusal``: not signed with ``key`` (forged,
+    tampered, another algorithm) or expired. Reads nothing from the database."""
+    claims, expires = _verified(token, key)
+    if expires <= now().timestamp():
+        raise TokenRefusal("the token has expired: sign in again")
+    return claims
+
+
+@functools.lru_cache(maxsize=512)
+def _verified(token: str, key: bytes) -> tuple[SignInClaims, float]:
+    """A token's checked signature and claims with its expiry, remembered for the tokens in
+    use (a feed sends the same one all day): they depend on the token and key alone; the
+    expiry is compared with the clock on every call. A refusal is not remembered."""
     try:
         payload = jwt.decode(
             token,
@@ -155,22 +192,18 @@ def read_sign_in_token(
         raise TokenRefusal("the token is not valid: sign in again")
     if isinstance(issued_us, bool) or not isinstance(issued_us, int):
         raise TokenRefusal("the token is not valid: sign in again")
-    if payload["exp"] <= now().timestamp():
-        raise TokenRefusal("the token has expired: sign in again")
-    # Three columns, not the whole user: this runs on every request.
-    row = session.execute(
-        select(User.username, User.password_changed_at, User.role_changed_at).where(
-            User.username == username
-        )
-    ).first()
-    if row is None:
-        raise TokenRefusal("the token's user no longer exists")
-    if issued_us < to_micros(row.password_changed_at):
-        raise TokenRefusal("the password changed after this token was issued: sign in again")
-    if row.role_changed_at is not None and issued_us < to_micros(row.role_changed_at):
-        raise TokenRefusal("the role changed after this token was issued: sign in again")
     role = Role.MANAGER if Role.MANAGER.value in scope.split() else Role.USER
-    return Actor(username=row.username, role=role)
+    claims = SignInClaims(username=username, role=role, issued_us=issued_us)
+    return claims, float(payload["exp"])
+
+
+def read_sign_in_token(
+    token: str, *, session: Session, key: bytes, now: Callable[[], datetime] = utc_now
+) -> Actor:
+    """Who a sign-in token acts for, or ``TokenRefusal`` saying why it is not honoured:
+    not signed with ``key`` (forged, tampered, another algorithm), expired, or issued before
+    the user's last password or role change, or for a user who is gone."""
+    return sign_in_claims(token, key=key, now=now).actor(session)
 
 
 # --- named tokens for machines ---------------------------------------------------------------

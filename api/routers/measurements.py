@@ -9,13 +9,15 @@ from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
-from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager_caller
 from api.schemas import MeasurementCreate, MeasurementOut
 from core.components import get_component
-from core.domain import Actor, MeasurementType
+from core.db import Database
+from core.domain import MeasurementType
 from core.errors import FieldProblem, InvalidInput
-from core.measurements import add_measurement, read_series, series_bounds
+from core.measurements import AddedMeasurement, add_measurement, read_series, series_bounds
 from core.models import utc_now
 from core.reports.export import table_csv
 from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp
@@ -47,24 +49,36 @@ class Format(StrEnum):
         422: {"description": "a field breaks a rule; every problem is listed"},
     },
 )
-def add_one(
+async def add_one(
     body: MeasurementCreate,
-    actor: Annotated[Actor, Depends(manager("add measurements"))],
+    caller: Annotated[Caller, Depends(manager_caller("add measurements"))],
     database: DatabaseDep,
     overwrite: Annotated[bool, Query(description="replace a stored value with this key")] = False,
-) -> MeasurementOut:
+) -> Response:
+    # One thread-pool call reads the caller's user and writes, in one transaction; the answer
+    # is serialised here once (FastAPI would validate the returned model again first).
+    stored = await run_in_threadpool(_add_one, database, caller, body, overwrite)
+    return Response(
+        MeasurementOut.of(stored.record).model_dump_json(),
+        status_code=201,
+        media_type="application/json",
+    )
+
+
+def _add_one(
+    database: Database, caller: Caller, body: MeasurementCreate, overwrite: bool
+) -> AddedMeasurement:
     timestamp: object = body.timestamp if body.timestamp is not None else utc_now()
     with database.write() as session:
-        stored = add_measurement(
+        return add_measurement(
             session=session,
-            actor=actor,
+            actor=caller.actor(session),
             component_id=body.component_id,
             measurement_type=body.measurement_type,
             timestamp=timestamp,
             value=body.value,
             overwrite=overwrite,
         )
-    return MeasurementOut.of(stored.record)
 
 
 def _moment(name: str, text: str | None) -> Any:

@@ -65,6 +65,19 @@ def test_gridboard_api_serves_real_http_and_stops_on_sigterm(people: Database):
             headers = {"Authorization": f"Bearer {token}"}
             listed = client.get("/components", headers=headers)
             assert [item["name"] for item in listed.json()] == ["T1"]
+            reading = {
+                "component_id": listed.json()[0]["id"],
+                "timestamp": "2024-05-01T12:00:00Z",
+                "value": 1.5,
+                "measurement_type": "POWER",
+            }
+            added = client.post("/measurements", json=reading, headers=headers)
+            assert added.status_code == 201 and added.headers["content-type"] == (
+                "application/json"
+            )
+            assert added.json() | {"id": 0} == reading | {"id": 0, "measurement_type": "power"}
+            duplicate = client.post("/measurements", json=reading, headers=headers)
+            assert duplicate.status_code == 409
             report = client.post(
                 "/reports",
                 json={"start_date": "2024-05-01", "end_date": "2024-05-02"},
@@ -76,6 +89,9 @@ def test_gridboard_api_serves_real_http_and_stops_on_sigterm(people: Database):
             ):
                 assert time.monotonic() < deadline, "the server's runner did not run the report"
                 time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            assert raw.recv(64).startswith(b"HTTP/1.1 400 ")  # refused, the server lives on
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         output = process.stdout.read().decode() if process.stdout else ""

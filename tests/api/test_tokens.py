@@ -12,15 +12,18 @@ from sqlalchemy import delete, select
 from core.api_tokens import (
     TokenRefusal,
     create_api_token,
+    issue_sign_in_token,
     list_api_tokens,
     read_machine_token,
     revoke_api_token,
+    sign_in_claims,
+    signing_key,
 )
 from core.cli import main as gridboard
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import InvalidInput
 from core.models import ApiToken, User, utc_now
-from core.users import set_password, set_role
+from core.users import get_user, set_password, set_role
 from tests.api.conftest import MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
 
 
@@ -67,6 +70,20 @@ def test_a_removed_user_s_token_is_refused(client, people):
     refused = client.get("/components", headers=token)
     assert refused.status_code == 401
     assert refused.json()["detail"] == "the token's user no longer exists"
+
+
+def test_a_checked_sign_in_token_still_expires_and_binds_to_its_key(people):
+    with people.read() as session:
+        mona = get_user(session=session, username="mona")
+    key = signing_key("k" * 40)
+    token = issue_sign_in_token(mona, role=Role.MANAGER, key=key, minutes=30).token
+    for _ in range(2):  # the second check is the remembered one
+        assert sign_in_claims(token, key=key).role is Role.MANAGER
+    later = utc_now() + timedelta(minutes=31)
+    with pytest.raises(TokenRefusal, match="the token has expired: sign in again"):
+        sign_in_claims(token, key=key, now=lambda: later)
+    with pytest.raises(TokenRefusal, match="the token is not valid: sign in again"):
+        sign_in_claims(token, key=signing_key("o" * 40))
 
 
 def test_a_machine_token_is_stored_as_a_hash_and_notes_its_last_use(people):
