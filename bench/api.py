@@ -317,8 +317,12 @@ def _bench(
     print(
         f"POST /measurements/import: {seconds:.2f} s ({args.rows / seconds:,.0f} rows/s), "
         f"{seconds / cli_seconds:.2f}x the CLI; server peak RSS {before:.0f} -> "
-        f"{_hwm_mb(pid):.0f} MB; its import child's peak RSS {child.peak_mb:.0f} MB "
-        "(0: the body was under 8 MB and imported in a thread)"
+        f"{_hwm_mb(pid):.0f} MB; "
+        + (
+            f"imported in a child process, its peak RSS {child.peak_mb:.0f} MB"
+            if child.peak_mb
+            else "imported in a thread (the body was under 8 MB)"
+        )
     )
 
     errors: list[str] = []

@@ -10,7 +10,8 @@ by URL in a new tab with the HTTP cache kept, as bench/browser.py does, and time
 - ``heading by URL``: ``goto /`` until the heading shows (Streamlit's frontend, a websocket
   session and one script run);
 - ``chart by URL``: ``goto /?chart=1`` until the chart's line is drawn (the same, plus
-  Streamlit's Plotly bundle loaded and run and one chart drawn).
+  Streamlit's Plotly bundle loaded and run and one chart drawn), after a page without a chart;
+- ``chart again``: the same page by URL right after it, in a new tab of the same browser.
 
 A GridBoard page opened by URL cannot be faster than these; the difference between them and
 bench/browser.py's figures is what GridBoard's pages add. Prints median and max per step and
@@ -47,6 +48,7 @@ if st.query_params.get("chart"):
     st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2], mode="lines")))
 """
 TIMEOUT_MS = 60_000
+CHART_LINE = "[data-testid=stPlotlyChart] path.js-line"
 
 
 def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -77,7 +79,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     folder = Path(tempfile.mkdtemp(prefix="gridboard-bench-floor-"))
     process, url = _serve(folder)
-    times: dict[str, list[float]] = {"heading by URL": [], "chart by URL": []}
+    times: dict[str, list[float]] = {"heading by URL": [], "chart by URL": [], "chart again": []}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -85,7 +87,8 @@ def main() -> None:
             for round_ in range(args.rounds + 1):  # the first is a warm-up
                 for step, address, answered in (
                     ("heading by URL", url, "h1"),
-                    ("chart by URL", f"{url}/?chart=1", "[data-testid=stPlotlyChart] path.js-line"),
+                    ("chart by URL", f"{url}/?chart=1", CHART_LINE),
+                    ("chart again", f"{url}/?chart=2", CHART_LINE),
                 ):
                     page = context.new_page()
                     page.set_default_timeout(TIMEOUT_MS)
