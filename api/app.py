@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.routers import auth, components, imports, measurements, reports
+from api.single_post import SinglePosts
 from core.api_tokens import signing_key
 from core.auth import cookie_key
 from core.config import Settings, get_settings
@@ -65,6 +66,7 @@ def create_app(
     errors.install(app)
     for module in (auth, components, measurements, imports, reports):
         app.include_router(module.router)
+    app.add_middleware(SinglePosts, api=app)
     return app
 
 

@@ -155,18 +155,23 @@ def manager_caller(action: str) -> Callable[..., Awaitable[Caller]]:
         database: DatabaseDep,
         token: Annotated[str | None, Depends(bearer)],
     ) -> Caller:
-        token = _require_token(token)
-        if is_machine_token(token):
-            actor = await run_in_threadpool(read_machine_token, database, token)
-            require_manager(actor, action)
-            return Caller(actor=actor)
-        claims = sign_in_claims(token, key=request.app.state.signing_key)
-        if claims.role is not Role.MANAGER:  # refused: 401 if the user is gone, else 403
-            actor = await run_in_threadpool(_claims_actor, database, claims)
-            require_manager(actor, action)
-        return Caller(claims=claims)
+        return await caller_of(token, database, request.app.state.signing_key, action)
 
     return dependency
+
+
+async def caller_of(token: str | None, database: Database, key: bytes, action: str) -> Caller:
+    """What ``manager_caller(action)`` checks, for ``token`` (the part after ``Bearer``)."""
+    token = _require_token(token)
+    if is_machine_token(token):
+        actor = await run_in_threadpool(read_machine_token, database, token)
+        require_manager(actor, action)
+        return Caller(actor=actor)
+    claims = sign_in_claims(token, key=key)
+    if claims.role is not Role.MANAGER:  # refused: 401 if the user is gone, else 403
+        actor = await run_in_threadpool(_claims_actor, database, claims)
+        require_manager(actor, action)
+    return Caller(claims=claims)
 
 
 def _claims_actor(database: Database, claims: SignInClaims) -> Actor:

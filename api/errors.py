@@ -102,9 +102,14 @@ def install(app: FastAPI) -> None:
         assert isinstance(error, GridBoardError)
         return answer(error)
 
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=error)
-        return JSONResponse({"detail": "internal error: see the server log"}, status_code=500)
+    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        return unexpected(request.method, request.url.path, error)
 
     app.add_exception_handler(GridBoardError, domain_error)
-    app.add_exception_handler(Exception, unexpected)
+    app.add_exception_handler(Exception, unexpected_error)
+
+
+def unexpected(method: str, path: str, error: Exception) -> JSONResponse:
+    """A 500 that names no internals; the error and its traceback go to the log."""
+    log.error("unexpected error in %s %s", method, path, exc_info=error)
+    return JSONResponse({"detail": "internal error: see the server log"}, status_code=500)

@@ -57,7 +57,7 @@ async def add_one(
 ) -> Response:
     # One thread-pool call reads the caller's user and writes, in one transaction; the answer
     # is serialised here once (FastAPI would validate the returned model again first).
-    stored = await run_in_threadpool(_add_one, database, caller, body, overwrite)
+    stored = await run_in_threadpool(write_one, database, caller, body, overwrite)
     return Response(
         MeasurementOut.of(stored.record).model_dump_json(),
         status_code=201,
@@ -65,7 +65,7 @@ async def add_one(
     )
 
 
-def _add_one(
+def write_one(
     database: Database, caller: Caller, body: MeasurementCreate, overwrite: bool
 ) -> AddedMeasurement:
     timestamp: object = body.timestamp if body.timestamp is not None else utc_now()

@@ -1,19 +1,24 @@
 """The API over the `db` fixture's database (SQLite and PostgreSQL), with a manager and a user
-who sign in as people do."""
+who sign in as people do, and a world of one of each thing a caller can touch."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from api.app import create_app
+from core.api_tokens import create_api_token, revoke_api_token
 from core.config import Settings
 from core.db import Database
 from core.domain import SYSTEM_ACTOR, Role
+from core.measurements import add_measurement
+from core.reports.jobs import generate_report, request_report
 from core.users import create_user
+from tests.factories import make_component
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # starlette prefers httpx2 one day
@@ -23,6 +28,7 @@ COOKIE_KEY = "k" * 40
 MANAGER_PASSWORD = "grid-watch-123"
 USER_PASSWORD = "meter-read-456"
 SETTINGS = Settings(cookie_key=COOKIE_KEY, demo=False)
+START = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -37,6 +43,36 @@ def people(db: Database) -> Database:
             role=Role.USER,
         )  # fmt: skip
     return db
+
+
+@pytest.fixture
+def world(people: Database) -> dict[str, Any]:
+    component = make_component(people)
+    victim = make_component(people, name="V1")
+    with people.write() as session:
+        add_measurement(
+            session=session, actor=SYSTEM_ACTOR, component_id=component.id,
+            measurement_type="voltage", timestamp="2024-05-01T00:00:00Z", value=110,
+        )  # fmt: skip
+        pending = request_report(
+            session=session, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=1)
+        )
+        tokens = {
+            scope: create_api_token(session=session, actor=SYSTEM_ACTOR, name=scope, scope=scope)
+            for scope in ("read", "write")
+        }
+        revoked = create_api_token(session=session, actor=SYSTEM_ACTOR, name="old", scope="write")
+        revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=revoked.record.id)
+    done = generate_report(people, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=2))
+    return {
+        "cid": component.id,
+        "victim": victim.id,
+        "pending": pending.id,
+        "done": done.id,
+        "read": tokens["read"].secret,
+        "write": tokens["write"].secret,
+        "revoked": revoked.secret,
+    }
 
 
 @pytest.fixture

@@ -8,59 +8,26 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
 from sqlalchemy import func, select
 
-from core.api_tokens import create_api_token, issue_sign_in_token, revoke_api_token, signing_key
+from core.api_tokens import issue_sign_in_token, signing_key
 from core.db import Database
-from core.domain import SYSTEM_ACTOR, Role
-from core.measurements import add_measurement
+from core.domain import Role
 from core.models import Component, Measurement, Report, utc_now
-from core.reports.jobs import generate_report, request_report
 from core.users import get_user
 from tests.api.conftest import COOKIE_KEY, MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
-from tests.factories import SWITCH, TRANSFORMER, make_component
+from tests.factories import SWITCH, TRANSFORMER
 
-START = datetime(2024, 5, 1, tzinfo=UTC)
 MEASUREMENTS_CSV = "component_id,measurement_type,timestamp,value\n{cid},power,2024-05-03,7\n"
 COMPONENTS_CSV = (
     "name,substation,component_type,capacity_mva,voltage_kv,length_km,status\n"
     "S9,Hilltop,switch,,,,open\n"
 )
-
-
-@pytest.fixture
-def world(people: Database) -> dict[str, Any]:
-    component = make_component(people)
-    victim = make_component(people, name="V1")
-    with people.write() as session:
-        add_measurement(
-            session=session, actor=SYSTEM_ACTOR, component_id=component.id,
-            measurement_type="voltage", timestamp="2024-05-01T00:00:00Z", value=110,
-        )  # fmt: skip
-        pending = request_report(
-            session=session, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=1)
-        )
-        tokens = {
-            scope: create_api_token(session=session, actor=SYSTEM_ACTOR, name=scope, scope=scope)
-            for scope in ("read", "write")
-        }
-        revoked = create_api_token(session=session, actor=SYSTEM_ACTOR, name="old", scope="write")
-        revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=revoked.record.id)
-    done = generate_report(people, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=2))
-    return {
-        "cid": component.id,
-        "victim": victim.id,
-        "pending": pending.id,
-        "done": done.id,
-        "read": tokens["read"].secret,
-        "write": tokens["write"].secret,
-        "revoked": revoked.secret,
-    }
 
 
 Request = tuple[str, str, dict[str, Any]]

@@ -1,0 +1,152 @@
+"""``POST /measurements`` answered without FastAPI's routing when the request is an ordinary
+one; anything else is handed, body included, to the app. See docs/architecture.md#single-posts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security.utils import get_authorization_scheme_param
+from pydantic import ValidationError
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.deps import caller_of
+from api.routers.measurements import write_one
+from api.schemas import MeasurementCreate, MeasurementOut
+from core.errors import GridBoardError
+
+log = logging.getLogger(__name__)
+
+# A single measurement is about 100 bytes; a larger body, or one without a declared length,
+# goes to the app (which streams it, and refuses it past the configured limit).
+LARGEST_BODY = 16_384
+JSON_TYPE = b"application/json"
+ANSWER_HEADERS = [(b"content-type", JSON_TYPE)]
+
+
+class SinglePosts:
+    """ASGI middleware in front of the API. A ``POST /measurements`` with no query string, a
+    JSON body of at most ``LARGEST_BODY`` bytes that is a valid ``MeasurementCreate`` and a
+    bearer token is checked and written exactly as the route does (``caller_of`` and the
+    route's own write), and answered 201 or with the route's error answer. Every other
+    request, including a body that does not validate, goes through the app unchanged, so its
+    answers and their order (a malformed body's 422 before a token's 401) are the app's."""
+
+    def __init__(self, app: ASGIApp, *, api: FastAPI) -> None:
+        self.app, self.state = app, api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] != "/measurements"
+            or scope["query_string"]
+        ):
+            await self.app(scope, receive, send)
+            return
+        authorization, length = _ordinary(scope["headers"])
+        if authorization is None or length is None:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        wanted = _measurement(body)
+        if wanted is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await _answer(self.state, send, authorization, wanted)
+
+
+def _ordinary(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, int | None]:
+    """The Authorization header and the declared length, or ``None`` for either when the
+    request is not one this path answers (no bearer token, not JSON, no or a large length)."""
+    authorization: str | None = None
+    length: int | None = None
+    is_json = False
+    for name, value in headers:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"content-type":
+            is_json = value.split(b";", 1)[0].strip().lower() == JSON_TYPE
+        elif name == b"content-length":
+            length = int(value) if value.isdigit() and int(value) <= LARGEST_BODY else None
+        elif name == b"transfer-encoding":
+            return None, None
+    if not is_json:
+        return None, None
+    return authorization, length
+
+
+def _measurement(body: bytes) -> MeasurementCreate | None:
+    """The body as the route would read it (``json.loads``, then the model), or ``None``."""
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return MeasurementCreate.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+async def _answer(state: State, send: Send, authorization: str, wanted: MeasurementCreate) -> None:
+    database = state.database
+    scheme, token = get_authorization_scheme_param(authorization)
+    try:
+        caller = await caller_of(
+            token if scheme.lower() == "bearer" else None,
+            database,
+            state.signing_key,
+            "add measurements",
+        )
+        stored = await run_in_threadpool(write_one, database, caller, wanted, False)
+    except GridBoardError as error:
+        response = errors.answer(error)
+    except Exception as error:
+        response = errors.unexpected("POST", "/measurements", error)
+    else:
+        payload = MeasurementOut.of(stored.record).model_dump_json().encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [*ANSWER_HEADERS, (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})

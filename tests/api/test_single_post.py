@@ -1,0 +1,245 @@
+"""``POST /measurements`` as a feed sends it (no query string, a small JSON body) is answered
+by a shorter path in front of FastAPI's routing. Every answer it gives must be the one the
+route gives for the same request: the route is reached with ``?overwrite=false``, which the
+short path leaves to the app, and each pair of answers is compared."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select
+
+import api.single_post
+from api.app import create_app
+from core.db import Database
+from core.models import Measurement
+from tests.api.conftest import SETTINGS
+from tests.api.test_permissions import READERS, REFUSED, WRITERS, _credential
+
+ROUTE = {"overwrite": "false"}
+
+
+def _reading(component_id: int, timestamp: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "component_id": component_id,
+        "timestamp": timestamp,
+        "value": 110.25,
+        "measurement_type": "Voltage",
+        **changes,
+    }
+
+
+def _stored(database: Database) -> int:
+    with database.read() as session:
+        return session.scalar(select(func.count()).select_from(Measurement)) or 0
+
+
+def _both(client: Any, people: Database, **request: Any) -> tuple[Any, Any]:
+    """The same request answered by the short path and by the route; a measurement the
+    first one wrote is removed before the second, so both see the same database."""
+    short = client.post("/measurements", **request)
+    if short.status_code == 201:
+        with people.write() as session:
+            session.execute(delete(Measurement).where(Measurement.id == short.json()["id"]))
+    route = client.post("/measurements", params=ROUTE, **request)
+    return short, route
+
+
+def _same_answer(short: Any, route: Any) -> None:
+    assert short.status_code == route.status_code, (short.text, route.text)
+    assert short.headers["content-type"] == route.headers["content-type"]
+    assert short.headers.get("www-authenticate") == route.headers.get("www-authenticate")
+    short_body, route_body = short.json(), route.json()
+    if short.status_code == 201:  # two rows, one after the other: each has its own id
+        assert isinstance(short_body.pop("id"), int) and isinstance(route_body.pop("id"), int)
+    assert short_body == route_body
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
+    """The callers the short path checked and the writes it made (the route's own are not
+    counted)."""
+    seen: dict[str, list[object]] = {"checks": [], "writes": []}
+    check, write = api.single_post.caller_of, api.single_post.write_one
+
+    async def counted_check(*args: Any) -> Any:
+        seen["checks"].append(args[0])
+        return await check(*args)
+
+    def counted_write(*args: Any) -> Any:
+        seen["writes"].append(args[2])
+        return write(*args)
+
+    monkeypatch.setattr(api.single_post, "caller_of", counted_check)
+    monkeypatch.setattr(api.single_post, "write_one", counted_write)
+    return seen
+
+
+@pytest.mark.parametrize("kind", REFUSED + READERS + WRITERS)
+def test_every_caller_gets_the_routes_answer(kind, client, people, world, taken):
+    headers = _credential(kind, client, people, world)
+    before = _stored(people)
+    short, route = _both(
+        client, people, json=_reading(world["cid"], "2024-06-01T00:00:00Z"), headers=headers
+    )
+    _same_answer(short, route)
+    assert _stored(people) == before + (1 if kind in WRITERS else 0)
+    # A request without a token is the app's from the start; every other one is answered
+    # by the short path, and a refused one writes nothing.
+    assert len(taken["checks"]) == (0 if kind == "none" else 1)
+    assert len(taken["writes"]) == (1 if kind in WRITERS else 0)
+
+
+@pytest.mark.parametrize(
+    ("case", "change"),
+    [
+        ("unknown component", {"component_id": 999_999}),
+        ("an id beyond any row", {"component_id": 2**62}),
+        ("a value out of range", {"value": 1e300}),
+    ],
+)
+def test_a_refused_measurement_gets_the_routes_error(
+    case,
+    change,
+    client,
+    people,
+    world,
+    manager_headers,
+):
+    body = _reading(world["cid"], "2024-06-01T00:00:00Z") | change
+    before = _stored(people)
+    short, route = _both(client, people, json=body, headers=manager_headers)
+    assert short.status_code in (404, 422), (case, short.text)
+    _same_answer(short, route)
+    assert _stored(people) == before
+
+
+def test_a_duplicate_gets_the_routes_409(client, people, world, manager_headers):
+    body = _reading(world["cid"], "2024-06-01T00:00:00Z")
+    assert client.post("/measurements", json=body, headers=manager_headers).status_code == 201
+    short, route = _both(client, people, json=body, headers=manager_headers)
+    assert short.status_code == 409
+    assert "choose overwrite to replace it" in short.json()["detail"]
+    _same_answer(short, route)
+
+
+def _body(timestamp: str, **changes: Any) -> str:
+    return json.dumps(_reading(1, timestamp, **changes))
+
+
+@pytest.mark.parametrize(
+    ("case", "content", "content_type", "short_path"),
+    [
+        ("an unknown type", lambda t: _body(t, measurement_type="x"), None, True),
+        ("a value that is not finite", lambda t: _body(t, value=float("nan")), None, True),
+        ("a missing value", lambda t: '{"component_id": 1, "measurement_type": "power"}', None,
+         False),
+        ("a value that is text", lambda t: _body(t, value="12,5"), None, False),
+        ("not JSON", lambda t: "{component_id: 1", None, False),
+        ("a JSON array", lambda t: f"[{_body(t)}]", None, False),
+        ("JSON sent as text", _body, "text/plain", False),
+        ("a body over 16 KB", lambda t: _body(t) + " " * 20_000, None, False),
+    ],
+)  # fmt: skip
+def test_any_other_body_gets_the_routes_answer(
+    case,
+    content,
+    content_type,
+    short_path,
+    client,
+    people,
+    world,
+    manager_headers,
+    taken,
+):
+    headers = manager_headers | {"Content-Type": content_type or "application/json"}
+    before = _stored(people)
+    short, route = _both(client, people, content=content("2024-06-01Z"), headers=headers)
+    _same_answer(short, route)
+    assert _stored(people) == before + (1 if short.status_code == 201 else 0), case
+    # What the short path could not read is left to the app from the start.
+    assert len(taken["checks"]) == (1 if short_path else 0), case
+
+
+def test_a_body_over_16_kb_is_still_written_by_the_route(
+    client,
+    people,
+    world,
+    manager_headers,
+    taken,
+):
+    content = json.dumps(_reading(world["cid"], "2024-06-01T00:00:00Z")) + " " * 20_000
+    headers = manager_headers | {"Content-Type": "application/json; charset=utf-8"}
+    answer = client.post("/measurements", content=content, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert taken == {"checks": [], "writes": []}
+
+
+def test_a_charset_and_upper_case_media_type_take_the_short_path(
+    client,
+    people,
+    world,
+    manager_headers,
+    taken,
+):
+    content = json.dumps(_reading(world["cid"], "2024-06-01T00:00:00Z"))
+    headers = manager_headers | {"Content-Type": "Application/JSON; charset=utf-8"}
+    answer = client.post("/measurements", content=content, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["timestamp"] == "2024-06-01T00:00:00Z"
+    assert len(taken["writes"]) == 1
+
+
+def test_an_unexpected_failure_is_a_500_that_names_no_internals(
+    client,
+    people,
+    world,
+    manager_headers,
+    monkeypatch,
+    caplog,
+):
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("secret-internal-detail")
+
+    monkeypatch.setattr(api.single_post, "write_one", broken)
+    answer = client.post(
+        "/measurements", json=_reading(world["cid"], "2024-06-01Z"), headers=manager_headers
+    )
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "internal error: see the server log"}
+    assert "secret-internal-detail" not in answer.text
+    assert "unexpected error in POST /measurements" in caplog.text
+
+
+def test_a_client_that_leaves_mid_body_gets_nothing_and_nothing_is_written(
+    people,
+    world,
+    manager_headers,
+):
+    app = create_app(people, settings=SETTINGS, run_reports=False)
+    sent: list[dict[str, Any]] = []
+    before = _stored(people)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    authorization = manager_headers["Authorization"].encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/measurements", "raw_path": b"/measurements",
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80), "state": {},
+        "headers": [
+            (b"host", b"testserver"), (b"authorization", authorization),
+            (b"content-type", b"application/json"), (b"content-length", b"120"),
+        ],
+    }  # fmt: skip
+    asyncio.run(app(scope, receive, send))
+    assert sent == []
+    assert _stored(people) == before
