@@ -34,6 +34,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "value_max": pl.Float64(),
 }
 _ROLLUP_LOCK_ID = 0x726F_6C6C  # "roll"
+_LOCK = text(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})")  # built once: every post takes it
 _MERGE_GAP_BUCKETS = 8
 
 
@@ -49,7 +50,7 @@ def sql_bucket(column: ColumnElement[int] | InstrumentedAttribute[int]) -> Colum
 def lock(session: Session) -> None:
     """Serialise rollup maintenance on PostgreSQL for the rest of the transaction."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})"))
+        session.execute(_LOCK)
 
 
 def level(voltage_kv: float | None) -> float:
