@@ -9,6 +9,7 @@ server, PostgreSQL tests are skipped on a developer machine but fail in CI (``CI
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,16 @@ TABLES = (
 
 def _postgres_required() -> bool:
     return bool(os.environ.get("CI")) or os.environ.get("GRIDBOARD_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept() -> Iterator[None]:
+    """Streamlit's script runner (AppTest too) makes the page's module ``__main__``; a later
+    test in the same process that starts a child the ``spawn`` way (the API's large imports)
+    would then run app.py again in that child, which dies. Each test gets the real one back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")
