@@ -15,7 +15,7 @@ from logging import INFO, WARNING
 from pathlib import Path
 
 import jwt
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -152,8 +152,8 @@ def sign_in(
     The attempt is counted as a failure in its own committed transaction before the password
     is checked, so however many sessions, threads or processes guess at once, at most
     ``max_failures`` passwords are checked for a name per window; the last of them locks the
-    name before its check, and a success then forgets the count. The check and the
-    deliberate delay are spent outside any transaction.
+    name before its check, and a success then forgets the count up to its own attempt. The
+    check and the deliberate delay are spent outside any transaction.
     """
     started = time.perf_counter()
     key = attempt_key(username)
@@ -178,9 +178,27 @@ def sign_in(
         sleep(policy.delay(reservation.slot))
         raise
     with database.write() as session:
-        session.execute(delete(SignInAttempt).where(SignInAttempt.username == key))
+        _forget_attempts(session, key, reservation)
     logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
     return user
+
+
+def _forget_attempts(session: Session, key: str, reservation: _Reservation) -> None:
+    """A success forgets the failures counted up to its own attempt, and no more: when other
+    attempts were counted after it (a burst of guesses that includes the right password),
+    the row has changed and keeps counting, so the burst still checks at most
+    ``max_failures`` passwords. A lock set by this very attempt is lifted."""
+    row_now = (
+        SignInAttempt.failures == 0
+        if reservation.locked_until
+        else SignInAttempt.failures == reservation.slot
+    )
+    lock_now = (
+        SignInAttempt.locked_until == reservation.locked_until
+        if reservation.locked_until
+        else true()
+    )
+    session.execute(delete(SignInAttempt).where(SignInAttempt.username == key, row_now, lock_now))
 
 
 def _log_refusal(key: str, started: float, outcome: str, **details: object) -> None:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core import auth
 from core.auth import (
     SignInPolicy,
     cookie_issued_at,
@@ -88,6 +89,29 @@ def test_a_success_forgets_earlier_failures(db, clock, carla):
     for _ in range(2):
         with pytest.raises(AuthenticationFailure):
             _try(db, clock)
+
+
+def test_a_success_keeps_the_guesses_counted_while_its_password_was_checked(
+    db, clock, carla, monkeypatch
+):
+    """A burst of guesses that includes the right password: the guess counted while the right
+    one was being checked still counts after its success, so the burst gets no fresh tries."""
+    real_authenticate = auth.authenticate
+
+    def authenticate_during_a_guess(*, session, username, password):
+        if password == GOOD:  # another client's guess is counted meanwhile
+            with pytest.raises(AuthenticationFailure):
+                _try(db, clock)
+        return real_authenticate(session=session, username=username, password=password)
+
+    monkeypatch.setattr(auth, "authenticate", authenticate_during_a_guess)
+    assert _try(db, clock, password=GOOD).username == "carla"
+    monkeypatch.setattr(auth, "authenticate", real_authenticate)
+    # Three attempts counted (the right one, the guess beside it, this one): locked.
+    with pytest.raises(SignInLockout):
+        _try(db, clock)
+    with pytest.raises(SignInLockout):
+        _try(db, clock, password=GOOD)
 
 
 def test_failures_outside_the_window_do_not_add_up(db, clock, carla):
