@@ -164,14 +164,20 @@ async def caller_of(token: str | None, database: Database, key: bytes, action: s
     """What ``manager_caller(action)`` checks, for ``token`` (the part after ``Bearer``)."""
     token = _require_token(token)
     if is_machine_token(token):
-        actor = await run_in_threadpool(read_machine_token, database, token)
-        require_manager(actor, action)
-        return Caller(actor=actor)
+        return await run_in_threadpool(machine_caller, database, token, action)
     claims = sign_in_claims(token, key=key)
     if claims.role is not Role.MANAGER:  # refused: 401 if the user is gone, else 403
         actor = await run_in_threadpool(_claims_actor, database, claims)
         require_manager(actor, action)
     return Caller(claims=claims)
+
+
+def machine_caller(database: Database, token: str, action: str) -> Caller:
+    """A machine token's caller, who must be a manager to ``action`` (blocking: reads the
+    token, and notes its use)."""
+    actor = read_machine_token(database, token)
+    require_manager(actor, action)
+    return Caller(actor=actor)
 
 
 def _claims_actor(database: Database, claims: SignInClaims) -> Actor:

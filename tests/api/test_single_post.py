@@ -60,20 +60,27 @@ def _same_answer(short: Any, route: Any) -> None:
 
 @pytest.fixture
 def taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
-    """The callers the short path checked and the writes it made (the route's own are not
-    counted)."""
+    """The callers the short path checked (a sign-in token's or a machine token's) and the
+    writes it made (the route's own are not counted)."""
     seen: dict[str, list[object]] = {"checks": [], "writes": []}
-    check, write = api.single_post.caller_of, api.single_post.write_one
+    check = api.single_post.caller_of
+    machine_check = api.single_post.machine_caller
+    write = api.single_post.write_one
 
     async def counted_check(*args: Any) -> Any:
         seen["checks"].append(args[0])
         return await check(*args)
+
+    def counted_machine_check(*args: Any) -> Any:
+        seen["checks"].append(args[1])
+        return machine_check(*args)
 
     def counted_write(*args: Any) -> Any:
         seen["writes"].append(args[2])
         return write(*args)
 
     monkeypatch.setattr(api.single_post, "caller_of", counted_check)
+    monkeypatch.setattr(api.single_post, "machine_caller", counted_machine_check)
     monkeypatch.setattr(api.single_post, "write_one", counted_write)
     return seen
 
