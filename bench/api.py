@@ -11,7 +11,8 @@ Seeds 100 components x 10,000 measurements into a throwaway database, starts `gr
 1. `GET /components` (the first 100, as the reference client asks): p50 and p95;
 2. single `POST /measurements` from one client, one request at a time: requests per second
    through httpx (what a Python script would use) and through the standard library's
-   `http.client` (a lean client: closer to what the server alone can answer);
+   `http.client` (a lean client: closer to what the server alone can answer), with a
+   person's sign-in token and with a machine's write token (what a SCADA feed sends);
 3. `POST /measurements/import` of a CSV of `--rows` new measurements, against
    `gridboard import-measurements` of the same file into a copy of the same database
    (SQLite; on PostgreSQL a template copy): wall time of each, and the peak RSS of the server
@@ -196,6 +197,12 @@ def main() -> None:
              "--password-stdin"],
             input=PASSWORD + "\n", text=True, check=True, capture_output=True,
         )  # fmt: skip
+        made = subprocess.run(
+            [str(GRIDBOARD), "--database-url", url, "create-token", "bench-feed", "--scope",
+             "write"],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        feed_token = made.stdout.strip().splitlines()[-1]  # a SCADA feed's write token
         print(
             f"seeded {100 * args.per_component:,} measurements in "
             f"{time.perf_counter() - began:.1f} s"
@@ -235,7 +242,10 @@ def main() -> None:
                     "/auth/token", data={"username": "bench", "password": PASSWORD}
                 ).json()["access_token"]
                 client.headers["Authorization"] = f"Bearer {token}"
-                _bench(client, base, token, server.pid, first_csv, second_csv, cli_seconds, args)
+                _bench(
+                    client, base, (token, feed_token), server.pid, first_csv, second_csv,
+                    cli_seconds, args,
+                )  # fmt: skip
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -247,7 +257,7 @@ def main() -> None:
 def _bench(
     client: httpx.Client,
     base: str,
-    token: str,
+    tokens: tuple[str, str],
     pid: int,
     first_csv: Path,
     second_csv: Path,
@@ -286,23 +296,24 @@ def _bench(
         f"POST /measurements (httpx): {count / seconds:,.0f} per second "
         f"({count} in {seconds:.2f} s, {seconds / count * 1000:.2f} ms each)"
     )
-    lean = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    cpu_before = _cpu_seconds(pid)
-    began = time.perf_counter()
-    for index in range(count):
-        lean.request("POST", "/measurements", json.dumps(body(index, 2028)), headers)
-        reply = lean.getresponse()
-        text = reply.read()
-        assert reply.status == 201, text
-    seconds = time.perf_counter() - began
-    cpu = _cpu_seconds(pid) - cpu_before
-    lean.close()
-    print(
-        f"POST /measurements (http.client): {count / seconds:,.0f} per second "
-        f"({count} in {seconds:.2f} s, {seconds / count * 1000:.2f} ms each); "
-        f"server CPU {cpu / count * 1000:.2f} ms per post"
-    )
+    for kind, token, year in (("sign-in token", tokens[0], 2028), ("write token", tokens[1], 2027)):
+        lean = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        cpu_before = _cpu_seconds(pid)
+        began = time.perf_counter()
+        for index in range(count):
+            lean.request("POST", "/measurements", json.dumps(body(index, year)), headers)
+            reply = lean.getresponse()
+            text = reply.read()
+            assert reply.status == 201, text
+        seconds = time.perf_counter() - began
+        cpu = _cpu_seconds(pid) - cpu_before
+        lean.close()
+        print(
+            f"POST /measurements (http.client, {kind}): {count / seconds:,.0f} per second "
+            f"({count} in {seconds:.2f} s, {seconds / count * 1000:.2f} ms each); "
+            f"server CPU {cpu / count * 1000:.2f} ms per post"
+        )
     if args.only_posts:
         return
 
@@ -331,7 +342,7 @@ def _bench(
 
     def reader(number: int) -> None:
         with httpx.Client(
-            base_url=base, timeout=120, headers={"Authorization": f"Bearer {token}"}
+            base_url=base, timeout=120, headers={"Authorization": f"Bearer {tokens[0]}"}
         ) as own:
             paths = ["/components", f"/components/{1 + number % 100}/measurements?max_points=500"]
             turn = 0
