@@ -12,12 +12,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import ValidationError
 from starlette.datastructures import State
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.deps import caller_of, machine_caller
-from api.routers.measurements import write_one
-from api.schemas import MeasurementCreate, MeasurementOut
+from api.routers.measurements import created, write_one
+from api.schemas import MeasurementCreate
 from core.api_tokens import is_machine_token
 from core.db import Database
 from core.errors import GridBoardError
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 # goes to the app (which streams it, and refuses it past the configured limit).
 LARGEST_BODY = 16_384
 JSON_TYPE = b"application/json"
-ANSWER_HEADERS = [(b"content-type", JSON_TYPE)]
 ACTION = "add measurements"
 
 
@@ -70,7 +70,7 @@ class SinglePosts:
         if wanted is None:
             await self.app(scope, _replay(body, receive), send)
             return
-        await _answer(self.state, send, authorization, wanted)
+        await _answer(self.state, scope, receive, send, authorization, wanted)
 
 
 def _ordinary(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, int | None]:
@@ -127,36 +127,23 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-async def _answer(state: State, send: Send, authorization: str, wanted: MeasurementCreate) -> None:
+async def _answer(
+    state: State, scope: Scope, receive: Receive, send: Send, authorization: str,
+    wanted: MeasurementCreate,
+) -> None:  # fmt: skip
     database = state.database
     scheme, token = get_authorization_scheme_param(authorization)
     bearer = token if scheme.lower() == "bearer" else None
+    response: Response
     try:
         if bearer and is_machine_token(bearer):  # a feed's token: checked in the write's thread
             stored = await run_in_threadpool(_write_as_machine, database, bearer, wanted)
         else:
             caller = await caller_of(bearer, database, state.signing_key, ACTION)
             stored = await run_in_threadpool(write_one, database, caller, wanted, False)
+        response = created(stored)
     except GridBoardError as error:
         response = errors.answer(error)
     except Exception as error:
         response = errors.unexpected("POST", "/measurements", error)
-    else:
-        payload = MeasurementOut.of(stored.record).model_dump_json().encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 201,
-                "headers": [*ANSWER_HEADERS, (b"content-length", str(len(payload)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
-        return
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response.raw_headers,
-        }
-    )
-    await send({"type": "http.response.body", "body": response.body})
+    await response(scope, receive, send)

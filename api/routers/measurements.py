@@ -58,6 +58,11 @@ async def add_one(
     # One thread-pool call reads the caller's user and writes, in one transaction; the answer
     # is serialised here once (FastAPI would validate the returned model again first).
     stored = await run_in_threadpool(write_one, database, caller, body, overwrite)
+    return created(stored)
+
+
+def created(stored: AddedMeasurement) -> Response:
+    """The 201 answer: the stored measurement's JSON, serialised once."""
     return Response(
         MeasurementOut.of(stored.record).model_dump_json(),
         status_code=201,
