@@ -15,7 +15,7 @@ from logging import INFO, WARNING
 from pathlib import Path
 
 import jwt
-from sqlalchemy import delete, or_, select, true
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -188,17 +188,13 @@ def _forget_attempts(session: Session, key: str, reservation: _Reservation) -> N
     attempts were counted after it (a burst of guesses that includes the right password),
     the row has changed and keeps counting, so the burst still checks at most
     ``max_failures`` passwords. A lock set by this very attempt is lifted."""
-    row_now = (
-        SignInAttempt.failures == 0
-        if reservation.locked_until
-        else SignInAttempt.failures == reservation.slot
-    )
-    lock_now = (
-        SignInAttempt.locked_until == reservation.locked_until
-        if reservation.locked_until
-        else true()
-    )
-    session.execute(delete(SignInAttempt).where(SignInAttempt.username == key, row_now, lock_now))
+    if reservation.locked_until is not None:  # this attempt locked the name
+        unchanged: ColumnElement[bool] = (SignInAttempt.failures == 0) & (
+            SignInAttempt.locked_until == reservation.locked_until
+        )
+    else:
+        unchanged = SignInAttempt.failures == reservation.slot
+    session.execute(delete(SignInAttempt).where(SignInAttempt.username == key, unchanged))
 
 
 def _log_refusal(key: str, started: float, outcome: str, **details: object) -> None:
