@@ -4,6 +4,7 @@ the blocking work in the thread pool. See docs/architecture.md#the-http-apis-dep
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from functools import partial
 from typing import Annotated
 
@@ -13,15 +14,19 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from core.api_tokens import (
+    ApiTokenRecord,
     SignInClaims,
     TokenRefusal,
+    honoured_token,
     is_machine_token,
+    note_token_use,
     read_machine_token,
     read_sign_in_token,
     sign_in_claims,
 )
 from core.db import Database
 from core.domain import Actor, Role, require_manager
+from core.models import utc_now
 
 bearer = OAuth2PasswordBearer(
     tokenUrl="auth/token",
@@ -128,19 +133,38 @@ def manager(action: str) -> Callable[[Actor], Awaitable[Actor]]:
 
 class Caller:
     """Who calls a route that does its whole work in one thread-pool call: a machine token's
-    actor (already read), or a sign-in token's checked claims whose user ``actor`` reads in
-    the route's own write session (one handoff, one connection, one transaction)."""
+    actor (already read), a sign-in token's checked claims whose user ``actor`` reads in the
+    route's own write session (one handoff, one connection, one transaction), or a machine
+    token that ``actor`` reads in that session too (``note_use`` after the write notes its
+    use, whether the write succeeded or not)."""
 
-    __slots__ = ("_actor", "_claims")
+    __slots__ = ("_actor", "_claims", "_token", "_used")
 
-    def __init__(self, *, actor: Actor | None = None, claims: SignInClaims | None = None) -> None:
-        self._actor, self._claims = actor, claims
+    def __init__(
+        self,
+        *,
+        actor: Actor | None = None,
+        claims: SignInClaims | None = None,
+        machine_token: str | None = None,
+    ) -> None:
+        self._actor, self._claims, self._token = actor, claims, machine_token
+        self._used: tuple[ApiTokenRecord, datetime] | None = None
 
     def actor(self, session: Session) -> Actor:
         if self._actor is not None:
             return self._actor
+        if self._token is not None:
+            moment = utc_now()
+            record = honoured_token(session, self._token, moment)
+            self._used = record, moment
+            return record.actor
         assert self._claims is not None
         return self._claims.actor(session)
+
+    def note_use(self, database: Database) -> None:
+        """Blocking: notes the use of a machine token that ``actor`` read (if it did)."""
+        if self._used is not None:
+            note_token_use(database, *self._used)
 
 
 def manager_caller(action: str) -> Callable[..., Awaitable[Caller]]:

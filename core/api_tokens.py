@@ -375,16 +375,31 @@ def read_machine_token(
     minute."""
     moment = now()
     with database.read() as session:
-        row = session.execute(_TOKEN_BY_HASH, {"token_hash": _hash(token)}).first()
-        record = ApiTokenRecord.of(row) if row is not None else None
-    if record is None:
+        record = honoured_token(session, token, moment)
+    note_token_use(database, record, moment)
+    return record.actor
+
+
+def honoured_token(session: Session, token: str, moment: datetime) -> ApiTokenRecord:
+    """The record of a machine token that is honoured at ``moment``, read in ``session`` (a
+    write can check its caller's token in its own transaction), or ``TokenRefusal``."""
+    row = session.execute(_TOKEN_BY_HASH, {"token_hash": _hash(token)}).first()
+    if row is None:
         raise TokenRefusal("the token is not valid")
+    record = ApiTokenRecord.of(row)
     state = record.state(moment)
     if state != "active":
         raise TokenRefusal(f"the token {record.name!r} is {state}")
-    if record.last_used_at is None or record.last_used_at + LAST_USE_RESOLUTION <= moment:
-        with database.write() as session:
-            stored = session.get(ApiToken, record.id)
-            if stored is not None:
-                stored.last_used_at = moment
-    return record.actor
+    return record
+
+
+def note_token_use(database: Database, record: ApiTokenRecord, moment: datetime) -> None:
+    """Note that the token was used at ``moment``, in a write of its own, unless its last
+    noted use is less than ``LAST_USE_RESOLUTION`` before (a feed posting every second
+    writes this once a minute)."""
+    if record.last_used_at is not None and record.last_used_at + LAST_USE_RESOLUTION > moment:
+        return
+    with database.write() as session:
+        stored = session.get(ApiToken, record.id)
+        if stored is not None:
+            stored.last_used_at = moment

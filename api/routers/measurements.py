@@ -74,16 +74,19 @@ def write_one(
     database: Database, caller: Caller, body: MeasurementCreate, overwrite: bool
 ) -> AddedMeasurement:
     timestamp: object = body.timestamp if body.timestamp is not None else utc_now()
-    with database.write() as session:
-        return add_measurement(
-            session=session,
-            actor=caller.actor(session),
-            component_id=body.component_id,
-            measurement_type=body.measurement_type,
-            timestamp=timestamp,
-            value=body.value,
-            overwrite=overwrite,
-        )
+    try:
+        with database.write() as session:
+            return add_measurement(
+                session=session,
+                actor=caller.actor(session),
+                component_id=body.component_id,
+                measurement_type=body.measurement_type,
+                timestamp=timestamp,
+                value=body.value,
+                overwrite=overwrite,
+            )
+    finally:
+        caller.note_use(database)  # a refused measurement used its token too
 
 
 def _moment(name: str, text: str | None) -> Any:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 
 import api.single_post
 from api.app import create_app
+from core.api_tokens import list_api_tokens
 from core.db import Database
 from core.models import Measurement
 from tests.api.conftest import SETTINGS
@@ -60,27 +61,28 @@ def _same_answer(short: Any, route: Any) -> None:
 
 @pytest.fixture
 def taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
-    """The callers the short path checked (a sign-in token's or a machine token's) and the
-    writes it made (the route's own are not counted)."""
+    """The tokens the short path checked (a sign-in token before its write, a machine token
+    in its write) and the measurements it wrote (the route's own are not counted)."""
     seen: dict[str, list[object]] = {"checks": [], "writes": []}
     check = api.single_post.caller_of
-    machine_check = api.single_post.machine_caller
+    machine_write = api.single_post._write_as_machine
     write = api.single_post.write_one
 
     async def counted_check(*args: Any) -> Any:
         seen["checks"].append(args[0])
         return await check(*args)
 
-    def counted_machine_check(*args: Any) -> Any:
+    def counted_machine_write(*args: Any) -> Any:
         seen["checks"].append(args[1])
-        return machine_check(*args)
+        return machine_write(*args)
 
     def counted_write(*args: Any) -> Any:
-        seen["writes"].append(args[2])
-        return write(*args)
+        stored = write(*args)
+        seen["writes"].append(stored)
+        return stored
 
     monkeypatch.setattr(api.single_post, "caller_of", counted_check)
-    monkeypatch.setattr(api.single_post, "machine_caller", counted_machine_check)
+    monkeypatch.setattr(api.single_post, "_write_as_machine", counted_machine_write)
     monkeypatch.setattr(api.single_post, "write_one", counted_write)
     return seen
 
@@ -131,6 +133,40 @@ def test_a_duplicate_gets_the_routes_409(client, people, world, manager_headers)
     assert short.status_code == 409
     assert "choose overwrite to replace it" in short.json()["detail"]
     _same_answer(short, route)
+
+
+def test_a_feeds_token_is_noted_as_used_whether_its_measurement_is_taken_or_refused(
+    client, people, world, taken
+):
+    """A feed's token is checked in its write's own transaction; its use is noted apart, so
+    a refused measurement (one the component already has) still shows on the Users page."""
+
+    def last_uses() -> dict[str, Any]:
+        with people.read() as session:
+            return {token.name: token.last_used_at for token in list_api_tokens(session=session)}
+
+    assert last_uses()["write"] is None and last_uses()["read"] is None
+    feed = {"Authorization": f"Bearer {world['write']}"}
+    stored = _reading(world["cid"], "2024-05-01T00:00:00Z", measurement_type="voltage")
+    answer = client.post("/measurements", json=stored, headers=feed)
+    assert answer.status_code == 409, answer.text
+    assert last_uses()["write"] is not None
+    # a read token is refused for the role (403) and noted as used too; nothing is written
+    reader = {"Authorization": f"Bearer {world['read']}"}
+    answer = client.post(
+        "/measurements", json=_reading(world["cid"], "2024-06-02T00:00:00Z"), headers=reader
+    )
+    assert answer.json()["detail"] == (
+        "token:read (user) may not add measurements: only a manager may do that"
+    )
+    assert answer.status_code == 403
+    assert last_uses()["read"] is not None
+    assert taken["writes"] == [] and len(taken["checks"]) == 2
+    answer = client.post(
+        "/measurements", json=_reading(world["cid"], "2024-06-02T00:00:00Z"), headers=feed
+    )
+    assert answer.status_code == 201, answer.text
+    assert len(taken["writes"]) == 1
 
 
 def _body(timestamp: str, **changes: Any) -> str:
