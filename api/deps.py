@@ -23,6 +23,7 @@ from core.api_tokens import (
     read_machine_token,
     read_sign_in_token,
     sign_in_claims,
+    token_use_due,
 )
 from core.db import Database
 from core.domain import Actor, Role, require_manager
@@ -161,8 +162,13 @@ class Caller:
         assert self._claims is not None
         return self._claims.actor(session)
 
+    @property
+    def use_due(self) -> bool:
+        """Whether ``note_use`` has a machine token's use to write."""
+        return self._used is not None and token_use_due(*self._used)
+
     def note_use(self, database: Database) -> None:
-        """Blocking: notes the use of a machine token that ``actor`` read (if it did)."""
+        """Blocking: notes the use of a machine token that ``actor`` read (if it is due)."""
         if self._used is not None:
             note_token_use(database, *self._used)
 

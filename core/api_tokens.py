@@ -393,11 +393,15 @@ def honoured_token(session: Session, token: str, moment: datetime) -> ApiTokenRe
     return record
 
 
+def token_use_due(record: ApiTokenRecord, moment: datetime) -> bool:
+    """Whether a use at ``moment`` is to be noted: the last noted use is ``LAST_USE_RESOLUTION``
+    or more before it (a feed posting every second notes its use once a minute)."""
+    return record.last_used_at is None or record.last_used_at + LAST_USE_RESOLUTION <= moment
+
+
 def note_token_use(database: Database, record: ApiTokenRecord, moment: datetime) -> None:
-    """Note that the token was used at ``moment``, in a write of its own, unless its last
-    noted use is less than ``LAST_USE_RESOLUTION`` before (a feed posting every second
-    writes this once a minute)."""
-    if record.last_used_at is not None and record.last_used_at + LAST_USE_RESOLUTION > moment:
+    """Note that the token was used at ``moment``, in a write of its own, if it is due."""
+    if not token_use_due(record, moment):
         return
     with database.write() as session:
         stored = session.get(ApiToken, record.id)

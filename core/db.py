@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _WRITE_OPTION = "gridboard_write"
+_AT_ONCE_OPTION = "gridboard_at_once"  # SQLite: a write that takes the lock only if it is free
 _MIGRATION_LOCK_ID = 0x6772_6964  # "grid"
 _PG_LOCK_NOT_AVAILABLE = "55P03"
 _PG_DISK_FULL = "53100"
@@ -84,8 +85,20 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        writes = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        options = connection.get_execution_options()
+        if not options.get(_WRITE_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+        elif options.get(_AT_ONCE_OPTION, False):
+            # Not waiting for another writer: "database is locked" (BusyDatabase) at once.
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA busy_timeout=0")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _tune_postgresql(engine: Engine, busy_timeout_ms: int) -> None:
@@ -242,6 +255,16 @@ class Database:
         self._write_sessions = sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
+        self._at_once_sessions = sessionmaker(
+            engine.execution_options(**{_WRITE_OPTION: True, _AT_ONCE_OPTION: True}),
+            expire_on_commit=False,
+        )
+
+    @property
+    def writes_at_once(self) -> bool:
+        """Whether ``write_at_once`` is offered: on SQLite, where a short write is work in
+        this process alone; PostgreSQL's statements wait for the network."""
+        return self.engine.dialect.name == "sqlite"
 
     def check_file(self) -> None:
         """``DatabaseFileChange`` if the SQLite file was deleted or replaced since it was
@@ -284,13 +307,30 @@ class Database:
         SQLite file deleted or replaced meanwhile is ``DatabaseFileChange``, and nothing is
         committed.
         """
+        with self._writing(self._write_sessions, waits_ms=self.busy_timeout_ms) as session:
+            yield session
+
+    @contextmanager
+    def write_at_once(self) -> Iterator[Session]:
+        """``write``, except that another writer's lock is not waited for: ``BusyDatabase``
+        at the session's first statement, before anything is read or written. A caller that
+        must not block (the API's event loop) tries this, then ``write`` in a thread. SQLite
+        only (``writes_at_once``); once the lock is taken, a write in WAL mode waits for
+        nothing (a commit may checkpoint the log: a few milliseconds, once in many writes)."""
+        if not self.writes_at_once:
+            raise RuntimeError("write_at_once is for SQLite; PostgreSQL waits on the network")
+        with self._writing(self._at_once_sessions, waits_ms=0) as session:
+            yield session
+
+    @contextmanager
+    def _writing(self, sessions: sessionmaker[Session], *, waits_ms: int) -> Iterator[Session]:
         self.check_file()
         try:
-            with self._write_sessions() as session, session.begin():
+            with sessions() as session, session.begin():
                 yield session
                 self.check_file()  # still the file the write went into, just before commit
         except Exception as error:  # a driver's own error too: the bulk paths use the drivers
-            mapped = database_failure(error, waited_ms=self.busy_timeout_ms)
+            mapped = database_failure(error, waited_ms=waits_ms)
             if mapped is None:
                 raise
             raise mapped from None

@@ -71,11 +71,19 @@ def created(stored: AddedMeasurement) -> Response:
 
 
 def write_one(
-    database: Database, caller: Caller, body: MeasurementCreate, overwrite: bool
+    database: Database,
+    caller: Caller,
+    body: MeasurementCreate,
+    overwrite: bool,
+    *,
+    at_once: bool = False,
 ) -> AddedMeasurement:
+    """The measurement written in one transaction that also reads the caller. ``at_once``: on
+    SQLite, ``BusyDatabase`` at once if another writer holds the lock, and the caller's token
+    use is left for the caller to note (``single_post``, on the event loop)."""
     timestamp: object = body.timestamp if body.timestamp is not None else utc_now()
     try:
-        with database.write() as session:
+        with database.write_at_once() if at_once else database.write() as session:
             return add_measurement(
                 session=session,
                 actor=caller.actor(session),
@@ -86,7 +94,8 @@ def write_one(
                 overwrite=overwrite,
             )
     finally:
-        caller.note_use(database)  # a refused measurement used its token too
+        if not at_once:
+            caller.note_use(database)  # a refused measurement used its token too
 
 
 def _moment(name: str, text: str | None) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from core.db import Database
 from core.models import Measurement
 from tests.api.conftest import SETTINGS
 from tests.api.test_permissions import READERS, REFUSED, WRITERS, _credential
+from tests.faults.test_locked_database import other_writer
 
 ROUTE = {"overwrite": "false"}
 
@@ -65,24 +67,24 @@ def taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
     in its write) and the measurements it wrote (the route's own are not counted)."""
     seen: dict[str, list[object]] = {"checks": [], "writes": []}
     check = api.single_post.caller_of
-    machine_write = api.single_post._write_as_machine
+    machine_caller = api.single_post.Caller
     write = api.single_post.write_one
 
     async def counted_check(*args: Any) -> Any:
         seen["checks"].append(args[0])
         return await check(*args)
 
-    def counted_machine_write(*args: Any) -> Any:
-        seen["checks"].append(args[1])
-        return machine_write(*args)
+    def counted_machine_caller(*, machine_token: str) -> Any:
+        seen["checks"].append(machine_token)
+        return machine_caller(machine_token=machine_token)
 
-    def counted_write(*args: Any) -> Any:
-        stored = write(*args)
+    def counted_write(*args: Any, **options: Any) -> Any:
+        stored = write(*args, **options)
         seen["writes"].append(stored)
         return stored
 
     monkeypatch.setattr(api.single_post, "caller_of", counted_check)
-    monkeypatch.setattr(api.single_post, "_write_as_machine", counted_machine_write)
+    monkeypatch.setattr(api.single_post, "Caller", counted_machine_caller)
     monkeypatch.setattr(api.single_post, "write_one", counted_write)
     return seen
 
@@ -166,6 +168,57 @@ def test_a_feeds_token_is_noted_as_used_whether_its_measurement_is_taken_or_refu
         "/measurements", json=_reading(world["cid"], "2024-06-02T00:00:00Z"), headers=feed
     )
     assert answer.status_code == 201, answer.text
+    assert len(taken["writes"]) == 1
+
+
+def test_a_post_waits_for_another_writer_while_other_requests_are_answered(
+    client, people, world, manager_headers, taken, monkeypatch
+):
+    """On SQLite a post is written on the event loop when the lock is free; when another
+    writer (an import, the dashboard) holds it, the post waits in a thread and every other
+    request is answered meanwhile. On PostgreSQL posts always wait in a thread."""
+    url = people.engine.url.render_as_string(hide_password=False)
+    before = _stored(people)
+    answers: dict[str, Any] = {}
+    waiting = threading.Event()
+    to_thread = api.single_post.run_in_threadpool
+
+    async def handed_to_a_thread(function: Any, *args: Any) -> Any:
+        waiting.set()
+        return await to_thread(function, *args)
+
+    monkeypatch.setattr(api.single_post, "run_in_threadpool", handed_to_a_thread)
+    with other_writer(url) as holder:
+        released = threading.Event()
+
+        def release() -> None:
+            released.set()
+            holder.rollback()
+
+        guard = threading.Timer(5, release)  # if the post held up the loop, it ends after this
+        guard.start()
+        try:
+            poster = threading.Thread(
+                target=lambda: answers.update(
+                    post=client.post(
+                        "/measurements",
+                        json=_reading(world["cid"], "2024-06-03T00:00:00Z"),
+                        headers=manager_headers,
+                    )
+                )
+            )
+            poster.start()
+            assert waiting.wait(timeout=30), "the post was not handed to a thread"
+            for _ in range(3):
+                assert client.get("/components", headers=manager_headers).status_code == 200
+            assert not released.is_set(), "other requests waited for the post"
+            assert poster.is_alive() and "post" not in answers
+        finally:
+            guard.cancel()
+        release()
+    poster.join(timeout=60)
+    assert answers["post"].status_code == 201, answers["post"].text
+    assert _stored(people) == before + 1
     assert len(taken["writes"]) == 1
 
 

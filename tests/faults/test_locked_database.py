@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from sqlalchemy import make_url
 
+from core.components import create_component
 from core.db import Database
 from core.errors import BusyDatabase
 from core.imports import import_measurements
@@ -112,6 +113,49 @@ def test_a_write_waits_for_a_lock_released_in_time(db, url):
     finally:
         patient.dispose()
     assert _components(db) == 1
+
+
+def _make_at_once(db: Database, fields: dict[str, object]) -> None:
+    with db.write_at_once() as session:
+        create_component(session=session, actor=MANAGER, fields=fields)
+
+
+def test_a_write_at_once_is_refused_while_another_writer_holds_sqlite_then_writes_wait_again(
+    db, url
+):
+    """What the API's event loop tries first for a single post: no wait at all for another
+    writer's lock, nothing written; later writes on the same connections wait as before."""
+    if not db.writes_at_once:  # PostgreSQL: the statements wait for the network; not offered
+        with pytest.raises(RuntimeError, match="for SQLite"), db.write_at_once():
+            pass
+        return
+    with other_writer(url) as holder:
+        released = threading.Event()
+
+        def release() -> None:
+            released.set()
+            holder.rollback()
+
+        guard = threading.Timer(5, release)  # if the write waited, it ends after this
+        guard.start()
+        try:
+            with pytest.raises(BusyDatabase) as refused:
+                _make_at_once(db, TRANSFORMER)
+        finally:
+            guard.cancel()
+        assert not released.is_set(), "the write waited for the other writer"
+        assert refused.value.waited_ms == 0
+        assert _components(db) == 0
+        later = threading.Timer(0.3, release)
+        later.start()
+        try:
+            make_component(db, TRANSFORMER)  # waits for the lock: the timeout is back
+        finally:
+            later.join()
+        assert released.is_set()
+    assert _components(db) == 1
+    _make_at_once(db, LINE)  # a free lock is taken at once
+    assert _components(db) == 2
 
 
 def impatient_worker(url: str) -> tuple[subprocess.Popen[str], threading.Timer]:
