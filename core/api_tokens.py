@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -400,10 +401,23 @@ def token_use_due(record: ApiTokenRecord, moment: datetime) -> bool:
 
 
 def note_token_use(database: Database, record: ApiTokenRecord, moment: datetime) -> None:
-    """Note that the token was used at ``moment``, in a write of its own, if it is due."""
+    """Note that the token was used at ``moment``, in a write of its own, if it is due. A
+    write that fails (another writer holding the database past the busy timeout, say) is
+    logged and left for the token's next use: it never changes the answer to the call that
+    used the token, whose own work is done or refused already."""
     if not token_use_due(record, moment):
         return
-    with database.write() as session:
-        stored = session.get(ApiToken, record.id)
-        if stored is not None:
-            stored.last_used_at = moment
+    try:
+        with database.write() as session:
+            stored = session.get(ApiToken, record.id)
+            if stored is not None:
+                stored.last_used_at = moment
+    except GridBoardError as error:
+        logs.record(
+            "api_token.use",
+            user=record.actor.username,
+            outcome="failed",
+            level=logging.WARNING,
+            name=record.name,
+            reason=str(error),
+        )

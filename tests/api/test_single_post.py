@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,7 +20,8 @@ import api.single_post
 from api.app import create_app
 from core.api_tokens import list_api_tokens
 from core.db import Database
-from core.models import Measurement
+from core.errors import BusyDatabase
+from core.models import ApiToken, Measurement
 from tests.api.conftest import SETTINGS
 from tests.api.test_permissions import READERS, REFUSED, WRITERS, _credential
 from tests.faults.test_locked_database import other_writer
@@ -220,6 +224,39 @@ def test_a_post_waits_for_another_writer_while_other_requests_are_answered(
     assert answers["post"].status_code == 201, answers["post"].text
     assert _stored(people) == before + 1
     assert len(taken["writes"]) == 1
+
+
+@pytest.mark.parametrize("path", ["short", "route"])
+def test_a_feeds_measurement_stands_when_noting_its_tokens_use_fails(
+    path, client, people, world, monkeypatch, caplog
+):
+    """Noting a token's last use is a write of its own after the measurement's; if the
+    database refuses it (busy past the timeout), the measurement is still answered 201, and
+    the failure is logged for the next use to make good."""
+    real_write = people.write
+
+    @contextmanager
+    def refuses_the_note() -> Iterator[Any]:
+        with real_write() as session:
+            yield session
+            if any(isinstance(row, ApiToken) for row in session.identity_map.values()):
+                raise BusyDatabase(10_000)
+
+    monkeypatch.setattr(people, "write", refuses_the_note)
+    feed = {"Authorization": f"Bearer {world['write']}"}
+    body = _reading(world["cid"], "2024-06-04T00:00:00Z")
+    params = ROUTE if path == "route" else None
+    before = _stored(people)
+    with caplog.at_level(logging.WARNING, logger="gridboard.audit"):
+        answer = client.post("/measurements", json=body, headers=feed, params=params)
+    assert answer.status_code == 201, answer.text
+    assert _stored(people) == before + 1
+    with people.read() as session:
+        assert list_api_tokens(session=session)[0].last_used_at is None  # left for next time
+    assert any(
+        record.message == "api_token.use" and "busy" in str(record.__dict__)
+        for record in caplog.records
+    )
 
 
 def _body(timestamp: str, **changes: Any) -> str:
