@@ -20,7 +20,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.db import Database
+from core.db import Database, DriverStatement
 from core.domain import Actor, Role, require_manager
 from core.errors import FieldProblem, GridBoardError, InvalidInput, UnknownReference
 from core.models import ID_RANGE, ApiToken, User, utc_now
@@ -147,7 +147,7 @@ class SignInClaims:
     def actor(self, session: Session) -> Actor:
         """The actor, or ``TokenRefusal`` for a user who is gone or changed password or role
         after the token was issued. Reads three columns of the user in ``session``."""
-        row = session.execute(_USER_STAMPS, {"username": self.username}).first()
+        row = _USER_STAMPS.first(session, {"username": self.username})
         if row is None:
             raise TokenRefusal("the token's user no longer exists")
         if self.issued_us < to_micros(row.password_changed_at):
@@ -160,8 +160,10 @@ class SignInClaims:
 # Read on every request a sign-in token makes: built once (see core.measurements).
 # A plain (Core) select: the ORM's result handling is not needed for three columns.
 _users = User.__table__.c
-_USER_STAMPS = select(_users.username, _users.password_changed_at, _users.role_changed_at).where(
-    _users.username == bindparam("username")
+_USER_STAMPS = DriverStatement(
+    select(_users.username, _users.password_changed_at, _users.role_changed_at).where(
+        _users.username == bindparam("username")
+    )
 )
 
 
@@ -363,8 +365,10 @@ def is_machine_token(token: str) -> bool:
 # Read on every request a machine token makes: built once, a plain select of the record's
 # columns (see core.measurements).
 _tokens = ApiToken.__table__.c
-_TOKEN_BY_HASH = select(*(_tokens[name] for name in _RECORD_FIELDS)).where(
-    _tokens.token_hash == bindparam("token_hash")
+_TOKEN_BY_HASH = DriverStatement(
+    select(*(_tokens[name] for name in _RECORD_FIELDS)).where(
+        _tokens.token_hash == bindparam("token_hash")
+    )
 )
 
 
@@ -384,7 +388,7 @@ def read_machine_token(
 def honoured_token(session: Session, token: str, moment: datetime) -> ApiTokenRecord:
     """The record of a machine token that is honoured at ``moment``, read in ``session`` (a
     write can check its caller's token in its own transaction), or ``TokenRefusal``."""
-    row = session.execute(_TOKEN_BY_HASH, {"token_hash": _hash(token)}).first()
+    row = _TOKEN_BY_HASH.first(session, {"token_hash": _hash(token)})
     if row is None:
         raise TokenRefusal("the token is not valid")
     record = ApiTokenRecord.of(row)

@@ -186,3 +186,38 @@ def test_store_counts_skips_and_overwrites(db):
     with db.read() as session:
         values = list_measurements(session=session, component_id=line.id)["value"].to_list()
     assert values == [10.0, 3.0, 2.0, 42.0]
+
+
+def test_the_single_post_statements_read_what_the_orm_reads(db):
+    """A feed's post runs its prebuilt statements on the driver's cursor; a row must come back
+    with the values and types a session's execute gives (aware datetimes, floats, ``None``)."""
+    from sqlalchemy import select
+
+    from core.api_tokens import _TOKEN_BY_HASH, _hash, create_api_token, revoke_api_token
+    from core.db import DriverStatement
+    from core.domain import SYSTEM_ACTOR
+    from core.models import Component
+
+    line = make_component(db, LINE)  # a voltage and a length; a switch's voltage is None
+    with db.write() as session:
+        made = create_api_token(
+            session=session, actor=SYSTEM_ACTOR, name="feed", scope="write", expires_days=3
+        )
+        revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=made.record.id)
+    component = DriverStatement(
+        select(Component.__table__.c.voltage_kv, Component.__table__.c.name).where(
+            Component.__table__.c.id == line.id
+        )
+    )
+    with db.read() as session:
+        token = _TOKEN_BY_HASH.first(session, {"token_hash": _hash(made.secret)})
+        expected = session.execute(
+            _TOKEN_BY_HASH.statement, {"token_hash": _hash(made.secret)}
+        ).one()
+        assert tuple(token) == tuple(expected)
+        assert token.expires_at.tzinfo is not None and token.last_used_at is None
+        assert token.revoked_at.utcoffset() == timedelta(0)
+        row = component.first(session, {})
+        assert (row.voltage_kv, row.name) == (line.voltage_kv, line.name)
+        assert isinstance(row.voltage_kv, float)
+        assert _TOKEN_BY_HASH.first(session, {"token_hash": "0" * 64}) is None
