@@ -95,9 +95,12 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             # Not waiting for another writer: "database is locked" (BusyDatabase) at once.
             driver = connection.connection.driver_connection
             assert driver is not None
+            # On the driver itself, as the pragmas: this runs once per single post, and
+            # SQLAlchemy's execution would cost more than the statement (a refusal is then
+            # the driver's own error, which ``database_failure`` reads as well).
             driver.execute("PRAGMA busy_timeout=0")
             try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                driver.execute("BEGIN IMMEDIATE")
             finally:
                 driver.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         else:
