@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, String, delete, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Row, String, delete, false, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -44,7 +44,7 @@ class ComponentRecord:
     to_substation: str | None = None  # a line's other end, when known
 
     @classmethod
-    def of(cls, row: Component) -> ComponentRecord:
+    def of(cls, row: Component | Row[Any]) -> ComponentRecord:
         return cls(
             id=row.id,
             name=row.name,
@@ -165,6 +165,9 @@ class ComponentFilter:
         return found
 
 
+_COLUMNS = tuple(Component.__table__.c)
+
+
 def list_components(
     *,
     session: Session,
@@ -186,8 +189,10 @@ def list_components(
     sort_column = getattr(Component, ComponentSort(sort).value)
     # Empty values (a line has no capacity) sort last in both directions, on every backend.
     order = (sort_column.desc() if descending else sort_column.asc()).nulls_last()
-    rows = session.scalars(
-        select(Component)
+    # The columns, not ORM objects: a page is read, never changed, and loading up to a
+    # thousand objects into the session cost more than the query (bench/RESULTS.md).
+    rows = session.execute(
+        select(*_COLUMNS)
         .where(*conditions)
         .order_by(order, Component.name, Component.substation, Component.id)
         .offset(offset)
