@@ -110,24 +110,18 @@ def _measurement(body: bytes) -> MeasurementCreate | None:
 async def _write(database: Database, caller: Caller, wanted: MeasurementCreate) -> AddedMeasurement:
     """``write_one``: on SQLite first on the event loop itself if the write lock is free (a
     post's write is CPU work in this process; handing it to a thread and back cost about as
-    much again), else, and on PostgreSQL, in the thread pool, which waits for the lock."""
-    if database.writes_at_once:
-        try:
-            stored = write_one(database, caller, wanted, False, at_once=True)
-        except BusyDatabase:  # another writer holds the lock: nothing was read or written
-            pass
-        except GridBoardError:
-            await _note_use(database, caller)  # a refused measurement used its token too
-            raise
-        else:
-            await _note_use(database, caller)
-            return stored
-    return await run_in_threadpool(write_one, database, caller, wanted, False)
-
-
-async def _note_use(database: Database, caller: Caller) -> None:
-    if caller.use_due:  # once a minute for a feed's token
-        await run_in_threadpool(caller.note_use, database)
+    much again), else, and on PostgreSQL, in the thread pool, which waits for the lock. Then
+    a feed's token use is noted, whether the measurement was taken or refused."""
+    try:
+        if database.writes_at_once:
+            try:
+                return write_one(database, caller, wanted, False, at_once=True)
+            except BusyDatabase:  # another writer holds the lock: nothing was read or written
+                pass
+        return await run_in_threadpool(write_one, database, caller, wanted, False)
+    finally:
+        if caller.use_due:  # once a minute for a feed's token
+            await run_in_threadpool(caller.note_use, database)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -78,24 +78,20 @@ def write_one(
     *,
     at_once: bool = False,
 ) -> AddedMeasurement:
-    """The measurement written in one transaction that also reads the caller. ``at_once``: on
-    SQLite, ``BusyDatabase`` at once if another writer holds the lock, and the caller's token
-    use is left for the caller to note (``single_post``, on the event loop)."""
+    """The measurement written in one transaction that also reads the caller. ``at_once``:
+    on SQLite, ``BusyDatabase`` at once if another writer holds the lock (``single_post``,
+    on the event loop)."""
     timestamp: object = body.timestamp if body.timestamp is not None else utc_now()
-    try:
-        with database.write_at_once() if at_once else database.write() as session:
-            return add_measurement(
-                session=session,
-                actor=caller.actor(session),
-                component_id=body.component_id,
-                measurement_type=body.measurement_type,
-                timestamp=timestamp,
-                value=body.value,
-                overwrite=overwrite,
-            )
-    finally:
-        if not at_once:
-            caller.note_use(database)  # a refused measurement used its token too
+    with database.write_at_once() if at_once else database.write() as session:
+        return add_measurement(
+            session=session,
+            actor=caller.actor(session),
+            component_id=body.component_id,
+            measurement_type=body.measurement_type,
+            timestamp=timestamp,
+            value=body.value,
+            overwrite=overwrite,
+        )
 
 
 def _moment(name: str, text: str | None) -> Any:
