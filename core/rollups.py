@@ -34,7 +34,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "value_max": pl.Float64(),
 }
 _ROLLUP_LOCK_ID = 0x726F_6C6C  # "roll"
-_LOCK = text(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})")  # built once: every post takes it
+_LOCK_SQL = f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})"
 _MERGE_GAP_BUCKETS = 8
 
 
@@ -48,9 +48,15 @@ def sql_bucket(column: ColumnElement[int] | InstrumentedAttribute[int]) -> Colum
 
 
 def lock(session: Session) -> None:
-    """Serialise rollup maintenance on PostgreSQL for the rest of the transaction."""
+    """Serialise rollup maintenance on PostgreSQL for the rest of the transaction. Every
+    single post takes it: on the driver's cursor, as the post's other statements
+    (``core.db.DriverStatement``), since the session's execution cost more than the lock."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK)
+        cursor = _cursor(session)
+        try:
+            cursor.execute(_LOCK_SQL)
+        finally:
+            cursor.close()
 
 
 def level(voltage_kv: float | None) -> float:

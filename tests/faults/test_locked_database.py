@@ -12,13 +12,15 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 
 from core.components import create_component
 from core.db import Database
 from core.errors import BusyDatabase
 from core.imports import import_measurements
 from core.imports.templates import MEASUREMENTS_TEMPLATE_CSV
+from core.measurements import add_measurement
+from core.models import MeasurementRollup
 from core.reports.jobs import ReportStatus, get_report, request_report
 from core.rollups import _ROLLUP_LOCK_ID
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
@@ -113,6 +115,44 @@ def test_a_write_waits_for_a_lock_released_in_time(db, url):
     finally:
         patient.dispose()
     assert _components(db) == 1
+
+
+@contextmanager
+def rollup_writer(url: str) -> Iterator[object]:
+    """Another writer in the middle of maintaining rollups: SQLite's write lock; on PostgreSQL
+    the rollups' advisory lock alone (no table is locked)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        with other_writer(url) as connection:
+            yield connection
+        return
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as connection:
+        connection.execute(f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})")
+        yield connection
+        connection.rollback()
+
+
+def test_a_single_measurement_waits_for_a_writer_of_rollups_and_keeps_nothing_when_refused(
+    db, url, impatient
+):
+    component = make_component(db, TRANSFORMER)
+    values = {
+        "actor": MANAGER,
+        "component_id": component.id,
+        "measurement_type": "power",
+        "timestamp": "2024-03-01T12:00:00Z",
+        "value": 3.5,
+    }
+    with rollup_writer(url), pytest.raises(BusyDatabase), impatient.write() as session:
+        add_measurement(session=session, **values)
+    assert measurement_count(db) == 0
+    with impatient.write() as session:  # the same post once the other writer is done
+        add_measurement(session=session, **values)
+    assert measurement_count(db) == 1
+    with db.read() as session:
+        assert [
+            (row.sample_count, row.value_sum) for row in session.scalars(select(MeasurementRollup))
+        ] == [(1, 3.5)]
 
 
 def _make_at_once(db: Database, fields: dict[str, object]) -> None:
