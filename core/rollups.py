@@ -4,6 +4,7 @@ See docs/architecture.md#rollups-and-local-days."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -34,7 +35,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "value_max": pl.Float64(),
 }
 _ROLLUP_LOCK_ID = 0x726F_6C6C  # "roll"
-_LOCK_SQL = f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})"
+LOCK_SQL = f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})"
 _MERGE_GAP_BUCKETS = 8
 
 
@@ -54,7 +55,7 @@ def lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         cursor = _cursor(session)
         try:
-            cursor.execute(_LOCK_SQL)
+            cursor.execute(LOCK_SQL)
         finally:
             cursor.close()
 
@@ -169,28 +170,35 @@ def add_one(
 def _upsert(session: Session, rows: Iterable[tuple[object, ...]], *, single: bool = False) -> None:
     """``single``: one row, sent as one plain statement (psycopg's executemany pipelines,
     which costs a round trip more than one row needs)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = upsert_sql(session.get_bind().dialect.name)
+    cursor = _cursor(session)
+    try:
+        if single:
+            (row,) = rows
+            cursor.execute(statement, row)
+        else:
+            cursor.executemany(statement, rows)
+    finally:
+        cursor.close()
+
+
+@functools.cache
+def upsert_sql(dialect: str) -> str:
+    """The statement that adds rollup rows (the columns of ``SCHEMA``, by position) to their
+    buckets, for the DB-API driver of ``dialect`` (``sqlite`` or ``postgresql``)."""
+    postgres = dialect == "postgresql"
     low, high = ("LEAST", "GREATEST") if postgres else ("min", "max")
     table = "measurement_rollups"
-    statement = (
+    marks = ", ".join(["%s" if postgres else "?"] * len(SCHEMA))
+    return (
         f"INSERT INTO {table} (component_type, measurement_type, bucket_us, voltage_kv, "
-        "sample_count, value_sum, value_min, value_max) VALUES (%s) "
+        f"sample_count, value_sum, value_min, value_max) VALUES ({marks}) "
         "ON CONFLICT (component_type, measurement_type, bucket_us, voltage_kv) DO UPDATE SET "
         f"sample_count = {table}.sample_count + excluded.sample_count, "
         f"value_sum = {table}.value_sum + excluded.value_sum, "
         f"value_min = {low}({table}.value_min, excluded.value_min), "
         f"value_max = {high}({table}.value_max, excluded.value_max)"
     )
-    marks = ", ".join(["%s" if postgres else "?"] * len(SCHEMA))
-    cursor = _cursor(session)
-    try:
-        if single:
-            (row,) = rows
-            cursor.execute(statement % marks, row)
-        else:
-            cursor.executemany(statement % marks, rows)
-    finally:
-        cursor.close()
 
 
 def remove(session: Session, removed: pl.DataFrame) -> None:
