@@ -72,6 +72,33 @@ def test_a_removed_user_s_token_is_refused(client, people):
     assert refused.json()["detail"] == "the token's user no longer exists"
 
 
+def test_a_removed_user_s_token_with_a_bad_query_hears_about_the_query_first(client, people):
+    """The list reads the token's user in its own session, after the query is checked (as a
+    post reads it after its body): a forged or expired token is still refused first."""
+    token = bearer(sign_in(client, "ulf", USER_PASSWORD))
+    with people.write() as session:
+        session.execute(delete(User).where(User.username == "ulf"))
+    bad_query = client.get("/components", params={"limit": 0}, headers=token)
+    assert bad_query.status_code == 422
+    assert client.get("/components", headers=token).status_code == 401
+    forged = {"Authorization": "Bearer not.a.token"}
+    assert client.get("/components", params={"limit": 0}, headers=forged).status_code == 401
+
+
+def test_a_machine_token_notes_its_use_when_it_reads_the_component_list(client, people):
+    with people.write() as session:
+        made = create_api_token(session=session, actor=SYSTEM_ACTOR, name="historian", scope="read")
+    listed = client.get("/components", headers=bearer(made.secret))
+    assert listed.status_code == 200 and listed.json() == []
+    with people.read() as session:
+        used = list_api_tokens(session=session)[0].last_used_at
+    assert used is not None and utc_now() - used < timedelta(minutes=5)
+    with people.write() as session:
+        revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=made.record.id)
+    refused = client.get("/components", headers=bearer(made.secret))
+    assert refused.status_code == 401
+
+
 def test_a_checked_sign_in_token_still_expires_and_binds_to_its_key(people):
     with people.read() as session:
         mona = get_user(session=session, username="mona")
