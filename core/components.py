@@ -4,8 +4,8 @@ of each type and their check are core/component_fields.py. See docs/design.md#co
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -60,6 +60,26 @@ class ComponentRecord:
             updated_by=row.updated_by,
             to_substation=row.to_substation,
         )
+
+    @classmethod
+    def of_values(cls, values: Sequence[Any]) -> ComponentRecord:
+        """A record from a row of ``RECORD_COLUMNS`` (a page of the list), by position: a
+        result row's attributes by name cost more than the rest of building the record."""
+        (
+            id_, name, substation, kind, capacity, voltage, length, status,
+            created_at, created_by, updated_at, updated_by, to_substation,
+        ) = values  # fmt: skip
+        return cls(
+            id_, name, substation, _TYPES.get(kind) or ComponentType(kind), capacity, voltage,
+            length, (_STATUSES.get(status) or SwitchStatus(status)) if status else None,
+            created_at, created_by, updated_at, updated_by, to_substation,
+        )  # fmt: skip
+
+
+_TYPES = {kind.value: kind for kind in ComponentType}
+_STATUSES = {status.value: status for status in SwitchStatus}
+# The table's columns in the order of ComponentRecord's fields (``of_values``).
+RECORD_COLUMNS = tuple(Component.__table__.c[field.name] for field in fields(ComponentRecord))
 
 
 def _apply(row: Component, spec: ComponentSpec) -> None:
@@ -165,9 +185,6 @@ class ComponentFilter:
         return found
 
 
-_COLUMNS = tuple(Component.__table__.c)
-
-
 def list_components(
     *,
     session: Session,
@@ -192,7 +209,7 @@ def list_components(
     # The columns, not ORM objects: a page is read, never changed, and loading up to a
     # thousand objects into the session cost more than the query (bench/RESULTS.md).
     rows = session.execute(
-        select(*_COLUMNS)
+        select(*RECORD_COLUMNS)
         .where(*conditions)
         .order_by(order, Component.name, Component.substation, Component.id)
         .offset(offset)
@@ -206,7 +223,7 @@ def list_components(
     counts = {str(kind): int(number) for kind, number in counted}
     by_type = {kind: counts.get(kind.value, 0) for kind in ComponentType}
     return ComponentPage(
-        items=[ComponentRecord.of(row) for row in rows],
+        items=[ComponentRecord.of_values(row) for row in rows],
         total=sum(by_type.values()),
         counts_by_type=by_type,
         offset=offset,

@@ -222,3 +222,22 @@ def test_delete_takes_its_measurements(db):
         assert count_measurements(session=session, component_id=keep.id) == 3
         with pytest.raises(UnknownComponent):
             get_component(session=session, component_id=gone.id)
+
+
+def test_a_listed_component_is_the_component_itself(db):
+    """The list builds its records from columns by position; each is the record that
+    ``get_component`` reads for the same component, every field in its place."""
+    made = [
+        make_component(db, TRANSFORMER),
+        make_component(db, LINE, to_substation="Hilltop"),
+        make_component(db, SWITCH, status="open"),
+    ]
+    with db.read() as session:
+        listed = list_components(session=session).items
+        for record in listed:
+            assert record == get_component(session=session, component_id=record.id)
+    assert {record.id for record in listed} == {record.id for record in made}
+    line = next(record for record in listed if record.component_type is ComponentType.LINE)
+    assert (line.to_substation, line.length_km, line.status) == ("Hilltop", LINE["length_km"], None)
+    switch = next(record for record in listed if record.component_type is ComponentType.SWITCH)
+    assert switch.status is SwitchStatus.OPEN
