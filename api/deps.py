@@ -164,15 +164,11 @@ class Caller:
         assert self._claims is not None
         return self._claims.actor(session)
 
-    @property
-    def use_due(self) -> bool:
-        """Whether ``note_use`` has a machine token's use to write."""
-        return self._used is not None and token_use_due(*self._used)
-
-    def note_use(self, database: Database) -> None:
-        """Blocking: notes the use of a machine token that ``actor`` read (if it is due)."""
-        if self._used is not None:
-            note_token_use(database, *self._used)
+    async def note_use(self, database: Database) -> None:
+        """Notes the use of a machine token that ``actor`` read, in the thread pool, when it
+        is due (once a minute for a feed's token): nothing to do, no handoff, otherwise."""
+        if self._used is not None and token_use_due(*self._used):
+            await run_in_threadpool(note_token_use, database, *self._used)
 
 
 def manager_caller(action: str) -> Callable[..., Awaitable[Caller]]:
@@ -244,5 +240,4 @@ async def read_as(database: Database, caller: Caller, work: Callable[[Session], 
     try:
         return await run_in_threadpool(run)
     finally:
-        if caller.use_due:  # once a minute for a feed's token
-            await run_in_threadpool(caller.note_use, database)
+        await caller.note_use(database)

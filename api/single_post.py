@@ -120,8 +120,7 @@ async def _write(database: Database, caller: Caller, wanted: MeasurementCreate) 
                 pass
         return await run_in_threadpool(write_one, database, caller, wanted, False)
     finally:
-        if caller.use_due:  # once a minute for a feed's token
-            await run_in_threadpool(caller.note_use, database)
+        await caller.note_use(database)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

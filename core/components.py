@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, Row, String, delete, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, delete, false, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -44,7 +44,7 @@ class ComponentRecord:
     to_substation: str | None = None  # a line's other end, when known
 
     @classmethod
-    def of(cls, row: Component | Row[Any]) -> ComponentRecord:
+    def of(cls, row: Component) -> ComponentRecord:
         return cls(
             id=row.id,
             name=row.name,

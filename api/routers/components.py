@@ -49,6 +49,9 @@ class ComponentListQuery(BaseModel):
     descending: bool = False
 
 
+_PAGE = TypeAdapter(list[ComponentOut])
+
+
 @router.get("", response_model=list[ComponentOut], responses=READ_ANSWERS)
 async def list_all(
     caller: ReadingCaller, database: DatabaseDep, query: Annotated[ComponentListQuery, Query()]
@@ -73,9 +76,6 @@ async def list_all(
     # The caller, the page and its JSON in one thread-pool call, serialised once (FastAPI
     # would validate the returned models again first); the schema still names ComponentOut.
     return Response(await read_as(database, caller, page), media_type="application/json")
-
-
-_PAGE = TypeAdapter(list[ComponentOut])
 
 
 def _component_type(text: str) -> ComponentType:
