@@ -23,6 +23,7 @@ from core.component_fields import ComponentSpec, validate_component
 from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import DuplicateComponent, FieldProblem, InvalidInput, UnknownComponent
+from core.look_alikes import refuse_look_alikes
 from core.models import ID_RANGE, Component, Measurement
 from core.validation import unstorable_character
 
@@ -280,6 +281,7 @@ def create_component(
     started = time.perf_counter()
     require_manager(actor, "create components")
     spec = validate_component(fields)
+    refuse_look_alikes(session, spec, besides=None)
     row = Component(created_by=actor.username, updated_by=actor.username)
     _apply(row, spec)
     session.add(row)
@@ -299,6 +301,7 @@ def update_component(
     spec = validate_component(fields)
     rollups.lock(session)
     row = _get_row(session, component_id)
+    refuse_look_alikes(session, spec, besides=component_id)
     old_type, old_level = row.component_type, rollups.level(row.voltage_kv)
     _apply(row, spec)
     row.updated_by = actor.username
