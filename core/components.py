@@ -4,6 +4,7 @@ of each type and their check are core/component_fields.py. See docs/design.md#co
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -177,8 +178,9 @@ class ComponentFilter:
         if any(unstorable_character(text) is not None for text in asked):
             # No name holds a control character (and PostgreSQL cannot even be sent NUL).
             return [false()]
-        if self.search.strip():
-            found.append(_search_condition(self.search.strip()))
+        search = unicodedata.normalize("NFKC", self.search).strip()  # as names are stored
+        if search:
+            found.append(_search_condition(search))
         if self.component_types:
             found.append(Component.component_type.in_(sorted(self.component_types)))
         if self.substations:
