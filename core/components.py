@@ -26,7 +26,7 @@ from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import DuplicateComponent, FieldProblem, InvalidInput, UnknownComponent
 from core.look_alikes import refuse_look_alikes
 from core.models import ID_RANGE, Component, Measurement
-from core.validation import unstorable_character
+from core.validation import normal_name, unstorable_character
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,15 +254,14 @@ def get_component(*, session: Session, component_id: int) -> ComponentRecord:
 
 
 def find_component(*, session: Session, name: str, substation: str) -> ComponentRecord:
+    name, substation = normal_name(name), normal_name(substation)
     if unstorable_character(name + substation) is not None:
-        raise UnknownComponent(f"{name.strip()!r} in {substation.strip()!r}")
+        raise UnknownComponent(f"{name!r} in {substation!r}")
     row = session.scalars(
-        select(Component).where(
-            Component.name == name.strip(), Component.substation == substation.strip()
-        )
+        select(Component).where(Component.name == name, Component.substation == substation)
     ).one_or_none()
     if row is None:
-        raise UnknownComponent(f"{name.strip()!r} in {substation.strip()!r}")
+        raise UnknownComponent(f"{name!r} in {substation!r}")
     return ComponentRecord.of(row)
 
 

@@ -156,6 +156,13 @@ def invisible_character(text: str) -> str | None:
     return None
 
 
+def normal_name(text: str) -> str:
+    """``text`` in the form names are stored in: NFKC-normalised, runs of blanks one space,
+    trimmed (what a lookup by name compares with; ``parse_name`` also refuses)."""
+    text = unicodedata.normalize("NFKC", text)
+    return (_BLANKS.sub(" ", text) if unstorable_character(text) is None else text).strip()
+
+
 def parse_name(value: object, *, max_length: int = 200) -> str:
     """A name as it is stored and compared: NFKC-normalised (full-width letters, ligatures and
     odd spaces become their plain form), runs of blanks one space, trimmed; refused when empty,

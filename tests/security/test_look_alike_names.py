@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from core.api_tokens import create_api_token
+from core.components import find_component
 from core.errors import DuplicateComponent, ImportRejection, InvalidInput
 from core.imports import import_components
 from core.models import Component
 from core.users import create_user
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
+from tests.imports.support import run_measurements
 
 # Each reads "T1" on screen.
 INVISIBLE = {
@@ -124,3 +126,20 @@ def test_an_api_token_name_that_looks_like_an_active_one_is_refused(db):
 def test_a_username_can_only_be_plain_ascii(db, username):
     with db.write() as session, pytest.raises(InvalidInput, match="username"):
         create_user(session=session, actor=MANAGER, username=username, password="grid-watch-123")
+
+
+def test_a_lookup_by_name_reads_names_as_they_are_stored(db):
+    """A measurement import and ``find_component`` find a component however its name is
+    written, as long as it normalises to the stored name (full width, doubled blanks)."""
+    component = make_component(db, name="T1 North")
+    with db.read() as session:
+        assert (
+            find_component(session=session, name="\uff34\uff11  North", substation=" Riverside").id
+            == component.id
+        )
+    csv = (
+        "component_name,substation,timestamp,measurement_type,value\n"
+        "\uff34\uff11  North,Riverside,2026-01-01T00:00:00Z,voltage,110\n"
+    ).encode()
+    summary = run_measurements(db, csv)
+    assert summary.inserted == 1
