@@ -199,8 +199,14 @@ def _check_timestamp(frame: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _name_text(column: str) -> pl.Expr:
+    """A name column in the form names are stored in (``core.validation.normal_name``)."""
+    text = pl.col(column).fill_null("").str.normalize("NFKC")
+    return text.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
 def _check_component_name(frame: pl.LazyFrame, inventory: pl.DataFrame) -> pl.LazyFrame:
-    name, substation = _text("component_name"), _text("substation")
+    name, substation = _name_text("component_name"), _name_text("substation")
     substations = inventory.get_column("substation").unique()
     frame = frame.with_columns(name.alias("component_name"), substation.alias("substation"))
     frame = frame.join(
