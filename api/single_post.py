@@ -103,10 +103,12 @@ def _checked(state: State, authorization: str) -> bool:
 
 
 def _measurement(body: bytes) -> MeasurementCreate | None:
-    """The body as the route would read it (``json.loads``, then the model), or ``None``."""
+    """The body as the route would read it (``json.loads``, then the model), or ``None``: a
+    body the app would refuse, however it refuses it (bad JSON 422, JSON nested too deep
+    for the parser 400, not valid 422), is left for the app to answer."""
     try:
         data: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
