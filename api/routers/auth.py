@@ -9,12 +9,13 @@ from fastapi import APIRouter, Form, Request
 
 from api.deps import CurrentActor, DatabaseDep
 from api.schemas import Me, Token
+from api.small_bodies import SmallBodyRoute
 from core.api_tokens import granted_role, issue_sign_in_token
 from core.auth import sign_in
 from core.domain import Role
 from core.errors import AuthenticationFailure
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=SmallBodyRoute)
 
 CREDENTIALS_401: dict[int | str, dict[str, Any]] = {
     401: {"description": "unknown username or wrong password"}
