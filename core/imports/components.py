@@ -57,7 +57,7 @@ def import_components(
     table = read_csv_table(
         decode_text(data, file_name), file_name=file_name, columns_for=_columns_for
     )
-    problems = list(table.problems)
+    problems = table.problems
     valid: list[tuple[dict[str, str], ComponentSpec]] = []
     first_line: dict[tuple[str, str], int] = {}
     for row in table.frame.iter_rows(named=True):
@@ -65,7 +65,7 @@ def import_components(
         key = (row["name"].strip(), row["substation"].strip())
         if all(key):
             if key in first_line:
-                problems.append(
+                problems.add(
                     RowProblem(
                         line, "", f"repeats line {first_line[key]}: the same name and substation"
                     )
