@@ -147,11 +147,8 @@ async def _import(
             )
         if kind == "json":
             converted = Path(folder) / "body.csv"
-            data = path.read_bytes()
+            await run_in_threadpool(partial(json_array_csv, columns=columns), path, converted, name)
             path.unlink()
-            text = await run_in_threadpool(partial(json_array_csv, columns=columns), data, name)
-            converted.write_bytes(text)
-            del data
             path = converted
         elif kind == "parquet" and not name.lower().endswith(".parquet"):
             name += ".parquet"
