@@ -33,8 +33,6 @@ from core.reports.jobs import UncancellableReport, UnfinishedReport
 
 log = logging.getLogger(__name__)
 
-# At most this many bad rows are listed in an import's answer; the count says how many more.
-LISTED_PROBLEMS = 10_000
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
@@ -75,10 +73,9 @@ def body_of(error: GridBoardError) -> dict[str, Any]:
     elif isinstance(error, ImportRejection):
         body["detail"] = str(error).split("\n", 1)[0]  # the count; the lines are below
         body["problems"] = [
-            {"line": p.line, "column": p.column, "reason": p.reason}
-            for p in error.problems[:LISTED_PROBLEMS]
+            {"line": p.line, "column": p.column, "reason": p.reason} for p in error.shown
         ]
-        body["problems_total"] = len(error.problems)
+        body["problems_total"] = error.total
     return body
 
 

@@ -4,6 +4,7 @@ write. See docs/design.md#import-formats."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -59,7 +60,7 @@ def import_components(
     table = read_csv_table(
         decode_text(data, file_name), file_name=file_name, columns_for=_columns_for
     )
-    problems = list(table.problems)
+    problems = table.problems
     valid: list[tuple[int, dict[str, str], ComponentSpec]] = []
     for row in table.frame.iter_rows(named=True):
         line: int = row.pop(LINE)
@@ -121,7 +122,7 @@ def _look_alike_problems(
     valid: list[tuple[int, dict[str, str], ComponentSpec]],
     stored: dict[tuple[str, str], int],
     stored_ends: dict[int, str | None],
-) -> list[RowProblem]:
+) -> Iterator[RowProblem]:
     """Rows whose name and substation repeat an earlier line's, or look like one stored or
     earlier in the file but are written otherwise (``core.validation.name_key``)."""
     spelling: dict[str, str] = {}  # a substation's key -> its first spelling, stored ones first
@@ -131,7 +132,6 @@ def _look_alike_problems(
         (name_key(name), name_key(sub)): name for name, sub in stored
     }
     first_line: dict[tuple[str, str], int] = {}
-    problems = []
     for line, _row, spec in valid:
         for field in SUBSTATION_FIELDS:
             asked = getattr(spec, field)
@@ -139,21 +139,18 @@ def _look_alike_problems(
                 known = spelling.setdefault(name_key(asked), asked)
                 if known != asked:
                     problem = substation_problem(field, asked, known)
-                    problems.append(RowProblem(line, problem.field, problem.reason))
+                    yield RowProblem(line, problem.field, problem.reason)
         key = (name_key(spec.name), name_key(spec.substation))
         if key in first_line:
             repeated = f"repeats line {first_line[key]}: the same name and substation"
-            problems.append(RowProblem(line, "", repeated))
+            yield RowProblem(line, "", repeated)
             continue
         first_line[key] = line
         stored_name = components.get(key)
         if stored_name is not None and (spec.name, spec.substation) not in stored:
-            problems.append(
-                RowProblem(
-                    line,
-                    "name",
-                    f"{spec.name!r} looks the same as the component {stored_name!r} stored in "
-                    f"{spec.substation!r} but is written with other characters",
-                )
+            yield RowProblem(
+                line,
+                "name",
+                f"{spec.name!r} looks the same as the component {stored_name!r} stored in "
+                f"{spec.substation!r} but is written with other characters",
             )
-    return problems

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.domain import MeasurementType
-from core.errors import RowProblem
+from core.errors import SHOWN_PROBLEMS, RowProblem, RowProblems
 from core.imports.table import LINE
 from core.measurement_store import KEY, MEASUREMENT_SCHEMA
 from core.timestamps import (
@@ -296,15 +296,22 @@ def check_measurements(frame: pl.DataFrame, inventory: pl.DataFrame) -> pl.DataF
     return lazy.select(LINE, *MEASUREMENT_SCHEMA, pl.col(f"^{_PROBLEM}.*$")).collect()
 
 
-def row_problems(checked: pl.DataFrame) -> list[RowProblem]:
+def add_row_problems(checked: pl.DataFrame, problems: RowProblems) -> None:
+    """The checked frame's problems into ``problems``: the first lines' built, the rest
+    only counted (a file of a million bad rows makes a hundred objects, not millions)."""
     columns = [name for name in checked.columns if name.startswith(_PROBLEM)]
-    found = (
+    total = checked.select(pl.sum_horizontal(pl.col(columns).count())).item()
+    first = (
         checked.select(LINE, *columns)
         .filter(pl.any_horizontal(pl.col(columns).is_not_null()))
+        .top_k(SHOWN_PROBLEMS, by=LINE, reverse=True)
         .unpivot(index=LINE, variable_name="column", value_name="reason")
         .drop_nulls("reason")
     )
-    return [
-        RowProblem(line, column.removeprefix(_PROBLEM), reason)
-        for line, column, reason in found.iter_rows()
-    ]
+    problems.extend(
+        (
+            RowProblem(line, column.removeprefix(_PROBLEM), reason)
+            for line, column, reason in first.iter_rows()
+        ),
+        total=total,
+    )
