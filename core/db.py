@@ -29,11 +29,14 @@ from sqlalchemy.sql.selectable import ExecutableReturnsRows
 from core import logs
 from core.errors import (
     BusyDatabase,
+    ConflictingWrite,
     DatabaseFailure,
     DatabaseFileChange,
     FullDisk,
     GridBoardError,
     UnavailableDatabase,
+    UnstorableValue,
+    VanishedReference,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ _AT_ONCE_OPTION = "gridboard_at_once"  # SQLite: a write that takes the lock onl
 _MIGRATION_LOCK_ID = 0x6772_6964  # "grid"
 _PG_LOCK_NOT_AVAILABLE = "55P03"
 _PG_DISK_FULL = "53100"
+_PG_FOREIGN_KEY_VIOLATION = "23503"
+_SQLITE_CONSTRAINT_FOREIGNKEY = 787
 
 
 SQLITE_FOLD = "gridboard_fold"
@@ -158,6 +163,18 @@ def _constraint(orig: BaseException) -> str | None:
     return None
 
 
+def _is_vanished_reference(orig: BaseException) -> bool:
+    """A foreign key that names a row no longer there (an insert or update; PostgreSQL's
+    refused delete of a row still referenced is a conflict instead)."""
+    if getattr(orig, "sqlstate", None) == _PG_FOREIGN_KEY_VIOLATION:
+        primary = getattr(getattr(orig, "diag", None), "message_primary", None) or ""
+        return primary.startswith("insert or update")
+    if isinstance(orig, sqlite3.Error):
+        extended = getattr(orig, "sqlite_errorcode", 0) or 0
+        return extended == _SQLITE_CONSTRAINT_FOREIGNKEY or "FOREIGN KEY constraint" in str(orig)
+    return False
+
+
 def database_failure(
     error: BaseException, *, waited_ms: int | None = None
 ) -> GridBoardError | None:
@@ -169,14 +186,22 @@ def database_failure(
     if mapped is not None or not _is_driver_error(error):
         return mapped
     orig: BaseException = error.orig if isinstance(error, DBAPIError) and error.orig else error
-    if isinstance(error, IntegrityError) or type(orig).__name__ == "IntegrityError":
+    code = getattr(orig, "sqlstate", None)
+    constraint = _constraint(orig)
+    failed: DatabaseFailure
+    if _is_vanished_reference(orig):
+        kind = "something it refers to no longer exists (deleted at the same moment)"
+        failed = VanishedReference(kind, code=code, constraint=constraint)
+    elif isinstance(error, IntegrityError) or type(orig).__name__ == "IntegrityError":
         kind = "the change clashes with stored data or a rule of the database"
+        failed = ConflictingWrite(kind, code=code, constraint=constraint)
     elif isinstance(error, DataError) or type(orig).__name__ == "DataError":
         kind = "a value does not fit the database (too long, out of range or not storable)"
+        failed = UnstorableValue(kind, code=code, constraint=constraint)
     else:
-        kind = "the database could not complete it"
-    code = getattr(orig, "sqlstate", None)
-    failed = DatabaseFailure(kind, code=code, constraint=_constraint(orig))
+        failed = DatabaseFailure(
+            "the database could not complete it", code=code, constraint=constraint
+        )
     logs.record(
         "db.error",
         user=None,
