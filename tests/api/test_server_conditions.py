@@ -16,7 +16,8 @@ from sqlalchemy.exc import OperationalError
 from api import errors
 from api.app import create_app
 from core.components import delete_component
-from core.db import Database, database_failure
+from core.db import Database
+from core.db_errors import database_failure
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import ConflictingWrite, DatabaseFailure, UnknownReference, VanishedReference
 from core.measurement_store import write_measurements
