@@ -299,9 +299,11 @@ class FullDisk(GridBoardError):
 
 
 class DatabaseFailure(GridBoardError):
-    """The database refused or failed a statement that no rule checked beforehand (a clash
-    with a write made at the same moment, a lost connection). Says what kind of failure it
-    was, never the statement or its values, which can hold password hashes."""
+    """The database refused or failed a statement that no rule checked beforehand. This
+    class itself is the server's condition (a lost connection, a missing table, a corrupt
+    file); the request's own part is a subclass (``VanishedReference``, ``ConflictingWrite``,
+    ``UnstorableValue``). Says what kind of failure it was, never the statement or its
+    values, which can hold password hashes."""
 
     def __init__(
         self, kind: str, *, code: str | None = None, constraint: str | None = None
@@ -319,6 +321,21 @@ class DatabaseFailure(GridBoardError):
             + (f" ({details})" if details else "")
             + "; nothing was written, try again or ask the administrator"
         )
+
+
+class VanishedReference(UnknownReference, DatabaseFailure):
+    """A write refers to a row (a component) that a write made at the same moment deleted:
+    what it asked for does not exist any more."""
+
+
+class ConflictingWrite(DatabaseFailure):
+    """A write clashes with stored data or a rule of the database (a key written at the same
+    moment): the request conflicts with the database as it is now."""
+
+
+class UnstorableValue(DatabaseFailure):
+    """A value does not fit its column (too long, out of range), past every rule checked
+    before the database."""
 
 
 class UnavailableDatabase(GridBoardError):
