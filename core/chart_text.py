@@ -1,5 +1,5 @@
 """Text for Plotly charts: every name, label or message from data that a figure shows goes
-through ``plain``, so it reads as typed. See docs/architecture.md#layers."""
+through ``plain``, so it reads as typed. See docs/architecture.md#text-in-charts."""
 
 from __future__ import annotations
 
