@@ -24,7 +24,9 @@ pytestmark = pytest.mark.e2e
 
 NAME = "www.evil.example :smile: :material/bolt: a -> b"
 SUBSTATION = "mallory@evil.example https://evil.example/x"
-LINK_NAME = '<a href="https://evil.example/phish">Sign in again</a> <b>b</b> <i>i</i>'
+LINK_NAME = (
+    '<a href="https://evil.example/phish">Sign in again</a> <b>b</b> <i>i</i> %{y} $x$ &lt; &amp;'
+)
 
 
 def test_a_component_named_like_a_link_reads_as_typed_in_the_browser(
@@ -71,18 +73,19 @@ def test_a_component_named_like_a_link_is_text_in_the_substation_chart(
     database = open_database(database_url)
     newest = datetime(2024, 5, 10, 12, tzinfo=UTC)
     with database.write() as session:
-        component = create_component(
-            session=session, actor=MANAGER, fields=TRANSFORMER | {"name": LINK_NAME}
-        )
-        for hours in range(3):
-            add_measurement(
-                session=session,
-                actor=MANAGER,
-                component_id=component.id,
-                measurement_type="voltage",
-                timestamp=newest - timedelta(hours=hours),
-                value=110.0,
+        for name in (LINK_NAME, "T2"):  # two lines: the chart draws its legend
+            component = create_component(
+                session=session, actor=MANAGER, fields=TRANSFORMER | {"name": name}
             )
+            for hours in range(3):
+                add_measurement(
+                    session=session,
+                    actor=MANAGER,
+                    component_id=component.id,
+                    measurement_type="voltage",
+                    timestamp=newest - timedelta(hours=hours),
+                    value=110.0,
+                )
     database.dispose()
     with running_server(tmp_path, database_url) as server:
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
