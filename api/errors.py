@@ -3,10 +3,13 @@ See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from core.api_tokens import ScopeRefusal, TokenRefusal
@@ -118,8 +121,26 @@ def install(app: FastAPI) -> None:
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         return unexpected(request.method, request.url.path, error)
 
+    async def invalid_request(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return JSONResponse({"detail": json_safe(jsonable_encoder(error.errors()))}, 422)
+
     app.add_exception_handler(GridBoardError, domain_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected_error)
+
+
+def json_safe(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """FastAPI's errors with each ``input`` JSON cannot write (NaN or an infinity, alone or
+    inside) as its text: FastAPI's own answer to a body of ``Infinity`` fails with a 500."""
+    safe = []
+    for error in errors:
+        try:
+            json.dumps(error.get("input"), allow_nan=False)
+        except ValueError:
+            error = error | {"input": repr(error["input"])}
+        safe.append(error)
+    return safe
 
 
 def unexpected(method: str, path: str, error: Exception) -> JSONResponse:

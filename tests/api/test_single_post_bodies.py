@@ -108,3 +108,12 @@ def test_any_body_gets_the_routes_answer(body, client, people, world, manager_he
     _same_for(
         client, people, manager_headers, body.encode("utf-8", "surrogatepass"), "application/json"
     )
+
+
+@pytest.mark.parametrize("body", ["Infinity", "-Infinity", "NaN", '{"value": [NaN]}', "[Infinity]"])
+def test_a_body_of_a_float_json_cannot_write_is_a_422_on_both_paths(
+    body, client, people, world, manager_headers
+):
+    """FastAPI echoes a refused body as ``input``: a bare ``Infinity`` made its answer a 500."""
+    status = _same_for(client, people, manager_headers, body.encode(), "application/json")
+    assert status == 422
