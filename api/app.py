@@ -44,6 +44,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.sign_in_limiter = auth.sign_in_limiter()
         app.state.runner = ReportRunner(database).start() if runs_reports else None
         try:
             yield

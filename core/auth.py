@@ -26,7 +26,7 @@ from core.domain import Role
 from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
 from core.models import SignInAttempt, SignInSession, User, utc_now
 from core.passwords import spend_password_check_time
-from core.users import UserRecord, authenticate
+from core.users import AccessStamp, UserRecord, authenticate
 from core.validation import unstorable_character
 
 
@@ -138,22 +138,38 @@ def _reserve_attempt(
     return _Reservation(slot=slot, locked_until=locked_until)
 
 
-def sign_in(
+@dataclass(frozen=True, slots=True)
+class SignInOutcome:
+    """A checked sign-in: the user, or the refusal to raise, after ``delay`` seconds (the
+    slow-down, which the caller spends: the API waits without holding a thread)."""
+
+    user: UserRecord | None
+    refusal: AuthenticationFailure | SignInLockout | None
+    delay: float
+
+    def settle(self) -> UserRecord:
+        """The user, or the refusal raised."""
+        if self.refusal is not None:
+            raise self.refusal
+        assert self.user is not None
+        return self.user
+
+
+def check_sign_in(
     database: Database,
     *,
     username: str,
     password: str,
     policy: SignInPolicy = DEFAULT_POLICY,
     now: Callable[[], datetime] = utc_now,
-    sleep: Callable[[float], None] = time.sleep,
-) -> UserRecord:
-    """The user these credentials belong to, or ``AuthenticationFailure`` / ``SignInLockout``.
+) -> SignInOutcome:
+    """Whether these credentials sign in, and how long to hold the answer back.
 
     The attempt is counted as a failure in its own committed transaction before the password
     is checked, so however many sessions, threads or processes guess at once, at most
     ``max_failures`` passwords are checked for a name per window; the last of them locks the
     name before its check, and a success then forgets the count up to its own attempt. The
-    check and the deliberate delay are spent outside any transaction.
+    check is spent outside any transaction; the delay is not spent here.
     """
     started = time.perf_counter()
     key = attempt_key(username)
@@ -164,23 +180,39 @@ def sign_in(
         assert reservation.locked_until is not None
         spend_password_check_time(password)
         _log_refusal(key, started, "locked", locked_until=reservation.locked_until)
-        sleep(policy.delay(policy.max_failures))
-        raise SignInLockout(key, reservation.locked_until)
+        lockout = SignInLockout(key, reservation.locked_until)
+        return SignInOutcome(None, lockout, policy.delay(policy.max_failures))
     try:
         with database.read() as session:
             user = authenticate(session=session, username=username, password=password)
-    except AuthenticationFailure:
+    except AuthenticationFailure as failure:
         if reservation.locked_until is not None:
             _log_refusal(key, started, "locked_now", locked_until=reservation.locked_until)
-            sleep(policy.delay(policy.max_failures))
-            raise SignInLockout(key, reservation.locked_until) from None
+            lockout = SignInLockout(key, reservation.locked_until)
+            return SignInOutcome(None, lockout, policy.delay(policy.max_failures))
         _log_refusal(key, started, "refused", failures=reservation.slot)
-        sleep(policy.delay(reservation.slot))
-        raise
+        return SignInOutcome(None, failure, policy.delay(reservation.slot))
     with database.write() as session:
         _forget_attempts(session, key, reservation)
     logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
-    return user
+    return SignInOutcome(user, None, 0.0)
+
+
+def sign_in(
+    database: Database,
+    *,
+    username: str,
+    password: str,
+    policy: SignInPolicy = DEFAULT_POLICY,
+    now: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> UserRecord:
+    """The user these credentials belong to, or ``AuthenticationFailure`` / ``SignInLockout``
+    after the delay (``check_sign_in``), spent here with ``sleep``: the dashboard's way."""
+    outcome = check_sign_in(database, username=username, password=password, policy=policy, now=now)
+    if outcome.delay:
+        sleep(outcome.delay)
+    return outcome.settle()
 
 
 def _forget_attempts(session: Session, key: str, reservation: _Reservation) -> None:
@@ -235,11 +267,14 @@ def user_still_signed_in(*, session: Session, username: str, since: datetime) ->
     """The user signed in as ``username`` since ``since`` (a session, a cookie's issue time),
     while that sign-in still holds.
 
-    ``None`` when the user no longer exists or their password changed after ``since``: a
-    password reset signs out every browser and every open session.
+    ``None`` when the user no longer exists, is deactivated, or their password changed or
+    they were deactivated after ``since``: a password reset or a deactivation signs out every
+    browser and every open session, for good.
     """
     row = session.scalars(select(User).where(User.username == attempt_key(username))).first()
-    if row is None or since < row.password_changed_at or not row.active:
+    if row is None or not row.active or since < row.password_changed_at:
+        return None
+    if row.deactivated_at is not None and since < row.deactivated_at:
         return None
     return UserRecord.of(row)
 
@@ -253,16 +288,26 @@ def start_session(
     *,
     username: str,
     lifetime: timedelta,
+    access: AccessStamp | None = None,
     now: Callable[[], datetime] = utc_now,
 ) -> str:
     """Record a new sign-in of ``username`` lasting ``lifetime``; its id, for the cookie.
 
-    Only the id's digest is stored: the table alone signs no one in. Expired sign-ins are
-    dropped on the way.
+    With ``access`` (the user's stamp as read when the password was checked), only while the
+    user's row, locked, still has it: a reset, role change or deactivation that overlapped
+    the sign-in refuses it (``AuthenticationFailure``) rather than let it outlive the change
+    (which deletes the sign-ins recorded before it). Only the id's digest is stored: the
+    table alone signs no one in. Expired sign-ins are dropped on the way.
     """
     session_id = secrets.token_urlsafe(32)
     moment = now()
     with database.write() as session:
+        if access is not None:
+            row = session.scalars(
+                select(User).where(User.username == attempt_key(username)).with_for_update()
+            ).first()
+            if row is None or not row.active or AccessStamp.of(row) != access:
+                raise AuthenticationFailure()
         session.execute(delete(SignInSession).where(SignInSession.expires_at <= moment))
         session.add(
             SignInSession(
