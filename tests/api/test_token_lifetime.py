@@ -4,7 +4,9 @@ every path a token is honoured; so do those that overlap the sign-in that made i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -162,3 +164,29 @@ def test_a_sign_in_that_overlaps_the_change_gets_a_token_that_does_not_survive_i
     for path, call in _calls(client, world).items():
         answer = call(headers)
         assert (answer.status_code, answer.json()) == (401, {"detail": REASONS[change]}), path
+
+
+def test_no_token_from_sign_ins_racing_a_reset_survives_it(client, second_manager):
+    """Sign-ins from several threads, with the old password, while the reset commits: every
+    token they got is refused afterwards, however the two interleaved."""
+    reset = threading.Event()
+
+    def keep_signing_in() -> list[str]:
+        tokens = []
+        while not reset.is_set():
+            form = {"username": "mona", "password": MANAGER_PASSWORD, "scope": "manager"}
+            answer = client.post("/auth/token", data=form)
+            if answer.status_code == 200:
+                tokens.append(answer.json()["access_token"])
+        return tokens
+
+    with ThreadPoolExecutor(4) as pool:
+        racing = [pool.submit(keep_signing_in) for _ in range(4)]
+        sign_in(client, "max", "second-desk-789")  # the racers are under way meanwhile
+        with second_manager.write() as session:
+            _change("password reset", session)
+        reset.set()
+        tokens = [token for future in racing for token in future.result()]
+    assert tokens  # some signed in before the reset
+    for token in tokens:
+        assert client.get("/auth/users/me", headers=bearer(token)).status_code == 401
