@@ -1,7 +1,8 @@
 """An open session follows the database on its next run: a removed or deactivated user is
 signed out (a deactivation for good), a demoted manager loses the manager pages, and a promoted
-user gains them; a sign-in that overlaps a reset or deactivation does not outlive it. ``app.py`` reads the
-user and role on every run; these tests change the database between two runs of one session.
+user gains them; a sign-in that overlaps a reset or deactivation does not outlive it.
+``app.py`` reads the user and role on every run; these tests change the database between two
+runs of one session.
 """
 
 from __future__ import annotations
