@@ -4,6 +4,7 @@ See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,8 @@ from core.config import Settings, get_settings
 from core.db import Database, open_database
 from core.logs import configure_logging
 from core.reports.jobs import ReportRunner
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 GridBoard's grid model, measurements and reports over HTTP, for SCADA feeds, scripts and tools.
@@ -45,6 +48,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sign_in_limiter = auth.sign_in_limiter()
+        for path in imports.remove_stale_folders():
+            log.warning("removed %s, left by an API process that is gone", path)
         app.state.runner = ReportRunner(database).start() if runs_reports else None
         try:
             yield

@@ -1,10 +1,16 @@
-"""Large imports in a child process of their own, so the server's readers keep their speed.
-See docs/architecture.md#the-http-apis-dependencies."""
+"""Large imports in a child process of their own, so the server's readers keep their speed; the
+child dies with the server. See docs/architecture.md#the-http-apis-dependencies."""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,6 +33,29 @@ def child_url(database: Database) -> str | None:
     ):
         return None
     return url.render_as_string(hide_password=False)
+
+
+# Linux's prctl option: the signal a process gets when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+_PARENT_POLL_SECONDS = 1.0
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the child, before any work: be killed when ``parent`` ends, however it ends (a
+    SIGKILL included, which runs no clean-up in the parent). Linux delivers SIGKILL at once;
+    elsewhere, and as a second guard, a thread ends the child once its parent is gone."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _run(
@@ -60,7 +89,9 @@ async def import_in_child(
     """Import ``path`` (``kind`` is measurements or components) in a new child process:
     the summary's fields, or the same domain error the import raised there."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         outcome, value = await asyncio.wrap_future(
             pool.submit(_run, url, settings, actor, kind, str(path), name, overwrite)
         )

@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session
 
 from core.api_tokens import (
@@ -74,6 +75,17 @@ def _require_token(token: str | None) -> str:
             "or an API token)"
         )
     return token
+
+
+def check_before_body(authorization: str | None, key: bytes) -> None:
+    """What is checked of a request's token before a byte of its body is read: there is a
+    bearer token, and a sign-in token is signed with ``key`` and unexpired (no database). A
+    machine token is read by the route itself, in its own transaction; a refusal is
+    ``TokenRefusal`` (401)."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    token = _require_token(token if scheme.lower() == "bearer" else None)
+    if not is_machine_token(token):
+        sign_in_claims(token, key=key)
 
 
 async def _actor(

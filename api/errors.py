@@ -14,6 +14,9 @@ from core.errors import (
     AuthenticationFailure,
     BusyDatabase,
     ConfigurationError,
+    ConflictingWrite,
+    DatabaseFailure,
+    DatabaseFileChange,
     DuplicateComponent,
     DuplicateMeasurement,
     DuplicateUser,
@@ -27,14 +30,13 @@ from core.errors import (
     UnavailableDatabase,
     UnknownReference,
     UnreadableFile,
+    UnstorableValue,
 )
 from core.models import utc_now
 from core.reports.jobs import UncancellableReport, UnfinishedReport
 
 log = logging.getLogger(__name__)
 
-# At most this many bad rows are listed in an import's answer; the count says how many more.
-LISTED_PROBLEMS = 10_000
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
@@ -53,11 +55,21 @@ STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
     (InvalidInput, 422),
     (UnreadableFile, 400),
     (SignInLockout, 429),
+    (ConflictingWrite, 409),
+    (UnstorableValue, 422),
+    # The server's conditions, never the request's (a feed keeps a request answered 5xx and
+    # sends it again): VanishedReference, a subclass, is 404 above.
     (BusyDatabase, 503),
     (FullDisk, 503),
     (UnavailableDatabase, 503),
+    (DatabaseFailure, 503),
+    (DatabaseFileChange, 503),
     (ConfigurationError, 503),
 )
+# Seconds a client waits before sending a request answered 503 again: a busy database frees
+# in a moment; a lost, full or replaced one needs someone to act.
+RETRY_BUSY = 1
+RETRY_UNAVAILABLE = 30
 
 
 def status_of(error: GridBoardError) -> int:
@@ -75,10 +87,9 @@ def body_of(error: GridBoardError) -> dict[str, Any]:
     elif isinstance(error, ImportRejection):
         body["detail"] = str(error).split("\n", 1)[0]  # the count; the lines are below
         body["problems"] = [
-            {"line": p.line, "column": p.column, "reason": p.reason}
-            for p in error.problems[:LISTED_PROBLEMS]
+            {"line": p.line, "column": p.column, "reason": p.reason} for p in error.shown
         ]
-        body["problems_total"] = len(error.problems)
+        body["problems_total"] = error.total
     return body
 
 
@@ -89,7 +100,9 @@ def headers_of(error: GridBoardError) -> dict[str, str]:
         wait = max(1, int((error.until - utc_now()).total_seconds()) + 1)
         return {"Retry-After": str(wait)}
     if isinstance(error, BusyDatabase):
-        return {"Retry-After": "1"}
+        return {"Retry-After": str(RETRY_BUSY)}
+    if status_of(error) == 503:
+        return {"Retry-After": str(RETRY_UNAVAILABLE)}
     return {}
 
 

@@ -13,12 +13,13 @@ from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
-from api.deps import Caller, caller_of
+from api.deps import Caller, caller_of, check_before_body
 from api.routers.measurements import created, write_one
 from api.schemas import MeasurementCreate
+from api.small_bodies import SMALL_BODY_BYTES, replay
 from core.api_tokens import is_machine_token
 from core.db import Database
 from core.errors import BusyDatabase, GridBoardError
@@ -26,20 +27,18 @@ from core.measurements import AddedMeasurement
 
 log = logging.getLogger(__name__)
 
-# A single measurement is about 100 bytes; a larger body, or one without a declared length,
-# goes to the app (which streams it, and refuses it past the configured limit).
-LARGEST_BODY = 16_384
 JSON_TYPE = b"application/json"
 ACTION = "add measurements"
 
 
 class SinglePosts:
     """ASGI middleware in front of the API. A ``POST /measurements`` with no query string, a
-    JSON body of at most ``LARGEST_BODY`` bytes that is a valid ``MeasurementCreate`` and a
-    bearer token is checked and written exactly as the route does (``caller_of`` and the
-    route's own write), and answered 201 or with the route's error answer. Every other
-    request, including a body that does not validate, goes through the app unchanged, so its
-    answers and their order (a malformed body's 422 before a token's 401) are the app's."""
+    JSON body of at most ``SMALL_BODY_BYTES`` with a declared length, and a bearer token
+    that ``check_before_body`` lets through (checked before the body is read, as the route
+    does) is read; if it is a valid ``MeasurementCreate``, it is checked and written exactly as
+    the route does (``caller_of`` and the route's own write), and answered 201 or with the
+    route's error answer. Every other request, including a body that does not parse or
+    validate, goes through the app unchanged, so its answers and their order are the app's."""
 
     def __init__(self, app: ASGIApp, *, api: FastAPI) -> None:
         self.app, self.state = app, api.state
@@ -54,7 +53,7 @@ class SinglePosts:
             await self.app(scope, receive, send)
             return
         authorization, length = _ordinary(scope["headers"])
-        if authorization is None or length is None:
+        if authorization is None or length is None or not _checked(self.state, authorization):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -68,7 +67,7 @@ class SinglePosts:
         body = b"".join(chunks)
         wanted = _measurement(body)
         if wanted is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         await _answer(self.state, scope, receive, send, authorization, wanted)
 
@@ -85,7 +84,7 @@ def _ordinary(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, int | Non
         elif name == b"content-type":
             is_json = value.split(b";", 1)[0].strip().lower() == JSON_TYPE
         elif name == b"content-length":
-            length = int(value) if value.isdigit() and int(value) <= LARGEST_BODY else None
+            length = int(value) if value.isdigit() and int(value) <= SMALL_BODY_BYTES else None
         elif name == b"transfer-encoding":
             return None, None
     if not is_json:
@@ -93,11 +92,23 @@ def _ordinary(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, int | Non
     return authorization, length
 
 
+def _checked(state: State, authorization: str) -> bool:
+    """Whether the token passes what the route checks before reading a body (else the app
+    answers its 401, no body read)."""
+    try:
+        check_before_body(authorization, state.signing_key)
+    except GridBoardError:
+        return False
+    return True
+
+
 def _measurement(body: bytes) -> MeasurementCreate | None:
-    """The body as the route would read it (``json.loads``, then the model), or ``None``."""
+    """The body as the route would read it (``json.loads``, then the model), or ``None``: a
+    body the app would refuse, however it refuses it (bad JSON 422, JSON nested too deep
+    for the parser 400, not valid 422), is left for the app to answer."""
     try:
         data: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -121,19 +132,6 @@ async def _write(database: Database, caller: Caller, wanted: MeasurementCreate) 
         return await run_in_threadpool(write_one, database, caller, wanted, False)
     finally:
         await caller.note_use(database)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 async def _answer(

@@ -1,11 +1,13 @@
 """Report speed and memory: rollups against reading every row of the period into Polars.
 
-    python bench/reports.py [--database-url URL] [--components 100] [--per-component 10000]
+    python bench/reports.py [--database-url URL]... [--components 100] [--per-component 10000]
 
-Seeds the database with ``gridboard seed`` when it is empty (a throwaway SQLite file by
-default), then times, median of several runs in this process:
+Seeds each database with ``gridboard seed`` when it is empty (a throwaway SQLite file by
+default; give ``--database-url`` twice to measure SQLite and PostgreSQL in one run), then
+times, median of several runs in this process:
 
-* the full-period report and a 7-day report as the runner computes them (``compute_report``);
+* the full-period report, a 7-day report and a century's (the longest period, from 1950, most
+  of it without data) as the runner computes them (``compute_report``);
 * the baseline: every raw row of the period read into Polars and aggregated per day
   (what the reference implementation did), in the same run;
 
@@ -38,6 +40,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.models import Measurement  # noqa: E402
 from core.reports.compute import compute_report  # noqa: E402
+from core.reports.zones import MAX_PERIOD_DAYS  # noqa: E402
 
 
 def baseline(database: Database, start: datetime, end: datetime, zone: str) -> pl.DataFrame:
@@ -108,12 +111,22 @@ print(json.dumps({{"before_mb": before, "peak_mb": after}}))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", action="append", help="repeat for several databases")
     parser.add_argument("--components", type=int, default=100)
     parser.add_argument("--per-component", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench-reports.db"
+    urls = args.database_url or [f"sqlite:///{tempfile.mkdtemp()}/bench-reports.db"]
+    print(f"machine: {platform.machine()} python {platform.python_version()}")
+    centuries = {url: measure(url, args) for url in urls}
+    if len(centuries) > 1:
+        fastest = min(centuries.values())
+        for url, seconds in centuries.items():
+            print(f"century {seconds * 1000:8.1f} ms  {seconds / fastest:4.2f}x the fastest  {url}")
+
+
+def measure(url: str, args: argparse.Namespace) -> float:
+    """Print one database's figures; return its century report's median seconds."""
     database = Database.from_url(url)
     database.migrate()
     with database.read() as session:
@@ -132,7 +145,6 @@ def main() -> None:
     end = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=last + 1)
     week_start = end - timedelta(days=7)
     print(f"database: {database.url}  measurements: {rows:,}")
-    print(f"machine: {platform.machine()} python {platform.python_version()}")
 
     def report(low: datetime, high: datetime) -> None:
         with database.read() as session:
@@ -140,6 +152,10 @@ def main() -> None:
 
     full = timed(lambda: report(start, end), args.repeat)
     week = timed(lambda: report(week_start, end), args.repeat)
+    century_start = datetime(1950, 1, 1, tzinfo=UTC)
+    century = timed(
+        lambda: report(century_start, century_start + timedelta(days=MAX_PERIOD_DAYS)), args.repeat
+    )
     base_full = timed(
         lambda: baseline(database, start, end, "Europe/Zurich"), max(1, args.repeat // 2)
     )
@@ -154,6 +170,7 @@ def main() -> None:
         f"7 days       rollups {week * 1000:8.1f} ms   baseline {base_week * 1000:8.1f} ms   "
         f"speed-up {base_week / week:6.1f}x"
     )
+    print(f"century      rollups {century * 1000:8.1f} ms   (1950 to 2050, Europe/Zurich)")
     print(
         f"peak RSS full report  rollups {mem_rollups['peak_mb']:.0f} MB "
         f"(+{mem_rollups['peak_mb'] - mem_rollups['before_mb']:.0f} MB over the loaded runner)   "
@@ -163,6 +180,8 @@ def main() -> None:
     print(
         f"this process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )
+    database.dispose()
+    return century
 
 
 if __name__ == "__main__":

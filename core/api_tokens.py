@@ -26,7 +26,7 @@ from core.errors import FieldProblem, GridBoardError, InvalidInput, UnknownRefer
 from core.models import ID_RANGE, ApiToken, User, utc_now
 from core.timestamps import to_micros
 from core.users import AccessStamp, UserRecord
-from core.validation import FieldError, parse_text
+from core.validation import FieldError, name_key, parse_name
 
 AUDIENCE = "gridboard-api"
 _ALGORITHM = "HS256"
@@ -299,7 +299,7 @@ def create_api_token(
     require_manager(actor, "create API tokens")
     problems: list[FieldProblem] = []
     try:
-        cleaned = parse_text(name, max_length=100)
+        cleaned = parse_name(name, max_length=100)
     except FieldError as error:
         problems.append(FieldProblem("name", str(error)))
     try:
@@ -312,12 +312,13 @@ def create_api_token(
         )
     if problems:
         raise InvalidInput(problems)
-    active = session.scalars(
-        select(ApiToken).where(ApiToken.name == cleaned, ApiToken.revoked_at.is_(None))
-    ).first()
     moment = now()
-    if active is not None and (active.expires_at is None or active.expires_at > moment):
-        raise InvalidInput.single("name", f"an active token named {cleaned!r} already exists")
+    unrevoked = session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None)))
+    active = [row.name for row in unrevoked if row.expires_at is None or row.expires_at > moment]
+    key = name_key(cleaned)  # a name that only looks the same is the same name
+    taken = next((other for other in active if name_key(other) == key), None)
+    if taken is not None:
+        raise InvalidInput.single("name", f"an active token named {taken!r} already exists")
     secret = MACHINE_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         name=cleaned,

@@ -1,6 +1,6 @@
 """Plotly figures built from frames (reports, substations; a component's charts are in
-``core.series_charts``): pure functions, so a chart is tested without a browser. Colours follow
-the component type everywhere, axes carry units. See docs/architecture.md#layers."""
+``core.series_charts``): pure, so tested without a browser. Colours follow the component type,
+axes carry units, text from data goes through ``plain``. See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from core.chart_text import plain
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
 from core.periods import PARTIAL_DAY
 from core.reports import kpis
@@ -39,7 +40,7 @@ def base_layout(figure: go.Figure, *, height: int = 360) -> go.Figure:
 def empty_figure(message: str) -> go.Figure:
     figure = go.Figure()
     figure.add_annotation(
-        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font_size=15
+        text=plain(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font_size=15
     )
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
@@ -137,12 +138,13 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
         for component_type in sorted(panel["component_type"].unique().to_list()):
             part = panel.filter(pl.col("component_type") == component_type)
             partial = _partial_flags(part)
+            shown = plain(component_type)
             figure.add_trace(
                 go.Scatter(
                     x=part["day"].dt.to_string("%Y-%m-%d").to_list(),
                     y=part["avg_value"].to_list(),
-                    name=component_type,
-                    legendgroup=component_type,
+                    name=shown,
+                    legendgroup=shown,
                     showlegend=component_type not in shown_in_legend,
                     mode="lines+markers",
                     line={"color": COMPONENT_COLOURS.get(component_type)},
@@ -152,7 +154,7 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
                         for count, cut in zip(part["sample_count"].to_list(), partial, strict=True)
                     ],
                     hovertemplate=(
-                        f"{component_type}: %{{y:.3f}} {MEASUREMENT_UNITS[kind]}"
+                        f"{shown}: %{{y:.3f}} {MEASUREMENT_UNITS[kind]}"
                         " (%{customdata[0]} samples%{customdata[1]})<extra></extra>"
                     ),
                 ),
@@ -189,7 +191,7 @@ def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
     for (voltage_kv, component_type), part in voltages.group_by(
         "voltage_kv", "component_type", maintain_order=True
     ):
-        name = f"{component_type} {_voltage_label(float(voltage_kv))}"
+        name = plain(f"{component_type} {_voltage_label(float(voltage_kv))}")
         days = part["day"].dt.to_string("%Y-%m-%d").to_list()
         colour = COMPONENT_COLOURS.get(str(component_type))
         partial = _partial_flags(part)
@@ -237,12 +239,12 @@ def _bars(
 ) -> go.Figure:
     figure = go.Figure(
         go.Bar(
-            x=x,
+            x=[plain(label) for label in x],
             y=y,
             marker_color=colours,
             text=[f"{value:g}" for value in y],
             textposition="outside",
-            hovertext=hover,
+            hovertext=[plain(text) for text in hover],
             hoverinfo="text",
         )
     )
@@ -318,21 +320,22 @@ def components_figure(
     series: dict[str, pl.DataFrame], *, measurement_type: MeasurementType
 ) -> go.Figure:
     """Several components' series of one measurement type on one chart, a line each (the
-    mean where points are buckets). ``series`` maps a legend label to a
-    ``core.measurements.Series.frame``."""
+    mean where points are buckets). ``series`` maps a legend label (as typed: it is escaped
+    here) to a ``core.measurements.Series.frame``."""
     if not series:
         return empty_figure(f"No {measurement_type.value} measurements here")
     unit = MEASUREMENT_UNITS[measurement_type]
     figure = go.Figure()
     for label, frame in series.items():
+        shown = plain(label)
         figure.add_trace(
             go.Scatter(
                 x=frame["timestamp"].to_list(),
                 y=frame["value"].to_list(),
-                name=label,
+                name=shown,
                 mode="lines",
                 line={"width": 1.4},
-                hovertemplate=f"{label} %{{y:.3f}} {unit}<extra></extra>",
+                hovertemplate=f"{shown} %{{y:.3f}} {unit}<extra></extra>",
             )
         )
     figure.update_yaxes(title_text=axis_title(measurement_type))

@@ -9,7 +9,14 @@ from typing import Any
 
 from core.domain import ComponentType, SwitchStatus
 from core.errors import FieldProblem, InvalidInput
-from core.validation import FieldError, parse_choice, parse_positive, parse_text, shown
+from core.validation import (
+    FieldError,
+    name_key,
+    parse_choice,
+    parse_name,
+    parse_positive,
+    shown,
+)
 
 # The fields each type must have; every other type's field must be empty. The one table.
 FIELDS_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
@@ -80,7 +87,7 @@ def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
 
     for key in ("name", "substation"):
         try:
-            values[key] = parse_text(fields.get(key))
+            values[key] = parse_name(fields.get(key))
         except FieldError as error:
             problems.append(FieldProblem(key, str(error)))
     try:
@@ -120,11 +127,11 @@ def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
             )
             continue
         try:
-            values[key] = parse_text(raw)
+            values[key] = parse_name(raw)
         except FieldError as error:
             problems.append(FieldProblem(key, str(error)))
             continue
-        if values[key] == values.get("substation"):
+        if name_key(values[key]) == name_key(values.get("substation", "")):
             problems.append(
                 FieldProblem(
                     key,

@@ -4,6 +4,7 @@ of each type and their check are core/component_fields.py. See docs/design.md#co
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -23,8 +24,9 @@ from core.component_fields import ComponentSpec, validate_component
 from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import DuplicateComponent, FieldProblem, InvalidInput, UnknownComponent
+from core.look_alikes import refuse_look_alikes
 from core.models import ID_RANGE, Component, Measurement
-from core.validation import unstorable_character
+from core.validation import normal_name, unstorable_character
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +178,9 @@ class ComponentFilter:
         if any(unstorable_character(text) is not None for text in asked):
             # No name holds a control character (and PostgreSQL cannot even be sent NUL).
             return [false()]
-        if self.search.strip():
-            found.append(_search_condition(self.search.strip()))
+        search = unicodedata.normalize("NFKC", self.search).strip()  # as names are stored
+        if search:
+            found.append(_search_condition(search))
         if self.component_types:
             found.append(Component.component_type.in_(sorted(self.component_types)))
         if self.substations:
@@ -251,15 +254,14 @@ def get_component(*, session: Session, component_id: int) -> ComponentRecord:
 
 
 def find_component(*, session: Session, name: str, substation: str) -> ComponentRecord:
+    name, substation = normal_name(name), normal_name(substation)
     if unstorable_character(name + substation) is not None:
-        raise UnknownComponent(f"{name.strip()!r} in {substation.strip()!r}")
+        raise UnknownComponent(f"{name!r} in {substation!r}")
     row = session.scalars(
-        select(Component).where(
-            Component.name == name.strip(), Component.substation == substation.strip()
-        )
+        select(Component).where(Component.name == name, Component.substation == substation)
     ).one_or_none()
     if row is None:
-        raise UnknownComponent(f"{name.strip()!r} in {substation.strip()!r}")
+        raise UnknownComponent(f"{name!r} in {substation!r}")
     return ComponentRecord.of(row)
 
 
@@ -280,6 +282,7 @@ def create_component(
     started = time.perf_counter()
     require_manager(actor, "create components")
     spec = validate_component(fields)
+    refuse_look_alikes(session, spec, besides=None)
     row = Component(created_by=actor.username, updated_by=actor.username)
     _apply(row, spec)
     session.add(row)
@@ -299,6 +302,7 @@ def update_component(
     spec = validate_component(fields)
     rollups.lock(session)
     row = _get_row(session, component_id)
+    refuse_look_alikes(session, spec, besides=component_id)
     old_type, old_level = row.component_type, rollups.level(row.voltage_kv)
     _apply(row, spec)
     row.updated_by = actor.username

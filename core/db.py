@@ -3,7 +3,6 @@ See docs/architecture.md#who-opens-database-connections."""
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
@@ -14,27 +13,12 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import (
-    ArgumentError,
-    DataError,
-    DBAPIError,
-    IntegrityError,
-    InterfaceError,
-    NoSuchModuleError,
-    OperationalError,
-)
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
-from core import logs
-from core.errors import (
-    BusyDatabase,
-    DatabaseFailure,
-    DatabaseFileChange,
-    FullDisk,
-    GridBoardError,
-    UnavailableDatabase,
-)
+from core.db_errors import database_failure
+from core.errors import DatabaseFileChange, UnavailableDatabase
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -43,8 +27,6 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _WRITE_OPTION = "gridboard_write"
 _AT_ONCE_OPTION = "gridboard_at_once"  # SQLite: a write that takes the lock only if it is free
 _MIGRATION_LOCK_ID = 0x6772_6964  # "grid"
-_PG_LOCK_NOT_AVAILABLE = "55P03"
-_PG_DISK_FULL = "53100"
 
 
 SQLITE_FOLD = "gridboard_fold"
@@ -112,82 +94,20 @@ def _tune_postgresql(engine: Engine, busy_timeout_ms: int) -> None:
     writer waits for the database, then fail with ``BusyDatabase`` instead of queueing
     forever behind a long import. Readers and migrations are not limited."""
 
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # No JIT compilation: a report's statement has a part per offset span (some 140 in a
+        # century in Zurich), and compiling them cost about 4 of the 5 s a century's report
+        # took at 1M measurements (bench/RESULTS.md), for a statement that runs in 0.2 s.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(_WRITE_OPTION, False):
             # 0 means "no limit" to PostgreSQL but "do not wait" to SQLite: keep SQLite's.
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(busy_timeout_ms))}")
-
-
-def domain_error(error: BaseException, *, waited_ms: int | None = None) -> GridBoardError | None:
-    """The domain error that a driver error means (a lock not granted in time, a full disk),
-    or ``None`` when it is not one of those; works on SQLAlchemy-wrapped and raw driver errors
-    (the bulk paths call the drivers directly)."""
-    orig = error.orig if isinstance(error, DBAPIError) else error
-    sqlstate = getattr(orig, "sqlstate", None)  # psycopg's errors carry PostgreSQL's code
-    if sqlstate == _PG_LOCK_NOT_AVAILABLE:
-        return BusyDatabase(waited_ms)
-    if sqlstate == _PG_DISK_FULL:
-        return FullDisk()
-    if isinstance(orig, sqlite3.Error):
-        code = (getattr(orig, "sqlite_errorcode", 0) or 0) & 0xFF
-        message = str(orig).lower()
-        if code == sqlite3.SQLITE_FULL or "database or disk is full" in message:
-            return FullDisk()
-        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in message:
-            return BusyDatabase(waited_ms)
-    return None
-
-
-def _is_driver_error(error: BaseException) -> bool:
-    return isinstance(error, DBAPIError | sqlite3.Error) or type(error).__module__.startswith(
-        "psycopg"
-    )
-
-
-def _constraint(orig: BaseException) -> str | None:
-    """The name of the constraint a driver error names, if any: PostgreSQL reports it apart
-    from the message; SQLite's message names only the constraint or its columns."""
-    diagnostics = getattr(orig, "diag", None)
-    name = getattr(diagnostics, "constraint_name", None)
-    if name:
-        return str(name)
-    message = str(orig)
-    if isinstance(orig, sqlite3.Error) and "constraint failed: " in message:
-        return message.split("constraint failed: ", 1)[1].splitlines()[0][:100]
-    return None
-
-
-def database_failure(
-    error: BaseException, *, waited_ms: int | None = None
-) -> GridBoardError | None:
-    """The domain error for any error a database driver raised (``domain_error``'s, else a
-    ``DatabaseFailure`` of its kind), or ``None`` for any other error. The driver's own text
-    goes to the log only (masked like every record); the domain error carries no statement
-    and no value."""
-    mapped = domain_error(error, waited_ms=waited_ms)
-    if mapped is not None or not _is_driver_error(error):
-        return mapped
-    orig: BaseException = error.orig if isinstance(error, DBAPIError) and error.orig else error
-    if isinstance(error, IntegrityError) or type(orig).__name__ == "IntegrityError":
-        kind = "the change clashes with stored data or a rule of the database"
-    elif isinstance(error, DataError) or type(orig).__name__ == "DataError":
-        kind = "a value does not fit the database (too long, out of range or not storable)"
-    else:
-        kind = "the database could not complete it"
-    code = getattr(orig, "sqlstate", None)
-    failed = DatabaseFailure(kind, code=code, constraint=_constraint(orig))
-    logs.record(
-        "db.error",
-        user=None,
-        outcome="failed",
-        level=logging.WARNING,
-        error=type(orig).__name__,
-        sqlstate=code,
-        constraint=failed.constraint,
-        driver_message=str(orig).strip().splitlines()[0][:300] if str(orig).strip() else "",
-    )
-    return failed
 
 
 def driver_connection(session: Session) -> Any:

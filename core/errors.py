@@ -3,9 +3,10 @@ sentence a person can act on. See docs/architecture.md#errors-and-logs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 class GridBoardError(Exception):
@@ -184,28 +185,80 @@ class RowProblem:
 SHOWN_PROBLEMS = 100
 
 
-class ImportRejection(GridBoardError):
-    """An import found bad rows; nothing was written."""
+def _place(problem: RowProblem) -> tuple[int, str]:
+    return problem.line, problem.column
 
-    def __init__(self, problems: Sequence[RowProblem]) -> None:
-        self.problems = tuple(sorted(problems, key=lambda p: (p.line, p.column)))
-        shown = self.problems[:SHOWN_PROBLEMS]
-        hidden = len(self.problems) - len(shown)
-        lines = [str(p) for p in shown]
-        if hidden:
-            lines.append(f"... and {hidden} more problems")
+
+class RowProblems:
+    """An import's problems as it finds them: the first ``SHOWN_PROBLEMS`` by line and column,
+    and how many there are in all. Only the shown ones are kept, so a file with a million bad
+    rows is refused in the memory of one with a hundred."""
+
+    def __init__(self) -> None:
+        self._kept: list[RowProblem] = []
+        self.total = 0
+
+    def add(self, problem: RowProblem) -> None:
+        self.total += 1
+        self._kept.append(problem)
+        if len(self._kept) >= 4 * SHOWN_PROBLEMS:
+            self._kept = sorted(self._kept, key=_place)[:SHOWN_PROBLEMS]
+
+    def extend(self, problems: Iterable[RowProblem], *, total: int | None = None) -> None:
+        """Add ``problems``; ``total`` says how many they stand for when they are only the
+        first of a larger set (the rest counted, not built)."""
+        added = 0
+        for problem in problems:
+            self.add(problem)
+            added += 1
+        if total is not None:
+            self.total += max(0, total - added)
+
+    def first(self) -> tuple[RowProblem, ...]:
+        return tuple(sorted(self._kept, key=_place)[:SHOWN_PROBLEMS])
+
+    def __iter__(self) -> Iterator[RowProblem]:
+        return iter(self.first())
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+class ImportRejection(GridBoardError):
+    """An import found bad rows; nothing was written. ``problems`` holds the first
+    ``SHOWN_PROBLEMS`` by line and column, ``total`` counts them all."""
+
+    def __init__(self, problems: Iterable[RowProblem] | RowProblems) -> None:
+        if not isinstance(problems, RowProblems):
+            collected = RowProblems()
+            collected.extend(problems)
+            problems = collected
+        self.problems = problems.first()
+        self.total = problems.total
+        lines = [str(p) for p in self.problems]
+        if self.hidden_count:
+            lines.append(f"... and {self.hidden_count} more problems")
         super().__init__(
-            f"import refused, nothing was written: {len(self.problems)} problems\n"
-            + "\n".join(lines)
+            f"import refused, nothing was written: {self.total} problems\n" + "\n".join(lines)
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from the shown problems and the count (an import in a child process).
+        return _rejection, (self.problems, self.total)
 
     @property
     def shown(self) -> tuple[RowProblem, ...]:
-        return self.problems[:SHOWN_PROBLEMS]
+        return self.problems
 
     @property
     def hidden_count(self) -> int:
-        return max(0, len(self.problems) - SHOWN_PROBLEMS)
+        return self.total - len(self.problems)
+
+
+def _rejection(problems: tuple[RowProblem, ...], total: int) -> ImportRejection:
+    collected = RowProblems()
+    collected.extend(problems, total=total)
+    return ImportRejection(collected)
 
 
 class UnreadableFile(GridBoardError):
@@ -246,9 +299,11 @@ class FullDisk(GridBoardError):
 
 
 class DatabaseFailure(GridBoardError):
-    """The database refused or failed a statement that no rule checked beforehand (a clash
-    with a write made at the same moment, a lost connection). Says what kind of failure it
-    was, never the statement or its values, which can hold password hashes."""
+    """The database refused or failed a statement that no rule checked beforehand. This
+    class itself is the server's condition (a lost connection, a missing table, a corrupt
+    file); the request's own part is a subclass (``VanishedReference``, ``ConflictingWrite``,
+    ``UnstorableValue``). Says what kind of failure it was, never the statement or its
+    values, which can hold password hashes."""
 
     def __init__(
         self, kind: str, *, code: str | None = None, constraint: str | None = None
@@ -266,6 +321,21 @@ class DatabaseFailure(GridBoardError):
             + (f" ({details})" if details else "")
             + "; nothing was written, try again or ask the administrator"
         )
+
+
+class VanishedReference(UnknownReference, DatabaseFailure):
+    """A write refers to a row (a component) that a write made at the same moment deleted:
+    what it asked for does not exist any more."""
+
+
+class ConflictingWrite(DatabaseFailure):
+    """A write clashes with stored data or a rule of the database (a key written at the same
+    moment): the request conflicts with the database as it is now."""
+
+
+class UnstorableValue(DatabaseFailure):
+    """A value does not fit its column (too long, out of range), past every rule checked
+    before the database."""
 
 
 class UnavailableDatabase(GridBoardError):

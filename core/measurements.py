@@ -103,8 +103,8 @@ def _insert_one(
     value: float,
 ) -> int | None:
     """Insert one measurement and fold it into its rollup with plain statements (a feed sends
-    them one by one): the new row's id, or ``None`` when its key is already stored."""
-    rollups.lock(session)
+    them one by one): the new row's id, or ``None`` when its key is already stored. The caller
+    holds the rollups' lock since it read ``component``."""
     dialect = session.get_bind().dialect.name
     row = _insert_statement(dialect).first(
         session,
@@ -173,6 +173,10 @@ def add_measurement(
     kind, micros, number = validate_measurement(
         measurement_type=measurement_type, timestamp=timestamp, value=value
     )
+    # The lock before the component's key: a type or level change (or a deletion) holds it
+    # until it commits, so the key read after it is the one the rollup row must carry (read
+    # before it, PostgreSQL's next statement would still see the old key).
+    rollups.lock(session)
     component = _component_key(session, component_id)
     if overwrite:
         frame = pl.DataFrame(

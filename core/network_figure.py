@@ -4,7 +4,6 @@ docs/architecture.md#the-grid-views."""
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from sqlalchemy.orm import Session
 
+from core.chart_text import plain
 from core.network import Network, at_levels, whole_grid
 from core.remembered import Remembered
 
@@ -72,12 +72,6 @@ def _width(length_km: float, longest_km: float) -> float:
     """Line width by length: four classes, on a square-root scale so short feeders show."""
     share = math.sqrt(length_km / longest_km) if longest_km > 0 else 1.0
     return WIDTHS[min(len(WIDTHS) - 1, int(share * len(WIDTHS)))]
-
-
-def _plain(name: str) -> str:
-    """A name as Plotly text: its labels understand a few HTML tags (links among them), so
-    ``<`` and ``&`` are written as entities and every name shows as typed."""
-    return html.escape(name, quote=False)
 
 
 def _kv(level: float) -> str:
@@ -139,8 +133,8 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
                     legendgroup=_kv(level),
                     customdata=_texts(f"line:{line.id}" for line in at_level),
                     hovertext=_texts(
-                        f"{_plain(line.name)}: {_kv(line.voltage_kv)}, {line.length_km:g} km<br>"
-                        f"{_plain(line.substation)} to {_plain(line.to_substation or '')}"
+                        f"{plain(line.name)}: {_kv(line.voltage_kv)}, {line.length_km:g} km<br>"
+                        f"{plain(line.substation)} to {plain(line.to_substation or '')}"
                         for line in at_level
                     ),
                     hoverinfo="text",
@@ -181,14 +175,14 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
             y=_array([node.y for node in nodes]),
             # Names beside the nodes while they fit; on a larger grid, on hover.
             mode="markers+text" if len(nodes) <= NAMED_NODES else "markers",
-            text=_texts(_plain(node.name) for node in nodes),
+            text=_texts(plain(node.name) for node in nodes),
             textposition="top center",
             textfont={"size": 11, "color": "#34495e"},
             marker={"color": "#1b2631", "size": 9, "line": {"color": "white", "width": 1}},
             name="Substations",
             customdata=_texts(f"substation:{node.name}" for node in nodes),
             hovertext=_texts(
-                f"<b>{_plain(node.name)}</b><br>{node.components} components, "
+                f"<b>{plain(node.name)}</b><br>{node.components} components, "
                 f"{node.transformers} transformers, {node.open_switches} open switches<br>"
                 + ", ".join(_kv(level) for level in node.levels_kv)
                 for node in nodes

@@ -1,9 +1,9 @@
 """A component's charts: one per measurement type, stacked on a shared time axis in the
-person's time zone, a line per component. See docs/architecture.md#layers."""
+person's time zone, a line per component, its label through ``plain``. See
+docs/architecture.md#layers."""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from core.chart_text import plain
 from core.charts import BAND_COLOUR, axis_title, base_layout, empty_figure
 from core.domain import MEASUREMENT_UNITS, MeasurementType
 
@@ -34,9 +35,8 @@ class Panel:
 
 def component_label(name: str, substation: str, *, alone: bool) -> str:
     """A component's name in a chart's legend and hover text, with its substation when it
-    shares the chart with others. Plotly reads ``<b>``, ``<a href>`` and entities in trace
-    names, so the label is HTML-escaped: a name is shown as typed, never as a link."""
-    return html.escape(name if alone else f"{name} · {substation}", quote=False)
+    shares the chart with others (as typed: the figure escapes it)."""
+    return name if alone else f"{name} · {substation}"
 
 
 def local_times(frame: pl.DataFrame, time_zone: str) -> list[datetime]:
@@ -55,6 +55,7 @@ def _add_series(
     with_band: bool, time_zone: str, legend: bool
 ) -> None:  # fmt: skip
     times = local_times(frame, time_zone)
+    name = plain(name)
     if with_band and frame.filter(pl.col("sample_count") > 1).height > 0:
         band = {"mode": "lines", "line": {"width": 0}, "legendgroup": name, "showlegend": False}
         figure.add_trace(
@@ -87,8 +88,9 @@ def _add_series(
 
 def stacked_series_figure(panels: list[Panel], *, time_zone: str = "UTC") -> go.Figure:
     """One chart per measurement type, stacked and sharing the time axis (in ``time_zone``),
-    each with a line per component; a single component's downsampled series also gets its
-    min-max band. A lone point is drawn as a marker on an axis an hour either side of it."""
+    each with a line per component (keyed by its label as typed); a single component's
+    downsampled series also gets its min-max band. A lone point is drawn as a marker on an
+    axis an hour either side of it."""
     shown = [panel for panel in panels if any(not f.is_empty() for f in panel.series.values())]
     if not shown:
         kinds = " or ".join(panel.measurement_type.value for panel in panels) or "such"
@@ -115,6 +117,6 @@ def stacked_series_figure(panels: list[Panel], *, time_zone: str = "UTC") -> go.
         figure.update_xaxes(
             range=[min(times) - timedelta(hours=1), max(times) + timedelta(hours=1)]
         )
-    figure.update_xaxes(title_text=f"time ({time_zone})", row=len(shown), col=1)
+    figure.update_xaxes(title_text=plain(f"time ({time_zone})"), row=len(shown), col=1)
     figure.update_layout(showlegend=len(labels) > 1)
     return base_layout(figure, height=120 + 260 * len(shown))

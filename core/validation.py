@@ -119,3 +119,73 @@ def parse_text(value: object, *, max_length: int = 200) -> str:
             f"character {where} is U+{ord(bad):04X}"
         )
     return text
+
+
+# Characters that show as nothing, or only reorder what is around them, yet make a name differ:
+# format characters (Cf: zero-width space and joiners, word joiner, soft hyphen, byte-order mark,
+# bidi marks, embeddings, overrides and isolates) and the other default-ignorable code points
+# (combining grapheme joiner, Hangul fillers, variation selectors).
+_INVISIBLE_RANGES = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xE0000, 0xE0FFF),
+)
+_BLANKS = re.compile(r"\s+")
+
+# Greek and Cyrillic letters drawn like a Latin one, as UTS #39's confusables table maps them:
+# two names that differ only by these look the same, so they compare equal (``name_key``).
+_LOOK_ALIKES = str.maketrans(
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοικνρυχϲϳАВЕКМНОРСТУХЅІЈѴҮӀԁԛԜԝаеорсухѕіјһӏү",
+    "ABEZHIKMNOPTYXoikvpuxcjABEKMHOPCTYXSIJVYIdqWwaeopcyxsijhly",
+)
+
+
+def invisible_character(text: str) -> str | None:
+    """The first character of ``text`` that shows as nothing or reorders the text, if any."""
+    for char in text:
+        point = ord(char)
+        if unicodedata.category(char) == "Cf" or any(
+            low <= point <= high for low, high in _INVISIBLE_RANGES
+        ):
+            return char
+    return None
+
+
+def normal_name(text: str) -> str:
+    """``text`` in the form names are stored in: NFKC-normalised, runs of blanks one space,
+    trimmed (what a lookup by name compares with; ``parse_name`` also refuses)."""
+    text = unicodedata.normalize("NFKC", text)
+    return (_BLANKS.sub(" ", text) if unstorable_character(text) is None else text).strip()
+
+
+def parse_name(value: object, *, max_length: int = 200) -> str:
+    """A name as it is stored and compared: NFKC-normalised (full-width letters, ligatures and
+    odd spaces become their plain form), runs of blanks one space, trimmed; refused when empty,
+    too long, or holding a control or an invisible or bidi character."""
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFKC", value)
+        bad = invisible_character(value)
+        if bad is not None:
+            where = value.index(bad) + 1
+            raise FieldError(
+                "must not contain invisible or text-direction characters: "
+                f"character {where} is U+{ord(bad):04X} "
+                f"({unicodedata.name(bad, 'unnamed')}); type the name without it"
+            )
+        value = _BLANKS.sub(" ", value) if unstorable_character(value) is None else value
+    return parse_text(value, max_length=max_length)
+
+
+def name_key(name: str) -> str:
+    """What two names are compared by for uniqueness: the name as ``parse_name`` stores it,
+    invisible characters dropped (names stored before that rule may hold them), and Greek and
+    Cyrillic look-alikes of Latin letters read as those letters, so T1 written with a Greek
+    Tau is the name T1. Case still matters: ``t1`` and ``T1`` differ."""
+    text = unicodedata.normalize("NFKC", name)
+    visible = "".join(char for char in text if invisible_character(char) is None)
+    return _BLANKS.sub(" ", visible).strip().translate(_LOOK_ALIKES)

@@ -304,14 +304,11 @@ def test_a_report_whose_files_cannot_be_written_says_it_is_stored(
     from core.reports.jobs import ReportStatus, get_report
 
     _seeded(url)
-    real_write = Path.write_bytes
 
-    def disk_full(path: Path, data: bytes) -> int:
-        if path.suffix == ".csv":
-            raise OSError(28, "No space left on device")
-        return real_write(path, data)
+    def disk_full(_descriptor: int, _data: bytes) -> int:
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    monkeypatch.setattr(os, "write", disk_full)
     out = tmp_path / "out"
     args = ["--database-url", url, "report", "--start", "2024-05-05", "--end", "2024-05-08"]
     assert main([*args, "--out", str(out)]) == 1

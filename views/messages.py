@@ -37,7 +37,7 @@ def show_error(error: GridBoardError) -> None:
         lines = "\n".join(f"- **{label(p.field)}**: {literal(p.reason)}" for p in error.problems)
         st.error(f"Please correct this and try again:\n\n{lines}", icon=":material/edit:")
     elif isinstance(error, ImportRejection):
-        count = len(error.problems)
+        count = error.total
         st.error(
             f"Nothing was imported: the file has {count} problem{'s' * (count != 1)}. "
             "Fix the lines below and upload the file again.",

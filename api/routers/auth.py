@@ -11,13 +11,14 @@ from fastapi import APIRouter, Form, Request
 
 from api.deps import CurrentActor, DatabaseDep
 from api.schemas import Me, Token
+from api.small_bodies import SmallBodyRoute
 from core.api_tokens import granted_role, issue_sign_in_token
 from core.auth import SignInOutcome, check_sign_in
 from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailure
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=SmallBodyRoute)
 
 # Threads that check passwords (bcrypt, about a quarter second of CPU each): sign-ins wait for
 # one of these, never for the thread pool's, which serves every other route.

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DatabaseDep, ReadingCaller, SessionDep, manager, read_as
 from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
+from api.small_bodies import SmallBodyRoute
 from core.component_fields import EXTRA_FIELDS, FIELDS_OF_TYPE, OPTIONAL_FIELDS, OPTIONAL_OF_TYPE
 from core.components import (
     PAGE_RANGE,
@@ -25,7 +26,7 @@ from core.domain import Actor, ComponentType
 from core.errors import FieldProblem, InvalidInput
 from core.validation import FieldError, parse_choice
 
-router = APIRouter(prefix="/components", tags=["components"])
+router = APIRouter(prefix="/components", tags=["components"], route_class=SmallBodyRoute)
 
 READ_ANSWERS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no token, or one that is not honoured"}

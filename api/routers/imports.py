@@ -3,6 +3,8 @@ the dashboard's and the CLI's import path. See docs/reference.md#the-http-api.""
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -29,6 +31,9 @@ PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
 JSON_TYPES = ("application/json",)
 SUFFIXES = {"csv": ".csv", "parquet": ".parquet", "json": ".json"}
 _CHUNK = 1 << 20
+# A body's folder is named after the process that holds it, so a server started later can tell
+# the folders of a server that was killed (nothing of it ran to remove them) from live ones.
+FOLDER_PREFIX = "gridboard-import-"
 
 
 class OversizedBody(Exception):
@@ -61,6 +66,28 @@ async def _spool(request: Request, limit: int, folder: Path) -> Path:
                 raise OversizedBody(limit)
             handle.write(chunk)
     return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process of that number
+        return True
+    return True
+
+
+def remove_stale_folders(folder: Path | None = None) -> list[Path]:
+    """Remove the body folders (under ``folder``, the temporary one by default) of processes
+    that are gone; the ones removed."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        owner = path.name.removeprefix(FOLDER_PREFIX).split("-", 1)[0]
+        if path.is_dir() and not path.is_symlink() and owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def _refusal(status: int, detail: str) -> JSONResponse:
@@ -138,7 +165,7 @@ async def _import(
         )
     limit: int = request.app.state.settings.api_max_body_bytes
     name = file_name or f"body{SUFFIXES[kind]}"
-    with tempfile.TemporaryDirectory(prefix="gridboard-import-") as folder:
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as folder:
         try:
             path = await _spool(request, limit, Path(folder))
         except OversizedBody:
@@ -147,11 +174,8 @@ async def _import(
             )
         if kind == "json":
             converted = Path(folder) / "body.csv"
-            data = path.read_bytes()
+            await run_in_threadpool(partial(json_array_csv, columns=columns), path, converted, name)
             path.unlink()
-            text = await run_in_threadpool(partial(json_array_csv, columns=columns), data, name)
-            converted.write_bytes(text)
-            del data
             path = converted
         elif kind == "parquet" and not name.lower().endswith(".parquet"):
             name += ".parquet"

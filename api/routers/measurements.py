@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager_caller
 from api.schemas import MeasurementCreate, MeasurementOut
+from api.small_bodies import SmallBodyRoute
 from core.components import get_component
 from core.db import Database
 from core.domain import MeasurementType
@@ -23,7 +24,7 @@ from core.reports.export import table_csv
 from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp
 from core.validation import FieldError, parse_choice
 
-router = APIRouter(tags=["measurements"])
+router = APIRouter(tags=["measurements"], route_class=SmallBodyRoute)
 
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
 COLUMNS = ("timestamp", "measurement_type", "value", "min_value", "max_value", "sample_count")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
 from api.schemas import ReportCreate, ReportDetail, ReportOut
+from api.small_bodies import SmallBodyRoute
 from core.components import PAGE_RANGE
 from core.domain import Actor
 from core.errors import FieldProblem, InvalidInput, UnknownReference
@@ -28,7 +29,7 @@ from core.reports.jobs import (
 )
 from core.timestamps import BadTimestamp, parse_timestamp
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], route_class=SmallBodyRoute)
 
 # The inventory tables go under "summary"; every other table of a report is a list of rows
 # under its own name (daily_averages, and any table a report gains later).

@@ -3,9 +3,7 @@ schema revisions, row counts, and writing a file atomically. See docs/operations
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +13,7 @@ from alembic.script import ScriptDirectory
 
 from core.db import alembic_config
 from core.errors import BackupRefusal, NotABackup
-from core.paths import special_file_kind
+from core.paths import folder_problem, output_file_problem
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_HEADER = b"PGDMP"
@@ -121,21 +119,18 @@ def check_destination(destination: Path, *, force: bool, protected: Iterable[Pat
     resolved = destination.resolve()
     if any(resolved == path.resolve() for path in protected):
         raise BackupRefusal(shown, "that is the database itself")
-    kind = special_file_kind(destination)
-    if kind:  # the final rename would put a regular file in its place, --force or not
-        raise BackupRefusal(shown, f"it is {kind}, not a regular file; give a file's name")
+    problem = output_file_problem(destination)  # a FIFO, a device, a link: --force or not
+    if problem:
+        raise BackupRefusal(shown, f"{problem}; give a file's name")
     if destination.exists() and not force:
         raise BackupRefusal(shown, "the file already exists (--force replaces it)")
 
 
 def check_folder(folder: Path, refuse: Callable[[str], Exception]) -> None:
     """Refuse (``refuse``'s error) a folder that is missing or not writable."""
-    if not folder.exists():
-        raise refuse(f"the folder {folder} does not exist")
-    if not folder.is_dir():
-        raise refuse(f"{folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise refuse(f"the folder {folder} is not writable")
+    problem = folder_problem(folder)
+    if problem:
+        raise refuse(problem)
 
 
 def check_backup_file(source: Path, *, expected: bytes) -> None:
@@ -157,18 +152,6 @@ def check_backup_file(source: Path, *, expected: bytes) -> None:
     if header.startswith(SQLITE_HEADER):
         raise NotABackup(str(source), "it is a SQLite backup; restore it into SQLite")
     raise NotABackup(str(source), "it is not a SQLite database file")
-
-
-def temporary_next_to(path: Path) -> Path:
-    """A hidden file name in ``path``'s folder, so that the final rename is atomic."""
-    return path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.partial"
-
-
-def publish(temporary: Path, destination: Path) -> None:
-    """Make the finished ``temporary`` file the ``destination``, durably, in one rename."""
-    _fsync(temporary)
-    temporary.replace(destination)
-    _fsync(destination.parent)
 
 
 @contextmanager
@@ -200,11 +183,3 @@ def os_reason(error: OSError) -> str:
     """An operating-system error as a clause: what failed, on which file."""
     where = f" ({error.filename})" if error.filename else ""
     return f"{error.strerror or error}{where}"
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -25,9 +25,7 @@ from core.backup.checks import (
     check_backup_file,
     check_destination,
     check_revision,
-    publish,
     row_counts,
-    temporary_next_to,
     written_or_removed,
 )
 from core.db import Database
@@ -39,6 +37,7 @@ from core.errors import (
     ToolFailure,
     UnavailableDatabase,
 )
+from core.paths import put_in_place, temporary_next_to
 
 # Debian and Ubuntu install the client programs of each major version here.
 CLIENT_ROOT = Path("/usr/lib/postgresql")
@@ -102,7 +101,7 @@ def backup_postgresql(*, url: URL, destination: Path, force: bool) -> BackupSumm
                         environment,
                     )
             _verify_archive(temporary, shown)
-            publish(temporary, destination)
+            put_in_place(temporary, destination, lambda reason: BackupRefusal(shown, reason))
     finally:
         engine.dispose()
     return BackupSummary.of(destination, rows=rows, revision=revision, started=started)

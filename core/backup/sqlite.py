@@ -20,16 +20,14 @@ from core.backup.checks import (
     check_destination,
     check_folder,
     check_revision,
-    publish,
     remove_sidecars,
     row_counts,
-    temporary_next_to,
     with_sidecars,
     written_or_removed,
 )
 from core.db import Database
 from core.errors import BackupRefusal, NotABackup, RestoreRefusal, UnavailableDatabase
-from core.paths import special_file_kind
+from core.paths import put_in_place, special_file_kind, temporary_next_to
 
 PAGES_PER_STEP = 4096
 _IN_USE_TIMEOUT_S = 2.0
@@ -70,7 +68,7 @@ def backup_sqlite(
             raise BackupRefusal(shown, f"the database {database} {problem.reason}") from None
         except sqlite3.Error as error:
             raise BackupRefusal(shown, f"SQLite: {error}") from None
-        publish(temporary, destination)
+        put_in_place(temporary, destination, lambda reason: BackupRefusal(shown, reason))
     return BackupSummary.of(destination, rows=rows, revision=revision, started=started)
 
 
@@ -116,7 +114,7 @@ def restore_sqlite(*, source: Path, database: Path, force: bool = False) -> Rest
             revision, rows = inspect_sqlite(copy, require_known=True)
             _make_self_contained(copy)
         _release(database, force=force)
-        publish(temporary, database)
+        put_in_place(temporary, database, lambda reason: RestoreRefusal(target, reason))
     return RestoreSummary.of(
         target, rows=rows, backup_revision=backup_revision, revision=revision, started=started
     )

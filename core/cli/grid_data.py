@@ -112,21 +112,26 @@ def _write_frame(args: argparse.Namespace, frame: pl.DataFrame, what: str) -> No
         print(f"{frame.height} {what} written to {args.out}")
 
 
+def _check_out(out: str) -> None:
+    """Refuse an ``OUT`` that may not be written (``core.paths.output_file_problem``: a
+    missing folder, a FIFO, a device, a link...) before the database is read."""
+    from core.paths import output_file_problem
+
+    problem = None if out == "-" else output_file_problem(Path(out))
+    if problem:
+        raise InvalidInput.single("OUT", f"{problem}; name a new or regular file, or - for stdout")
+
+
 def _write_out(out: str, data: bytes) -> None:
-    """``data`` to the file ``out`` (written whole, then renamed into place), or to stdout
-    for ``-``."""
+    """``data`` to the file ``out`` (written whole, then renamed into place; what is there is
+    checked again), or to stdout for ``-``."""
+    from core.paths import write_file
+
     if out == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    path = Path(out)
-    if path.is_dir():
-        raise InvalidInput.single("OUT", f"{path} is a folder; name a file, or - for stdout")
-    if not path.parent.is_dir():
-        raise InvalidInput.single("OUT", f"the folder {path.parent} does not exist")
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    write_file(Path(out), data, lambda reason: InvalidInput.single("OUT", reason))
 
 
 def _export_components_arguments(parser: argparse.ArgumentParser) -> None:
@@ -142,6 +147,7 @@ def _export_components_arguments(parser: argparse.ArgumentParser) -> None:
 def _export_components(args: argparse.Namespace, database: Database) -> int:
     from core.exports import components_frame
 
+    _check_out(args.out)
     with database.read() as session:
         frame = components_frame(
             session=session,
@@ -178,6 +184,7 @@ def _export_measurements(args: argparse.Namespace, database: Database) -> int:
     from core.components import find_component
     from core.exports import measurements_frame
 
+    _check_out(args.out)
     with database.read() as session:
         if args.component_id is not None:
             component_id = args.component_id

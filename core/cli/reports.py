@@ -34,6 +34,7 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace, database: Database) -> int:
+    from core.paths import write_file
     from core.reports.export import table_csv
     from core.reports.jobs import ReportStatus, generate_report, get_report_tables, marked_tables
 
@@ -46,15 +47,19 @@ def _report(args: argparse.Namespace, database: Database) -> int:
     with database.read() as session:
         tables = get_report_tables(session=session, report_id=record.id)
     tables = marked_tables(record, tables)  # as the report page shows them
+
+    def refuse(reason: str) -> CommandFailure:  # the disk filled, or the folder changed
+        return CommandFailure(
+            f"report {record.id} is stored, but writing its CSV files into {out} "
+            f"failed: {reason}; download them from the app"
+        )
+
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name, frame in tables.items():
-            (out / f"{name}.csv").write_bytes(table_csv(frame))
-    except OSError as error:  # the disk filled, or the folder changed since it was checked
-        raise CommandFailure(
-            f"report {record.id} is stored, but writing its CSV files into {out} "
-            f"failed: {error.strerror}; download them from the app"
-        ) from error
+    except OSError as error:
+        raise refuse(str(error.strerror)) from None
+    for name, frame in tables.items():
+        write_file(out / f"{name}.csv", table_csv(frame), refuse)
     print(f"report {record.id} completed: {len(tables)} CSV files in {out}")
     return 0
 

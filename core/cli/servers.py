@@ -100,6 +100,8 @@ def _api(args: argparse.Namespace, database: Database) -> int:
     (already migrated here) and runs queued reports unless GRIDBOARD_APP_RUNS_REPORTS=false."""
     import uvicorn
 
+    from core.cli.http_limits import LimitedHttpTools
+
     url = database.engine.url.render_as_string(hide_password=False)
     database.dispose()
     os.environ["GRIDBOARD_DATABASE_URL"] = url  # the worker processes read their settings anew
@@ -120,6 +122,7 @@ def _api(args: argparse.Namespace, database: Database) -> int:
         log_config=None,  # GridBoard's own logging (core.logs), configured already
         access_log=False,  # every write and sign-in has its audit record
         proxy_headers=True,
+        http=LimitedHttpTools,  # refuses heads that are too large or too slow
     )
     return 0
 

@@ -4,6 +4,7 @@ write. See docs/design.md#import-formats."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -26,7 +27,9 @@ from core.imports.files import PARQUET_MAGIC, decode_text, read_bytes
 from core.imports.limits import one_at_a_time
 from core.imports.summary import ImportSummary
 from core.imports.table import LINE
+from core.look_alikes import SUBSTATION_FIELDS, substation_problem
 from core.models import Component
+from core.validation import name_key
 
 
 def _columns_for(header: tuple[str, ...]) -> tuple[str, ...]:
@@ -57,26 +60,14 @@ def import_components(
     table = read_csv_table(
         decode_text(data, file_name), file_name=file_name, columns_for=_columns_for
     )
-    problems = list(table.problems)
-    valid: list[tuple[dict[str, str], ComponentSpec]] = []
-    first_line: dict[tuple[str, str], int] = {}
+    problems = table.problems
+    valid: list[tuple[int, dict[str, str], ComponentSpec]] = []
     for row in table.frame.iter_rows(named=True):
         line: int = row.pop(LINE)
-        key = (row["name"].strip(), row["substation"].strip())
-        if all(key):
-            if key in first_line:
-                problems.append(
-                    RowProblem(
-                        line, "", f"repeats line {first_line[key]}: the same name and substation"
-                    )
-                )
-            first_line.setdefault(key, line)
         try:
-            valid.append((row, validate_component(row)))
+            valid.append((line, row, validate_component(row)))
         except InvalidInput as error:
             problems.extend(RowProblem(line, p.field, p.reason) for p in error.problems)
-    if problems:
-        raise ImportRejection(problems)
 
     stored: dict[tuple[str, str], int] = {}
     stored_ends: dict[int, str | None] = {}
@@ -85,10 +76,14 @@ def import_components(
     ):
         stored[name, substation] = component_id
         stored_ends[component_id] = to_substation
-    new = [spec for _row, spec in valid if (spec.name, spec.substation) not in stored]
+    problems.extend(_look_alike_problems(valid, stored, stored_ends))
+    if problems:
+        raise ImportRejection(problems)
+
+    new = [spec for _line, _row, spec in valid if (spec.name, spec.substation) not in stored]
     existing = [
         (stored[spec.name, spec.substation], row, spec)
-        for row, spec in valid
+        for _line, row, spec in valid
         if (spec.name, spec.substation) in stored
     ]
     if new:
@@ -121,3 +116,41 @@ def import_components(
         component_ids=sorted(component_id for component_id, *_ in existing) if overwrite else [],
     )
     return summary
+
+
+def _look_alike_problems(
+    valid: list[tuple[int, dict[str, str], ComponentSpec]],
+    stored: dict[tuple[str, str], int],
+    stored_ends: dict[int, str | None],
+) -> Iterator[RowProblem]:
+    """Rows whose name and substation repeat an earlier line's, or look like one stored or
+    earlier in the file but are written otherwise (``core.validation.name_key``)."""
+    spelling: dict[str, str] = {}  # a substation's key -> its first spelling, stored ones first
+    for name in [*(sub for _name, sub in stored), *(end for end in stored_ends.values() if end)]:
+        spelling.setdefault(name_key(name), name)
+    components: dict[tuple[str, str], str] = {
+        (name_key(name), name_key(sub)): name for name, sub in stored
+    }
+    first_line: dict[tuple[str, str], int] = {}
+    for line, _row, spec in valid:
+        for field in SUBSTATION_FIELDS:
+            asked = getattr(spec, field)
+            if asked:
+                known = spelling.setdefault(name_key(asked), asked)
+                if known != asked:
+                    problem = substation_problem(field, asked, known)
+                    yield RowProblem(line, problem.field, problem.reason)
+        key = (name_key(spec.name), name_key(spec.substation))
+        if key in first_line:
+            repeated = f"repeats line {first_line[key]}: the same name and substation"
+            yield RowProblem(line, "", repeated)
+            continue
+        first_line[key] = line
+        stored_name = components.get(key)
+        if stored_name is not None and (spec.name, spec.substation) not in stored:
+            yield RowProblem(
+                line,
+                "name",
+                f"{spec.name!r} looks the same as the component {stored_name!r} stored in "
+                f"{spec.substation!r} but is written with other characters",
+            )

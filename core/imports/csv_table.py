@@ -10,7 +10,7 @@ from itertools import islice
 
 import polars as pl
 
-from core.errors import RowProblem, UnreadableFile
+from core.errors import SHOWN_PROBLEMS, RowProblems, UnreadableFile
 from core.imports.limits import import_limits
 from core.imports.table import (
     LINE,
@@ -134,22 +134,23 @@ def _fast_table(
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return None  # a bare carriage return ends a line for csv and editors, not for split
     frames = [_empty_frame(names)]
-    problems: list[RowProblem] = []
+    problems = RowProblems()
     for piece_line, end, piece in _line_chunks(text):
-        found = _fast_piece(piece, piece_line, names, first_line=first_line)
+        found = _fast_piece(piece, piece_line, names, first_line=first_line, problems=problems)
         if found is None:
             return None
-        frames.append(found[0])
-        problems.extend(found[1])
+        frames.append(found)
         if progress:
             progress(end / len(text))
     frame = pl.concat(frames)
-    return Table(frame=frame, rows=frame.height + len(problems), problems=tuple(problems))
+    return Table(frame=frame, rows=frame.height + problems.total, problems=problems)
 
 
 def _fast_piece(
-    piece: str, piece_line: int, names: tuple[str, ...], *, first_line: int
-) -> tuple[pl.DataFrame, list[RowProblem]] | None:
+    piece: str, piece_line: int, names: tuple[str, ...], *, first_line: int, problems: RowProblems
+) -> pl.DataFrame | None:
+    """The piece's records; adds its records of the wrong width to ``problems``, but only
+    once the piece is known to be read here (``None``: the exact path must read the file)."""
     width = len(names)
     lines = (
         pl.Series("raw", [piece])
@@ -174,21 +175,24 @@ def _fast_piece(
             for field, name in zip(_fields(width), names, strict=True)
         ),
     )
-    problems = [
-        field_count_problem(line, found, width)
-        for line, found in lines.filter(~pl.col("quoted") & (pl.col("fields") != width))
-        .select(LINE, "fields")
-        .iter_rows()
-    ]
+    miscounted = lines.filter(~pl.col("quoted") & (pl.col("fields") != width))
     others = lines.filter(pl.col("quoted") & ~(simple & (pl.col("fields") == width)))
-    parsed = _parse_lines(others.select(LINE, "raw").iter_rows(), names)
+    piece_problems = RowProblems()
+    parsed = _parse_lines(others.select(LINE, "raw").iter_rows(), names, piece_problems)
     if parsed is None:
         return None
-    frame, more_problems = parsed
-    if frame.height:
-        split = pl.concat([split, frame]).sort(LINE)
-    problems = sorted([*problems, *more_problems], key=lambda problem: problem.line)
-    return split, problems
+    # Only the first of the miscounted lines become problems; the rest are counted.
+    problems.extend(
+        (
+            field_count_problem(line, found, width)
+            for line, found in miscounted.head(SHOWN_PROBLEMS).select(LINE, "fields").iter_rows()
+        ),
+        total=miscounted.height,
+    )
+    problems.extend(piece_problems.first(), total=piece_problems.total)
+    if parsed.height:
+        split = pl.concat([split, parsed]).sort(LINE)
+    return split
 
 
 def _fields(width: int) -> list[pl.Expr]:
@@ -199,13 +203,12 @@ def _fields(width: int) -> list[pl.Expr]:
 
 
 def _parse_lines(
-    lines: Iterator[tuple[int, str]], names: tuple[str, ...]
-) -> tuple[pl.DataFrame, list[RowProblem]] | None:
+    lines: Iterator[tuple[int, str]], names: tuple[str, ...], problems: RowProblems
+) -> pl.DataFrame | None:
     """Single lines through ``csv``; ``None`` if one of them is not a whole record."""
     width = len(names)
     numbers: list[int] = []
     rows: list[list[str]] = []
-    problems: list[RowProblem] = []
     for line, raw in lines:
         try:
             fields = next(csv.reader([raw], strict=True))
@@ -214,11 +217,11 @@ def _parse_lines(
         if is_blank_record(fields):
             continue
         if len(fields) != width:
-            problems.append(field_count_problem(line, len(fields), width))
+            problems.add(field_count_problem(line, len(fields), width))
             continue
         numbers.append(line)
         rows.append(fields)
-    return _frame(numbers, rows, names), problems
+    return _frame(numbers, rows, names)
 
 
 def _exact_table(
@@ -233,7 +236,7 @@ def _exact_table(
     width = len(names)
     total_lines = max(1, text.count("\n") + 1)
     frames = [_empty_frame(names)]
-    problems: list[RowProblem] = []
+    problems = RowProblems()
     rows = 0
     records = _records(text)
     try:
@@ -250,7 +253,7 @@ def _exact_table(
                     lines.append(start)
                     chunk.append(fields)
                 else:
-                    problems.append(field_count_problem(start, len(fields), width, last_line=end))
+                    problems.add(field_count_problem(start, len(fields), width, last_line=end))
             if chunk:
                 frames.append(_frame(lines, chunk, names))
             if not consumed:
@@ -263,4 +266,4 @@ def _exact_table(
             f"the CSV record that starts on line {error.line} cannot be read "
             f"({error.reason}): is a closing quote missing?",
         ) from None
-    return Table(frame=pl.concat(frames), rows=rows, problems=tuple(problems))
+    return Table(frame=pl.concat(frames), rows=rows, problems=problems)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.domain import MeasurementType
-from core.errors import RowProblem
+from core.errors import SHOWN_PROBLEMS, RowProblem, RowProblems
 from core.imports.table import LINE
 from core.measurement_store import KEY, MEASUREMENT_SCHEMA
 from core.timestamps import (
@@ -199,8 +199,14 @@ def _check_timestamp(frame: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _name_text(column: str) -> pl.Expr:
+    """A name column in the form names are stored in (``core.validation.normal_name``)."""
+    text = pl.col(column).fill_null("").str.normalize("NFKC")
+    return text.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
 def _check_component_name(frame: pl.LazyFrame, inventory: pl.DataFrame) -> pl.LazyFrame:
-    name, substation = _text("component_name"), _text("substation")
+    name, substation = _name_text("component_name"), _name_text("substation")
     substations = inventory.get_column("substation").unique()
     frame = frame.with_columns(name.alias("component_name"), substation.alias("substation"))
     frame = frame.join(
@@ -290,15 +296,22 @@ def check_measurements(frame: pl.DataFrame, inventory: pl.DataFrame) -> pl.DataF
     return lazy.select(LINE, *MEASUREMENT_SCHEMA, pl.col(f"^{_PROBLEM}.*$")).collect()
 
 
-def row_problems(checked: pl.DataFrame) -> list[RowProblem]:
+def add_row_problems(checked: pl.DataFrame, problems: RowProblems) -> None:
+    """The checked frame's problems into ``problems``: the first lines' built, the rest
+    only counted (a file of a million bad rows makes a hundred objects, not millions)."""
     columns = [name for name in checked.columns if name.startswith(_PROBLEM)]
-    found = (
+    total = checked.select(pl.sum_horizontal(pl.col(columns).count())).item()
+    first = (
         checked.select(LINE, *columns)
         .filter(pl.any_horizontal(pl.col(columns).is_not_null()))
+        .top_k(SHOWN_PROBLEMS, by=LINE, reverse=True)
         .unpivot(index=LINE, variable_name="column", value_name="reason")
         .drop_nulls("reason")
     )
-    return [
-        RowProblem(line, column.removeprefix(_PROBLEM), reason)
-        for line, column, reason in found.iter_rows()
-    ]
+    problems.extend(
+        (
+            RowProblem(line, column.removeprefix(_PROBLEM), reason)
+            for line, column, reason in first.iter_rows()
+        ),
+        total=total,
+    )

@@ -17,7 +17,7 @@ from core.errors import ImportRejection, UnreadableFile
 from core.imports.csv_table import read_csv_table
 from core.imports.files import decode_text, is_parquet, read_bytes
 from core.imports.limits import one_at_a_time
-from core.imports.measurement_checks import check_measurements, columns_for, row_problems
+from core.imports.measurement_checks import add_row_problems, check_measurements, columns_for
 from core.imports.parquet_table import read_parquet_table
 from core.imports.summary import ImportSummary
 from core.measurement_store import KEY, MEASUREMENT_SCHEMA, WriteCounts, write_measurements
@@ -62,7 +62,8 @@ def import_measurements(
     del data
     report(_READ)
     checked = check_measurements(table.frame, _inventory(session))
-    problems = [*table.problems, *row_problems(checked)]
+    problems = table.problems
+    add_row_problems(checked, problems)
     if problems:
         raise ImportRejection(problems)
     report(_CHECK)

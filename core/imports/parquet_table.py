@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from core.errors import UnreadableFile
+from core.errors import RowProblems, UnreadableFile
 from core.imports.limits import ImportLimits, import_limits
 from core.imports.table import LINE, ColumnsFor, Table, check_header, check_width
 
@@ -176,4 +176,4 @@ def read_parquet_table(data: bytes, *, file_name: str, columns_for: ColumnsFor) 
         .with_row_index(LINE, offset=FIRST_DATA_LINE)
         .with_columns(pl.col(LINE).cast(pl.Int64))
     )
-    return Table(frame=frame, rows=frame.height, problems=())
+    return Table(frame=frame, rows=frame.height, problems=RowProblems())

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from core.errors import ImportRejection, RowProblem, UnreadableFile
+from core.errors import ImportRejection, RowProblem, RowProblems, UnreadableFile
 
 LINE = "line"
 # An import needs at most 7 columns; a wider header is not a GridBoard file, and reading
@@ -29,12 +29,12 @@ class Table:
     ``frame`` has the Int64 column ``line`` (where the record starts, as an editor shows it:
     the header is line 1) and one String column per expected column, named as in
     ``expected``. ``rows`` counts every data record, also those in ``problems`` (records with
-    the wrong number of fields), which are not in ``frame``.
+    the wrong number of fields: the first shown, all counted), which are not in ``frame``.
     """
 
     frame: pl.DataFrame
     rows: int
-    problems: tuple[RowProblem, ...]
+    problems: RowProblems
 
 
 def normalise(name: str) -> str:

@@ -115,7 +115,6 @@ def _rollup_part(span: OffsetSpan, dialect: str, pair: tuple[str, str] | None = 
         func.max(rollup.value_max).label("value_max"),
     )
     in_span = (rollup.bucket_us >= span.start_us, rollup.bucket_us < span.end_us)
-    query: _Part
     if pair is not None:
         component_type, measurement_type = pair
         return (
@@ -133,7 +132,7 @@ def _rollup_part(span: OffsetSpan, dialect: str, pair: tuple[str, str] | None = 
             )
             .group_by(block, rollup.voltage_kv)
         )
-    query = (
+    query: _Part = (
         select(
             literal(False).label("raw"),
             rollup.component_type,
@@ -144,14 +143,14 @@ def _rollup_part(span: OffsetSpan, dialect: str, pair: tuple[str, str] | None = 
         .where(*in_span)
         .group_by(rollup.component_type, rollup.measurement_type, rollup.voltage_kv, block)
     )
-    if dialect == "sqlite":
-        # SQLite reads the key (component type, measurement type, bucket) one range per type
-        # pair when the leading columns are listed; PostgreSQL scans the period either way.
-        query = query.where(
-            rollup.component_type.in_(_COMPONENT_TYPES),
-            rollup.measurement_type.in_(_MEASUREMENT_TYPES),
-        )
-    return query
+    # Listing the key's leading columns lets both databases read the key (component type,
+    # measurement type, bucket) one range per type pair: a span without data (most of a
+    # century's) costs an index probe, not a scan of every rollup row (PostgreSQL scanned
+    # them once per span: 0.71 -> 0.18 s for a century's statement at 1M measurements).
+    return query.where(
+        rollup.component_type.in_(_COMPONENT_TYPES),
+        rollup.measurement_type.in_(_MEASUREMENT_TYPES),
+    )
 
 
 def _rollup_parts(span: OffsetSpan, dialect: str, *, per_pair: bool) -> list[_Part]:

@@ -4,7 +4,7 @@ report covers. See docs/architecture.md#rollups-and-local-days."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.timestamps import DAY_US, ONE_MICROSECOND, SECOND_US, from_micros
@@ -19,21 +19,37 @@ MAX_PERIOD_DAYS = 36_525
 
 def period_problem(start: datetime, end: datetime, zone_name: str) -> str | None:
     """Why [start, end) cannot be a report's period in the zone, as a sentence's end, or
-    ``None``: longer than ``MAX_PERIOD_DAYS``, or local days outside the years 1 to 9999
-    (an instant near either end can be in year 0 or 10000 in the zone)."""
+    ``None``: longer than ``MAX_PERIOD_DAYS``, or not within ``calendar_bounds``."""
     length = end - start
     if length > timedelta(days=MAX_PERIOD_DAYS):
         return (
             f"the period is {length.days:,} days long; a report covers at most "
             f"{MAX_PERIOD_DAYS:,} days (100 years)"
         )
+    first, last = calendar_bounds(zone_name)
+    if start < first or end > last:
+        return (
+            f"the period must lie within the years 1 to 9999 in {zone_name}: from "
+            f"{_utc(first)} to {_utc(last)}"
+        )
+    return None
+
+
+def _utc(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")  # strftime's %Y drops the year 1's zeros
+
+
+def calendar_bounds(zone_name: str) -> tuple[datetime, datetime]:
+    """The earliest start and latest end (UTC) of a report in the zone: each local day it
+    touches, and the midnight after it, must be a date Python can hold (its partial days and
+    daily buckets are computed with them). The first local midnight of the year 1 that is an
+    instant after 0001-01-01T00:00Z, and the local midnight that starts 9999-12-31."""
     zone = ZoneInfo(zone_name)
     try:
-        start.astimezone(zone)
-        (end - ONE_MICROSECOND).astimezone(zone)
-    except OverflowError:
-        return f"the period must lie within the years 1 to 9999 in {zone_name}"
-    return None
+        first = datetime(1, 1, 1, tzinfo=zone).astimezone(UTC)
+    except OverflowError:  # east of UTC, the year 1 begins before the first instant
+        first = datetime(1, 1, 2, tzinfo=zone).astimezone(UTC)
+    return first, datetime(9999, 12, 31, tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,52 @@ def test_a_bad_row_deep_inside_a_large_file_writes_nothing(client, manager_heade
     assert _count(people, Measurement) == 0
 
 
+@pytest.mark.parametrize("shape", ["csv", "json"])
+def test_many_bad_rows_answer_the_first_100_and_the_count_of_the_rest(
+    client, manager_headers, grid, people, shape
+):
+    rows = [
+        ("T1", "Riverside", (START + timedelta(seconds=i)).isoformat(), "power", "x")
+        for i in range(5_000)
+    ]
+    if shape == "csv":
+        body = ("component_name,substation,timestamp,measurement_type,value\n"
+                + "".join(",".join(row) + "\n" for row in rows)).encode()  # fmt: skip
+        headers = manager_headers | CSV
+    else:
+        names = ("component_name", "substation", "timestamp", "measurement_type", "value")
+        body = json.dumps([dict(zip(names, row, strict=True)) for row in rows]).encode()
+        headers = manager_headers | {"Content-Type": "application/json"}
+    answer = client.post("/measurements/import", content=body, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == "import refused, nothing was written: 5000 problems"
+    assert [p["line"] for p in answer.json()["problems"]] == list(range(2, 102))
+    assert answer.json()["problems_total"] == 5_000
+    assert _count(people, Measurement) == 0
+
+
+def test_json_that_does_not_parse_is_answered_400_with_where_it_stops(
+    client, manager_headers, grid, people
+):
+    headers = manager_headers | {"Content-Type": "application/json"}
+    for body, detail in (
+        (b'[{"value": 1},\n {"value": 2,, }]', "Expecting property name enclosed in double "
+         "quotes at line 2, column 14"),
+        (b'[{"value": ' + b"[" * 50_000 + b"]" * 50_000 + b"}]",
+         "item 1 (at line 1, column 2) nests arrays or objects too deeply"),
+    ):  # fmt: skip
+        answer = client.post("/measurements/import", content=body, headers=headers)
+        assert answer.status_code == 400, answer.text
+        assert detail in answer.json()["detail"]
+    digits = b"9" * 5_000
+    huge = b'[{"component_id": 1, "timestamp": "2024-05-01T00:00:00Z", "measurement_type": ' \
+        b'"power", "value": ' + digits + b"}]"  # fmt: skip
+    answer = client.post("/measurements/import", content=huge, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["problems"][0]["column"] == "value"
+    assert _count(people, Measurement) == 0
+
+
 def test_parquet_and_json_bodies_take_the_same_path(client, manager_headers, grid, people):
     frame = pl.read_csv(io.StringIO(_readings(20)), infer_schema=False)
     buffer = io.BytesIO()
@@ -183,7 +229,7 @@ def test_bodies_that_are_not_rows_are_refused_with_a_reason(client, manager_head
     items = post(b'[{"value": 1}, 7]', "application/json")
     assert items.status_code == 422
     assert items.json()["problems"] == [
-        {"line": 3, "column": "", "reason": "is int, not an object"}
+        {"line": 3, "column": "", "reason": "is a number, not an object"}
     ]
     empty = post(b"", "text/csv")
     assert empty.status_code == 400 and empty.json()["detail"] == "body.csv: the file is empty"

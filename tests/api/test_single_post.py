@@ -27,6 +27,7 @@ from tests.api.test_permissions import READERS, REFUSED, WRITERS, _credential
 from tests.faults.test_locked_database import other_writer
 
 ROUTE = {"overwrite": "false"}
+REFUSED_BEFORE_THE_BODY = ("none", "expired", "tampered", "wrongly signed", "unsigned", "garbage")
 
 
 def _reading(component_id: int, timestamp: str, **changes: Any) -> dict[str, Any]:
@@ -102,9 +103,10 @@ def test_every_caller_gets_the_routes_answer(kind, client, people, world, taken)
     )
     _same_answer(short, route)
     assert _stored(people) == before + (1 if kind in WRITERS else 0)
-    # A request without a token is the app's from the start; every other one is answered
-    # by the short path, and a refused one writes nothing.
-    assert len(taken["checks"]) == (0 if kind == "none" else 1)
+    # A request without a token, or with one refused before its body is read (forged or
+    # expired: the app answers its 401 unread), is the app's from the start; every other one
+    # is answered by the short path, and a refused one writes nothing.
+    assert len(taken["checks"]) == (0 if kind in REFUSED_BEFORE_THE_BODY else 1)
     assert len(taken["writes"]) == (1 if kind in WRITERS else 0)
 
 
@@ -297,18 +299,22 @@ def test_any_other_body_gets_the_routes_answer(
     assert len(taken["checks"]) == (1 if short_path else 0), case
 
 
-def test_a_body_over_16_kb_is_still_written_by_the_route(
+def test_a_body_over_16_kb_is_refused_by_the_route_unread_and_nothing_is_written(
     client,
     people,
     world,
     manager_headers,
     taken,
 ):
+    """Single values only: a larger body is the imports' (the answer says so)."""
     content = json.dumps(_reading(world["cid"], "2024-06-01T00:00:00Z")) + " " * 20_000
     headers = manager_headers | {"Content-Type": "application/json; charset=utf-8"}
+    before = _stored(people)
     answer = client.post("/measurements", content=content, headers=headers)
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 413, answer.text
+    assert "POST /measurements/import" in answer.json()["detail"]
     assert taken == {"checks": [], "writes": []}
+    assert _stored(people) == before
 
 
 def test_a_charset_and_upper_case_media_type_take_the_short_path(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from hypothesis import strategies as st
@@ -53,14 +54,43 @@ texts = st.one_of(
 )
 
 
+# Characters that show as nothing: format characters (zero-width, bidi controls, word joiner)
+# and the default-ignorable letters and marks Unicode names here.
+_INVISIBLE_NAMES = (
+    "VARIATION SELECTOR",
+    "MONGOLIAN FREE VARIATION SELECTOR",
+    "HANGUL FILLER",
+    "HALFWIDTH HANGUL FILLER",
+    "HANGUL CHOSEONG FILLER",
+    "HANGUL JUNGSEONG FILLER",
+    "KHMER VOWEL INHERENT",
+    "COMBINING GRAPHEME JOINER",
+)
+
+
+def _invisible(char: str) -> bool:
+    return (
+        unicodedata.category(char) == "Cf"
+        or 0xE0000 <= ord(char) <= 0xE0FFF
+        or unicodedata.name(char, "").startswith(_INVISIBLE_NAMES)
+    )
+
+
+def stored_name(value: str) -> str:
+    """docs/design.md's names: NFKC-normalised, runs of blanks one space, trimmed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+
+
 def expected_text_problem(value: str) -> bool:
-    """Whether docs/design.md's rules refuse ``value`` as a name: empty once trimmed, longer than
-    200 characters, or holding a character that is not text (control, separator, surrogate)."""
-    text = value.strip()
+    """Whether docs/design.md's rules refuse ``value`` as a name: empty once normalised and
+    trimmed, longer than 200 characters, holding a character that is not text (control,
+    separator, surrogate) or one that shows as nothing or turns the text's direction."""
+    text = unicodedata.normalize("NFKC", value).strip()
     return (
         not text
         or len(text) > 200
         or any(unicodedata.category(char) in _UNSHOWABLE for char in text)
+        or any(_invisible(char) for char in text)
     )
 
 

@@ -23,7 +23,13 @@ from core.components import (
 from core.errors import InvalidInput, UnknownComponent
 from core.models import Component
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
-from tests.hostile.strategies import HOSTILE_TEXTS, expected_text_problem, numbers, texts
+from tests.hostile.strategies import (
+    HOSTILE_TEXTS,
+    expected_text_problem,
+    numbers,
+    stored_name,
+    texts,
+)
 
 DB_SETTINGS = settings(
     max_examples=60,
@@ -58,7 +64,7 @@ def _fields_named(error: InvalidInput) -> set[str]:
 
 
 def _assert_found_everywhere(db, record, name: str, substation: str) -> None:
-    """The stored text is the trimmed input, and get, find, list and search all return it."""
+    """The stored text is the normalised input, and get, find, list and search all return it."""
     with db.read() as session:
         got = get_component(session=session, component_id=record.id)
         assert (got.name, got.substation) == (name, substation)
@@ -90,7 +96,7 @@ def test_any_name_is_stored_exactly_or_refused_naming_the_field(db, name, substa
         assert _count(db) == before
         return
     assert not expected_text_problem(name) and not expected_text_problem(substation)
-    _assert_found_everywhere(db, record, name.strip(), substation.strip())
+    _assert_found_everywhere(db, record, stored_name(name), stored_name(substation))
     _remove(db, record.id)
 
 
@@ -115,7 +121,7 @@ def test_any_name_through_update_is_stored_exactly_or_refused(db, name):
             assert get_component(session=session, component_id=original.id).name == "L-update"
     else:
         assert not expected_text_problem(name)
-        _assert_found_everywhere(db, original, name.strip(), LINE["substation"])
+        _assert_found_everywhere(db, original, stored_name(name), LINE["substation"])
     _remove(db, original.id)
 
 
@@ -208,7 +214,8 @@ def test_a_search_for_any_stored_name_finds_it_in_any_case(db, text):
     the database folds that case the same way Python does (both do for these letters)."""
     record = make_component(db, TRANSFORMER, name=text)
     with db.read() as session:
-        for search in {text.strip(), text.strip()[:3]}:
+        stored = stored_name(text)
+        for search in {stored, stored[:3]}:
             found = list_components(session=session, search=search).items
             assert [item.id for item in found] == [record.id], search
 

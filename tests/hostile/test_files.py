@@ -23,6 +23,7 @@ from core.measurements import add_measurement
 from core.models import Component, Measurement, MeasurementRollup
 from core.reports.jobs import generate_report, get_report_tables
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
+from tests.hostile.strategies import stored_name
 from tests.imports.support import (
     COMPONENTS_HEADER,
     MEASUREMENTS_HEADER,
@@ -140,7 +141,7 @@ def test_a_mangled_components_file_is_imported_exactly_or_refused(db, mutation):
         stored = stored_components(db)
         assert summary.inserted == len(stored) - 1 == len(records)
         for record in records:
-            name, substation = record[0].strip(), record[1].strip()
+            name, substation = stored_name(record[0]), stored_name(record[1])
             assert stored[name, substation]["component_type"] == record[2].strip().lower()
     with db.write() as session:  # the next example starts empty
         session.execute(Component.__table__.delete())

@@ -209,7 +209,7 @@ def test_more_than_100_problems_show_100_and_count_the_rest(db, grid):
         f"T1,Riverside,2024-05-01T00:{i // 60:02d}:{i % 60:02d},voltage,bad" for i in range(150)
     ]
     error = refusal(run_measurements, db, measurements_file(*rows))
-    assert len(error.problems) == 150
+    assert error.total == 150
     assert len(error.shown) == 100
     assert error.shown[0].line == 2 and error.shown[-1].line == 101
     assert error.hidden_count == 50

@@ -31,13 +31,18 @@ STORABLE = [
     ":red[alarm] :smile: :material/delete:",
     "`code` | a | b |",
     '=HYPERLINK("http://x")',
-    "שלום \u202eevil\u202c",
+    "שלום עולם",
     "a\\*b",
     "😀" * 200,
     "www.evil.example https://evil.example mallory@evil.example a -> b -- c :streamlit:",
 ]
 # Rows a SQL console or an older tool may have written: no GridBoard form accepts them.
-UNCHECKED = ["line\nbreak # heading\n- item", "tab\there\x07bell", "x" * 10_000]
+UNCHECKED = [
+    "line\nbreak # heading\n- item",
+    "tab\there\x07bell",
+    "x" * 10_000,
+    "שלום \u202eevil\u202c",
+]
 # Streamlit's own Markdown, which CommonMark does not know: ":red[x]", ":smile:", "$x$".
 _STREAMLIT_ACTIVE = re.compile(r"(?<!\\)(?::(?=[^\W\d_])|\$)")
 

@@ -20,8 +20,9 @@ from core.measurement_store import write_measurements
 from core.models import Report
 from core.periods import ReportPreset, measurement_span, report_period
 from core.reports import jobs, kpis
+from core.reports.compute import check_period
 from core.reports.jobs import ReportStatus, generate_report, get_report, request_report
-from core.reports.zones import MAX_PERIOD_DAYS
+from core.reports.zones import MAX_PERIOD_DAYS, calendar_bounds
 from core.timestamps import to_micros
 from tests.factories import MANAGER, TRANSFORMER, make_component
 
@@ -203,3 +204,59 @@ def test_one_part_per_span_gives_the_same_report_as_one_per_type_pair(db, monkey
     monkeypatch.setattr(compute, "_SQLITE_MAX_PARTS", 0)
     assert daily().equals(whole)
     assert whole["sample_count"].sum() == len(moments)
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "end"),
+    [
+        ("UTC", datetime(9999, 12, 1, tzinfo=UTC), datetime(9999, 12, 31, 9, tzinfo=UTC)),
+        ("Pacific/Kiritimati", datetime(1, 1, 1, tzinfo=UTC), datetime(1, 2, 1, tzinfo=UTC)),
+        ("Etc/GMT+12", datetime(9999, 12, 1, tzinfo=UTC), datetime(9999, 12, 31, 13, tzinfo=UTC)),
+    ],
+)
+def test_a_period_whose_last_or_first_local_day_has_no_neighbour_is_refused(db, zone, start, end):
+    """Its days' midnights (partial days, buckets) would overflow when the report is read."""
+    with pytest.raises(InvalidInput) as refused, db.write() as session:
+        request_report(session=session, actor=MANAGER, start=start, end=end, time_zone=zone)
+    reason = _one_sentence(refused.value)
+    assert reason.startswith(f"the period must lie within the years 1 to 9999 in {zone}: from ")
+    assert _reports(db) == 0
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Tokyo"])
+def test_the_widest_periods_accepted_are_read_back_whole(db, zone):
+    """At each end of the range the refusal names, a report computes, and its tables and
+    partial days read back."""
+    first, last = calendar_bounds(zone)
+    _measure(db, first + timedelta(hours=1), last - timedelta(hours=1))
+    for start, end in ((first, first + timedelta(days=2)), (last - timedelta(days=2), last)):
+        record = generate_report(db, actor=MANAGER, start=start, end=end, time_zone=zone)
+        assert record.status is ReportStatus.COMPLETED, record.error
+        with db.read() as session:
+            tables = jobs.get_report_tables(session=session, report_id=record.id)
+        daily = jobs.marked_tables(record, tables)[kpis.DAILY_AVERAGES]
+        assert daily["sample_count"].sum() == 1
+    outside = [(last - timedelta(days=1), last + timedelta(microseconds=1))]
+    if first > datetime.min.replace(tzinfo=UTC):  # in UTC no instant is earlier
+        outside.append((first - timedelta(microseconds=1), first + timedelta(days=1)))
+    for start, end in outside:
+        with pytest.raises(InvalidInput, match="within the years 1 to 9999"):
+            check_period(start, end, zone)
+
+
+def test_the_command_line_refuses_an_end_on_the_last_day_of_9999(db, tmp_path, capsys):
+    url = db.engine.url.render_as_string(hide_password=False)
+    code = main(
+        [
+            "--database-url", url, "report", "--start", "9999-12-01T00:00:00Z",
+            "--end", "9999-12-31T09:00:00Z", "--out", str(tmp_path / "out"),
+        ]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (
+        "the period must lie within the years 1 to 9999 in UTC: from 0001-01-01T00:00:00Z to "
+        "9999-12-31T00:00:00Z" in err
+    )
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert _reports(db) == 0
