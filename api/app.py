@@ -47,6 +47,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.sign_in_limiter = auth.sign_in_limiter()
         for path in imports.remove_stale_folders():
             log.warning("removed %s, left by an API process that is gone", path)
         app.state.runner = ReportRunner(database).start() if runs_reports else None

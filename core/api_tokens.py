@@ -25,7 +25,7 @@ from core.domain import Actor, Role, require_manager
 from core.errors import FieldProblem, GridBoardError, InvalidInput, UnknownReference
 from core.models import ID_RANGE, ApiToken, User, utc_now
 from core.timestamps import to_micros
-from core.users import UserRecord
+from core.users import AccessStamp, UserRecord
 from core.validation import FieldError, name_key, parse_name
 
 AUDIENCE = "gridboard-api"
@@ -119,16 +119,21 @@ def issue_sign_in_token(
     minutes: int,
     now: Callable[[], datetime] = utc_now,
 ) -> SignInToken:
-    """A JWT for ``user`` acting as ``role`` (at most their own), valid for ``minutes``."""
+    """A JWT for ``user`` acting as ``role`` (at most their own), valid for ``minutes`` and
+    while the user's row keeps the access stamp it was read with (``SignInClaims.actor``)."""
     if role is Role.MANAGER:
         require_manager(user.actor, "have a manager token")
+    if user.access is None:
+        raise ValueError("a sign-in token is made from a user as read from the database")
     issued = now()
+    access = user.access
     payload = {
         "sub": user.username,
         "aud": AUDIENCE,
         "scope": " ".join(scopes_of(role)),
         "iat": int(issued.timestamp()),
         "iat_us": to_micros(issued),
+        "acc": [access.password_us, access.role_us, access.deactivated_us],
         "exp": int((issued + timedelta(minutes=minutes)).timestamp()),
     }
     token = jwt.encode(payload, key, algorithm=_ALGORITHM)
@@ -142,28 +147,35 @@ class SignInClaims:
 
     username: str
     role: Role
-    issued_us: int
+    access: AccessStamp  # the user's, as read when the password was checked
 
     def actor(self, session: Session) -> Actor:
-        """The actor, or ``TokenRefusal`` for a user who is gone or changed password or role
-        after the token was issued. Reads three columns of the user in ``session``."""
+        """The actor, or ``TokenRefusal`` for a user who is gone or deactivated, or whose
+        password, role or activity changed after the password was checked (by comparing the
+        row's stamp, so a change that overlapped the sign-in ends it too). Reads the user's
+        stamp columns in ``session``."""
         row = _USER_STAMPS.first(session, {"username": self.username})
         if row is None:
             raise TokenRefusal("the token's user no longer exists")
-        if self.issued_us < to_micros(row.password_changed_at):
-            raise TokenRefusal("the password changed after this token was issued: sign in again")
-        if row.role_changed_at is not None and self.issued_us < to_micros(row.role_changed_at):
-            raise TokenRefusal("the role changed after this token was issued: sign in again")
+        if not row.active:
+            raise TokenRefusal("the token's user is deactivated")
+        change = AccessStamp.of(row).change_since(self.access)
+        if change is not None:
+            raise TokenRefusal(f"{change} after this token was issued: sign in again")
         return Actor(username=row.username, role=self.role)
 
 
 # Read on every request a sign-in token makes: built once (see core.measurements).
-# A plain (Core) select: the ORM's result handling is not needed for three columns.
+# A plain (Core) select: the ORM's result handling is not needed for a few columns.
 _users = User.__table__.c
 _USER_STAMPS = DriverStatement(
-    select(_users.username, _users.password_changed_at, _users.role_changed_at).where(
-        _users.username == bindparam("username")
-    )
+    select(
+        _users.username,
+        _users.active,
+        _users.password_changed_at,
+        _users.role_changed_at,
+        _users.deactivated_at,
+    ).where(_users.username == bindparam("username"))
 )
 
 
@@ -195,13 +207,15 @@ def _verified(token: str, key: bytes) -> tuple[SignInClaims, float]:
         raise TokenRefusal("the token has expired: sign in again") from None
     except jwt.InvalidTokenError:
         raise TokenRefusal("the token is not valid: sign in again") from None
-    username, scope, issued_us = payload.get("sub"), payload.get("scope"), payload.get("iat_us")
+    username, scope, access = payload.get("sub"), payload.get("scope"), payload.get("acc")
     if not isinstance(username, str) or not isinstance(scope, str):
         raise TokenRefusal("the token is not valid: sign in again")
-    if isinstance(issued_us, bool) or not isinstance(issued_us, int):
+    if not isinstance(access, list) or len(access) != 3:  # tokens from before stamps too
+        raise TokenRefusal("the token is not valid: sign in again")
+    if any(isinstance(part, bool) or not isinstance(part, int) for part in access):
         raise TokenRefusal("the token is not valid: sign in again")
     role = Role.MANAGER if Role.MANAGER.value in scope.split() else Role.USER
-    claims = SignInClaims(username=username, role=role, issued_us=issued_us)
+    claims = SignInClaims(username=username, role=role, access=AccessStamp(*access))
     return claims, float(payload["exp"])
 
 
@@ -209,8 +223,8 @@ def read_sign_in_token(
     token: str, *, session: Session, key: bytes, now: Callable[[], datetime] = utc_now
 ) -> Actor:
     """Who a sign-in token acts for, or ``TokenRefusal`` saying why it is not honoured:
-    not signed with ``key`` (forged, tampered, another algorithm), expired, or issued before
-    the user's last password or role change, or for a user who is gone."""
+    not signed with ``key`` (forged, tampered, another algorithm), expired, for a user who
+    is gone or deactivated, or older than the user's last password, role or activity change."""
     return sign_in_claims(token, key=key, now=now).actor(session)
 
 
@@ -365,12 +379,36 @@ def is_machine_token(token: str) -> bool:
 
 # Read on every request a machine token makes: built once, a plain select of the record's
 # columns (see core.measurements).
+# With the stamps of the user who made the token (none for the command line's system actor).
 _tokens = ApiToken.__table__.c
 _TOKEN_BY_HASH = DriverStatement(
-    select(*(_tokens[name] for name in _RECORD_FIELDS)).where(
-        _tokens.token_hash == bindparam("token_hash")
+    select(
+        *(_tokens[name] for name in _RECORD_FIELDS),
+        _users.active,
+        _users.created_at.label("user_created_at"),
+        _users.password_changed_at,
+        _users.role_changed_at,
+        _users.deactivated_at,
     )
+    .outerjoin_from(ApiToken.__table__, User.__table__, _tokens.created_by == _users.username)
+    .where(_tokens.token_hash == bindparam("token_hash"))
 )
+
+
+def _maker_change(row: Row[Any]) -> str | None:
+    """Why the person who made a token no longer vouches for it, or ``None``: gone (or a new
+    user of the same name), deactivated, or their password, role or activity changed since.
+    Names with a colon are not people (``system:cli``): the command line's tokens hold."""
+    if ":" in row.created_by:
+        return None
+    if row.active is None or row.user_created_at > row.created_at:
+        return f"{row.created_by!r}, who made it, no longer exists"
+    if not row.active:
+        return f"{row.created_by!r}, who made it, is deactivated"
+    for changed_at in (row.password_changed_at, row.role_changed_at, row.deactivated_at):
+        if changed_at is not None and changed_at > row.created_at:
+            return f"the password, role or activity of {row.created_by!r}, who made it, changed"
+    return None
 
 
 def read_machine_token(
@@ -396,6 +434,9 @@ def honoured_token(session: Session, token: str, moment: datetime) -> ApiTokenRe
     state = record.state(moment)
     if state != "active":
         raise TokenRefusal(f"the token {record.name!r} is {state}")
+    change = _maker_change(row)
+    if change is not None:
+        raise TokenRefusal(f"the token {record.name!r} has ended: {change}")
     return record
 
 

@@ -15,8 +15,7 @@ from logging import INFO, WARNING
 from pathlib import Path
 
 import jwt
-from sqlalchemy import ColumnElement, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -24,118 +23,76 @@ from core.config import Settings
 from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
-from core.models import SignInAttempt, SignInSession, User, utc_now
+from core.models import SignInSession, User, utc_now
 from core.passwords import spend_password_check_time
-from core.users import UserRecord, authenticate
-from core.validation import unstorable_character
+from core.sign_in_attempts import (
+    DEFAULT_POLICY,
+    SignInPolicy,
+    attempt_key,
+    forget_attempts,
+    reserve_attempt,
+)
+from core.users import AccessStamp, UserRecord, authenticate
 
 
 @dataclass(frozen=True, slots=True)
-class SignInPolicy:
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
-    lock: timedelta = timedelta(minutes=15)
-    first_delay_seconds: float = 0.5
-    max_delay_seconds: float = 4.0
+class SignInOutcome:
+    """A checked sign-in: the user, or the refusal to raise, after ``delay`` seconds (the
+    slow-down, which the caller spends: the API waits without holding a thread)."""
 
-    def delay(self, failures: int) -> float:
-        """Seconds to hold back the answer after ``failures`` failures in a row."""
-        if failures <= 0:
-            return 0.0
-        return float(min(self.first_delay_seconds * 2 ** (failures - 1), self.max_delay_seconds))
+    user: UserRecord | None
+    refusal: AuthenticationFailure | SignInLockout | None
+    delay: float
 
-
-DEFAULT_POLICY = SignInPolicy()
-
-
-def attempt_key(username: str) -> str:
-    """The name failures are counted under: as the user table stores names, capped in length.
-    A character no database stores (NUL, a lone surrogate, other controls) becomes U+FFFD;
-    no user's name has one."""
-    folded = username.strip().lower()[:64]
-    return "".join("\ufffd" if unstorable_character(c) else c for c in folded)
+    def settle(self) -> UserRecord:
+        """The user, or the refusal raised."""
+        if self.refusal is not None:
+            raise self.refusal
+        assert self.user is not None
+        return self.user
 
 
-@dataclass(frozen=True, slots=True)
-class _Reservation:
-    """One attempt, counted before its password is checked.
+def check_sign_in(
+    database: Database,
+    *,
+    username: str,
+    password: str,
+    policy: SignInPolicy = DEFAULT_POLICY,
+    now: Callable[[], datetime] = utc_now,
+) -> SignInOutcome:
+    """Whether these credentials sign in, and how long to hold the answer back.
 
-    ``slot`` is its number among the failures of the current window (0: not counted, the
-    name was locked already); ``locked_until`` is the lock in force or set by this attempt,
-    which as the ``max_failures``-th of the window locks the name before its check.
+    The attempt is counted as a failure in its own committed transaction before the password
+    is checked, so however many sessions, threads or processes guess at once, at most
+    ``max_failures`` passwords are checked for a name per window; the last of them locks the
+    name before its check, and a success then forgets the count up to its own attempt. The
+    check is spent outside any transaction; the delay is not spent here.
     """
-
-    slot: int
-    locked_until: datetime | None
-
-    @property
-    def may_check(self) -> bool:
-        return self.slot > 0
-
-
-def _forget_stale(session: Session, moment: datetime, policy: SignInPolicy) -> None:
-    """Drop the counts of names neither failing lately nor locked. Rows another sign-in is
-    counting on just now are skipped (``SKIP LOCKED`` on PostgreSQL), so two of these never
-    wait for each other."""
-    stale = moment - max(policy.window, policy.lock)
-    forgotten = (
-        select(SignInAttempt.username)
-        .where(
-            SignInAttempt.last_failure_at < stale,
-            or_(SignInAttempt.locked_until.is_(None), SignInAttempt.locked_until < moment),
-        )
-        .with_for_update(skip_locked=True)
-    )
-    session.execute(
-        delete(SignInAttempt)
-        .where(SignInAttempt.username.in_(forgotten))
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _counted_row(session: Session, key: str, moment: datetime) -> SignInAttempt:
-    """The row counting ``key``'s failures, made if missing, locked until the transaction
-    ends (SQLite's writes are serial already: ``Database.write`` begins them IMMEDIATE)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert(SignInAttempt)
-        .values(
-            username=key,
-            failures=0,
-            window_started_at=moment,
-            last_failure_at=moment,
-            locked_until=None,
-        )
-        .on_conflict_do_nothing(index_elements=[SignInAttempt.username])
-    )
-    return session.scalars(
-        select(SignInAttempt)
-        .where(SignInAttempt.username == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
-def _reserve_attempt(
-    session: Session, key: str, moment: datetime, policy: SignInPolicy
-) -> _Reservation:
-    """Count one attempt for ``key`` as a failure, atomically, before anything is checked."""
-    _forget_stale(session, moment, policy)
-    attempt = _counted_row(session, key, moment)
-    if attempt.locked_until is not None and attempt.locked_until > moment:
-        return _Reservation(slot=0, locked_until=attempt.locked_until)
-    if attempt.window_started_at + policy.window <= moment:
-        attempt.failures = 0
-        attempt.window_started_at = moment
-    attempt.failures += 1
-    attempt.last_failure_at = moment
-    slot, locked_until = attempt.failures, None
-    if slot >= policy.max_failures:
-        locked_until = attempt.locked_until = moment + policy.lock
-        attempt.failures = 0
-        attempt.window_started_at = moment
-    session.flush()
-    return _Reservation(slot=slot, locked_until=locked_until)
+    started = time.perf_counter()
+    key = attempt_key(username)
+    moment = now()
+    with database.write() as session:
+        reservation = reserve_attempt(session, key, moment, policy)
+    if not reservation.may_check:
+        assert reservation.locked_until is not None
+        spend_password_check_time(password)
+        _log_refusal(key, started, "locked", locked_until=reservation.locked_until)
+        lockout = SignInLockout(key, reservation.locked_until)
+        return SignInOutcome(None, lockout, policy.delay(policy.max_failures))
+    try:
+        with database.read() as session:
+            user = authenticate(session=session, username=username, password=password)
+    except AuthenticationFailure as failure:
+        if reservation.locked_until is not None:
+            _log_refusal(key, started, "locked_now", locked_until=reservation.locked_until)
+            lockout = SignInLockout(key, reservation.locked_until)
+            return SignInOutcome(None, lockout, policy.delay(policy.max_failures))
+        _log_refusal(key, started, "refused", failures=reservation.slot)
+        return SignInOutcome(None, failure, policy.delay(reservation.slot))
+    with database.write() as session:
+        forget_attempts(session, key, reservation)
+    logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
+    return SignInOutcome(user, None, 0.0)
 
 
 def sign_in(
@@ -147,54 +104,12 @@ def sign_in(
     now: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
 ) -> UserRecord:
-    """The user these credentials belong to, or ``AuthenticationFailure`` / ``SignInLockout``.
-
-    The attempt is counted as a failure in its own committed transaction before the password
-    is checked, so however many sessions, threads or processes guess at once, at most
-    ``max_failures`` passwords are checked for a name per window; the last of them locks the
-    name before its check, and a success then forgets the count up to its own attempt. The
-    check and the deliberate delay are spent outside any transaction.
-    """
-    started = time.perf_counter()
-    key = attempt_key(username)
-    moment = now()
-    with database.write() as session:
-        reservation = _reserve_attempt(session, key, moment, policy)
-    if not reservation.may_check:
-        assert reservation.locked_until is not None
-        spend_password_check_time(password)
-        _log_refusal(key, started, "locked", locked_until=reservation.locked_until)
-        sleep(policy.delay(policy.max_failures))
-        raise SignInLockout(key, reservation.locked_until)
-    try:
-        with database.read() as session:
-            user = authenticate(session=session, username=username, password=password)
-    except AuthenticationFailure:
-        if reservation.locked_until is not None:
-            _log_refusal(key, started, "locked_now", locked_until=reservation.locked_until)
-            sleep(policy.delay(policy.max_failures))
-            raise SignInLockout(key, reservation.locked_until) from None
-        _log_refusal(key, started, "refused", failures=reservation.slot)
-        sleep(policy.delay(reservation.slot))
-        raise
-    with database.write() as session:
-        _forget_attempts(session, key, reservation)
-    logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
-    return user
-
-
-def _forget_attempts(session: Session, key: str, reservation: _Reservation) -> None:
-    """A success forgets the failures counted up to its own attempt, and no more: when other
-    attempts were counted after it (a burst of guesses that includes the right password),
-    the row has changed and keeps counting, so the burst still checks at most
-    ``max_failures`` passwords. A lock set by this very attempt is lifted."""
-    if reservation.locked_until is not None:  # this attempt locked the name
-        unchanged: ColumnElement[bool] = (SignInAttempt.failures == 0) & (
-            SignInAttempt.locked_until == reservation.locked_until
-        )
-    else:
-        unchanged = SignInAttempt.failures == reservation.slot
-    session.execute(delete(SignInAttempt).where(SignInAttempt.username == key, unchanged))
+    """The user these credentials belong to, or ``AuthenticationFailure`` / ``SignInLockout``
+    after the delay (``check_sign_in``), spent here with ``sleep``: the dashboard's way."""
+    outcome = check_sign_in(database, username=username, password=password, policy=policy, now=now)
+    if outcome.delay:
+        sleep(outcome.delay)
+    return outcome.settle()
 
 
 def _log_refusal(key: str, started: float, outcome: str, **details: object) -> None:
@@ -235,11 +150,14 @@ def user_still_signed_in(*, session: Session, username: str, since: datetime) ->
     """The user signed in as ``username`` since ``since`` (a session, a cookie's issue time),
     while that sign-in still holds.
 
-    ``None`` when the user no longer exists or their password changed after ``since``: a
-    password reset signs out every browser and every open session.
+    ``None`` when the user no longer exists, is deactivated, or their password changed or
+    they were deactivated after ``since``: a password reset or a deactivation signs out every
+    browser and every open session, for good.
     """
     row = session.scalars(select(User).where(User.username == attempt_key(username))).first()
-    if row is None or since < row.password_changed_at or not row.active:
+    if row is None or not row.active or since < row.password_changed_at:
+        return None
+    if row.deactivated_at is not None and since < row.deactivated_at:
         return None
     return UserRecord.of(row)
 
@@ -253,16 +171,26 @@ def start_session(
     *,
     username: str,
     lifetime: timedelta,
+    access: AccessStamp | None = None,
     now: Callable[[], datetime] = utc_now,
 ) -> str:
     """Record a new sign-in of ``username`` lasting ``lifetime``; its id, for the cookie.
 
-    Only the id's digest is stored: the table alone signs no one in. Expired sign-ins are
-    dropped on the way.
+    With ``access`` (the user's stamp as read when the password was checked), only while the
+    user's row, locked, still has it: a reset, role change or deactivation that overlapped
+    the sign-in refuses it (``AuthenticationFailure``) rather than let it outlive the change
+    (which deletes the sign-ins recorded before it). Only the id's digest is stored: the
+    table alone signs no one in. Expired sign-ins are dropped on the way.
     """
     session_id = secrets.token_urlsafe(32)
     moment = now()
     with database.write() as session:
+        if access is not None:
+            row = session.scalars(
+                select(User).where(User.username == attempt_key(username)).with_for_update()
+            ).first()
+            if row is None or not row.active or AccessStamp.of(row) != access:
+                raise AuthenticationFailure()
         session.execute(delete(SignInSession).where(SignInSession.expires_at <= moment))
         session.add(
             SignInSession(

@@ -181,6 +181,8 @@ class User(Base):
     role_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # A deactivated user keeps their name and history but cannot sign in (core.users).
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the user was last deactivated: sign-ins from before it stay ended after reactivation.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (CheckConstraint("role IN ('user', 'manager')", name="role"),)
 

@@ -32,6 +32,7 @@ from core.passwords import (
     hash_password,
     spend_password_check_time,
 )
+from core.timestamps import to_micros
 from core.validation import FieldError, parse_choice, parse_text
 
 SHORTEST_USERNAME, LONGEST_USERNAME = 2, 64
@@ -47,6 +48,36 @@ def username_rules() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessStamp:
+    """When a user's access last changed, in microseconds (0: never): a sign-in token or
+    dashboard sign-in made from a row holds only while the row still has the same stamp, so
+    a reset, a role change or a deactivation committed after the password was checked ends
+    it too (comparing clocks would let one that overlapped it through)."""
+
+    password_us: int
+    role_us: int
+    deactivated_us: int
+
+    @classmethod
+    def of(cls, row: User | Any) -> AccessStamp:
+        return cls(
+            password_us=to_micros(row.password_changed_at),
+            role_us=to_micros(row.role_changed_at) if row.role_changed_at else 0,
+            deactivated_us=to_micros(row.deactivated_at) if row.deactivated_at else 0,
+        )
+
+    def change_since(self, issued: AccessStamp) -> str | None:
+        """What changed after ``issued`` was taken, in words, or ``None``."""
+        if self.password_us != issued.password_us:
+            return "the password changed"
+        if self.role_us != issued.role_us:
+            return "the role changed"
+        if self.deactivated_us != issued.deactivated_us:
+            return "the user was deactivated"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class UserRecord:
     id: int
     username: str
@@ -55,6 +86,7 @@ class UserRecord:
     role: Role
     created_at: datetime
     active: bool = True
+    access: AccessStamp | None = None  # as read with the row
 
     @classmethod
     def of(cls, row: User) -> UserRecord:
@@ -66,6 +98,7 @@ class UserRecord:
             role=Role(row.role),
             created_at=row.created_at,
             active=row.active,
+            access=AccessStamp.of(row),
         )
 
     @property
@@ -264,6 +297,11 @@ def set_active(*, session: Session, actor: Actor, username: str, active: bool) -
     row = _get_row(session, username)
     if not active:
         _check_may_remove(session, actor, row, "deactivate")
+        if row.active:
+            # Every sign-in ends now, and stays ended after a reactivation (core.auth,
+            # core.api_tokens compare this stamp).
+            row.deactivated_at = utc_now()
+            session.execute(delete(SignInSession).where(SignInSession.username == row.username))
     row.active = active
     session.flush()
     _audit(
@@ -285,6 +323,7 @@ def delete_user(*, session: Session, actor: Actor, username: str) -> None:
     user_id, name = row.id, row.username
     session.delete(row)
     session.execute(delete(SignInAttempt).where(SignInAttempt.username == name))
+    session.execute(delete(SignInSession).where(SignInSession.username == name))
     session.flush()
     logs.on_commit(
         session, "user.delete", user=actor.username, started=started, user_id=user_id, username=name

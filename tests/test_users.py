@@ -15,7 +15,10 @@ from core.models import User
 from core.users import (
     authenticate,
     create_user,
+    delete_user,
+    get_user,
     list_users,
+    set_active,
     set_password,
     set_role,
     username_rules,
@@ -163,3 +166,15 @@ def test_two_creations_of_one_name_at_once_are_a_duplicate_not_a_crash(db):
 
 def _create_in(session, username):
     return create_user(session=session, actor=MANAGER, username=username, password=GOOD)
+
+
+def test_the_last_active_manager_is_neither_deactivated_nor_deleted(db):
+    _create(db, username="boss", role="manager")
+    for remove in (
+        lambda session: set_active(session=session, actor=MANAGER, username="boss", active=False),
+        lambda session: delete_user(session=session, actor=MANAGER, username="boss"),
+    ):
+        with db.write() as session, pytest.raises(LastManager):
+            remove(session)
+    with db.read() as session:
+        assert get_user(session=session, username="boss").active

@@ -102,7 +102,10 @@ class _HeldCookie:
 def _check_credentials(username: str, password: str) -> bool:
     user = sign_in(resources.database(), username=username, password=password)  # raises if refused
     st.session_state[SESSION_ID] = start_session(
-        resources.database(), username=user.username, lifetime=timedelta(days=COOKIE_EXPIRY_DAYS)
+        resources.database(),
+        username=user.username,
+        lifetime=timedelta(days=COOKIE_EXPIRY_DAYS),
+        access=user.access,
     )
     return True
 

@@ -3,19 +3,32 @@ See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, sleep, to_thread
 from fastapi import APIRouter, Form, Request
 
 from api.deps import CurrentActor, DatabaseDep
 from api.schemas import Me, Token
 from api.small_bodies import SmallBodyRoute
 from core.api_tokens import granted_role, issue_sign_in_token
-from core.auth import sign_in
+from core.auth import SignInOutcome, check_sign_in
+from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailure
 
 router = APIRouter(tags=["auth"], route_class=SmallBodyRoute)
+
+# Threads that check passwords (bcrypt, about a quarter second of CPU each): sign-ins wait for
+# one of these, never for the thread pool's, which serves every other route.
+SIGN_IN_THREADS = 2
+
+
+def sign_in_limiter() -> CapacityLimiter:
+    """The sign-in threads of one app (made in its event loop, at start)."""
+    return CapacityLimiter(SIGN_IN_THREADS)
+
 
 CREDENTIALS_401: dict[int | str, dict[str, Any]] = {
     401: {"description": "unknown username or wrong password"}
@@ -28,7 +41,7 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _token(
+async def _token(
     request: Request,
     database: DatabaseDep,
     username: Annotated[str, Form(examples=["mona"])],
@@ -44,10 +57,13 @@ def _token(
         ),
     ] = "",
 ) -> Token:
-    try:
-        user = sign_in(database, username=username, password=password)
-    except ValueError:  # bcrypt refuses passwords over 72 bytes: no password can be one
-        raise AuthenticationFailure() from None
+    # The check (bcrypt) runs on the sign-in threads only, and the slow-down is waited for
+    # on the event loop: a flood of sign-ins queues on its own and never holds the threads
+    # that serve readers (see docs/architecture.md#the-http-apis-dependencies).
+    check = partial(_check, database, username=username, password=password)
+    outcome = await to_thread.run_sync(check, limiter=request.app.state.sign_in_limiter)
+    await sleep(outcome.delay)
+    user = outcome.settle()
     role = granted_role(user, scope.split())
     issued = issue_sign_in_token(
         user,
@@ -56,6 +72,13 @@ def _token(
         minutes=request.app.state.settings.api_token_minutes,
     )
     return Token(access_token=issued.token, expires_in=issued.expires_in, scope=issued.scope)
+
+
+def _check(database: Database, *, username: str, password: str) -> SignInOutcome:
+    try:
+        return check_sign_in(database, username=username, password=password)
+    except ValueError:  # bcrypt refuses passwords over 72 bytes: no password can be one
+        return SignInOutcome(None, AuthenticationFailure(), 0.0)
 
 
 router.post(

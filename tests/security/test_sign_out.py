@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from extra_streamlit_components import CookieManager
+from sqlalchemy import select
 from streamlit.runtime.context import ContextProxy
 
 from core.auth import cookie_sign_in, end_session, session_user, start_session
-from core.users import create_user, set_password
+from core.models import SignInSession
+from core.users import create_user, delete_user, set_active, set_password
 from tests.factories import MANAGER
 from tests.pages.conftest import PASSWORD, everything, sign_in_as, texts
 from views.sign_in import COOKIE_NAME
@@ -69,6 +71,26 @@ def test_a_sign_in_holds_for_its_user_until_it_expires_or_the_password_changes(d
     with db.write() as session:
         set_password(session=session, actor=MANAGER, username="carla", password="new-horse-43")
     assert _user(db, session_id) is None
+
+
+@pytest.mark.parametrize("change", ["password reset", "deactivation", "removal"])
+def test_a_reset_deactivation_or_removal_deletes_the_users_sign_in_records(db, carla, change):
+    with db.write() as session:
+        create_user(session=session, actor=MANAGER, username="mona", password="other-horse-44")
+    theirs = start_session(db, username="carla", lifetime=WEEK)
+    other = start_session(db, username="mona", lifetime=WEEK)
+    with db.write() as session:
+        if change == "password reset":
+            set_password(session=session, actor=MANAGER, username="carla", password="new-horse-43")
+        elif change == "deactivation":
+            set_active(session=session, actor=MANAGER, username="carla", active=False)
+        else:
+            delete_user(session=session, actor=MANAGER, username="carla")
+    with db.read() as session:
+        holders = set(session.scalars(select(SignInSession.username)))
+    assert holders == {"mona"}  # the record is gone, not merely refused; others stay
+    assert _user(db, theirs) is None
+    assert _user(db, other, username="mona") == "mona"
 
 
 # --- the app ----------------------------------------------------------------------------
