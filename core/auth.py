@@ -150,14 +150,15 @@ def user_still_signed_in(*, session: Session, username: str, since: datetime) ->
     """The user signed in as ``username`` since ``since`` (a session, a cookie's issue time),
     while that sign-in still holds.
 
-    ``None`` when the user no longer exists, is deactivated, or their password changed or
-    they were deactivated after ``since``: a password reset or a deactivation signs out every
-    browser and every open session, for good.
+    ``None`` when the user no longer exists, is deactivated, or their password or role
+    changed or they were deactivated after ``since``: a password reset, a role change or a
+    deactivation signs out every browser and every open session, for good.
     """
     row = session.scalars(select(User).where(User.username == attempt_key(username))).first()
     if row is None or not row.active or since < row.password_changed_at:
         return None
-    if row.deactivated_at is not None and since < row.deactivated_at:
+    ended = (row.deactivated_at, row.role_changed_at)
+    if any(moment is not None and since < moment for moment in ended):
         return None
     return UserRecord.of(row)
 

@@ -213,7 +213,10 @@ def set_role(*, session: Session, actor: Actor, username: str, role: object) -> 
             raise LastManager(row.username)
     old_role, row.role = row.role, new_role.value
     if old_role != new_role.value:
-        row.role_changed_at = utc_now()  # API sign-in tokens issued before it stop holding
+        # Every sign-in of the account ends: API tokens issued before it stop holding, and
+        # the dashboard's sessions are deleted (a sign-in with the new role starts afresh).
+        row.role_changed_at = utc_now()
+        session.execute(delete(SignInSession).where(SignInSession.username == row.username))
     session.flush()
     _audit(
         session,

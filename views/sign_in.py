@@ -306,8 +306,9 @@ def signed_in_actor() -> Actor | None:
             _end_sign_in()
             st.session_state[PENDING] = "delete"
             st.info(
-                "Your sign-in has ended. Your password was changed or your account removed, "
-                "or you signed out in another window. Please sign in again."
+                "Your sign-in has ended. Your password or role was changed, your account "
+                "was deactivated or removed, or you signed out in another window. Please sign "
+                "in again."
             )
         else:
             _sidebar(authenticator, actor)

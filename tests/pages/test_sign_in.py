@@ -94,7 +94,10 @@ def test_a_password_reset_ends_open_sessions(open_app, app_db):
     with app_db.write() as session:
         set_password(session=session, actor=MANAGER, username="ulf", password="brand-new-pw-9")
     at.run()
-    assert "Your password was changed or your account removed" in everything(at)
+    assert (
+        "Your password or role was changed, your account was deactivated or removed"
+        in everything(at)
+    )
     assert [field.label for field in at.text_input] == ["Username", "Password"]
 
 

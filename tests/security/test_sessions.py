@@ -1,6 +1,6 @@
 """An open session follows the database on its next run: a removed or deactivated user is
-signed out (a deactivation for good), a demoted manager loses the manager pages, and a promoted
-user gains them; a sign-in that overlaps a reset or deactivation does not outlive it.
+signed out (a deactivation for good), and so is one whose role changed (they sign in again
+with the new one); a sign-in that overlaps a reset or deactivation does not outlive it.
 ``app.py`` reads the user and role on every run; these tests change the database between two
 runs of one session.
 """
@@ -33,44 +33,45 @@ def test_a_deleted_users_session_ends_on_the_next_run(open_app, app_db):
     with app_db.write() as session:
         session.execute(delete(User).where(User.username == "ulf"))
     at.run()
-    assert "Your password was changed or your account removed" in everything(at)
+    assert (
+        "Your password or role was changed, your account was deactivated or removed"
+        in everything(at)
+    )
     assert [field.label for field in at.text_input] == ["Username", "Password"]
     assert not at.session_state["authentication_status"]
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/components.py")
 
 
-def test_a_demoted_manager_loses_the_manager_pages_on_the_next_run(open_app, app_db):
-    add_user(app_db, "max", Role.MANAGER)  # mona stays, so max is not the last manager
-    at = open_app(as_user="max", page="pages/users.py")
-    assert texts(at.title) == ["Users"]
+@pytest.mark.parametrize(
+    ("username", "role", "new_role"), [("max", Role.MANAGER, "user"), ("ulf", Role.USER, "manager")]
+)
+def test_a_role_change_ends_the_session_on_the_next_run(open_app, app_db, username, role, new_role):
+    """A demotion (and a promotion) ends every sign-in of the account; signing in again
+    gives the new role's pages."""
+    if role is Role.MANAGER:
+        add_user(app_db, username, role)  # mona stays, so max is not the last manager
+    at = open_app(as_user=username, page="pages/users.py" if role is Role.MANAGER else None)
     with app_db.write() as session:
-        set_role(session=session, actor=MANAGER, username="max", role="user")
+        set_role(session=session, actor=MANAGER, username=username, role=new_role)
+        recorded = session.scalar(
+            select(func.count())
+            .select_from(SignInSession)
+            .where(SignInSession.username == username)
+        )
+    assert recorded == 0
     at.run()
-    # The page they had open refuses them, and so does every manager page (the sidebar no
-    # longer lists them: tests/e2e/test_browser.py).
-    assert "Users" not in texts(at.title)
-    assert "`max` · user" in everything(at)
+    assert "Your password or role was changed" in everything(at)
+    assert [field.label for field in at.text_input] == ["Username", "Password"]
+    assert not at.session_state["authentication_status"]
     for page in MANAGER_PAGES:
-        at.switch_page(page).run()
-        assert texts(at.error)[0].startswith("Only a manager may"), page
-        assert not at.title
-    at.switch_page("pages/components.py").run()
-    assert texts(at.title) == ["Components"]
-
-
-def test_a_promoted_user_gains_the_manager_pages_on_the_next_run(open_app, app_db):
-    at = open_app(as_user="ulf")
-    at.switch_page("pages/users.py").run()
-    assert texts(at.error) == [
-        "Only a manager may manage users. Ask a manager if this needs doing."
-    ]
-    with app_db.write() as session:
-        set_role(session=session, actor=MANAGER, username="ulf", role="manager")
-    at.run()
-    assert "`ulf` · manager" in everything(at)
-    at.switch_page("pages/users.py").run()
-    assert texts(at.title) == ["Users"]
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
+    again = open_app(as_user=username, page="pages/users.py")
+    if new_role == "manager":
+        assert texts(again.title) == ["Users"]
+    else:
+        assert texts(again.error)[0].startswith("Only a manager may")
 
 
 def test_a_deactivated_users_session_ends_on_the_next_run(open_app, app_db):
