@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -242,9 +242,12 @@ class ApiTokenRecord:
     last_used_at: datetime | None
     revoked_at: datetime | None
     revoked_by: str | None
+    ended: str | None = None  # why its maker no longer vouches for it (``_maker_change``)
 
     @classmethod
-    def of(cls, row: ApiToken | Row[Any]) -> ApiTokenRecord:
+    def of(cls, row: Any) -> ApiTokenRecord:
+        """The record of a token's row; a row read with its maker's columns (``_WITH_MAKER``)
+        also says whether its maker has ended it."""
         return cls(
             id=row.id,
             name=row.name,
@@ -255,14 +258,17 @@ class ApiTokenRecord:
             last_used_at=row.last_used_at,
             revoked_at=row.revoked_at,
             revoked_by=row.revoked_by,
+            ended=None if isinstance(row, ApiToken) else _maker_change(row),
         )
 
     def state(self, moment: datetime) -> str:
-        """``active``, ``revoked`` or ``expired``."""
+        """``active``, ``revoked``, ``expired`` or ``ended`` (by a change of its maker)."""
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at is not None and self.expires_at <= moment:
             return "expired"
+        if self.ended is not None:
+            return "ended"
         return "active"
 
     @property
@@ -270,7 +276,7 @@ class ApiTokenRecord:
         return Actor(username=f"token:{self.name}", role=SCOPE_ROLES[self.scope])
 
 
-_RECORD_FIELDS = tuple(field.name for field in fields(ApiTokenRecord))
+_RECORD_FIELDS = tuple(field.name for field in fields(ApiTokenRecord) if field.name != "ended")
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +351,7 @@ def create_api_token(
 
 def list_api_tokens(*, session: Session) -> list[ApiTokenRecord]:
     """Every token, newest first, with its last use; never a secret."""
-    rows = session.scalars(select(ApiToken).order_by(ApiToken.id.desc()))
+    rows = session.execute(_WITH_MAKER.order_by(_tokens.id.desc()))
     return [ApiTokenRecord.of(row) for row in rows]
 
 
@@ -381,21 +387,18 @@ def is_machine_token(token: str) -> bool:
 # columns (see core.measurements).
 # With the stamps of the user who made the token (none for the command line's system actor).
 _tokens = ApiToken.__table__.c
-_TOKEN_BY_HASH = DriverStatement(
-    select(
-        *(_tokens[name] for name in _RECORD_FIELDS),
-        _users.active,
-        _users.created_at.label("user_created_at"),
-        _users.password_changed_at,
-        _users.role_changed_at,
-        _users.deactivated_at,
-    )
-    .outerjoin_from(ApiToken.__table__, User.__table__, _tokens.created_by == _users.username)
-    .where(_tokens.token_hash == bindparam("token_hash"))
-)
+_WITH_MAKER = select(
+    *(_tokens[name] for name in _RECORD_FIELDS),
+    _users.active,
+    _users.created_at.label("user_created_at"),
+    _users.password_changed_at,
+    _users.role_changed_at,
+    _users.deactivated_at,
+).outerjoin_from(ApiToken.__table__, User.__table__, _tokens.created_by == _users.username)
+_TOKEN_BY_HASH = DriverStatement(_WITH_MAKER.where(_tokens.token_hash == bindparam("token_hash")))
 
 
-def _maker_change(row: Row[Any]) -> str | None:
+def _maker_change(row: Any) -> str | None:
     """Why the person who made a token no longer vouches for it, or ``None``: gone (or a new
     user of the same name), deactivated, or their password, role or activity changed since.
     Names with a colon are not people (``system:cli``): the command line's tokens hold."""
@@ -432,11 +435,10 @@ def honoured_token(session: Session, token: str, moment: datetime) -> ApiTokenRe
         raise TokenRefusal("the token is not valid")
     record = ApiTokenRecord.of(row)
     state = record.state(moment)
+    if state == "ended":
+        raise TokenRefusal(f"the token {record.name!r} has ended: {record.ended}")
     if state != "active":
         raise TokenRefusal(f"the token {record.name!r} is {state}")
-    change = _maker_change(row)
-    if change is not None:
-        raise TokenRefusal(f"the token {record.name!r} has ended: {change}")
     return record
 
 

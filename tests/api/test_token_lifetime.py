@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 import core.auth
-from core.api_tokens import create_api_token
+from core.api_tokens import create_api_token, list_api_tokens
 from core.domain import SYSTEM_ACTOR, Actor, Role
+from core.models import utc_now
 from core.users import (
     create_user,
     delete_user,
@@ -120,6 +121,9 @@ def test_a_machine_token_ends_with_the_manager_who_made_it(change, client, secon
         answer = call(headers)
         assert answer.status_code == 401, (path, answer.text)
         assert "the token 'scada' has ended" in answer.json()["detail"], (path, answer.text)
+    with second_manager.read() as session:  # the Users page and `gridboard tokens` say so
+        (listed,) = [t for t in list_api_tokens(session=session) if t.name == "scada"]
+    assert listed.state(utc_now()) == "ended" and "who made it" in (listed.ended or "")
 
 
 def test_a_machine_token_made_on_the_command_line_outlives_any_user(client, second_manager, world):
