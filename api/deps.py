@@ -14,7 +14,7 @@ from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session
 
-from core.api_tokens import (
+from core.access.api_tokens import (
     ApiTokenRecord,
     SignInClaims,
     TokenRefusal,

@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from core.api_tokens import ScopeRefusal, TokenRefusal
+from core.access.api_tokens import ScopeRefusal, TokenRefusal
 from core.errors import (
     AuthenticationFailure,
     BusyDatabase,

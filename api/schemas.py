@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from core.components import ComponentRecord
 from core.domain import ComponentType, MeasurementType, SwitchStatus
-from core.measurements import MeasurementRecord
+from core.grid.components import ComponentRecord
+from core.measurements.measurements import MeasurementRecord
 from core.reports.jobs import ReportRecord
 
 

@@ -20,10 +20,10 @@ from api.deps import Caller, caller_of, check_before_body
 from api.routers.measurements import created, write_one
 from api.schemas import MeasurementCreate
 from api.small_bodies import SMALL_BODY_BYTES, replay
-from core.api_tokens import is_machine_token
+from core.access.api_tokens import is_machine_token
 from core.db import Database
 from core.errors import BusyDatabase, GridBoardError
-from core.measurements import AddedMeasurement
+from core.measurements.measurements import AddedMeasurement
 
 log = logging.getLogger(__name__)
 

@@ -45,11 +45,11 @@ os.chdir(ROOT)
 
 from benchlib import machine, seed_command  # noqa: E402
 
+from core.access.users import create_user, list_users, set_password  # noqa: E402
 from core.db import open_database  # noqa: E402
 from core.domain import SYSTEM_ACTOR, Role  # noqa: E402
-from core.measurements import series_bounds  # noqa: E402
+from core.measurements.measurements import series_bounds  # noqa: E402
 from core.reports.jobs import generate_report  # noqa: E402
-from core.users import create_user, list_users, set_password  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
 
 USERNAME = "bench"

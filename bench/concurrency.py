@@ -48,11 +48,11 @@ from benchlib import GRIDBOARD, machine, seed_command, throwaway_database  # noq
 from sqlalchemy import func, select  # noqa: E402
 
 from core import rollups  # noqa: E402
+from core.access.users import create_user  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.domain import SYSTEM_ACTOR, Role  # noqa: E402
 from core.models import Component, Measurement, Report  # noqa: E402
 from core.reports.jobs import ReportStatus, request_report  # noqa: E402
-from core.users import create_user  # noqa: E402
 
 PASSWORD = "bench-browsing-passphrase-1"  # noqa: S105 -- throwaway bench users
 COOKIE_KEY = "bench-cookie-key-that-is-long-enough-to-sign"

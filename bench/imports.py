@@ -4,7 +4,8 @@
 
 Writes a measurements CSV (15-minute series, one row per component, type and time), then
 imports it into fresh databases: once as GridBoard does it, once with rollup upkeep switched
-off (``core.rollups.add``/``remove`` replaced by no-ops) to show its share of the import time.
+off (``core.measurements.rollups.add``/``remove`` replaced by no-ops) to show its share of
+the import time.
 Each import runs in a child process; peak memory is its high-water RSS (``VmHWM``).
 """
 
@@ -27,7 +28,7 @@ CHILD = """
 import json, sys, time
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from core import rollups
+from core.measurements import rollups
 from core.db import Database
 from core.domain import SYSTEM_ACTOR
 from core.imports import import_components, import_measurements

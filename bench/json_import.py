@@ -26,7 +26,7 @@ import json, resource, sys, warnings
 sys.path.insert(0, {root!r})
 from pathlib import Path
 from api.app import create_app
-from core.api_tokens import create_api_token
+from core.access.api_tokens import create_api_token
 from core.config import Settings
 from core.db import Database
 from core.domain import SYSTEM_ACTOR

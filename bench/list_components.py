@@ -5,7 +5,7 @@
     python bench/list_components.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Seeds a throwaway database (a temp SQLite file, or a new database on the PostgreSQL server of
-``--database-url``), then times ``core.components.list_components`` with the filters the page
+``--database-url``), then times ``core.grid.components.list_components`` with the filters the page
 offers. Each call opens its own read session, as a page does for one user action; the figure
 is the median (and 95th percentile) of ``--repeat`` calls after a few warm-up calls.
 """
@@ -20,9 +20,9 @@ from typing import Any
 
 from benchlib import machine, throwaway_database
 
-from core.components import ComponentSort, list_components, list_substations
 from core.db import Database
 from core.domain import SYSTEM_ACTOR, ComponentType
+from core.grid.components import ComponentSort, list_components, list_substations
 from core.seed import seed_grid
 
 TARGET_MS = 20.0

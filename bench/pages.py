@@ -31,13 +31,13 @@ os.chdir(ROOT)
 from sqlalchemy import insert, select  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from core.components import get_component  # noqa: E402
+from core.access.users import create_user  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.domain import SYSTEM_ACTOR, Role  # noqa: E402
-from core.measurements import series_bounds  # noqa: E402
+from core.grid.components import get_component  # noqa: E402
+from core.measurements.measurements import series_bounds  # noqa: E402
 from core.models import Report  # noqa: E402
 from core.reports.jobs import generate_report  # noqa: E402
-from core.users import create_user  # noqa: E402
 from tests.pages.conftest import sign_in_as  # noqa: E402
 from tests.pages.server_process import like_one_server_process  # noqa: E402
 

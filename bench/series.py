@@ -26,8 +26,8 @@ import polars as pl  # noqa: E402
 
 from core.db import Database  # noqa: E402
 from core.domain import MeasurementType  # noqa: E402
-from core.measurement_store import write_measurements  # noqa: E402
-from core.measurements import read_series, series_bounds  # noqa: E402
+from core.measurements.measurement_store import write_measurements  # noqa: E402
+from core.measurements.measurements import read_series, series_bounds  # noqa: E402
 
 
 def median_ms(function, repeat: int) -> float:  # type: ignore[no-untyped-def]

@@ -12,15 +12,15 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.components import (
+from core.domain import ComponentType, MeasurementType
+from core.errors import InvalidInput
+from core.grid.components import (
     ComponentFilter,
     ComponentSort,
     get_component,
 )
-from core.domain import ComponentType, MeasurementType
-from core.errors import InvalidInput
+from core.measurements.raw_measurements import raw_frame, raw_query
 from core.models import Component, Measurement
-from core.raw_measurements import raw_frame, raw_query
 from core.reports.export import table_csv
 
 COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {

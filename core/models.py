@@ -179,7 +179,7 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     # When the role last changed: API sign-in tokens issued before it no longer hold.
     role_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # A deactivated user keeps their name and history but cannot sign in (core.users).
+    # A deactivated user keeps their name and history but cannot sign in (core.access.users).
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # When the user was last deactivated: sign-ins from before it stay ended after reactivation.
     deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -213,7 +213,7 @@ class SignInAttempt(Base):
     """Recent failed sign-ins for a typed username, whether or not such a user exists.
 
     Keyed by the name as typed (normalised), so an unknown name is slowed and locked exactly
-    like a known one and the refusals do not tell them apart (``core.auth``).
+    like a known one and the refusals do not tell them apart (``core.access.auth``).
     """
 
     __tablename__ = "sign_in_attempts"
@@ -228,7 +228,7 @@ class SignInAttempt(Base):
 class SignInSession(Base):
     """One sign-in (a browser's, through the form): its cookie names it by a random id, kept
     here only as a SHA-256 digest. Signing out deletes it, so a copy of that cookie is refused
-    afterwards while the user's other sign-ins go on (``core.auth``)."""
+    afterwards while the user's other sign-ins go on (``core.access.auth``)."""
 
     __tablename__ = "sign_in_sessions"
 

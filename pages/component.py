@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import streamlit as st
 
-from core.components import ComponentRecord, count_measurements, get_component, list_components
 from core.domain import MeasurementType
 from core.errors import UnknownComponent
-from core.periods import SeriesWindow
+from core.grid.components import ComponentRecord, count_measurements, get_component, list_components
 from core.reports.compute import time_zone_names
+from core.reports.periods import SeriesWindow
 from views import resources, selection, ui, wording
 from views.series_view import SeriesView
 

@@ -4,9 +4,9 @@ See docs/design.md#components."""
 import polars as pl
 import streamlit as st
 
-from core.components import ComponentPage, ComponentSort, list_components, list_substations
 from core.domain import ComponentType
 from core.exports import ExportFormat, components_frame, frame_bytes
+from core.grid.components import ComponentPage, ComponentSort, list_components, list_substations
 from views import pager, resources, selection, ui, wording
 
 PAGE_SIZE = 50

@@ -5,15 +5,15 @@ from typing import Any
 
 import streamlit as st
 
-from core.component_fields import CHOICE_FIELDS, FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
-from core.components import (
+from core.domain import ComponentType, SwitchStatus
+from core.grid.component_fields import CHOICE_FIELDS, FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
+from core.grid.components import (
     ComponentRecord,
     count_measurements,
     create_component,
     delete_component,
     update_component,
 )
-from core.domain import ComponentType, SwitchStatus
 from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV, import_components
 from views import messages, resources, selection, ui, widgets, wording
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.domain import MEASUREMENT_UNITS, MeasurementType
 from core.imports import MEASUREMENTS_TEMPLATE_CSV, import_measurements
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from views import messages, resources, selection, ui, widgets, wording
 
 actor = ui.require_manager("add or import measurements")

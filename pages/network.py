@@ -4,9 +4,9 @@ substation or a line. See docs/architecture.md#the-grid-views."""
 import polars as pl
 import streamlit as st
 
-from core.network import read_network
-from core.network_figure import network_view, picked
+from core.grid.network import read_network
 from views import resources, selection, ui, wording
+from views.figures.network_figure import network_view, picked
 
 SHOWN_MATCHES = 12
 

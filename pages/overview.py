@@ -5,7 +5,7 @@ See docs/architecture.md#the-grid-views."""
 import polars as pl
 import streamlit as st
 
-from core.overview import read_overview
+from core.grid.overview import read_overview
 from views import resources, selection, ui, wording
 
 actor = ui.actor()

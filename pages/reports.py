@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
-from core.periods import ReportPreset, measurement_span, report_period
 from core.reports import REFRESH_SECONDS
 from core.reports.compute import time_zone_names
 from core.reports.jobs import count_reports, list_reports, oldest_pending_since, request_report
+from core.reports.periods import ReportPreset, measurement_span, report_period
 from core.units import format_duration
 from views import messages, pager, resources, selection, ui, wording
 

@@ -4,11 +4,11 @@ that connect it, and charts of recent measurements. See docs/architecture.md#the
 import polars as pl
 import streamlit as st
 
-from core.charts import components_figure
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
 from core.errors import UnknownSubstation
-from core.substations import CHART_DAYS, read_substation, substation_series
+from core.grid.substations import CHART_DAYS, read_substation, substation_series
 from views import resources, selection, ui, wording
+from views.figures.charts import components_figure
 
 actor = ui.actor()
 name = st.query_params.get("name", "")

@@ -4,9 +4,8 @@ or delete users, and the API tokens machines use. See docs/design.md#roles."""
 import polars as pl
 import streamlit as st
 
-from core.domain import Role
-from core.passwords import password_rules
-from core.users import (
+from core.access.passwords import password_rules
+from core.access.users import (
     create_user,
     delete_user,
     list_users,
@@ -15,6 +14,7 @@ from core.users import (
     set_role,
     username_rules,
 )
+from core.domain import Role
 from views import api_tokens, messages, resources, ui, wording
 
 actor = ui.require_manager("manage users")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.components import ComponentRecord, create_component
 from core.db import Database
 from core.domain import Actor, Role
+from core.grid.components import ComponentRecord, create_component
 
 MANAGER = Actor(username="mona", role=Role.MANAGER)
 USER = Actor(username="ulf", role=Role.USER)

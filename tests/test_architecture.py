@@ -109,3 +109,46 @@ def test_core_has_no_import_cycles():
         if module not in state:
             visit(module, [module])
     assert cycles == []
+
+
+# docs/architecture.md#layers: core is rooms by concern over a ground floor.
+GROUND = {
+    "core.config", "core.db", "core.db_errors", "core.domain", "core.errors", "core.logs",
+    "core.models", "core.paths", "core.remembered", "core.timestamps", "core.units",
+    "core.validation",
+}  # fmt: skip
+ROOMS = {
+    "core.access", "core.grid", "core.measurements", "core.reports", "core.imports",
+    "core.backup", "core.seed", "core.cli",
+}  # fmt: skip
+ABOVE_THE_ROOMS = {"core", "core.exports"}  # the package itself; files out of every room
+
+
+def _room(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_every_core_module_is_on_the_ground_floor_or_in_a_room():
+    placed = {
+        module
+        for module in _core_import_graph()
+        if module not in GROUND | ABOVE_THE_ROOMS and _room(module) not in ROOMS
+    }
+    assert placed == set(), "name each new module's room in docs/architecture.md#layers"
+
+
+def test_the_ground_floor_imports_no_room():
+    graph = _core_import_graph()
+    upward = {
+        (module, target) for module in GROUND for target in graph[module] if target not in GROUND
+    }
+    assert upward == set()
+
+
+def test_figures_are_views_and_core_draws_none():
+    """Plotly figure builders are presentation: they live in views/figures, and core never
+    imports Plotly or views."""
+    core = _imported_modules(ROOT / "core")
+    assert [(path, name) for path, name in core if name.split(".")[0] in ("plotly", "views")] == []
+    figures = {path.stem for path in (ROOT / "views" / "figures").glob("*.py")}
+    assert {"charts", "series_charts", "network_figure", "chart_text"} <= figures

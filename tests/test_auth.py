@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import auth
-from core.auth import (
+from core.access import auth
+from core.access.auth import (
     SignInPolicy,
     cookie_issued_at,
     cookie_key,
@@ -13,10 +13,10 @@ from core.auth import (
     sign_in,
     user_still_signed_in,
 )
+from core.access.users import create_user, set_password
 from core.config import Settings
 from core.domain import Role
 from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
-from core.users import create_user, set_password
 from tests.factories import MANAGER
 
 GOOD = "correct-horse-42"

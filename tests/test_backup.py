@@ -22,7 +22,6 @@ import pytest
 from alembic import command
 from sqlalchemy import func, make_url, select
 
-from core import rollups
 from core.backup import backup_sqlite
 from core.backup.postgresql import find_tool
 from core.cli import main
@@ -30,6 +29,7 @@ from core.db import Database, alembic_config, head_revision
 from core.domain import SYSTEM_ACTOR
 from core.errors import MissingTool
 from core.imports import import_measurements
+from core.measurements import rollups
 from core.models import Component, Measurement
 from core.seed import seed_grid
 from core.units import format_bytes

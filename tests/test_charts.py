@@ -5,10 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import pytest
 
-from core import charts, series_charts
 from core.domain import MeasurementType
-from core.measurements import SERIES_SCHEMA
+from core.measurements.measurements import SERIES_SCHEMA
 from core.reports import kpis
+from views.figures import charts, series_charts
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 

@@ -5,13 +5,15 @@ import math
 import pytest
 from sqlalchemy import select
 
-from core.component_fields import (
+from core.domain import ComponentType, SwitchStatus
+from core.errors import DuplicateComponent, InvalidInput, MissingPermission, UnknownComponent
+from core.grid.component_fields import (
     COMPONENT_FIELDS,
     FIELDS_OF_TYPE,
     OPTIONAL_OF_TYPE,
     validate_component,
 )
-from core.components import (
+from core.grid.components import (
     ComponentSort,
     count_measurements,
     delete_component,
@@ -19,8 +21,6 @@ from core.components import (
     list_components,
     update_component,
 )
-from core.domain import ComponentType, SwitchStatus
-from core.errors import DuplicateComponent, InvalidInput, MissingPermission, UnknownComponent
 from core.imports import COMPONENTS_TEMPLATE_CSV
 from core.models import Component
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, USER, make_component
@@ -200,7 +200,7 @@ def test_list_search_filter_sort_and_paginate(db):
 
 
 def test_delete_takes_its_measurements(db):
-    from core.measurements import add_measurement
+    from core.measurements.measurements import add_measurement
 
     keep = make_component(db, LINE)
     gone = make_component(db, TRANSFORMER)

@@ -13,7 +13,7 @@ from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput, UnknownComponent
 from core.exports import ExportFormat, components_frame, frame_bytes, measurements_frame
 from core.imports import import_measurements
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 
 START = datetime(2024, 5, 1, tzinfo=UTC)

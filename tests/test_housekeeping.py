@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.auth import sign_in, user_still_signed_in
+from core.access.auth import sign_in, user_still_signed_in
+from core.access.users import create_user, delete_user, get_user, list_users, set_active
 from core.domain import Actor, Role
 from core.errors import AuthenticationFailure, LastManager, MissingPermission, OwnAccount
 from core.logs import FIELDS
@@ -20,7 +21,6 @@ from core.reports.jobs import (
     get_report,
     request_report,
 )
-from core.users import create_user, delete_user, get_user, list_users, set_active
 from tests.factories import MANAGER, USER
 
 GOOD = "a-good-password-7"

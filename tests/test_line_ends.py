@@ -9,10 +9,10 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from core.component_fields import validate_component
-from core.components import get_component, update_component
 from core.db import Database, alembic_config
 from core.errors import DatabaseFailure, InvalidInput
+from core.grid.component_fields import validate_component
+from core.grid.components import get_component, update_component
 from core.models import Component, Measurement
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 

@@ -13,8 +13,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from core import rollups
-from core.auth import (
+from core.access.auth import (
     SignInPolicy,
     cookie_issued_at,
     cookie_sign_in,
@@ -22,17 +21,18 @@ from core.auth import (
     sign_in,
     start_session,
 )
+from core.access.users import create_user, set_password, set_role
 from core.cli import main
-from core.components import create_component, delete_component, update_component
 from core.config import Settings
 from core.errors import AuthenticationFailure, SignInLockout
+from core.grid.components import create_component, delete_component, update_component
 from core.imports import import_components, import_measurements
 from core.logs import REDACTED, configure_logging, reset_logging
-from core.measurements import add_measurement
+from core.measurements import rollups
+from core.measurements.measurements import add_measurement
 from core.models import User
 from core.reports.jobs import cancel_report, request_report
 from core.seed import seed_grid
-from core.users import create_user, set_password, set_role
 from tests.factories import LINE, MANAGER, TRANSFORMER
 from tests.report_runs import run_next
 

@@ -7,8 +7,13 @@ import pytest
 
 from core.domain import MeasurementType
 from core.errors import DuplicateMeasurement, InvalidInput, MissingPermission, UnknownComponent
-from core.measurement_store import write_measurements
-from core.measurements import add_measurement, list_measurements, read_series, series_bounds
+from core.measurements.measurement_store import write_measurements
+from core.measurements.measurements import (
+    add_measurement,
+    list_measurements,
+    read_series,
+    series_bounds,
+)
 from tests.factories import LINE, MANAGER, USER, make_component
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -193,7 +198,7 @@ def test_the_single_post_statements_read_what_the_orm_reads(db):
     with the values and types a session's execute gives (aware datetimes, floats, ``None``)."""
     from sqlalchemy import select
 
-    from core.api_tokens import _TOKEN_BY_HASH, _hash, create_api_token, revoke_api_token
+    from core.access.api_tokens import _TOKEN_BY_HASH, _hash, create_api_token, revoke_api_token
     from core.db import DriverStatement
     from core.domain import SYSTEM_ACTOR
     from core.models import Component

@@ -11,11 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, inspect, select
 
+from core.access.users import create_user
 from core.db import Database, alembic_config, head_revision
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from core.models import Base
 from core.reports.jobs import request_report
-from core.users import create_user
 from tests.factories import MANAGER, make_component
 
 START = datetime(2024, 1, 1, tzinfo=UTC)

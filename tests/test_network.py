@@ -7,9 +7,11 @@ import math
 
 import pytest
 
-from core import network
-from core.network import layout, read_network
-from core.network_figure import (
+from core.grid import network
+from core.grid.network import layout, read_network
+from core.seed import seed_grid
+from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
+from views.figures.network_figure import (
     FIGURES,
     LEVEL_COLOURS,
     NAMED_NODES,
@@ -18,8 +20,6 @@ from core.network_figure import (
     network_view,
     picked,
 )
-from core.seed import seed_grid
-from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 
 
 @pytest.fixture(autouse=True)

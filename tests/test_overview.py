@@ -8,11 +8,11 @@ import polars as pl
 import pytest
 from sqlalchemy import text
 
-from core import overview
-from core.components import delete_component, update_component
 from core.domain import SYSTEM_ACTOR, ComponentType
-from core.measurement_store import write_measurements
-from core.overview import read_overview
+from core.grid import overview
+from core.grid.components import delete_component, update_component
+from core.grid.overview import read_overview
+from core.measurements.measurement_store import write_measurements
 from core.reports.jobs import generate_report, request_report
 from core.timestamps import to_micros
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component

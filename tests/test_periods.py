@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from core.errors import InvalidInput
-from core.measurements import add_measurement
-from core.periods import (
+from core.measurements.measurements import add_measurement
+from core.reports.periods import (
     DataSpan,
     ReportPreset,
     SeriesWindow,

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 from sqlalchemy import func, select
 
-from core import rollups
-from core.components import update_component
 from core.errors import BusyDatabase
-from core.measurement_store import write_measurements
-from core.measurements import add_measurement
+from core.grid.components import update_component
+from core.measurements import rollups
+from core.measurements.measurement_store import write_measurements
+from core.measurements.measurements import add_measurement
 from core.models import Measurement, MeasurementRollup
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 

@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select, update
 
-from core import rollups
-from core.components import delete_component, update_component
-from core.measurement_store import write_measurements
-from core.measurements import add_measurement
+from core.grid.components import delete_component, update_component
+from core.measurements import rollups
+from core.measurements.measurement_store import write_measurements
+from core.measurements.measurements import add_measurement
 from core.models import Component, MeasurementRollup
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 

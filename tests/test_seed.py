@@ -8,9 +8,9 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import delete, func, select
 
-from core import rollups
 from core.domain import ComponentType, MeasurementType, SwitchStatus
 from core.errors import InvalidInput, MissingPermission, NonEmptyDatabase
+from core.measurements import rollups
 from core.models import Component, Measurement, MeasurementRollup
 from core.seed import (
     PRIMARY_TRANSFORMER_MVA,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from core import rollups, series_writer
+from core.measurements import rollups, series_writer
+from core.measurements.series_writer import SeriesBlock, new_series_writer
 from core.models import Measurement, MeasurementRollup
-from core.series_writer import SeriesBlock, new_series_writer
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
 
 T0 = int(datetime(2024, 3, 1, tzinfo=UTC).timestamp()) * 1_000_000

@@ -9,8 +9,8 @@ import pytest
 
 from core.domain import ComponentType, MeasurementType
 from core.errors import UnknownSubstation
-from core.measurement_store import write_measurements
-from core.substations import read_substation, substation_series
+from core.grid.substations import read_substation, substation_series
+from core.measurements.measurement_store import write_measurements
 from core.timestamps import to_micros
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
 

@@ -2,17 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import passwords
-from core.domain import Role
-from core.errors import (
-    AuthenticationFailure,
-    DuplicateUser,
-    InvalidInput,
-    LastManager,
-    MissingPermission,
-)
-from core.models import User
-from core.users import (
+from core.access import passwords
+from core.access.users import (
     authenticate,
     create_user,
     delete_user,
@@ -23,6 +14,15 @@ from core.users import (
     set_role,
     username_rules,
 )
+from core.domain import Role
+from core.errors import (
+    AuthenticationFailure,
+    DuplicateUser,
+    InvalidInput,
+    LastManager,
+    MissingPermission,
+)
+from core.models import User
 from tests.factories import MANAGER, USER
 
 GOOD = "correct-horse-42"

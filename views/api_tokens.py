@@ -4,7 +4,7 @@ See docs/reference.md#the-http-api."""
 import polars as pl
 import streamlit as st
 
-from core.api_tokens import create_api_token, list_api_tokens, revoke_api_token
+from core.access.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from core.domain import Actor
 from core.models import utc_now
 from views import messages, resources, wording

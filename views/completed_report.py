@@ -9,9 +9,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from core.charts import report_figure
 from core.reports.jobs import ReportRecord, get_report_tables, marked_tables
 from views import resources
+from views.figures.charts import report_figure
 
 
 @dataclass(frozen=True)

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import polars as pl
 import streamlit as st
 
-from core.charts import axis_title
-from core.components import ComponentRecord
 from core.domain import MeasurementType
 from core.exports import ExportFormat, frame_bytes, measurements_frame
-from core.measurements import list_measurements, read_series, series_bounds
-from core.periods import SeriesWindow, custom_days_shown_first, series_window
-from core.series_charts import Panel, component_label, stacked_series_figure
+from core.grid.components import ComponentRecord
+from core.measurements.measurements import list_measurements, read_series, series_bounds
+from core.reports.periods import SeriesWindow, custom_days_shown_first, series_window
 from core.units import format_duration
 from views import messages, pager, resources, selection, wording
+from views.figures.charts import axis_title
+from views.figures.series_charts import Panel, component_label, stacked_series_figure
 
 TABLE_PAGE = 100
 CHART_POINTS = 1500
@@ -157,7 +158,7 @@ class SeriesView:
         for column, export_format in zip(st.columns(2), ExportFormat, strict=True):
             column.download_button(
                 f"Download {FORMAT_NAMES[export_format]} (raw, this range and these types)",
-                data=lambda chosen=export_format: export(chosen),
+                data=partial(export, export_format),
                 file_name=f"component-{self.component.id}-measurements.{export_format.value}",
                 mime=MIME[export_format],
                 icon=":material/download:",

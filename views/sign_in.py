@@ -1,4 +1,4 @@
-"""Sign-in with streamlit-authenticator over GridBoard's users; ``core.auth`` decides.
+"""Sign-in with streamlit-authenticator over GridBoard's users; ``core.access.auth`` decides.
 See docs/architecture.md#sign-in."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from extra_streamlit_components import CookieManager
 from streamlit_authenticator.models import cookie_model
 from streamlit_authenticator.utilities import LoginError
 
-from core.auth import (
+from core.access.auth import (
     cookie_issued_at,
     cookie_key,
     cookie_sign_in,
@@ -33,7 +33,7 @@ from views import messages, resources, wording
 COOKIE_NAME = "gridboard_session"
 COOKIE_EXPIRY_DAYS = 7.0
 STATUS = "authentication_status"
-# The id of this browser session's sign-in (``core.auth.start_session``), also in its cookie:
+# The id of this browser session's sign-in (``core.access.auth.start_session``), also in its cookie:
 # signing out ends it on the server, so a copy of the cookie is refused afterwards.
 SESSION_ID = "gridboard.sign_in_session"
 # A cookie change the browser has not confirmed yet: the key of extra-streamlit-components'
@@ -153,7 +153,7 @@ def _authenticator() -> Any:
 
 
 def _read_cookie() -> dict[str, Any] | None:
-    """The sign-in cookie's claim, checked by ``core.auth`` instead of the library, whose own
+    """The sign-in cookie's claim, checked by ``core.access.auth`` instead of the library, whose own
     check lets a token with another algorithm or a malformed payload raise on the page."""
     if st.session_state.get("logout"):
         return None
@@ -193,7 +193,7 @@ def _refuse_stale_cookie(authenticator: Any) -> None:
 
 def _current_actor() -> Actor | None:
     """The signed-in user and role as the database has them now, while the sign-in holds
-    (``core.auth.session_user``); ``None`` for a session signed in without a recorded
+    (``core.access.auth.session_user``); ``None`` for a session signed in without a recorded
     sign-in, which only a sign-in through the form or a cookie makes."""
     session_id = st.session_state.get(SESSION_ID)
     if not session_id:

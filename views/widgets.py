@@ -9,8 +9,8 @@ from contextlib import suppress
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from core.components import ComponentRecord, get_component, list_components
 from core.errors import UnknownComponent
+from core.grid.components import ComponentRecord, get_component, list_components
 from core.imports import ImportSummary, preview_file
 from core.imports.preview import PROBLEM
 from core.units import format_bytes

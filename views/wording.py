@@ -122,7 +122,7 @@ def days(dates: Iterable[date]) -> str:
 
 
 # Where a field's form label says more than its name for one type (which fields a type has is
-# core's table, core.component_fields).
+# core's table, core.grid.component_fields).
 _TYPE_LABELS = {
     ("transformer", "voltage_kv"): "HV voltage (kV)",
     ("line", "voltage_kv"): "Nominal voltage (kV)",

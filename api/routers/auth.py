@@ -1,4 +1,4 @@
-"""Signing in: the OAuth2 password flow over the dashboard's own check (``core.auth``).
+"""Signing in: the OAuth2 password flow over the dashboard's own check (``core.access.auth``).
 See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Request
 from api.deps import CurrentActor, DatabaseDep
 from api.schemas import Me, Token
 from api.small_bodies import SmallBodyRoute
-from core.api_tokens import granted_role, issue_sign_in_token
-from core.auth import SignInOutcome, check_sign_in
+from core.access.api_tokens import granted_role, issue_sign_in_token
+from core.access.auth import SignInOutcome, check_sign_in
 from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailure

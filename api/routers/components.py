@@ -12,8 +12,15 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentActor, DatabaseDep, ReadingCaller, SessionDep, manager, read_as
 from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
 from api.small_bodies import SmallBodyRoute
-from core.component_fields import EXTRA_FIELDS, FIELDS_OF_TYPE, OPTIONAL_FIELDS, OPTIONAL_OF_TYPE
-from core.components import (
+from core.domain import Actor, ComponentType
+from core.errors import FieldProblem, InvalidInput
+from core.grid.component_fields import (
+    EXTRA_FIELDS,
+    FIELDS_OF_TYPE,
+    OPTIONAL_FIELDS,
+    OPTIONAL_OF_TYPE,
+)
+from core.grid.components import (
     PAGE_RANGE,
     ComponentSort,
     create_component,
@@ -22,8 +29,6 @@ from core.components import (
     list_components,
     update_component,
 )
-from core.domain import Actor, ComponentType
-from core.errors import FieldProblem, InvalidInput
 from core.validation import FieldError, parse_choice
 
 router = APIRouter(prefix="/components", tags=["components"], route_class=SmallBodyRoute)

@@ -18,9 +18,9 @@ from fastapi.responses import JSONResponse
 from api.child import CHILD_FROM_BYTES, child_url, import_in_child
 from api.deps import DatabaseDep, manager
 from api.schemas import ImportOut
-from core.component_fields import COMPONENT_FIELDS
 from core.db import Database
 from core.domain import Actor
+from core.grid.component_fields import COMPONENT_FIELDS
 from core.imports import import_components, import_measurements
 from core.imports.json_rows import json_array_csv
 

@@ -14,11 +14,16 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager_caller
 from api.schemas import MeasurementCreate, MeasurementOut
 from api.small_bodies import SmallBodyRoute
-from core.components import get_component
 from core.db import Database
 from core.domain import MeasurementType
 from core.errors import FieldProblem, InvalidInput
-from core.measurements import AddedMeasurement, add_measurement, read_series, series_bounds
+from core.grid.components import get_component
+from core.measurements.measurements import (
+    AddedMeasurement,
+    add_measurement,
+    read_series,
+    series_bounds,
+)
 from core.models import utc_now
 from core.reports.export import table_csv
 from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp

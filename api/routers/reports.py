@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
 from api.schemas import ReportCreate, ReportDetail, ReportOut
 from api.small_bodies import SmallBodyRoute
-from core.components import PAGE_RANGE
 from core.domain import Actor
 from core.errors import FieldProblem, InvalidInput, UnknownReference
+from core.grid.components import PAGE_RANGE
 from core.models import ID_RANGE
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (

@@ -76,9 +76,9 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _demo(args: argparse.Namespace, database: Database) -> int:
     """Make the database a demo: seed it if it has no components, add demo users if none."""
-    from core.components import list_components
+    from core.access.users import count_users, create_user
+    from core.grid.components import list_components
     from core.seed import seed_grid
-    from core.users import count_users, create_user
 
     with database.read() as session:
         empty = list_components(session=session, limit=1).total == 0
@@ -126,7 +126,7 @@ DEMO = DatabaseCommand(
 
 
 def _rebuild_aggregates(args: argparse.Namespace, database: Database) -> int:
-    from core import rollups
+    from core.measurements import rollups
 
     with database.write() as session:
         count = rollups.rebuild(session, actor=SYSTEM_ACTOR)

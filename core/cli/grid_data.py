@@ -181,8 +181,8 @@ def _export_measurements_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _export_measurements(args: argparse.Namespace, database: Database) -> int:
-    from core.components import find_component
     from core.exports import measurements_frame
+    from core.grid.components import find_component
 
     _check_out(args.out)
     with database.read() as session:

@@ -39,7 +39,7 @@ def _create_user_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _create_user(args: argparse.Namespace, database: Database) -> int:
-    from core.users import create_user
+    from core.access.users import create_user
 
     password = _read_password(args)
     with database.write() as session:
@@ -64,7 +64,7 @@ CREATE_USER = DatabaseCommand(
 
 
 def _set_password(args: argparse.Namespace, database: Database) -> int:
-    from core.users import set_password
+    from core.access.users import set_password
 
     password = _read_password(args)
     with database.write() as session:
@@ -95,7 +95,7 @@ def _create_token_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _create_token(args: argparse.Namespace, database: Database) -> int:
-    from core.api_tokens import create_api_token
+    from core.access.api_tokens import create_api_token
 
     with database.write() as session:
         made = create_api_token(
@@ -127,7 +127,7 @@ CREATE_TOKEN = DatabaseCommand(
 
 
 def _list_tokens(args: argparse.Namespace, database: Database) -> int:
-    from core.api_tokens import list_api_tokens
+    from core.access.api_tokens import list_api_tokens
     from core.models import utc_now
 
     with database.read() as session:
@@ -164,7 +164,7 @@ def _revoke_token_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _revoke_token(args: argparse.Namespace, database: Database) -> int:
-    from core.api_tokens import revoke_api_token
+    from core.access.api_tokens import revoke_api_token
 
     with database.write() as session:
         token = revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=args.token_id)

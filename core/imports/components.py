@@ -1,4 +1,4 @@
-"""Import components from CSV: every row checked by ``core.component_fields``, then one atomic
+"""Import components from CSV: every row checked by ``core.grid.component_fields``, then one atomic
 write. See docs/design.md#import-formats."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.component_fields import (
+from core.domain import Actor, require_manager
+from core.errors import ImportRejection, InvalidInput, RowProblem, UnreadableFile
+from core.grid.component_fields import (
     COMPONENT_FIELDS,
     OPTIONAL_FIELDS,
     OPTIONAL_OF_TYPE,
@@ -19,15 +21,13 @@ from core.component_fields import (
     ComponentSpec,
     validate_component,
 )
-from core.components import update_component
-from core.domain import Actor, require_manager
-from core.errors import ImportRejection, InvalidInput, RowProblem, UnreadableFile
+from core.grid.components import update_component
+from core.grid.look_alikes import SUBSTATION_FIELDS, substation_problem
 from core.imports.csv_table import read_csv_table
 from core.imports.files import PARQUET_MAGIC, decode_text, read_bytes
 from core.imports.limits import one_at_a_time
 from core.imports.summary import ImportSummary
 from core.imports.table import LINE
-from core.look_alikes import SUBSTATION_FIELDS, substation_problem
 from core.models import Component
 from core.validation import name_key
 

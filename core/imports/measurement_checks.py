@@ -8,7 +8,7 @@ import polars as pl
 from core.domain import MeasurementType
 from core.errors import SHOWN_PROBLEMS, RowProblem, RowProblems
 from core.imports.table import LINE
-from core.measurement_store import KEY, MEASUREMENT_SCHEMA
+from core.measurements.measurement_store import KEY, MEASUREMENT_SCHEMA
 from core.timestamps import (
     DAY_US,
     MAX_MICROS,

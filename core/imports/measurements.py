@@ -1,5 +1,6 @@
 """Import measurements from CSV or Parquet: every cell checked at once (``measurement_checks``),
-then one atomic write through ``core.measurement_store``. See docs/design.md#import-formats."""
+then one atomic write through ``core.measurements.measurement_store``.
+See docs/design.md#import-formats."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from core.imports.limits import one_at_a_time
 from core.imports.measurement_checks import add_row_problems, check_measurements, columns_for
 from core.imports.parquet_table import read_parquet_table
 from core.imports.summary import ImportSummary
-from core.measurement_store import KEY, MEASUREMENT_SCHEMA, WriteCounts, write_measurements
+from core.measurements.measurement_store import (
+    KEY,
+    MEASUREMENT_SCHEMA,
+    WriteCounts,
+    write_measurements,
+)
 from core.models import Component
 
 _WRITE_BATCH_ROWS = 250_000

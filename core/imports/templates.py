@@ -3,7 +3,7 @@ See docs/design.md#import-formats."""
 
 from __future__ import annotations
 
-from core.component_fields import COMPONENT_FIELDS, OPTIONAL_FIELDS
+from core.grid.component_fields import COMPONENT_FIELDS, OPTIONAL_FIELDS
 from core.imports.measurement_checks import BY_NAME
 
 COMPONENTS_HEADER = ",".join(COMPONENT_FIELDS)  # the columns every components file has

@@ -13,13 +13,13 @@ import polars as pl
 from sqlalchemy import Select, Selectable, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from core import rollups
 from core.domain import ComponentType, MeasurementType
 from core.errors import FieldProblem, InvalidInput
+from core.measurements import rollups
+from core.measurements.rollups import BUCKET_US
 from core.models import Component, Measurement, MeasurementRollup
 from core.reports import kpis
 from core.reports.zones import OffsetSpan, offset_spans, period_problem
-from core.rollups import BUCKET_US
 from core.timestamps import DAY_US, to_micros
 
 

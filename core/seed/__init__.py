@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core import logs
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import FieldProblem, InvalidInput, NonEmptyDatabase
+from core.measurements.series_writer import new_series_writer
 from core.models import Component
 from core.seed.grid import (
     MAX_COMPONENTS,
@@ -28,7 +29,6 @@ from core.seed.series import (
     day_factors,
     measurement_blocks,
 )
-from core.series_writer import new_series_writer
 from core.timestamps import MINUTE_US, from_micros, to_micros, to_utc
 
 __all__ = [

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from core.domain import MeasurementType
+from core.measurements.series_writer import SeriesBlock
 from core.seed.grid import Floats, Grid, Ints
-from core.series_writer import SeriesBlock
 from core.timestamps import DAY_US, HOUR_US
 
 # Rows generated and written per block: big enough that per-block work is noise,

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from core.api_tokens import create_api_token, revoke_api_token
+from core.access.api_tokens import create_api_token, revoke_api_token
+from core.access.users import create_user
 from core.config import Settings
 from core.db import Database
 from core.domain import SYSTEM_ACTOR, Role
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from core.reports.jobs import generate_report, request_report
-from core.users import create_user
 from tests.factories import make_component
 
 with warnings.catch_warnings():

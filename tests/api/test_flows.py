@@ -17,7 +17,7 @@ from api.app import create_app
 from core.cli import main as gridboard
 from core.db import Database
 from core.domain import SYSTEM_ACTOR
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import get_report, get_report_tables, marked_tables
 from tests.api.conftest import (

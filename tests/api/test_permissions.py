@@ -15,11 +15,11 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from core.api_tokens import issue_sign_in_token, signing_key
+from core.access.api_tokens import issue_sign_in_token, signing_key
+from core.access.users import get_user
 from core.db import Database
 from core.domain import Role
 from core.models import Component, Measurement, Report, utc_now
-from core.users import get_user
 from tests.api.conftest import COOKIE_KEY, MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
 from tests.factories import SWITCH, TRANSFORMER
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
-from core.component_fields import COMPONENT_FIELDS, OPTIONAL_FIELDS
+from core.grid.component_fields import COMPONENT_FIELDS, OPTIONAL_FIELDS
 
 FIELDS = {*COMPONENT_FIELDS, *OPTIONAL_FIELDS}
 

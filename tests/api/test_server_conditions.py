@@ -15,14 +15,14 @@ from sqlalchemy.exc import OperationalError
 
 from api import errors
 from api.app import create_app
-from core.components import delete_component
+from core.access.users import create_user
 from core.db import Database
 from core.db_errors import database_failure
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import ConflictingWrite, DatabaseFailure, UnknownReference, VanishedReference
-from core.measurement_store import write_measurements
+from core.grid.components import delete_component
+from core.measurements.measurement_store import write_measurements
 from core.models import Component, Measurement
-from core.users import create_user
 from tests.api.conftest import MANAGER_PASSWORD, SETTINGS, bearer, sign_in
 from tests.factories import MANAGER, make_component
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from anyio import to_thread
 
-import core.auth
-from core.auth import sign_in
+import core.access.auth
+from core.access.auth import sign_in
 from core.errors import AuthenticationFailure, SignInLockout
 from tests.api.conftest import bearer
 
@@ -26,13 +26,13 @@ def test_sign_ins_for_a_locked_name_never_take_the_readers_threads(
         with suppress(AuthenticationFailure, SignInLockout):
             sign_in(people, username="nobody", password="guess-it-1", sleep=lambda _: None)
     counted = []
-    reserve = core.auth.reserve_attempt
+    reserve = core.access.auth.reserve_attempt
 
     def counting(*arguments: Any) -> Any:
         counted.append(1)
         return reserve(*arguments)
 
-    monkeypatch.setattr(core.auth, "reserve_attempt", counting)
+    monkeypatch.setattr(core.access.auth, "reserve_attempt", counting)
 
     def borrowed() -> float:
         return float(to_thread.current_default_thread_limiter().borrowed_tokens)

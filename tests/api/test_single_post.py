@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 
 import api.single_post
 from api.app import create_app
-from core.api_tokens import list_api_tokens
+from core.access.api_tokens import list_api_tokens
 from core.db import Database
 from core.errors import BusyDatabase
 from core.models import ApiToken, Measurement

@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-import core.auth
-from core.api_tokens import create_api_token, list_api_tokens
-from core.domain import SYSTEM_ACTOR, Actor, Role
-from core.models import utc_now
-from core.users import (
+import core.access.auth
+from core.access.api_tokens import create_api_token, list_api_tokens
+from core.access.users import (
     create_user,
     delete_user,
     set_active,
     set_password,
     set_role,
 )
+from core.domain import SYSTEM_ACTOR, Actor, Role
+from core.models import utc_now
 from tests.api.conftest import MANAGER_PASSWORD, bearer, sign_in
 from tests.factories import TRANSFORMER
 
@@ -154,7 +154,7 @@ def test_a_sign_in_that_overlaps_the_change_gets_a_token_that_does_not_survive_i
 ):
     """The change commits after the sign-in read the account and checked its password, and
     before the token is made: the worst interleaving of the two, every time."""
-    authenticate = core.auth.authenticate
+    authenticate = core.access.auth.authenticate
 
     def authenticate_then_change(**arguments: Any) -> Any:
         user = authenticate(**arguments)
@@ -162,7 +162,7 @@ def test_a_sign_in_that_overlaps_the_change_gets_a_token_that_does_not_survive_i
             _change(change, session)
         return user
 
-    monkeypatch.setattr(core.auth, "authenticate", authenticate_then_change)
+    monkeypatch.setattr(core.access.auth, "authenticate", authenticate_then_change)
     headers = bearer(sign_in(client, "mona", MANAGER_PASSWORD, "manager"))
     monkeypatch.undo()
     for path, call in _calls(client, world).items():

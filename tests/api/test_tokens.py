@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from core.api_tokens import (
+from core.access.api_tokens import (
     TokenRefusal,
     create_api_token,
     issue_sign_in_token,
@@ -19,11 +19,11 @@ from core.api_tokens import (
     sign_in_claims,
     signing_key,
 )
+from core.access.users import get_user, set_password, set_role
 from core.cli import main as gridboard
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import InvalidInput
 from core.models import ApiToken, User, utc_now
-from core.users import get_user, set_password, set_role
 from tests.api.conftest import MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
 
 

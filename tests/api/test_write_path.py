@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, event, func, select
 
+from core.access.users import set_password, set_role
 from core.db import Database
 from core.domain import SYSTEM_ACTOR, Role
 from core.models import Measurement, User
-from core.users import set_password, set_role
 from tests.api.conftest import MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
 from tests.api.test_flows import TRANSFORMER as TRANSFORMER_BODY
 

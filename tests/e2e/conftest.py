@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
+from core.access.users import create_user
 from core.db import open_database
 from core.domain import SYSTEM_ACTOR, Role
-from core.users import create_user
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

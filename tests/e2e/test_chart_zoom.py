@@ -14,9 +14,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from core.components import create_component
 from core.db import open_database
 from core.domain import SYSTEM_ACTOR
+from core.grid.components import create_component
 from core.imports.measurements import import_measurements
 from tests.e2e.conftest import USER_PASSWORD, Server, add_users, running_server
 from tests.e2e.test_browser import SLOW, _settle, _sign_in

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from core.components import create_component
+from core.access.users import create_user
 from core.db import open_database
 from core.domain import SYSTEM_ACTOR, Role
-from core.users import create_user
+from core.grid.components import create_component
 from tests.e2e.conftest import (
     MANAGER_PASSWORD,
     USER_PASSWORD,

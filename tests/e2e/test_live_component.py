@@ -10,7 +10,7 @@ import pytest
 
 from core.db import open_database
 from core.domain import SYSTEM_ACTOR
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from tests.e2e.conftest import USER_PASSWORD, Server
 from tests.e2e.test_browser import _settle, _sign_in, _wait_for_cookie
 from tests.factories import LINE, make_component

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from core.components import create_component
 from core.db import open_database
-from core.measurements import add_measurement
+from core.grid.components import create_component
+from core.measurements.measurements import add_measurement
 from tests.e2e.conftest import USER_PASSWORD, add_users, running_server
 from tests.e2e.test_browser import _goto, _sign_in
 from tests.factories import MANAGER, TRANSFORMER

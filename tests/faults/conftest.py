@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from sqlalchemy import func, make_url, select
 
-from core import rollups
 from core.db import Database
+from core.measurements import rollups
 from core.models import Measurement, MeasurementRollup, Report
 from core.reports.jobs import ReportStatus
 from tests.factories import make_component

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.components import create_component, list_components
 from core.db import Database
 from core.errors import DatabaseFileChange
+from core.grid.components import create_component, list_components
 from core.models import Component
 from tests.factories import MANAGER, TRANSFORMER
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from core.api_tokens import create_api_token
+from core.access.api_tokens import create_api_token
 from core.db import Database
 from core.domain import SYSTEM_ACTOR
 from tests.api.test_server import _free_port, _wait_for

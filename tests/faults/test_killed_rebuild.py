@@ -12,7 +12,7 @@ import psycopg
 from sqlalchemy import make_url
 
 from core.domain import SYSTEM_ACTOR
-from core.rollups import _ROLLUP_LOCK_ID
+from core.measurements.rollups import _ROLLUP_LOCK_ID
 from core.seed import seed_grid
 from tests.faults.conftest import assert_consistent, gridboard, reopen, rollup_count
 

@@ -14,15 +14,15 @@ import psycopg
 import pytest
 from sqlalchemy import make_url, select
 
-from core.components import create_component
 from core.db import Database
 from core.errors import BusyDatabase
+from core.grid.components import create_component
 from core.imports import import_measurements
 from core.imports.templates import MEASUREMENTS_TEMPLATE_CSV
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
+from core.measurements.rollups import _ROLLUP_LOCK_ID
 from core.models import MeasurementRollup
 from core.reports.jobs import ReportStatus, get_report, request_report
-from core.rollups import _ROLLUP_LOCK_ID
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.faults.conftest import (
     claim_held,

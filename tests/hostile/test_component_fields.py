@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.components import (
+from core.errors import InvalidInput, UnknownComponent
+from core.grid.components import (
     create_component,
     delete_component,
     find_component,
@@ -20,7 +21,6 @@ from core.components import (
     list_substations,
     update_component,
 )
-from core.errors import InvalidInput, UnknownComponent
 from core.models import Component
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.hostile.strategies import (

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from core.errors import ImportRejection, InvalidInput, UnreadableFile
 from core.imports import preview_file
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from core.models import Component, Measurement, MeasurementRollup
 from core.reports.jobs import generate_report, get_report_tables
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component

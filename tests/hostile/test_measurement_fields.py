@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from core.components import delete_component
 from core.errors import InvalidInput, UnknownComponent
-from core.measurements import add_measurement, list_measurements
+from core.grid.components import delete_component
+from core.measurements.measurements import add_measurement, list_measurements
 from core.models import Measurement, MeasurementRollup
 from core.timestamps import BadTimestamp, parse_micros, to_micros
 from core.validation import FieldError, parse_number

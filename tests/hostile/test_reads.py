@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.components import count_measurements, list_components
 from core.domain import MeasurementType
 from core.errors import InvalidInput
-from core.measurements import list_measurements, read_series, series_bounds
+from core.grid.components import count_measurements, list_components
+from core.measurements.measurements import list_measurements, read_series, series_bounds
 from tests.factories import make_component
 
 HUGE = [2**31, -(2**31) - 1, 2**63, 10**30]

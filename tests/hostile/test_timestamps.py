@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from core.components import delete_component
 from core.errors import InvalidInput
+from core.grid.components import delete_component
 from core.imports.measurement_checks import check_measurements
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from core.timestamps import BadTimestamp, from_micros, parse_micros, parse_timestamp
 from tests.factories import MANAGER, make_component
 from tests.imports.support import (

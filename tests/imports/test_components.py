@@ -1,4 +1,4 @@
-"""Component import: the inventory rules of core.components, applied to every row of a file."""
+"""Component import: the inventory rules of core.grid.components, applied to every row of a file."""
 
 from __future__ import annotations
 

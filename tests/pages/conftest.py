@@ -1,7 +1,7 @@
 """AppTest of the real ``app.py`` against a fresh SQLite database per test, or against
 PostgreSQL too where the database matters.
 
-Signing in: ``sign_in_as`` records a sign-in (``core.auth.start_session``) and sets
+Signing in: ``sign_in_as`` records a sign-in (``core.access.auth.start_session``) and sets
 streamlit-authenticator's own session keys (``authentication_status`` and ``username``) with
 GridBoard's sign-in id, exactly what a successful sign-in leaves; ``app.py`` then reads that
 sign-in, user and role from the database on every run, as it does in a browser. The cookie
@@ -26,7 +26,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.auth import start_session
+from core.access.auth import start_session
 from core.config import get_settings
 from core.db import Database, open_database
 from core.domain import Role

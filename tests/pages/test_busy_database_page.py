@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from core.components import list_components
 from core.config import get_settings
+from core.grid.components import list_components
 from tests.faults.test_locked_database import other_writer
 from tests.pages.conftest import texts
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.component_fields import FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
-from core.components import get_component, list_components
 from core.domain import Actor, ComponentType, Role
+from core.grid.component_fields import FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
+from core.grid.components import get_component, list_components
 from core.imports import COMPONENTS_TEMPLATE_CSV
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from core.units import format_bytes
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts

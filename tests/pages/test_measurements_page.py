@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.domain import Actor, Role
 from core.imports import MEASUREMENTS_TEMPLATE_CSV
-from core.measurements import list_measurements
+from core.measurements.measurements import list_measurements
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import network
+from core.grid import network
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import overview
 from core.domain import SYSTEM_ACTOR
-from core.measurements import add_measurement
+from core.grid import overview
+from core.measurements.measurements import add_measurement
 from core.reports.jobs import generate_report
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from core.config import get_settings
-from core.measurements import add_measurement
+from core.measurements.measurements import add_measurement
 from core.models import Report
 from core.reports.jobs import ReportStatus, get_report, list_reports, request_report
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from core.access.users import set_password
 from core.config import get_settings
 from core.models import SignInAttempt, utc_now
-from core.users import set_password
 from tests.factories import MANAGER
 from tests.pages.conftest import PASSWORD, everything, texts
 

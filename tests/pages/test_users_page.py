@@ -6,10 +6,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import passwords
-from core.auth import sign_in
+from core.access import passwords
+from core.access.auth import sign_in
+from core.access.users import get_user, username_rules
 from core.domain import Actor, Role
-from core.users import get_user, username_rules
 from tests.pages.conftest import everything, texts
 
 PAGE = "pages/users.py"
@@ -107,7 +107,7 @@ def _tokens_task(at):
 
 
 def test_a_manager_makes_a_token_sees_it_once_and_revokes_it(open_app, app_db):
-    from core.api_tokens import read_machine_token
+    from core.access.api_tokens import read_machine_token
 
     at = _tokens_task(open_app(as_user="mona", page=PAGE))
     assert len(at.dataframe[1].value) == 0

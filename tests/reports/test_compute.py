@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 
 from core.db import Database
 from core.errors import InvalidInput
-from core.measurement_store import write_measurements
+from core.measurements.measurement_store import write_measurements
 from core.reports import kpis
 from core.reports.compute import check_time_zone, compute_report
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component

@@ -14,9 +14,9 @@ import polars as pl
 import pytest
 from sqlalchemy import update
 
-from core.components import delete_component, update_component
 from core.errors import InvalidInput, MissingPermission
-from core.measurement_store import write_measurements
+from core.grid.components import delete_component, update_component
+from core.measurements.measurement_store import write_measurements
 from core.models import Report
 from core.reports import jobs, kpis
 from core.reports.export import report_zip, table_csv

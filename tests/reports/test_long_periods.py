@@ -16,12 +16,12 @@ from sqlalchemy.exc import OperationalError
 
 from core.cli import main
 from core.errors import InvalidInput
-from core.measurement_store import write_measurements
+from core.measurements.measurement_store import write_measurements
 from core.models import Report
-from core.periods import ReportPreset, measurement_span, report_period
 from core.reports import jobs, kpis
 from core.reports.compute import check_period
 from core.reports.jobs import ReportStatus, generate_report, get_report, request_report
+from core.reports.periods import ReportPreset, measurement_span, report_period
 from core.reports.zones import MAX_PERIOD_DAYS, calendar_bounds
 from core.timestamps import to_micros
 from tests.factories import MANAGER, TRANSFORMER, make_component

@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from core import logs
 from core.db import Database
-from core.measurement_store import write_measurements
+from core.measurements.measurement_store import write_measurements
 from core.models import Report
 from core.reports import kpis
 from core.reports.compute import compute_report

@@ -9,7 +9,7 @@ import sys
 
 import bcrypt
 
-from core.auth import sign_in
+from core.access.auth import sign_in
 from core.db import Database
 from core.errors import AuthenticationFailure, SignInLockout
 

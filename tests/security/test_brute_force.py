@@ -10,8 +10,8 @@ from functools import partial
 
 import pytest
 
-from core import auth
-from core.auth import DEFAULT_POLICY
+from core.access import auth
+from core.access.auth import DEFAULT_POLICY
 from tests.pages.conftest import PASSWORD, texts
 from views import sign_in as sign_in_view
 

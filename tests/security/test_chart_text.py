@@ -19,8 +19,16 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from core.chart_text import plain
-from core.charts import (
+from core.domain import MeasurementType
+from core.grid.network import read_network
+from core.measurements.measurements import add_measurement
+from core.reports import kpis
+from core.reports.jobs import request_report
+from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
+from tests.report_runs import run_next
+from tests.security.plotly_text import acted_on, shown, texts
+from views.figures.chart_text import plain
+from views.figures.charts import (
     base_layout,
     components_by_type_figure,
     components_figure,
@@ -30,19 +38,15 @@ from core.charts import (
     series_figure,
     voltage_by_level_figure,
 )
-from core.domain import MeasurementType
-from core.measurements import add_measurement
-from core.network import read_network
-from core.network_figure import network_figure, network_view
-from core.reports import kpis
-from core.reports.jobs import request_report
-from core.series_charts import Panel, component_label, stacked_series_figure
-from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
-from tests.report_runs import run_next
-from tests.security.plotly_text import acted_on, shown, texts
+from views.figures.network_figure import network_figure, network_view
+from views.figures.series_charts import Panel, component_label, stacked_series_figure
 
 ROOT = Path(__file__).resolve().parents[2]
-FIGURE_MODULES = ("core.charts", "core.series_charts", "core.network_figure")
+FIGURE_MODULES = (
+    "views.figures.charts",
+    "views.figures.series_charts",
+    "views.figures.network_figure",
+)
 # Each carries a distinct mark ("evil.example/...") that escaping leaves as it is.
 NAME = '<a href="https://evil.example/phish">Sign in again</a> <b>b</b> <i>i</i> %{y} $x$ &lt;'
 SUBSTATION = (
@@ -99,37 +103,37 @@ def _daily(*, with_level: bool) -> pl.DataFrame:
 # Every figure builder, called with hostile text wherever it takes text, and the texts that
 # must then be in the figure (none where a builder takes no text from data).
 BUILDERS: dict[str, tuple[Callable[[], go.Figure], tuple[str, ...]]] = {
-    "core.charts.base_layout": (lambda: base_layout(go.Figure()), ()),
-    "core.charts.empty_figure": (lambda: empty_figure(f"No data for {NAME}"), (NAME,)),
-    "core.charts.series_figure": (
+    "views.figures.charts.base_layout": (lambda: base_layout(go.Figure()), ()),
+    "views.figures.charts.empty_figure": (lambda: empty_figure(f"No data for {NAME}"), (NAME,)),
+    "views.figures.charts.series_figure": (
         lambda: series_figure(_series(samples=4), measurement_type=MeasurementType.VOLTAGE),
         (),
     ),
-    "core.charts.daily_averages_figure": (
+    "views.figures.charts.daily_averages_figure": (
         lambda: daily_averages_figure(_daily(with_level=False)),
         (NAME,),
     ),
-    "core.charts.voltage_by_level_figure": (
+    "views.figures.charts.voltage_by_level_figure": (
         lambda: voltage_by_level_figure(_daily(with_level=True)),
         (NAME,),
     ),
-    "core.charts.components_by_type_figure": (
+    "views.figures.charts.components_by_type_figure": (
         lambda: components_by_type_figure(pl.DataFrame({"component_type": [NAME], "count": [3]})),
         (NAME,),
     ),
-    "core.charts.report_figure": (
+    "views.figures.charts.report_figure": (
         lambda: report_figure(
             kpis.COMPONENTS_BY_TYPE, pl.DataFrame({"component_type": [SUBSTATION], "count": [1]})
         ),
         (SUBSTATION,),
     ),
-    "core.charts.components_figure": (
+    "views.figures.charts.components_figure": (
         lambda: components_figure(
             {NAME: _series(), SUBSTATION: _series()}, measurement_type=MeasurementType.POWER
         ),
         (NAME, SUBSTATION),
     ),
-    "core.series_charts.stacked_series_figure": (
+    "views.figures.series_charts.stacked_series_figure": (
         lambda: stacked_series_figure(
             [
                 Panel(MeasurementType.VOLTAGE, {NAME: _series(samples=4)}),
@@ -159,7 +163,10 @@ def _figure_builders() -> set[str]:
 
 
 def test_every_figure_builder_is_checked_with_hostile_text():
-    network = {"core.network_figure.network_figure", "core.network_figure.network_view"}
+    network = {
+        "views.figures.network_figure.network_figure",
+        "views.figures.network_figure.network_view",
+    }
     assert _figure_builders() == set(BUILDERS) | network
 
 
@@ -278,7 +285,7 @@ PAINTING = {"Figure", "add_trace", "add_annotation", "update_layout", "update_tr
 
 
 def test_pages_and_views_only_show_figures_that_core_built():
-    """Every chart's text passes through ``core.chart_text.plain`` in a builder: no page or
+    """Every chart's text passes through ``views.figures.chart_text.plain`` in a builder: no page or
     view makes or changes a figure itself."""
     painted = []
     for path in [*ROOT.glob("pages/*.py"), *ROOT.glob("views/*.py"), ROOT / "app.py"]:

@@ -1,7 +1,7 @@
 """A sign-in cookie is honoured only when GridBoard signed it, it has not expired, and the
 user it names still exists with the password they had when it was issued.
 
-``core.auth.read_sign_in_cookie`` is checked directly; then the real ``app.py`` is run with
+``core.access.auth.read_sign_in_cookie`` is checked directly; then the real ``app.py`` is run with
 the cookie in the request (``st.context.cookies``, which is where streamlit-authenticator and
 GridBoard read it from in a browser).
 """
@@ -19,8 +19,8 @@ import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 from streamlit.runtime.context import ContextProxy
 
-from core.auth import CookieClaim, read_sign_in_cookie, start_session
-from core.users import set_password
+from core.access.auth import CookieClaim, read_sign_in_cookie, start_session
+from core.access.users import set_password
 from tests.factories import MANAGER
 from tests.pages.conftest import COOKIE_KEY, everything, texts
 from views.sign_in import COOKIE_EXPIRY_DAYS, COOKIE_NAME

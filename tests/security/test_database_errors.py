@@ -20,8 +20,9 @@ import bcrypt
 import pytest
 from sqlalchemy import String, select
 
-from core.api_tokens import create_api_token
-from core.auth import attempt_key
+from core.access.api_tokens import create_api_token
+from core.access.auth import attempt_key
+from core.access.users import create_user, list_users
 from core.cli import main
 from core.config import Settings
 from core.db import Database
@@ -30,7 +31,6 @@ from core.logs import configure_logging, reset_logging
 from core.models import TEXT_LENGTH, USERNAME_LENGTH, Base, User
 from core.reports.compute import time_zone_names
 from core.reports.jobs import new_worker_id
-from core.users import create_user, list_users
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 
 PASSWORD = "correct-horse-42"

@@ -20,11 +20,11 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from core import auth
-from core.auth import DEFAULT_POLICY
+from core.access import auth
+from core.access.auth import DEFAULT_POLICY
+from core.access.users import create_user
 from core.db import Database
 from core.errors import AuthenticationFailure, SignInLockout
-from core.users import create_user
 from tests.factories import MANAGER
 
 ROOT = Path(__file__).resolve().parents[2]

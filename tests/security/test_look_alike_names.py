@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.api_tokens import create_api_token
-from core.components import find_component
+from core.access.api_tokens import create_api_token
+from core.access.users import create_user
 from core.errors import DuplicateComponent, ImportRejection, InvalidInput
+from core.grid.components import find_component
 from core.imports import import_components
 from core.models import Component
-from core.users import create_user
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.imports.support import run_measurements
 
@@ -64,7 +64,7 @@ def test_a_name_that_looks_like_one_in_the_substation_is_a_duplicate(db, name):
 def test_an_edit_cannot_rename_a_component_into_a_look_alike(db):
     make_component(db)
     other = make_component(db, name="T2")
-    from core.components import update_component
+    from core.grid.components import update_component
 
     with db.write() as session, pytest.raises(DuplicateComponent):
         update_component(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.auth import SignInPolicy, sign_in
+from core.access.auth import SignInPolicy, sign_in
+from core.access.users import create_user, set_password
 from core.errors import AuthenticationFailure, InvalidInput, SignInLockout
-from core.users import create_user, set_password
 from tests.factories import MANAGER
 
 RIGHT = "correct-horse-42"

@@ -1,6 +1,7 @@
 """Passwords have a minimum strength wherever one is set: creating a user, a reset by a
 manager, a user's own change, the ``gridboard`` command and the Users page. The rule is
-``core.passwords.check_password_strength``; each refusal names what is wrong and writes nothing.
+``core.access.passwords.check_password_strength``; each refusal names what is wrong and writes
+nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import sys
 
 import pytest
 
-from core.auth import sign_in
+from core.access.auth import sign_in
+from core.access.users import authenticate, create_user, list_users, set_password
 from core.cli import main
 from core.domain import Actor, Role
 from core.errors import AuthenticationFailure, InvalidInput
-from core.users import authenticate, create_user, list_users, set_password
 from tests.factories import MANAGER
 from tests.pages.conftest import texts
 

@@ -21,15 +21,15 @@ import pytest
 from sqlalchemy import select
 
 import core
-from core.api_tokens import create_api_token
-from core.auth import sign_in
-from core.components import get_component, list_components, list_substations
+from core.access.api_tokens import create_api_token
+from core.access.auth import sign_in
+from core.access.users import create_user, set_password
 from core.db import Database
 from core.domain import Role, require_manager
 from core.errors import AuthenticationFailure, MissingPermission
+from core.grid.components import get_component, list_components, list_substations
 from core.models import Base
 from core.reports.jobs import get_report, list_reports, request_report
-from core.users import create_user, set_password
 from tests.factories import LINE, MANAGER, TRANSFORMER, USER, make_component
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -58,13 +58,13 @@ SERVICES = dict(_discovered())
 # The arguments each service gets (besides ``session``/``database`` and ``actor``): ones a
 # manager's call would succeed with, so a refusal can only come from the role check.
 ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "core.components.create_component": lambda seen: {"fields": LINE | {"name": "L9"}},
-    "core.components.update_component": lambda seen: {
+    "core.grid.components.create_component": lambda seen: {"fields": LINE | {"name": "L9"}},
+    "core.grid.components.update_component": lambda seen: {
         "component_id": seen["component_id"],
         "fields": TRANSFORMER | {"name": "Renamed"},
     },
-    "core.components.delete_component": lambda seen: {"component_id": seen["component_id"]},
-    "core.measurements.add_measurement": lambda seen: {
+    "core.grid.components.delete_component": lambda seen: {"component_id": seen["component_id"]},
+    "core.measurements.measurements.add_measurement": lambda seen: {
         "component_id": seen["component_id"],
         "measurement_type": "voltage",
         "timestamp": "2024-01-02T00:00:00Z",
@@ -82,12 +82,18 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "file_name": "measurements.csv",
     },
     "core.seed.seed_grid": lambda seen: {"components": 3, "per_component": 3},
-    "core.rollups.rebuild": lambda seen: {},
-    "core.users.create_user": lambda seen: {"username": "newbie", "password": "a-good-pass-42"},
+    "core.measurements.rollups.rebuild": lambda seen: {},
+    "core.access.users.create_user": lambda seen: {
+        "username": "newbie",
+        "password": "a-good-pass-42",
+    },
     # A user making themselves a manager.
-    "core.users.set_role": lambda seen: {"username": "ulf", "role": "manager"},
+    "core.access.users.set_role": lambda seen: {"username": "ulf", "role": "manager"},
     # Another user's password: a user may only set their own.
-    "core.users.set_password": lambda seen: {"username": "mona", "password": "a-good-pass-42"},
+    "core.access.users.set_password": lambda seen: {
+        "username": "mona",
+        "password": "a-good-pass-42",
+    },
     "core.reports.jobs.records.request_report": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
@@ -95,12 +101,12 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "core.reports.jobs.records.cancel_report": lambda seen: {"report_id": seen["report_id"]},
     # (cancelled first when a manager runs them all in name order, so it may be deleted)
     "core.reports.jobs.records.delete_report": lambda seen: {"report_id": seen["report_id"]},
-    "core.api_tokens.create_api_token": lambda seen: {"name": "scada", "scope": "write"},
-    "core.api_tokens.revoke_api_token": lambda seen: {"token_id": seen["token_id"]},
+    "core.access.api_tokens.create_api_token": lambda seen: {"name": "scada", "scope": "write"},
+    "core.access.api_tokens.revoke_api_token": lambda seen: {"token_id": seen["token_id"]},
     # the user created above (create_user runs first in name order)
-    "core.users.delete_user": lambda seen: {"username": "newbie"},
+    "core.access.users.delete_user": lambda seen: {"username": "newbie"},
     # A user locking someone out (themselves included: only a manager may).
-    "core.users.set_active": lambda seen: {"username": "ulf", "active": False},
+    "core.access.users.set_active": lambda seen: {"username": "ulf", "active": False},
     "core.reports.jobs.runner.generate_report": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
@@ -175,7 +181,7 @@ def test_a_manager_may_call_every_service(db, seen):
         else:
             with db.write() as session:
                 function(session=session, **arguments)
-        if name == "core.components.delete_component":
+        if name == "core.grid.components.delete_component":
             seen["component_id"] = make_component(db, name="T-again").id
 
 
@@ -203,9 +209,9 @@ def test_read_services_take_no_actor_so_every_user_may_read(db, seen):
 # Writers that take no actor because only a service (after its role check) or the report
 # worker may call them.
 INTERNAL_WRITERS = {
-    "core.measurement_store": None,
-    "core.series_writer": None,
-    "core.rollups": None,
+    "core.measurements.measurement_store": None,
+    "core.measurements.series_writer": None,
+    "core.measurements.rollups": None,
     "core.db": {"driver_connection"},
     "core.reports.jobs": {
         "claim",

@@ -16,12 +16,12 @@ import jwt
 import pytest
 from sqlalchemy import make_url
 
-from core.auth import SignInPolicy, read_sign_in_cookie, sign_in
+from core.access.auth import SignInPolicy, read_sign_in_cookie, sign_in
+from core.access.users import create_user, set_password
 from core.cli import main
 from core.db import Database
 from core.errors import AuthenticationFailure, InvalidInput, SignInLockout
 from core.models import User
-from core.users import create_user, set_password
 from tests.factories import MANAGER
 
 PASSWORD = "first-Secret-4711"

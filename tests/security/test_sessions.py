@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from core import auth
-from core.auth import session_user
+from core.access import auth
+from core.access.auth import session_user
+from core.access.users import set_active, set_password, set_role
 from core.domain import Role
 from core.models import SignInSession, User
-from core.users import set_active, set_password, set_role
 from tests.factories import MANAGER
 from tests.pages.conftest import PASSWORD, add_user, everything, texts
 from views.sign_in import SESSION_ID

@@ -2,7 +2,7 @@
 afterwards, in a new browser and in one already open with it, while the user's other
 sign-ins go on. A password reset still ends them all.
 
-``core.auth``'s sign-in records are checked directly on both databases; then the real
+``core.access.auth``'s sign-in records are checked directly on both databases; then the real
 ``app.py``: one browser signs in through the form, the cookie it is told to store is copied
 into others, and the first signs out.
 """
@@ -17,9 +17,9 @@ from extra_streamlit_components import CookieManager
 from sqlalchemy import select
 from streamlit.runtime.context import ContextProxy
 
-from core.auth import cookie_sign_in, end_session, session_user, start_session
+from core.access.auth import cookie_sign_in, end_session, session_user, start_session
+from core.access.users import create_user, delete_user, set_active, set_password
 from core.models import SignInSession
-from core.users import create_user, delete_user, set_active, set_password
 from tests.factories import MANAGER
 from tests.pages.conftest import PASSWORD, everything, sign_in_as, texts
 from views.sign_in import COOKIE_NAME

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.auth import sign_in
-from core.components import find_component, list_components
+from core.access.auth import sign_in
+from core.access.users import create_user, get_user
 from core.errors import AuthenticationFailure, UnknownComponent, UnknownUser
+from core.grid.components import find_component, list_components
 from core.models import Component, User
-from core.users import create_user, get_user
 from tests.factories import MANAGER, SWITCH, make_component
 
 PAYLOADS = [

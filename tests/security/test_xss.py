@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from core.components import create_component
+from core.grid.components import create_component
 from core.models import Component, Report, User
 from core.reports.jobs import request_report
 from tests.factories import MANAGER, TRANSFORMER

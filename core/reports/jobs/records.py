@@ -18,10 +18,10 @@ from core import logs
 from core.domain import Actor, require_manager
 from core.errors import UncancellableReport, UndeletableReport, UnfinishedReport, UnknownReport
 from core.models import Report, utc_now
-from core.periods import mark_partial_days, partial_days
 from core.reports import kpis
 from core.reports.compute import check_period, check_time_zone
 from core.reports.export import read_table_csv
+from core.reports.periods import mark_partial_days, partial_days
 
 # PostgreSQL: runners LISTEN here, and whatever makes a report claimable NOTIFYs (at commit),
 # so an idle runner starts at once instead of at its next poll.

@@ -9,8 +9,8 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy import Row, Select, select
 
-from core.components import of_component
 from core.domain import MeasurementType
+from core.grid.components import of_component
 from core.models import Measurement
 from core.timestamps import to_micros
 

@@ -58,7 +58,7 @@ def check_password_strength(password: str, *, username: str = "") -> None:
 
     Why these: length is what makes a password hard to guess (NIST SP 800-63B); the other
     rules refuse the passwords tried first. A sign-in is also throttled and locked
-    (``core.auth``), so guessing a long, uncommon password online is hopeless.
+    (``core.access.auth``), so guessing a long, uncommon password online is hopeless.
     """
     problems = []
     name = username.strip().lower()

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
-from core.component_fields import ComponentSpec
 from core.errors import DuplicateComponent, FieldProblem, InvalidInput
+from core.grid.component_fields import ComponentSpec
 from core.models import Component
 from core.validation import name_key
 

@@ -1,6 +1,6 @@
-"""Plotly figures built from frames (reports, substations; a component's charts are in
-``core.series_charts``): pure, so tested without a browser. Colours follow the component type,
-axes carry units, text from data goes through ``plain``. See docs/architecture.md#layers."""
+"""Plotly figures built from frames (reports, substations; a component's are ``series_charts``):
+pure, so tested without a browser. Colours follow the component type, axes carry units, text
+from data goes through ``plain``. See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from core.chart_text import plain
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
-from core.periods import PARTIAL_DAY
 from core.reports import kpis
+from core.reports.periods import PARTIAL_DAY
+from views.figures.chart_text import plain
 
 COMPONENT_COLOURS: dict[str, str] = {
     ComponentType.TRANSFORMER.value: "#0b6e4f",
@@ -55,7 +55,7 @@ def series_figure(frame: pl.DataFrame, *, measurement_type: MeasurementType) -> 
     """One component's series: the mean per point as a line, and where points are buckets of
     several measurements, their min-max range as a band, so no peak is lost by downsampling.
 
-    ``frame`` is ``core.measurements.Series.frame``.
+    ``frame`` is ``core.measurements.measurements.Series.frame``.
     """
     if frame.is_empty():
         return empty_figure(f"No {measurement_type.value} measurements in this time range")
@@ -321,7 +321,7 @@ def components_figure(
 ) -> go.Figure:
     """Several components' series of one measurement type on one chart, a line each (the
     mean where points are buckets). ``series`` maps a legend label (as typed: it is escaped
-    here) to a ``core.measurements.Series.frame``."""
+    here) to a ``core.measurements.measurements.Series.frame``."""
     if not series:
         return empty_figure(f"No {measurement_type.value} measurements here")
     unit = MEASUREMENT_UNITS[measurement_type]

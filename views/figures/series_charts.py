@@ -11,9 +11,9 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from core.chart_text import plain
-from core.charts import BAND_COLOUR, axis_title, base_layout, empty_figure
 from core.domain import MEASUREMENT_UNITS, MeasurementType
+from views.figures.chart_text import plain
+from views.figures.charts import BAND_COLOUR, axis_title, base_layout, empty_figure
 
 # Ten colours that stay apart from each other: one per compared component.
 SERIES_COLOURS = (
@@ -26,7 +26,7 @@ MARKERS_UP_TO = 60
 
 @dataclass(frozen=True, slots=True)
 class Panel:
-    """One measurement type's chart: a series (``core.measurements.Series.frame``) per
+    """One measurement type's chart: a series (``core.measurements.measurements.Series.frame``) per
     component, keyed by the component's label."""
 
     measurement_type: MeasurementType

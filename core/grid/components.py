@@ -1,5 +1,5 @@
 """The grid inventory: list, search, read, create, update and delete components. The fields
-of each type and their check are core/component_fields.py. See docs/design.md#components."""
+of each type and their check are core/grid/component_fields.py. See docs/design.md#components."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from core import logs, rollups
-from core.component_fields import ComponentSpec, validate_component
+from core import logs
 from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import DuplicateComponent, FieldProblem, InvalidInput, UnknownComponent
-from core.look_alikes import refuse_look_alikes
+from core.grid.component_fields import ComponentSpec, validate_component
+from core.grid.look_alikes import refuse_look_alikes
+from core.measurements import rollups
 from core.models import ID_RANGE, Component, Measurement
 from core.validation import normal_name, unstorable_character
 

@@ -1,5 +1,5 @@
 """The grid as a graph: substations are nodes, lines with two ends are edges, laid out once per
-grid structure with a fixed seed. The figure is core/network_figure.py. See
+grid structure with a fixed seed. The figure is views/figures/network_figure.py. See
 docs/architecture.md#the-grid-views."""
 
 from __future__ import annotations

@@ -20,12 +20,12 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core import logs
+from core.access.users import AccessStamp, UserRecord
 from core.db import Database, DriverStatement
 from core.domain import Actor, Role, require_manager
 from core.errors import FieldProblem, GridBoardError, InvalidInput, UnknownReference
 from core.models import ID_RANGE, ApiToken, User, utc_now
 from core.timestamps import to_micros
-from core.users import AccessStamp, UserRecord
 from core.validation import FieldError, name_key, parse_name
 
 AUDIENCE = "gridboard-api"
@@ -165,7 +165,7 @@ class SignInClaims:
         return Actor(username=row.username, role=self.role)
 
 
-# Read on every request a sign-in token makes: built once (see core.measurements).
+# Read on every request a sign-in token makes: built once (see core.measurements.measurements).
 # A plain (Core) select: the ORM's result handling is not needed for a few columns.
 _users = User.__table__.c
 _USER_STAMPS = DriverStatement(
@@ -384,7 +384,7 @@ def is_machine_token(token: str) -> bool:
 
 
 # Read on every request a machine token makes: built once, a plain select of the record's
-# columns (see core.measurements).
+# columns (see core.measurements.measurements).
 # With the stamps of the user who made the token (none for the command line's system actor).
 _tokens = ApiToken.__table__.c
 _WITH_MAKER = select(

@@ -16,14 +16,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from core import logs, rollups
-from core.components import check_page, of_component
+from core import logs
 from core.db import DriverStatement
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput, UnknownComponent
-from core.measurement_store import WriteCounts, write_measurements
+from core.grid.components import check_page, of_component
+from core.measurements import rollups
+from core.measurements.measurement_store import WriteCounts, write_measurements
+from core.measurements.raw_measurements import raw_frame, raw_query
 from core.models import ID_RANGE, Component, Measurement
-from core.raw_measurements import raw_frame, raw_query
 from core.timestamps import (
     SECOND_US,
     BadTimestamp,

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
+from core.measurements.rollups import BUCKET_US
 from core.models import MeasurementRollup
 from core.reports.compute import check_time_zone
-from core.rollups import BUCKET_US
 from core.timestamps import ONE_MICROSECOND, from_micros
 
 PARTIAL_DAY = "partial_day"

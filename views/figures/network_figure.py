@@ -1,5 +1,5 @@
 """The network view's Plotly figure: lines by voltage level and length, substations with their
-marks, and what a click on it opens (``picked``). The graph is core/network.py. See
+marks, and what a click on it opens (``picked``). The graph is core/grid/network.py. See
 docs/architecture.md#the-grid-views."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from sqlalchemy.orm import Session
 
-from core.chart_text import plain
-from core.network import Network, at_levels, whole_grid
+from core.grid.network import Network, at_levels, whole_grid
 from core.remembered import Remembered
+from views.figures.chart_text import plain
 
 # Lines of these levels keep these colours, whatever else the grid has.
 LEVEL_COLOURS = {110.0: "#c0392b", 20.0: "#2471a3", 0.4: "#1e8449"}

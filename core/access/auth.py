@@ -19,20 +19,20 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.config import Settings
-from core.db import Database
-from core.domain import Role
-from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
-from core.models import SignInSession, User, utc_now
-from core.passwords import spend_password_check_time
-from core.sign_in_attempts import (
+from core.access.passwords import spend_password_check_time
+from core.access.sign_in_attempts import (
     DEFAULT_POLICY,
     SignInPolicy,
     attempt_key,
     forget_attempts,
     reserve_attempt,
 )
-from core.users import AccessStamp, UserRecord, authenticate
+from core.access.users import AccessStamp, UserRecord, authenticate
+from core.config import Settings
+from core.db import Database
+from core.domain import Role
+from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
+from core.models import SignInSession, User, utc_now
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """Users and roles: create, list, change, deactivate and delete users, and check credentials.
-The password policy is core/passwords.py. See docs/design.md#roles."""
+The password policy is core/access/passwords.py. See docs/design.md#roles."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import logs
+from core.access.passwords import (
+    check_password_strength,
+    checkable,
+    hash_password,
+    spend_password_check_time,
+)
 from core.domain import Actor, Role, require_manager
 from core.errors import (
     AuthenticationFailure,
@@ -26,12 +32,6 @@ from core.errors import (
     UnknownUser,
 )
 from core.models import TEXT_LENGTH, SignInAttempt, SignInSession, User, utc_now
-from core.passwords import (
-    check_password_strength,
-    checkable,
-    hash_password,
-    spend_password_check_time,
-)
 from core.timestamps import to_micros
 from core.validation import FieldError, parse_choice, parse_text
 
@@ -239,7 +239,7 @@ def set_password(*, session: Session, actor: Actor, username: str, password: str
     check_password_strength(password, username=row.username)
     row.password_hash = hash_password(password)
     row.password_changed_at = utc_now()
-    # A new password ends a sign-in lock on this name, and every sign-in (core.auth).
+    # A new password ends a sign-in lock on this name, and every sign-in (core.access.auth).
     session.execute(delete(SignInAttempt).where(SignInAttempt.username == row.username))
     session.execute(delete(SignInSession).where(SignInSession.username == row.username))
     session.flush()
@@ -301,8 +301,8 @@ def set_active(*, session: Session, actor: Actor, username: str, active: bool) -
     if not active:
         _check_may_remove(session, actor, row, "deactivate")
         if row.active:
-            # Every sign-in ends now, and stays ended after a reactivation (core.auth,
-            # core.api_tokens compare this stamp).
+            # Every sign-in ends now, and stays ended after a reactivation (core.access.auth,
+            # core.access.api_tokens compare this stamp).
             row.deactivated_at = utc_now()
             session.execute(delete(SignInSession).where(SignInSession.username == row.username))
     row.active = active

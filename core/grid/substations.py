@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core.components import ComponentRecord
 from core.domain import ComponentType, MeasurementType
 from core.errors import UnknownSubstation
-from core.measurements import Series, read_series
+from core.grid.components import ComponentRecord
+from core.measurements.measurements import Series, read_series
 from core.models import Component, Measurement
 from core.timestamps import ONE_MICROSECOND, from_micros
 from core.validation import unstorable_character

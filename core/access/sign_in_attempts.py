@@ -1,5 +1,6 @@
 """Failed sign-ins counted per name in the database: the policy (slow-down and lock) and the
-atomic reservation each attempt makes before its password is checked (``core.auth``)."""
+atomic reservation each attempt makes before its password is checked (``core.access.auth``).
+See docs/architecture.md#sign-in."""
 
 from __future__ import annotations
 

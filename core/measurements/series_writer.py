@@ -14,9 +14,9 @@ import numpy.typing as npt
 import polars as pl
 from sqlalchemy.orm import Session
 
-from core import rollups
 from core.db import driver_connection
-from core.measurement_store import COLUMNS, component_types, copy_csv
+from core.measurements import rollups
+from core.measurements.measurement_store import COLUMNS, component_types, copy_csv
 
 # Rollup contributions kept in memory before they are folded together, and written out when
 # folding does not shrink them (long series: most of their buckets are new).

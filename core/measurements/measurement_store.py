@@ -12,8 +12,8 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import rollups
 from core.db import driver_connection
+from core.measurements import rollups
 from core.models import Component
 
 MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
