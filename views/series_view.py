@@ -13,7 +13,13 @@ import streamlit as st
 from core.charts import axis_title
 from core.components import ComponentRecord
 from core.domain import MeasurementType
-from core.exports import ExportFormat, frame_bytes, measurements_frame
+from core.exports import (
+    MEASUREMENT_COLUMNS,
+    ExportFormat,
+    download_problem,
+    file_chunks,
+    measurements_export,
+)
 from core.measurements import list_measurements, read_series, series_bounds
 from core.periods import SeriesWindow, custom_days_shown_first, series_window
 from core.series_charts import Panel, component_label, stacked_series_figure
@@ -89,7 +95,7 @@ class SeriesView:
             if refreshing:
                 now = wording.when_in(datetime.now(UTC), self.zone)
                 st.caption(f"Refreshes every {refreshing}; last at {now}.")
-            self._downloads(start, end)
+            self._downloads(start, end, raw_count)
             self._table(start, end, raw_count)
 
     def _charts(self, start: datetime, end: datetime, zoom_key: str) -> int:
@@ -139,20 +145,25 @@ class SeriesView:
             st.rerun()
         return raw_count
 
-    def _downloads(self, start: datetime, end: datetime) -> None:
+    def _downloads(self, start: datetime, end: datetime, raw_count: int) -> None:
         """Raw measurements for the range and types shown, built only when clicked (a
-        million rows are not made on every rerun)."""
+        million rows are not made on every rerun), and offered up to a size."""
+        problem = download_problem(raw_count)
+        if problem:
+            st.info(problem, icon=":material/download:")
+            return
 
         def export(export_format: ExportFormat) -> bytes:
             with resources.database().read() as session:
-                frame = measurements_frame(
+                chosen = measurements_export(
                     session=session,
                     component_id=self.component.id,
                     measurement_types=self.kinds,
                     start=start,
                     end=end,
                 )
-            return frame_bytes(frame, export_format)
+                batches = chosen.batches(session)
+                return b"".join(file_chunks(batches, export_format, MEASUREMENT_COLUMNS))
 
         for column, export_format in zip(st.columns(2), ExportFormat, strict=True):
             column.download_button(
