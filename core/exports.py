@@ -20,7 +20,13 @@ from core.components import (
 from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput
 from core.models import Component, Measurement
-from core.raw_measurements import RAW_SCHEMA, raw_batches, raw_count, raw_query
+from core.raw_measurements import (
+    RAW_SCHEMA,
+    merged_batches,
+    raw_batches,
+    raw_count,
+    raw_query,
+)
 from core.streamed_files import csv_chunks, parquet_chunks
 
 COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -86,11 +92,12 @@ class MeasurementsExport:
 
     component_name: str
     substation: str
-    query: Select[int, str, float]
+    queries: list[Select[int, str, float]]  # one per type, in time order
 
     def batches(self, session: Session) -> Iterator[pl.DataFrame]:
-        """The rows in import columns, oldest first, ``BATCH_ROWS`` at a time."""
-        for batch in raw_batches(session, self.query):
+        """The rows in import columns, in order of time then type, a batch at a time."""
+        streams = [raw_batches(session, query) for query in self.queries]
+        for batch in merged_batches(streams):
             yield batch.select(
                 pl.lit(self.component_name, pl.String).alias("component_name"),
                 pl.lit(self.substation, pl.String).alias("substation"),
@@ -98,7 +105,7 @@ class MeasurementsExport:
             )
 
     def count(self, session: Session) -> int:
-        return raw_count(session, self.query)
+        return sum(raw_count(session, query) for query in self.queries)
 
 
 def measurements_export(
@@ -115,12 +122,12 @@ def measurements_export(
     component = get_component(session=session, component_id=component_id)
     if start is not None and end is not None and start >= end:
         raise InvalidInput.single("end", "must be after start")
-    query = raw_query(component_id, list(measurement_types), start, end)
-    return MeasurementsExport(
-        component.name,
-        component.substation,
-        query.order_by(Measurement.timestamp_us, Measurement.measurement_type),
-    )
+    kinds = sorted(set(measurement_types) or set(MeasurementType))
+    queries = [
+        raw_query(component_id, [kind], start, end).order_by(Measurement.timestamp_us)
+        for kind in kinds
+    ]
+    return MeasurementsExport(component.name, component.substation, queries)
 
 
 def download_problem(count: int) -> str | None:

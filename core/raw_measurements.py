@@ -73,3 +73,29 @@ def raw_batches(
     result = session.execute(query.execution_options(yield_per=rows))
     for part in result.partitions():
         yield raw_frame(part)
+
+
+def merged_batches(streams: list[Iterator[pl.DataFrame]]) -> Iterator[pl.DataFrame]:
+    """Batches of several streams, each in time order, as one stream in order of time, then
+    type. Each stream reads its own index range; a database sort of them all would hold the
+    whole range (SQLite sorts in memory). A batch ends at the earliest last time the streams
+    still reading have reached, so at most one batch per stream is held."""
+    pending = [pl.DataFrame(schema=RAW_SCHEMA) for _ in streams]
+    live = set(range(len(streams)))
+    while live or any(frame.height for frame in pending):
+        for index in sorted(live):
+            if not pending[index].height:
+                batch = next(streams[index], None)
+                if batch is None:
+                    live.discard(index)
+                else:
+                    pending[index] = batch
+        lasts = [pending[index]["timestamp"][-1] for index in live]
+        taken = []
+        for index, frame in enumerate(pending):
+            ready = frame if not lasts else frame.filter(pl.col("timestamp") <= min(lasts))
+            taken.append(ready)
+            pending[index] = frame.slice(ready.height)
+        merged = pl.concat(taken).sort("timestamp", "measurement_type")
+        if merged.height:
+            yield merged

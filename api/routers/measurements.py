@@ -44,6 +44,10 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 # A downsampled read is made whole before it is sent, so its size is bounded; every
 # measurement of any range streams instead (max_points left out).
 MAX_POINTS = 100_000
+MAX_POINTS_PROBLEM = (
+    f"at most {MAX_POINTS:,} points per type; leave max_points out to stream every "
+    "measurement of the range, or narrow it with start and end"
+)
 TIME = (Measurement.timestamp_us, Measurement.measurement_type)
 
 
@@ -157,7 +161,6 @@ def read_measurements(
         int | None,
         Query(
             ge=1,
-            le=MAX_POINTS,
             description="downsample to at most this many points per type, as the chart does "
             f"(mean, min, max and count per time bucket; 1 to {MAX_POINTS:,}); left out: "
             "every measurement, streamed",
@@ -178,6 +181,8 @@ def read_measurements(
     low, high = _moment("start", start), _moment("end", end)
     if low is not None and high is not None and low >= high:
         raise InvalidInput([FieldProblem("end", "must be after start")])
+    if max_points is not None and max_points > MAX_POINTS:
+        raise InvalidInput([FieldProblem("max_points", MAX_POINTS_PROBLEM)])
     if max_points is None:
         queries = [raw_query(component_id, [kind], low, high).order_by(*TIME) for kind in kinds]
         raw_count = sum(count_rows(session, query) for query in queries)
