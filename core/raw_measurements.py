@@ -17,7 +17,7 @@ from core.timestamps import to_micros
 
 # Rows fetched from the database and turned into one frame at a time by ``raw_batches``: a
 # few megabytes, whatever the range holds.
-BATCH_ROWS = 20_000
+BATCH_ROWS = 5_000
 RAW_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "timestamp": pl.Datetime("us", "UTC"),
     "measurement_type": pl.String,
