@@ -3,8 +3,6 @@ See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,8 +10,6 @@ import polars as pl
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Select
-from sqlalchemy.orm import Session
 
 from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager_caller
 from api.schemas import MeasurementCreate, MeasurementOut
@@ -22,25 +18,17 @@ from core.components import get_component
 from core.db import Database
 from core.domain import MeasurementType
 from core.errors import FieldProblem, InvalidInput
-from core.measurements import AddedMeasurement, add_measurement, read_series, series_bounds
-from core.models import Measurement, utc_now
-from core.raw_measurements import BATCH_ROWS, raw_batches, raw_query
-from core.raw_measurements import raw_count as count_rows
+from core.measurements import AddedMeasurement, add_measurement
+from core.models import utc_now
+from core.raw_measurements import BATCH_ROWS
+from core.series_reads import SCHEMA, downsampled_series, raw_series
 from core.streamed_files import csv_chunks, json_chunks, parquet_chunks
-from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp
+from core.timestamps import BadTimestamp, parse_timestamp
 from core.validation import FieldError, parse_choice
 
 router = APIRouter(tags=["measurements"], route_class=SmallBodyRoute)
 
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
-SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "timestamp": pl.Datetime("us", "UTC"),
-    "measurement_type": pl.String,
-    "value": pl.Float64,
-    "min_value": pl.Float64,
-    "max_value": pl.Float64,
-    "sample_count": pl.Int64,
-}
 # A downsampled read is made whole before it is sent, so its size is bounded; every
 # measurement of any range streams instead (max_points left out).
 MAX_POINTS = 100_000
@@ -48,7 +36,6 @@ MAX_POINTS_PROBLEM = (
     f"at most {MAX_POINTS:,} points per type; leave max_points out to stream every "
     "measurement of the range, or narrow it with start and end"
 )
-TIME = (Measurement.timestamp_us, Measurement.measurement_type)
 
 
 class Format(StrEnum):
@@ -184,14 +171,16 @@ def read_measurements(
     if max_points is not None and max_points > MAX_POINTS:
         raise InvalidInput([FieldProblem("max_points", MAX_POINTS_PROBLEM)])
     if max_points is None:
-        queries = [raw_query(component_id, [kind], low, high).order_by(*TIME) for kind in kinds]
-        raw_count = sum(count_rows(session, query) for query in queries)
-        batches = _raw_batches(database, queries)
+        raw_count, batches = raw_series(
+            database=database, session=session, component_id=component_id, kinds=kinds,
+            start=low, end=high,
+        )  # fmt: skip
         downsampled = False
     else:
-        frames, raw_count, downsampled = _downsampled(
-            session, component_id, kinds, low, high, max_points
-        )
+        frames, raw_count, downsampled = downsampled_series(
+            session=session, component_id=component_id, kinds=kinds, start=low, end=high,
+            max_points=max_points,
+        )  # fmt: skip
         batches = (part for frame in frames for part in frame.iter_slices(BATCH_ROWS))
     headers = {"X-Raw-Count": str(raw_count), "X-Downsampled": str(downsampled).lower()}
     chosen = _format(format, accept)
@@ -208,59 +197,3 @@ def read_measurements(
         )
         return StreamingResponse(csv_chunks(texts, SCHEMA), media_type="text/csv", headers=headers)
     return StreamingResponse(json_chunks(texts), media_type="application/json", headers=headers)
-
-
-def _raw_batches(
-    database: Database, queries: list[Select[int, str, float]]
-) -> Iterator[pl.DataFrame]:
-    """Each query's rows in the answer's columns, read in a session of their own while the
-    answer is sent (the route's session ends when the route returns)."""
-    with database.read() as session:
-        for query in queries:
-            for batch in raw_batches(session, query):
-                yield batch.select(
-                    "timestamp",
-                    "measurement_type",
-                    "value",
-                    pl.col("value").alias("min_value"),
-                    pl.col("value").alias("max_value"),
-                    pl.lit(1, pl.Int64).alias("sample_count"),
-                )
-
-
-def _downsampled(
-    session: Session,
-    component_id: int,
-    kinds: list[MeasurementType],
-    low: datetime | None,
-    high: datetime | None,
-    max_points: int,
-) -> tuple[list[pl.DataFrame], int, bool]:
-    """Each type's series in the range, at most ``max_points`` rows each, how many raw
-    measurements they stand for, and whether any was downsampled."""
-    found, raw_count, downsampled = [], 0, False
-    for kind in kinds:
-        first, last = low, high
-        if first is None or last is None:
-            bounds = series_bounds(
-                session=session, component_id=component_id, measurement_type=kind
-            )
-            if bounds.first is None or bounds.last is None:
-                continue
-            first = first or bounds.first
-            last = last or bounds.last + ONE_MICROSECOND
-            if first >= last:
-                continue
-        series = read_series(
-            session=session,
-            component_id=component_id,
-            measurement_type=kind,
-            start=first,
-            end=last,
-            max_points=max_points,
-        )
-        raw_count += series.raw_count
-        downsampled = downsampled or series.downsampled
-        frame = series.frame.with_columns(pl.lit(kind.value).alias("measurement_type"))
-        found.append(frame.select(list(SCHEMA)))
-    return found, raw_count, downsampled
