@@ -1,15 +1,15 @@
 """Exports: the components list (filters applied) as CSV, and a component's raw measurements as
-CSV or Parquet in the columns an import reads. See docs/architecture.md#imports."""
+CSV or Parquet in the columns an import reads, written in chunks. See docs/architecture.md#reads."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
@@ -19,9 +19,15 @@ from core.grid.components import (
     ComponentSort,
     get_component,
 )
-from core.measurements.raw_measurements import raw_frame, raw_query
+from core.measurements.raw_measurements import (
+    RAW_SCHEMA,
+    merged_batches,
+    raw_batches,
+    raw_count,
+    raw_query,
+)
 from core.models import Component, Measurement
-from core.reports.export import table_csv
+from core.streamed_files import csv_chunks, parquet_chunks
 
 COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "id": pl.Int64,
@@ -70,6 +76,72 @@ def components_frame(
     return frame.with_columns(pl.col("updated_at").dt.replace_time_zone("UTC"))
 
 
+MEASUREMENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "component_name": pl.String,
+    "substation": pl.String,
+    **RAW_SCHEMA,
+}
+# The dashboard hands a download to the browser as one piece it holds in memory (Streamlit's
+# download button); a larger range is exported by the command line or the API, which stream.
+DOWNLOAD_MAX_ROWS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementsExport:
+    """A component's raw measurements to export, checked when made, read a batch at a time."""
+
+    component_name: str
+    substation: str
+    queries: list[Select[int, str, float]]  # one per type, in time order
+
+    def batches(self, session: Session) -> Iterator[pl.DataFrame]:
+        """The rows in import columns, in order of time then type, a batch at a time."""
+        streams = [raw_batches(session, query) for query in self.queries]
+        for batch in merged_batches(streams):
+            yield batch.select(
+                pl.lit(self.component_name, pl.String).alias("component_name"),
+                pl.lit(self.substation, pl.String).alias("substation"),
+                pl.all(),
+            )
+
+    def count(self, session: Session) -> int:
+        return sum(raw_count(session, query) for query in self.queries)
+
+
+def measurements_export(
+    *,
+    session: Session,
+    component_id: int,
+    measurement_types: Iterable[MeasurementType] = (),
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> MeasurementsExport:
+    """A component's raw measurements in [start, end) of the given types (all types when
+    none are given), oldest first, not downsampled; an unknown component or a bad range is
+    refused here, before anything is read or written."""
+    component = get_component(session=session, component_id=component_id)
+    if start is not None and end is not None and start >= end:
+        raise InvalidInput.single("end", "must be after start")
+    kinds = sorted(set(measurement_types) or set(MeasurementType))
+    queries = [
+        raw_query(component_id, [kind], start, end).order_by(Measurement.timestamp_us)
+        for kind in kinds
+    ]
+    return MeasurementsExport(component.name, component.substation, queries)
+
+
+def download_problem(count: int) -> str | None:
+    """Why the dashboard offers no download of ``count`` raw measurements, or None."""
+    if count <= DOWNLOAD_MAX_ROWS:
+        return None
+    return (
+        f"This range holds {count:,} measurements; a download from the dashboard holds at "
+        f"most {DOWNLOAD_MAX_ROWS:,}. Drag a box over the chart or pick a shorter time range, "
+        "or export any range with `gridboard export-measurements` or the API's "
+        "GET /components/{id}/measurements, which stream it."
+    )
+
+
 def measurements_frame(
     *,
     session: Session,
@@ -78,19 +150,16 @@ def measurements_frame(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> pl.DataFrame:
-    """A component's raw measurements in [start, end) of the given types (all types when
-    none are given), oldest first, not downsampled."""
-    component = get_component(session=session, component_id=component_id)
-    if start is not None and end is not None and start >= end:
-        raise InvalidInput.single("end", "must be after start")
-    query = raw_query(component_id, list(measurement_types), start, end)
-    rows = session.execute(
-        query.order_by(Measurement.timestamp_us, Measurement.measurement_type)
-    ).all()
-    return raw_frame(rows).select(
-        pl.lit(component.name, pl.String).alias("component_name"),
-        pl.lit(component.substation, pl.String).alias("substation"),
-        pl.all(),
+    """``measurements_export``'s rows as one frame (for ranges known to be small)."""
+    export = measurements_export(
+        session=session,
+        component_id=component_id,
+        measurement_types=measurement_types,
+        start=start,
+        end=end,
+    )
+    return pl.concat(
+        [pl.DataFrame(schema=MEASUREMENT_COLUMNS), *export.batches(session)], how="vertical"
     )
 
 
@@ -103,10 +172,18 @@ def _iso_times(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def frame_bytes(frame: pl.DataFrame, export_format: ExportFormat) -> bytes:
-    """``frame`` as a file: CSV (formulas neutralised, ISO times) or Parquet (typed)."""
+def file_chunks(
+    batches: Iterable[pl.DataFrame],
+    export_format: ExportFormat,
+    schema: Mapping[str, pl.DataType | type[pl.DataType]],
+) -> Iterator[bytes]:
+    """Frames of ``schema`` as one file in chunks: CSV (formulas neutralised, ISO times,
+    every digit, so it imports back unchanged) or Parquet (typed)."""
     if ExportFormat(export_format) is ExportFormat.PARQUET:
-        buffer = io.BytesIO()
-        frame.write_parquet(buffer)
-        return buffer.getvalue()
-    return table_csv(_iso_times(frame), exact=True)  # every digit: it imports back unchanged
+        return parquet_chunks(batches, schema)
+    return csv_chunks((_iso_times(batch) for batch in batches), schema, exact=True)
+
+
+def frame_bytes(frame: pl.DataFrame, export_format: ExportFormat) -> bytes:
+    """``frame`` as one file in ``export_format`` (see ``file_chunks``)."""
+    return b"".join(file_chunks([frame], export_format, frame.schema))

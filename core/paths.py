@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 _KINDS = (
@@ -106,9 +106,16 @@ def put_in_place(temporary: Path, destination: Path, refuse: Callable[[str], Exc
 
 
 def write_file(path: Path, data: bytes, refuse: Callable[[str], Exception]) -> None:
-    """Write ``data`` as the regular file ``path``: refused (``refuse``'s error, nothing
+    """``write_chunks`` with the file's bytes in one piece."""
+    write_chunks(path, [data], refuse)
+
+
+def write_chunks(path: Path, chunks: Iterable[bytes], refuse: Callable[[str], Exception]) -> None:
+    """Write ``chunks`` (made as they are written, so a file of any size passes through the
+    memory of one) as the regular file ``path``: refused (``refuse``'s error, nothing
     written) by ``output_file_problem``; else written whole beside it (a new file, links not
-    followed), then put in place. An OS error (disk full) leaves nothing behind."""
+    followed), then put in place. An OS error (disk full), or any error making a chunk,
+    leaves nothing behind."""
     problem = output_file_problem(path)
     if problem:
         raise refuse(problem)
@@ -117,9 +124,10 @@ def write_file(path: Path, data: bytes, refuse: Callable[[str], Exception]) -> N
     try:
         descriptor = os.open(temporary, flags, 0o666)
         try:
-            left = memoryview(data)
-            while left:
-                left = left[os.write(descriptor, left) :]
+            for chunk in chunks:
+                left = memoryview(chunk)
+                while left:
+                    left = left[os.write(descriptor, left) :]
         finally:
             os.close(descriptor)
         put_in_place(temporary, path, refuse)
@@ -127,6 +135,9 @@ def write_file(path: Path, data: bytes, refuse: Callable[[str], Exception]) -> N
         temporary.unlink(missing_ok=True)
         where = f" ({error.filename})" if error.filename else ""
         raise refuse(f"{error.strerror or error}{where}") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _fsync(path: Path) -> None:

@@ -12,7 +12,13 @@ import polars as pl
 import streamlit as st
 
 from core.domain import MeasurementType
-from core.exports import ExportFormat, frame_bytes, measurements_frame
+from core.exports import (
+    MEASUREMENT_COLUMNS,
+    ExportFormat,
+    download_problem,
+    file_chunks,
+    measurements_export,
+)
 from core.grid.components import ComponentRecord
 from core.measurements.measurements import list_measurements, read_series, series_bounds
 from core.reports.periods import SeriesWindow, custom_days_shown_first, series_window
@@ -90,7 +96,7 @@ class SeriesView:
             if refreshing:
                 now = wording.when_in(datetime.now(UTC), self.zone)
                 st.caption(f"Refreshes every {refreshing}; last at {now}.")
-            self._downloads(start, end)
+            self._downloads(start, end, raw_count)
             self._table(start, end, raw_count)
 
     def _charts(self, start: datetime, end: datetime, zoom_key: str) -> int:
@@ -140,20 +146,25 @@ class SeriesView:
             st.rerun()
         return raw_count
 
-    def _downloads(self, start: datetime, end: datetime) -> None:
+    def _downloads(self, start: datetime, end: datetime, raw_count: int) -> None:
         """Raw measurements for the range and types shown, built only when clicked (a
-        million rows are not made on every rerun)."""
+        million rows are not made on every rerun), and offered up to a size."""
+        problem = download_problem(raw_count)
+        if problem:
+            st.info(problem, icon=":material/download:")
+            return
 
         def export(export_format: ExportFormat) -> bytes:
             with resources.database().read() as session:
-                frame = measurements_frame(
+                chosen = measurements_export(
                     session=session,
                     component_id=self.component.id,
                     measurement_types=self.kinds,
                     start=start,
                     end=end,
                 )
-            return frame_bytes(frame, export_format)
+                batches = chosen.batches(session)
+                return b"".join(file_chunks(batches, export_format, MEASUREMENT_COLUMNS))
 
         for column, export_format in zip(st.columns(2), ExportFormat, strict=True):
             column.download_button(

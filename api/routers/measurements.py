@@ -3,13 +3,13 @@ See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
-import io
 from enum import StrEnum
 from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager_caller
 from api.schemas import MeasurementCreate, MeasurementOut
@@ -18,23 +18,24 @@ from core.db import Database
 from core.domain import MeasurementType
 from core.errors import FieldProblem, InvalidInput
 from core.grid.components import get_component
-from core.measurements.measurements import (
-    AddedMeasurement,
-    add_measurement,
-    read_series,
-    series_bounds,
-)
+from core.measurements.measurements import AddedMeasurement, add_measurement
+from core.measurements.raw_measurements import BATCH_ROWS
+from core.measurements.series_reads import SCHEMA, downsampled_series, raw_series
 from core.models import utc_now
-from core.reports.export import table_csv
-from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp
+from core.streamed_files import csv_chunks, json_chunks, parquet_chunks
+from core.timestamps import BadTimestamp, parse_timestamp
 from core.validation import FieldError, parse_choice
 
 router = APIRouter(tags=["measurements"], route_class=SmallBodyRoute)
 
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
-COLUMNS = ("timestamp", "measurement_type", "value", "min_value", "max_value", "sample_count")
-# Raw reads: every measurement in the range (max_points left out).
-_ALL_POINTS = 2**62
+# A downsampled read is made whole before it is sent, so its size is bounded; every
+# measurement of any range streams instead (max_points left out).
+MAX_POINTS = 100_000
+MAX_POINTS_PROBLEM = (
+    f"at most {MAX_POINTS:,} points per type; leave max_points out to stream every "
+    "measurement of the range, or narrow it with start and end"
+)
 
 
 class Format(StrEnum):
@@ -125,18 +126,19 @@ def _format(asked: Format | None, accept: str | None) -> Format:
     responses={
         200: {
             "description": "rows of timestamp, measurement_type, value, min_value, max_value, "
-            "sample_count (raw rows: min = max = value, count 1)",
+            "sample_count (raw rows: min = max = value, count 1), streamed",
             "content": {"text/csv": {}, PARQUET_TYPES[0]: {}},
         },
         401: {"description": "no token, or one that is not honoured"},
         404: {"description": "no such component"},
-        422: {"description": "a bad type, timestamp or range"},
+        422: {"description": "a bad type, timestamp, range or max_points"},
     },
 )
 def read_measurements(
     component_id: int,
     _actor: CurrentActor,
     session: SessionDep,
+    database: DatabaseDep,
     measurement_type: Annotated[
         str | None, Query(description="voltage, current or power; left out: all three")
     ] = None,
@@ -146,15 +148,16 @@ def read_measurements(
         int | None,
         Query(
             ge=1,
-            le=1_000_000,
             description="downsample to at most this many points per type, as the chart does "
-            "(mean, min, max and count per time bucket); left out: every measurement",
+            f"(mean, min, max and count per time bucket; 1 to {MAX_POINTS:,}); left out: "
+            "every measurement, streamed",
         ),
     ] = None,
     format: Annotated[Format | None, Query(description="wins over the Accept header")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """A component's measurements in [start, end), raw or downsampled to `max_points`."""
+    """A component's measurements in [start, end), raw or downsampled to `max_points`. Raw
+    rows are streamed as they are read, so the answer may be of any length."""
     get_component(session=session, component_id=component_id)
     kinds = list(MeasurementType)
     if measurement_type is not None and measurement_type.strip():
@@ -165,62 +168,32 @@ def read_measurements(
     low, high = _moment("start", start), _moment("end", end)
     if low is not None and high is not None and low >= high:
         raise InvalidInput([FieldProblem("end", "must be after start")])
-    frames = []
-    downsampled = False
-    raw_count = 0
-    for kind in kinds:
-        first, last = low, high
-        if first is None or last is None:
-            bounds = series_bounds(
-                session=session, component_id=component_id, measurement_type=kind
-            )
-            if bounds.first is None or bounds.last is None:
-                continue
-            first = first or bounds.first
-            last = last or bounds.last + ONE_MICROSECOND
-            if first >= last:
-                continue
-        series = read_series(
-            session=session,
-            component_id=component_id,
-            measurement_type=kind,
-            start=first,
-            end=last,
-            max_points=max_points or _ALL_POINTS,
-        )
-        downsampled = downsampled or series.downsampled
-        raw_count += series.raw_count
-        frames.append(series.frame.with_columns(pl.lit(kind.value).alias("measurement_type")))
-    frame = (
-        pl.concat(frames).select(COLUMNS)
-        if frames
-        else pl.DataFrame(
-            schema={
-                "timestamp": pl.Datetime("us", "UTC"),
-                "measurement_type": pl.String,
-                "value": pl.Float64,
-                "min_value": pl.Float64,
-                "max_value": pl.Float64,
-                "sample_count": pl.Int64,
-            }
-        )
-    )
+    if max_points is not None and max_points > MAX_POINTS:
+        raise InvalidInput([FieldProblem("max_points", MAX_POINTS_PROBLEM)])
+    if max_points is None:
+        raw_count, batches = raw_series(
+            database=database, session=session, component_id=component_id, kinds=kinds,
+            start=low, end=high,
+        )  # fmt: skip
+        downsampled = False
+    else:
+        frames, raw_count, downsampled = downsampled_series(
+            session=session, component_id=component_id, kinds=kinds, start=low, end=high,
+            max_points=max_points,
+        )  # fmt: skip
+        batches = (part for frame in frames for part in frame.iter_slices(BATCH_ROWS))
     headers = {"X-Raw-Count": str(raw_count), "X-Downsampled": str(downsampled).lower()}
     chosen = _format(format, accept)
     if chosen is Format.PARQUET:
-        buffer = io.BytesIO()
-        frame.write_parquet(buffer)
-        return Response(buffer.getvalue(), media_type=PARQUET_TYPES[0], headers=headers)
-    text = frame.with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ"))
+        chunks = parquet_chunks(batches, SCHEMA)
+        return StreamingResponse(chunks, media_type=PARQUET_TYPES[0], headers=headers)
+    texts = (
+        batch.with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ"))
+        for batch in batches
+    )
     if chosen is Format.CSV:
         headers["Content-Disposition"] = (
             f'attachment; filename="component-{component_id}-measurements.csv"'
         )
-        return Response(table_csv(text, exact=True), media_type="text/csv", headers=headers)
-    import json
-
-    return Response(
-        json.dumps(text.to_dicts(), allow_nan=False),
-        media_type="application/json",
-        headers=headers,
-    )
+        return StreamingResponse(csv_chunks(texts, SCHEMA), media_type="text/csv", headers=headers)
+    return StreamingResponse(json_chunks(texts), media_type="application/json", headers=headers)

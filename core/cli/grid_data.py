@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,11 +105,30 @@ def _export_format(args: argparse.Namespace) -> str:
 def _write_frame(args: argparse.Namespace, frame: pl.DataFrame, what: str) -> None:
     """``frame`` in the format asked for to ``--out``, then (for a file) how many ``what``
     rows it holds."""
-    from core.exports import ExportFormat, frame_bytes
+    _write_batches(args, [frame], frame.schema, what)
 
-    _write_out(args.out, frame_bytes(frame, ExportFormat(_export_format(args))))
+
+def _write_batches(
+    args: argparse.Namespace,
+    batches: Iterable[pl.DataFrame],
+    schema: Mapping[str, pl.DataType | type[pl.DataType]],
+    what: str,
+) -> None:
+    """Frames of ``schema`` as one file in the format asked for, written to ``--out`` as they
+    arrive, then (for a file) how many ``what`` rows it holds."""
+    from core.exports import ExportFormat, file_chunks
+
+    rows = 0
+
+    def counted() -> Iterator[pl.DataFrame]:
+        nonlocal rows
+        for batch in batches:
+            rows += batch.height
+            yield batch
+
+    _write_out(args.out, file_chunks(counted(), ExportFormat(_export_format(args)), schema))
     if args.out != "-":
-        print(f"{frame.height} {what} written to {args.out}")
+        print(f"{rows} {what} written to {args.out}")
 
 
 def _check_out(out: str) -> None:
@@ -122,16 +141,17 @@ def _check_out(out: str) -> None:
         raise InvalidInput.single("OUT", f"{problem}; name a new or regular file, or - for stdout")
 
 
-def _write_out(out: str, data: bytes) -> None:
-    """``data`` to the file ``out`` (written whole, then renamed into place; what is there is
-    checked again), or to stdout for ``-``."""
-    from core.paths import write_file
+def _write_out(out: str, chunks: Iterable[bytes]) -> None:
+    """``chunks`` to the file ``out`` (written whole, then renamed into place; what is there
+    is checked again), or to stdout for ``-``."""
+    from core.paths import write_chunks
 
     if out == "-":
-        sys.stdout.buffer.write(data)
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
         return
-    write_file(Path(out), data, lambda reason: InvalidInput.single("OUT", reason))
+    write_chunks(Path(out), chunks, lambda reason: InvalidInput.single("OUT", reason))
 
 
 def _export_components_arguments(parser: argparse.ArgumentParser) -> None:
@@ -181,7 +201,7 @@ def _export_measurements_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _export_measurements(args: argparse.Namespace, database: Database) -> int:
-    from core.exports import measurements_frame
+    from core.exports import MEASUREMENT_COLUMNS, measurements_export
     from core.grid.components import find_component
 
     _check_out(args.out)
@@ -195,14 +215,15 @@ def _export_measurements(args: argparse.Namespace, database: Database) -> int:
             raise InvalidInput.single(
                 "component", "give --component-id, or --name and --substation"
             )
-        frame = measurements_frame(
+        export = measurements_export(
             session=session,
             component_id=component_id,
             measurement_types=args.type or (),
             start=args.start,
             end=args.end,
         )
-    _write_frame(args, frame, "measurements")
+        # Read while written: one batch of rows in memory, whatever the range holds.
+        _write_batches(args, export.batches(session), MEASUREMENT_COLUMNS, "measurements")
     return 0
 
 

@@ -38,14 +38,16 @@ def _cell(value: object, text: bool, *, exact: bool) -> object:
     return value
 
 
-def table_csv(frame: pl.DataFrame, *, exact: bool = False) -> bytes:
-    """``frame`` as CSV: a header row, then its rows; empty cells for nulls. Decimal numbers
-    carry at most 12 significant digits, or, ``exact``, every digit that reads back the same
-    float (raw measurements, which an import must read back unchanged)."""
+def table_csv(frame: pl.DataFrame, *, exact: bool = False, header: bool = True) -> bytes:
+    """``frame`` as CSV: a header row (unless ``header`` is false: a later chunk of a file
+    written in parts), then its rows; empty cells for nulls. Decimal numbers carry at most 12
+    significant digits, or, ``exact``, every digit that reads back the same float (raw
+    measurements, which an import must read back unchanged)."""
     texts = [dtype == pl.String for dtype in frame.dtypes]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(frame.columns)
+    if header:
+        writer.writerow(frame.columns)
     for row in frame.iter_rows():
         writer.writerow(
             _cell(cell, text, exact=exact) for cell, text in zip(row, texts, strict=True)

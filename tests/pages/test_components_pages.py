@@ -239,3 +239,16 @@ def test_the_filtered_list_downloads_as_csv(open_app, app_db):
     assert at.download_button[0].label == "Download 2 components (these filters) as CSV"
     at.multiselect[0].select("line").run()
     assert at.download_button[0].label == "Download 1 component (these filters) as CSV"
+
+
+def test_a_range_over_the_download_limit_offers_no_download_and_says_how_to_export_it(
+    open_app, app_db, monkeypatch
+):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=3)
+    monkeypatch.setattr("core.exports.DOWNLOAD_MAX_ROWS", 2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    assert not at.download_button
+    said = everything(at)
+    assert "This range holds 3 measurements; a download from the dashboard holds at most 2" in said
+    assert "gridboard export-measurements" in said
