@@ -42,6 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
 
+# mypy --strict over every module: core/, api/, views/, app.py and pages/*.py ([tool.mypy] files).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from api import errors
 from api.routers import auth, components, imports, measurements, reports
 from api.single_post import SinglePosts
-from core.access.api_tokens import signing_key
 from core.access.auth import cookie_key
+from core.access.sign_in_tokens import signing_key
 from core.config import Settings, get_settings
 from core.db import Database, open_database
 from core.logs import configure_logging

@@ -16,18 +16,16 @@ from sqlalchemy.orm import Session
 
 from core.access.api_tokens import (
     ApiTokenRecord,
-    SignInClaims,
-    TokenRefusal,
     honoured_token,
     is_machine_token,
     note_token_use,
     read_machine_token,
-    read_sign_in_token,
-    sign_in_claims,
     token_use_due,
 )
+from core.access.sign_in_tokens import SignInClaims, read_sign_in_token, sign_in_claims
 from core.db import Database
 from core.domain import Actor, Role, require_manager
+from core.errors import TokenRefusal
 from core.models import utc_now
 
 _T = TypeVar("_T")

@@ -12,7 +12,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from core.access.api_tokens import ScopeRefusal, TokenRefusal
 from core.errors import (
     AuthenticationFailure,
     BusyDatabase,
@@ -29,7 +28,9 @@ from core.errors import (
     InvalidInput,
     LastManager,
     MissingPermission,
+    ScopeRefusal,
     SignInLockout,
+    TokenRefusal,
     UnavailableDatabase,
     UnknownReference,
     UnreadableFile,

@@ -46,8 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchlib import GRIDBOARD, machine, seed_command, throwaway_database  # noqa: E402
-from core import rollups  # noqa: E402
-from core.access.api_tokens import _USER_STAMPS  # noqa: E402
+from core.access.sign_in_tokens import _USER_STAMPS  # noqa: E402
+from core.measurements import rollups  # noqa: E402
 from core.measurements.measurements import _COMPONENT_KEY, _insert_statement  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

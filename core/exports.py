@@ -142,27 +142,6 @@ def download_problem(count: int) -> str | None:
     )
 
 
-def measurements_frame(
-    *,
-    session: Session,
-    component_id: int,
-    measurement_types: Iterable[MeasurementType] = (),
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> pl.DataFrame:
-    """``measurements_export``'s rows as one frame (for ranges known to be small)."""
-    export = measurements_export(
-        session=session,
-        component_id=component_id,
-        measurement_types=measurement_types,
-        start=start,
-        end=end,
-    )
-    return pl.concat(
-        [pl.DataFrame(schema=MEASUREMENT_COLUMNS), *export.batches(session)], how="vertical"
-    )
-
-
 def _iso_times(frame: pl.DataFrame) -> pl.DataFrame:
     """Datetimes as ISO 8601 text with their offset (``2024-05-01T13:45:00+00:00``)."""
     return frame.with_columns(

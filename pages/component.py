@@ -118,11 +118,11 @@ with compare_column.expander("Compare with other components"):
 if not kinds:
     st.info("Pick one or more measurements to chart.")
     st.stop()
-shown = [component, *(choices[i] for i in compared if i in choices)]
+charted = [component, *(choices[i] for i in compared if i in choices)]
 
 
 seconds = REFRESH[refresh]
-view = SeriesView(component=component, shown=shown, kinds=kinds, window=window, zone=zone)
+view = SeriesView(component=component, shown=charted, kinds=kinds, window=window, zone=zone)
 st.fragment(view.draw, run_every=timedelta(seconds=seconds) if seconds else None)(
     refreshing=refresh if seconds else None
 )

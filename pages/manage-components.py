@@ -68,7 +68,8 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
 
 
 if task == "Create":
-    kind = st.radio("Type", list(ComponentType), format_func=str.capitalize, horizontal=True)
+    types: list[ComponentType] = list(ComponentType)  # typed apart: see pages/measurements.py
+    kind = st.radio("Type", types, format_func=str.capitalize, horizontal=True)
     with st.form("create-component"):
         fields = _fields(kind, None, "create")
         submitted = st.form_submit_button("Create component", type="primary")

@@ -21,9 +21,12 @@ if task == "Add one":
         st.stop()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with st.form("add-measurement"):
+        # Typed apart: written inline, mypy infers the list from the widget's overload for no
+        # options (Sequence[Never]) and types the choice None.
+        kinds: list[MeasurementType] = list(MeasurementType)
         kind = st.selectbox(
             "Measurement type",
-            list(MeasurementType),
+            kinds,
             format_func=lambda k: f"{k.capitalize()} ({MEASUREMENT_UNITS[k]})",
         )
         day_column, time_column = st.columns(2)

@@ -37,7 +37,7 @@ if actor.is_manager:
         )
         custom = None
         if preset is ReportPreset.CUSTOM:
-            custom = st.date_input("First and last day", value=())
+            custom = st.date_input("First and last day", value=[])  # a range, none picked yet
         if preset is ReportPreset.CUSTOM and len(custom or ()) != 2:
             st.caption("Pick the first and the last day of the period, then generate it.")
             st.button("Generate report", type="primary", disabled=True, key="generate.waiting")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
 from core.errors import UnknownSubstation
-from core.grid.substations import CHART_DAYS, read_substation, substation_series
+from core.grid.substations import CHART_DAYS, Member, read_substation, substation_series
 from views import resources, selection, ui, wording
 from views.figures.charts import components_figure
 
@@ -33,7 +33,7 @@ st.caption(
 st.page_link("pages/network.py", label="Back to the network", icon=":material/hub:")
 
 
-def _latest(member, kind: MeasurementType) -> float | None:
+def _latest(member: Member, kind: MeasurementType) -> float | None:
     found = member.latest.get(kind)
     return None if found is None else found.value
 
@@ -98,7 +98,7 @@ else:
     st.info("No line connects this substation.")
 
 st.subheader("Measurements")
-kind = st.segmented_control(
+charted = st.segmented_control(
     "Measurement",
     list(MeasurementType),
     format_func=str.capitalize,
@@ -107,11 +107,13 @@ kind = st.segmented_control(
     key="substation.measurement",
 )
 with resources.database().read() as session:
-    series = substation_series(session=session, view=view, measurement_type=kind)
+    series = substation_series(session=session, view=view, measurement_type=charted)
 labels = {m.component.id: m.component.name for m in view.members}
 st.plotly_chart(
-    components_figure({labels[cid]: s.frame for cid, s in series.items()}, measurement_type=kind),
-    key=f"substation.chart.{kind.value}",
+    components_figure(
+        {labels[cid]: s.frame for cid, s in series.items()}, measurement_type=charted
+    ),
+    key=f"substation.chart.{charted.value}",
 )
 if series:
     st.caption(

@@ -23,11 +23,11 @@ from alembic import command
 from sqlalchemy import func, make_url, select
 
 from core.backup import backup_sqlite
+from core.backup.errors import MissingTool
 from core.backup.postgresql import find_tool
 from core.cli import main
 from core.db import Database, alembic_config, head_revision
 from core.domain import SYSTEM_ACTOR
-from core.errors import MissingTool
 from core.imports import import_measurements
 from core.measurements import rollups
 from core.models import Component, Measurement

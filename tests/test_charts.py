@@ -30,30 +30,6 @@ def _annotation_texts(figure) -> list[str]:
     return [a.text for a in figure.layout.annotations]
 
 
-def test_downsampled_series_shows_mean_line_and_min_max_band():
-    figure = charts.series_figure(_series([10, 12], [4, 4]), measurement_type=MeasurementType.POWER)
-    names = [trace.name for trace in figure.data]
-    assert names == ["max", "min-max range", "mean"]
-    assert list(figure.data[0].y) == [11, 13] and list(figure.data[1].y) == [9, 11]
-    assert figure.data[1].fill == "tonexty"
-    assert figure.layout.yaxis.title.text == "Power (MW)"
-
-
-def test_raw_series_is_one_line_without_band():
-    figure = charts.series_figure(
-        _series([1, 2, 3], [1, 1, 1]), measurement_type=MeasurementType.VOLTAGE
-    )
-    assert [trace.name for trace in figure.data] == ["voltage"]
-    assert figure.layout.yaxis.title.text == "Voltage (kV)"
-
-
-def test_empty_series_says_so():
-    empty = pl.DataFrame(schema=SERIES_SCHEMA)
-    figure = charts.series_figure(empty, measurement_type=MeasurementType.CURRENT)
-    assert figure.data == ()
-    assert _annotation_texts(figure) == ["No current measurements in this time range"]
-
-
 def _daily() -> pl.DataFrame:
     rows = [
         (date(2024, 5, 1), "voltage", "line", 20.1, 96),

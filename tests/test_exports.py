@@ -11,12 +11,25 @@ import pytest
 from core.cli import main
 from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput, UnknownComponent
-from core.exports import ExportFormat, components_frame, frame_bytes, measurements_frame
+from core.exports import (
+    MEASUREMENT_COLUMNS,
+    ExportFormat,
+    components_frame,
+    frame_bytes,
+    measurements_export,
+)
 from core.imports import import_measurements
 from core.measurements.measurements import add_measurement
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def measurements_frame(*, session, component_id, **bounds) -> pl.DataFrame:
+    """The export's batches gathered into one frame (the ranges here are small)."""
+    export = measurements_export(session=session, component_id=component_id, **bounds)
+    batches = export.batches(session)
+    return pl.concat([pl.DataFrame(schema=MEASUREMENT_COLUMNS), *batches], how="vertical")
 
 
 def _measure(db, component_id, kind, count, value=10.0):

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Request
 from api.deps import CurrentActor, DatabaseDep
 from api.schemas import Me, Token
 from api.small_bodies import SmallBodyRoute
-from core.access.api_tokens import granted_role, issue_sign_in_token
 from core.access.auth import SignInOutcome, check_sign_in
+from core.access.sign_in_tokens import granted_role, issue_sign_in_token
 from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailure

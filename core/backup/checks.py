@@ -11,8 +11,8 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
+from core.backup.errors import BackupRefusal, NotABackup
 from core.db import alembic_config
-from core.errors import BackupRefusal, NotABackup
 from core.paths import folder_problem, output_file_problem
 
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -28,15 +28,9 @@ from core.backup.checks import (
     row_counts,
     written_or_removed,
 )
+from core.backup.errors import BackupRefusal, MissingTool, NotABackup, RestoreRefusal, ToolFailure
 from core.db import Database
-from core.errors import (
-    BackupRefusal,
-    MissingTool,
-    NotABackup,
-    RestoreRefusal,
-    ToolFailure,
-    UnavailableDatabase,
-)
+from core.errors import UnavailableDatabase
 from core.paths import put_in_place, temporary_next_to
 
 # Debian and Ubuntu install the client programs of each major version here.

@@ -25,8 +25,9 @@ from core.backup.checks import (
     with_sidecars,
     written_or_removed,
 )
+from core.backup.errors import BackupRefusal, NotABackup, RestoreRefusal
 from core.db import Database
-from core.errors import BackupRefusal, NotABackup, RestoreRefusal, UnavailableDatabase
+from core.errors import UnavailableDatabase
 from core.paths import put_in_place, special_file_kind, temporary_next_to
 
 PAGES_PER_STEP = 4096

@@ -12,7 +12,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import driver_connection
+from core.driver_statements import driver_connection
 from core.measurements import rollups
 from core.models import Component
 

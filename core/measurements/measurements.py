@@ -17,8 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.db import DriverStatement
 from core.domain import Actor, MeasurementType, require_manager
+from core.driver_statements import DriverStatement
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput, UnknownComponent
 from core.grid.components import check_page, of_component
 from core.measurements import rollups
@@ -34,14 +34,6 @@ from core.timestamps import (
     to_micros,
 )
 from core.validation import FieldError, parse_choice, parse_number
-
-
-@dataclass(frozen=True, slots=True)
-class MeasurementInput:
-    component_id: int
-    measurement_type: MeasurementType
-    timestamp_us: int
-    value: float
 
 
 def validate_measurement(
@@ -385,7 +377,6 @@ def list_measurements(
     *,
     session: Session,
     component_id: int,
-    measurement_type: MeasurementType | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     offset: int = 0,
@@ -393,10 +384,9 @@ def list_measurements(
     measurement_types: Collection[MeasurementType] = (),
 ) -> pl.DataFrame:
     """One page of raw measurements, newest first: timestamp, measurement_type, value (of
-    ``measurement_type``, or of ``measurement_types``; every type when neither is given)."""
+    ``measurement_types``; every type when none is given)."""
     check_page(offset, limit)
-    kinds = [measurement_type] if measurement_type is not None else measurement_types
-    query = raw_query(component_id, kinds, start, end)
+    query = raw_query(component_id, measurement_types, start, end)
     rows = session.execute(
         query.order_by(Measurement.timestamp_us.desc(), Measurement.measurement_type)
         .offset(offset)

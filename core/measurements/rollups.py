@@ -15,15 +15,14 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from core import logs
-from core.db import driver_connection
 from core.domain import Actor, require_manager
+from core.driver_statements import driver_connection
 from core.models import Component, Measurement, MeasurementRollup
 from core.timestamps import MINUTE_US
 
 BUCKET_US = 15 * MINUTE_US
 KEY = ["component_type", "measurement_type", "bucket_us", "voltage_kv"]
 NO_LEVEL = 0.0  # the key's voltage of components without one (switches)
-STATS = ["sample_count", "value_sum", "value_min", "value_max"]
 SCHEMA: dict[str, pl.DataType] = {
     "component_type": pl.String(),
     "measurement_type": pl.String(),
@@ -51,7 +50,8 @@ def sql_bucket(column: ColumnElement[int] | InstrumentedAttribute[int]) -> Colum
 def lock(session: Session) -> None:
     """Serialise rollup maintenance on PostgreSQL for the rest of the transaction. Every
     single post takes it: on the driver's cursor, as the post's other statements
-    (``core.db.DriverStatement``), since the session's execution cost more than the lock."""
+    (``core.driver_statements.DriverStatement``), since the session's execution cost more
+    than the lock."""
     if session.get_bind().dialect.name == "postgresql":
         cursor = _cursor(session)
         try:

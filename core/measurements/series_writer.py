@@ -14,7 +14,7 @@ import numpy.typing as npt
 import polars as pl
 from sqlalchemy.orm import Session
 
-from core.db import driver_connection
+from core.driver_statements import driver_connection
 from core.measurements import rollups
 from core.measurements.measurement_store import COLUMNS, component_types, copy_csv
 

@@ -104,7 +104,3 @@ def manager_headers(client: TestClient) -> dict[str, str]:
 @pytest.fixture
 def user_headers(client: TestClient) -> dict[str, str]:
     return bearer(sign_in(client, "ulf", USER_PASSWORD))
-
-
-def json_of(answer: Any) -> Any:
-    return answer.json()

@@ -15,7 +15,7 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from core.access.api_tokens import issue_sign_in_token, signing_key
+from core.access.sign_in_tokens import issue_sign_in_token, signing_key
 from core.access.users import get_user
 from core.db import Database
 from core.domain import Role

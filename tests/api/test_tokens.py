@@ -10,19 +10,16 @@ import pytest
 from sqlalchemy import delete, select
 
 from core.access.api_tokens import (
-    TokenRefusal,
     create_api_token,
-    issue_sign_in_token,
     list_api_tokens,
     read_machine_token,
     revoke_api_token,
-    sign_in_claims,
-    signing_key,
 )
+from core.access.sign_in_tokens import issue_sign_in_token, sign_in_claims, signing_key
 from core.access.users import get_user, set_password, set_role
 from core.cli import main as gridboard
 from core.domain import SYSTEM_ACTOR, Role
-from core.errors import InvalidInput
+from core.errors import InvalidInput, TokenRefusal
 from core.models import ApiToken, User, utc_now
 from tests.api.conftest import MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from core.db import Database, driver_connection
+from core.db import Database
+from core.driver_statements import driver_connection
 from core.errors import FullDisk
 from core.imports import import_measurements
 from tests.factories import MANAGER, make_component

@@ -35,7 +35,6 @@ from views.figures.charts import (
     daily_averages_figure,
     empty_figure,
     report_figure,
-    series_figure,
     voltage_by_level_figure,
 )
 from views.figures.network_figure import network_figure, network_view
@@ -105,10 +104,6 @@ def _daily(*, with_level: bool) -> pl.DataFrame:
 BUILDERS: dict[str, tuple[Callable[[], go.Figure], tuple[str, ...]]] = {
     "views.figures.charts.base_layout": (lambda: base_layout(go.Figure()), ()),
     "views.figures.charts.empty_figure": (lambda: empty_figure(f"No data for {NAME}"), (NAME,)),
-    "views.figures.charts.series_figure": (
-        lambda: series_figure(_series(samples=4), measurement_type=MeasurementType.VOLTAGE),
-        (),
-    ),
     "views.figures.charts.daily_averages_figure": (
         lambda: daily_averages_figure(_daily(with_level=False)),
         (NAME,),

@@ -212,7 +212,7 @@ INTERNAL_WRITERS = {
     "core.measurements.measurement_store": None,
     "core.measurements.series_writer": None,
     "core.measurements.rollups": None,
-    "core.db": {"driver_connection"},
+    "core.driver_statements": None,
     "core.reports.jobs": {
         "claim",
         "release_claim",

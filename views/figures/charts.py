@@ -51,59 +51,6 @@ def axis_title(measurement_type: MeasurementType) -> str:
     return f"{measurement_type.value.capitalize()} ({MEASUREMENT_UNITS[measurement_type]})"
 
 
-def series_figure(frame: pl.DataFrame, *, measurement_type: MeasurementType) -> go.Figure:
-    """One component's series: the mean per point as a line, and where points are buckets of
-    several measurements, their min-max range as a band, so no peak is lost by downsampling.
-
-    ``frame`` is ``core.measurements.measurements.Series.frame``.
-    """
-    if frame.is_empty():
-        return empty_figure(f"No {measurement_type.value} measurements in this time range")
-    unit = MEASUREMENT_UNITS[measurement_type]
-    times = frame["timestamp"].to_list()
-    figure = go.Figure()
-    if frame.filter(pl.col("sample_count") > 1).height > 0:
-        figure.add_trace(
-            go.Scatter(
-                x=times,
-                y=frame["max_value"].to_list(),
-                name="max",
-                mode="lines",
-                line={"width": 0},
-                hovertemplate=f"max %{{y:.3f}} {unit}<extra></extra>",
-                showlegend=False,
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=times,
-                y=frame["min_value"].to_list(),
-                name="min-max range",
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=BAND_COLOUR,
-                hovertemplate=f"min %{{y:.3f}} {unit}<extra></extra>",
-            )
-        )
-        line_name = "mean"
-    else:
-        line_name = measurement_type.value
-    figure.add_trace(
-        go.Scatter(
-            x=times,
-            y=frame["value"].to_list(),
-            name=line_name,
-            mode="lines",
-            line={"color": LINE_COLOUR, "width": 1.6},
-            hovertemplate=f"{line_name} %{{y:.3f}} {unit}<extra></extra>",
-        )
-    )
-    figure.update_yaxes(title_text=axis_title(measurement_type))
-    figure.update_xaxes(title_text="time (UTC)")
-    return base_layout(figure)
-
-
 def _partial_flags(part: pl.DataFrame) -> list[bool]:
     """Which rows of a daily table are partial days (none, for tables without the column)."""
     return part[PARTIAL_DAY].to_list() if PARTIAL_DAY in part.columns else [False] * part.height
