@@ -1,5 +1,6 @@
-"""An import as one user action: the file read, checked and written in one write transaction
-for the acting user; what the API, its child process, the CLI and the dashboard call."""
+"""An import as one user action: the file checked and written in one write transaction for the
+acting user, as the API, its child process, the CLI and the dashboard run it.
+See docs/architecture.md#imports."""
 
 from __future__ import annotations
 
