@@ -13,12 +13,15 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
 from core.db import Database
 from core.domain import Actor
 from core.errors import GridBoardError
+
+if TYPE_CHECKING:
+    from core.imports.service import ImportKind
 
 # A body this large (about 200,000 CSV rows) imports in a child process; smaller ones, a
 # feed's file every 15 minutes, in a thread (a child costs about a second to start).
@@ -59,23 +62,27 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _run(
-    url: str, settings: Settings, actor: Actor, kind: str, path: str, name: str, overwrite: bool
+    url: str,
+    settings: Settings,
+    actor: Actor,
+    kind: ImportKind,
+    path: str,
+    name: str,
+    overwrite: bool,
 ) -> tuple[str, Any]:
     """In the child: open the database (no migration: the server did it), import, answer
     the summary's fields or the domain error's class, arguments and attributes (most
     GridBoard errors cannot be pickled whole: their arguments are not their message)."""
-    from core.imports import import_components, import_measurements
+    from core.imports import run_import
     from core.logs import configure_logging
 
     configure_logging(settings)
     database = Database.from_url(url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    run = import_measurements if kind == "measurements" else import_components
     try:
-        with database.write() as session:
-            summary = run(
-                session=session, actor=actor, source=Path(path), file_name=name,
-                overwrite=overwrite,
-            )  # fmt: skip
+        summary = run_import(
+            database=database, actor=actor, kind=kind, source=Path(path), file_name=name,
+            overwrite=overwrite,
+        )  # fmt: skip
         return "ok", summary.log_fields()
     except GridBoardError as error:
         return "error", (type(error), error.args, vars(error))
@@ -84,7 +91,13 @@ def _run(
 
 
 async def import_in_child(
-    url: str, settings: Settings, actor: Actor, kind: str, path: Path, name: str, overwrite: bool
+    url: str,
+    settings: Settings,
+    actor: Actor,
+    kind: ImportKind,
+    path: Path,
+    name: str,
+    overwrite: bool,
 ) -> dict[str, Any]:
     """Import ``path`` (``kind`` is measurements or components) in a new child process:
     the summary's fields, or the same domain error the import raised there."""

@@ -93,6 +93,16 @@ def parse_micros(text: str) -> int:
     return check_micros(to_micros(parsed), text)
 
 
+def micros_of(moment: object) -> int:
+    """Microseconds since the epoch (UTC) of a ``datetime`` (naive taken as UTC) or of ISO 8601
+    text, or ``BadTimestamp`` why not (another type, or outside what a ``datetime`` shows)."""
+    if isinstance(moment, datetime):
+        return check_micros(to_micros(moment), moment.isoformat())
+    if isinstance(moment, str):
+        return parse_micros(moment)
+    raise BadTimestamp(repr(moment))
+
+
 def parse_timestamp(text: str) -> datetime:
     """Parse one ISO 8601 timestamp into an aware UTC datetime, or raise ``BadTimestamp``."""
     return from_micros(parse_micros(text))

@@ -9,6 +9,8 @@ import unicodedata
 from enum import StrEnum
 from typing import TypeVar
 
+from core.errors import InvalidInput
+
 E = TypeVar("E", bound=StrEnum)
 
 # A number as text, for one value and for a whole import column (core.imports): ASCII digits
@@ -89,6 +91,14 @@ def parse_choice(value: object, choices: type[E]) -> E:
         return choices(value.strip().lower())
     except ValueError:
         raise FieldError(f"{value.strip()!r} is not one of {allowed}") from None
+
+
+def choice_field(field: str, value: object, choices: type[E]) -> E:
+    """``parse_choice`` for one named input: a refusal is ``InvalidInput`` naming ``field``."""
+    try:
+        return parse_choice(value, choices)
+    except FieldError as error:
+        raise InvalidInput.single(field, str(error)) from None
 
 
 # Control characters (C0, DEL and C1), line and paragraph separators, and lone surrogates:

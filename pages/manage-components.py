@@ -14,7 +14,7 @@ from core.grid.components import (
     delete_component,
     update_component,
 )
-from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV, import_components
+from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV
 from views import messages, resources, selection, ui, widgets, wording
 
 actor = ui.require_manager("create, edit, delete or import components")
@@ -147,10 +147,8 @@ else:
     )
     widgets.import_file(
         what="components",
+        actor=actor,
         template=COMPONENTS_TEMPLATE_CSV,
         file_types=["csv"],
         existing="Components already stored (same name and substation)",
-        run=lambda session, source, name, overwrite, _progress: import_components(
-            session=session, actor=actor, source=source, file_name=name, overwrite=overwrite
-        ),
     )

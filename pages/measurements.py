@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from core.domain import MEASUREMENT_UNITS, MeasurementType
-from core.imports import MEASUREMENTS_TEMPLATE_CSV, import_measurements
+from core.imports import MEASUREMENTS_TEMPLATE_CSV
 from core.measurements.measurements import add_measurement
 from views import messages, resources, selection, ui, widgets, wording
 
@@ -70,15 +70,8 @@ else:
     )
     widgets.import_file(
         what="measurements",
+        actor=actor,
         template=MEASUREMENTS_TEMPLATE_CSV,
         file_types=["csv", "parquet"],
         existing="Measurements already stored (same component, type and time)",
-        run=lambda session, source, name, overwrite, progress: import_measurements(
-            session=session,
-            actor=actor,
-            source=source,
-            file_name=name,
-            overwrite=overwrite,
-            progress=progress,
-        ),
     )

@@ -1,5 +1,6 @@
-"""Rules defined once stay defined once: lengths of time only in core/timestamps.py, byte units
-only in core/units.py (what the CLI and the pages both call)."""
+"""Rules defined once stay defined once: lengths of time and a moment's microseconds only in
+core/timestamps.py, byte units only in core/units.py, a refused choice only in core/validation.py,
+an import's write session only in core/imports."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 import re
 import tokenize
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,3 +92,66 @@ def test_the_checks_catch_a_second_definition(tmp_path: Path):
     )
     assert len(_time_literals(sample)) == 2
     assert _byte_strings(sample) == ['f"{size:.1f} KiB"']
+
+
+def _calls(path: Path, names: set[str]) -> list[str]:
+    """Calls of the functions ``names`` (by their last dotted part) in ``path``."""
+    return [
+        f"line {node.lineno}: {ast.unparse(node.func)}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in names
+    ]
+
+
+def test_an_import_runs_in_its_write_session_only_in_core_imports():
+    """The API (both routes and the child process), the CLI and the dashboard call
+    ``core.imports.run_import``; none opens a write session around an importer of its own."""
+    importers = {"import_components", "import_measurements"}
+    found = {
+        where: calls
+        for where, calls in _elsewhere(
+            "core/imports/service.py", partial(_calls, names=importers)
+        ).items()
+        if not where.startswith("core/imports/")
+    }
+    assert found == {}, "import a file with core.imports.run_import"
+
+
+def _choice_refusals(path: Path) -> list[str]:
+    """``try: parse_choice(...)`` blocks whose ``except FieldError`` only raises ``InvalidInput``
+    (a check that gathers every field's problems first is another rule)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Try)
+            and "parse_choice(" in ast.unparse(node.body)
+            and any(
+                len(handler.body) == 1
+                and ast.unparse(handler.body[0]).startswith("raise InvalidInput")
+                for handler in node.handlers
+            )
+        ):
+            found.append(f"line {node.lineno}")
+    return found
+
+
+def test_a_choice_refused_as_an_input_is_written_only_in_core_validation():
+    found = _elsewhere("core/validation.py", _choice_refusals)
+    assert found == {}, "use core.validation.choice_field(field, value, choices)"
+
+
+def _micros_of_moments(path: Path) -> list[str]:
+    """Functions that turn a datetime or a text into microseconds by type."""
+    return [
+        f"line {node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.If)
+        and "isinstance(" in ast.unparse(node.test)
+        and ", datetime)" in ast.unparse(node.test)
+        and "micros(" in ast.unparse(node)
+    ]
+
+
+def test_a_moment_becomes_microseconds_only_in_core_timestamps():
+    found = _elsewhere("core/timestamps.py", _micros_of_moments)
+    assert found == {}, "use core.timestamps.micros_of"

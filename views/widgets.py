@@ -3,15 +3,14 @@ See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import suppress
 
 import streamlit as st
-from sqlalchemy.orm import Session
 
+from core.domain import Actor
 from core.errors import UnknownComponent
 from core.grid.components import ComponentRecord, get_component, list_components
-from core.imports import ImportSummary, preview_file
+from core.imports import ImportKind, preview_file, run_import
 from core.imports.preview import PROBLEM
 from core.units import format_bytes
 from views import messages, resources, wording
@@ -60,14 +59,11 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
     return choices[chosen]
 
 
-Importer = Callable[[Session, bytes, str, bool, Callable[[float], None]], ImportSummary]
-
-
 def import_file(
-    *, what: str, template: str | bytes, file_types: list[str], existing: str, run: Importer
+    *, what: ImportKind, actor: Actor, template: str | bytes, file_types: list[str], existing: str
 ) -> None:
-    """Template download, upload, preview, skip-or-overwrite choice, and the import itself,
-    with progress and the full validation report."""
+    """Template download, upload, preview, skip-or-overwrite choice, and the import itself
+    (``what`` rows for ``actor``), with progress and the full validation report."""
     st.download_button(
         "Download a template CSV",
         data=template,
@@ -113,8 +109,10 @@ def import_file(
         bar.progress(min(max(fraction, 0.0), 1.0), text=f"Importing... {fraction:.0%}")
 
     with messages.problems_shown():
-        with resources.database().write() as session:
-            summary = run(session, data, uploaded.name, overwrite, progress)
+        summary = run_import(
+            database=resources.database(), actor=actor, kind=what, source=data,
+            file_name=uploaded.name, overwrite=overwrite, progress=progress,
+        )  # fmt: skip
         existing_rows = (
             f"{summary.overwritten:,} overwritten" if overwrite else f"{summary.skipped:,} skipped"
         )

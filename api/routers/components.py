@@ -13,7 +13,6 @@ from api.deps import CurrentActor, DatabaseDep, ReadingCaller, SessionDep, manag
 from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
 from api.small_bodies import SmallBodyRoute
 from core.domain import Actor, ComponentType
-from core.errors import FieldProblem, InvalidInput
 from core.grid.component_fields import (
     EXTRA_FIELDS,
     FIELDS_OF_TYPE,
@@ -29,7 +28,7 @@ from core.grid.components import (
     list_components,
     update_component,
 )
-from core.validation import FieldError, parse_choice
+from core.validation import choice_field
 
 router = APIRouter(prefix="/components", tags=["components"], route_class=SmallBodyRoute)
 
@@ -64,7 +63,7 @@ async def list_all(
 ) -> Response:
     types: frozenset[ComponentType] = frozenset()
     if query.component_type is not None and query.component_type.strip():
-        types = frozenset({_component_type(query.component_type)})
+        types = frozenset({choice_field("component_type", query.component_type, ComponentType)})
 
     def page(session: Session) -> bytes:
         found = list_components(
@@ -82,13 +81,6 @@ async def list_all(
     # The caller, the page and its JSON in one thread-pool call, serialised once (FastAPI
     # would validate the returned models again first); the schema still names ComponentOut.
     return Response(await read_as(database, caller, page), media_type="application/json")
-
-
-def _component_type(text: str) -> ComponentType:
-    try:
-        return parse_choice(text, ComponentType)
-    except FieldError as error:
-        raise InvalidInput([FieldProblem("component_type", str(error))]) from None
 
 
 @router.get(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +20,7 @@ from api.schemas import ImportOut
 from core.db import Database
 from core.domain import Actor
 from core.grid.component_fields import COMPONENT_FIELDS
-from core.imports import import_components, import_measurements
+from core.imports import ImportKind, run_import
 from core.imports.json_rows import json_array_csv
 
 router = APIRouter(tags=["imports"])
@@ -151,20 +150,26 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 
 async def _import(
     request: Request,
-    run: Callable[[Path, str], Any],
+    *,
+    database: Database,
+    actor: Actor,
+    kind: ImportKind,
+    overwrite: bool,
     file_name: str | None,
-    columns: tuple[str, ...] = (),
-    in_child: Callable[[Path, str], Awaitable[Any]] | None = None,
 ) -> Any:
-    kind = _kind(request.headers.get("content-type"))
-    if kind is None:
+    """The body spooled to a file and imported by ``run_import``: in the thread pool, or in
+    a child process (``api.child``) when it is large and another process can open the
+    database."""
+    media = _kind(request.headers.get("content-type"))
+    if media is None:
         return _refusal(
             415,
             "send the rows as text/csv, application/vnd.apache.parquet or application/json "
             f"(got {request.headers.get('content-type') or 'no Content-Type'})",
         )
-    limit: int = request.app.state.settings.api_max_body_bytes
-    name = file_name or f"body{SUFFIXES[kind]}"
+    settings = request.app.state.settings
+    limit: int = settings.api_max_body_bytes
+    name = file_name or f"body{SUFFIXES[media]}"
     with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as folder:
         try:
             path = await _spool(request, limit, Path(folder))
@@ -172,33 +177,25 @@ async def _import(
             return _refusal(
                 413, f"the body is larger than {limit} bytes (GRIDBOARD_API_MAX_BODY_BYTES)"
             )
-        if kind == "json":
+        if media == "json":
+            columns = COMPONENT_FIELDS if kind == "components" else ()
             converted = Path(folder) / "body.csv"
             await run_in_threadpool(partial(json_array_csv, columns=columns), path, converted, name)
             path.unlink()
             path = converted
-        elif kind == "parquet" and not name.lower().endswith(".parquet"):
+        elif media == "parquet" and not name.lower().endswith(".parquet"):
             name += ".parquet"
-        if in_child is not None and path.stat().st_size >= CHILD_FROM_BYTES:
-            return await in_child(path, name)
-        return await run_in_threadpool(run, path, name)
-
-
-def _child(
-    request: Request, database: Database, actor: Actor, kind: str, overwrite: bool
-) -> Callable[[Path, str], Awaitable[Any]] | None:
-    """A large body's import in a child process (see ``api.child``), if another process can
-    open the database."""
-    url = child_url(database)
-    if url is None:
-        return None
-
-    async def run(path: Path, name: str) -> ImportOut:
-        settings = request.app.state.settings
-        fields = await import_in_child(url, settings, actor, kind, path, name, overwrite)
-        return ImportOut(**fields)
-
-    return run
+        url = child_url(database)
+        if url is not None and path.stat().st_size >= CHILD_FROM_BYTES:
+            fields = await import_in_child(url, settings, actor, kind, path, name, overwrite)
+            return ImportOut(**fields)
+        summary = await run_in_threadpool(
+            partial(
+                run_import, database=database, actor=actor, kind=kind, source=path,
+                file_name=name, overwrite=overwrite,
+            )
+        )  # fmt: skip
+        return ImportOut(**summary.log_fields())
 
 
 @router.post(
@@ -217,16 +214,10 @@ async def import_measurement_rows(
     """Import measurements (columns `component_id` or `component_name,substation`, then
     `timestamp,measurement_type,value`): all rows or none; keys already stored are skipped
     and counted, or replaced with `overwrite=true`."""
-
-    def run(path: Path, name: str) -> ImportOut:
-        with database.write() as session:
-            summary = import_measurements(
-                session=session, actor=actor, source=path, file_name=name, overwrite=overwrite
-            )
-        return ImportOut(**summary.log_fields())
-
-    in_child = _child(request, database, actor, "measurements", overwrite)
-    return await _import(request, run, file_name, in_child=in_child)
+    return await _import(
+        request, database=database, actor=actor, kind="measurements", overwrite=overwrite,
+        file_name=file_name,
+    )  # fmt: skip
 
 
 @router.post(
@@ -244,15 +235,7 @@ async def import_component_rows(
 ) -> Any:
     """Import components (CSV or JSON; the columns of the dashboard's template): all rows or
     none; existing name and substation pairs are skipped, or updated with `overwrite=true`."""
-
-    def run(path: Path, name: str) -> ImportOut:
-        with database.write() as session:
-            summary = import_components(
-                session=session, actor=actor, source=path, file_name=name, overwrite=overwrite
-            )
-        return ImportOut(**summary.log_fields())
-
     return await _import(
-        request, run, file_name, COMPONENT_FIELDS,
-        in_child=_child(request, database, actor, "components", overwrite),
+        request, database=database, actor=actor, kind="components", overwrite=overwrite,
+        file_name=file_name,
     )  # fmt: skip

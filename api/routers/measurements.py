@@ -24,7 +24,7 @@ from core.measurements.series_reads import SCHEMA, downsampled_series, raw_serie
 from core.models import utc_now
 from core.streamed_files import csv_chunks, json_chunks, parquet_chunks
 from core.timestamps import BadTimestamp, parse_timestamp
-from core.validation import FieldError, parse_choice
+from core.validation import choice_field
 
 router = APIRouter(tags=["measurements"], route_class=SmallBodyRoute)
 
@@ -161,10 +161,7 @@ def read_measurements(
     get_component(session=session, component_id=component_id)
     kinds = list(MeasurementType)
     if measurement_type is not None and measurement_type.strip():
-        try:
-            kinds = [parse_choice(measurement_type, MeasurementType)]
-        except FieldError as error:
-            raise InvalidInput([FieldProblem("measurement_type", str(error))]) from None
+        kinds = [choice_field("measurement_type", measurement_type, MeasurementType)]
     low, high = _moment("start", start), _moment("end", end)
     if low is not None and high is not None and low >= high:
         raise InvalidInput([FieldProblem("end", "must be after start")])

@@ -33,7 +33,7 @@ from core.errors import (
 )
 from core.models import TEXT_LENGTH, SignInAttempt, SignInSession, User, utc_now
 from core.timestamps import to_micros
-from core.validation import FieldError, parse_choice, parse_text
+from core.validation import FieldError, choice_field, parse_text
 
 SHORTEST_USERNAME, LONGEST_USERNAME = 2, 64
 _USERNAME = re.compile(rf"[a-z0-9][a-z0-9._-]{{{SHORTEST_USERNAME - 1},{LONGEST_USERNAME - 1}}}")
@@ -158,10 +158,7 @@ def create_user(
     started = time.perf_counter()
     require_manager(actor, "create users")
     name = _normalise_username(username)
-    try:
-        chosen_role = parse_choice(role, Role)
-    except FieldError as error:
-        raise InvalidInput([FieldProblem("role", str(error))]) from None
+    chosen_role = choice_field("role", role, Role)
     texts = _optional_texts(display_name=display_name, email=email)
     check_password_strength(password, username=name)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
@@ -198,10 +195,7 @@ def set_role(*, session: Session, actor: Actor, username: str, role: object) -> 
     """Change a user's role; the last manager cannot be demoted."""
     started = time.perf_counter()
     require_manager(actor, "change roles")
-    try:
-        new_role = parse_choice(role, Role)
-    except FieldError as error:
-        raise InvalidInput([FieldProblem("role", str(error))]) from None
+    new_role = choice_field("role", role, Role)
     row = _get_row(session, username)
     if row.role == Role.MANAGER.value and new_role is not Role.MANAGER:
         # Counted under a lock on every manager row: two demotions at once on PostgreSQL

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from core.errors import InvalidInput
 if TYPE_CHECKING:
     import polars as pl
 
-    from core.imports import ImportSummary
+    from core.imports.service import ImportKind
 
 
 def _import_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,60 +36,42 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _import(
-    args: argparse.Namespace,
-    database: Database,
-    importer: Callable[..., ImportSummary],
-    *,
-    what: str,
-) -> int:
-    """Import ``--file`` with ``importer`` in one transaction, then say what became of its rows."""
+def _import(args: argparse.Namespace, database: Database, kind: ImportKind) -> int:
+    """Import ``FILE`` as ``kind`` rows in one transaction, then say what became of its rows."""
+    from core.imports import run_import
+
     path: Path = args.file
-    with database.write() as session:
-        summary = importer(
-            session=session,
-            actor=SYSTEM_ACTOR,
-            source=path,
-            file_name=path.name,
-            overwrite=args.overwrite,
-        )
+    summary = run_import(
+        database=database,
+        actor=SYSTEM_ACTOR,
+        kind=kind,
+        source=path,
+        file_name=path.name,
+        overwrite=args.overwrite,
+        progress=progress_printer(sys.stderr, "importing"),
+    )
     existing = (
         f"{summary.overwritten} overwritten" if args.overwrite else f"{summary.skipped} skipped"
     )
     print(
-        f"{path.name}: {summary.rows} rows, {summary.inserted} {what} added, {existing} "
+        f"{path.name}: {summary.rows} rows, {summary.inserted} {kind} added, {existing} "
         "(already in the database)"
     )
     return 0
-
-
-def _import_components(args: argparse.Namespace, database: Database) -> int:
-    from core.imports import import_components
-
-    return _import(args, database, import_components, what="components")
-
-
-def _import_measurements(args: argparse.Namespace, database: Database) -> int:
-    from core.imports import import_measurements
-
-    progress = progress_printer(sys.stderr, "importing")
-    return _import(
-        args, database, partial(import_measurements, progress=progress), what="measurements"
-    )
 
 
 IMPORT_COMPONENTS = DatabaseCommand(
     name="import-components",
     help="Import components from a CSV file: all rows or none; every bad line is listed.",
     arguments=_import_arguments,
-    run=_import_components,
+    run=partial(_import, kind="components"),
 )
 IMPORT_MEASUREMENTS = DatabaseCommand(
     name="import-measurements",
     help="Import measurements from a CSV or Parquet file: all rows or none; every bad line is "
     "listed.",
     arguments=_import_arguments,
-    run=_import_measurements,
+    run=partial(_import, kind="measurements"),
 )
 
 OUT_HELP = "file to write, or - for standard output"

@@ -25,14 +25,7 @@ from core.measurements import rollups
 from core.measurements.measurement_store import WriteCounts, write_measurements
 from core.measurements.raw_measurements import raw_frame, raw_query
 from core.models import ID_RANGE, Component, Measurement
-from core.timestamps import (
-    SECOND_US,
-    BadTimestamp,
-    check_micros,
-    from_micros,
-    parse_micros,
-    to_micros,
-)
+from core.timestamps import SECOND_US, BadTimestamp, from_micros, micros_of, to_micros
 from core.validation import FieldError, parse_choice, parse_number
 
 
@@ -48,12 +41,7 @@ def validate_measurement(
     except FieldError as error:
         problems.append(FieldProblem("measurement_type", str(error)))
     try:
-        if isinstance(timestamp, datetime):
-            micros = check_micros(to_micros(timestamp), timestamp.isoformat())
-        elif isinstance(timestamp, str):
-            micros = parse_micros(timestamp)
-        else:
-            raise BadTimestamp(repr(timestamp))
+        micros = micros_of(timestamp)
     except BadTimestamp as error:
         problems.append(FieldProblem("timestamp", str(error)))
     try:
@@ -219,12 +207,7 @@ def find_measurement(
     reads them), or ``None``."""
     try:
         kind = parse_choice(measurement_type, MeasurementType)
-        if isinstance(timestamp, datetime):
-            micros = to_micros(timestamp)
-        elif isinstance(timestamp, str):
-            micros = parse_micros(timestamp)
-        else:
-            return None
+        micros = micros_of(timestamp)
     except (FieldError, BadTimestamp):
         return None
     row = session.scalars(

@@ -81,6 +81,11 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         ).encode(),
         "file_name": "measurements.csv",
     },
+    "core.imports.service.run_import": lambda seen: {
+        "kind": "components",
+        "source": COMPONENTS_CSV,
+        "file_name": "components.csv",
+    },
     "core.seed.seed_grid": lambda seen: {"components": 3, "per_component": 3},
     "core.measurements.rollups.rebuild": lambda seen: {},
     "core.access.users.create_user": lambda seen: {
@@ -140,14 +145,21 @@ def seen(db: Database) -> dict[str, Any]:
     return {"component_id": component.id, "report_id": report.id, "token_id": token.record.id}
 
 
-def _call(name: str, db: Database, seen: dict[str, Any]) -> None:
-    function = SERVICES[name]
-    arguments = ARGUMENTS[name](seen) | {"actor": USER}
-    if "database" in inspect.signature(function).parameters:
+def _run(function: Callable[..., Any], db: Database, arguments: dict[str, Any]) -> None:
+    """``function`` with ``arguments``, given the database (by position or keyword, as it
+    takes it) or a write session."""
+    database = inspect.signature(function).parameters.get("database")
+    if database is not None and database.kind is inspect.Parameter.KEYWORD_ONLY:
+        function(database=db, **arguments)
+    elif database is not None:
         function(db, **arguments)
-        return
-    with db.write() as session:
-        function(session=session, **arguments)
+    else:
+        with db.write() as session:
+            function(session=session, **arguments)
+
+
+def _call(name: str, db: Database, seen: dict[str, Any]) -> None:
+    _run(SERVICES[name], db, ARGUMENTS[name](seen) | {"actor": USER})
 
 
 def test_every_service_that_takes_an_actor_is_listed_here():
@@ -174,13 +186,7 @@ def test_a_manager_may_call_every_service(db, seen):
     for name in sorted(ARGUMENTS):
         if name == "core.seed.seed_grid":
             continue  # seed fills only an empty database; its own tests cover a manager
-        arguments = ARGUMENTS[name](seen) | {"actor": MANAGER}
-        function = SERVICES[name]
-        if "database" in inspect.signature(function).parameters:
-            function(db, **arguments)
-        else:
-            with db.write() as session:
-                function(session=session, **arguments)
+        _run(SERVICES[name], db, ARGUMENTS[name](seen) | {"actor": MANAGER})
         if name == "core.grid.components.delete_component":
             seen["component_id"] = make_component(db, name="T-again").id
 
