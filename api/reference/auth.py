@@ -1,5 +1,6 @@
 """``/b/auth``: the reference's sign-in (a ``user`` token unless ``manager`` is asked for) and
-its ``users/me/``, over GridBoard's users, lockout and slow-down."""
+its ``users/me/``, over GridBoard's users, lockout and slow-down.
+See docs/reference.md#moving-from-the-reference-service."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """``/b/components``: the reference's list (by id), create, strict PUT and delete, over the
-same core services and rules as ``/components``."""
+same core services and rules as ``/components``.
+See docs/reference.md#moving-from-the-reference-service."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``/b/measurements``: add one reading, through the same write as ``POST /measurements``."""
+"""``/b/measurements``: add one reading, through the same write as ``POST /measurements``.
+See docs/reference.md#moving-from-the-reference-service."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """``/b/reports``: queue one, list every one (newest id first), and read one: 409 until it is
-completed, then its four tables in the reference's ``result_json``."""
+completed, then its four tables in the reference's ``result_json``.
+See docs/reference.md#moving-from-the-reference-service."""
 
 from __future__ import annotations
 

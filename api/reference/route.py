@@ -1,5 +1,6 @@
 """How ``/b`` answers GridBoard's refusals as the reference service does: a rule a body breaks
-is FastAPI's list ``detail``, and a manager's route refuses a user with 401."""
+is FastAPI's list ``detail``, and a manager's route refuses a user with 401.
+See docs/architecture.md#the-reference-contract-under-b."""
 
 from __future__ import annotations
 
