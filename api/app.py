@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
+from api import errors, reference
 from api.routers import auth, components, imports, measurements, reports
 from api.single_post import SinglePosts
 from core.access.auth import cookie_key
@@ -22,6 +23,12 @@ from core.reports.jobs import ReportRunner
 
 log = logging.getLogger(__name__)
 
+# What a browser page on an allowed origin (GRIDBOARD_CORS_ORIGINS) may send and read. No
+# credentials: the API reads a bearer token, never a cookie.
+CORS_METHODS = ("GET", "POST", "PUT", "DELETE")
+CORS_HEADERS = ("Authorization", "Content-Type", "Accept")
+CORS_EXPOSED = ("Location", "Retry-After", "X-Raw-Count", "X-Downsampled", "Content-Disposition")
+
 DESCRIPTION = """\
 GridBoard's grid model, measurements and reports over HTTP, for SCADA feeds, scripts and tools.
 The same users, roles, rules and error messages as the dashboard.
@@ -30,6 +37,9 @@ Sign in with `POST /auth/token` (form fields `username`, `password`, optional `s
 `Authorization: Bearer TOKEN`; machines use an API token a manager made (`gridboard
 create-token`). A `user` (or a `read` token) reads; a `manager` (or a `write` token) also writes.
 Errors are `{"detail": message}`.
+
+Under `/b`, the reference service's contract for clients written against it: its paths,
+upper-case enumerations, scopes, 409 while a report is not ready and error bodies.
 """
 
 
@@ -72,7 +82,17 @@ def create_app(
     errors.install(app)
     for module in (auth, components, measurements, imports, reports):
         app.include_router(module.router)
+    app.include_router(reference.router)
     app.add_middleware(SinglePosts, api=app)
+    if settings.cors_origin_list:  # outermost, so the single posts' answers carry it too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origin_list),
+            allow_methods=list(CORS_METHODS),
+            allow_headers=list(CORS_HEADERS),
+            expose_headers=list(CORS_EXPOSED),
+            max_age=600,
+        )
     return app
 
 

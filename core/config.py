@@ -3,6 +3,7 @@ like a setting in ``/run/secrets``. See docs/reference.md#configuration."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,16 @@ SECRETS_DIR = Path("/run/secrets")
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "xxx"})
 # The cookie is an HS256 JWT: RFC 7518 (3.2) wants a key at least as long as the hash, 256 bits.
 MIN_COOKIE_KEY_CHARACTERS = 32
+
+
+# A browser's Origin header: scheme, host and an optional port, nothing else.
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+
+
+def _split_origins(text: str) -> list[str]:
+    return [origin.strip().rstrip("/") for origin in text.split(",") if origin.strip()]
 
 
 class Settings(BaseSettings):
@@ -110,6 +121,28 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest body the API accepts for a bulk import; a larger one gets 413.",
     )
+
+    cors_origins: str = Field(
+        default="",
+        description="Browser origins allowed to call the HTTP API (CORS), comma-separated, "
+        "each scheme://host[:port]; empty: none (no CORS headers, as before).",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _refuse_malformed_origins(cls, text: str) -> str:
+        for origin in _split_origins(text):
+            if not _ORIGIN.fullmatch(origin):
+                msg = (
+                    f"{origin!r} is not an origin: give scheme://host[:port] (no path, no "
+                    "wildcard), e.g. https://grid.example.com,http://localhost:3000"
+                )
+                raise ValueError(msg)
+        return text
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return tuple(_split_origins(self.cors_origins))
 
     @field_validator("database_url")
     @classmethod

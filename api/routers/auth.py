@@ -13,7 +13,8 @@ from api.deps import CurrentActor, DatabaseDep
 from api.schemas import Me, Token
 from api.small_bodies import SmallBodyRoute
 from core.access.auth import SignInOutcome, check_sign_in
-from core.access.sign_in_tokens import granted_role, issue_sign_in_token
+from core.access.sign_in_tokens import SignInToken, granted_role, issue_sign_in_token
+from core.access.users import UserRecord
 from core.db import Database
 from core.domain import Role
 from core.errors import AuthenticationFailure
@@ -57,21 +58,31 @@ async def _token(
         ),
     ] = "",
 ) -> Token:
+    user = await signed_in_user(request, database, username=username, password=password)
+    issued = sign_in_token(request, user, granted_role(user, scope.split()))
+    return Token(access_token=issued.token, expires_in=issued.expires_in, scope=issued.scope)
+
+
+async def signed_in_user(
+    request: Request, database: Database, *, username: str, password: str
+) -> UserRecord:
+    """The user whose password this is, after the dashboard's lockout and slow-down."""
     # The check (bcrypt) runs on the sign-in threads only, and the slow-down is waited for
     # on the event loop: a flood of sign-ins queues on its own and never holds the threads
     # that serve readers (see docs/architecture.md#the-http-apis-dependencies).
     check = partial(_check, database, username=username, password=password)
     outcome = await to_thread.run_sync(check, limiter=request.app.state.sign_in_limiter)
     await sleep(outcome.delay)
-    user = outcome.settle()
-    role = granted_role(user, scope.split())
-    issued = issue_sign_in_token(
+    return outcome.settle()
+
+
+def sign_in_token(request: Request, user: UserRecord, role: Role) -> SignInToken:
+    return issue_sign_in_token(
         user,
         role=role,
         key=request.app.state.signing_key,
         minutes=request.app.state.settings.api_token_minutes,
     )
-    return Token(access_token=issued.token, expires_in=issued.expires_in, scope=issued.scope)
 
 
 def _check(database: Database, *, username: str, password: str) -> SignInOutcome:

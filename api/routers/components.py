@@ -21,6 +21,7 @@ from core.grid.component_fields import (
 )
 from core.grid.components import (
     PAGE_RANGE,
+    ComponentRecord,
     ComponentSort,
     create_component,
     delete_component,
@@ -128,22 +129,30 @@ def update(
     given = body.model_dump(mode="json", include=body.model_fields_set)
     with database.write() as session:
         current = get_component(session=session, component_id=component_id)
-        new_type = ComponentType(given.get("component_type") or current.component_type)
-        fields: dict[str, Any] = {
-            "name": current.name,
-            "substation": current.substation,
-            "component_type": new_type.value,
-        }
-        if new_type is current.component_type:
-            for key in (*FIELDS_OF_TYPE[new_type], *OPTIONAL_OF_TYPE[new_type]):
-                value = getattr(current, key)
-                fields[key] = value.value if key == "status" and value is not None else value
-        changeable = ("name", "substation", *EXTRA_FIELDS, *OPTIONAL_FIELDS)
-        fields |= {key: given[key] for key in given if key in changeable}
         record = update_component(
-            session=session, actor=actor, component_id=component_id, fields=fields
+            session=session,
+            actor=actor,
+            component_id=component_id,
+            fields=updated_fields(current, given),
         )
     return ComponentOut.of(record)
+
+
+def updated_fields(current: ComponentRecord, given: dict[str, Any]) -> dict[str, Any]:
+    """``current``'s fields with the ``given`` ones changed (lower-case values): the fields of
+    its type are kept unless the type changes, which empties them, as the edit page does."""
+    new_type = ComponentType(given.get("component_type") or current.component_type)
+    fields: dict[str, Any] = {
+        "name": current.name,
+        "substation": current.substation,
+        "component_type": new_type.value,
+    }
+    if new_type is current.component_type:
+        for key in (*FIELDS_OF_TYPE[new_type], *OPTIONAL_OF_TYPE[new_type]):
+            value = getattr(current, key)
+            fields[key] = value.value if key == "status" and value is not None else value
+    changeable = ("name", "substation", *EXTRA_FIELDS, *OPTIONAL_FIELDS)
+    return fields | {key: given[key] for key in given if key in changeable}
 
 
 @router.delete(

@@ -128,7 +128,7 @@ def list_all(
     ]
 
 
-def _report_id(report_id: int) -> int:
+def known_report_id(report_id: int) -> int:
     if report_id not in ID_RANGE:
         raise UnknownReport(report_id)
     return report_id
@@ -147,7 +147,7 @@ TABLE_ANSWERS: dict[int | str, dict[str, Any]] = {
 )
 def table_file(report_id: int, name: str, _actor: CurrentActor, session: SessionDep) -> Response:
     """One table as CSV: the bytes of the dashboard's download."""
-    record = get_report(session=session, report_id=_report_id(report_id))
+    record = get_report(session=session, report_id=known_report_id(report_id))
     tables = marked_tables(record, get_report_tables(session=session, report_id=record.id))
     if name not in tables:
         raise UnknownReference(
@@ -167,7 +167,7 @@ def table_file(report_id: int, name: str, _actor: CurrentActor, session: Session
 )
 def zip_file(report_id: int, _actor: CurrentActor, session: SessionDep) -> Response:
     """Every table and report.json in one zip: the bytes of the dashboard's download."""
-    record = get_report(session=session, report_id=_report_id(report_id))
+    record = get_report(session=session, report_id=known_report_id(report_id))
     tables = marked_tables(record, get_report_tables(session=session, report_id=record.id))
     return Response(
         report_zip(tables, record.metadata()),
@@ -179,7 +179,7 @@ def zip_file(report_id: int, _actor: CurrentActor, session: SessionDep) -> Respo
 @router.get("/{report_id}", response_model=ReportDetail, responses=READ_ANSWERS)
 def read_one(report_id: int, _actor: CurrentActor, session: SessionDep) -> ReportDetail:
     """The report's status at any time; once completed, its tables in `result_json`."""
-    record = get_report(session=session, report_id=_report_id(report_id))
+    record = get_report(session=session, report_id=known_report_id(report_id))
     detail = ReportDetail(**ReportOut.of(record).model_dump())
     if record.status is ReportStatus.COMPLETED:
         tables = get_report_tables(session=session, report_id=record.id)
@@ -203,5 +203,5 @@ def cancel(
 ) -> ReportOut:
     """Cancel a pending or running report."""
     with database.write() as session:
-        record = cancel_report(session=session, actor=actor, report_id=_report_id(report_id))
+        record = cancel_report(session=session, actor=actor, report_id=known_report_id(report_id))
     return ReportOut.of(record)

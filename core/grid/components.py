@@ -98,6 +98,7 @@ class ComponentSort(StrEnum):
     CAPACITY_MVA = "capacity_mva"
     LENGTH_KM = "length_km"
     UPDATED_AT = "updated_at"
+    ID = "id"  # the order of creation, as the reference service lists them
 
 
 @dataclass(frozen=True, slots=True)

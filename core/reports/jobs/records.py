@@ -126,7 +126,10 @@ def request_report(
     return ReportRecord.of(row)
 
 
-def list_reports(*, session: Session, offset: int = 0, limit: int = 100) -> list[ReportRecord]:
+def list_reports(
+    *, session: Session, offset: int = 0, limit: int | None = 100
+) -> list[ReportRecord]:
+    """Reports, newest first; ``limit=None``: every one (the reference contract's list)."""
     rows = session.scalars(
         select(Report)
         .order_by(Report.created_at.desc(), Report.id.desc())

@@ -1,0 +1,106 @@
+"""``/b/components``: the reference's list (by id), create, strict PUT and delete, over the
+same core services and rules as ``/components``.
+See docs/reference.md#moving-from-the-reference-service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
+
+from api.deps import DatabaseDep, ReadingCaller, manager, read_as
+from api.reference.route import ReferenceRoute, as_validation_errors
+from api.reference.schemas import (
+    AnyCaseType,
+    ComponentCreate,
+    ComponentResponse,
+    ComponentUpdate,
+    component_response,
+    core_fields,
+)
+from api.routers.components import updated_fields
+from core.domain import Actor
+from core.domain import ComponentType as CoreType
+from core.grid.components import (
+    PAGE_RANGE,
+    ComponentSort,
+    create_component,
+    delete_component,
+    get_component,
+    list_components,
+    update_component,
+)
+
+router = APIRouter(prefix="/components", route_class=ReferenceRoute)
+_PAGE = TypeAdapter(list[ComponentResponse])
+
+
+@router.get("", response_model=list[ComponentResponse])
+async def list_all(
+    caller: ReadingCaller,
+    database: DatabaseDep,
+    name_search: Annotated[str | None, Query(description="part of the name or substation")] = None,
+    substation: Annotated[str | None, Query(description="exactly this substation")] = None,
+    component_type: Annotated[AnyCaseType | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, lt=PAGE_RANGE.stop)] = 0,
+) -> Response:
+    """Components by id, as the reference lists them."""
+    types = frozenset({CoreType(component_type.lower())}) if component_type else frozenset()
+
+    def page(session: Session) -> bytes:
+        found = list_components(
+            session=session,
+            search=name_search or "",
+            component_types=types,
+            substations=frozenset({substation}) if substation else frozenset(),
+            sort=ComponentSort.ID,
+            offset=offset,
+            limit=limit,
+        )
+        return _PAGE.dump_json([component_response(record) for record in found.items])
+
+    return Response(await read_as(database, caller, page), media_type="application/json")
+
+
+@router.post("", response_model=ComponentResponse, status_code=201)
+def create(
+    body: ComponentCreate,
+    actor: Annotated[Actor, Depends(manager("create components"))],
+    database: DatabaseDep,
+) -> Any:
+    given = core_fields(body)
+    with as_validation_errors(given), database.write() as session:
+        record = create_component(session=session, actor=actor, fields=given)
+    return component_response(record)
+
+
+@router.put("/{id}", response_model=ComponentResponse)
+def update(
+    id: int,
+    body: ComponentUpdate,
+    actor: Annotated[Actor, Depends(manager("edit components"))],
+    database: DatabaseDep,
+) -> Any:
+    """The type's fields replace the stored ones; a field left out keeps its value while the
+    type stays (a new type needs its fields), where the reference answered 500."""
+    given = core_fields(body)
+    with as_validation_errors(given), database.write() as session:
+        current = get_component(session=session, component_id=id)
+        record = update_component(
+            session=session, actor=actor, component_id=id, fields=updated_fields(current, given)
+        )
+    return component_response(record)
+
+
+@router.delete("/{id}", status_code=204, response_class=Response)
+def delete(
+    id: int,
+    actor: Annotated[Actor, Depends(manager("delete components"))],
+    database: DatabaseDep,
+) -> Response:
+    with database.write() as session:
+        delete_component(session=session, actor=actor, component_id=id)
+    return Response(status_code=204)
