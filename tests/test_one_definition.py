@@ -90,3 +90,19 @@ def test_the_checks_catch_a_second_definition(tmp_path: Path):
     )
     assert len(_time_literals(sample)) == 2
     assert _byte_strings(sample) == ['f"{size:.1f} KiB"']
+
+
+def test_the_api_s_shared_answers_are_worded_once():
+    """What the OpenAPI document says of a missing token, a user's write and a broken rule."""
+    for sentence in (
+        "no token, or one that is not honoured",
+        "only a manager may do that",
+        "a field breaks a rule; every problem is listed",
+    ):
+        found = [
+            str(path.relative_to(ROOT))
+            for path in SOURCES
+            if "api" in path.relative_to(ROOT).parts
+            for _ in range(path.read_text(encoding="utf-8").count(sentence))
+        ]
+        assert found == ["api/errors.py"], sentence
