@@ -43,6 +43,12 @@ log = logging.getLogger(__name__)
 
 BEARER = {"WWW-Authenticate": "Bearer"}
 
+# The answers the OpenAPI document names on many routes, each worded once.
+Answers = dict[int | str, dict[str, Any]]
+NO_TOKEN: Answers = {401: {"description": "no token, or one that is not honoured"}}
+NOT_A_MANAGER: Answers = {403: {"description": "only a manager may do that"}}
+BROKEN_RULE: Answers = {422: {"description": "a field breaks a rule; every problem is listed"}}
+
 STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
     (TokenRefusal, 401),
     (AuthenticationFailure, 401),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from core.domain import ComponentType, MeasurementType, SwitchStatus
 from core.grid.components import ComponentRecord
@@ -37,7 +37,40 @@ class Me(BaseModel):
     kind: str = Field(description="'user' for a person's sign-in, 'token' for an API token")
 
 
-class ComponentCreate(BaseModel):
+# A component's fields, each declared once here for every body (core's table in
+# ``core.grid.component_fields`` says which type has which).
+_NAME = Field(description="unique within its substation; trimmed")
+_SUBSTATION = Field(description="a substation's name; an unknown one is created")
+_TYPE = Field(description="transformer, line or switch (any case when sent)")
+
+
+class _Named(BaseModel):
+    name: Annotated[str, _NAME]
+    substation: Annotated[str, _SUBSTATION]
+    component_type: Annotated[AnyCaseComponentType, _TYPE]
+
+
+class _MaybeNamed(BaseModel):
+    """``_Named``'s fields, each of which an update may leave out."""
+
+    name: Annotated[str | None, _NAME] = None
+    substation: Annotated[str | None, _SUBSTATION] = None
+    component_type: Annotated[AnyCaseComponentType | None, _TYPE] = None
+
+
+class ComponentFields(BaseModel):
+    """The fields of one type or another: empty (null) for every other type."""
+
+    capacity_mva: float | None = Field(default=None, description="a transformer's rating, MVA")
+    voltage_kv: float | None = Field(
+        default=None, description="a transformer's high-voltage side or a line's nominal, kV"
+    )
+    length_km: float | None = Field(default=None, description="a line's length, km")
+    status: AnyCaseStatus | None = Field(default=None, description="a switch's: open or closed")
+    to_substation: str | None = Field(default=None, description="a line's other end, if known")
+
+
+class ComponentCreate(ComponentFields, _Named):
     """A new component: its type's fields, the others left out (or null)."""
 
     model_config = ConfigDict(
@@ -68,17 +101,8 @@ class ComponentCreate(BaseModel):
         }
     )
 
-    name: str
-    substation: str
-    component_type: AnyCaseComponentType
-    capacity_mva: float | None = None
-    voltage_kv: float | None = None
-    length_km: float | None = None
-    status: AnyCaseStatus | None = None
-    to_substation: str | None = Field(default=None, description="a line's other end, if known")
 
-
-class ComponentUpdate(BaseModel):
+class ComponentUpdate(ComponentFields, _MaybeNamed):
     """Only the fields to change. A new ``component_type`` empties the old type's fields, so
     give the new type's fields with it."""
 
@@ -91,26 +115,17 @@ class ComponentUpdate(BaseModel):
         }
     )
 
-    name: str | None = None
-    substation: str | None = None
-    component_type: AnyCaseComponentType | None = None
-    capacity_mva: float | None = None
-    voltage_kv: float | None = None
-    length_km: float | None = None
-    status: AnyCaseStatus | None = None
-    to_substation: str | None = Field(default=None, description="a line's other end, if known")
 
-
-class ComponentOut(BaseModel):
+class _Identified(BaseModel):
     id: int
-    name: str
-    substation: str
-    component_type: ComponentType
-    capacity_mva: float | None
-    voltage_kv: float | None
-    length_km: float | None
-    status: SwitchStatus | None
-    to_substation: str | None
+
+
+class ComponentOut(ComponentFields, _Named, _Identified):
+    """A stored component: its fields, and who created and last changed it, when."""
+
+    # Every field is in every answer, null or not.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     created_at: datetime
     created_by: str
     updated_at: datetime
@@ -154,13 +169,7 @@ class MeasurementOut(BaseModel):
 
     @classmethod
     def of(cls, record: MeasurementRecord) -> MeasurementOut:
-        return cls(
-            id=record.id,
-            component_id=record.component_id,
-            timestamp=record.timestamp,
-            value=record.value,
-            measurement_type=record.measurement_type,
-        )
+        return cls.model_validate(record, from_attributes=True)
 
 
 class ReportCreate(BaseModel):
@@ -185,8 +194,9 @@ class ReportOut(BaseModel):
     id: int
     status: str = Field(description="pending, running, completed, failed or cancelled")
     created_at: datetime
-    start_date: datetime
-    end_date: datetime
+    # Read from a ReportRecord's period_start and period_end (``of``), named as the reference.
+    start_date: datetime = Field(validation_alias=AliasChoices("start_date", "period_start"))
+    end_date: datetime = Field(validation_alias=AliasChoices("end_date", "period_end"))
     time_zone: str
     requested_by: str
     started_at: datetime | None
@@ -195,18 +205,7 @@ class ReportOut(BaseModel):
 
     @classmethod
     def of(cls, record: ReportRecord) -> ReportOut:
-        return cls(
-            id=record.id,
-            status=record.status.value,
-            created_at=record.created_at,
-            start_date=record.period_start,
-            end_date=record.period_end,
-            time_zone=record.time_zone,
-            requested_by=record.requested_by,
-            started_at=record.started_at,
-            finished_at=record.finished_at,
-            error=record.error,
-        )
+        return cls.model_validate(record, from_attributes=True)
 
 
 class ReportDetail(ReportOut):

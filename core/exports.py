@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput
+from core.grid.component_fields import COMPONENT_FIELDS
 from core.grid.components import (
     ComponentFilter,
     ComponentSort,
@@ -29,17 +30,17 @@ from core.measurements.raw_measurements import (
 from core.models import Component, Measurement
 from core.streamed_files import csv_chunks, parquet_chunks
 
+_POLARS_TYPES: dict[type, pl.DataType | type[pl.DataType]] = {
+    int: pl.Int64,
+    str: pl.String,
+    float: pl.Float64,
+    datetime: pl.Datetime("us", "UTC"),
+}
+# The columns of the components list's file: the import's columns between the id and who
+# changed it last, typed as the table stores them.
 COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "id": pl.Int64,
-    "name": pl.String,
-    "substation": pl.String,
-    "component_type": pl.String,
-    "capacity_mva": pl.Float64,
-    "voltage_kv": pl.Float64,
-    "length_km": pl.Float64,
-    "status": pl.String,
-    "updated_at": pl.Datetime("us", "UTC"),
-    "updated_by": pl.String,
+    name: _POLARS_TYPES[Component.__table__.c[name].type.python_type]
+    for name in ("id", *COMPONENT_FIELDS, "updated_at", "updated_by")
 }
 
 
@@ -142,25 +143,16 @@ def download_problem(count: int) -> str | None:
     )
 
 
-def _iso_times(frame: pl.DataFrame) -> pl.DataFrame:
-    """Datetimes as ISO 8601 text with their offset (``2024-05-01T13:45:00+00:00``)."""
-    return frame.with_columns(
-        pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S%.f%:z").str.replace(r"\.000000", "")
-        for name, dtype in frame.schema.items()
-        if isinstance(dtype, pl.Datetime)
-    )
-
-
 def file_chunks(
     batches: Iterable[pl.DataFrame],
     export_format: ExportFormat,
     schema: Mapping[str, pl.DataType | type[pl.DataType]],
 ) -> Iterator[bytes]:
-    """Frames of ``schema`` as one file in chunks: CSV (formulas neutralised, ISO times,
-    every digit, so it imports back unchanged) or Parquet (typed)."""
+    """Frames of ``schema`` as one file in chunks: CSV (formulas neutralised, times as the
+    API writes them, every digit, so it imports back unchanged) or Parquet (typed)."""
     if ExportFormat(export_format) is ExportFormat.PARQUET:
         return parquet_chunks(batches, schema)
-    return csv_chunks((_iso_times(batch) for batch in batches), schema, exact=True)
+    return csv_chunks(batches, schema, exact=True)
 
 
 def frame_bytes(frame: pl.DataFrame, export_format: ExportFormat) -> bytes:

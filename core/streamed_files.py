@@ -12,28 +12,44 @@ import pyarrow.parquet as pq
 from core.reports.export import table_csv
 
 Schema = Mapping[str, pl.DataType | type[pl.DataType]]
+# The one text of an instant in every CSV and JSON file and answer: ISO 8601 in UTC with a
+# "Z", the fraction only where there is one (2024-05-01T13:45:00Z, ...T13:45:00.120Z); the
+# imports read it back to the microsecond.
+UTC_TEXT = "%Y-%m-%dT%H:%M:%S%.fZ"
+
+
+def times_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every datetime column as ``UTC_TEXT`` (one without a zone is UTC)."""
+    return frame.with_columns(
+        (
+            pl.col(name).dt.convert_time_zone("UTC") if dtype.time_zone else pl.col(name)
+        ).dt.to_string(UTC_TEXT)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime)
+    )
 
 
 def csv_chunks(
     batches: Iterable[pl.DataFrame], schema: Schema, *, exact: bool = True
 ) -> Iterator[bytes]:
-    """One CSV file (``table_csv``'s cells: formulas neutralised) in chunks: the header
-    with the first batch, or alone when there is none."""
+    """One CSV file (``table_csv``'s cells: formulas neutralised; times as ``UTC_TEXT``) in
+    chunks: the header with the first batch, or alone when there is none."""
     header = True
     for batch in batches:
-        yield table_csv(batch, exact=exact, header=header)
+        yield table_csv(times_as_text(batch), exact=exact, header=header)
         header = False
     if header:
         yield table_csv(pl.DataFrame(schema=dict(schema)))
 
 
 def json_chunks(batches: Iterable[pl.DataFrame]) -> Iterator[bytes]:
-    """One JSON array of an object per row, in chunks; NaN and infinities are refused."""
+    """One JSON array of an object per row (times as ``UTC_TEXT``), in chunks; NaN and
+    infinities are refused."""
     yield b"["
     separator = ""
     for batch in batches:
         if batch.height:
-            rows = json.dumps(batch.to_dicts(), allow_nan=False)[1:-1]
+            rows = json.dumps(times_as_text(batch).to_dicts(), allow_nan=False)[1:-1]
             yield (separator + rows).encode("utf-8")
             separator = ", "
     yield b"]"

@@ -15,6 +15,7 @@ from core.grid.component_fields import (
 )
 from core.grid.components import (
     ComponentSort,
+    change_component,
     count_measurements,
     delete_component,
     get_component,
@@ -241,3 +242,33 @@ def test_a_listed_component_is_the_component_itself(db):
     assert (line.to_substation, line.length_km, line.status) == ("Hilltop", LINE["length_km"], None)
     switch = next(record for record in listed if record.component_type is ComponentType.SWITCH)
     assert switch.status is SwitchStatus.OPEN
+
+
+def test_a_partial_change_keeps_what_it_does_not_name_and_a_new_type_starts_empty(db):
+    line = make_component(db, LINE, to_substation="Hilltop")
+    with db.write() as session:
+        longer = change_component(
+            session=session, actor=MANAGER, component_id=line.id, changes={"length_km": 30}
+        )
+    assert (longer.name, longer.length_km, longer.voltage_kv) == ("L1", 30, line.voltage_kv)
+    assert longer.to_substation == "Hilltop"
+    with db.write() as session:
+        switch = change_component(
+            session=session,
+            actor=MANAGER,
+            component_id=line.id,
+            changes={"component_type": "SWITCH", "status": "open"},
+        )
+    assert switch.component_type is ComponentType.SWITCH
+    assert switch.status is SwitchStatus.OPEN
+    assert (switch.length_km, switch.voltage_kv, switch.to_substation) == (None, None, None)
+    with db.write() as session, pytest.raises(InvalidInput) as refused:
+        change_component(
+            session=session,
+            actor=MANAGER,
+            component_id=line.id,
+            changes={"component_type": "transformer"},
+        )
+    assert {problem.field for problem in refused.value.problems} == {"capacity_mva", "voltage_kv"}
+    with db.write() as session, pytest.raises(UnknownComponent):
+        change_component(session=session, actor=MANAGER, component_id=10**6, changes={})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import polars as pl
 import pytest
@@ -14,6 +15,7 @@ from core.measurements.measurements import (
     read_series,
     series_bounds,
 )
+from core.measurements.series_reads import MAX_POINTS, read_component_series
 from tests.factories import LINE, MANAGER, USER, make_component
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -226,3 +228,23 @@ def test_the_single_post_statements_read_what_the_orm_reads(db):
         assert (row.voltage_kv, row.name) == (line.voltage_kv, line.name)
         assert isinstance(row.voltage_kv, float)
         assert _TOKEN_BY_HASH.first(session, {"token_hash": "0" * 64}) is None
+
+
+def test_a_series_asked_for_in_text_is_checked_in_core_naming_each_field(db):
+    line = make_component(db, LINE)
+    asked: dict[str, Any] = {"database": db, "component_id": line.id}
+    refusals = [
+        ({"measurement_type": "frequency"}, "measurement_type"),
+        ({"start": "yesterday"}, "start"),
+        ({"start": "2024-05-02T00:00Z", "end": "2024-05-01T00:00Z"}, "end"),
+        ({"max_points": MAX_POINTS + 1}, "max_points"),
+    ]
+    for query, field in refusals:
+        with db.read() as session, pytest.raises(InvalidInput) as refused:
+            read_component_series(session=session, **asked, **query)
+        assert [problem.field for problem in refused.value.problems] == [field]
+    with db.read() as session, pytest.raises(UnknownComponent):
+        read_component_series(database=db, session=session, component_id=line.id + 1)
+    with db.read() as session:
+        read = read_component_series(session=session, **asked, measurement_type=" VOLTAGE ")
+        assert (read.raw_count, read.downsampled, list(read.batches)) == (0, False, [])

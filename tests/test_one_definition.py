@@ -155,3 +155,19 @@ def _micros_of_moments(path: Path) -> list[str]:
 def test_a_moment_becomes_microseconds_only_in_core_timestamps():
     found = _elsewhere("core/timestamps.py", _micros_of_moments)
     assert found == {}, "use core.timestamps.micros_of"
+
+
+def test_the_api_s_shared_answers_are_worded_once():
+    """What the OpenAPI document says of a missing token, a user's write and a broken rule."""
+    for sentence in (
+        "no token, or one that is not honoured",
+        "only a manager may do that",
+        "a field breaks a rule; every problem is listed",
+    ):
+        found = [
+            str(path.relative_to(ROOT))
+            for path in SOURCES
+            if "api" in path.relative_to(ROOT).parts
+            for _ in range(path.read_text(encoding="utf-8").count(sentence))
+        ]
+        assert found == ["api/errors.py"], sentence

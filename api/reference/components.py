@@ -20,17 +20,15 @@ from api.reference.schemas import (
     component_response,
     core_fields,
 )
-from api.routers.components import updated_fields
 from core.domain import Actor
 from core.domain import ComponentType as CoreType
 from core.grid.components import (
     PAGE_RANGE,
     ComponentSort,
+    change_component,
     create_component,
     delete_component,
-    get_component,
     list_components,
-    update_component,
 )
 
 router = APIRouter(prefix="/components", route_class=ReferenceRoute)
@@ -88,10 +86,7 @@ def update(
     type stays (a new type needs its fields), where the reference answered 500."""
     given = core_fields(body)
     with as_validation_errors(given), database.write() as session:
-        current = get_component(session=session, component_id=id)
-        record = update_component(
-            session=session, actor=actor, component_id=id, fields=updated_fields(current, given)
-        )
+        record = change_component(session=session, actor=actor, component_id=id, changes=given)
     return component_response(record)
 
 

@@ -3,44 +3,32 @@ See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DatabaseDep, ReadingCaller, SessionDep, manager, read_as
+from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER, Answers
 from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
 from api.small_bodies import SmallBodyRoute
 from core.domain import Actor, ComponentType
-from core.grid.component_fields import (
-    EXTRA_FIELDS,
-    FIELDS_OF_TYPE,
-    OPTIONAL_FIELDS,
-    OPTIONAL_OF_TYPE,
-)
 from core.grid.components import (
     PAGE_RANGE,
-    ComponentRecord,
     ComponentSort,
+    change_component,
     create_component,
     delete_component,
     get_component,
     list_components,
-    update_component,
 )
 from core.validation import choice_field
 
 router = APIRouter(prefix="/components", tags=["components"], route_class=SmallBodyRoute)
 
-READ_ANSWERS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no token, or one that is not honoured"}
-}
-WRITE_ANSWERS: dict[int | str, dict[str, Any]] = {
-    **READ_ANSWERS,
-    403: {"description": "only a manager may do that"},
-    422: {"description": "a field breaks a rule; every problem is listed"},
-}
+READ_ANSWERS = NO_TOKEN
+WRITE_ANSWERS: Answers = {**NO_TOKEN, **NOT_A_MANAGER, **BROKEN_RULE}
 
 
 class ComponentListQuery(BaseModel):
@@ -126,33 +114,12 @@ def update(
 ) -> ComponentOut:
     """Change the given fields. A new type empties the old type's fields, as on the
     dashboard's edit page; the new type's fields come with it."""
-    given = body.model_dump(mode="json", include=body.model_fields_set)
+    changes = body.model_dump(mode="json", include=body.model_fields_set)
     with database.write() as session:
-        current = get_component(session=session, component_id=component_id)
-        record = update_component(
-            session=session,
-            actor=actor,
-            component_id=component_id,
-            fields=updated_fields(current, given),
+        record = change_component(
+            session=session, actor=actor, component_id=component_id, changes=changes
         )
     return ComponentOut.of(record)
-
-
-def updated_fields(current: ComponentRecord, given: dict[str, Any]) -> dict[str, Any]:
-    """``current``'s fields with the ``given`` ones changed (lower-case values): the fields of
-    its type are kept unless the type changes, which empties them, as the edit page does."""
-    new_type = ComponentType(given.get("component_type") or current.component_type)
-    fields: dict[str, Any] = {
-        "name": current.name,
-        "substation": current.substation,
-        "component_type": new_type.value,
-    }
-    if new_type is current.component_type:
-        for key in (*FIELDS_OF_TYPE[new_type], *OPTIONAL_OF_TYPE[new_type]):
-            value = getattr(current, key)
-            fields[key] = value.value if key == "status" and value is not None else value
-    changeable = ("name", "substation", *EXTRA_FIELDS, *OPTIONAL_FIELDS)
-    return fields | {key: given[key] for key in given if key in changeable}
 
 
 @router.delete(

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.child import CHILD_FROM_BYTES, child_url, import_in_child
 from api.deps import DatabaseDep, manager
+from api.errors import NO_TOKEN
 from api.schemas import ImportOut
 from core.db import Database
 from core.domain import Actor
@@ -140,7 +141,7 @@ COMPONENTS_BODY_DOC: dict[str, Any] = {
 }
 ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body is empty, binary, not UTF-8, or not a JSON array"},
-    401: {"description": "no token, or one that is not honoured"},
+    **NO_TOKEN,
     403: {"description": "only a manager (or a write token) may import"},
     413: {"description": "the body is over GRIDBOARD_API_MAX_BODY_BYTES"},
     415: {"description": "a Content-Type other than CSV, Parquet or JSON"},

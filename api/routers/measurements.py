@@ -4,38 +4,25 @@ See docs/reference.md#the-http-api."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-import polars as pl
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager_caller
+from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER
 from api.schemas import MeasurementCreate, MeasurementOut
 from api.small_bodies import SmallBodyRoute
 from core.db import Database
-from core.domain import MeasurementType
-from core.errors import FieldProblem, InvalidInput
-from core.grid.components import get_component
 from core.measurements.measurements import AddedMeasurement, add_measurement
-from core.measurements.raw_measurements import BATCH_ROWS
-from core.measurements.series_reads import SCHEMA, downsampled_series, raw_series
+from core.measurements.series_reads import MAX_POINTS, SCHEMA, read_component_series
 from core.models import utc_now
 from core.streamed_files import csv_chunks, json_chunks, parquet_chunks
-from core.timestamps import BadTimestamp, parse_timestamp
-from core.validation import choice_field
 
 router = APIRouter(tags=["measurements"], route_class=SmallBodyRoute)
 
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
-# A downsampled read is made whole before it is sent, so its size is bounded; every
-# measurement of any range streams instead (max_points left out).
-MAX_POINTS = 100_000
-MAX_POINTS_PROBLEM = (
-    f"at most {MAX_POINTS:,} points per type; leave max_points out to stream every "
-    "measurement of the range, or narrow it with start and end"
-)
 
 
 class Format(StrEnum):
@@ -49,11 +36,11 @@ class Format(StrEnum):
     response_model=MeasurementOut,
     status_code=201,
     responses={
-        401: {"description": "no token, or one that is not honoured"},
-        403: {"description": "only a manager may do that"},
+        **NO_TOKEN,
+        **NOT_A_MANAGER,
         404: {"description": "no such component"},
         409: {"description": "the component already has this type of measurement then"},
-        422: {"description": "a field breaks a rule; every problem is listed"},
+        **BROKEN_RULE,
     },
 )
 async def add_one(
@@ -101,15 +88,6 @@ def write_one(
         )
 
 
-def _moment(name: str, text: str | None) -> Any:
-    if text is None or not text.strip():
-        return None
-    try:
-        return parse_timestamp(text.strip())
-    except BadTimestamp as error:
-        raise InvalidInput([FieldProblem(name, str(error))]) from None
-
-
 def _format(asked: Format | None, accept: str | None) -> Format:
     if asked is not None:
         return asked
@@ -129,7 +107,7 @@ def _format(asked: Format | None, accept: str | None) -> Format:
             "sample_count (raw rows: min = max = value, count 1), streamed",
             "content": {"text/csv": {}, PARQUET_TYPES[0]: {}},
         },
-        401: {"description": "no token, or one that is not honoured"},
+        **NO_TOKEN,
         404: {"description": "no such component"},
         422: {"description": "a bad type, timestamp, range or max_points"},
     },
@@ -158,39 +136,25 @@ def read_measurements(
 ) -> Response:
     """A component's measurements in [start, end), raw or downsampled to `max_points`. Raw
     rows are streamed as they are read, so the answer may be of any length."""
-    get_component(session=session, component_id=component_id)
-    kinds = list(MeasurementType)
-    if measurement_type is not None and measurement_type.strip():
-        kinds = [choice_field("measurement_type", measurement_type, MeasurementType)]
-    low, high = _moment("start", start), _moment("end", end)
-    if low is not None and high is not None and low >= high:
-        raise InvalidInput([FieldProblem("end", "must be after start")])
-    if max_points is not None and max_points > MAX_POINTS:
-        raise InvalidInput([FieldProblem("max_points", MAX_POINTS_PROBLEM)])
-    if max_points is None:
-        raw_count, batches = raw_series(
-            database=database, session=session, component_id=component_id, kinds=kinds,
-            start=low, end=high,
-        )  # fmt: skip
-        downsampled = False
-    else:
-        frames, raw_count, downsampled = downsampled_series(
-            session=session, component_id=component_id, kinds=kinds, start=low, end=high,
-            max_points=max_points,
-        )  # fmt: skip
-        batches = (part for frame in frames for part in frame.iter_slices(BATCH_ROWS))
-    headers = {"X-Raw-Count": str(raw_count), "X-Downsampled": str(downsampled).lower()}
+    read = read_component_series(
+        database=database, session=session, component_id=component_id,
+        measurement_type=measurement_type, start=start, end=end, max_points=max_points,
+    )  # fmt: skip
+    headers = {
+        "X-Raw-Count": str(read.raw_count),
+        "X-Downsampled": str(read.downsampled).lower(),
+    }
     chosen = _format(format, accept)
     if chosen is Format.PARQUET:
-        chunks = parquet_chunks(batches, SCHEMA)
+        chunks = parquet_chunks(read.batches, SCHEMA)
         return StreamingResponse(chunks, media_type=PARQUET_TYPES[0], headers=headers)
-    texts = (
-        batch.with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ"))
-        for batch in batches
-    )
     if chosen is Format.CSV:
         headers["Content-Disposition"] = (
             f'attachment; filename="component-{component_id}-measurements.csv"'
         )
-        return StreamingResponse(csv_chunks(texts, SCHEMA), media_type="text/csv", headers=headers)
-    return StreamingResponse(json_chunks(texts), media_type="application/json", headers=headers)
+        return StreamingResponse(
+            csv_chunks(read.batches, SCHEMA), media_type="text/csv", headers=headers
+        )
+    return StreamingResponse(
+        json_chunks(read.batches), media_type="application/json", headers=headers
+    )

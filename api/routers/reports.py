@@ -10,6 +10,7 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.errors import NO_TOKEN, NOT_A_MANAGER, Answers
 from api.schemas import ReportCreate, ReportDetail, ReportOut
 from api.small_bodies import SmallBodyRoute
 from core.domain import Actor
@@ -38,10 +39,7 @@ SUMMARY_TABLES = (
     "transformer_capacity_by_voltage",
     "line_length_by_voltage",
 )
-READ_ANSWERS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no token, or one that is not honoured"},
-    404: {"description": "no such report"},
-}
+READ_ANSWERS: Answers = {**NO_TOKEN, 404: {"description": "no such report"}}
 
 
 def _cell(value: object) -> object:
@@ -77,8 +75,8 @@ def _moment(name: str, text: str) -> dt.datetime:
     response_model=ReportOut,
     status_code=202,
     responses={
-        401: {"description": "no token, or one that is not honoured"},
-        403: {"description": "only a manager may do that"},
+        **NO_TOKEN,
+        **NOT_A_MANAGER,
         422: {"description": "a bad period or time zone"},
     },
 )
@@ -180,7 +178,7 @@ def zip_file(report_id: int, _actor: CurrentActor, session: SessionDep) -> Respo
 def read_one(report_id: int, _actor: CurrentActor, session: SessionDep) -> ReportDetail:
     """The report's status at any time; once completed, its tables in `result_json`."""
     record = get_report(session=session, report_id=known_report_id(report_id))
-    detail = ReportDetail(**ReportOut.of(record).model_dump())
+    detail = ReportDetail.model_validate(record, from_attributes=True)
     if record.status is ReportStatus.COMPLETED:
         tables = get_report_tables(session=session, report_id=record.id)
         detail.result_json = result_json(marked_tables(record, tables))
@@ -192,7 +190,7 @@ def read_one(report_id: int, _actor: CurrentActor, session: SessionDep) -> Repor
     response_model=ReportOut,
     responses={
         **READ_ANSWERS,
-        403: {"description": "only a manager may do that"},
+        **NOT_A_MANAGER,
         409: {"description": "the report already finished"},
     },
 )

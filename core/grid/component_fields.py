@@ -4,7 +4,8 @@ form, import and API call goes through. See docs/design.md#components."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from enum import Enum
 from typing import Any
 
 from core.domain import ComponentType, SwitchStatus
@@ -60,16 +61,15 @@ class ComponentSpec:
 
     def stored(self) -> dict[str, Any]:
         """The values of a ``components`` row (enumerations as their text)."""
-        return {
-            "name": self.name,
-            "substation": self.substation,
-            "component_type": self.component_type.value,
-            "capacity_mva": self.capacity_mva,
-            "voltage_kv": self.voltage_kv,
-            "length_km": self.length_km,
-            "status": self.status.value if self.status else None,
-            "to_substation": self.to_substation,
-        }
+        return {field: _text(getattr(self, field)) for field in SPEC_FIELDS}
+
+
+# Every field a component is made of, in ComponentSpec's order (the rest derive from it).
+SPEC_FIELDS = tuple(field.name for field in fields(ComponentSpec))
+
+
+def _text(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
 
 
 def _is_blank(value: object) -> bool:

@@ -23,66 +23,54 @@ from core import logs
 from core.db import SQLITE_FOLD
 from core.domain import Actor, ComponentType, SwitchStatus, require_manager
 from core.errors import DuplicateComponent, FieldProblem, InvalidInput, UnknownComponent
-from core.grid.component_fields import ComponentSpec, validate_component
+from core.grid.component_fields import (
+    EXTRA_FIELDS,
+    FIELDS_OF_TYPE,
+    OPTIONAL_FIELDS,
+    OPTIONAL_OF_TYPE,
+    ComponentSpec,
+    validate_component,
+)
 from core.grid.look_alikes import refuse_look_alikes
 from core.measurements import rollups
 from core.models import ID_RANGE, Component, Measurement
-from core.validation import normal_name, unstorable_character
+from core.validation import (
+    choice_field,
+    normal_name,
+    unstorable_character,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentRecord:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComponentRecord(ComponentSpec):
+    """A stored component: a ``ComponentSpec``'s fields, its id and who changed it when."""
+
     id: int
-    name: str
-    substation: str
-    component_type: ComponentType
-    capacity_mva: float | None
-    voltage_kv: float | None
-    length_km: float | None
-    status: SwitchStatus | None
     created_at: datetime
     created_by: str
     updated_at: datetime
     updated_by: str
-    to_substation: str | None = None  # a line's other end, when known
 
     @classmethod
     def of(cls, row: Component) -> ComponentRecord:
-        return cls(
-            id=row.id,
-            name=row.name,
-            substation=row.substation,
-            component_type=ComponentType(row.component_type),
-            capacity_mva=row.capacity_mva,
-            voltage_kv=row.voltage_kv,
-            length_km=row.length_km,
-            status=SwitchStatus(row.status) if row.status else None,
-            created_at=row.created_at,
-            created_by=row.created_by,
-            updated_at=row.updated_at,
-            updated_by=row.updated_by,
-            to_substation=row.to_substation,
-        )
+        return cls.of_values([getattr(row, column.key) for column in RECORD_COLUMNS])
 
     @classmethod
     def of_values(cls, values: Sequence[Any]) -> ComponentRecord:
         """A record from a row of ``RECORD_COLUMNS`` (a page of the list), by position: a
         result row's attributes by name cost more than the rest of building the record."""
-        (
-            id_, name, substation, kind, capacity, voltage, length, status,
-            created_at, created_by, updated_at, updated_by, to_substation,
-        ) = values  # fmt: skip
-        return cls(
-            id_, name, substation, _TYPES.get(kind) or ComponentType(kind), capacity, voltage,
-            length, (_STATUSES.get(status) or SwitchStatus(status)) if status else None,
-            created_at, created_by, updated_at, updated_by, to_substation,
-        )  # fmt: skip
+        named = dict(zip(_RECORD_FIELDS, values, strict=True))
+        kind, status = named["component_type"], named["status"]
+        named["component_type"] = _TYPES.get(kind) or ComponentType(kind)
+        named["status"] = (_STATUSES.get(status) or SwitchStatus(status)) if status else None
+        return cls(**named)
 
 
 _TYPES = {kind.value: kind for kind in ComponentType}
 _STATUSES = {status.value: status for status in SwitchStatus}
+_RECORD_FIELDS = tuple(field.name for field in fields(ComponentRecord))
 # The table's columns in the order of ComponentRecord's fields (``of_values``).
-RECORD_COLUMNS = tuple(Component.__table__.c[field.name] for field in fields(ComponentRecord))
+RECORD_COLUMNS = tuple(Component.__table__.c[name] for name in _RECORD_FIELDS)
 
 
 def _apply(row: Component, spec: ComponentSpec) -> None:
@@ -326,6 +314,28 @@ def update_component(
         session, "component.update", user=actor.username, started=started, component_id=row.id
     )
     return ComponentRecord.of(row)
+
+
+def change_component(
+    *, session: Session, actor: Actor, component_id: int, changes: Mapping[str, Any]
+) -> ComponentRecord:
+    """Change only the fields given in ``changes`` (a partial update, as the API's PUT takes
+    it). A new type empties the old type's fields, as ``update_component`` does, so only the
+    new type's fields given with it count; the same type keeps its stored fields."""
+    current = get_component(session=session, component_id=component_id)
+    asked = changes.get("component_type") or current.component_type
+    new_type = choice_field("component_type", asked, ComponentType)
+    merged: dict[str, Any] = {
+        "name": current.name,
+        "substation": current.substation,
+        "component_type": new_type.value,
+    }
+    if new_type is current.component_type:
+        kept = (*FIELDS_OF_TYPE[new_type], *OPTIONAL_OF_TYPE[new_type])
+        merged |= {key: value for key, value in current.stored().items() if key in kept}
+    changeable = ("name", "substation", *EXTRA_FIELDS, *OPTIONAL_FIELDS)
+    merged |= {key: value for key, value in changes.items() if key in changeable}
+    return update_component(session=session, actor=actor, component_id=component_id, fields=merged)
 
 
 def count_measurements(*, session: Session, component_id: int) -> int:

@@ -275,6 +275,7 @@ SERIES_SCHEMA: dict[str, Any] = {
     "max_value": pl.Float64,
     "sample_count": pl.Int64,
 }
+_BUCKET_VALUES = {name: dtype for name, dtype in SERIES_SCHEMA.items() if name != "timestamp"}
 
 
 def read_series(
@@ -311,9 +312,9 @@ def read_series(
             .order_by(Measurement.timestamp_us)
         ).all()
         frame = pl.DataFrame(
-            rows, schema={"timestamp_us": pl.Int64, "value": pl.Float64}, orient="row"
+            rows, schema={"timestamp_us": pl.Int64, "value": SERIES_SCHEMA["value"]}, orient="row"
         ).select(
-            pl.col("timestamp_us").cast(pl.Datetime("us", "UTC")).alias("timestamp"),
+            pl.col("timestamp_us").cast(SERIES_SCHEMA["timestamp"]).alias("timestamp"),
             pl.col("value"),
             pl.col("value").alias("min_value"),
             pl.col("value").alias("max_value"),
@@ -338,16 +339,10 @@ def read_series(
     ).all()
     frame = pl.DataFrame(
         [row[1:] for row in rows],
-        schema={
-            "value": pl.Float64,
-            "min_value": pl.Float64,
-            "max_value": pl.Float64,
-            "sample_count": pl.Int64,
-            "first_us": pl.Int64,
-        },
+        schema={**_BUCKET_VALUES, "first_us": pl.Int64},
         orient="row",
     ).select(
-        pl.col("first_us").cast(pl.Datetime("us", "UTC")).alias("timestamp"),
+        pl.col("first_us").cast(SERIES_SCHEMA["timestamp"]).alias("timestamp"),
         "value",
         "min_value",
         "max_value",

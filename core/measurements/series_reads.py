@@ -1,9 +1,11 @@
-"""A component's series as the API reads it: every raw measurement, read a batch at a time
-while it is sent, or each type downsampled. See docs/architecture.md#reads."""
+"""A component's series as the API asks for it: the query's rules, then every raw
+measurement read a batch at a time while it is sent, or each type downsampled.
+See docs/architecture.md#reads."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
@@ -12,19 +14,85 @@ from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.domain import MeasurementType
-from core.measurements.measurements import read_series, series_bounds
-from core.measurements.raw_measurements import raw_batches, raw_count, raw_query
+from core.errors import FieldProblem, InvalidInput
+from core.grid.components import get_component
+from core.measurements.measurements import SERIES_SCHEMA, read_series, series_bounds
+from core.measurements.raw_measurements import BATCH_ROWS, raw_batches, raw_count, raw_query
 from core.models import Measurement
-from core.timestamps import ONE_MICROSECOND
+from core.timestamps import ONE_MICROSECOND, BadTimestamp, parse_timestamp
+from core.validation import choice_field
 
+# SERIES_SCHEMA with each row's type after its time: what the API answers, raw or not.
 SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "timestamp": pl.Datetime("us", "UTC"),
+    "timestamp": SERIES_SCHEMA["timestamp"],
     "measurement_type": pl.String,
-    "value": pl.Float64,
-    "min_value": pl.Float64,
-    "max_value": pl.Float64,
-    "sample_count": pl.Int64,
+    **{name: dtype for name, dtype in SERIES_SCHEMA.items() if name != "timestamp"},
 }
+# A downsampled read is made whole before it is sent, so its size is bounded; every
+# measurement of any range streams instead (max_points left out).
+MAX_POINTS = 100_000
+MAX_POINTS_PROBLEM = (
+    f"at most {MAX_POINTS:,} points per type; leave max_points out to stream every "
+    "measurement of the range, or narrow it with start and end"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRead:
+    """A read of a component's series: how many raw measurements the range holds, whether
+    any type was downsampled, and the rows in ``SCHEMA``, a batch at a time."""
+
+    raw_count: int
+    downsampled: bool
+    batches: Iterator[pl.DataFrame]
+
+
+def _moment(name: str, text: str | None) -> datetime | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_timestamp(text.strip())
+    except BadTimestamp as error:
+        raise InvalidInput([FieldProblem(name, str(error))]) from None
+
+
+def read_component_series(
+    *,
+    database: Database,
+    session: Session,
+    component_id: int,
+    measurement_type: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    max_points: int | None = None,
+) -> SeriesRead:
+    """A component's measurements in [start, end) as the API is asked for them in text: of
+    one type (any case; left out or blank: every type), from and to ISO 8601 instants (left
+    out: the series' first and last), raw (``max_points`` None: streamed, any length) or
+    at most ``max_points`` (up to ``MAX_POINTS``) per type. Every refusal is raised here,
+    before a row is read: an unknown component, a bad type, time or range, too many points."""
+    get_component(session=session, component_id=component_id)
+    kinds = list(MeasurementType)
+    if measurement_type is not None and measurement_type.strip():
+        kinds = [choice_field("measurement_type", measurement_type, MeasurementType)]
+    low, high = _moment("start", start), _moment("end", end)
+    if low is not None and high is not None and low >= high:
+        raise InvalidInput([FieldProblem("end", "must be after start")])
+    if max_points is not None and max_points > MAX_POINTS:
+        raise InvalidInput([FieldProblem("max_points", MAX_POINTS_PROBLEM)])
+    if max_points is None:
+        count, batches = raw_series(
+            database=database, session=session, component_id=component_id, kinds=kinds,
+            start=low, end=high,
+        )  # fmt: skip
+        return SeriesRead(count, False, batches)
+    frames, count, downsampled = downsampled_series(
+        session=session, component_id=component_id, kinds=kinds, start=low, end=high,
+        max_points=max_points,
+    )  # fmt: skip
+    return SeriesRead(
+        count, downsampled, (part for frame in frames for part in frame.iter_slices(BATCH_ROWS))
+    )
 
 
 def raw_series(
