@@ -80,18 +80,21 @@ def forget_stale(session: Session, moment: datetime, policy: SignInPolicy) -> No
 
 def _counted_row(session: Session, key: str, moment: datetime) -> SignInAttempt:
     """The row counting ``key``'s failures, made if missing, locked until the transaction
-    ends (SQLite's writes are serial already: ``Database.write`` begins them IMMEDIATE)."""
+    ends (SQLite's writes are serial already: ``Database.write`` begins them IMMEDIATE).
+    The upsert touches an existing row rather than leaving it: on PostgreSQL that locks it at
+    once, so a reset or a success deleting it in between cannot leave nothing to count on."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    fresh = insert(SignInAttempt).values(
+        username=key,
+        failures=0,
+        window_started_at=moment,
+        last_failure_at=moment,
+        locked_until=None,
+    )
     session.execute(
-        insert(SignInAttempt)
-        .values(
-            username=key,
-            failures=0,
-            window_started_at=moment,
-            last_failure_at=moment,
-            locked_until=None,
+        fresh.on_conflict_do_update(
+            index_elements=[SignInAttempt.username], set_={"username": fresh.excluded.username}
         )
-        .on_conflict_do_nothing(index_elements=[SignInAttempt.username])
     )
     return session.scalars(
         select(SignInAttempt)

@@ -19,12 +19,15 @@ from pathlib import Path
 
 import bcrypt
 import pytest
+from sqlalchemy import delete, event
 
 from core.access import auth
 from core.access.auth import DEFAULT_POLICY
+from core.access.sign_in_attempts import reserve_attempt
 from core.access.users import create_user
 from core.db import Database
 from core.errors import AuthenticationFailure, SignInLockout
+from core.models import SignInAttempt, utc_now
 from tests.factories import MANAGER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,3 +141,36 @@ def test_a_burst_from_separate_processes_checks_only_five(db, carla_hash):
     assert sum(r["checks"] for r in reported) <= DEFAULT_POLICY.max_failures, reported
     assert outcomes.count("signed in") <= 1
     _after_the_burst_the_right_password_is_refused(db, outcomes)
+
+
+def test_an_attempt_counted_while_a_reset_forgets_the_count_is_still_counted(db: Database):
+    """A reset (or a success) deletes a name's count while another attempt is counting on
+    it: the attempt's row is locked by its own upsert, so the deletion waits, and the attempt
+    never finds its row gone (on PostgreSQL that was a 500 to a sign-in racing a reset)."""
+    moment = utc_now()
+    with db.write() as session:
+        reserve_attempt(session, "carla", moment, DEFAULT_POLICY)  # the row exists
+    forgotten = threading.Event()
+
+    def forget() -> None:
+        with db.write() as other:
+            other.execute(delete(SignInAttempt).where(SignInAttempt.username == "carla"))
+        forgotten.set()
+
+    deleting = threading.Thread(target=forget)
+
+    def after_the_upsert(_conn, _cursor, statement, *_args) -> None:
+        if "INSERT INTO sign_in_attempts" in statement and not deleting.ident:
+            deleting.start()
+            deleting.join(timeout=2)  # a deletion that is not held back commits meanwhile
+
+    engine = db.engine
+    event.listen(engine, "after_cursor_execute", after_the_upsert)
+    try:
+        with db.write() as session:
+            reservation = reserve_attempt(session, "carla", moment, DEFAULT_POLICY)
+    finally:
+        event.remove(engine, "after_cursor_execute", after_the_upsert)
+        deleting.join(timeout=30)
+    assert reservation.slot == 2
+    assert forgotten.is_set()
