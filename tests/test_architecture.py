@@ -113,9 +113,9 @@ def test_core_has_no_import_cycles():
 
 # docs/architecture.md#layers: core is rooms by concern over a ground floor.
 GROUND = {
-    "core.config", "core.db", "core.db_errors", "core.domain", "core.errors", "core.logs",
-    "core.models", "core.paths", "core.remembered", "core.timestamps", "core.units",
-    "core.validation",
+    "core.config", "core.db", "core.db_errors", "core.db_statements", "core.domain",
+    "core.errors", "core.logs", "core.models", "core.paths", "core.remembered",
+    "core.timestamps", "core.units", "core.validation",
 }  # fmt: skip
 ROOMS = {
     "core.access", "core.grid", "core.measurements", "core.reports", "core.imports",

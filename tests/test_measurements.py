@@ -199,7 +199,7 @@ def test_the_single_post_statements_read_what_the_orm_reads(db):
     from sqlalchemy import select
 
     from core.access.api_tokens import _TOKEN_BY_HASH, _hash, create_api_token, revoke_api_token
-    from core.db import DriverStatement
+    from core.db_statements import DriverStatement
     from core.domain import SYSTEM_ACTOR
     from core.models import Component
 

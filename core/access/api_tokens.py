@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.access.users import AccessStamp, UserRecord
-from core.db import Database, DriverStatement
+from core.db import Database
+from core.db_statements import DriverStatement
 from core.domain import Actor, Role, require_manager
 from core.errors import FieldProblem, GridBoardError, InvalidInput, UnknownReference
 from core.models import ID_RANGE, ApiToken, User, utc_now
