@@ -1,7 +1,6 @@
-"""The write path for measurements that every add and import takes: keys already stored are
-skipped or overwritten, and the rollups kept exact, in the caller's transaction: one
-measurement (``write_one``, a feed's post) or a frame (``write_measurements``, imports).
-See docs/architecture.md#storage."""
+"""The write path every add (``write_one``) and import (``write_measurements``) takes: keys
+already stored are skipped or overwritten, the rollups kept exact, in the caller's
+transaction. See docs/architecture.md#storage."""
 
 from __future__ import annotations
 
