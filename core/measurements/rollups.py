@@ -190,19 +190,9 @@ def add_one(
     value: float,
 ) -> None:
     """Fold one new measurement into its rollup (the single-row path: no frame to build)."""
-    _upsert(session.get_bind().dialect.name).run(
-        session,
-        {
-            "component_type": component_type,
-            "measurement_type": measurement_type,
-            "bucket_us": floor_bucket(timestamp_us),
-            "voltage_kv": level(voltage_kv),
-            "sample_count": 1,
-            "value_sum": value,
-            "value_min": value,
-            "value_max": value,
-        },
-    )
+    bucket = floor_bucket(timestamp_us)
+    row = (component_type, measurement_type, bucket, level(voltage_kv), 1, value, value, value)
+    _upsert(session.get_bind().dialect.name).run(session, dict(zip(SCHEMA, row, strict=True)))
 
 
 @functools.cache
@@ -227,11 +217,8 @@ def _upsert(dialect: str) -> DriverStatement:
     )
 
 
-def _key_is(prefix: str) -> list[ColumnElement[bool]]:
-    return [_rollup[name] == bindparam(f"{prefix}{name}") for name in KEY]
-
-
 _KEYED = [f"key_{name}" for name in KEY]
+_AT_KEY = [_rollup[name] == bindparam(keyed) for name, keyed in zip(KEY, _KEYED, strict=True)]
 # bindparam names differ from the columns': SQLAlchemy keeps those for the SET clause.
 _SUBTRACT = DriverStatement(
     update(_rollup_table)
@@ -239,9 +226,9 @@ _SUBTRACT = DriverStatement(
         sample_count=_rollup.sample_count - bindparam("removed_count"),
         value_sum=_rollup.value_sum - bindparam("removed_sum"),
     )
-    .where(*_key_is("key_"))
+    .where(*_AT_KEY)
 )
-_DELETE = DriverStatement(delete(_rollup_table).where(*_key_is("key_")))
+_DELETE = DriverStatement(delete(_rollup_table).where(*_AT_KEY))
 
 
 def remove(session: Session, removed: pl.DataFrame) -> None:
