@@ -187,6 +187,8 @@ def main() -> None:
         "GRIDBOARD_APP_RUNS_REPORTS": "false",
         "GRIDBOARD_LOG_LEVEL": "WARNING",
         "PATH": str(Path(sys.executable).parent),
+        # a run over another checkout (PYTHONPATH=that folder) serves that checkout's code
+        **{name: os.environ[name] for name in ("PYTHONPATH",) if name in os.environ},
     }
     with throwaway_database(args.database_url, "api") as url, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

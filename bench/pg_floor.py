@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from bench.benchlib import GRIDBOARD, machine, seed_command, throwaway_database  # noqa: E402
 from core.access.sign_in_tokens import _USER_STAMPS  # noqa: E402
 from core.measurements import rollups  # noqa: E402
-from core.measurements.measurements import _COMPONENT_KEY, _insert_statement  # noqa: E402
+from core.measurements.measurement_store import _COMPONENT_KEY, _insert_new  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "grid-watch-7731"  # noqa: S105 (a throwaway benchmark user)
@@ -71,8 +71,9 @@ class Post:
 
     user = _sql(_USER_STAMPS.statement)
     component = _sql(_COMPONENT_KEY.statement)
-    insert = _sql(_insert_statement("postgresql").statement)
-    upsert = rollups.upsert_sql("postgresql")
+    insert = _sql(_insert_new("postgresql").statement)
+    upsert = _sql(rollups._upsert("postgresql").statement)
+    lock = _sql(rollups._LOCK.statement)
 
     def __init__(self, connection: psycopg.Connection[Any], first_us: int) -> None:
         self.connection, self.next_us = connection, first_us
@@ -81,9 +82,15 @@ class Post:
         self.next_us += 1_000_000
         return 1 + index % COMPONENTS, self.next_us
 
-    def _upsert_row(self, kind: tuple[str, float | None], micros: int) -> tuple[object, ...]:
-        bucket = micros - micros % rollups.BUCKET_US
-        return (kind[0], "power", bucket, rollups.level(kind[1]), 1, 1.5, 1.5, 1.5)
+    def _upsert_row(self, kind: tuple[str, float | None], micros: int) -> dict[str, object]:
+        return {
+            "component_type": kind[0],
+            "measurement_type": "power",
+            "bucket_us": rollups.floor_bucket(micros),
+            "voltage_kv": rollups.level(kind[1]),
+            "sample_count": 1,
+            **dict.fromkeys(("value_sum", "value_min", "value_max"), 1.5),
+        }
 
     def serial(self, index: int, *, flush: bool = True) -> None:
         component_id, micros = self._values(index)
@@ -94,7 +101,7 @@ class Post:
         assert cursor.execute(self.user, {"username": "bench"}).fetchone() is not None
         kind = cursor.execute(self.component, {"component_id": component_id}).fetchone()
         assert kind is not None
-        cursor.execute(rollups.LOCK_SQL)
+        cursor.execute(self.lock)
         row = {"component_id": component_id, "measurement_type": "power"}
         added = cursor.execute(self.insert, {**row, "timestamp_us": micros, "value": 1.5})
         assert added.fetchone() is not None
@@ -109,7 +116,7 @@ class Post:
             cursor.execute(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
             user.execute(self.user, {"username": "bench"})
             component.execute(self.component, {"component_id": component_id})
-            cursor.execute(rollups.LOCK_SQL)
+            cursor.execute(self.lock)
             pipeline.sync()
             assert user.fetchone() is not None
             kind = component.fetchone()

@@ -1,15 +1,16 @@
 """Below the ORM, in the session's transaction: its DB-API connection for the bulk paths, and
-statements compiled once that a single post runs on the driver's cursor. See
+``DriverStatement``, the one way the write path sends its SQL (compiled once per dialect). See
 docs/architecture.md#who-opens-database-connections."""
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
 
@@ -23,25 +24,28 @@ def driver_connection(session: Session) -> Any:
 
 
 class DriverStatement:
-    """A statement that runs on every single post (the caller's token or user, the
-    component's key, the insert), built once with SQLAlchemy Core and compiled by SQLAlchemy
-    once per dialect: its SQL, the order of its parameters and its columns' result
-    processors. ``first`` runs it on the DB-API cursor of the session's transaction, which
-    skips SQLAlchemy's work per execution (most of a single post's write: bench/RESULTS.md);
+    """A statement that runs on every write (the caller's token or user, the component's
+    key, the insert, the rollups' upsert), built once with SQLAlchemy Core and compiled by
+    SQLAlchemy once per dialect: its SQL, the order of its parameters and its columns' result
+    processors. It runs on the DB-API cursor of the session's transaction, which skips
+    SQLAlchemy's work per execution (most of a single post's write: bench/RESULTS.md);
     values come back as SQLAlchemy's column types make them."""
 
-    def __init__(self, statement: ExecutableReturnsRows) -> None:
+    def __init__(self, statement: ExecutableReturnsRows | UpdateBase) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
+    def compiled(self, session: Session) -> _Compiled:
+        dialect = session.get_bind().dialect
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+        return found
+
     def first(self, session: Session, parameters: dict[str, Any]) -> Any | None:
         """The first row (a named tuple of the statement's columns), or ``None``."""
-        driver = driver_connection(session)
-        dialect = session.get_bind().dialect
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
-        cursor = driver.cursor()
+        compiled = self.compiled(session)
+        cursor = driver_connection(session).cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(parameters))
             row = cursor.fetchone()
@@ -49,11 +53,34 @@ class DriverStatement:
         finally:
             cursor.close()
 
+    def run(self, session: Session, parameters: dict[str, Any]) -> None:
+        """Execute once, for its effect (one plain statement: psycopg's ``executemany``
+        pipelines, which costs a round trip more than one row needs)."""
+        compiled = self.compiled(session)
+        cursor = driver_connection(session).cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(parameters))
+        finally:
+            cursor.close()
+
+    def run_many(
+        self, session: Session, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Execute once per row; each row holds the values of ``columns`` in that order (a
+        frame's ``iter_rows``: on SQLite passed to the driver as they are when the order is
+        the statement's own)."""
+        compiled = self.compiled(session)
+        cursor = driver_connection(session).cursor()
+        try:
+            cursor.executemany(compiled.sql, compiled.many(columns, rows))
+        finally:
+            cursor.close()
+
 
 class _Compiled:
     """A statement as SQLAlchemy compiles it for one dialect."""
 
-    def __init__(self, statement: ExecutableReturnsRows, dialect: Dialect) -> None:
+    def __init__(self, statement: ExecutableReturnsRows | UpdateBase, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         positions = getattr(compiled, "positiontup", None)  # qmark (SQLite); psycopg: by name
@@ -63,7 +90,7 @@ class _Compiled:
             name: value for name, value in compiled.params.items() if value is not None
         }
         self.dialect = dialect
-        self.columns = list(statement.exported_columns)
+        self.columns = list(getattr(statement, "exported_columns", ()))
         self.tuple = namedtuple("Row", [column.key for column in self.columns])  # type: ignore[misc]
         # A type's result processor may depend on the driver's type code (psycopg's numbers):
         # taken from the first result's description, the same for every later one.
@@ -72,6 +99,12 @@ class _Compiled:
     def parameters(self, values: dict[str, Any]) -> Any:
         values = {**self.defaults, **values} if self.defaults else values
         return values if self.names is None else tuple(values[name] for name in self.names)
+
+    def many(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterable[Any]:
+        if self.names is not None and tuple(columns) == self.names and not self.defaults:
+            return rows
+        names = tuple(columns)
+        return (self.parameters(dict(zip(names, row, strict=True))) for row in rows)
 
     def row(self, description: Any, values: Sequence[Any]) -> Any:
         if self.converters is None:

@@ -1,6 +1,7 @@
 """Rules defined once stay defined once: lengths of time and a moment's microseconds only in
 core/timestamps.py, byte units only in core/units.py, a refused choice only in core/validation.py,
-an import's write session only in core/imports."""
+an import's write session only in core/imports, the quarter-hour floor only in
+core/measurements/rollups.py, and SQL without a switch on the driver's placeholder."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ SOURCES = [
 # Seconds per hour and day, microseconds per minute, hour and day, written as numbers.
 TIME_NUMBERS = {3_600, 86_400, 60_000_000, 3_600_000_000, 86_400_000_000}
 BYTE_UNITS = re.compile(r"\b[kKMGT]i?B\b")
+BUCKET_FLOOR = re.compile(r"%\s*(\w+\.)*BUCKET_US\b")  # ``t - t % BUCKET_US`` and kin
+# ``"%s" if postgres else "?"``: SQL written for one driver's placeholders, not compiled
+PLACEHOLDER_SWITCH = re.compile(r"""(["'])%s\1\s+if\b|\belse\s+(["'])\?\2""")
 
 
 def _tokens(path: Path) -> list[tokenize.TokenInfo]:
@@ -84,6 +88,26 @@ def test_byte_sizes_are_formatted_only_by_core_units():
     assert found == {}, "format sizes with core.units.format_bytes"
 
 
+def _matching(pattern: re.Pattern[str]) -> Callable[[Path], list[str]]:
+    def found_in(path: Path) -> list[str]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [
+            f"line {n}: {line.strip()}" for n, line in enumerate(lines, 1) if pattern.search(line)
+        ]
+
+    return found_in
+
+
+def test_the_quarter_hour_floor_is_written_only_in_core_rollups():
+    found = _elsewhere("core/measurements/rollups.py", _matching(BUCKET_FLOOR))
+    assert found == {}, "use core.measurements.rollups' floor_bucket / ceil_bucket / sql_bucket"
+
+
+def test_write_path_sql_is_compiled_not_written_per_driver():
+    found = _elsewhere("", _matching(PLACEHOLDER_SWITCH))
+    assert found == {}, "build the statement with SQLAlchemy Core: core.driver_statements"
+
+
 def test_the_checks_catch_a_second_definition(tmp_path: Path):
     sample = tmp_path / "sample.py"
     sample.write_text(
@@ -92,6 +116,11 @@ def test_the_checks_catch_a_second_definition(tmp_path: Path):
     )
     assert len(_time_literals(sample)) == 2
     assert _byte_strings(sample) == ['f"{size:.1f} KiB"']
+    sample.write_text(
+        'mark = "%s" if postgres else "?"\nbucket = t - t % rollups.BUCKET_US\n', encoding="utf-8"
+    )
+    assert _matching(PLACEHOLDER_SWITCH)(sample) == ['line 1: mark = "%s" if postgres else "?"']
+    assert _matching(BUCKET_FLOOR)(sample) == ["line 2: bucket = t - t % rollups.BUCKET_US"]
 
 
 def _calls(path: Path, names: set[str]) -> list[str]:

@@ -1,20 +1,24 @@
-"""The write path for measurements that every add and import takes: keys already stored are
-skipped or overwritten, and the rollups kept exact, in the caller's transaction. See
-docs/architecture.md#storage."""
+"""The write path every add (``write_one``) and import (``write_measurements``) takes: keys
+already stored are skipped or overwritten, the rollups kept exact, in the caller's
+transaction. See docs/architecture.md#storage."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from core.driver_statements import driver_connection
+from core.driver_statements import DriverStatement, driver_connection
+from core.errors import UnknownComponent
 from core.measurements import rollups
-from core.models import Component
+from core.models import ID_RANGE, Component, Measurement
 
 MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
     "component_id": pl.Int64(),
@@ -39,6 +43,100 @@ class WriteCounts:
         return self.inserted + self.skipped + self.overwritten
 
 
+@dataclass(frozen=True, slots=True)
+class OneWrite:
+    """What ``write_one`` did: the stored row's id, and whether it was new or replaced."""
+
+    id: int
+    counts: WriteCounts
+
+
+_table = cast(Table, Measurement.__table__)
+_measurements = _table.c
+_components = Component.__table__.c
+_COMPONENT_KEY = DriverStatement(
+    select(_components.component_type, _components.voltage_kv).where(
+        _components.id == bindparam("component_id")
+    )
+)
+_STORED_ONE = DriverStatement(
+    select(_measurements.id, _measurements.value).where(
+        *(_measurements[name] == bindparam(name) for name in KEY)
+    )
+)
+# bindparam names differ from the columns': SQLAlchemy keeps those for the SET clause.
+_UPDATE = DriverStatement(
+    update(_table)
+    .values(value=bindparam("new_value"))
+    .where(*(_measurements[name] == bindparam(f"key_{name}") for name in KEY))
+)
+_UPDATE_COLUMNS = ["new_value", *(f"key_{name}" for name in KEY)]
+_INSERT = DriverStatement(
+    insert(_table).values({name: bindparam(name) for name in MEASUREMENT_SCHEMA})
+)
+
+
+# A feed posts measurements one by one: its statements are built and compiled once, and run
+# on the driver's cursor (``DriverStatement``), skipping SQLAlchemy's work per statement.
+@functools.cache
+def _insert_new(dialect: str) -> DriverStatement:
+    upsert = sqlite_insert if dialect == "sqlite" else pg_insert
+    return DriverStatement(
+        upsert(_table)
+        .values({name: bindparam(name) for name in MEASUREMENT_SCHEMA})
+        .on_conflict_do_nothing(index_elements=KEY)
+        .returning(_measurements.id)
+    )
+
+
+def write_one(
+    session: Session,
+    component_id: int,
+    measurement_type: str,
+    timestamp_us: int,
+    value: float,
+    *,
+    overwrite: bool,
+) -> OneWrite | None:
+    """Write one valid measurement and fold it into its rollup, in plain statements: the
+    stored row, or ``None`` when its key is stored and ``overwrite`` is false.
+    ``UnknownComponent`` if there is no such component."""
+    # The lock before the component's key: a type or level change (or a deletion) holds it
+    # until it commits, so the key read after it is the one the rollup row must carry (read
+    # before it, PostgreSQL's next statement would still see the old key).
+    rollups.lock(session)
+    found = (
+        _COMPONENT_KEY.first(session, {"component_id": component_id})
+        if component_id in ID_RANGE
+        else None
+    )
+    if found is None:
+        raise UnknownComponent(component_id)
+    component_type, voltage_kv = found
+    row = {
+        "component_id": component_id,
+        "measurement_type": measurement_type,
+        "timestamp_us": timestamp_us,
+        "value": value,
+    }
+    stored = _STORED_ONE.first(session, row) if overwrite else None
+    if stored is None:
+        added = _insert_new(session.get_bind().dialect.name).first(session, row)
+        if added is None:
+            return None
+        rollups.add_one(session, component_type, voltage_kv, measurement_type, timestamp_us, value)
+        return OneWrite(added.id, WriteCounts(inserted=1))
+    _UPDATE.run(session, {"new_value": value, **{f"key_{name}": row[name] for name in KEY}})
+    rollups.add_one(session, component_type, voltage_kv, measurement_type, timestamp_us, value)
+    old = pl.DataFrame(
+        [(component_type, rollups.level(voltage_kv), measurement_type, timestamp_us, stored.value)],
+        schema=["component_type", "voltage_kv", "measurement_type", "timestamp_us", "value"],
+        orient="row",
+    )
+    rollups.remove(session, rollups.contributions(old))
+    return OneWrite(stored.id, WriteCounts(overwritten=1))
+
+
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(pl.col(name).cast(dtype) for name, dtype in MEASUREMENT_SCHEMA.items())
 
@@ -59,7 +157,7 @@ def write_measurements(session: Session, frame: pl.DataFrame, *, overwrite: bool
     if overwrite and existing.height:
         replaced_new = frame.join(existing.select(KEY), on=KEY, how="semi")
         replaced_old = existing
-    backend.write(driver, new_rows, replaced_new, overwrite)
+    backend.write(session, new_rows, replaced_new, overwrite)
     types = component_types(session, frame)
     rollups.add(
         session, rollups.contributions(_typed_rows(pl.concat([new_rows, replaced_new]), types))
@@ -103,29 +201,14 @@ def _batches(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
         yield frame.slice(start, _BATCH_ROWS)
 
 
-def _insert_sqlite(driver: Any, frame: pl.DataFrame) -> None:
-    cursor = driver.cursor()
-    try:
-        for batch in _batches(frame):
-            cursor.executemany(
-                f"INSERT INTO measurements ({COLUMNS}) VALUES (?, ?, ?, ?)",
-                batch.iter_rows(),
-            )
-    finally:
-        cursor.close()
+def _insert_sqlite(session: Session, frame: pl.DataFrame) -> None:
+    for batch in _batches(frame):
+        _INSERT.run_many(session, list(MEASUREMENT_SCHEMA), batch.iter_rows())
 
 
-def _update_sqlite(driver: Any, frame: pl.DataFrame) -> None:
-    cursor = driver.cursor()
-    try:
-        for batch in _batches(frame.select("value", *KEY)):
-            cursor.executemany(
-                "UPDATE measurements SET value = ? WHERE component_id = ? "
-                "AND measurement_type = ? AND timestamp_us = ?",
-                batch.iter_rows(),
-            )
-    finally:
-        cursor.close()
+def _update_sqlite(session: Session, frame: pl.DataFrame) -> None:
+    for batch in _batches(frame.select("value", *KEY)):
+        _UPDATE.run_many(session, _UPDATE_COLUMNS, batch.iter_rows())
 
 
 def copy_csv(cursor: Any, table: str, frame: pl.DataFrame) -> None:
@@ -181,19 +264,19 @@ def _stage_postgresql(driver: Any, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _write_sqlite(
-    driver: Any, new_rows: pl.DataFrame, replaced: pl.DataFrame, overwrite: bool
+    session: Session, new_rows: pl.DataFrame, replaced: pl.DataFrame, overwrite: bool
 ) -> None:
-    _insert_sqlite(driver, new_rows)
+    _insert_sqlite(session, new_rows)
     if overwrite:
-        _update_sqlite(driver, replaced)
+        _update_sqlite(session, replaced)
 
 
 def _write_postgresql(
-    driver: Any, new_rows: pl.DataFrame, replaced: pl.DataFrame, overwrite: bool
+    session: Session, new_rows: pl.DataFrame, replaced: pl.DataFrame, overwrite: bool
 ) -> None:
     """The staged rows (``stored`` COPYed them all) go in with one statement."""
     action = "DO UPDATE SET value = EXCLUDED.value" if overwrite else "DO NOTHING"
-    with driver.cursor() as cursor:
+    with driver_connection(session).cursor() as cursor:
         cursor.execute(
             f"INSERT INTO measurements ({COLUMNS}) SELECT {COLUMNS} FROM measurement_staging "
             f"ON CONFLICT (component_id, measurement_type, timestamp_us) {action}"
@@ -206,7 +289,7 @@ class _Backend:
     # The stored rows (with their current values) whose keys the frame has.
     stored: Callable[[Any, pl.DataFrame], pl.DataFrame]
     # Insert the new rows and, when overwriting, update the replaced ones.
-    write: Callable[[Any, pl.DataFrame, pl.DataFrame, bool], None]
+    write: Callable[[Session, pl.DataFrame, pl.DataFrame, bool], None]
 
 
 _BACKENDS = {

@@ -3,29 +3,30 @@ See docs/design.md#measurements."""
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import logs
 from core.domain import Actor, MeasurementType, require_manager
-from core.driver_statements import DriverStatement
-from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput, UnknownComponent
+from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
 from core.grid.components import check_page, of_component
-from core.measurements import rollups
-from core.measurements.measurement_store import WriteCounts, write_measurements
+from core.measurements.measurement_store import write_one
 from core.measurements.raw_measurements import raw_frame, raw_query
-from core.models import ID_RANGE, Component, Measurement
-from core.timestamps import SECOND_US, BadTimestamp, from_micros, micros_of, to_micros
+from core.models import Measurement
+from core.timestamps import (
+    SECOND_US,
+    BadTimestamp,
+    from_micros,
+    micros_of,
+    to_micros,
+)
 from core.validation import FieldError, parse_choice, parse_number
 
 
@@ -72,72 +73,6 @@ class AddedMeasurement:
     overwritten: int
 
 
-_KEY = ["component_id", "measurement_type", "timestamp_us"]
-
-
-def _insert_one(
-    session: Session,
-    component: tuple[str, float | None],
-    component_id: int,
-    kind: MeasurementType,
-    micros: int,
-    value: float,
-) -> int | None:
-    """Insert one measurement and fold it into its rollup with plain statements (a feed sends
-    them one by one): the new row's id, or ``None`` when its key is already stored. The caller
-    holds the rollups' lock since it read ``component``."""
-    dialect = session.get_bind().dialect.name
-    row = _insert_statement(dialect).first(
-        session,
-        {
-            "component_id": component_id,
-            "measurement_type": kind.value,
-            "timestamp_us": micros,
-            "value": value,
-        },
-    )
-    added: int | None = None if row is None else row.id
-    if added is not None:
-        rollups.add_one(session, component[0], component[1], kind.value, micros, value)
-    return added
-
-
-# A feed posts measurements one by one: the statements are built and compiled once, and run
-# on the driver's cursor (``DriverStatement``), so each post skips SQLAlchemy's work per
-# statement (most of a post's time in SQLAlchemy).
-@functools.cache
-def _insert_statement(dialect: str) -> DriverStatement:
-    upsert = sqlite_insert if dialect == "sqlite" else pg_insert
-    table = cast(Table, Measurement.__table__)
-    return DriverStatement(
-        upsert(table)
-        .values({name: bindparam(name) for name in (*_KEY, "value")})
-        .on_conflict_do_nothing(index_elements=_KEY)
-        .returning(table.c.id)
-    )
-
-
-_components = Component.__table__.c
-_COMPONENT_KEY = DriverStatement(
-    select(_components.component_type, _components.voltage_kv).where(
-        _components.id == bindparam("component_id")
-    )
-)
-
-
-def _component_key(session: Session, component_id: int) -> tuple[str, float | None]:
-    """The component's type and voltage (what its rollup rows are keyed by), or
-    ``UnknownComponent``: one plain query, where ``get_component`` loads the whole row."""
-    found = (
-        _COMPONENT_KEY.first(session, {"component_id": component_id})
-        if component_id in ID_RANGE
-        else None
-    )
-    if found is None:
-        raise UnknownComponent(component_id)
-    return found[0], found[1]
-
-
 def add_measurement(
     *,
     session: Session,
@@ -154,36 +89,10 @@ def add_measurement(
     kind, micros, number = validate_measurement(
         measurement_type=measurement_type, timestamp=timestamp, value=value
     )
-    # The lock before the component's key: a type or level change (or a deletion) holds it
-    # until it commits, so the key read after it is the one the rollup row must carry (read
-    # before it, PostgreSQL's next statement would still see the old key).
-    rollups.lock(session)
-    component = _component_key(session, component_id)
-    if overwrite:
-        frame = pl.DataFrame(
-            {
-                "component_id": [component_id],
-                "measurement_type": [kind.value],
-                "timestamp_us": [micros],
-                "value": [number],
-            }
-        )
-        counts = write_measurements(session, frame, overwrite=True)
-        added = find_measurement(
-            session=session, component_id=component_id, measurement_type=kind, timestamp=timestamp
-        )
-    else:
-        new_id = _insert_one(session, component, component_id, kind, micros, number)
-        if new_id is None:
-            raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
-        counts = WriteCounts(inserted=1)
-        added = MeasurementRecord(
-            id=new_id,
-            component_id=component_id,
-            measurement_type=kind,
-            timestamp=from_micros(micros),
-            value=number,
-        )
+    written = write_one(session, component_id, kind.value, micros, number, overwrite=overwrite)
+    if written is None:
+        raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
+    counts = written.counts
     logs.on_commit(
         session,
         "measurement.add",
@@ -195,9 +104,14 @@ def add_measurement(
         inserted=counts.inserted,
         overwritten=counts.overwritten,
     )
-    if added is None:  # just written in this transaction
-        raise RuntimeError("a measurement just written is not found")
-    return AddedMeasurement(added, inserted=counts.inserted, overwritten=counts.overwritten)
+    record = MeasurementRecord(
+        id=written.id,
+        component_id=component_id,
+        measurement_type=kind,
+        timestamp=from_micros(micros),
+        value=number,
+    )
+    return AddedMeasurement(record, inserted=counts.inserted, overwritten=counts.overwritten)
 
 
 def find_measurement(

@@ -6,17 +6,32 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
+from typing import TypeVar, cast
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
-from sqlalchemy import Select, delete, func, insert, select, text
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from core import logs
 from core.domain import Actor, require_manager
-from core.driver_statements import driver_connection
+from core.driver_statements import DriverStatement
 from core.models import Component, Measurement, MeasurementRollup
 from core.timestamps import MINUTE_US
 
@@ -34,30 +49,43 @@ SCHEMA: dict[str, pl.DataType] = {
     "value_max": pl.Float64(),
 }
 _ROLLUP_LOCK_ID = 0x726F_6C6C  # "roll"
-LOCK_SQL = f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK_ID})"
 _MERGE_GAP_BUCKETS = 8
 
+Micros = TypeVar("Micros", int, pl.Expr, npt.NDArray[np.int64])
 
-def bucket_expr(timestamp_us: pl.Expr) -> pl.Expr:
-    """The start of the 15-minute bucket holding ``timestamp_us`` (floor, also before 1970)."""
-    return timestamp_us - timestamp_us.mod(BUCKET_US)
+
+def floor_bucket(micros: Micros) -> Micros:
+    """The start of the 15-minute bucket holding ``micros`` (an int, a Polars expression or
+    a numpy array). Python's, Polars' and numpy's ``%`` all floor, so this holds before 1970
+    too; SQL's does not (``sql_bucket``)."""
+    return micros - micros % BUCKET_US
+
+
+def ceil_bucket(micros: int) -> int:
+    """The first bucket start at or after ``micros``."""
+    return micros + (-micros) % BUCKET_US
 
 
 def sql_bucket(column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[int]:
+    """``floor_bucket`` in SQL. SQL's ``%`` keeps the sign of the dividend (-1 % 900 is -1),
+    so a timestamp before 1970 would round up into the next bucket; adding the bucket and
+    taking the remainder again makes it the floor's non-negative remainder."""
     return column - (((column % BUCKET_US) + BUCKET_US) % BUCKET_US)
 
 
+_rollup_table = cast(Table, MeasurementRollup.__table__)
+_rollup = _rollup_table.c
+# Every writer of measurements takes it; a literal, so the statement has no parameters.
+_LOCK = DriverStatement(
+    select(func.pg_advisory_xact_lock(literal_column(str(_ROLLUP_LOCK_ID))).label("locked"))
+)
+
+
 def lock(session: Session) -> None:
-    """Serialise rollup maintenance on PostgreSQL for the rest of the transaction. Every
-    single post takes it: on the driver's cursor, as the post's other statements
-    (``core.driver_statements.DriverStatement``), since the session's execution cost more
-    than the lock."""
+    """Serialise rollup maintenance on PostgreSQL for the rest of the transaction (SQLite's
+    writers are serialised by ``BEGIN IMMEDIATE`` already)."""
     if session.get_bind().dialect.name == "postgresql":
-        cursor = _cursor(session)
-        try:
-            cursor.execute(LOCK_SQL)
-        finally:
-            cursor.close()
+        _LOCK.first(session, {})
 
 
 def level(voltage_kv: float | None) -> float:
@@ -85,7 +113,7 @@ def contributions(rows: pl.DataFrame) -> pl.DataFrame:
         .group_by(
             "component_type",
             "measurement_type",
-            bucket_expr(pl.col("timestamp_us")).alias("bucket_us"),
+            floor_bucket(pl.col("timestamp_us")).alias("bucket_us"),
             "voltage_kv",
         )
         .agg(
@@ -142,15 +170,14 @@ def component_contributions(
     )
 
 
-def _dbapi_rows(frame: pl.DataFrame, columns: Sequence[str]) -> Iterator[tuple[object, ...]]:
-    return frame.select(columns).iter_rows()
-
-
 def add(session: Session, added: pl.DataFrame) -> None:
     """Fold new measurements' contributions into the stored rollups."""
     if added.is_empty():
         return
-    _upsert(session, _dbapi_rows(added, list(SCHEMA)))
+    columns = list(SCHEMA)
+    _upsert(session.get_bind().dialect.name).run_many(
+        session, columns, added.select(columns).iter_rows()
+    )
 
 
 def add_one(
@@ -162,61 +189,56 @@ def add_one(
     value: float,
 ) -> None:
     """Fold one new measurement into its rollup (the single-row path: no frame to build)."""
-    bucket = timestamp_us - timestamp_us % BUCKET_US  # a floor, as bucket_expr
+    bucket = floor_bucket(timestamp_us)
     row = (component_type, measurement_type, bucket, level(voltage_kv), 1, value, value, value)
-    _upsert(session, [row], single=True)
-
-
-def _upsert(session: Session, rows: Iterable[tuple[object, ...]], *, single: bool = False) -> None:
-    """``single``: one row, sent as one plain statement (psycopg's executemany pipelines,
-    which costs a round trip more than one row needs)."""
-    statement = upsert_sql(session.get_bind().dialect.name)
-    cursor = _cursor(session)
-    try:
-        if single:
-            (row,) = rows
-            cursor.execute(statement, row)
-        else:
-            cursor.executemany(statement, rows)
-    finally:
-        cursor.close()
+    _upsert(session.get_bind().dialect.name).run(session, dict(zip(SCHEMA, row, strict=True)))
 
 
 @functools.cache
-def upsert_sql(dialect: str) -> str:
-    """The statement that adds rollup rows (the columns of ``SCHEMA``, by position) to their
-    buckets, for the DB-API driver of ``dialect`` (``sqlite`` or ``postgresql``)."""
+def _upsert(dialect: str) -> DriverStatement:
+    """Adds rollup rows (the columns of ``SCHEMA``) to their buckets."""
     postgres = dialect == "postgresql"
-    low, high = ("LEAST", "GREATEST") if postgres else ("min", "max")
-    table = "measurement_rollups"
-    marks = ", ".join(["%s" if postgres else "?"] * len(SCHEMA))
-    return (
-        f"INSERT INTO {table} (component_type, measurement_type, bucket_us, voltage_kv, "
-        f"sample_count, value_sum, value_min, value_max) VALUES ({marks}) "
-        "ON CONFLICT (component_type, measurement_type, bucket_us, voltage_kv) DO UPDATE SET "
-        f"sample_count = {table}.sample_count + excluded.sample_count, "
-        f"value_sum = {table}.value_sum + excluded.value_sum, "
-        f"value_min = {low}({table}.value_min, excluded.value_min), "
-        f"value_max = {high}({table}.value_max, excluded.value_max)"
+    statement = (pg_insert if postgres else sqlite_insert)(_rollup_table).values(
+        {name: bindparam(name) for name in SCHEMA}
     )
+    low, high = (func.least, func.greatest) if postgres else (func.min, func.max)
+    new = statement.excluded
+    return DriverStatement(
+        statement.on_conflict_do_update(
+            index_elements=KEY,
+            set_={
+                "sample_count": _rollup.sample_count + new.sample_count,
+                "value_sum": _rollup.value_sum + new.value_sum,
+                "value_min": low(_rollup.value_min, new.value_min),
+                "value_max": high(_rollup.value_max, new.value_max),
+            },
+        )
+    )
+
+
+_KEYED = [f"key_{name}" for name in KEY]
+_AT_KEY = [_rollup[name] == bindparam(keyed) for name, keyed in zip(KEY, _KEYED, strict=True)]
+# bindparam names differ from the columns': SQLAlchemy keeps those for the SET clause.
+_SUBTRACT = DriverStatement(
+    update(_rollup_table)
+    .values(
+        sample_count=_rollup.sample_count - bindparam("removed_count"),
+        value_sum=_rollup.value_sum - bindparam("removed_sum"),
+    )
+    .where(*_AT_KEY)
+)
+_DELETE = DriverStatement(delete(_rollup_table).where(*_AT_KEY))
 
 
 def remove(session: Session, removed: pl.DataFrame) -> None:
     """Take removed measurements' contributions out; call after the raw rows changed."""
     if removed.is_empty():
         return
-    postgres = session.get_bind().dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    cursor = _cursor(session)
-    try:
-        cursor.executemany(
-            "UPDATE measurement_rollups SET sample_count = sample_count - "
-            f"{mark}, value_sum = value_sum - {mark} WHERE component_type = {mark} "
-            f"AND measurement_type = {mark} AND bucket_us = {mark} AND voltage_kv = {mark}",
-            _dbapi_rows(removed, ["sample_count", "value_sum", *KEY]),
-        )
-    finally:
-        cursor.close()
+    _SUBTRACT.run_many(
+        session,
+        ["removed_count", "removed_sum", *_KEYED],
+        removed.select("sample_count", "value_sum", *KEY).iter_rows(),
+    )
     stored = _stored(session, removed)
     suspects = removed.join(stored, on=KEY, how="left", suffix="_stored").filter(
         pl.col("sample_count_stored").is_null()
@@ -304,17 +326,7 @@ def recompute(session: Session, keys: pl.DataFrame) -> None:
                 for bucket, *stats in rows
             )
     recomputed = pl.DataFrame(fresh, schema=SCHEMA, orient="row").join(keys, on=KEY, how="semi")
-    postgres = session.get_bind().dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    cursor = _cursor(session)
-    try:
-        cursor.executemany(
-            f"DELETE FROM measurement_rollups WHERE component_type = {mark} "
-            f"AND measurement_type = {mark} AND bucket_us = {mark} AND voltage_kv = {mark}",
-            _dbapi_rows(keys, KEY),
-        )
-    finally:
-        cursor.close()
+    _DELETE.run_many(session, _KEYED, keys.select(KEY).iter_rows())
     add(session, recomputed)
 
 
@@ -383,7 +395,3 @@ def differences(session: Session, *, tolerance: float = 1e-9) -> pl.DataFrame:
     for condition in close:
         agree = agree & condition.fill_null(False)
     return joined.filter(~agree)
-
-
-def _cursor(session: Session) -> Any:
-    return driver_connection(session).cursor()

@@ -193,7 +193,7 @@ def _series_contributions(block: SeriesBlock, types: dict[int, tuple[str, float]
     times = block.timestamps()
     if times.size == 0:
         return rollups.empty()
-    buckets = times - times % rollups.BUCKET_US
+    buckets = rollups.floor_bucket(times)
     starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
     widths = np.diff(np.r_[starts, times.size])
     keys = [types[int(i)] for i in block.component_ids]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.domain import ComponentType, MeasurementType
 from core.errors import FieldProblem, InvalidInput
 from core.measurements import rollups
-from core.measurements.rollups import BUCKET_US
+from core.measurements.rollups import ceil_bucket, floor_bucket
 from core.models import Component, Measurement, MeasurementRollup
 from core.reports import kpis
 from core.reports.zones import OffsetSpan, offset_spans, period_problem
@@ -85,14 +85,6 @@ _Part = Select[bool, str, str, float, int, int, float, float, float]
 _SQLITE_MAX_PARTS = 500
 _COMPONENT_TYPES = sorted(kind.value for kind in ComponentType)
 _MEASUREMENT_TYPES = sorted(kind.value for kind in MeasurementType)
-
-
-def _ceil_bucket(micros: int) -> int:
-    return micros + (-micros) % BUCKET_US
-
-
-def _floor_bucket(micros: int) -> int:
-    return micros - micros % BUCKET_US
 
 
 def _local_day_block(instant: Any, span: OffsetSpan) -> Any:
@@ -207,8 +199,8 @@ def _spans(zone: str, start_us: int, end_us: int) -> tuple[list[OffsetSpan], lis
     served: list[OffsetSpan] = []
     raw: list[OffsetSpan] = []
     for span in offset_spans(zone, start_us, end_us):
-        inner_low, inner_high = _ceil_bucket(span.start_us), _floor_bucket(span.end_us)
-        if span.offset_us % BUCKET_US or inner_low >= inner_high:
+        inner_low, inner_high = ceil_bucket(span.start_us), floor_bucket(span.end_us)
+        if floor_bucket(span.offset_us) != span.offset_us or inner_low >= inner_high:
             # local midnights would cut buckets in two: count this span from raw rows
             raw.append(span)
             continue
