@@ -37,11 +37,13 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Connection:
-    """A line at this substation and the substation at its other end (``None``: unknown)."""
+    """A line at this substation, the substation at its other end (``None``: unknown) and the
+    line's latest value of each measurement type (an arriving line's too: the diagram shows it)."""
 
     line: ComponentRecord
     other_end: str | None
     starts_here: bool  # False: the line belongs to the other substation and ends here
+    latest: dict[MeasurementType, Latest]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +99,16 @@ def read_substation(*, session: Session, name: str) -> SubstationView:
     here.sort(key=lambda c: (_TYPE_ORDER[c.component_type], c.name))
     members = [Member(component, _latest(session, component.id)) for component in here]
     connections = [
-        Connection(line=c, other_end=c.to_substation, starts_here=True)
-        for c in here
-        if c.component_type is ComponentType.LINE
-    ] + [Connection(line=c, other_end=c.substation, starts_here=False) for c in arriving]
+        Connection(
+            line=m.component, other_end=m.component.to_substation, starts_here=True, latest=m.latest
+        )
+        for m in members
+        if m.component.component_type is ComponentType.LINE
+    ]
+    connections += [
+        Connection(line=c, other_end=c.substation, starts_here=False, latest=_latest(session, c.id))
+        for c in arriving
+    ]
     return SubstationView(name=name, members=members, connections=connections)
 
 
