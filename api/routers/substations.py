@@ -21,10 +21,11 @@ DIAGRAM_ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/{name}/diagram.svg", response_class=Response, responses=DIAGRAM_ANSWERS)
+@router.get("/{name:path}/diagram.svg", response_class=Response, responses=DIAGRAM_ANSWERS)
 async def diagram(name: str, caller: ReadingCaller, database: DatabaseDep) -> Response:
-    """The substation's single-line diagram (every role; a read token too): a busbar per
-    voltage level, its transformers and lines, its switches, the latest values beside each."""
+    """The substation's single-line diagram (every role; a read token too; a name holding a
+    ``/`` is matched whole): a busbar per voltage level, its transformers and lines, its
+    switches, the latest values beside each."""
 
     def draw(session: Session) -> bytes:
         return substation_diagram(session=session, name=name).encode()
