@@ -22,7 +22,7 @@ from sqlalchemy import update
 from core.grid.components import create_component
 from core.models import Component, Report, User
 from core.reports.jobs import request_report
-from tests.factories import MANAGER, TRANSFORMER
+from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 from tests.security.streamlit_markdown import read
 from views.wording import literal
@@ -234,6 +234,8 @@ def test_who_last_changed_a_component_is_shown_as_text(open_app, app_db):
 # --- the code itself ----------------------------------------------------------------------
 
 UNSAFE = re.compile(r"unsafe_allow_html|st\.html\(|components\.v1|components\.html|st\.iframe")
+# The one exception: the Substation page's diagram, core.diagram's own SVG (tested below).
+DIAGRAM_VIEW = ROOT / "views" / "diagram.py"
 
 
 @pytest.mark.parametrize(
@@ -241,7 +243,29 @@ UNSAFE = re.compile(r"unsafe_allow_html|st\.html\(|components\.v1|components\.ht
     sorted([ROOT / "app.py", *(ROOT / "views").glob("*.py"), *(ROOT / "pages").glob("*.py")]),
 )
 def test_no_page_renders_raw_html(path):
-    assert not UNSAFE.findall(path.read_text(encoding="utf-8")), path.name
+    found = UNSAFE.findall(path.read_text(encoding="utf-8"))
+    assert found == (["st.html("] if path == DIAGRAM_VIEW else []), path.name
+
+
+@HOSTILES
+def test_the_substation_diagram_holds_nothing_gridboard_did_not_write(open_app, app_db, hostile):
+    """The page's only HTML is the diagram: every element and attribute is one core.diagram
+    writes, links stay inside the app, and hostile names and substations are text."""
+    from tests.test_diagram import _parse, _texts, assert_only_what_gridboard_writes
+
+    make_component(app_db, TRANSFORMER, name=hostile, substation=hostile)
+    make_component(
+        app_db, LINE, name=f"{hostile}L", substation=hostile, to_substation=f"{hostile}2"
+    )
+    at = open_app(as_user="ulf", page="pages/substation.py", query={"name": hostile})
+    (diagram,) = at.get("html")
+    body = diagram.proto.body
+    prefix, suffix = '<div class="gridboard-diagram" style="overflow-x:auto">', "</div>"
+    assert body.startswith(prefix) and body.endswith(suffix)
+    root = _parse(body.removeprefix(prefix).removesuffix(suffix))
+    assert_only_what_gridboard_writes(root)
+    shown = "".join(_texts(root)) + "".join(t.text or "" for t in root.iter("{*}title"))
+    assert hostile[:10] in shown
 
 
 # Fields that hold what people typed or uploaded; numbers, dates, enums and ids are safe.
