@@ -18,6 +18,7 @@ from core.diagram_layout import (
     Layout,
     Text,
     layout,
+    text_width,
 )
 from core.errors import InvalidInput
 from core.grid.substations import SubstationView, read_substation
@@ -159,3 +160,31 @@ def substation_diagram(*, session: Session, name: str) -> str:
     """The diagram of the substation called ``name`` as stored now (``UnknownSubstation``
     when there is none): what the page shows, the API answers and the CLI writes."""
     return substation_svg(read_substation(session=session, name=name))
+
+
+def link_areas(view: SubstationView) -> list[tuple[tuple[int, int, int, int], str, str]]:
+    """Where a click on the drawing of ``view`` goes: each bay's symbol and each linked label
+    as a box (left, top, right, bottom, in the SVG's pixels), its relative URL and what it
+    names; for a page that shows the SVG as an image (an HTML image map)."""
+    plan = layout(view)
+    areas = []
+    for bay in plan.bays:
+        top = bay.bar_y + 4
+        symbol = (
+            round(bay.x - 40),
+            round(top),
+            round(bay.x + 40),
+            round(top + SYMBOL_TOP + SYMBOL_HEIGHT),
+        )
+        areas.append((symbol, bay.href, bay.labels[0].full or bay.labels[0].text))
+        for label in bay.labels:
+            if label.href is not None:
+                half = text_width(label.text, label.size) / 2
+                box = (
+                    round(label.x - half),
+                    round(label.y - label.size),
+                    round(label.x + half),
+                    round(label.y + 3),
+                )
+                areas.append((box, label.href, label.full or label.text))
+    return areas

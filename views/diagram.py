@@ -1,16 +1,19 @@
-"""A substation's single-line diagram on its page, live: the one place a page hands Streamlit
-HTML, and only core.diagram's own SVG (every user text escaped). See SECURITY.md."""
+"""A substation's single-line diagram on its page, live: core.diagram's SVG shown as an image
+(inert: nothing in an image runs or links) with an image map of relative links, so a click on
+a bay opens its component. The one place a page hands Streamlit HTML. See SECURITY.md."""
 
 from __future__ import annotations
 
+import base64
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from core.diagram import substation_svg
+from core.diagram import link_areas, substation_svg
 from core.errors import UnknownSubstation
-from core.grid.substations import read_substation
+from core.grid.substations import SubstationView, read_substation
 from views import resources, wording
 from views.widgets import REFRESH
 
@@ -22,11 +25,21 @@ def svg_file_name(substation: str) -> str:
     return f"diagram-{_UNSAFE_FILE_CHARACTERS.sub('-', substation).strip('-.') or 'substation'}.svg"
 
 
-def embedded(svg: str) -> str:
-    """``svg`` as the page shows it: without its XML declaration, in a box that scrolls
-    sideways when the diagram is wider than the page (its text keeps its size)."""
-    body = svg.removeprefix('<?xml version="1.0" encoding="UTF-8"?>\n')
-    return f'<div class="gridboard-diagram" style="overflow-x:auto">{body}</div>'
+def embedded(view: SubstationView, svg: str) -> str:
+    """``svg`` as an <img> (a data URI, at its own size in a box that scrolls sideways) and
+    an image map of its links; every text in the map is HTML-escaped."""
+    data = base64.b64encode(svg.encode()).decode()
+    areas = "".join(
+        f'<area shape="rect" coords="{x0},{y0},{x1},{y1}" href="{html.escape(href)}" '
+        f'alt="{html.escape(label)}" title="{html.escape(label)}">'
+        for (x0, y0, x1, y1), href, label in link_areas(view)
+    )
+    return (
+        '<div class="gridboard-diagram" style="overflow-x:auto">'
+        f'<img src="data:image/svg+xml;base64,{data}" usemap="#gridboard-diagram" '
+        f'alt="{html.escape(f"Single-line diagram of {view.name}")}" style="max-width:none">'
+        f'<map name="gridboard-diagram">{areas}</map></div>'
+    )
 
 
 def _draw(name: str, refreshing: str | None) -> None:
@@ -37,7 +50,7 @@ def _draw(name: str, refreshing: str | None) -> None:
             st.info("This substation has no components any more.")
             return
     svg = substation_svg(view)
-    st.html(embedded(svg))
+    st.html(embedded(view, svg))
     left, right = st.columns([1, 3])
     left.download_button(
         "Download SVG",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,9 +99,12 @@ def test_the_diagram_is_drawn_above_the_tables_with_a_download(open_app, app_db,
     at = open_app(as_user=user, page=PAGE, query={"name": "Riverside"})
     (diagram,) = at.get("html")
     body = diagram.proto.body
-    assert f'data-component="{transformer.id}"' in body
-    assert f'<a href="component?component={line.id}">' in body
-    assert 'data-state="open"' in body
+    assert f'href="component?component={transformer.id}"' in body  # a click opens it
+    assert 'href="substation?name=Hilltop"' in body  # the line's far end
+    source = body.split('src="data:image/svg+xml;base64,')[1].split('"')[0]
+    svg = base64.b64decode(source).decode()
+    assert f'data-component="{line.id}"' in svg
+    assert 'data-state="open"' in svg
     (download,) = at.get("download_button")
     assert download.proto.label == "Download SVG"
     assert at.segmented_control(key="substation.refresh").value == "off"

@@ -11,6 +11,7 @@ person reads the text character for character, and that nothing became a tag or 
 from __future__ import annotations
 
 import ast
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -249,8 +250,11 @@ def test_no_page_renders_raw_html(path):
 
 @HOSTILES
 def test_the_substation_diagram_holds_nothing_gridboard_did_not_write(open_app, app_db, hostile):
-    """The page's only HTML is the diagram: every element and attribute is one core.diagram
-    writes, links stay inside the app, and hostile names and substations are text."""
+    """The page's only HTML is the diagram: an <img> of core.diagram's SVG (every element and
+    attribute one it writes, hostile names as text) and an image map whose links stay inside
+    the app and whose texts are escaped; no other tag or attribute."""
+    from html.parser import HTMLParser
+
     from tests.test_diagram import _parse, _texts, assert_only_what_gridboard_writes
 
     make_component(app_db, TRANSFORMER, name=hostile, substation=hostile)
@@ -259,10 +263,25 @@ def test_the_substation_diagram_holds_nothing_gridboard_did_not_write(open_app, 
     )
     at = open_app(as_user="ulf", page="pages/substation.py", query={"name": hostile})
     (diagram,) = at.get("html")
-    body = diagram.proto.body
-    prefix, suffix = '<div class="gridboard-diagram" style="overflow-x:auto">', "</div>"
-    assert body.startswith(prefix) and body.endswith(suffix)
-    root = _parse(body.removeprefix(prefix).removesuffix(suffix))
+    tags: list[tuple[str, dict[str, str | None]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append((tag, dict(attrs)))
+
+    Collect().feed(diagram.proto.body)
+    assert {tag for tag, _ in tags} == {"div", "img", "map", "area"}
+    allowed = {"class", "style", "src", "usemap", "alt", "name", "shape", "coords", "href", "title"}
+    assert {name for _, attrs in tags for name in attrs} <= allowed
+    areas = [attrs for tag, attrs in tags if tag == "area"]
+    assert all(
+        str(a["href"]).startswith(("component?component=", "substation?name=")) for a in areas
+    )
+    assert f"{hostile}L" in {a["title"] for a in areas}  # read back unescaped: it was text
+    (image,) = [attrs for tag, attrs in tags if tag == "img"]
+    prefix = "data:image/svg+xml;base64,"
+    assert str(image["src"]).startswith(prefix)
+    root = _parse(base64.b64decode(str(image["src"]).removeprefix(prefix)).decode())
     assert_only_what_gridboard_writes(root)
     shown = "".join(_texts(root)) + "".join(t.text or "" for t in root.iter("{*}title"))
     assert hostile[:10] in shown
