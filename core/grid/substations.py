@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
@@ -64,20 +64,37 @@ class SubstationView:
 _TYPE_ORDER = {kind: position for position, kind in enumerate(ComponentType)}
 
 
-def _latest(session: Session, component_id: int) -> dict[MeasurementType, Latest]:
-    found = {}
+def _latest(session: Session, component_ids: list[int]) -> dict[int, dict[MeasurementType, Latest]]:
+    """Each component's latest value of each measurement type: one statement per type, in
+    which each component's newest timestamp is a ``max`` over the unique index's prefix (an
+    index lookup per component on both databases, never a scan of a series)."""
+    found: dict[int, dict[MeasurementType, Latest]] = {cid: {} for cid in component_ids}
+    if not component_ids:
+        return found
     for kind in MeasurementType:
-        row = session.execute(
-            select(Measurement.timestamp_us, Measurement.value)
+        newest = (
+            select(func.max(Measurement.timestamp_us))
             .where(
-                Measurement.component_id == component_id,
+                Measurement.component_id == Component.id,
                 Measurement.measurement_type == kind.value,
             )
-            .order_by(Measurement.timestamp_us.desc())
-            .limit(1)
-        ).one_or_none()
-        if row is not None:
-            found[kind] = Latest(value=row.value, timestamp=from_micros(row.timestamp_us))
+            .scalar_subquery()
+        )
+        latest = (
+            select(Component.id.label("component_id"), newest.label("timestamp_us"))
+            .where(Component.id.in_(component_ids))
+            .subquery()
+        )
+        rows = session.execute(
+            select(Measurement.component_id, Measurement.timestamp_us, Measurement.value).join(
+                latest,
+                (Measurement.component_id == latest.c.component_id)
+                & (Measurement.measurement_type == kind.value)
+                & (Measurement.timestamp_us == latest.c.timestamp_us),
+            )
+        )
+        for row in rows:
+            found[row.component_id][kind] = Latest(row.value, from_micros(row.timestamp_us))
     return found
 
 
@@ -97,7 +114,8 @@ def read_substation(*, session: Session, name: str) -> SubstationView:
     here = [ComponentRecord.of(row) for row in rows if row.substation == name]
     arriving = [ComponentRecord.of(row) for row in rows if row.substation != name]
     here.sort(key=lambda c: (_TYPE_ORDER[c.component_type], c.name))
-    members = [Member(component, _latest(session, component.id)) for component in here]
+    latest = _latest(session, [c.id for c in rows])
+    members = [Member(component, latest[component.id]) for component in here]
     connections = [
         Connection(
             line=m.component, other_end=m.component.to_substation, starts_here=True, latest=m.latest
@@ -106,7 +124,7 @@ def read_substation(*, session: Session, name: str) -> SubstationView:
         if m.component.component_type is ComponentType.LINE
     ]
     connections += [
-        Connection(line=c, other_end=c.substation, starts_here=False, latest=_latest(session, c.id))
+        Connection(line=c, other_end=c.substation, starts_here=False, latest=latest[c.id])
         for c in arriving
     ]
     return SubstationView(name=name, members=members, connections=connections)
