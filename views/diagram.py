@@ -37,7 +37,7 @@ def embedded(view: SubstationView, svg: str) -> str:
     return (
         '<div class="gridboard-diagram" style="overflow-x:auto">'
         f'<img src="data:image/svg+xml;base64,{data}" usemap="#gridboard-diagram" '
-        f'alt="{html.escape(f"Single-line diagram of {view.name}")}" style="max-width:none">'
+        f'alt="Single-line diagram of {html.escape(view.name)}" style="max-width:none">'
         f'<map name="gridboard-diagram">{areas}</map></div>'
     )
 
