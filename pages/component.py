@@ -12,9 +12,9 @@ from core.reports.compute import time_zone_names
 from core.reports.periods import SeriesWindow
 from views import resources, selection, ui, wording
 from views.series_view import SeriesView
+from views.widgets import REFRESH
 
 MAX_COMPARED = 9  # with the component itself, ten lines per chart
-REFRESH = {"off": None, "10 s": 10, "1 min": 60}
 
 actor = ui.actor()
 component_id = selection.query_id("component")

@@ -1,5 +1,6 @@
-"""One substation (``?name=...``): its components by type with their latest values, the lines
-that connect it, and charts of recent measurements. See docs/architecture.md#the-grid-views."""
+"""One substation (``?name=...``): its single-line diagram, live; its components by type with
+their latest values, the lines that connect it, and charts of recent measurements.
+See docs/architecture.md#the-grid-views."""
 
 import polars as pl
 import streamlit as st
@@ -8,6 +9,7 @@ from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
 from core.errors import UnknownSubstation
 from core.grid.substations import CHART_DAYS, Member, read_substation, substation_series
 from views import resources, selection, ui, wording
+from views.diagram import live_diagram
 from views.figures.charts import components_figure
 
 actor = ui.actor()
@@ -31,6 +33,7 @@ st.caption(
     f"{len(view.connections):,} · newest measurement {wording.when(view.newest) or 'none yet'}"
 )
 st.page_link("pages/network.py", label="Back to the network", icon=":material/hub:")
+live_diagram(view.name)
 
 
 def _latest(member: Member, kind: MeasurementType) -> float | None:

@@ -121,7 +121,10 @@ ROOMS = {
     "core.access", "core.grid", "core.measurements", "core.reports", "core.imports",
     "core.backup", "core.seed", "core.cli",
 }  # fmt: skip
-ABOVE_THE_ROOMS = {"core", "core.exports", "core.streamed_files"}  # files out of every room
+# Files out of every room: the exports, and a substation's diagram (its layout, its drawing).
+ABOVE_THE_ROOMS = {
+    "core", "core.exports", "core.streamed_files", "core.diagram", "core.diagram_layout",
+}  # fmt: skip
 
 
 def _room(module: str) -> str:

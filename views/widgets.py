@@ -1,4 +1,4 @@
-"""Two widgets several pages share: picking a component, and importing a file.
+"""Widgets several pages share: picking a component, importing a file, the auto-refresh choices.
 See docs/architecture.md#layers."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from core.units import format_bytes
 from views import messages, resources, wording
 
 PREVIEW_ROWS = 10
+# The pages that refresh themselves (a component's charts, a substation's diagram) offer these.
+REFRESH: dict[str, int | None] = {"off": None, "10 s": 10, "1 min": 60}
 
 
 def picker_keys(key: str) -> tuple[str, str]:

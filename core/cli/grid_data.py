@@ -1,5 +1,5 @@
-"""The grid data commands: ``import-components``, ``import-measurements`` and the two exports.
-See docs/reference.md#the-command-line."""
+"""The grid data commands: ``import-components``, ``import-measurements``, the two exports and
+``diagram`` (a substation as SVG). See docs/reference.md#the-command-line."""
 
 from __future__ import annotations
 
@@ -215,4 +215,30 @@ EXPORT_MEASUREMENTS = DatabaseCommand(
     "reads.",
     arguments=_export_measurements_arguments,
     run=_export_measurements,
+)
+
+
+def _diagram_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("substation", metavar="SUBSTATION", help="the substation's name")
+    parser.add_argument("--out", required=True, metavar="FILE.svg", help=OUT_HELP)
+
+
+def _diagram(args: argparse.Namespace, database: Database) -> int:
+    from core.diagram import substation_diagram
+
+    _check_out(args.out)
+    with database.read() as session:
+        svg = substation_diagram(session=session, name=args.substation)
+    _write_out(args.out, [svg.encode()])
+    if args.out != "-":
+        print(f"the diagram of {args.substation} written to {args.out}")
+    return 0
+
+
+DIAGRAM = DatabaseCommand(
+    name="diagram",
+    help="Write a substation's single-line diagram as SVG (as the Substation page and the API "
+    "draw it).",
+    arguments=_diagram_arguments,
+    run=_diagram,
 )

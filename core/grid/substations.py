@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
@@ -37,11 +37,13 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Connection:
-    """A line at this substation and the substation at its other end (``None``: unknown)."""
+    """A line at this substation, the substation at its other end (``None``: unknown) and the
+    line's latest value of each measurement type (an arriving line's too: the diagram shows it)."""
 
     line: ComponentRecord
     other_end: str | None
     starts_here: bool  # False: the line belongs to the other substation and ends here
+    latest: dict[MeasurementType, Latest]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,20 +64,37 @@ class SubstationView:
 _TYPE_ORDER = {kind: position for position, kind in enumerate(ComponentType)}
 
 
-def _latest(session: Session, component_id: int) -> dict[MeasurementType, Latest]:
-    found = {}
+def _latest(session: Session, component_ids: list[int]) -> dict[int, dict[MeasurementType, Latest]]:
+    """Each component's latest value of each measurement type: one statement per type, in
+    which each component's newest timestamp is a ``max`` over the unique index's prefix (an
+    index lookup per component on both databases, never a scan of a series)."""
+    found: dict[int, dict[MeasurementType, Latest]] = {cid: {} for cid in component_ids}
+    if not component_ids:
+        return found
     for kind in MeasurementType:
-        row = session.execute(
-            select(Measurement.timestamp_us, Measurement.value)
+        newest = (
+            select(func.max(Measurement.timestamp_us))
             .where(
-                Measurement.component_id == component_id,
+                Measurement.component_id == Component.id,
                 Measurement.measurement_type == kind.value,
             )
-            .order_by(Measurement.timestamp_us.desc())
-            .limit(1)
-        ).one_or_none()
-        if row is not None:
-            found[kind] = Latest(value=row.value, timestamp=from_micros(row.timestamp_us))
+            .scalar_subquery()
+        )
+        latest = (
+            select(Component.id.label("component_id"), newest.label("timestamp_us"))
+            .where(Component.id.in_(component_ids))
+            .subquery()
+        )
+        rows = session.execute(
+            select(Measurement.component_id, Measurement.timestamp_us, Measurement.value).join(
+                latest,
+                (Measurement.component_id == latest.c.component_id)
+                & (Measurement.measurement_type == kind.value)
+                & (Measurement.timestamp_us == latest.c.timestamp_us),
+            )
+        )
+        for row in rows:
+            found[row.component_id][kind] = Latest(row.value, from_micros(row.timestamp_us))
     return found
 
 
@@ -95,12 +114,19 @@ def read_substation(*, session: Session, name: str) -> SubstationView:
     here = [ComponentRecord.of(row) for row in rows if row.substation == name]
     arriving = [ComponentRecord.of(row) for row in rows if row.substation != name]
     here.sort(key=lambda c: (_TYPE_ORDER[c.component_type], c.name))
-    members = [Member(component, _latest(session, component.id)) for component in here]
+    latest = _latest(session, [c.id for c in rows])
+    members = [Member(component, latest[component.id]) for component in here]
     connections = [
-        Connection(line=c, other_end=c.to_substation, starts_here=True)
-        for c in here
-        if c.component_type is ComponentType.LINE
-    ] + [Connection(line=c, other_end=c.substation, starts_here=False) for c in arriving]
+        Connection(
+            line=m.component, other_end=m.component.to_substation, starts_here=True, latest=m.latest
+        )
+        for m in members
+        if m.component.component_type is ComponentType.LINE
+    ]
+    connections += [
+        Connection(line=c, other_end=c.substation, starts_here=False, latest=latest[c.id])
+        for c in arriving
+    ]
     return SubstationView(name=name, members=members, connections=connections)
 
 

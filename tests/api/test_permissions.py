@@ -40,6 +40,7 @@ READS: dict[str, Callable[[dict[str, Any]], Request]] = {
     "read report": lambda w: ("GET", f"/reports/{w['done']}", {}),
     "report table": lambda w: ("GET", f"/reports/{w['done']}/tables/components_by_type.csv", {}),
     "report zip": lambda w: ("GET", f"/reports/{w['done']}.zip", {}),
+    "substation diagram": lambda w: ("GET", "/substations/Riverside/diagram.svg", {}),
 }
 WRITES: dict[str, Callable[[dict[str, Any]], Request]] = {
     "create component": lambda w: ("POST", "/components", {"json": SWITCH | {"name": "S2"}}),

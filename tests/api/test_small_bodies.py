@@ -42,7 +42,9 @@ def _routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{component_id}", "1").replace("{report_id}", "1").replace("{name}", "x")
+    for parameter in ("{component_id}", "{report_id}"):
+        path = path.replace(parameter, "1")
+    return path.replace("{name:path}", "x").replace("{name}", "x")
 
 
 class Client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -90,3 +91,20 @@ def test_a_lines_page_links_to_the_substations_at_both_ends(open_app, app_db):
     links = [(link.proto.label, link.proto.query_string) for link in at.get("page_link")]
     assert ("Substation Riverside", "name=Riverside") in links
     assert ("Substation Hilltop", "name=Hilltop") in links
+
+
+@pytest.mark.parametrize("user", ["ulf", "mona"])
+def test_the_diagram_is_drawn_above_the_tables_with_a_download(open_app, app_db, user):
+    transformer, line = _grid(app_db)
+    at = open_app(as_user=user, page=PAGE, query={"name": "Riverside"})
+    (diagram,) = at.get("html")
+    body = diagram.proto.body
+    assert f'href="component?component={transformer.id}"' in body  # a click opens it
+    assert 'href="substation?name=Hilltop"' in body  # the line's far end
+    source = body.split('src="data:image/svg+xml;base64,')[1].split('"')[0]
+    svg = base64.b64decode(source).decode()
+    assert f'data-component="{line.id}"' in svg
+    assert 'data-state="open"' in svg
+    (download,) = at.get("download_button")
+    assert download.proto.label == "Download SVG"
+    assert at.segmented_control(key="substation.refresh").value == "off"

@@ -68,6 +68,7 @@ COMMANDS = {
     "export-components": ["export-components"],
     "export-components --format parquet": ["export-components", "--format", "parquet"],
     "export-measurements": ["export-measurements", "--component-id", "1"],
+    "diagram": ["diagram", "Riverside", "--out"],
 }
 
 

@@ -11,6 +11,7 @@ person reads the text character for character, and that nothing became a tag or 
 from __future__ import annotations
 
 import ast
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from sqlalchemy import update
 from core.grid.components import create_component
 from core.models import Component, Report, User
 from core.reports.jobs import request_report
-from tests.factories import MANAGER, TRANSFORMER
+from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 from tests.security.streamlit_markdown import read
 from views.wording import literal
@@ -234,6 +235,8 @@ def test_who_last_changed_a_component_is_shown_as_text(open_app, app_db):
 # --- the code itself ----------------------------------------------------------------------
 
 UNSAFE = re.compile(r"unsafe_allow_html|st\.html\(|components\.v1|components\.html|st\.iframe")
+# The one exception: the Substation page's diagram, core.diagram's own SVG (tested below).
+DIAGRAM_VIEW = ROOT / "views" / "diagram.py"
 
 
 @pytest.mark.parametrize(
@@ -241,7 +244,47 @@ UNSAFE = re.compile(r"unsafe_allow_html|st\.html\(|components\.v1|components\.ht
     sorted([ROOT / "app.py", *(ROOT / "views").glob("*.py"), *(ROOT / "pages").glob("*.py")]),
 )
 def test_no_page_renders_raw_html(path):
-    assert not UNSAFE.findall(path.read_text(encoding="utf-8")), path.name
+    found = UNSAFE.findall(path.read_text(encoding="utf-8"))
+    assert found == (["st.html("] if path == DIAGRAM_VIEW else []), path.name
+
+
+@HOSTILES
+def test_the_substation_diagram_holds_nothing_gridboard_did_not_write(open_app, app_db, hostile):
+    """The page's only HTML is the diagram: an <img> of core.diagram's SVG (every element and
+    attribute one it writes, hostile names as text) and an image map whose links stay inside
+    the app and whose texts are escaped; no other tag or attribute."""
+    from html.parser import HTMLParser
+
+    from tests.test_diagram import _parse, _texts, assert_only_what_gridboard_writes
+
+    make_component(app_db, TRANSFORMER, name=hostile, substation=hostile)
+    make_component(
+        app_db, LINE, name=f"{hostile}L", substation=hostile, to_substation=f"{hostile}2"
+    )
+    at = open_app(as_user="ulf", page="pages/substation.py", query={"name": hostile})
+    (diagram,) = at.get("html")
+    tags: list[tuple[str, dict[str, str | None]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append((tag, dict(attrs)))
+
+    Collect().feed(diagram.proto.body)
+    assert {tag for tag, _ in tags} == {"div", "img", "map", "area"}
+    allowed = {"class", "style", "src", "usemap", "alt", "name", "shape", "coords", "href", "title"}
+    assert {name for _, attrs in tags for name in attrs} <= allowed
+    areas = [attrs for tag, attrs in tags if tag == "area"]
+    assert all(
+        str(a["href"]).startswith(("component?component=", "substation?name=")) for a in areas
+    )
+    assert f"{hostile}L" in {a["title"] for a in areas}  # read back unescaped: it was text
+    (image,) = [attrs for tag, attrs in tags if tag == "img"]
+    prefix = "data:image/svg+xml;base64,"
+    assert str(image["src"]).startswith(prefix)
+    root = _parse(base64.b64decode(str(image["src"]).removeprefix(prefix)).decode())
+    assert_only_what_gridboard_writes(root)
+    shown = "".join(_texts(root)) + "".join(t.text or "" for t in root.iter("{*}title"))
+    assert hostile[:10] in shown
 
 
 # Fields that hold what people typed or uploaded; numbers, dates, enums and ids are safe.
@@ -285,6 +328,8 @@ def test_user_text_in_markdown_goes_through_ui_literal(path):
             escaped = isinstance(call, ast.Call) and (
                 (isinstance(call.func, ast.Attribute) and call.func.attr == "literal")
                 or (isinstance(call.func, ast.Name) and call.func.id == "literal")
+                # the diagram's HTML (not Markdown) is escaped as HTML
+                or (path == DIAGRAM_VIEW and ast.unparse(call.func) == "html.escape")
             )
             fields = {n.attr for n in ast.walk(call) if isinstance(n, ast.Attribute)}
             if fields & USER_TEXT and not escaped:
