@@ -147,10 +147,11 @@ def _dbapi_rows(frame: pl.DataFrame, columns: Sequence[str]) -> Iterator[tuple[o
 
 
 def add(session: Session, added: pl.DataFrame) -> None:
-    """Fold new measurements' contributions into the stored rollups."""
+    """Fold new measurements' contributions into the stored rollups, in the order of their
+    unique key, so that the key's index grows at its end instead of at random places."""
     if added.is_empty():
         return
-    _upsert(session, _dbapi_rows(added, list(SCHEMA)))
+    _upsert(session, _dbapi_rows(added.sort(KEY), list(SCHEMA)))
 
 
 def add_one(
