@@ -95,7 +95,7 @@ def _tune_postgresql(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # No JIT compilation: a report's statement has a part per offset span (some 140 in a
         # century in Zurich), and compiling them cost about 4 of the 5 s a century's report
-        # took at 1M measurements (bench/RESULTS.md), for a statement that runs in 0.2 s.
+        # took at 1M measurements (bench/JOURNAL.md), for a statement that runs in 0.2 s.
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET jit = off")
         dbapi_connection.commit()

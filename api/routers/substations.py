@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from api.deps import DatabaseDep, ReadingCaller, read_as
+from api.errors import NO_TOKEN, Answers
 from api.small_bodies import SmallBodyRoute
 from core.diagram import substation_diagram
 
 router = APIRouter(prefix="/substations", tags=["substations"], route_class=SmallBodyRoute)
 
 SVG = "image/svg+xml"
-DIAGRAM_ANSWERS: dict[int | str, dict[str, Any]] = {
+DIAGRAM_ANSWERS: Answers = {
     200: {"content": {SVG: {}}, "description": "the diagram, as the Substation page draws it"},
-    401: {"description": "no token, or one that is not honoured"},
+    **NO_TOKEN,
     404: {"description": "no component is in or connected to that substation"},
 }
 

@@ -200,7 +200,7 @@ def list_components(
     # Empty values (a line has no capacity) sort last in both directions, on every backend.
     order = (sort_column.desc() if descending else sort_column.asc()).nulls_last()
     # The columns, not ORM objects: a page is read, never changed, and loading up to a
-    # thousand objects into the session cost more than the query (bench/RESULTS.md).
+    # thousand objects into the session cost more than the query (bench/JOURNAL.md).
     rows = session.execute(
         select(*RECORD_COLUMNS)
         .where(*conditions)

@@ -21,7 +21,7 @@ LAYOUT_SEED = 7
 LAYOUT_ITERATIONS = 50
 # From this many substations networkx minimises the layout's energy with SciPy instead of
 # moving nodes step by step; fewer iterations keep a first view of a thousand substations
-# within seconds on a busy machine (bench/RESULTS.md), at some cost in tidiness.
+# within seconds on a busy machine (bench/JOURNAL.md), at some cost in tidiness.
 LARGE_GRID = 500
 LARGE_GRID_ITERATIONS = 15
 

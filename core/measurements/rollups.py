@@ -171,12 +171,13 @@ def component_contributions(
 
 
 def add(session: Session, added: pl.DataFrame) -> None:
-    """Fold new measurements' contributions into the stored rollups."""
+    """Fold new measurements' contributions into the stored rollups, in the order of their
+    unique key, so that the key's index grows at its end instead of at random places."""
     if added.is_empty():
         return
     columns = list(SCHEMA)
     _upsert(session.get_bind().dialect.name).run_many(
-        session, columns, added.select(columns).iter_rows()
+        session, columns, added.sort(KEY).select(columns).iter_rows()
     )
 
 

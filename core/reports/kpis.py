@@ -180,5 +180,5 @@ def report_tables(
     ]
     # The in-memory engine runs these few thousand rows with about 3 thread handoffs per
     # report; the streaming engine ("auto") made about 100, each one a chance for the
-    # scheduler to park the report behind another worker (bench/RESULTS.md).
+    # scheduler to park the report behind another worker (bench/JOURNAL.md).
     return dict(zip(plans, pl.collect_all(typed, engine="in-memory"), strict=True))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -45,8 +45,25 @@ def people(db: Database) -> Database:
     return db
 
 
+@dataclass(frozen=True)
+class World:
+    """One of each thing a caller can touch, by id or secret."""
+
+    component: int  # a transformer with one measurement
+    victim: int  # a component a test may delete
+    pending_report: int
+    done_report: int
+    read_token: str
+    write_token: str
+    revoked_token: str
+
+    def token(self, scope: str) -> str:
+        """The machine token of ``scope`` (``read`` or ``write``)."""
+        return {"read": self.read_token, "write": self.write_token}[scope]
+
+
 @pytest.fixture
-def world(people: Database) -> dict[str, Any]:
+def world(people: Database) -> World:
     component = make_component(people)
     victim = make_component(people, name="V1")
     with people.write() as session:
@@ -64,15 +81,15 @@ def world(people: Database) -> dict[str, Any]:
         revoked = create_api_token(session=session, actor=SYSTEM_ACTOR, name="old", scope="write")
         revoke_api_token(session=session, actor=SYSTEM_ACTOR, token_id=revoked.record.id)
     done = generate_report(people, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=2))
-    return {
-        "cid": component.id,
-        "victim": victim.id,
-        "pending": pending.id,
-        "done": done.id,
-        "read": tokens["read"].secret,
-        "write": tokens["write"].secret,
-        "revoked": revoked.secret,
-    }
+    return World(
+        component=component.id,
+        victim=victim.id,
+        pending_report=pending.id,
+        done_report=done.id,
+        read_token=tokens["read"].secret,
+        write_token=tokens["write"].secret,
+        revoked_token=revoked.secret,
+    )
 
 
 @pytest.fixture

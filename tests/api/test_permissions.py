@@ -20,7 +20,14 @@ from core.access.users import get_user
 from core.db import Database
 from core.domain import Role
 from core.models import Component, Measurement, Report, utc_now
-from tests.api.conftest import COOKIE_KEY, MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
+from tests.api.conftest import (
+    COOKIE_KEY,
+    MANAGER_PASSWORD,
+    USER_PASSWORD,
+    World,
+    bearer,
+    sign_in,
+)
 from tests.factories import SWITCH, TRANSFORMER
 
 MEASUREMENTS_CSV = "component_id,measurement_type,timestamp,value\n{cid},power,2024-05-03,7\n"
@@ -31,31 +38,35 @@ COMPONENTS_CSV = (
 
 
 Request = tuple[str, str, dict[str, Any]]
-READS: dict[str, Callable[[dict[str, Any]], Request]] = {
+READS: dict[str, Callable[[World], Request]] = {
     "me": lambda w: ("GET", "/auth/users/me", {}),
     "list components": lambda w: ("GET", "/components", {}),
-    "read component": lambda w: ("GET", f"/components/{w['cid']}", {}),
-    "read measurements": lambda w: ("GET", f"/components/{w['cid']}/measurements", {}),
+    "read component": lambda w: ("GET", f"/components/{w.component}", {}),
+    "read measurements": lambda w: ("GET", f"/components/{w.component}/measurements", {}),
     "list reports": lambda w: ("GET", "/reports", {}),
-    "read report": lambda w: ("GET", f"/reports/{w['done']}", {}),
-    "report table": lambda w: ("GET", f"/reports/{w['done']}/tables/components_by_type.csv", {}),
-    "report zip": lambda w: ("GET", f"/reports/{w['done']}.zip", {}),
+    "read report": lambda w: ("GET", f"/reports/{w.done_report}", {}),
+    "report table": lambda w: (
+        "GET",
+        f"/reports/{w.done_report}/tables/components_by_type.csv",
+        {},
+    ),
+    "report zip": lambda w: ("GET", f"/reports/{w.done_report}.zip", {}),
     "substation diagram": lambda w: ("GET", "/substations/Riverside/diagram.svg", {}),
 }
-WRITES: dict[str, Callable[[dict[str, Any]], Request]] = {
+WRITES: dict[str, Callable[[World], Request]] = {
     "create component": lambda w: ("POST", "/components", {"json": SWITCH | {"name": "S2"}}),
     "update component": lambda w: (
         "PUT",
-        f"/components/{w['cid']}",
+        f"/components/{w.component}",
         {"json": {"capacity_mva": 63}},
     ),
-    "delete component": lambda w: ("DELETE", f"/components/{w['victim']}", {}),
+    "delete component": lambda w: ("DELETE", f"/components/{w.victim}", {}),
     "add measurement": lambda w: (
         "POST",
         "/measurements",
         {
             "json": {
-                "component_id": w["cid"],
+                "component_id": w.component,
                 "timestamp": "2024-05-02T00:00:00Z",
                 "value": 1,
                 "measurement_type": "current",
@@ -65,7 +76,10 @@ WRITES: dict[str, Callable[[dict[str, Any]], Request]] = {
     "import measurements": lambda w: (
         "POST",
         "/measurements/import",
-        {"content": MEASUREMENTS_CSV.format(cid=w["cid"]), "headers": {"Content-Type": "text/csv"}},
+        {
+            "content": MEASUREMENTS_CSV.format(cid=w.component),
+            "headers": {"Content-Type": "text/csv"},
+        },
     ),
     "import components": lambda w: (
         "POST",
@@ -77,7 +91,7 @@ WRITES: dict[str, Callable[[dict[str, Any]], Request]] = {
         "/reports",
         {"json": {"start_date": "2024-05-01", "end_date": "2024-05-02"}},
     ),
-    "cancel report": lambda w: ("DELETE", f"/reports/{w['pending']}", {}),
+    "cancel report": lambda w: ("DELETE", f"/reports/{w.pending_report}", {}),
 }
 
 
@@ -89,7 +103,7 @@ def _with_payload(token: str, change: Callable[[dict[str, Any]], None]) -> str:
     return f"{head}.{encoded}.{signature}"
 
 
-def _credential(kind: str, client: Any, people: Database, world: dict[str, Any]) -> dict[str, str]:
+def _credential(kind: str, client: Any, people: Database, world: World) -> dict[str, str]:
     key = signing_key(COOKIE_KEY)
     with people.read() as session:
         mona = get_user(session=session, username="mona")
@@ -116,7 +130,7 @@ def _credential(kind: str, client: Any, people: Database, world: dict[str, Any])
     if kind == "garbage":
         return {"Authorization": "Bearer not.a.token"}
     if kind == "revoked token":
-        return bearer(world["revoked"])
+        return bearer(world.revoked_token)
     if kind == "unknown machine token":
         return bearer("gbt_" + "x" * 43)
     if kind == "user":
@@ -126,11 +140,11 @@ def _credential(kind: str, client: Any, people: Database, world: dict[str, Any])
     if kind == "manager as user":
         return bearer(sign_in(client, "mona", MANAGER_PASSWORD, "user"))
     if kind in ("read token", "write token"):
-        return bearer(world[kind.split()[0]])
+        return bearer(world.token(kind.split()[0]))
     raise AssertionError(kind)
 
 
-def _call(client: Any, build: Callable[[dict[str, Any]], Request], world: dict[str, Any],
+def _call(client: Any, build: Callable[[World], Request], world: World,
           headers: dict[str, str]) -> Any:  # fmt: skip
     method, path, options = build(world)
     merged = {**options.pop("headers", {}), **headers}
@@ -201,6 +215,6 @@ def test_a_token_that_is_not_honoured_says_why(client, people, world):
 
 
 def test_transformer_fixture_is_what_the_matrix_reads(world, client):
-    token = bearer(world["read"])
-    answer = client.get(f"/components/{world['cid']}", headers=token)
+    token = bearer(world.read_token)
+    answer = client.get(f"/components/{world.component}", headers=token)
     assert answer.json()["name"] == TRANSFORMER["name"]

@@ -49,7 +49,7 @@ def test_sign_ins_for_a_locked_name_never_take_the_readers_threads(
             # Sampled in the app's event loop, while only sign-ins are in flight.
             taken_by_sign_ins = max(taken_by_sign_ins, client.portal.call(borrowed))
             if reader is None and len(counted) >= SIGN_INS // 4:
-                answer = client.get("/components", headers=bearer(world["read"]))
+                answer = client.get("/components", headers=bearer(world.read_token))
                 in_flight = sum(not future.done() for future in pending)
                 reader = answer.status_code, in_flight
             time.sleep(0.02)

@@ -99,7 +99,7 @@ def test_every_caller_gets_the_routes_answer(kind, client, people, world, taken)
     headers = _credential(kind, client, people, world)
     before = _stored(people)
     short, route = _both(
-        client, people, json=_reading(world["cid"], "2024-06-01T00:00:00Z"), headers=headers
+        client, people, json=_reading(world.component, "2024-06-01T00:00:00Z"), headers=headers
     )
     _same_answer(short, route)
     assert _stored(people) == before + (1 if kind in WRITERS else 0)
@@ -126,7 +126,7 @@ def test_a_refused_measurement_gets_the_routes_error(
     world,
     manager_headers,
 ):
-    body = _reading(world["cid"], "2024-06-01T00:00:00Z") | change
+    body = _reading(world.component, "2024-06-01T00:00:00Z") | change
     before = _stored(people)
     short, route = _both(client, people, json=body, headers=manager_headers)
     assert short.status_code in (404, 422), (case, short.text)
@@ -135,7 +135,7 @@ def test_a_refused_measurement_gets_the_routes_error(
 
 
 def test_a_duplicate_gets_the_routes_409(client, people, world, manager_headers):
-    body = _reading(world["cid"], "2024-06-01T00:00:00Z")
+    body = _reading(world.component, "2024-06-01T00:00:00Z")
     assert client.post("/measurements", json=body, headers=manager_headers).status_code == 201
     short, route = _both(client, people, json=body, headers=manager_headers)
     assert short.status_code == 409
@@ -154,15 +154,15 @@ def test_a_feeds_token_is_noted_as_used_whether_its_measurement_is_taken_or_refu
             return {token.name: token.last_used_at for token in list_api_tokens(session=session)}
 
     assert last_uses()["write"] is None and last_uses()["read"] is None
-    feed = {"Authorization": f"Bearer {world['write']}"}
-    stored = _reading(world["cid"], "2024-05-01T00:00:00Z", measurement_type="voltage")
+    feed = {"Authorization": f"Bearer {world.write_token}"}
+    stored = _reading(world.component, "2024-05-01T00:00:00Z", measurement_type="voltage")
     answer = client.post("/measurements", json=stored, headers=feed)
     assert answer.status_code == 409, answer.text
     assert last_uses()["write"] is not None
     # a read token is refused for the role (403) and noted as used too; nothing is written
-    reader = {"Authorization": f"Bearer {world['read']}"}
+    reader = {"Authorization": f"Bearer {world.read_token}"}
     answer = client.post(
-        "/measurements", json=_reading(world["cid"], "2024-06-02T00:00:00Z"), headers=reader
+        "/measurements", json=_reading(world.component, "2024-06-02T00:00:00Z"), headers=reader
     )
     assert answer.json()["detail"] == (
         "token:read (user) may not add measurements: only a manager may do that"
@@ -171,7 +171,7 @@ def test_a_feeds_token_is_noted_as_used_whether_its_measurement_is_taken_or_refu
     assert last_uses()["read"] is not None
     assert taken["writes"] == [] and len(taken["checks"]) == 2
     answer = client.post(
-        "/measurements", json=_reading(world["cid"], "2024-06-02T00:00:00Z"), headers=feed
+        "/measurements", json=_reading(world.component, "2024-06-02T00:00:00Z"), headers=feed
     )
     assert answer.status_code == 201, answer.text
     assert len(taken["writes"]) == 1
@@ -208,7 +208,7 @@ def test_a_post_waits_for_another_writer_while_other_requests_are_answered(
                 target=lambda: answers.update(
                     post=client.post(
                         "/measurements",
-                        json=_reading(world["cid"], "2024-06-03T00:00:00Z"),
+                        json=_reading(world.component, "2024-06-03T00:00:00Z"),
                         headers=manager_headers,
                     )
                 )
@@ -245,8 +245,8 @@ def test_a_feeds_measurement_stands_when_noting_its_tokens_use_fails(
                 raise BusyDatabase(10_000)
 
     monkeypatch.setattr(people, "write", refuses_the_note)
-    feed = {"Authorization": f"Bearer {world['write']}"}
-    body = _reading(world["cid"], "2024-06-04T00:00:00Z")
+    feed = {"Authorization": f"Bearer {world.write_token}"}
+    body = _reading(world.component, "2024-06-04T00:00:00Z")
     params = ROUTE if path == "route" else None
     before = _stored(people)
     with caplog.at_level(logging.WARNING, logger="gridboard.audit"):
@@ -307,7 +307,7 @@ def test_a_body_over_16_kb_is_refused_by_the_route_unread_and_nothing_is_written
     taken,
 ):
     """Single values only: a larger body is the imports' (the answer says so)."""
-    content = json.dumps(_reading(world["cid"], "2024-06-01T00:00:00Z")) + " " * 20_000
+    content = json.dumps(_reading(world.component, "2024-06-01T00:00:00Z")) + " " * 20_000
     headers = manager_headers | {"Content-Type": "application/json; charset=utf-8"}
     before = _stored(people)
     answer = client.post("/measurements", content=content, headers=headers)
@@ -324,7 +324,7 @@ def test_a_charset_and_upper_case_media_type_take_the_short_path(
     manager_headers,
     taken,
 ):
-    content = json.dumps(_reading(world["cid"], "2024-06-01T00:00:00Z"))
+    content = json.dumps(_reading(world.component, "2024-06-01T00:00:00Z"))
     headers = manager_headers | {"Content-Type": "Application/JSON; charset=utf-8"}
     answer = client.post("/measurements", content=content, headers=headers)
     assert answer.status_code == 201, answer.text
@@ -345,7 +345,7 @@ def test_an_unexpected_failure_is_a_500_that_names_no_internals(
 
     monkeypatch.setattr(api.single_post, "write_one", broken)
     answer = client.post(
-        "/measurements", json=_reading(world["cid"], "2024-06-01Z"), headers=manager_headers
+        "/measurements", json=_reading(world.component, "2024-06-01Z"), headers=manager_headers
     )
     assert answer.status_code == 500
     assert answer.json() == {"detail": "internal error: see the server log"}

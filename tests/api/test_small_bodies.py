@@ -152,7 +152,9 @@ def test_a_body_past_the_limit_is_refused_as_it_arrives_and_says_where_bulk_data
 
 
 def test_a_body_at_the_limit_is_still_read(client, world, manager_headers):
-    reading = json.dumps({"component_id": world["cid"], "measurement_type": "power", "value": 1.5})
+    reading = json.dumps(
+        {"component_id": world.component, "measurement_type": "power", "value": 1.5}
+    )
     padded = reading + " " * (SMALL_BODY_BYTES - len(reading))
     for params in (None, {"overwrite": "false"}):  # the short path and the route
         answer = client.post(

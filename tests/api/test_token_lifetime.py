@@ -23,7 +23,7 @@ from core.access.users import (
 )
 from core.domain import SYSTEM_ACTOR, Actor, Role
 from core.models import utc_now
-from tests.api.conftest import MANAGER_PASSWORD, bearer, sign_in
+from tests.api.conftest import MANAGER_PASSWORD, World, bearer, sign_in
 from tests.factories import TRANSFORMER
 
 MONA = Actor(username="mona", role=Role.MANAGER)
@@ -40,12 +40,12 @@ def second_manager(people):
     return people
 
 
-def _calls(client: Any, world: dict[str, Any]) -> dict[str, Callable[[dict[str, str]], Any]]:
+def _calls(client: Any, world: World) -> dict[str, Callable[[dict[str, str]], Any]]:
     """One request on every path that honours a token: the reader's single call (read_as),
     a route's dependency (current_actor), a write route (writing_actor), the single post's
     fast path (caller_of) and a delete."""
     reading = {
-        "component_id": world["cid"], "measurement_type": "voltage",
+        "component_id": world.component, "measurement_type": "voltage",
         "timestamp": "2024-05-02T00:00:00Z", "value": 111.0,
     }  # fmt: skip
     return {
@@ -58,7 +58,7 @@ def _calls(client: Any, world: dict[str, Any]) -> dict[str, Callable[[dict[str, 
             "/measurements", headers=headers, json=reading
         ),
         "DELETE /components/{id}": lambda headers: client.delete(
-            f"/components/{world['victim']}", headers=headers
+            f"/components/{world.victim}", headers=headers
         ),
     }
 
@@ -104,7 +104,7 @@ def test_a_managers_sign_in_token_ends_with_the_change_on_every_path(
     for path, call in calls.items():
         answer = call(headers)
         assert (answer.status_code, answer.json()) == (401, {"detail": REASONS[change]}), path
-    names = {row["name"] for row in calls["GET /components"](bearer(world["write"])).json()}
+    names = {row["name"] for row in calls["GET /components"](bearer(world.write_token)).json()}
     assert "NEW" not in names and len(names) == 2  # nothing was written or deleted
 
 

@@ -73,7 +73,7 @@ def _same_for(
 def test_every_hostile_body_gets_the_routes_answer(kind, client, people, world, caplog):
     headers = _credential(kind, client, people, world)
     with caplog.at_level(logging.ERROR):
-        for name, (body, content_type) in _hostile(world["cid"]).items():
+        for name, (body, content_type) in _hostile(world.component).items():
             try:
                 _same_for(client, people, headers, body, content_type)
             except AssertionError as error:

@@ -1,4 +1,5 @@
-"""What a newcomer tripped over on an afternoon with the dashboard, each as they noticed it."""
+"""What the pages say, in the words an operator reads: empty cells, capitalised values, a
+report's duration in full, the substation of a measurement, a decimal comma named as such."""
 
 from __future__ import annotations
 
