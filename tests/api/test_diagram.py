@@ -33,7 +33,7 @@ def test_every_role_and_a_read_token_get_the_diagram_the_cli_writes(
     out = tmp_path / "riverside.svg"
     assert main(["--database-url", _url(people), "diagram", "Riverside", "--out", str(out)]) == 0
     assert "written to" in capsys.readouterr().out
-    for headers in (manager_headers, user_headers, bearer(grid["read"])):
+    for headers in (manager_headers, user_headers, bearer(grid.read_token)):
         answer = client.get(SVG_PATH, headers=headers)
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"] == "image/svg+xml"
