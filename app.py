@@ -1,6 +1,7 @@
 """GridBoard's entry point: page config, sign-in, role-filtered navigation, run. Everyone starts
 on the Overview; ``?component=ID`` and ``?report=ID`` open those pages. See docs/design.md#roles."""
 
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -10,8 +11,12 @@ from core.errors import GridBoardError
 from core.logs import configure_logging
 from views import messages, resources, sign_in, ui
 
+ICON = Path(__file__).parent / "views" / "static" / "gridboard-icon.png"
+
 ui.only_through_app()  # never Streamlit's old pages/ mode: see the function
-st.set_page_config(page_title="GridBoard", page_icon=":material/electric_bolt:", layout="wide")
+# The icon is a file Streamlit serves itself: an emoji or :material: icon is fetched from a
+# font host, which a control room's offline browser cannot reach.
+st.set_page_config(page_title="GridBoard", page_icon=str(ICON), layout="wide")
 
 try:
     configure_logging(get_settings())  # acts once per process; later runs find it done

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, reference
+from api.offline_docs import install_offline_docs
 from api.routers import auth, components, imports, measurements, reports, substations
 from api.single_post import SinglePosts
 from core.access.auth import cookie_key
@@ -74,7 +75,10 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # drawn from the app's own assets below, never a CDN
+        redoc_url=None,
     )
+    install_offline_docs(app)
     app.state.database = database
     app.state.settings = settings
     app.state.signing_key = signing_key(cookie_key(settings))

@@ -172,22 +172,30 @@ class MeasurementOut(BaseModel):
         return cls.model_validate(record, from_attributes=True)
 
 
+PERIOD_BOUND = (
+    "a date alone is midnight in time_zone, a date and time without an offset is time_zone's "
+    "wall clock, one with an offset (or Z) keeps its instant"
+)
+
+
 class ReportCreate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "start_date": "2024-05-01T00:00:00Z",
-                    "end_date": "2024-06-01T00:00:00Z",
+                    "start_date": "2024-05-01",
+                    "end_date": "2024-06-01",
                     "time_zone": "Europe/Zurich",
                 }
             ]
         }
     )
 
-    start_date: str = Field(description="ISO 8601, inclusive")
-    end_date: str = Field(description="ISO 8601, exclusive")
-    time_zone: str = Field(default="UTC", description="IANA zone of the daily buckets")
+    start_date: str = Field(description=f"ISO 8601, inclusive; {PERIOD_BOUND}")
+    end_date: str = Field(description=f"ISO 8601, exclusive; {PERIOD_BOUND}")
+    time_zone: str = Field(
+        default="UTC", description="IANA zone of the daily buckets and of dates without an offset"
+    )
 
 
 class ReportOut(BaseModel):

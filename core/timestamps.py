@@ -71,7 +71,16 @@ def check_micros(micros: int, text: str) -> int:
 
 
 def parse_micros(text: str) -> int:
-    """Microseconds since the epoch (UTC) of one ISO 8601 text, or ``BadTimestamp`` why not."""
+    """Microseconds since the epoch (UTC) of one ISO 8601 text, or ``BadTimestamp`` why not;
+    a text without an offset is taken as UTC."""
+    return check_micros(to_micros(parse_written(text)), text)
+
+
+def parse_written(text: str) -> datetime:
+    """One ISO 8601 text as written: aware when it has an offset, naive when it has none (a
+    date alone is its midnight), or ``BadTimestamp`` why not. Whose midnight or wall clock a
+    naive one means is for the caller to say (UTC for measurements, a report's zone for its
+    period)."""
     cleaned = text.strip()
     shape = _SHAPE.fullmatch(cleaned)
     if shape is None:
@@ -90,7 +99,7 @@ def parse_micros(text: str) -> int:
         if "offset" in reason:
             reason = "its offset from UTC must be less than 24 hours"
         raise BadTimestamp(text, f"is not an ISO 8601 timestamp ({reason})") from None
-    return check_micros(to_micros(parsed), text)
+    return parsed
 
 
 def micros_of(moment: object) -> int:

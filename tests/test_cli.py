@@ -170,11 +170,11 @@ def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsy
         "day,measurement_type,component_type,voltage_kv,avg_value,sample_count,min_value,max_value,"
         "partial_day"
     )
-    # UTC midnights are 02:00 in Zurich: the local day the period ends in is cut short (the
-    # seeded readings begin on May 7th, so the cut first day has no rows)
+    # dates alone are Zurich's midnights: whole local days, the last one May 7th (the seeded
+    # readings begin on May 7th), none of them partial
     daily = pl.read_csv(out / "daily_averages.csv")
     marks = dict(zip(daily["day"].to_list(), daily["partial_day"].to_list(), strict=False))
-    assert marks == {"2024-05-07": False, "2024-05-08": True}
+    assert marks == {"2024-05-07": False}
     with db.read() as session:
         (listed,) = list_reports(session=session)
     assert listed.requested_by == "system:cli" and listed.time_zone == "Europe/Zurich"
@@ -318,3 +318,28 @@ def test_a_report_whose_files_cannot_be_written_says_it_is_stored(
     )
     with db.read() as session:
         assert get_report(session=session, report_id=1).status is ReportStatus.COMPLETED
+
+
+def test_report_dates_are_midnights_in_the_zone_given_with_tz(db, url, tmp_path):
+    from datetime import UTC, datetime
+
+    from core.reports.jobs import list_reports
+    from core.reports.periods import partial_days
+
+    out = tmp_path / "out"
+    args = ["--database-url", url, "report", "--start", "2026-11-30", "--end", "2026-12-07"]
+    assert main([*args, "--tz", "Europe/Berlin", "--out", str(out)]) == 0
+    assert main([*args[:3], "--start", "2026-11-30T06:00", "--end", "2026-12-07T06:00+01:00",
+                 "--tz", "Europe/Berlin", "--out", str(out)]) == 0  # fmt: skip
+    with db.read() as session:
+        later, first = list_reports(session=session)
+    assert (first.period_start, first.period_end) == (
+        datetime(2026, 11, 29, 23, tzinfo=UTC),
+        datetime(2026, 12, 6, 23, tzinfo=UTC),
+    )
+    assert partial_days(first.period_start, first.period_end, time_zone="Europe/Berlin") == set()
+    # a wall clock without an offset is Berlin's; one with an offset keeps its instant
+    assert (later.period_start, later.period_end) == (
+        datetime(2026, 11, 30, 5, tzinfo=UTC),
+        datetime(2026, 12, 7, 5, tzinfo=UTC),
+    )

@@ -17,6 +17,7 @@ from core.domain import Actor
 from core.errors import FieldProblem, InvalidInput, UnknownReference
 from core.grid.components import PAGE_RANGE
 from core.models import ID_RANGE
+from core.reports.compute import check_time_zone
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
     ReportStatus,
@@ -28,7 +29,8 @@ from core.reports.jobs import (
     marked_tables,
     request_report,
 )
-from core.timestamps import BadTimestamp, parse_timestamp
+from core.reports.periods import period_moment
+from core.timestamps import BadTimestamp
 
 router = APIRouter(prefix="/reports", tags=["reports"], route_class=SmallBodyRoute)
 
@@ -63,9 +65,9 @@ def result_json(tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
     return result
 
 
-def _moment(name: str, text: str) -> dt.datetime:
+def _moment(name: str, text: str, time_zone: str) -> dt.datetime:
     try:
-        return parse_timestamp(text.strip())
+        return period_moment(text, time_zone=time_zone)
     except BadTimestamp as error:
         raise InvalidInput([FieldProblem(name, str(error))]) from None
 
@@ -88,12 +90,18 @@ def create(
     database: DatabaseDep,
 ) -> ReportOut:
     """Queue a report over [start_date, end_date) with days in `time_zone`; it answers at once
-    (status `pending`) with a `Location` to poll."""
+    (status `pending`) with a `Location` to poll. A date alone is midnight in `time_zone`, a
+    date and time without an offset that zone's wall clock; one with an offset keeps it."""
     problems: list[FieldProblem] = []
+    try:
+        time_zone = check_time_zone(body.time_zone)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+        time_zone = "UTC"  # the dates are still checked, so one answer names every problem
     moments: dict[str, dt.datetime] = {}
     for name in ("start_date", "end_date"):
         try:
-            moments[name] = _moment(name, getattr(body, name))
+            moments[name] = _moment(name, getattr(body, name), time_zone)
         except InvalidInput as error:
             problems.extend(error.problems)
     if problems:
@@ -104,7 +112,7 @@ def create(
             actor=actor,
             start=moments["start_date"],
             end=moments["end_date"],
-            time_zone=body.time_zone,
+            time_zone=time_zone,
         )
     runner = request.app.state.runner
     if runner is not None:

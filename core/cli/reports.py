@@ -4,9 +4,10 @@ See docs/reference.md#the-command-line."""
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from pathlib import Path
 
-from core.cli.common import CommandFailure, DatabaseCommand, timestamp
+from core.cli.common import CommandFailure, DatabaseCommand
 from core.db import Database
 from core.domain import SYSTEM_ACTOR
 
@@ -24,10 +25,39 @@ def _output_folder(text: str) -> Path:
     return folder
 
 
+def period_text(text: str) -> str:
+    """``--start``/``--end``: checked as ISO 8601 now; the instant it means needs ``--tz``."""
+    from core.timestamps import BadTimestamp, parse_written
+
+    try:
+        parse_written(text)
+    except BadTimestamp as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _bound(option: str, text: str, time_zone: str) -> datetime:
+    from core.errors import FieldProblem, InvalidInput
+    from core.reports.periods import period_moment
+    from core.timestamps import BadTimestamp
+
+    try:
+        return period_moment(text, time_zone=time_zone)
+    except BadTimestamp as error:  # outside the calendar once placed in the zone
+        raise InvalidInput([FieldProblem(option, str(error))]) from None
+
+
 def _report_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--start", type=timestamp, required=True, help="ISO 8601, inclusive")
-    parser.add_argument("--end", type=timestamp, required=True, help="ISO 8601, exclusive")
-    parser.add_argument("--tz", default="UTC", help="IANA time zone of the daily buckets")
+    bound = "a date alone is midnight in --tz, a time without an offset --tz's wall clock"
+    parser.add_argument(
+        "--start", type=period_text, required=True, help=f"ISO 8601, inclusive; {bound}"
+    )
+    parser.add_argument(
+        "--end", type=period_text, required=True, help=f"ISO 8601, exclusive; {bound}"
+    )
+    parser.add_argument(
+        "--tz", default="UTC", help="IANA time zone of the daily buckets and of --start and --end"
+    )
     parser.add_argument(
         "--out", type=_output_folder, required=True, help="folder for the CSV files"
     )
@@ -40,7 +70,11 @@ def _report(args: argparse.Namespace, database: Database) -> int:
 
     out: Path = args.out  # checked by _output_folder before anything was computed
     record = generate_report(
-        database, actor=SYSTEM_ACTOR, start=args.start, end=args.end, time_zone=args.tz
+        database,
+        actor=SYSTEM_ACTOR,
+        start=_bound("--start", args.start, args.tz),
+        end=_bound("--end", args.end, args.tz),
+        time_zone=args.tz,
     )
     if record.status is not ReportStatus.COMPLETED:
         raise CommandFailure(f"report {record.id} {record.status.value}: {record.error}")

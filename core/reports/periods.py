@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,14 @@ from core.errors import InvalidInput
 from core.measurements.rollups import BUCKET_US
 from core.models import MeasurementRollup
 from core.reports.compute import check_time_zone
-from core.timestamps import ONE_MICROSECOND, from_micros
+from core.timestamps import (
+    ONE_MICROSECOND,
+    BadTimestamp,
+    check_micros,
+    from_micros,
+    parse_written,
+    to_micros,
+)
 
 PARTIAL_DAY = "partial_day"
 
@@ -62,8 +69,26 @@ def measurement_span(*, session: Session) -> DataSpan | None:
     return DataSpan(first=from_micros(int(low)), last=from_micros(int(high) + BUCKET_US - 1))
 
 
+def period_moment(text: str, *, time_zone: str) -> datetime:
+    """The instant (UTC) a bound of a report's period means, the one rule for the API, the
+    command line and the dashboard: a date alone is its local midnight in ``time_zone``, a
+    date and time without an offset that wall clock there, and one with an offset (or ``Z``)
+    keeps its instant. ``BadTimestamp`` says why a text is none of these."""
+    written = parse_written(text)
+    if written.tzinfo is not None:
+        return from_micros(check_micros(to_micros(written), text))
+    return _local(written, ZoneInfo(check_time_zone(time_zone)), text)
+
+
+def _local(wall_clock: datetime, zone: ZoneInfo, text: str) -> datetime:
+    # fold 0: a wall clock that a daylight-saving change repeats is the first of the two, one
+    # it skips is read with the offset before the change (so a skipped midnight is the day's
+    # first instant).
+    return from_micros(check_micros(to_micros(wall_clock.replace(tzinfo=zone)), text))
+
+
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    return _local(datetime.combine(day, time()), zone, day.isoformat())
 
 
 def days_period(
@@ -75,8 +100,8 @@ def days_period(
     zone = ZoneInfo(check_time_zone(time_zone))
     try:
         return _midnight(first_day, zone), _midnight(last_day + timedelta(days=1), zone)
-    except OverflowError:  # 9999-12-31 has no next day; year 1 has no day before it
-        raise _outside_the_calendar(time_zone) from None
+    except (OverflowError, BadTimestamp):  # 9999-12-31 has no next day; the year 1 has no
+        raise _outside_the_calendar(time_zone) from None  # midnight before it east of UTC
 
 
 def _outside_the_calendar(time_zone: str) -> InvalidInput:
