@@ -57,6 +57,7 @@ class ComponentCreate(BaseModel):
                     "length_km": 12.5,
                     "voltage_kv": 20,
                     "to_substation": "Hilltop",
+                    "rated_current_a": 400,
                 },
                 {
                     "name": "S1",
@@ -76,6 +77,9 @@ class ComponentCreate(BaseModel):
     length_km: float | None = None
     status: AnyCaseStatus | None = None
     to_substation: str | None = Field(default=None, description="a line's other end, if known")
+    rated_current_a: float | None = Field(
+        default=None, description="a line's rated current in A, if known: its current limit"
+    )
 
 
 class ComponentUpdate(BaseModel):
@@ -99,6 +103,9 @@ class ComponentUpdate(BaseModel):
     length_km: float | None = None
     status: AnyCaseStatus | None = None
     to_substation: str | None = Field(default=None, description="a line's other end, if known")
+    rated_current_a: float | None = Field(
+        default=None, description="a line's rated current in A, if known: its current limit"
+    )
 
 
 class ComponentOut(BaseModel):
@@ -111,6 +118,7 @@ class ComponentOut(BaseModel):
     length_km: float | None
     status: SwitchStatus | None
     to_substation: str | None
+    rated_current_a: float | None = None
     created_at: datetime
     created_by: str
     updated_at: datetime

@@ -119,7 +119,7 @@ GROUND = {
 }  # fmt: skip
 ROOMS = {
     "core.access", "core.grid", "core.measurements", "core.reports", "core.imports",
-    "core.backup", "core.seed", "core.cli",
+    "core.backup", "core.seed", "core.cli", "core.alarms",
 }  # fmt: skip
 ABOVE_THE_ROOMS = {"core", "core.exports", "core.streamed_files"}  # files out of every room
 

@@ -45,6 +45,7 @@ class ComponentRecord:
     updated_at: datetime
     updated_by: str
     to_substation: str | None = None  # a line's other end, when known
+    rated_current_a: float | None = None  # a line's rated current (A), when known
 
     @classmethod
     def of(cls, row: Component) -> ComponentRecord:
@@ -62,6 +63,7 @@ class ComponentRecord:
             updated_at=row.updated_at,
             updated_by=row.updated_by,
             to_substation=row.to_substation,
+            rated_current_a=row.rated_current_a,
         )
 
     @classmethod
@@ -70,12 +72,12 @@ class ComponentRecord:
         result row's attributes by name cost more than the rest of building the record."""
         (
             id_, name, substation, kind, capacity, voltage, length, status,
-            created_at, created_by, updated_at, updated_by, to_substation,
+            created_at, created_by, updated_at, updated_by, to_substation, rated_current_a,
         ) = values  # fmt: skip
         return cls(
             id_, name, substation, _TYPES.get(kind) or ComponentType(kind), capacity, voltage,
             length, (_STATUSES.get(status) or SwitchStatus(status)) if status else None,
-            created_at, created_by, updated_at, updated_by, to_substation,
+            created_at, created_by, updated_at, updated_by, to_substation, rated_current_a,
         )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core import logs
+from core.alarms.engine import evaluate_measurements
 from core.db import DriverStatement
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput, UnknownComponent
@@ -179,15 +180,15 @@ def add_measurement(
     # before it, PostgreSQL's next statement would still see the old key).
     rollups.lock(session)
     component = _component_key(session, component_id)
+    frame = pl.DataFrame(
+        {
+            "component_id": [component_id],
+            "measurement_type": [kind.value],
+            "timestamp_us": [micros],
+            "value": [number],
+        }
+    )
     if overwrite:
-        frame = pl.DataFrame(
-            {
-                "component_id": [component_id],
-                "measurement_type": [kind.value],
-                "timestamp_us": [micros],
-                "value": [number],
-            }
-        )
         counts = write_measurements(session, frame, overwrite=True)
         added = find_measurement(
             session=session, component_id=component_id, measurement_type=kind, timestamp=timestamp
@@ -204,6 +205,7 @@ def add_measurement(
             timestamp=from_micros(micros),
             value=number,
         )
+    evaluate_measurements(session, frame)
     logs.on_commit(
         session,
         "measurement.add",
