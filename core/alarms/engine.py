@@ -71,6 +71,42 @@ def evaluate_measurements(
     return counts
 
 
+def _firsts(frame: pl.DataFrame) -> dict[tuple[int, str], int]:
+    return {
+        (component_id, kind): first
+        for component_id, kind, first in frame.group_by("component_id", "measurement_type")
+        .agg(pl.col("timestamp_us").min())
+        .iter_rows()
+    }
+
+
+def _with_preceding(session: Session, frame: pl.DataFrame, limits: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` and, where a limit waits for several samples in a row, the stored samples just
+    before it, so that a run of samples outside counts across batches (and single posts)."""
+    longest = limits.get_column("delay").max()
+    if not isinstance(longest, int) or longest <= 1:
+        return frame
+    parts = [frame]
+    for (component_id, kind), first in sorted(_firsts(frame).items()):
+        rows = session.execute(
+            select(
+                Measurement.component_id,
+                Measurement.measurement_type,
+                Measurement.timestamp_us,
+                Measurement.value,
+            )
+            .where(
+                Measurement.component_id == component_id,
+                Measurement.measurement_type == kind,
+                Measurement.timestamp_us < first,
+            )
+            .order_by(Measurement.timestamp_us.desc())
+            .limit(longest - 1)
+        ).all()
+        parts.append(pl.DataFrame([tuple(r) for r in rows], schema=SAMPLES_SCHEMA, orient="row"))
+    return pl.concat(parts)
+
+
 def _evaluate(
     session: Session,
     frame: pl.DataFrame,
@@ -79,13 +115,11 @@ def _evaluate(
     *,
     carry_all: bool = False,
 ) -> tuple[AlarmCounts, set[int]]:
-    """Store the excursions of ``frame``: the counts, and the ids of the alarms it touched."""
-    firsts = {
-        (component_id, kind): first
-        for component_id, kind, first in frame.group_by("component_id", "measurement_type")
-        .agg(pl.col("timestamp_us").min())
-        .iter_rows()
-    }
+    """Store the excursions of ``frame``: the counts, and the ids of the alarms it touched.
+    An active alarm is carried into the batch when it was raised by its first sample or
+    earlier (history imported from before it is evaluated on its own)."""
+    firsts = _firsts(frame)
+    frame = _with_preceding(session, frame, limits)
     by_key = {(a.component_id, a.measurement_type, a.kind): a for a in active}
     carried = [
         (a.component_id, a.measurement_type, a.kind, a.raised_at_us)
@@ -303,10 +337,7 @@ def check_communication(session: Session, *, now: datetime | None = None) -> Ala
         .correlate(Component)
         .scalar_subquery()
     )
-    last_heard: dict[int, int | None] = dict(
-        (component_id, heard)
-        for component_id, heard in session.execute(select(Component.id, newest))
-    )
+    last_heard: dict[int, int | None] = dict(session.execute(select(Component.id, newest)))
     active = {
         a.component_id: a
         for a in session.scalars(

@@ -62,10 +62,7 @@ CONDITIONS_SCHEMA = pl.Schema(
 
 def get_defaults(*, session: Session) -> dict[str, float]:
     """Every default by name: a manager's value where one is set, else the built-in one."""
-    stored = {
-        name: value
-        for name, value in session.execute(select(LimitDefault.name, LimitDefault.value))
-    }
+    stored = dict(session.execute(select(LimitDefault.name, LimitDefault.value)).all())
     return {name: stored.get(name, setting.value) for name, setting in DEFAULTS.items()}
 
 
