@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.alarms.evaluation import CARRIED_SCHEMA, KEY, SAMPLES_SCHEMA, derive_excursions
 from core.alarms.limits import conditions, get_defaults
 from core.alarms.states import ACTIVE, AlarmState, Event, transition
+from core.domain import MeasurementType
 from core.models import Alarm, Component, Measurement, utc_now
 from core.timestamps import SECOND_US, to_micros
 
@@ -331,13 +332,18 @@ def check_communication(session: Session, *, now: datetime | None = None) -> Ala
     The worker calls it every minute."""
     now_us = to_micros(now or utc_now())
     silence_us = _silence_us(session)
-    newest = (
+    # The newest sample of each type is one seek in the measurements' key index each.
+    newest = [
         select(func.max(Measurement.timestamp_us))
-        .where(Measurement.component_id == Component.id)
+        .where(Measurement.component_id == Component.id, Measurement.measurement_type == kind)
         .correlate(Component)
         .scalar_subquery()
-    )
-    last_heard: dict[int, int | None] = dict(session.execute(select(Component.id, newest)))
+        for kind in MeasurementType
+    ]
+    last_heard: dict[int, int | None] = {}
+    for component_id, *times in session.execute(select(Component.id, *newest)).all():
+        samples = [t for t in times if t is not None]
+        last_heard[component_id] = max(samples) if samples else None
     active = {
         a.component_id: a
         for a in session.scalars(
