@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import auth, components, imports, measurements, reports
+from api.routers import alarms, auth, components, imports, limits, measurements, reports
 from api.single_post import SinglePosts
 from core.access.api_tokens import signing_key
 from core.access.auth import cookie_key
@@ -70,7 +70,7 @@ def create_app(
     app.state.signing_key = signing_key(cookie_key(settings))
     app.state.runner = None
     errors.install(app)
-    for module in (auth, components, measurements, imports, reports):
+    for module in (auth, components, measurements, imports, reports, alarms, limits):
         app.include_router(module.router)
     app.add_middleware(SinglePosts, api=app)
     return app

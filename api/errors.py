@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from core.access.api_tokens import ScopeRefusal, TokenRefusal
+from core.alarms.states import IllegalTransition
 from core.errors import (
     AuthenticationFailure,
     BusyDatabase,
@@ -54,6 +55,7 @@ STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
     (LastManager, 409),
     (UnfinishedReport, 409),
     (UncancellableReport, 409),
+    (IllegalTransition, 409),
     (ImportRejection, 422),
     (InvalidInput, 422),
     (UnreadableFile, 400),
