@@ -18,6 +18,7 @@ from core.alarms.limits import (
     LimitOverride,
     _checked_number,
     get_defaults,
+    note_change,
     replace_overrides,
     stored_overrides,
     validate_override,
@@ -64,6 +65,7 @@ def set_defaults(
             session.add(LimitDefault(name=name, value=value, updated_by=actor.username))
         else:
             row.value, row.updated_by, row.updated_at = value, actor.username, utc_now()
+    note_change(session, actor.username)
     session.flush()
     reevaluate_active(session)
     logs.on_commit(session, "limits.defaults", user=actor.username, started=started, **checked)

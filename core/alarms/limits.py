@@ -4,6 +4,7 @@ voltage level, and the effective limits of components as one Polars frame."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
 from core.errors import FieldProblem, InvalidInput
-from core.models import Component, Limit, LimitDefault
+from core.models import Component, Limit, LimitDefault, utc_now
 from core.validation import FieldError, parse_choice, parse_number
 
 
@@ -45,6 +46,9 @@ SEVERITY = {"high_alarm": "alarm", "high_warning": "warning"} | {
     "low_warning": "warning",
     "low_alarm": "alarm",
 }
+# A row of limit_defaults that no person sets: a new random value at every change of limits,
+# so a process that keeps effective limits (core/alarms/single.py) sees that they changed.
+REVISION = "limits_revision"
 CONDITIONS_SCHEMA = pl.Schema(
     {
         "component_id": pl.Int64,
@@ -330,6 +334,16 @@ def stored_overrides(
     return [LimitOverride.of(row) for row in session.scalars(query)]
 
 
+def note_change(session: Session, by: str) -> None:
+    """Every change of limits (defaults, overrides) calls this in its transaction."""
+    row = session.get(LimitDefault, REVISION)
+    value = float(secrets.randbelow(2**52))
+    if row is None:
+        session.add(LimitDefault(name=REVISION, value=value, updated_by=by))
+    else:
+        row.value, row.updated_by, row.updated_at = value, by, utc_now()
+
+
 def replace_overrides(
     session: Session,
     overrides: Collection[LimitOverride],
@@ -362,4 +376,5 @@ def replace_overrides(
                 updated_by=by,
             )
         )
+    note_change(session, by)
     session.flush()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.alarms.engine import evaluate_measurements
+from core.alarms.single import Watched, evaluate_sample, watch_columns
 from core.db import DriverStatement
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput, UnknownComponent
@@ -98,7 +99,7 @@ _KEY = ["component_id", "measurement_type", "timestamp_us"]
 
 def _insert_one(
     session: Session,
-    component: tuple[str, float | None],
+    component: Watched,
     component_id: int,
     kind: MeasurementType,
     micros: int,
@@ -140,15 +141,18 @@ def _insert_statement(dialect: str) -> DriverStatement:
 
 _components = Component.__table__.c
 _COMPONENT_KEY = DriverStatement(
-    select(_components.component_type, _components.voltage_kv).where(
-        _components.id == bindparam("component_id")
-    )
+    select(
+        _components.component_type,
+        _components.voltage_kv,
+        *watch_columns(bindparam("component_id")),
+    ).where(_components.id == bindparam("component_id"))
 )
 
 
-def _component_key(session: Session, component_id: int) -> tuple[str, float | None]:
-    """The component's type and voltage (what its rollup rows are keyed by), or
-    ``UnknownComponent``: one plain query, where ``get_component`` loads the whole row."""
+def _component_key(session: Session, component_id: int) -> Watched:
+    """The component's type and voltage (what its rollup rows are keyed by) and what the
+    alarms' quick look needs, or ``UnknownComponent``: one plain query, where
+    ``get_component`` loads the whole row."""
     found = (
         _COMPONENT_KEY.first(session, {"component_id": component_id})
         if component_id in ID_RANGE
@@ -156,7 +160,7 @@ def _component_key(session: Session, component_id: int) -> tuple[str, float | No
     )
     if found is None:
         raise UnknownComponent(component_id)
-    return found[0], found[1]
+    return Watched(*found)
 
 
 def add_measurement(
@@ -205,7 +209,13 @@ def add_measurement(
             timestamp=from_micros(micros),
             value=number,
         )
-    evaluate_measurements(session, frame)
+    if overwrite:  # a replaced value may end or change an excursion: the whole evaluation
+        evaluate_measurements(session, frame)
+    else:
+        evaluate_sample(
+            session, component, component_id=component_id, measurement_type=kind.value,
+            timestamp_us=micros, value=number,
+        )  # fmt: skip
     logs.on_commit(
         session,
         "measurement.add",
