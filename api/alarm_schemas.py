@@ -1,4 +1,5 @@
-"""Request and response bodies of the alarm and limit routes, with their OpenAPI examples."""
+"""Request and response bodies of the alarm and limit routes, with their OpenAPI examples.
+See docs/reference.md#alarms-and-limits."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Where alarms are raised and cleared: ``evaluate_measurements`` (the one entry point every
 write path calls inside its transaction), ``evaluate_history`` over stored measurements, the
-re-evaluation after a limit changes, and the communication-lost check the worker runs."""
+re-evaluation after a limit change, the silence check. See docs/architecture.md#alarms."""
 
 from __future__ import annotations
 

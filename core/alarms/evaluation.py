@@ -1,6 +1,6 @@
 """The one evaluation of measurements against limits, pure Polars: a batch of samples and the
 effective limits in, the excursions (raised, worst, cleared) out, carrying the alarms already
-active from earlier batches. core/alarms/engine.py stores what it finds."""
+active from earlier batches; engine.py stores them. See docs/architecture.md#alarms."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A manager's changes to limits (the defaults, one component's, one type and level's) and what
-they read back; every change is audited and re-evaluates the active alarms it may end."""
+they read back; each audited, re-evaluating active alarms. See docs/design.md#limits-and-alarms."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Limits: the defaults derived from the grid model (EN 50160's voltage band, transformer
 loading, a line's rated current), a manager's overrides per component or per component type and
-voltage level, and the effective limits of components as one Polars frame."""
+voltage level, the effective limits as one Polars frame. See docs/design.md#limits-and-alarms."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Alarms as people read and handle them: list (active first, by severity and age) and read
-one for anyone; acknowledge and shelve for a manager, each an audited transition."""
+one for anyone; acknowledge and shelve for a manager. See docs/design.md#limits-and-alarms."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The alarm lifecycle (ISA-18.2 / IEC 62682) as data: its states, the events that move an alarm
-between them, one ``transition`` that applies an event and writes the ``alarm_events`` row."""
+between them, one ``transition`` applying them with a row. See docs/design.md#limits-and-alarms."""
 
 from __future__ import annotations
 

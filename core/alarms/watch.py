@@ -1,5 +1,5 @@
 """The worker's minute check for silent components: ``check_communication`` in its own
-transaction every ``every_seconds``, on a thread beside the report runner."""
+transaction every minute, on a thread beside the report runner. See docs/architecture.md#alarms."""
 
 from __future__ import annotations
 

@@ -65,6 +65,8 @@ def test_shelving_hides_an_alarm_until_its_time_with_a_reason(db):
         (timedelta(hours=-1), "x", "until: must be in the future"),
         (timedelta(days=8), "x", "until: may be at most 7 days ahead"),
         (timedelta(hours=1), "  ", "reason: is required"),
+        (timedelta(hours=1), "x" * 1001, "reason: must be at most 1000 characters"),
+        (timedelta(hours=1), "a\x1b[2Jb", "reason: must not contain control characters"),
     ],
 )
 def test_a_bad_shelving_is_named(db, until, reason, named):
