@@ -152,11 +152,11 @@ def _evaluate(
                 raised_at_us=row["raised_at_us"],
                 state=None,
             )
-            _worse(alarm, row)
+            worse(alarm, row)
             transition(session, alarm, Event.RAISE, by=ENGINE)
             counts.raised += 1
         else:
-            _worse(alarm, row)
+            worse(alarm, row)
         touched.add(alarm.id)
         if row["cleared_at_us"] is not None and AlarmState(alarm.state) in ACTIVE:
             _clear(session, alarm, row["cleared_at_us"])
@@ -164,7 +164,7 @@ def _evaluate(
     return counts, touched
 
 
-def _worse(alarm: Alarm, row: dict[str, Any]) -> None:
+def worse(alarm: Alarm, row: dict[str, Any]) -> None:
     """Keep the worst sample: the one furthest beyond the limit."""
     value: float | None = row["worst_value"]
     if value is None:

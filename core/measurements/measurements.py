@@ -144,17 +144,19 @@ _COMPONENT_KEY = DriverStatement(
     select(
         _components.component_type,
         _components.voltage_kv,
-        *watch_columns(bindparam("component_id")),
+        *watch_columns(bindparam("component_id"), bindparam("measurement_type")),
     ).where(_components.id == bindparam("component_id"))
 )
 
 
-def _component_key(session: Session, component_id: int) -> Watched:
+def _component_key(session: Session, component_id: int, measurement_type: str) -> Watched:
     """The component's type and voltage (what its rollup rows are keyed by) and what the
     alarms' quick look needs, or ``UnknownComponent``: one plain query, where
     ``get_component`` loads the whole row."""
     found = (
-        _COMPONENT_KEY.first(session, {"component_id": component_id})
+        _COMPONENT_KEY.first(
+            session, {"component_id": component_id, "measurement_type": measurement_type}
+        )
         if component_id in ID_RANGE
         else None
     )
@@ -183,7 +185,7 @@ def add_measurement(
     # until it commits, so the key read after it is the one the rollup row must carry (read
     # before it, PostgreSQL's next statement would still see the old key).
     rollups.lock(session)
-    component = _component_key(session, component_id)
+    component = _component_key(session, component_id, kind.value)
     frame = pl.DataFrame(
         {
             "component_id": [component_id],
