@@ -154,3 +154,15 @@ def test_the_openapi_document_shows_examples_of_the_alarm_routes(client):
     assert [path for path in routes if path not in paths] == []
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert schemas["ShelveBody"]["examples"] and schemas["AlarmOut"]["examples"]
+
+
+def test_a_line_s_rated_current_in_the_api(client, manager_headers):
+    created = client.post(
+        "/components", headers=manager_headers, json=LINE | {"rated_current_a": 400}
+    )
+    assert created.status_code == 201 and created.json()["rated_current_a"] == 400
+    changed = client.put(
+        f"/components/{created.json()['id']}", headers=manager_headers,
+        json={"rated_current_a": 500},
+    )  # fmt: skip
+    assert changed.json()["rated_current_a"] == 500 and changed.json()["to_substation"] is None
