@@ -13,7 +13,16 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, reference
 from api.offline_docs import install_offline_docs
-from api.routers import auth, components, imports, measurements, reports, substations
+from api.routers import (
+    alarms,
+    auth,
+    components,
+    imports,
+    limits,
+    measurements,
+    reports,
+    substations,
+)
 from api.single_post import SinglePosts
 from core.access.auth import cookie_key
 from core.access.sign_in_tokens import signing_key
@@ -84,7 +93,7 @@ def create_app(
     app.state.signing_key = signing_key(cookie_key(settings))
     app.state.runner = None
     errors.install(app)
-    for module in (auth, components, measurements, imports, reports, substations):
+    for module in (auth, components, measurements, imports, reports, substations, alarms, limits):
         app.include_router(module.router)
     app.include_router(reference.router)
     app.add_middleware(SinglePosts, api=app)

@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from core.alarms.states import IllegalTransition
 from core.errors import (
     AuthenticationFailure,
     BusyDatabase,
@@ -61,6 +62,7 @@ STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
     (LastManager, 409),
     (UnfinishedReport, 409),
     (UncancellableReport, 409),
+    (IllegalTransition, 409),
     (ImportRejection, 422),
     (InvalidInput, 422),
     (UnreadableFile, 400),

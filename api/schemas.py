@@ -68,6 +68,9 @@ class ComponentFields(BaseModel):
     length_km: float | None = Field(default=None, description="a line's length, km")
     status: AnyCaseStatus | None = Field(default=None, description="a switch's: open or closed")
     to_substation: str | None = Field(default=None, description="a line's other end, if known")
+    rated_current_a: float | None = Field(
+        default=None, description="a line's rated current in A, if known: its current limit"
+    )
 
 
 class ComponentCreate(ComponentFields, _Named):
@@ -90,6 +93,7 @@ class ComponentCreate(ComponentFields, _Named):
                     "length_km": 12.5,
                     "voltage_kv": 20,
                     "to_substation": "Hilltop",
+                    "rated_current_a": 400,
                 },
                 {
                     "name": "S1",

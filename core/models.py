@@ -92,6 +92,8 @@ class Component(Base):
     status: Mapped[str | None] = mapped_column(String(8))
     # A line's other end (``substation`` is its first); empty where the data does not say.
     to_substation: Mapped[str | None] = mapped_column(String(200), index=True)
+    # A line's rated current (A), when known: the line-current limit derives from it.
+    rated_current_a: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
@@ -116,6 +118,10 @@ class Component(Base):
             "to_substation IS NULL OR (component_type = 'line' "
             "AND length(trim(to_substation)) > 0 AND to_substation <> substation)",
             name="to_substation",
+        ),
+        CheckConstraint(
+            "rated_current_a IS NULL OR (component_type = 'line' AND rated_current_a > 0)",
+            name="rated_current_a",
         ),
     )
 
@@ -269,3 +275,105 @@ class Report(Base):
         ),
         CheckConstraint("period_start < period_end", name="period"),
     )
+
+
+class Limit(Base):
+    """A manager's limits for one measurement type: of one component, or of every component of
+    a type at a voltage level. Values are in the measurement's units (kV, A, MW); ``no_limit``
+    switches the defaults off. Where no row applies, ``limit_defaults`` derive them from the
+    grid model (core/alarms/limits.py)."""
+
+    __tablename__ = "limits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    component_id: Mapped[int | None] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), index=True
+    )
+    component_type: Mapped[str | None] = mapped_column(String(16))
+    voltage_kv: Mapped[float | None] = mapped_column(Float)
+    measurement_type: Mapped[str] = mapped_column(String(16))
+    no_limit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    high_alarm: Mapped[float | None] = mapped_column(Float)
+    high_warning: Mapped[float | None] = mapped_column(Float)
+    low_alarm: Mapped[float | None] = mapped_column(Float)
+    low_warning: Mapped[float | None] = mapped_column(Float)
+    deadband_pct: Mapped[float | None] = mapped_column(Float)
+    delay_samples: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        CheckConstraint(
+            "(component_id IS NOT NULL AND component_type IS NULL AND voltage_kv IS NULL)"
+            " OR (component_id IS NULL AND component_type IS NOT NULL AND voltage_kv IS NOT NULL)",
+            name="scope",
+        ),
+    )
+
+
+class LimitDefault(Base):
+    """One default of the limits derived from the grid model (a percentage, a count, minutes),
+    by name; a name without a row has its built-in value (core/alarms/limits.py)."""
+
+    __tablename__ = "limit_defaults"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class Alarm(Base):
+    """One excursion of a component outside a limit (or its silence), from the sample that
+    raised it to the one that cleared it: times are the measurements' own, in microseconds.
+    ``state`` moves only through core/alarms/states.py, each move an ``alarm_events`` row."""
+
+    __tablename__ = "alarms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"))
+    # "" for communication lost, which concerns no one measurement type.
+    measurement_type: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    severity: Mapped[str] = mapped_column(String(8))
+    limit_value: Mapped[float | None] = mapped_column(Float)
+    worst_value: Mapped[float | None] = mapped_column(Float)
+    worst_at_us: Mapped[int | None] = mapped_column(BigInteger)
+    raised_at_us: Mapped[int] = mapped_column(BigInteger)
+    cleared_at_us: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    shelved_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    shelve_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+
+    __table_args__ = (
+        # One excursion is one alarm however often its history is evaluated.
+        Index(
+            "uq_alarms_key",
+            "component_id",
+            "measurement_type",
+            "kind",
+            "raised_at_us",
+            unique=True,
+        ),
+        CheckConstraint(
+            "state IN ('active_unacknowledged', 'active_acknowledged', "
+            "'cleared_unacknowledged', 'closed')",
+            name="state",
+        ),
+    )
+
+
+class AlarmEvent(Base):
+    """One transition of an alarm: who moved it, when, from which state to which, and why."""
+
+    __tablename__ = "alarm_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    by: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(Text)

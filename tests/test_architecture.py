@@ -119,7 +119,7 @@ GROUND = {
 }  # fmt: skip
 ROOMS = {
     "core.access", "core.grid", "core.measurements", "core.reports", "core.imports",
-    "core.backup", "core.seed", "core.cli",
+    "core.backup", "core.seed", "core.cli", "core.alarms",
 }  # fmt: skip
 # Files out of every room: the exports, and a substation's diagram (its layout, its drawing).
 ABOVE_THE_ROOMS = {

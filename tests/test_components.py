@@ -88,7 +88,7 @@ def test_each_type_needs_the_fields_of_the_table_and_refuses_the_others(kind):
 def test_the_import_template_has_the_table_s_columns():
     header = COMPONENTS_TEMPLATE_CSV.splitlines()[0].split(",")
     assert header[: len(COMPONENT_FIELDS)] == list(COMPONENT_FIELDS)
-    assert set(header) == {"to_substation", *COMPONENT_FIELDS}
+    assert set(header) == {"to_substation", "rated_current_a", *COMPONENT_FIELDS}
 
 
 def test_a_wrong_value_is_not_called_missing():

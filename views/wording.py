@@ -20,6 +20,7 @@ LABELS = {
     "length_km": "Length (km)",
     "status": "Switch status",
     "to_substation": "To substation",
+    "rated_current_a": "Rated current (A)",
     "measurement_type": "Measurement type",
     "timestamp": "Time",
     "value": "Value",
@@ -127,6 +128,7 @@ _TYPE_LABELS = {
     ("transformer", "voltage_kv"): "HV voltage (kV)",
     ("line", "voltage_kv"): "Nominal voltage (kV)",
     ("line", "to_substation"): "To substation (the line's other end; optional)",
+    ("line", "rated_current_a"): "Rated current, A (optional: gives the line a current limit)",
 }
 
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from core import logs
-from core.cli import database, grid_data, reports, servers, users
+from core.cli import alarms, database, grid_data, reports, servers, users
 from core.cli.common import Command
 from core.config import get_settings
 from core.errors import GridBoardError, UnreadableFile
@@ -27,6 +27,8 @@ COMMANDS: tuple[Command, ...] = (
     users.CREATE_USER,
     users.SET_PASSWORD,
     reports.REPORT,
+    alarms.ALARMS,
+    alarms.LIMITS,
     grid_data.EXPORT_COMPONENTS,
     grid_data.EXPORT_MEASUREMENTS,
     grid_data.DIAGRAM,

@@ -41,6 +41,7 @@ def _worker_arguments(parser: argparse.ArgumentParser) -> None:
 def _worker(args: argparse.Namespace, database: Database) -> int:
     """Run queued reports until SIGTERM/SIGINT: the current report is finished within
     ``--stop-grace-seconds``, else handed back to the queue for another runner."""
+    from core.alarms.watch import SilenceWatch
     from core.reports.jobs import ReportRunner
 
     runner = ReportRunner(
@@ -55,10 +56,14 @@ def _worker(args: argparse.Namespace, database: Database) -> int:
         runner.request_stop()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # Communication lost is checked every minute beside the reports (not in a --once run).
+    watch = None if args.once else SilenceWatch(database).start()
     try:
         logging.info("worker %s waiting for reports on %s", runner.worker_id, database.url)
         runner.run(until_idle=args.once)
     finally:
+        if watch is not None:
+            watch.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     logging.info("worker %s stopped", runner.worker_id)

@@ -27,11 +27,15 @@ FIELDS_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
 }
 # A line's other end: a field a type may have but need not (files without it still import).
 TO_SUBSTATION = "to_substation"
+# A line's rated current (A), from which its current limit derives (core/alarms/limits.py).
+RATED_CURRENT = "rated_current_a"
 OPTIONAL_OF_TYPE: dict[ComponentType, tuple[str, ...]] = {
     ComponentType.TRANSFORMER: (),
-    ComponentType.LINE: (TO_SUBSTATION,),
+    ComponentType.LINE: (TO_SUBSTATION, RATED_CURRENT),
     ComponentType.SWITCH: (),
 }
+# The optional fields that are numbers; the others are names.
+OPTIONAL_NUMBERS = (RATED_CURRENT,)
 # The fields picked from a list; every other field of a type is a number.
 CHOICE_FIELDS = {"status": SwitchStatus}
 
@@ -58,6 +62,7 @@ class ComponentSpec:
     length_km: float | None = None
     status: SwitchStatus | None = None
     to_substation: str | None = None
+    rated_current_a: float | None = None
 
     def stored(self) -> dict[str, Any]:
         """The values of a ``components`` row (enumerations as their text)."""
@@ -125,6 +130,12 @@ def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
             problems.append(
                 FieldProblem(key, f"must be empty for a {component_type.value}, got {shown(raw)}")
             )
+            continue
+        if key in OPTIONAL_NUMBERS:
+            try:
+                values[key] = parse_positive(raw)
+            except FieldError as error:
+                problems.append(FieldProblem(key, str(error)))
             continue
         try:
             values[key] = parse_name(raw)

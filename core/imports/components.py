@@ -71,11 +71,16 @@ def import_components(
 
     stored: dict[tuple[str, str], int] = {}
     stored_ends: dict[int, str | None] = {}
-    for component_id, name, substation, to_substation in session.execute(
-        select(Component.id, Component.name, Component.substation, Component.to_substation)
+    stored_optional: dict[int, dict[str, object]] = {}
+    optional_columns = [getattr(Component, name) for name in OPTIONAL_FIELDS]
+    for component_id, name, substation, *optional in session.execute(
+        select(Component.id, Component.name, Component.substation, *optional_columns)
     ):
         stored[name, substation] = component_id
-        stored_ends[component_id] = to_substation
+        values: dict[str, object] = dict(zip(OPTIONAL_FIELDS, optional, strict=True))
+        stored_optional[component_id] = values
+        end = values[TO_SUBSTATION]
+        stored_ends[component_id] = end if isinstance(end, str) else None
     problems.extend(_look_alike_problems(valid, stored, stored_ends))
     if problems:
         raise ImportRejection(problems)
@@ -92,11 +97,11 @@ def import_components(
     if overwrite:
         with logs.quiet(session):
             for component_id, row, spec in existing:
-                fields: dict[str, str | None] = dict(row)
-                optional = OPTIONAL_OF_TYPE[spec.component_type]
-                if TO_SUBSTATION not in row and TO_SUBSTATION in optional:
-                    # A file without the column says nothing about a line's other end: keep it.
-                    fields[TO_SUBSTATION] = stored_ends[component_id]
+                fields: dict[str, object] = dict(row)
+                for key in OPTIONAL_OF_TYPE[spec.component_type]:
+                    if key not in row:
+                        # A file without the column says nothing about it: keep the stored value.
+                        fields[key] = stored_optional[component_id][key]
                 update_component(
                     session=session, actor=actor, component_id=component_id, fields=fields
                 )

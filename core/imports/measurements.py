@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import logs
+from core.alarms.engine import evaluate_history, evaluate_measurements
 from core.domain import Actor, require_manager
 from core.errors import ImportRejection, UnreadableFile
 from core.imports.csv_table import read_csv_table
@@ -28,6 +29,7 @@ from core.measurements.measurement_store import (
     write_measurements,
 )
 from core.models import Component
+from core.timestamps import from_micros
 
 _WRITE_BATCH_ROWS = 250_000
 # Share of the progress bar each phase fills: reading, checking, writing.
@@ -73,7 +75,9 @@ def import_measurements(
     if problems:
         raise ImportRejection(problems)
     report(_CHECK)
-    counts = _write(session, checked.select(list(MEASUREMENT_SCHEMA)), overwrite, report)
+    written = checked.select(list(MEASUREMENT_SCHEMA))
+    counts = _write(session, written, overwrite, report)
+    _evaluate(session, written, counts, overwrite)
     report(1.0)
     summary = ImportSummary(
         file_name=file_name,
@@ -90,6 +94,23 @@ def import_measurements(
         **summary.log_fields(),
     )
     return summary
+
+
+def _evaluate(
+    session: Session, written: pl.DataFrame, counts: WriteCounts, overwrite: bool
+) -> None:
+    """Alarms from what is now stored: the file's rows, unless some were skipped (their stored
+    values stand), then the stored history of the file's components over the file's span."""
+    if overwrite or not counts.skipped:
+        evaluate_measurements(session, written)
+        return
+    first = written.get_column("timestamp_us").min()
+    assert isinstance(first, int)
+    evaluate_history(
+        session,
+        since=from_micros(first),
+        component_ids=written.get_column("component_id").unique().sort().to_list(),
+    )
 
 
 def _inventory(session: Session) -> pl.DataFrame:

@@ -10,9 +10,9 @@ COMPONENTS_HEADER = ",".join(COMPONENT_FIELDS)  # the columns every components f
 COMPONENTS_TEMPLATE_CSV = (
     ",".join(COMPONENT_FIELDS + OPTIONAL_FIELDS)
     + "\n"
-    + "T1,Riverside,transformer,40,110,,,\n"
-    + "L1,Riverside,line,,20,12.5,,Hilltop\n"
-    + "S1,Riverside,switch,,,,closed,\n"
+    + "T1,Riverside,transformer,40,110,,,,\n"
+    + "L1,Riverside,line,,20,12.5,,Hilltop,400\n"
+    + "S1,Riverside,switch,,,,closed,,\n"
 )
 
 MEASUREMENTS_TEMPLATE_CSV = (

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.alarms.single import Watched, watch_columns
 from core.driver_statements import DriverStatement, driver_connection
 from core.errors import UnknownComponent
 from core.measurements import rollups
@@ -49,15 +50,20 @@ class OneWrite:
 
     id: int
     counts: WriteCounts
+    component: Watched  # its key and what the alarms' quick look reads with it
 
 
 _table = cast(Table, Measurement.__table__)
 _measurements = _table.c
 _components = Component.__table__.c
+# The component's key (its rollup rows are keyed by type and level) and, in the same query,
+# what the alarms' quick look needs (``core.alarms.single``).
 _COMPONENT_KEY = DriverStatement(
-    select(_components.component_type, _components.voltage_kv).where(
-        _components.id == bindparam("component_id")
-    )
+    select(
+        _components.component_type,
+        _components.voltage_kv,
+        *watch_columns(bindparam("component_id"), bindparam("measurement_type")),
+    ).where(_components.id == bindparam("component_id"))
 )
 _STORED_ONE = DriverStatement(
     select(_measurements.id, _measurements.value).where(
@@ -106,13 +112,16 @@ def write_one(
     # before it, PostgreSQL's next statement would still see the old key).
     rollups.lock(session)
     found = (
-        _COMPONENT_KEY.first(session, {"component_id": component_id})
+        _COMPONENT_KEY.first(
+            session, {"component_id": component_id, "measurement_type": measurement_type}
+        )
         if component_id in ID_RANGE
         else None
     )
     if found is None:
         raise UnknownComponent(component_id)
-    component_type, voltage_kv = found
+    component = Watched(*found)
+    component_type, voltage_kv = component.component_type, component.voltage_kv
     row = {
         "component_id": component_id,
         "measurement_type": measurement_type,
@@ -125,7 +134,7 @@ def write_one(
         if added is None:
             return None
         rollups.add_one(session, component_type, voltage_kv, measurement_type, timestamp_us, value)
-        return OneWrite(added.id, WriteCounts(inserted=1))
+        return OneWrite(added.id, WriteCounts(inserted=1), component)
     _UPDATE.run(session, {"new_value": value, **{f"key_{name}": row[name] for name in KEY}})
     rollups.add_one(session, component_type, voltage_kv, measurement_type, timestamp_us, value)
     old = pl.DataFrame(
@@ -134,7 +143,7 @@ def write_one(
         orient="row",
     )
     rollups.remove(session, rollups.contributions(old))
-    return OneWrite(stored.id, WriteCounts(overwritten=1))
+    return OneWrite(stored.id, WriteCounts(overwritten=1), component)
 
 
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:

@@ -13,8 +13,9 @@ from tests.imports.support import (
 
 
 def test_templates_name_the_documented_columns():
-    # The exercise's columns, then the optional other end of a line.
-    assert COMPONENTS_TEMPLATE_CSV.splitlines()[0] == COMPONENTS_HEADER + ",to_substation"
+    # The exercise's columns, then a line's optional other end and rated current.
+    header = COMPONENTS_HEADER + ",to_substation,rated_current_a"
+    assert COMPONENTS_TEMPLATE_CSV.splitlines()[0] == header
     assert MEASUREMENTS_TEMPLATE_CSV.splitlines()[0] == MEASUREMENTS_HEADER
 
 

@@ -28,7 +28,8 @@ from core.db import Database
 from core.domain import Role, require_manager
 from core.errors import AuthenticationFailure, MissingPermission
 from core.grid.components import get_component, list_components, list_substations
-from core.models import Base
+from core.measurements.measurements import add_measurement
+from core.models import Alarm, Base
 from core.reports.jobs import get_report, list_reports, request_report
 from tests.factories import LINE, MANAGER, TRANSFORMER, USER, make_component
 
@@ -112,6 +113,26 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "core.access.users.delete_user": lambda seen: {"username": "newbie"},
     # A user locking someone out (themselves included: only a manager may).
     "core.access.users.set_active": lambda seen: {"username": "ulf", "active": False},
+    # limits that keep the alarm below active (a manager's run acknowledges, then shelves it)
+    "core.alarms.limit_changes.set_component_limits": lambda seen: {
+        "component_id": seen["component_id"],
+        "limits": [{"measurement_type": "voltage", "high_alarm": 120}],
+    },
+    "core.alarms.limit_changes.set_level_limits": lambda seen: {
+        "component_type": "transformer",
+        "voltage_kv": 110,
+        "limits": [{"measurement_type": "voltage", "high_alarm": 120}],
+    },
+    "core.alarms.limit_changes.set_defaults": lambda seen: {"values": {"deadband_pct": 2}},
+    "core.alarms.records.acknowledge_alarm": lambda seen: {
+        "alarm_id": seen["alarm_id"],
+        "comment": "seen",
+    },
+    "core.alarms.records.shelve_alarm": lambda seen: {
+        "alarm_id": seen["alarm_id"],
+        "until": datetime.now(UTC) + timedelta(hours=1),
+        "reason": "maintenance",
+    },
     "core.reports.jobs.runner.generate_report": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
@@ -142,7 +163,18 @@ def seen(db: Database) -> dict[str, Any]:
         )
         token = create_api_token(session=session, actor=MANAGER, name="feed", scope="read")
     component = make_component(db)
-    return {"component_id": component.id, "report_id": report.id, "token_id": token.record.id}
+    with db.write() as session:  # 150 kV on a 110 kV transformer: an alarm to act on
+        add_measurement(
+            session=session, actor=MANAGER, component_id=component.id,
+            measurement_type="voltage", timestamp=START, value=150,
+        )  # fmt: skip
+        alarm_id = session.scalar(select(Alarm.id).where(Alarm.kind == "high_alarm"))
+    return {
+        "component_id": component.id,
+        "report_id": report.id,
+        "token_id": token.record.id,
+        "alarm_id": alarm_id,
+    }
 
 
 def _run(function: Callable[..., Any], db: Database, arguments: dict[str, Any]) -> None:

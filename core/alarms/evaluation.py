@@ -1,0 +1,135 @@
+"""The one evaluation of measurements against limits, pure Polars: a batch of samples and the
+effective limits in, the excursions (raised, worst, cleared) out, carrying the alarms already
+active from earlier batches; engine.py stores them. See docs/architecture.md#alarms."""
+
+from __future__ import annotations
+
+import polars as pl
+
+KEY = ["component_id", "measurement_type", "kind"]
+SAMPLES_SCHEMA = pl.Schema(
+    {
+        "component_id": pl.Int64,
+        "measurement_type": pl.String,
+        "timestamp_us": pl.Int64,
+        "value": pl.Float64,
+    }
+)
+CARRIED_SCHEMA = pl.Schema(
+    {
+        "component_id": pl.Int64,
+        "measurement_type": pl.String,
+        "kind": pl.String,
+        "raised_at_us": pl.Int64,
+    }
+)
+EPISODES_SCHEMA = pl.Schema(
+    {
+        "component_id": pl.Int64,
+        "measurement_type": pl.String,
+        "kind": pl.String,
+        "severity": pl.String,
+        "limit": pl.Float64,
+        "raised_at_us": pl.Int64,
+        "cleared_at_us": pl.Int64,
+        "worst_value": pl.Float64,
+        "worst_at_us": pl.Int64,
+        "worst_excess": pl.Float64,
+    }
+)
+
+
+def excess() -> pl.Expr:
+    """How far a sample is beyond its limit, in the measurement's units (> 0: outside)."""
+    compared = pl.when(pl.col("absolute")).then(pl.col("value").abs()).otherwise(pl.col("value"))
+    return pl.col("direction").cast(pl.Float64) * (compared - pl.col("limit"))
+
+
+def run_length(flag: str) -> pl.Expr:
+    """The position of each sample in its run of equal ``flag`` values (1, 2, ...)."""
+    run = (pl.col(flag) != pl.col(flag).shift(1)).fill_null(True).cum_sum().over(KEY)
+    return pl.int_range(1, pl.len() + 1).over([*KEY, run])
+
+
+def signal() -> pl.Expr:
+    """1 where an alarm must be on (``delay`` samples outside in a row), 0 where it must be off
+    (back inside by the deadband), empty where it keeps its state (inside the deadband)."""
+    return (
+        pl.when(pl.col("outside") & (pl.col("run") >= pl.col("delay")))
+        .then(pl.lit(1, pl.Int8))
+        .when(pl.col("excess") < -pl.col("deadband"))
+        .then(pl.lit(0, pl.Int8))
+    )
+
+
+def derive_excursions(
+    samples: pl.DataFrame, limits: pl.DataFrame, carried: pl.DataFrame
+) -> pl.DataFrame:
+    """The excursions in ``samples`` (component_id, measurement_type, timestamp_us, value)
+    against ``limits`` (core.alarms.limits.conditions), one row per alarm: its raise (or the
+    carried alarm's, for an alarm active before the batch), its worst sample, and its clear
+    (empty while it lasts). ``carried`` holds the alarms active before the batch's first
+    sample (component_id, measurement_type, kind, raised_at_us)."""
+    carried_on = carried.lazy().select(*KEY, pl.col("raised_at_us").alias("carried_at"))
+    steps = (
+        samples.lazy()
+        .cast(SAMPLES_SCHEMA)
+        .join(limits.lazy(), on=["component_id", "measurement_type"])
+        .sort([*KEY, "timestamp_us"])
+        .with_columns(excess().alias("excess"))
+        .with_columns((pl.col("excess") > 0).alias("outside"))
+        .with_columns(run_length("outside").alias("run"))
+        .join(carried_on, on=KEY, how="left")
+        .with_columns(
+            signal()
+            .forward_fill()
+            .over(KEY)
+            .fill_null(pl.col("carried_at").is_not_null().cast(pl.Int8))
+            .alias("on")
+        )
+        .with_columns(
+            pl.col("on")
+            .shift(1)
+            .over(KEY)
+            .fill_null(pl.col("carried_at").is_not_null().cast(pl.Int8))
+            .alias("was_on")
+        )
+        .with_columns(
+            ((pl.col("on") == 1) & (pl.col("was_on") == 0)).cum_sum().over(KEY).alias("episode")
+        )
+        .filter((pl.col("on") == 1) | (pl.col("was_on") == 1))
+    )
+    on = pl.col("on") == 1
+    raised = on & (pl.col("was_on") == 0)
+    worst = pl.when(on).then(pl.col("excess"))
+    return (
+        steps.group_by([*KEY, "episode"])
+        .agg(
+            pl.col("severity").first(),
+            pl.col("limit").first(),
+            pl.col("timestamp_us").filter(raised).first().alias("raised_at_us"),
+            pl.col("carried_at").first(),
+            pl.col("timestamp_us").filter(~on).first().alias("cleared_at_us"),
+            pl.col("value")
+            .sort_by(worst, descending=True, nulls_last=True)
+            .first()
+            .alias("worst_value"),
+            pl.col("timestamp_us")
+            .sort_by(worst, descending=True, nulls_last=True)
+            .first()
+            .alias("worst_at_us"),
+            worst.max().alias("worst_excess"),
+        )
+        .with_columns(
+            pl.when(pl.col("worst_excess").is_not_null()).then(pl.col("worst_value")),
+            pl.when(pl.col("worst_excess").is_not_null()).then(pl.col("worst_at_us")),
+            pl.when(pl.col("episode") == 0)
+            .then(pl.col("carried_at"))
+            .otherwise(pl.col("raised_at_us"))
+            .alias("raised_at_us"),
+        )
+        .select(list(EPISODES_SCHEMA))
+        .sort([*KEY, "raised_at_us"])
+        .collect()
+        .cast(EPISODES_SCHEMA)
+    )

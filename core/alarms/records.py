@@ -1,0 +1,247 @@
+"""Alarms as people read and handle them: list (active first, by severity and age) and read
+one for anyone; acknowledge and shelve for a manager. See docs/design.md#limits-and-alarms."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from core import logs
+from core.alarms.states import OPEN, AlarmState, Event, transition
+from core.domain import Actor, ComponentType, MeasurementType, require_manager
+from core.errors import InvalidInput, UnknownReference
+from core.grid.components import check_page
+from core.models import ID_RANGE, Alarm, AlarmEvent, Component, utc_now
+from core.timestamps import from_micros, to_micros
+from core.validation import FieldError, parse_choice, parse_text
+
+# How long one shelving may hide an alarm: a shelved alarm is one nobody watches.
+MAX_SHELVE = timedelta(days=7)
+COMMENT_LENGTH = 1000
+
+
+class AlarmKind(StrEnum):
+    HIGH_ALARM = "high_alarm"
+    HIGH_WARNING = "high_warning"
+    LOW_WARNING = "low_warning"
+    LOW_ALARM = "low_alarm"
+    LOADING_ALARM = "loading_alarm"
+    LOADING_WARNING = "loading_warning"
+    COMMUNICATION_LOST = "communication_lost"
+
+
+class UnknownAlarm(UnknownReference):
+    def __init__(self, alarm_id: int) -> None:
+        self.alarm_id = alarm_id
+        super().__init__(f"alarm {alarm_id} does not exist")
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmEventRecord:
+    event: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+    by: str
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRecord:
+    id: int
+    component_id: int
+    component_name: str
+    substation: str
+    component_type: ComponentType
+    measurement_type: MeasurementType | None
+    kind: AlarmKind
+    severity: str
+    limit: float | None
+    worst_value: float | None
+    worst_at: datetime | None
+    raised_at: datetime
+    cleared_at: datetime | None
+    state: AlarmState
+    shelved_until: datetime | None
+    shelve_reason: str | None
+    events: tuple[AlarmEventRecord, ...] = ()
+
+    @classmethod
+    def of(
+        cls, alarm: Alarm, component: Component, events: tuple[AlarmEventRecord, ...] = ()
+    ) -> AlarmRecord:
+        return cls(
+            id=alarm.id,
+            component_id=alarm.component_id,
+            component_name=component.name,
+            substation=component.substation,
+            component_type=ComponentType(component.component_type),
+            measurement_type=MeasurementType(alarm.measurement_type)
+            if alarm.measurement_type
+            else None,
+            kind=AlarmKind(alarm.kind),
+            severity=alarm.severity,
+            limit=alarm.limit_value,
+            worst_value=alarm.worst_value,
+            worst_at=from_micros(alarm.worst_at_us) if alarm.worst_at_us is not None else None,
+            raised_at=from_micros(alarm.raised_at_us),
+            cleared_at=from_micros(alarm.cleared_at_us)
+            if alarm.cleared_at_us is not None
+            else None,
+            state=AlarmState(alarm.state),
+            shelved_until=alarm.shelved_until,
+            shelve_reason=alarm.shelve_reason,
+            events=events,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmPage:
+    alarms: list[AlarmRecord]
+    total: int
+
+
+def list_alarms(
+    *,
+    session: Session,
+    states: tuple[AlarmState, ...] = OPEN,
+    kind: AlarmKind | None = None,
+    substation: str | None = None,
+    component_type: ComponentType | None = None,
+    component_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    include_shelved: bool = False,
+    offset: int = 0,
+    limit: int = 100,
+    now: datetime | None = None,
+) -> AlarmPage:
+    """Alarms in ``states`` (open ones by default), active first, then alarms before warnings,
+    then oldest first; ``start``/``end`` keep those raised in [start, end). A shelved alarm is
+    left out until its time is up unless ``include_shelved``."""
+    check_page(offset, limit)
+    if start is not None and end is not None and start >= end:
+        raise InvalidInput.single("end", "must be after start")
+    query = select(Alarm, Component).join(Component, Component.id == Alarm.component_id)
+    query = query.where(Alarm.state.in_([s.value for s in states]))
+    if kind is not None:
+        query = query.where(Alarm.kind == kind.value)
+    if substation is not None:
+        query = query.where(Component.substation == substation)
+    if component_type is not None:
+        query = query.where(Component.component_type == component_type.value)
+    if component_id is not None:
+        query = query.where(Alarm.component_id == component_id)
+    if start is not None:
+        query = query.where(Alarm.raised_at_us >= to_micros(start))
+    if end is not None:
+        query = query.where(Alarm.raised_at_us < to_micros(end))
+    if not include_shelved:
+        query = query.where(
+            or_(Alarm.shelved_until.is_(None), Alarm.shelved_until <= (now or utc_now()))
+        )
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    active_first = case((Alarm.cleared_at_us.is_(None), 0), else_=1)
+    severe_first = case((Alarm.severity == "alarm", 0), else_=1)
+    rows = session.execute(
+        query.order_by(active_first, severe_first, Alarm.raised_at_us, Alarm.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return AlarmPage([AlarmRecord.of(a, c) for a, c in rows], total)
+
+
+def _alarm(session: Session, alarm_id: int) -> tuple[Alarm, Component]:
+    found = session.get(Alarm, alarm_id) if alarm_id in ID_RANGE else None
+    if found is None:
+        raise UnknownAlarm(alarm_id)
+    component = session.get(Component, found.component_id)
+    assert component is not None  # a component's alarms go with it
+    return found, component
+
+
+def get_alarm(*, session: Session, alarm_id: int) -> AlarmRecord:
+    """One alarm with every transition it went through, oldest first."""
+    alarm, component = _alarm(session, alarm_id)
+    events = tuple(
+        AlarmEventRecord(e.event, e.from_state, e.to_state, e.at, e.by, e.comment)
+        for e in session.scalars(
+            select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id)
+        )
+    )
+    return AlarmRecord.of(alarm, component, events)
+
+
+def _comment(raw: object, field: str, *, required: bool) -> str | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            raise InvalidInput.single(field, "is required: say why")
+        return None
+    try:
+        return parse_text(raw, max_length=COMMENT_LENGTH)
+    except FieldError as error:
+        raise InvalidInput.single(field, str(error)) from None
+
+
+def acknowledge_alarm(
+    *, session: Session, actor: Actor, alarm_id: int, comment: object = None
+) -> AlarmRecord:
+    """An operator has seen the alarm: active unacknowledged -> active acknowledged, cleared
+    unacknowledged -> closed. Audited, with the optional comment."""
+    started = time.perf_counter()
+    require_manager(actor, "acknowledge alarms")
+    text = _comment(comment, "comment", required=False)
+    alarm, _ = _alarm(session, alarm_id)
+    transition(session, alarm, Event.ACKNOWLEDGE, by=actor.username, comment=text)
+    session.flush()
+    logs.on_commit(
+        session, "alarm.acknowledge", user=actor.username, started=started, alarm_id=alarm_id,
+        state=alarm.state,
+    )  # fmt: skip
+    return get_alarm(session=session, alarm_id=alarm_id)
+
+
+def shelve_alarm(
+    *,
+    session: Session,
+    actor: Actor,
+    alarm_id: int,
+    until: datetime,
+    reason: object,
+    now: datetime | None = None,
+) -> AlarmRecord:
+    """Hide an alarm from the lists until ``until`` (at most ``MAX_SHELVE`` ahead), for a
+    reason everyone can read. Its state does not change; audited."""
+    started = time.perf_counter()
+    require_manager(actor, "shelve alarms")
+    text = _comment(reason, "reason", required=True)
+    moment = now or utc_now()
+    if until.tzinfo is None:
+        raise InvalidInput.single("until", "needs a time zone (an offset such as +00:00)")
+    if until <= moment:
+        raise InvalidInput.single("until", "must be in the future")
+    if until - moment > MAX_SHELVE:
+        raise InvalidInput.single(
+            "until", f"may be at most {MAX_SHELVE.days} days ahead: shelve it again then"
+        )
+    alarm, _ = _alarm(session, alarm_id)
+    transition(session, alarm, Event.SHELVE, by=actor.username, comment=text)
+    alarm.shelved_until, alarm.shelve_reason = until, text
+    session.flush()
+    logs.on_commit(
+        session, "alarm.shelve", user=actor.username, started=started, alarm_id=alarm_id,
+        until=until.isoformat(), reason=text,
+    )  # fmt: skip
+    return get_alarm(session=session, alarm_id=alarm_id)
+
+
+def parse_kind(raw: object) -> AlarmKind:
+    try:
+        return parse_choice(raw, AlarmKind)
+    except FieldError as error:
+        raise InvalidInput.single("kind", str(error)) from None
