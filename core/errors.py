@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.counts import format_count
+
 
 class GridBoardError(Exception):
     """Base of every error GridBoard raises on purpose."""
@@ -253,9 +255,10 @@ class ImportRejection(GridBoardError):
         self.total = problems.total
         lines = [str(p) for p in self.problems]
         if self.hidden_count:
-            lines.append(f"... and {self.hidden_count} more problems")
+            lines.append(f"... and {format_count(self.hidden_count, 'more problem')}")
         super().__init__(
-            f"import refused, nothing was written: {self.total} problems\n" + "\n".join(lines)
+            f"import refused, nothing was written: {format_count(self.total, 'problem')}\n"
+            + "\n".join(lines)
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
