@@ -152,6 +152,15 @@ class AuthenticationFailure(GridBoardError):
         super().__init__("unknown username or wrong password")
 
 
+class DeactivatedAccount(AuthenticationFailure):
+    """The right password for an account a manager deactivated. Raised only once the password
+    check succeeded, so it tells nothing to someone who does not know the password."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+        GridBoardError.__init__(self, "this account is deactivated: ask a manager")
+
+
 class SignInLockout(GridBoardError):
     """Too many failed sign-ins for one username; refused until ``until`` (UTC)."""
 

@@ -12,6 +12,7 @@ import streamlit as st
 from core.counts import format_count
 from core.errors import (
     AuthenticationFailure,
+    DeactivatedAccount,
     DuplicateComponent,
     GridBoardError,
     ImportRejection,
@@ -68,6 +69,8 @@ def show_error(error: GridBoardError) -> None:
         st.error(
             f"{literal(error.username)} is the last manager: make another user a manager first."
         )
+    elif isinstance(error, DeactivatedAccount):
+        st.error("This account is deactivated: ask a manager.", icon=":material/person_off:")
     elif isinstance(error, AuthenticationFailure):
         st.error("Unknown username or wrong password. Check both and try again.")
     elif isinstance(error, UnknownReference):

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from api.app import create_app
+from core.access.users import set_active
 from core.cli import main as gridboard
 from core.db import Database
 from core.domain import SYSTEM_ACTOR
@@ -447,3 +448,12 @@ def test_a_line_connects_two_substations_through_the_api(client, manager_headers
     )
     assert refused.status_code == 422
 
+
+def test_a_deactivated_user_with_the_right_password_is_told_so(client, people):
+    with people.write() as session:
+        set_active(session=session, actor=SYSTEM_ACTOR, username="ulf", active=False)
+    right = client.post("/auth/token", data={"username": "ulf", "password": USER_PASSWORD})
+    assert right.status_code == 401
+    assert right.json()["detail"] == "this account is deactivated: ask a manager"
+    wrong = client.post("/auth/token", data={"username": "ulf", "password": "not-it-at-all-9"})
+    assert wrong.json()["detail"] == "unknown username or wrong password"
