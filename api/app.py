@@ -46,7 +46,8 @@ The same users, roles, rules and error messages as the dashboard.
 Sign in with `POST /auth/token` (form fields `username`, `password`, optional `scope`) and send
 `Authorization: Bearer TOKEN`; machines use an API token a manager made (`gridboard
 create-token`). A `user` (or a `read` token) reads; a `manager` (or a `write` token) also writes.
-Errors are `{"detail": message}`.
+Every refusal is `{"detail": sentence, "problems": [...]}`: each problem names its `field` (or
+its `line` and `column` in an import) and a `reason`.
 
 Under `/b`, the reference service's contract for clients written against it: its paths,
 upper-case enumerations, scopes, 409 while a report is not ready and error bodies.

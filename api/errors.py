@@ -1,5 +1,6 @@
-"""Domain errors as HTTP answers: ``{"detail": message}`` with the dashboard's message.
-See docs/reference.md#the-http-api."""
+"""Every refusal as an HTTP answer of one shape: ``{"detail": sentence, "problems": [...]}``, a
+domain error with the dashboard's message, a request FastAPI could not read and a route that does
+not exist alike (``/b`` keeps the reference's bodies). See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from core.alarms.states import IllegalTransition
+from core.counts import format_count
 from core.errors import (
     AuthenticationFailure,
     BusyDatabase,
@@ -43,6 +46,10 @@ from core.reports.jobs import UncancellableReport, UnfinishedReport
 log = logging.getLogger(__name__)
 
 BEARER = {"WWW-Authenticate": "Bearer"}
+# The reference service's contract (api.reference) answers its clients' bodies, not ours.
+REFERENCE_PREFIX = "/b"
+# How many of a refused request's problems its ``detail`` sentence names (all are listed).
+NAMED_PROBLEMS = 3
 
 # The answers the OpenAPI document names on many routes, each worded once.
 Answers = dict[int | str, dict[str, Any]]
@@ -91,18 +98,30 @@ def status_of(error: GridBoardError) -> int:
     return 400
 
 
-def body_of(error: GridBoardError) -> dict[str, Any]:
+def refusal(detail: str, problems: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Every refusal's body: a sentence saying what is wrong and how to go on, and the
+    problems a person would fix one by one (none when the whole request is refused)."""
+    return {"detail": detail, "problems": problems or []}
+
+
+def under_reference(path: str) -> bool:
+    return path == REFERENCE_PREFIX or path.startswith(REFERENCE_PREFIX + "/")
+
+
+def body_of(error: GridBoardError, path: str = "") -> dict[str, Any]:
     """The answer's body: the message, and the problems a person would fix one by one."""
-    body: dict[str, Any] = {"detail": str(error)}
+    if under_reference(path):
+        return {"detail": str(error)}
     if isinstance(error, InvalidInput):
-        body["problems"] = [{"field": p.field, "reason": p.reason} for p in error.problems]
-    elif isinstance(error, ImportRejection):
-        body["detail"] = str(error).split("\n", 1)[0]  # the count; the lines are below
-        body["problems"] = [
-            {"line": p.line, "column": p.column, "reason": p.reason} for p in error.shown
-        ]
+        return refusal(str(error), [{"field": p.field, "reason": p.reason} for p in error.problems])
+    if isinstance(error, ImportRejection):
+        body = refusal(
+            str(error).split("\n", 1)[0],  # the count; the lines are below
+            [{"line": p.line, "column": p.column, "reason": p.reason} for p in error.shown],
+        )
         body["problems_total"] = error.total
-    return body
+        return body
+    return refusal(str(error))
 
 
 def headers_of(error: GridBoardError) -> dict[str, str]:
@@ -118,24 +137,66 @@ def headers_of(error: GridBoardError) -> dict[str, str]:
     return {}
 
 
-def answer(error: GridBoardError) -> JSONResponse:
-    return JSONResponse(body_of(error), status_code=status_of(error), headers=headers_of(error))
+def answer(error: GridBoardError, path: str = "") -> JSONResponse:
+    """The refusal of a request to ``path`` (the reference's body under ``/b``)."""
+    return JSONResponse(
+        body_of(error, path), status_code=status_of(error), headers=headers_of(error)
+    )
+
+
+def invalid_request_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """FastAPI's list of what it could not read, as every refusal reads: one problem per
+    field (``body.value``, ``query.limit``), its reason, and a sentence naming the first."""
+    problems = [_problem(error) for error in errors]
+    named = "; ".join(f"{p['field']}: {p['reason']}" for p in problems[:NAMED_PROBLEMS])
+    rest = len(problems) - NAMED_PROBLEMS
+    more = f" (and {format_count(rest, 'more problem')})" if rest > 0 else ""
+    return refusal(
+        f"the request has {format_count(len(problems), 'problem')}: {named}{more}", problems
+    )
+
+
+def _problem(error: dict[str, Any]) -> dict[str, Any]:
+    where = [str(part) for part in error.get("loc", ())]
+    reason = str(error.get("msg", "is not valid"))
+    if error.get("type") == "json_invalid":  # the place is a character offset, not a field
+        found = (error.get("ctx") or {}).get("error")
+        at = f" at character {where[1]}" if len(where) > 1 else ""
+        return {"field": "body", "reason": f"{reason}{at}" + (f": {found}" if found else "")}
+    return {"field": ".".join(where) or "request", "reason": reason}
 
 
 def install(app: FastAPI) -> None:
-    async def domain_error(_request: Request, error: Exception) -> JSONResponse:
+    async def domain_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, GridBoardError)
-        return answer(error)
+        return answer(error, request.url.path)
 
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         return unexpected(request.method, request.url.path, error)
 
-    async def invalid_request(_request: Request, error: Exception) -> JSONResponse:
+    async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        return JSONResponse({"detail": json_safe(jsonable_encoder(error.errors()))}, 422)
+        errors = json_safe(jsonable_encoder(error.errors()))
+        if under_reference(request.url.path):
+            return JSONResponse({"detail": errors}, 422)
+        return JSONResponse(invalid_request_body(errors), 422)
+
+    async def http_refusal(request: Request, error: Exception) -> JSONResponse:
+        """Starlette's own refusals (no such route 404, a method it does not take 405)."""
+        assert isinstance(error, HTTPException)
+        detail = str(error.detail)
+        if under_reference(request.url.path):
+            return JSONResponse({"detail": detail}, error.status_code, error.headers)
+        if error.status_code == 404 and detail == "Not Found":
+            detail = f"{request.url.path} is not a route of this API: see /docs for the routes"
+        elif error.status_code == 405:
+            allowed = (error.headers or {}).get("Allow", "")
+            detail = f"{request.method} is not taken by {request.url.path}: it takes {allowed}"
+        return JSONResponse(refusal(detail), error.status_code, error.headers)
 
     app.add_exception_handler(GridBoardError, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(HTTPException, http_refusal)
     app.add_exception_handler(Exception, unexpected_error)
 
 
@@ -155,4 +216,4 @@ def json_safe(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def unexpected(method: str, path: str, error: Exception) -> JSONResponse:
     """A 500 that names no internals; the error and its traceback go to the log."""
     log.error("unexpected error in %s %s", method, path, exc_info=error)
-    return JSONResponse({"detail": "internal error: see the server log"}, status_code=500)
+    return JSONResponse(refusal("internal error: see the server log"), status_code=500)

@@ -25,19 +25,17 @@ IMPORT_ROUTES = "POST /measurements/import or POST /components/import"
 CLOSE = {"Connection": "close"}
 
 
-def too_large() -> JSONResponse:
-    return JSONResponse(
-        {
-            "detail": f"the body is larger than {SMALL_BODY_BYTES} bytes, the most this route "
-            f"takes: send bulk data as a file to {IMPORT_ROUTES}"
-        },
-        status_code=413,
-        headers=CLOSE,
+def too_large(path: str) -> JSONResponse:
+    detail = (
+        f"the body is larger than {SMALL_BODY_BYTES} bytes, the most this route takes: send "
+        f"bulk data as a file to {IMPORT_ROUTES}"
     )
+    body = {"detail": detail} if errors.under_reference(path) else errors.refusal(detail)
+    return JSONResponse(body, status_code=413, headers=CLOSE)
 
 
-def refused(error: GridBoardError) -> Response:
-    answer = errors.answer(error)
+def refused(error: GridBoardError, path: str) -> Response:
+    answer = errors.answer(error, path)
     answer.headers.update(CLOSE)
     return answer
 
@@ -108,13 +106,13 @@ class SmallBodyRoute(APIRoute):
                         request.headers.get("authorization"), request.app.state.signing_key
                     )
                 except GridBoardError as error:
-                    return refused(error)
+                    return refused(error, request.url.path)
             length = declared_length(request)
             if length is not None and length > SMALL_BODY_BYTES:
-                return too_large()
+                return too_large(request.url.path)
             body = await read_small_body(request.receive)
             if body is None:
-                return too_large()
+                return too_large(request.url.path)
             return await handle(Request(request.scope, replay(body, request.receive)))
 
         return guarded

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
         le=24 * 60,
         description="How long an API sign-in token (POST /auth/token) holds, in minutes.",
     )
+    api_token_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="How long a machine API token holds when its maker names no expiry, in "
+        "days; each token may be given its own (1 to 3650).",
+    )
     api_max_body_bytes: int = Field(
         default=512 * 1024 * 1024,
         ge=1,

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.counts import format_count
+
 
 class GridBoardError(Exception):
     """Base of every error GridBoard raises on purpose."""
@@ -150,6 +152,15 @@ class AuthenticationFailure(GridBoardError):
         super().__init__("unknown username or wrong password")
 
 
+class DeactivatedAccount(AuthenticationFailure):
+    """The right password for an account a manager deactivated. Raised only once the password
+    check succeeded, so it tells nothing to someone who does not know the password."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+        GridBoardError.__init__(self, "this account is deactivated: ask a manager")
+
+
 class SignInLockout(GridBoardError):
     """Too many failed sign-ins for one username; refused until ``until`` (UTC)."""
 
@@ -253,9 +264,10 @@ class ImportRejection(GridBoardError):
         self.total = problems.total
         lines = [str(p) for p in self.problems]
         if self.hidden_count:
-            lines.append(f"... and {self.hidden_count} more problems")
+            lines.append(f"... and {format_count(self.hidden_count, 'more problem')}")
         super().__init__(
-            f"import refused, nothing was written: {self.total} problems\n" + "\n".join(lines)
+            f"import refused, nothing was written: {format_count(self.total, 'problem')}\n"
+            + "\n".join(lines)
         )
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -12,6 +12,7 @@ import polars as pl
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from core.counts import format_count
 from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput
 from core.grid.component_fields import COMPONENT_FIELDS
@@ -136,8 +137,9 @@ def download_problem(count: int) -> str | None:
     if count <= DOWNLOAD_MAX_ROWS:
         return None
     return (
-        f"This range holds {count:,} measurements; a download from the dashboard holds at "
-        f"most {DOWNLOAD_MAX_ROWS:,}. Drag a box over the chart or pick a shorter time range, "
+        f"This range holds {format_count(count, 'measurement')}; a download from the dashboard "
+        f"holds at most {DOWNLOAD_MAX_ROWS:,}. Drag a box over the chart or pick a shorter time "
+        "range, "
         "or export any range with `gridboard export-measurements` or the API's "
         "GET /components/{id}/measurements, which stream it."
     )

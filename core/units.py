@@ -4,6 +4,7 @@ docs/reference.md#configuration."""
 
 from __future__ import annotations
 
+from core.counts import format_count
 from core.timestamps import DAY_SECONDS, HOUR_SECONDS, MINUTE_SECONDS
 
 _BYTE_UNITS = ("kB", "MB", "GB", "TB")
@@ -12,7 +13,7 @@ _BYTE_UNITS = ("kB", "MB", "GB", "TB")
 def format_bytes(count: int) -> str:
     """``1536`` -> ``1.54 kB``: three significant digits, a kB being 1,000 bytes."""
     if count < 1000:
-        return f"{count:,} byte{'s' * (count != 1)}"
+        return format_count(count, "byte")
     size = float(count)
     for unit in _BYTE_UNITS:
         size /= 1000

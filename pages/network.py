@@ -46,8 +46,9 @@ with diagram_column:
         config={"scrollZoom": True, "displaylogo": False},
     )
     st.caption(
-        f"{len(network.substations):,} of {everything.total_substations:,} substations and "
-        f"{len(network.lines):,} line{'s' * (len(network.lines) != 1)}. Wider lines are "
+        f"{len(network.substations):,} of "
+        f"{wording.count(everything.total_substations, 'substation')} and "
+        f"{wording.count(len(network.lines), 'line')}. Wider lines are "
         "longer. Click a substation to open it, or the diamond in the middle of a line to "
         "open that line; scroll to zoom."
     )
@@ -60,7 +61,7 @@ with diagram_column:
 
 with side_column:
     if search.strip():
-        st.markdown(f"**{len(found):,} substation{'s' * (len(found) != 1)} found**")
+        st.markdown(f"**{wording.count(len(found), 'substation')} found**")
         for name in found[:SHOWN_MATCHES]:
             st.page_link(
                 "pages/substation.py",
@@ -71,7 +72,7 @@ with side_column:
         if len(found) > SHOWN_MATCHES:
             st.caption(f"... and {len(found) - SHOWN_MATCHES:,} more: type more of the name.")
     count = len(network.unconnected)
-    st.markdown(f"**{count:,} line{'s' * (count != 1)} without a second end**")
+    st.markdown(f"**{wording.count(count, 'line')} without a second end**")
     if network.unconnected:
         row = selection.picked_row(
             pl.DataFrame(

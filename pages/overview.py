@@ -31,7 +31,7 @@ counts[0].metric("Components", f"{grid.components:,}")
 for column, (kind, count) in zip(counts[1:4], grid.counts_by_type.items(), strict=True):
     column.metric(wording.TYPE_PLURALS[kind.value], f"{count:,}")
 counts[4].metric("Substations", f"{len(grid.substations):,}")
-st.caption(f"{grid.measurements:,} measurements, {span}.")
+st.caption(f"{wording.count(grid.measurements, 'measurement')}, {span}.")
 links = st.columns(3)
 links[0].page_link("pages/components.py", label="All components", icon=":material/account_tree:")
 links[1].page_link("pages/network.py", label="The network", icon=":material/hub:")
@@ -113,7 +113,7 @@ with substations_column:
     st.caption("Select a substation to open it.")
 with stale_column:
     stale = len(grid.stale)
-    st.markdown(f"**{stale:,} stale component{'s' * (stale != 1)}**")
+    st.markdown(f"**{wording.count(stale, 'stale component')}**")
     if grid.stale:
         row = selection.picked_row(
             pl.DataFrame(

@@ -29,7 +29,7 @@ with (
 
 st.title(wording.literal(view.name))
 st.caption(
-    f"Substation · {len(view.members):,} components · lines connecting it: "
+    f"Substation · {wording.count(len(view.members), 'component')} · lines connecting it: "
     f"{len(view.connections):,} · newest measurement {wording.when(view.newest) or 'none yet'}"
 )
 st.page_link("pages/network.py", label="Back to the network", icon=":material/hub:")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from core.access import passwords
+from core.access.auth import sign_in
 from core.access.users import (
     authenticate,
     create_user,
@@ -178,3 +179,19 @@ def test_the_last_active_manager_is_neither_deactivated_nor_deleted(db):
             remove(session)
     with db.read() as session:
         assert get_user(session=session, username="boss").active
+
+
+def test_a_deactivated_user_with_the_right_password_is_told_so_and_no_one_else(db):
+    _create(db)
+    with db.write() as session:
+        set_active(session=session, actor=MANAGER, username="carla", active=False)
+
+    def refusal(username: str, password: str) -> str:
+        with pytest.raises(AuthenticationFailure) as refused:
+            sign_in(db, username=username, password=password, sleep=lambda _seconds: None)
+        return str(refused.value)
+
+    assert refusal("carla", GOOD) == "this account is deactivated: ask a manager"
+    # A wrong password, and an unknown name, learn nothing about the account.
+    assert refusal("carla", GOOD + "x") == "unknown username or wrong password"
+    assert refusal("nobody", GOOD) == "unknown username or wrong password"

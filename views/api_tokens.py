@@ -4,7 +4,13 @@ See docs/reference.md#the-http-api."""
 import polars as pl
 import streamlit as st
 
-from core.access.api_tokens import create_api_token, list_api_tokens, revoke_api_token
+from core.access.api_tokens import (
+    MAX_EXPIRY_DAYS,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
+from core.config import get_settings
 from core.domain import Actor
 from core.models import utc_now
 from views import messages, resources, wording
@@ -55,7 +61,12 @@ def manage(actor: Actor) -> None:
         name = st.text_input("Token name", help="What uses it, such as scada-export.")
         scope = st.radio("Scope", ["read", "write"], horizontal=True)
         days = st.number_input(
-            "Expires after (days, 0 for never)", min_value=0, max_value=3650, value=0, step=1
+            "Expires after (days)",
+            min_value=1,
+            max_value=MAX_EXPIRY_DAYS,
+            value=get_settings().api_token_days,
+            step=1,
+            help="Make a new token before this one expires.",
         )
         made = st.form_submit_button("Create token", type="primary")
     if made:
@@ -66,7 +77,7 @@ def manage(actor: Actor) -> None:
                     actor=actor,
                     name=name,
                     scope=scope,
-                    expires_days=int(days) or None,
+                    expires_days=int(days),
                 )
             # Shown by the next run, above the refreshed list, and then never again.
             st.session_state[NEW_TOKEN_KEY] = (new.record.name, new.secret)

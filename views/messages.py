@@ -9,8 +9,10 @@ from contextlib import contextmanager
 import polars as pl
 import streamlit as st
 
+from core.counts import format_count
 from core.errors import (
     AuthenticationFailure,
+    DeactivatedAccount,
     DuplicateComponent,
     GridBoardError,
     ImportRejection,
@@ -39,7 +41,7 @@ def show_error(error: GridBoardError) -> None:
     elif isinstance(error, ImportRejection):
         count = error.total
         st.error(
-            f"Nothing was imported: the file has {count} problem{'s' * (count != 1)}. "
+            f"Nothing was imported: the file has {format_count(count, 'problem')}. "
             "Fix the lines below and upload the file again.",
             icon=":material/rule:",
         )
@@ -54,7 +56,7 @@ def show_error(error: GridBoardError) -> None:
             hide_index=True,
         )
         if error.hidden_count:
-            st.caption(f"... and {error.hidden_count} more problems not shown.")
+            st.caption(f"... and {format_count(error.hidden_count, 'more problem')} not shown.")
     elif isinstance(error, UnreadableFile):
         st.error(
             f"Cannot read {literal(error.name)}: {literal(error.reason)}. Upload a UTF-8 CSV "
@@ -67,6 +69,8 @@ def show_error(error: GridBoardError) -> None:
         st.error(
             f"{literal(error.username)} is the last manager: make another user a manager first."
         )
+    elif isinstance(error, DeactivatedAccount):
+        st.error("This account is deactivated: ask a manager.", icon=":material/person_off:")
     elif isinstance(error, AuthenticationFailure):
         st.error("Unknown username or wrong password. Check both and try again.")
     elif isinstance(error, UnknownReference):

@@ -119,7 +119,7 @@ def import_file(
             f"{summary.overwritten:,} overwritten" if overwrite else f"{summary.skipped:,} skipped"
         )
         st.success(
-            f"Imported {wording.literal(uploaded.name)}: {summary.rows:,} rows, "
+            f"Imported {wording.literal(uploaded.name)}: {wording.count(summary.rows, 'row')}, "
             f"{summary.inserted:,} {what} added, "
             f"{existing_rows} (already stored).",
             icon=":material/check_circle:",

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.counts import format_count
 from core.units import format_duration
 
 # How fields are called on screen (core names them as stored).
@@ -137,9 +138,9 @@ def field_label(component_type: str, field: str) -> str:
     return _TYPE_LABELS.get((component_type, field), LABELS[field])
 
 
-def count(amount: int, noun: str) -> str:
+def count(amount: int, noun: str, plural: str | None = None) -> str:
     """``1 measurement``, ``2,000 measurements``: a count with its noun in agreement."""
-    return f"{amount:,} {noun}{'s' * (amount != 1)}"
+    return format_count(amount, noun, plural)
 
 
 def took(seconds: float) -> str:

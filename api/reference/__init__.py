@@ -3,10 +3,11 @@ adapter over the API's routes and core. See docs/reference.md#moving-from-the-re
 
 from fastapi import APIRouter
 
+from api.errors import REFERENCE_PREFIX
 from api.reference import auth, components, measurements, reports
 
 TAG = "/b: the reference service's contract"
 
-router = APIRouter(prefix="/b", tags=[TAG])
+router = APIRouter(prefix=REFERENCE_PREFIX, tags=[TAG])
 for module in (auth, components, measurements, reports):
     router.include_router(module.router)

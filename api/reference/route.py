@@ -38,7 +38,7 @@ def as_validation_errors(given: Mapping[str, Any], where: str = "body") -> Itera
 
 def not_enough_permissions(error: MissingPermission) -> Response:
     """The reference refuses a token without the manager scope as it refuses no token: 401."""
-    answer = errors.answer(error)
+    answer = errors.answer(error, errors.REFERENCE_PREFIX)
     answer.status_code = 401
     answer.headers["WWW-Authenticate"] = 'Bearer scope="manager"'
     return answer

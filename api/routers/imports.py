@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.child import CHILD_FROM_BYTES, child_url, import_in_child
 from api.deps import DatabaseDep, manager
-from api.errors import NO_TOKEN
+from api.errors import NO_TOKEN, refusal
 from api.schemas import ImportOut
 from core.db import Database
 from core.domain import Actor
@@ -91,7 +91,7 @@ def remove_stale_folders(folder: Path | None = None) -> list[Path]:
 
 
 def _refusal(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
+    return JSONResponse(refusal(detail), status_code=status)
 
 
 BODY_DOC: dict[str, Any] = {

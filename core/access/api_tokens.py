@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core import logs
+from core.config import get_settings
 from core.db import Database
 from core.domain import Actor, Role, require_manager
 from core.driver_statements import DriverStatement
@@ -114,7 +115,9 @@ def create_api_token(
     expires_days: int | None = None,
     now: Callable[[], datetime] = utc_now,
 ) -> NewApiToken:
-    """Make a named token for a machine; its secret is in the answer and nowhere else."""
+    """Make a named token for a machine; its secret is in the answer and nowhere else. It
+    expires after ``expires_days``, by default ``GRIDBOARD_API_TOKEN_DAYS`` (90): a token
+    forgotten in a script does not hold for ever."""
     started = time.perf_counter()
     require_manager(actor, "create API tokens")
     problems: list[FieldProblem] = []
@@ -132,6 +135,7 @@ def create_api_token(
         )
     if problems:
         raise InvalidInput(problems)
+    lifetime = timedelta(days=expires_days or get_settings().api_token_days)
     moment = now()
     unrevoked = session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None)))
     active = [row.name for row in unrevoked if row.expires_at is None or row.expires_at > moment]
@@ -146,7 +150,7 @@ def create_api_token(
         token_hash=_hash(secret),
         created_at=moment,
         created_by=actor.username,
-        expires_at=moment + timedelta(days=expires_days) if expires_days else None,
+        expires_at=moment + lifetime,
     )
     session.add(row)
     session.flush()

@@ -24,6 +24,7 @@ from core.access.passwords import (
 from core.domain import Actor, Role, require_manager
 from core.errors import (
     AuthenticationFailure,
+    DeactivatedAccount,
     DuplicateUser,
     FieldProblem,
     InvalidInput,
@@ -269,8 +270,8 @@ def authenticate(*, session: Session, username: str, password: str) -> UserRecor
         raise AuthenticationFailure()
     if not bcrypt.checkpw(encoded, row.password_hash.encode("ascii")):
         raise AuthenticationFailure()
-    if not row.active:  # checked after the hash, so a deactivated name takes as long
-        raise AuthenticationFailure()
+    if not row.active:  # checked after the hash: only the right password learns it
+        raise DeactivatedAccount(row.username)
     return UserRecord.of(row)
 
 

@@ -18,6 +18,7 @@ from core.cli.common import (
     progress_printer,
     timestamp,
 )
+from core.counts import format_count
 from core.db import Database
 from core.domain import SYSTEM_ACTOR, Role
 from core.units import format_bytes
@@ -54,8 +55,9 @@ def _seed(args: argparse.Namespace, database: Database) -> int:
             progress=progress_printer(sys.stderr, "seeding"),
         )
     print(
-        f"seeded {summary.components} components in {summary.substations} substations and "
-        f"{summary.measurements} measurements into {database.url}"
+        f"seeded {format_count(summary.components, 'component')} in "
+        f"{format_count(summary.substations, 'substation')} and "
+        f"{format_count(summary.measurements, 'measurement')} into {database.url}"
     )
     return 0
 
@@ -85,8 +87,8 @@ def _demo(args: argparse.Namespace, database: Database) -> int:
         no_users = count_users(session=session) == 0
     if empty:
         print(
-            f"creating the demo grid ({args.components} components x {args.per_component} "
-            "measurements); this takes a few seconds..."
+            f"creating the demo grid ({format_count(args.components, 'component')} x "
+            f"{format_count(args.per_component, 'measurement')}); this takes a few seconds..."
         )
         with database.write() as session:
             seed_grid(
@@ -148,7 +150,7 @@ def _finish_copy(
     audit ``event`` with ``fields``."""
     print(line)
     for table, count in rows.items():
-        print(f"  {table:24} {count:>12,} rows")
+        print(f"  {table:24} {count:>12,} {'row' if count == 1 else 'rows'}")
     logs.record(event, user=SYSTEM_ACTOR.username, started=started, **fields, rows=rows)
 
 

@@ -17,6 +17,7 @@ from core.cli.common import (
     progress_printer,
     timestamp,
 )
+from core.counts import format_count
 from core.db import Database
 from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType
 from core.errors import InvalidInput
@@ -51,10 +52,11 @@ def _import(args: argparse.Namespace, database: Database, kind: ImportKind) -> i
         progress=progress_printer(sys.stderr, "importing"),
     )
     existing = (
-        f"{summary.overwritten} overwritten" if args.overwrite else f"{summary.skipped} skipped"
+        f"{summary.overwritten:,} overwritten" if args.overwrite else f"{summary.skipped:,} skipped"
     )
     print(
-        f"{path.name}: {summary.rows} rows, {summary.inserted} {kind} added, {existing} "
+        f"{path.name}: {format_count(summary.rows, 'row')}, {summary.inserted:,} {kind} added, "
+        f"{existing} "
         "(already in the database)"
     )
     return 0

@@ -19,7 +19,8 @@ LINGER_SECONDS = 2.0
 
 
 def _refusal(status: str, detail: str) -> bytes:
-    body = json.dumps({"detail": detail}).encode()
+    # The shape of every refusal of the API (api.errors.refusal), written before it exists.
+    body = json.dumps({"detail": detail, "problems": []}).encode()
     return (
         f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"

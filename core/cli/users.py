@@ -90,7 +90,11 @@ def _create_token_arguments(parser: argparse.ArgumentParser) -> None:
         help="read: acts as a user; write: also adds and imports, as a manager",
     )
     parser.add_argument(
-        "--expires", type=positive_int, default=None, metavar="DAYS", help="default: never"
+        "--expires",
+        type=positive_int,
+        default=None,
+        metavar="DAYS",
+        help="days until it expires (default: GRIDBOARD_API_TOKEN_DAYS, 90)",
     )
 
 

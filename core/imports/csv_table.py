@@ -40,7 +40,9 @@ def read_csv_table(
     header, header_start, header_end = _header(text, file_name)
     names = check_header(header, columns_for=columns_for, file_name=file_name, line=header_start)
     lines = text.count("\n") + (not text.endswith("\n"))
-    import_limits().check_rows(lines - header_end, file_name, what="lines after the header")
+    import_limits().check_rows(
+        lines - header_end, file_name, what=("line after the header", "lines after the header")
+    )
     table = _fast_table(text, names, first_line=header_end + 1, progress=progress)
     if table is None:
         table = _exact_table(

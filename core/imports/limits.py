@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from core.config import get_settings
+from core.counts import format_count
 from core.errors import UnreadableFile
 from core.units import format_bytes
 
@@ -24,12 +25,14 @@ class ImportLimits:
     max_rows: int
     max_bytes: int
 
-    def check_rows(self, rows: int, file_name: str, *, what: str = "rows") -> None:
+    def check_rows(
+        self, rows: int, file_name: str, *, what: tuple[str, str] = ("row", "rows")
+    ) -> None:
         if rows > self.max_rows:
             raise UnreadableFile(
                 file_name,
-                f"has {rows:,} {what}; GridBoard imports at most {self.max_rows:,} rows per "
-                "file: split it into smaller files",
+                f"has {format_count(rows, *what)}; GridBoard imports at most "
+                f"{self.max_rows:,} rows per file: split it into smaller files",
             )
 
     def check_bytes(self, size: int, file_name: str, *, what: str = "its size") -> None:

@@ -55,7 +55,10 @@ def test_an_unknown_substation_is_404_in_the_api_and_refused_by_the_cli(
 ):
     answer = client.get("/substations/Nowhere/diagram.svg", headers=user_headers)
     assert answer.status_code == 404
-    assert answer.json() == {"detail": "no component is in or connected to substation 'Nowhere'"}
+    assert answer.json() == {
+        "detail": "no component is in or connected to substation 'Nowhere'",
+        "problems": [],
+    }
     out = tmp_path / "nowhere.svg"
     assert main(["--database-url", _url(people), "diagram", "Nowhere", "--out", str(out)]) == 1
     assert "no component is in or connected to substation 'Nowhere'" in capsys.readouterr().err

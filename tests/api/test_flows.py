@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from api.app import create_app
+from core.access.users import set_active
 from core.cli import main as gridboard
 from core.db import Database
 from core.domain import SYSTEM_ACTOR
@@ -80,7 +81,7 @@ def test_a_user_asking_for_more_gets_403_and_bad_credentials_401(client):
     assert "foobar" in unknown.json()["detail"]
     wrong = client.post("/auth/token", data={"username": "ulf", "password": "not-it-at-all-9"})
     assert wrong.status_code == 401
-    assert wrong.json() == {"detail": "unknown username or wrong password"}
+    assert wrong.json() == {"detail": "unknown username or wrong password", "problems": []}
     assert wrong.headers["www-authenticate"] == "Bearer"
     missing = client.post("/auth/token", data={"username": "ulf"})
     assert missing.status_code == 422
@@ -113,7 +114,8 @@ def test_components_of_each_type_are_created_listed_filtered_updated_and_deleted
     duplicate = client.post("/components", json=TRANSFORMER, headers=manager_headers)
     assert duplicate.status_code == 409
     assert duplicate.json() == {
-        "detail": "a component named 'T1' already exists in substation 'Riverside'"
+        "detail": "a component named 'T1' already exists in substation 'Riverside'",
+        "problems": [],
     }
 
     def names(**query):
@@ -158,7 +160,10 @@ def test_components_of_each_type_are_created_listed_filtered_updated_and_deleted
         {"field": "status", "reason": "is required (one of open, closed) (required for a switch)"}
     ]
     gone = client.put("/components/999999", json={"name": "X"}, headers=manager_headers)
-    assert gone.status_code == 404 and gone.json() == {"detail": "component 999999 does not exist"}
+    assert gone.status_code == 404 and gone.json() == {
+        "detail": "component 999999 does not exist",
+        "problems": [],
+    }
 
     deleted = client.delete(f"/components/{t1}", headers=manager_headers)
     assert deleted.status_code == 204 and deleted.content == b""
@@ -209,7 +214,7 @@ def test_a_measurement_is_added_once(client, manager_headers):
         "/measurements", json=body | {"component_id": 424242}, headers=manager_headers
     )
     assert unknown.status_code == 404
-    assert unknown.json() == {"detail": "component 424242 does not exist"}
+    assert unknown.json() == {"detail": "component 424242 does not exist", "problems": []}
     bad = client.post(
         "/measurements", json=body | {"timestamp": "2024-05-01T24:00"}, headers=manager_headers
     )
@@ -319,7 +324,8 @@ def test_a_report_not_completed_has_no_tables_and_can_be_cancelled(
     early = client.get(f"/reports/{report['id']}.zip", headers=user_headers)
     assert early.status_code == 409
     assert early.json() == {
-        "detail": f"report {report['id']} is pending; only a completed report has tables"
+        "detail": f"report {report['id']} is pending; only a completed report has tables",
+        "problems": [],
     }
     assert client.delete(f"/reports/{report['id']}", headers=user_headers).status_code == 403
     cancelled = client.delete(f"/reports/{report['id']}", headers=manager_headers)
@@ -441,3 +447,13 @@ def test_a_line_connects_two_substations_through_the_api(client, manager_headers
         headers=manager_headers,
     )
     assert refused.status_code == 422
+
+
+def test_a_deactivated_user_with_the_right_password_is_told_so(client, people):
+    with people.write() as session:
+        set_active(session=session, actor=SYSTEM_ACTOR, username="ulf", active=False)
+    right = client.post("/auth/token", data={"username": "ulf", "password": USER_PASSWORD})
+    assert right.status_code == 401
+    assert right.json()["detail"] == "this account is deactivated: ask a manager"
+    wrong = client.post("/auth/token", data={"username": "ulf", "password": "not-it-at-all-9"})
+    assert wrong.json()["detail"] == "unknown username or wrong password"

@@ -92,7 +92,7 @@ def test_a_bad_row_deep_inside_a_large_file_writes_nothing(client, manager_heade
     body = _readings(60_000, bad_line=45_678)
     answer = client.post("/measurements/import", content=body, headers=manager_headers | CSV)
     assert answer.status_code == 422, answer.text
-    assert answer.json()["detail"] == "import refused, nothing was written: 1 problems"
+    assert answer.json()["detail"] == "import refused, nothing was written: 1 problem"
     assert answer.json()["problems"] == [
         {
             "line": 45_678,
@@ -122,7 +122,7 @@ def test_many_bad_rows_answer_the_first_100_and_the_count_of_the_rest(
         headers = manager_headers | {"Content-Type": "application/json"}
     answer = client.post("/measurements/import", content=body, headers=headers)
     assert answer.status_code == 422, answer.text
-    assert answer.json()["detail"] == "import refused, nothing was written: 5000 problems"
+    assert answer.json()["detail"] == "import refused, nothing was written: 5,000 problems"
     assert [p["line"] for p in answer.json()["problems"]] == list(range(2, 102))
     assert answer.json()["problems_total"] == 5_000
     assert _count(people, Measurement) == 0
@@ -223,7 +223,10 @@ def test_bodies_that_are_not_rows_are_refused_with_a_reason(client, manager_head
     assert post(b"<xml/>", "application/xml").status_code == 415
     not_array = post(json.dumps({"value": 1}).encode(), "application/json")
     assert not_array.status_code == 400
-    assert not_array.json() == {"detail": "body.json: must be a JSON array of objects, one per row"}
+    assert not_array.json() == {
+        "detail": "body.json: must be a JSON array of objects, one per row",
+        "problems": [],
+    }
     broken = post(b"[{", "application/json")
     assert broken.status_code == 400 and "is not JSON" in broken.json()["detail"]
     items = post(b'[{"value": 1}, 7]', "application/json")
@@ -259,7 +262,8 @@ def test_a_body_over_the_limit_gets_413_and_writes_nothing(people):
         declared = client.post("/measurements/import", content=body, headers=headers | CSV)
         assert declared.status_code == 413
         assert declared.json() == {
-            "detail": "the body is larger than 2000 bytes (GRIDBOARD_API_MAX_BODY_BYTES)"
+            "detail": "the body is larger than 2000 bytes (GRIDBOARD_API_MAX_BODY_BYTES)",
+            "problems": [],
         }
 
         def chunks():  # no Content-Length: the limit is found while the body streams in
@@ -293,7 +297,7 @@ def test_a_large_body_imports_in_a_child_process_with_the_same_answers(
         headers=manager_headers | CSV,
     )
     assert bad.status_code == 422, bad.text
-    assert bad.json()["detail"] == "import refused, nothing was written: 1 problems"
+    assert bad.json()["detail"] == "import refused, nothing was written: 1 problem"
     assert [problem["line"] for problem in bad.json()["problems"]] == [2_345]
     assert _count(people, Measurement) == 0
     body = _readings(3_000)

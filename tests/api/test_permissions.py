@@ -266,3 +266,90 @@ def test_transformer_fixture_is_what_the_matrix_reads(world, client):
     token = bearer(world.read_token)
     answer = client.get(f"/components/{world.component}", headers=token)
     assert answer.json()["name"] == TRANSFORMER["name"]
+
+
+# Requests a manager or a write token sends wrong, each refused in its own way: FastAPI cannot
+# read it (a path, a query, a body's field, broken JSON), a rule is broken, a file has a bad
+# line, no such route, a method a route does not take, a body too large.
+BAD: dict[str, Callable[[dict[str, Any]], Request]] = {
+    "path not a number": lambda w: ("GET", "/components/first", {}),
+    "query not a number": lambda w: ("GET", "/components", {"params": {"limit": "many"}}),
+    "field not a number": lambda w: (
+        "POST",
+        "/measurements",
+        {
+            "json": {
+                "component_id": w["cid"],
+                "timestamp": "2024-05-02T00:00:00Z",
+                "value": "high",
+                "measurement_type": "current",
+            }
+        },
+    ),
+    "broken JSON": lambda w: (
+        "POST",
+        "/components",
+        {"content": b"{", "headers": {"Content-Type": "application/json"}},
+    ),
+    "rule broken": lambda w: ("PUT", f"/components/{w['cid']}", {"json": {"capacity_mva": -5}}),
+    "period backwards": lambda w: (
+        "POST",
+        "/reports",
+        {"json": {"start_date": "2024-05-02", "end_date": "2024-05-01"}},
+    ),
+    "file with a bad line": lambda w: (
+        "POST",
+        "/measurements/import",
+        {
+            "content": MEASUREMENTS_CSV.format(cid=w["cid"]).replace(",7", ",seven"),
+            "headers": {"Content-Type": "text/csv"},
+        },
+    ),
+    "no such route": lambda w: ("GET", "/nowhere", {}),
+    "method not taken": lambda w: ("PATCH", "/components", {}),
+    "body too large": lambda w: ("POST", "/components", {"json": {"name": "x" * 20_000}}),
+}
+
+
+def _one_shape(answer: Any, name: str) -> None:
+    """Every refusal: a sentence in ``detail`` and a list of ``problems``, each a field or a
+    line and column, with a reason."""
+    assert 400 <= answer.status_code < 500, (name, answer.status_code, answer.text)
+    body = answer.json()
+    assert isinstance(body.get("detail"), str) and body["detail"], (name, body)
+    assert isinstance(body.get("problems"), list), (name, body)
+    for problem in body["problems"]:
+        assert set(problem) in ({"field", "reason"}, {"line", "column", "reason"}), (name, body)
+        assert all(isinstance(problem[key], str | int) for key in problem), (name, body)
+
+
+@pytest.mark.parametrize("kind", REFUSED + READERS + WRITERS)
+def test_every_refusal_has_one_shape(kind, client, people, world):
+    headers = _credential(kind, client, people, world)
+    refused = 0
+    asks = {**READS, **WRITES, **BAD} if kind in WRITERS else {**READS, **WRITES}
+    for name, build in asks.items():
+        answer = _call(client, build, world, headers)
+        if answer.status_code >= 400:
+            _one_shape(answer, name)
+            refused += 1
+    assert refused >= len(WRITES if kind in READERS else BAD), kind
+
+
+def test_a_refusal_counts_its_problems_in_words(client, people, world):
+    headers = _credential("manager", client, people, world)
+    imported = _call(client, BAD["file with a bad line"], world, headers)
+    assert imported.json()["detail"] == "import refused, nothing was written: 1 problem"
+    unread = _call(client, BAD["field not a number"], world, headers).json()
+    assert unread["detail"] == (
+        "the request has 1 problem: body.value: Input should be a valid number, "
+        "unable to parse string as a number"
+    )
+    assert unread["problems"] == [
+        {
+            "field": "body.value",
+            "reason": "Input should be a valid number, unable to parse string as a number",
+        }
+    ]
+    nowhere = _call(client, BAD["no such route"], world, headers).json()
+    assert nowhere["detail"] == "/nowhere is not a route of this API: see /docs for the routes"

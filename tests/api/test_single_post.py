@@ -348,7 +348,7 @@ def test_an_unexpected_failure_is_a_500_that_names_no_internals(
         "/measurements", json=_reading(world.component, "2024-06-01Z"), headers=manager_headers
     )
     assert answer.status_code == 500
-    assert answer.json() == {"detail": "internal error: see the server log"}
+    assert answer.json() == {"detail": "internal error: see the server log", "problems": []}
     assert "secret-internal-detail" not in answer.text
     assert "unexpected error in POST /measurements" in caplog.text
 

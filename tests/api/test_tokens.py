@@ -18,6 +18,7 @@ from core.access.api_tokens import (
 from core.access.sign_in_tokens import issue_sign_in_token, sign_in_claims, signing_key
 from core.access.users import get_user, set_password, set_role
 from core.cli import main as gridboard
+from core.config import get_settings
 from core.domain import SYSTEM_ACTOR, Role
 from core.errors import InvalidInput, TokenRefusal
 from core.models import ApiToken, User, utc_now
@@ -175,3 +176,32 @@ def test_the_cli_creates_lists_and_revokes_tokens(people, client, capsys):
     assert client.get("/components", headers=bearer(secret)).status_code == 401
     assert gridboard([*url, "revoke-token", "999"]) == 1
     assert "API token 999 does not exist" in capsys.readouterr().err
+
+
+def test_a_machine_token_expires_after_90_days_unless_told_otherwise(people, monkeypatch):
+    moment = utc_now()
+
+    def made(name: str, days: int | None = None) -> ApiToken:
+        with people.write() as session:
+            new = create_api_token(
+                session=session, actor=SYSTEM_ACTOR, name=name, scope="read",
+                expires_days=days, now=lambda: moment,
+            )  # fmt: skip
+        with people.read() as session:
+            row = session.get(ApiToken, new.record.id)
+            assert row is not None
+            return row
+
+    def lifetime(row: ApiToken) -> timedelta:
+        assert row.expires_at is not None, f"{row.name} never expires"
+        return row.expires_at.replace(tzinfo=moment.tzinfo) - moment
+
+    assert lifetime(made("historian")) == timedelta(days=90)
+    assert lifetime(made("trial", days=7)) == timedelta(days=7)
+    monkeypatch.setenv("GRIDBOARD_API_TOKEN_DAYS", "30")
+    get_settings.cache_clear()
+    try:
+        assert lifetime(made("feed")) == timedelta(days=30)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -131,7 +131,7 @@ def test_a_post_with_a_manager_token_that_has_ended_is_refused_and_writes_nothin
     end(people, "mona")
     refused = client.post("/measurements", json=_reading(component["id"]), headers=manager_headers)
     assert refused.status_code == 401
-    assert refused.json() == {"detail": detail}
+    assert refused.json() == {"detail": detail, "problems": []}
     assert _stored(people) == 0
 
 

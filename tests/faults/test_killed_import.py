@@ -80,6 +80,6 @@ def test_killed_import_writes_nothing_and_can_be_run_again(db, url, tmp_path):
     again = gridboard(url, "import-measurements", str(big), stdout=subprocess.PIPE, text=True)
     output, _ = again.communicate()
     assert again.returncode == 0
-    assert f"{rows} rows, {rows - 3000} measurements added, 3000 skipped" in output
+    assert f"{rows:,} rows, {rows - 3000:,} measurements added, 3,000 skipped" in output
     assert measurement_count(db) == before + rows - 3000
     assert_consistent(url)

@@ -93,7 +93,7 @@ def test_many_bad_items_keep_the_first_problems_and_count_the_rest(tmp_path):
         _convert(tmp_path, b"[" + b",".join([b"7"] * 200_000) + b"]")
     assert [p.line for p in refused.value.problems] == list(range(2, SHOWN_PROBLEMS + 2))
     assert refused.value.total == 200_000
-    assert str(refused.value).endswith(f"... and {200_000 - SHOWN_PROBLEMS} more problems")
+    assert str(refused.value).endswith(f"... and {200_000 - SHOWN_PROBLEMS:,} more problems")
 
 
 _PEAK = """

@@ -55,7 +55,7 @@ def test_a_csv_of_many_bad_rows_lists_the_first_100_and_counts_the_rest_in_bound
     assert [p.line for p in error.problems] == list(range(2, SHOWN_PROBLEMS + 2))
     assert error.problems[0].reason == "'bad' is not a number (use a dot for decimals, like 1.5)"
     assert error.total > BAD_ROWS  # every row's value, and the timestamps repeated past a day
-    assert str(error).endswith(f"... and {error.total - SHOWN_PROBLEMS} more problems")
+    assert str(error).endswith(f"... and {error.total - SHOWN_PROBLEMS:,} more problems")
     assert stored_measurements(db) == []
 
 

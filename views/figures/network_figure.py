@@ -14,6 +14,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from sqlalchemy.orm import Session
 
+from core.counts import format_count
 from core.grid.network import Network, at_levels, whole_grid
 from core.remembered import Remembered
 from views.figures.chart_text import plain
@@ -182,8 +183,9 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
             name="Substations",
             customdata=_texts(f"substation:{node.name}" for node in nodes),
             hovertext=_texts(
-                f"<b>{plain(node.name)}</b><br>{node.components} components, "
-                f"{node.transformers} transformers, {node.open_switches} open switches<br>"
+                f"<b>{plain(node.name)}</b><br>{format_count(node.components, 'component')}, "
+                f"{format_count(node.transformers, 'transformer')}, "
+                f"{format_count(node.open_switches, 'open switch', 'open switches')}<br>"
                 + ", ".join(_kv(level) for level in node.levels_kv)
                 for node in nodes
             ),
