@@ -25,9 +25,13 @@ router = APIRouter(prefix="/auth", route_class=ReferenceRoute)
 async def sign_in(
     request: Request,
     database: DatabaseDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form(json_schema_extra={"format": "password"})],
-    scope: Annotated[str, Form(description="'user' (left out too) or 'user manager'")] = "",
+    username: Annotated[str, Form(examples=["mona"])],
+    password: Annotated[
+        str, Form(examples=["a-good-pass-42"], json_schema_extra={"format": "password"})
+    ],
+    scope: Annotated[
+        str, Form(description="'user' (left out too) or 'user manager'", examples=["user"])
+    ] = "",
 ) -> Token | JSONResponse:
     """A manager's token only when `manager` is asked for, as the reference gives."""
     user = await signed_in_user(request, database, username=username, password=password)

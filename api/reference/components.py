@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
@@ -63,9 +63,29 @@ async def list_all(
     return Response(await read_as(database, caller, page), media_type="application/json")
 
 
+# The reference's own bodies, one per type, as /docs shows them.
+CREATE_EXAMPLES = {
+    "transformer": {"value": {
+        "name": "T1", "substation": "Riverside", "component_type": "TRANSFORMER",
+        "capacity_mva": 40, "voltage_kv": 110,
+    }},
+    "line": {"value": {
+        "name": "L1", "substation": "Riverside", "component_type": "LINE",
+        "length_km": 12.5, "voltage_kv": 20,
+    }},
+    "switch": {"value": {
+        "name": "S1", "substation": "Riverside", "component_type": "SWITCH", "status": "OPEN",
+    }},
+}  # fmt: skip
+UPDATE_EXAMPLES = {
+    "rename": {"value": {"component_type": "TRANSFORMER", "name": "T1-new"}},
+    "open a switch": {"value": {"component_type": "SWITCH", "status": "OPEN"}},
+}
+
+
 @router.post("", response_model=ComponentResponse, status_code=201)
 def create(
-    body: ComponentCreate,
+    body: Annotated[ComponentCreate, Body(openapi_examples=CREATE_EXAMPLES)],
     actor: Annotated[Actor, Depends(manager("create components"))],
     database: DatabaseDep,
 ) -> Any:
@@ -78,7 +98,7 @@ def create(
 @router.put("/{id}", response_model=ComponentResponse)
 def update(
     id: int,
-    body: ComponentUpdate,
+    body: Annotated[ComponentUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
     actor: Annotated[Actor, Depends(manager("edit components"))],
     database: DatabaseDep,
 ) -> Any:

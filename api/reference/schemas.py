@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from core.grid.components import ComponentRecord
 from core.measurements.measurements import MeasurementRecord
@@ -169,6 +169,19 @@ def component_response(
 
 
 class MeasurementCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "component_id": 1,
+                    "timestamp": "2024-05-01T13:45:00Z",
+                    "value": 110.4,
+                    "measurement_type": "VOLTAGE",
+                }
+            ]
+        }
+    )
+
     component_id: int
     timestamp: str | None = Field(
         default=None, description="ISO 8601; with an offset converted to UTC. Left out: now."
@@ -196,6 +209,12 @@ class MeasurementResponse(BaseModel):
 
 
 class ReportRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"start_date": "2024-05-01T00:00:00Z", "end_date": "2024-06-01T00:00:00Z"}]
+        }
+    )
+
     start_date: str = Field(description="ISO 8601, inclusive")
     end_date: str = Field(description="ISO 8601, exclusive")
 
