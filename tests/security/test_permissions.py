@@ -64,6 +64,10 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "component_id": seen["component_id"],
         "fields": TRANSFORMER | {"name": "Renamed"},
     },
+    "core.grid.components.change_component": lambda seen: {
+        "component_id": seen["component_id"],
+        "changes": {"name": "Renamed"},
+    },
     "core.grid.components.delete_component": lambda seen: {"component_id": seen["component_id"]},
     "core.measurements.measurements.add_measurement": lambda seen: {
         "component_id": seen["component_id"],
