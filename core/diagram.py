@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
+from core.alarms.records import active_severities
 from core.diagram_layout import (
     SYMBOL_HEIGHT,
     SYMBOL_TOP,
@@ -158,8 +159,11 @@ def substation_svg(view: SubstationView, *, severities: Mapping[int, str] | None
 
 def substation_diagram(*, session: Session, name: str) -> str:
     """The diagram of the substation called ``name`` as stored now (``UnknownSubstation``
-    when there is none): what the page shows, the API answers and the CLI writes."""
-    return substation_svg(read_substation(session=session, name=name))
+    when there is none), each component in an active alarm in its severity's colour: what the
+    page shows, the API answers and the CLI writes."""
+    view = read_substation(session=session, name=name)
+    shown = [m.component.id for m in view.members] + [c.line.id for c in view.connections]
+    return substation_svg(view, severities=active_severities(session, shown))
 
 
 def link_areas(view: SubstationView) -> list[tuple[tuple[int, int, int, int], str, str]]:

@@ -4,13 +4,14 @@ labels; hostile names stay text; no two labels overlap at any size; the alarm co
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from urllib.parse import quote
 from xml.parsers import expat
 
 import pytest
 
+from core.alarms.records import list_alarms, shelve_alarm
 from core.diagram import SEVERITY_COLOURS, substation_diagram, substation_svg
 from core.diagram_layout import COLUMNS, text_width
 from core.domain import SYSTEM_ACTOR, ComponentType, MeasurementType, SwitchStatus
@@ -288,3 +289,38 @@ def test_a_component_in_alarm_is_drawn_in_its_severitys_colour():
     assert symbols[3] not in SEVERITY_COLOURS.values()
     with pytest.raises(InvalidInput, match="unknown severity 'purple'"):
         substation_svg(view, severities={1: "purple"})
+
+
+def test_a_component_in_an_active_alarm_is_coloured_where_the_diagram_is_drawn(db):
+    """The page, the API and the CLI draw through ``substation_diagram``: a transformer whose
+    voltage is outside its default band is drawn in the alarm's colour, a shelved one is not."""
+    hot = make_component(db, TRANSFORMER, name="T-hot")
+    calm = make_component(db, TRANSFORMER, name="T-calm")
+    with db.write() as session:
+        for component in (hot, calm):
+            add_measurement(
+                session=session, actor=MANAGER, component_id=component.id,
+                measurement_type="voltage", timestamp="2024-05-01T00:00:00Z",
+                value=130.0 if component is hot else 110.0,
+            )  # fmt: skip
+
+    def strokes() -> dict[int, str]:
+        with db.read() as session:
+            root = _parse(substation_diagram(session=session, name="Riverside"))
+        return {
+            cid: symbol.attrib["stroke"]
+            for cid, bay in _bays(root).items()
+            for symbol in bay.iter(f"{SVG}g")
+            if symbol.get("class") == "symbol"
+        }
+
+    drawn = strokes()
+    assert drawn[hot.id] == SEVERITY_COLOURS["alarm"]
+    assert drawn[calm.id] not in SEVERITY_COLOURS.values()
+    with db.write() as session:
+        for alarm in list_alarms(session=session, component_id=hot.id).alarms:
+            shelve_alarm(
+                session=session, actor=MANAGER, alarm_id=alarm.id,
+                until=datetime.now(UTC) + timedelta(hours=1), reason="feeder works",
+            )  # fmt: skip
+    assert strokes()[hot.id] not in SEVERITY_COLOURS.values()

@@ -4,6 +4,7 @@ one for anyone; acknowledge and shelve for a manager. See docs/design.md#limits-
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -245,3 +246,24 @@ def parse_kind(raw: object) -> AlarmKind:
         return parse_choice(raw, AlarmKind)
     except FieldError as error:
         raise InvalidInput.single("kind", str(error)) from None
+
+
+def active_severities(
+    session: Session, component_ids: Iterable[int], *, now: datetime | None = None
+) -> dict[int, str]:
+    """The worst severity (``alarm`` over ``warning``) of each of ``component_ids`` with an
+    active alarm that is not shelved at ``now``: what a drawing colours them by."""
+    moment = now or utc_now()
+    ids = sorted(set(component_ids))
+    rows = session.execute(
+        select(Alarm.component_id, Alarm.severity).where(
+            Alarm.component_id.in_(ids),
+            Alarm.cleared_at_us.is_(None),
+            or_(Alarm.shelved_until.is_(None), Alarm.shelved_until <= moment),
+        )
+    )
+    worst: dict[int, str] = {}
+    for component_id, severity in rows:
+        if worst.get(component_id) != "alarm":
+            worst[component_id] = severity
+    return worst
