@@ -223,3 +223,6 @@ class ImportOut(BaseModel):
     inserted: int
     skipped: int
     overwritten: int
+    created_substations: list[str] = Field(
+        default_factory=list, description="substations the import created (unknown names)"
+    )

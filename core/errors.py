@@ -77,6 +77,19 @@ class UnknownSubstation(UnknownReference):
         super().__init__(f"no component is in or connected to substation {name!r}")
 
 
+class SubstationInUse(GridBoardError):
+    """Only an empty substation can be deleted: no component in it, no line ending there."""
+
+    def __init__(self, name: str, components: int, line_ends: int) -> None:
+        self.name = name
+        self.components = components
+        self.line_ends = line_ends
+        super().__init__(
+            f"substation {name!r} holds {components} component(s) and {line_ends} line end(s) "
+            "of other substations' lines; move or delete them first"
+        )
+
+
 class UnknownUser(UnknownReference):
     def __init__(self, username: str) -> None:
         self.username = username

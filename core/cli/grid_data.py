@@ -57,6 +57,8 @@ def _import(args: argparse.Namespace, database: Database, kind: ImportKind) -> i
         f"{path.name}: {summary.rows} rows, {summary.inserted} {kind} added, {existing} "
         "(already in the database)"
     )
+    if summary.created_substations:
+        print(f"new substations: {', '.join(summary.created_substations)}")
     return 0
 
 

@@ -23,6 +23,7 @@ from core.grid.component_fields import (
 )
 from core.grid.components import update_component
 from core.grid.look_alikes import SUBSTATION_FIELDS, substation_problem
+from core.grid.substation_records import created_in, substation_ids
 from core.imports.csv_table import read_csv_table
 from core.imports.files import PARQUET_MAGIC, decode_text, read_bytes
 from core.imports.limits import one_at_a_time
@@ -88,7 +89,20 @@ def import_components(
     ]
     if new:
         who = {"created_by": actor.username, "updated_by": actor.username}
-        session.execute(insert(Component), [spec.stored() | who for spec in new])
+        ids = substation_ids(session, new)
+        session.execute(
+            insert(Component),
+            [
+                spec.stored()
+                | who
+                | {
+                    "substation_id": ids[spec.substation],
+                    "to_substation_id": ids[spec.to_substation] if spec.to_substation else None,
+                    "name_key": name_key(spec.name),
+                }
+                for spec in new
+            ],
+        )
     if overwrite:
         with logs.quiet(session):
             for component_id, row, spec in existing:
@@ -106,6 +120,7 @@ def import_components(
         inserted=len(new),
         skipped=0 if overwrite else len(existing),
         overwritten=len(existing) if overwrite else 0,
+        created_substations=tuple(created_in(session)),
     )
     logs.on_commit(
         session,
