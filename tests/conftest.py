@@ -29,6 +29,7 @@ TABLES = (
     "measurement_rollups",
     "reports",
     "components",
+    "substations",
     "users",
     "sign_in_attempts",
     "api_tokens",
