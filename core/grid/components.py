@@ -32,6 +32,7 @@ from core.grid.component_fields import (
     validate_component,
 )
 from core.grid.look_alikes import refuse_component_twin
+from core.grid.network import place_new_substations
 from core.grid.substation_records import placement
 from core.measurements import rollups
 from core.models import ID_RANGE, Component, Measurement
@@ -281,6 +282,7 @@ def create_component(
     _apply(row, spec, placed)
     session.add(row)
     _flush_unique(session, row)
+    place_new_substations(session)
     logs.on_commit(
         session, "component.create", user=actor.username, started=started, component_id=row.id
     )
@@ -302,6 +304,7 @@ def update_component(
     _apply(row, spec, placed)
     row.updated_by = actor.username
     _flush_unique(session, row)
+    place_new_substations(session)
     new_level = rollups.level(row.voltage_kv)
     if (old_type, old_level) != (row.component_type, new_level):
         # Its measurements now count for the new type and level in rollups (and so in new

@@ -23,6 +23,7 @@ from core.grid.component_fields import (
 )
 from core.grid.components import update_component
 from core.grid.look_alikes import SUBSTATION_FIELDS, substation_problem
+from core.grid.network import place_new_substations
 from core.grid.substation_records import created_in, substation_ids
 from core.imports.csv_table import read_csv_table
 from core.imports.files import PARQUET_MAGIC, decode_text, read_bytes
@@ -114,6 +115,7 @@ def import_components(
                 update_component(
                     session=session, actor=actor, component_id=component_id, fields=fields
                 )
+    place_new_substations(session)
     summary = ImportSummary(
         file_name=file_name,
         rows=table.rows,
