@@ -14,6 +14,7 @@ from core.grid.components import (
     delete_component,
     update_component,
 )
+from core.grid.substation_records import list_substation_records
 from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV
 from views import messages, resources, selection, ui, widgets, wording
 
@@ -32,13 +33,57 @@ SEARCH_KEY, PICKED_KEY = widgets.picker_keys(PICKER)
 FIRST_CHOICE = {"status": SwitchStatus.CLOSED}  # what a new component's choice starts on
 
 
-def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> dict[str, Any]:
+NEW_SUBSTATION = "New substation…"
+NO_SUBSTATION = "(none)"
+
+
+def _pick_substation(
+    label: str, names: list[str], current: str | None, key: str, *, optional: bool = False
+) -> str:
+    """A searchable list of the stored substations, with an explicit choice that creates one
+    (outside the form: choosing it shows the new name's field at once)."""
+    choices = [*([NO_SUBSTATION] if optional else []), *names, NEW_SUBSTATION]
+    if current in choices:
+        index: int | None = choices.index(current)
+    else:
+        index = 0 if optional or not names else None
+    picked = st.selectbox(
+        label, choices, index=index, placeholder="Choose a substation", key=f"{key}.pick"
+    )
+    if picked == NEW_SUBSTATION:
+        typed = st.text_input(f"{label.split(' (')[0]}: new name", key=key)
+        st.caption("Saving creates this substation.")
+        return typed
+    return "" if picked in (None, NO_SUBSTATION) else str(picked)
+
+
+def _places(kind: ComponentType, current: ComponentRecord | None, key: str) -> dict[str, str]:
+    """The substation and, for a line, its other end, picked from the stored ones."""
+    with resources.database().read() as session:
+        names = [record.name for record in list_substation_records(session=session)]
+    places = {
+        "substation": _pick_substation(
+            "Substation", names, current.substation if current else None, f"{key}.substation"
+        )
+    }
+    if "to_substation" in OPTIONAL_OF_TYPE[kind]:
+        places["to_substation"] = _pick_substation(
+            wording.field_label(kind, "to_substation"),
+            names,
+            current.to_substation if current else None,
+            f"{key}.to_substation",
+            optional=True,
+        )
+    return places
+
+
+def _fields(
+    kind: ComponentType, current: ComponentRecord | None, key: str, places: dict[str, str]
+) -> dict[str, Any]:
     """The inputs of a component of type ``kind``, filled from ``current``."""
     fields: dict[str, Any] = {
         "name": st.text_input("Name", value=current.name if current else "", key=f"{key}.name"),
-        "substation": st.text_input(
-            "Substation", value=current.substation if current else "", key=f"{key}.substation"
-        ),
+        **places,
         "component_type": kind.value,
     }
     for field in FIELDS_OF_TYPE[kind]:
@@ -58,20 +103,15 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
             fields[field] = st.number_input(
                 title, value=now, format="%g", key=f"{key}.{kind}.{field}"
             )
-    for field in OPTIONAL_OF_TYPE[kind]:
-        fields[field] = st.text_input(
-            wording.field_label(kind, field),
-            value=getattr(current, field, None) or "",
-            key=f"{key}.{field}",
-        )
     return fields
 
 
 if task == "Create":
     types: list[ComponentType] = list(ComponentType)  # typed apart: see pages/measurements.py
     kind = st.radio("Type", types, format_func=str.capitalize, horizontal=True)
+    places = _places(kind, None, "create")
     with st.form("create-component"):
-        fields = _fields(kind, None, "create")
+        fields = _fields(kind, None, "create", places)
         submitted = st.form_submit_button("Create component", type="primary")
     if submitted:
         with messages.problems_shown():
@@ -102,8 +142,9 @@ elif task == "Edit or delete":
     )
     if kind is not chosen.component_type:
         st.caption(f"Saving makes it a {kind.value}; the fields of a {chosen.component_type} go.")
+    places = _places(kind, chosen, f"edit.{chosen.id}")
     with st.form(f"edit-component-{chosen.id}"):
-        fields = _fields(kind, chosen, f"edit.{chosen.id}")
+        fields = _fields(kind, chosen, f"edit.{chosen.id}", places)
         saved = st.form_submit_button("Save changes", type="primary")
     if saved:
         with messages.problems_shown():
