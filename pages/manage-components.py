@@ -17,10 +17,11 @@ from core.grid.components import (
 from core.grid.substation_records import list_substation_records
 from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV
 from views import messages, resources, selection, ui, widgets, wording
+from views.substations_section import substations_section
 
 actor = ui.require_manager("create, edit, delete or import components")
 st.title("Manage components")
-TASKS = ["Create", "Edit or delete", "Import CSV"]
+TASKS = ["Create", "Edit or delete", "Import CSV", "Substations"]
 linked = selection.query_id("component")
 TASK_KEY = "manage.task"
 if TASK_KEY not in st.session_state:  # the first run of a visit: a link opens Edit
@@ -179,6 +180,9 @@ elif task == "Edit or delete":
             st.query_params.pop("component", None)
             st.session_state.pop(PICKED_KEY, None)  # the picker moves on to another component
             st.rerun()
+
+elif task == "Substations":
+    substations_section(actor)
 
 else:
     st.write(

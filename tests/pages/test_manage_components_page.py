@@ -262,3 +262,23 @@ def test_the_edit_page_follows_the_component_through_rename_type_change_and_dele
     assert at.button_group[0].value == "Edit or delete"  # still where the person works
     assert _picked(at) == "T2 · Riverside (transformer)"
     assert other.id
+
+
+def test_a_manager_renames_a_substation_and_deletes_only_an_empty_one(open_app, app_db):
+    make_component(app_db, substation="Seefeldd")
+    make_component(app_db, LINE, substation="Hilltop", to_substation="Seefeldd")
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Substations").run()
+    at.selectbox(key="substations.pick").set_value("Seefeldd").run()
+    delete = next(b for b in at.button if b.label.startswith("Delete"))
+    assert delete.disabled
+    assert "1 component(s) stand in it; 1 line(s) of other substations end here." in everything(at)
+    at.text_input[0].input("Seefeld")
+    at.button(key="FormSubmitter:substation-1-Save substation").click().run()
+    assert "Saved substation Seefeld." in everything(at)
+    with app_db.read() as session:
+        items = list_components(session=session).items
+    assert {(c.name, c.substation, c.to_substation) for c in items} == {
+        ("T1", "Seefeld", None),
+        ("L1", "Hilltop", "Seefeld"),
+    }
