@@ -1,4 +1,5 @@
-"""Manage components' Substations task: rename, describe, pin on the map, delete an empty one."""
+"""Manage components' Substations task: rename, describe, pin on the map, delete an empty one.
+See docs/design.md#substations."""
 
 from __future__ import annotations
 

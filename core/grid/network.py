@@ -1,7 +1,6 @@
 """The grid as a graph: substations are nodes, lines with two ends are edges, laid out with a
-fixed seed around the stored positions, which never move (new substations are placed around
-them and stored). The figure is views/figures/network_figure.py. See
-docs/architecture.md#the-grid-views."""
+fixed seed around the stored positions, which never move. The figure is
+views/figures/network_figure.py. See docs/design.md#substations."""
 
 from __future__ import annotations
 
