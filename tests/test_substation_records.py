@@ -16,6 +16,7 @@ from core.cli import main
 from core.db import Database, alembic_config
 from core.errors import ConflictingWrite, InvalidInput, SubstationInUse
 from core.grid.components import create_component, list_components
+from core.grid.network import layout
 from core.grid.substation_records import (
     delete_substation,
     list_substation_records,
@@ -63,6 +64,10 @@ def test_the_migration_makes_a_record_of_every_stored_substation_name(db):
             ).order_by(Component.id)
         ).all()
     assert sorted(substations) == ["Nowhere-Else", "Seefeld"]
+    with db.read() as session:
+        places = {row.name: (row.x, row.y) for row in session.scalars(select(Substation))}
+    # Where the map drew them before: the layout of the old names and lines, now stored.
+    assert places == layout(["Nowhere-Else", "Seefeld"], [("Seefeld", "Nowhere-Else")])
     seefeld, nowhere = substations["Seefeld"], substations["Nowhere-Else"]
     assert [tuple(row) for row in components] == [
         ("T1", "Seefeld", seefeld, None, "T1"),

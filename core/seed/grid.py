@@ -11,6 +11,7 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, SwitchStatus
+from core.grid.network import place_new_substations
 from core.grid.substation_records import substation_for
 from core.models import Component
 from core.validation import name_key
@@ -192,6 +193,7 @@ def create_components(
         row.name_key = name_key(row.name)
     session.add_all(rows)
     session.flush()
+    place_new_substations(session)
     return Grid(
         ids=np.array([row.id for row in rows], dtype=np.int64),
         nominal_kv=nominal,

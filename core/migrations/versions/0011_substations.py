@@ -2,7 +2,8 @@
 and name_key
 
 Every name the components hold (their own substation and lines' other ends) becomes a row,
-look-alike spellings (``core.validation.name_key``) folded into the most used one. The
+look-alike spellings (``core.validation.name_key``) folded into the most used one, each
+placed where the network map drew it before (its layout stored). The
 referencing columns are added in place (nullable: SQLite adds a REFERENCES column only so),
 not through the batch mode's table copy, which would cascade to every measurement.
 
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from core.grid.network import layout
 from core.validation import name_key
 
 revision: str = "0011"
@@ -113,6 +115,22 @@ def _fill() -> None:
         ids[key] = bind.execute(
             sa.insert(substations).values(name=name, name_key=key).returning(substations.c.id)
         ).scalar_one()
+    # Each substation stays where the map drew it before: the layout of every name and line.
+    edges = [
+        (spelling[name_key(row.substation)], spelling[name_key(row.to_substation)])
+        for row in rows
+        if row.to_substation
+    ]
+    places = layout(sorted(spelling.values()), edges)
+    positioned = sa.table(
+        "substations",
+        sa.column("id", sa.Integer),
+        sa.column("x", sa.Float),
+        sa.column("y", sa.Float),
+    )
+    for key, name in spelling.items():
+        x, y = places[name]
+        bind.execute(sa.update(positioned).where(positioned.c.id == ids[key]).values(x=x, y=y))
     for row in rows:
         end = row.to_substation
         bind.execute(
