@@ -6,7 +6,7 @@ from typing import Any
 import streamlit as st
 
 from core.domain import ComponentType, SwitchStatus
-from core.grid.component_fields import CHOICE_FIELDS, FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
+from core.grid.component_fields import CHOICE_FIELDS, FIELDS_OF_TYPE
 from core.grid.components import (
     ComponentRecord,
     count_measurements,
@@ -14,9 +14,9 @@ from core.grid.components import (
     delete_component,
     update_component,
 )
-from core.grid.substation_records import list_substation_records
 from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV
 from views import messages, resources, selection, ui, widgets, wording
+from views.substation_picker import substation_places
 from views.substations_section import substations_section
 
 actor = ui.require_manager("create, edit, delete or import components")
@@ -32,50 +32,6 @@ task = st.segmented_control("What would you like to do?", TASKS, required=True, 
 PICKER = "edit"
 SEARCH_KEY, PICKED_KEY = widgets.picker_keys(PICKER)
 FIRST_CHOICE = {"status": SwitchStatus.CLOSED}  # what a new component's choice starts on
-
-
-NEW_SUBSTATION = "New substation…"
-NO_SUBSTATION = "(none)"
-
-
-def _pick_substation(
-    label: str, names: list[str], current: str | None, key: str, *, optional: bool = False
-) -> str:
-    """A searchable list of the stored substations, with an explicit choice that creates one
-    (outside the form: choosing it shows the new name's field at once)."""
-    choices = [*([NO_SUBSTATION] if optional else []), *names, NEW_SUBSTATION]
-    if current in choices:
-        index: int | None = choices.index(current)
-    else:
-        index = 0 if optional or not names else None
-    picked = st.selectbox(
-        label, choices, index=index, placeholder="Choose a substation", key=f"{key}.pick"
-    )
-    if picked == NEW_SUBSTATION:
-        typed = st.text_input(f"{label.split(' (')[0]}: new name", key=key)
-        st.caption("Saving creates this substation.")
-        return typed
-    return "" if picked in (None, NO_SUBSTATION) else str(picked)
-
-
-def _places(kind: ComponentType, current: ComponentRecord | None, key: str) -> dict[str, str]:
-    """The substation and, for a line, its other end, picked from the stored ones."""
-    with resources.database().read() as session:
-        names = [record.name for record in list_substation_records(session=session)]
-    places = {
-        "substation": _pick_substation(
-            "Substation", names, current.substation if current else None, f"{key}.substation"
-        )
-    }
-    if "to_substation" in OPTIONAL_OF_TYPE[kind]:
-        places["to_substation"] = _pick_substation(
-            wording.field_label(kind, "to_substation"),
-            names,
-            current.to_substation if current else None,
-            f"{key}.to_substation",
-            optional=True,
-        )
-    return places
 
 
 def _fields(
@@ -110,7 +66,7 @@ def _fields(
 if task == "Create":
     types: list[ComponentType] = list(ComponentType)  # typed apart: see pages/measurements.py
     kind = st.radio("Type", types, format_func=str.capitalize, horizontal=True)
-    places = _places(kind, None, "create")
+    places = substation_places(kind, None, "create")
     with st.form("create-component"):
         fields = _fields(kind, None, "create", places)
         submitted = st.form_submit_button("Create component", type="primary")
@@ -143,7 +99,7 @@ elif task == "Edit or delete":
     )
     if kind is not chosen.component_type:
         st.caption(f"Saving makes it a {kind.value}; the fields of a {chosen.component_type} go.")
-    places = _places(kind, chosen, f"edit.{chosen.id}")
+    places = substation_places(kind, chosen, f"edit.{chosen.id}")
     with st.form(f"edit-component-{chosen.id}"):
         fields = _fields(kind, chosen, f"edit.{chosen.id}", places)
         saved = st.form_submit_button("Save changes", type="primary")
