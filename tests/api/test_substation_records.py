@@ -105,3 +105,17 @@ def test_a_component_with_an_unknown_substation_says_it_created_it(
     )
     assert moved.json()["created_substations"] == ["Seefeldd"]
     assert moved.json()["substation"] == "Seefeldd"
+
+
+def test_a_description_or_place_beyond_its_limit_is_refused_naming_it(
+    client, people, world, manager_headers
+):
+    long = client.put(
+        "/substations/Riverside", json={"description": "d" * 2001}, headers=manager_headers
+    )
+    assert long.status_code == 422
+    assert long.json()["problems"][0]["field"] == "description"
+    far = client.put("/substations/Riverside", json={"x": 1e9, "y": 0}, headers=manager_headers)
+    assert far.status_code == 422
+    assert "within ±1000" in far.text
+    assert client.get("/substations/Riverside", headers=manager_headers).json()["x"] != 1e9
