@@ -28,18 +28,18 @@ from core.errors import (
     DuplicateUser,
     FullDisk,
     GridBoardError,
-    ImportRejection,
     InvalidInput,
     LastManager,
     MissingPermission,
     ScopeRefusal,
     SignInLockout,
+    SubstationInUse,
     TokenRefusal,
     UnavailableDatabase,
     UnknownReference,
-    UnreadableFile,
     UnstorableValue,
 )
+from core.imports.errors import ImportRejection, UnreadableFile
 from core.models import utc_now
 from core.reports.jobs import UncancellableReport, UnfinishedReport
 
@@ -64,6 +64,7 @@ STATUS: tuple[tuple[type[GridBoardError], int], ...] = (
     (ScopeRefusal, 403),
     (UnknownReference, 404),
     (DuplicateComponent, 409),
+    (SubstationInUse, 409),
     (DuplicateMeasurement, 409),
     (DuplicateUser, 409),
     (LastManager, 409),

@@ -140,6 +140,39 @@ class ComponentOut(ComponentFields, _Named, _Identified):
         return cls.model_validate(record, from_attributes=True)
 
 
+class ComponentWritten(ComponentOut):
+    """A created or changed component, and the substations its names created."""
+
+    created_substations: list[str] = Field(
+        default_factory=list,
+        description="substations that did not exist before this write (names not known yet)",
+    )
+
+
+class SubstationOut(BaseModel):
+    name: str
+    description: str | None
+    x: float | None = Field(
+        description="place on the network map (about -1 to 1); null until laid out"
+    )
+    y: float | None
+    pinned: bool = Field(description="a manager's place, kept by every layout")
+    components: int = Field(description="components standing in it")
+    line_ends: int = Field(description="other substations' lines ending here")
+
+
+class SubstationChange(BaseModel):
+    """Only the fields given change. A rename moves every component and line end with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, description="a new name (not a look-alike of another one)")
+    description: str | None = Field(None, description="empty or null removes it")
+    x: float | None = None
+    y: float | None = None
+    pinned: bool | None = Field(None, description="true with x and y: never moved by the layout")
+
+
 class MeasurementCreate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -235,3 +268,6 @@ class ImportOut(BaseModel):
     inserted: int
     skipped: int
     overwritten: int
+    created_substations: list[str] = Field(
+        default_factory=list, description="substations the import created (unknown names)"
+    )

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -17,13 +16,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     false,
     true,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.timestamps import UtcDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,31 +44,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime on every backend (SQLite stores it naive; this restores tzinfo)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    @property
-    def python_type(self) -> type[datetime]:
-        return datetime  # a TypeDecorator says "object" unless told
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UtcDateTime needs an aware datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -79,12 +53,43 @@ class Base(DeclarativeBase):
 ID_RANGE = range(-(2**31), 2**31)
 
 
+class Substation(Base):
+    """A substation: components stand in it and lines end at it. ``name_key`` is the name as
+    ``core.validation.name_key`` compares it; its UNIQUE index keeps look-alikes out even
+    when two writers race. ``x``/``y`` are its place on the network map (empty until laid
+    out); a pinned place is a manager's and never moves."""
+
+    __tablename__ = "substations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(TEXT_LENGTH), unique=True)
+    name_key: Mapped[str] = mapped_column(String(TEXT_LENGTH), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (
+        CheckConstraint("length(trim(name)) > 0", name="name"),
+        CheckConstraint(
+            "(x IS NULL) = (y IS NULL) AND (pinned = false OR x IS NOT NULL)", name="position"
+        ),
+    )
+
+
 class Component(Base):
     __tablename__ = "components"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    # The substation's name beside its id: every list, filter, file and answer reads it by
+    # name; a rename rewrites both in the rename's transaction (core/grid/substation_records.py).
     substation: Mapped[str] = mapped_column(String(TEXT_LENGTH), index=True)
+    # Empty only in a row written around core (SQLite adds a referencing column only as
+    # nullable); every service write and the migration fill it.
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
+    # The name as core.validation.name_key compares it: unique within the substation.
+    name_key: Mapped[str] = mapped_column(String(TEXT_LENGTH), default="", server_default="")
     component_type: Mapped[str] = mapped_column(String(16), index=True)
     capacity_mva: Mapped[float | None] = mapped_column(Float)
     voltage_kv: Mapped[float | None] = mapped_column(Float)
@@ -94,6 +99,7 @@ class Component(Base):
     to_substation: Mapped[str | None] = mapped_column(String(200), index=True)
     # A line's rated current (A), when known: the line-current limit derives from it.
     rated_current_a: Mapped[float | None] = mapped_column(Float)
+    to_substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
@@ -101,6 +107,8 @@ class Component(Base):
 
     __table_args__ = (
         UniqueConstraint("name", "substation", name="uq_components_name_substation"),
+        # Two look-alike names in one substation cannot both be stored, even by racing writers.
+        Index("uq_components_substation_name_key", "substation_id", "name_key", unique=True),
         CheckConstraint("component_type IN ('transformer', 'line', 'switch')", name="type"),
         CheckConstraint("length(trim(name)) > 0 AND length(trim(substation)) > 0", name="names"),
         # The fields of each type are present and positive; the others are empty.

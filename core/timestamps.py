@@ -8,6 +8,9 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy.engine import Dialect
+
 from core.validation import shown
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -136,3 +139,28 @@ def timestamp_problem(text: str) -> str:
     except BadTimestamp as error:
         return error.reason
     return ""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite stores it naive; this restores tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime  # a TypeDecorator says "object" unless told
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UtcDateTime needs an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -16,10 +16,12 @@ from core.grid.components import (
 )
 from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV
 from views import messages, resources, selection, ui, widgets, wording
+from views.substation_picker import substation_places
+from views.substations_section import substations_section
 
 actor = ui.require_manager("create, edit, delete or import components")
 st.title("Manage components")
-TASKS = ["Create", "Edit or delete", "Import CSV"]
+TASKS = ["Create", "Edit or delete", "Import CSV", "Substations"]
 linked = selection.query_id("component")
 TASK_KEY = "manage.task"
 if TASK_KEY not in st.session_state:  # the first run of a visit: a link opens Edit
@@ -32,13 +34,13 @@ SEARCH_KEY, PICKED_KEY = widgets.picker_keys(PICKER)
 FIRST_CHOICE = {"status": SwitchStatus.CLOSED}  # what a new component's choice starts on
 
 
-def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> dict[str, Any]:
+def _fields(
+    kind: ComponentType, current: ComponentRecord | None, key: str, places: dict[str, str]
+) -> dict[str, Any]:
     """The inputs of a component of type ``kind``, filled from ``current``."""
     fields: dict[str, Any] = {
         "name": st.text_input("Name", value=current.name if current else "", key=f"{key}.name"),
-        "substation": st.text_input(
-            "Substation", value=current.substation if current else "", key=f"{key}.substation"
-        ),
+        **places,
         "component_type": kind.value,
     }
     for field in FIELDS_OF_TYPE[kind]:
@@ -59,19 +61,21 @@ def _fields(kind: ComponentType, current: ComponentRecord | None, key: str) -> d
                 title, value=now, format="%g", key=f"{key}.{kind}.{field}"
             )
     for field in OPTIONAL_OF_TYPE[kind]:
-        fields[field] = st.text_input(
-            wording.field_label(kind, field),
-            value=getattr(current, field, None) or "",
-            key=f"{key}.{field}",
-        )
+        if field not in places:  # a line's other end is picked with the substation
+            fields[field] = st.text_input(
+                wording.field_label(kind, field),
+                value=str(getattr(current, field, None) or ""),
+                key=f"{key}.{field}",
+            )
     return fields
 
 
 if task == "Create":
     types: list[ComponentType] = list(ComponentType)  # typed apart: see pages/measurements.py
     kind = st.radio("Type", types, format_func=str.capitalize, horizontal=True)
+    places = substation_places(kind, None, "create")
     with st.form("create-component"):
-        fields = _fields(kind, None, "create")
+        fields = _fields(kind, None, "create", places)
         submitted = st.form_submit_button("Create component", type="primary")
     if submitted:
         with messages.problems_shown():
@@ -102,8 +106,9 @@ elif task == "Edit or delete":
     )
     if kind is not chosen.component_type:
         st.caption(f"Saving makes it a {kind.value}; the fields of a {chosen.component_type} go.")
+    places = substation_places(kind, chosen, f"edit.{chosen.id}")
     with st.form(f"edit-component-{chosen.id}"):
-        fields = _fields(kind, chosen, f"edit.{chosen.id}")
+        fields = _fields(kind, chosen, f"edit.{chosen.id}", places)
         saved = st.form_submit_button("Save changes", type="primary")
     if saved:
         with messages.problems_shown():
@@ -138,6 +143,9 @@ elif task == "Edit or delete":
             st.query_params.pop("component", None)
             st.session_state.pop(PICKED_KEY, None)  # the picker moves on to another component
             st.rerun()
+
+elif task == "Substations":
+    substations_section(actor)
 
 else:
     st.write(

@@ -15,13 +15,12 @@ from core.errors import (
     DeactivatedAccount,
     DuplicateComponent,
     GridBoardError,
-    ImportRejection,
     InvalidInput,
     LastManager,
     MissingPermission,
     UnknownReference,
-    UnreadableFile,
 )
+from core.imports.errors import ImportRejection, UnreadableFile
 from views.wording import label, literal
 
 

@@ -124,4 +124,10 @@ def import_file(
             f"{existing_rows} (already stored).",
             icon=":material/check_circle:",
         )
+        if summary.created_substations:
+            st.info(
+                "New substations: "
+                + ", ".join(wording.literal(name) for name in summary.created_substations),
+                icon=":material/add_location:",
+            )
     bar.empty()

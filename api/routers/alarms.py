@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.alarm_schemas import AcknowledgeBody, AlarmDetail, AlarmOut, AlarmPageOut, ShelveBody
 from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER, Answers
 from api.small_bodies import SmallBodyRoute
 from core.alarms.records import (
     UnknownAlarm,
@@ -30,15 +31,15 @@ from core.validation import FieldError, parse_choice
 
 router = APIRouter(prefix="/alarms", tags=["alarms"], route_class=SmallBodyRoute)
 
-READ_ANSWERS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no token, or one that is not honoured"},
+READ_ANSWERS: Answers = {
+    **NO_TOKEN,
     404: {"description": "no such alarm"},
 }
-WRITE_ANSWERS: dict[int | str, dict[str, Any]] = {
+WRITE_ANSWERS: Answers = {
     **READ_ANSWERS,
-    403: {"description": "only a manager may do that"},
+    **NOT_A_MANAGER,
     409: {"description": "the alarm's state does not allow it (a closed alarm, say)"},
-    422: {"description": "a field breaks a rule"},
+    **BROKEN_RULE,
 }
 # The groups of states a list may ask for, besides one state by name.
 STATE_GROUPS: dict[str, tuple[AlarmState, ...]] = {

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DatabaseDep, ReadingCaller, SessionDep, manager, read_as
 from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER, Answers
-from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate
+from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate, ComponentWritten
 from api.small_bodies import SmallBodyRoute
 from core.domain import Actor, ComponentType
 from core.grid.components import (
     PAGE_RANGE,
+    ComponentRecord,
     ComponentSort,
     change_component,
     create_component,
@@ -23,6 +24,7 @@ from core.grid.components import (
     get_component,
     list_components,
 )
+from core.grid.substation_records import created_in
 from core.validation import choice_field
 
 router = APIRouter(prefix="/components", tags=["components"], route_class=SmallBodyRoute)
@@ -83,7 +85,7 @@ def read_one(component_id: int, _actor: CurrentActor, session: SessionDep) -> Co
 
 @router.post(
     "",
-    response_model=ComponentOut,
+    response_model=ComponentWritten,
     status_code=201,
     responses={**WRITE_ANSWERS, 409: {"description": "the name is taken in that substation"}},
 )
@@ -91,15 +93,16 @@ def create(
     body: ComponentCreate,
     actor: Annotated[Actor, Depends(manager("create components"))],
     database: DatabaseDep,
-) -> ComponentOut:
+) -> ComponentWritten:
     with database.write() as session:
         record = create_component(session=session, actor=actor, fields=body.model_dump(mode="json"))
-    return ComponentOut.of(record)
+        created = created_in(session)
+    return _written(record, created)
 
 
 @router.put(
     "/{component_id}",
-    response_model=ComponentOut,
+    response_model=ComponentWritten,
     responses={
         **WRITE_ANSWERS,
         404: {"description": "no such component"},
@@ -111,7 +114,7 @@ def update(
     body: ComponentUpdate,
     actor: Annotated[Actor, Depends(manager("edit components"))],
     database: DatabaseDep,
-) -> ComponentOut:
+) -> ComponentWritten:
     """Change the given fields. A new type empties the old type's fields, as on the
     dashboard's edit page; the new type's fields come with it."""
     changes = body.model_dump(mode="json", include=body.model_fields_set)
@@ -119,7 +122,12 @@ def update(
         record = change_component(
             session=session, actor=actor, component_id=component_id, changes=changes
         )
-    return ComponentOut.of(record)
+        created = created_in(session)
+    return _written(record, created)
+
+
+def _written(record: ComponentRecord, created: list[str]) -> ComponentWritten:
+    return ComponentWritten(**ComponentOut.of(record).model_dump(), created_substations=created)
 
 
 @router.delete(

@@ -3,7 +3,7 @@ overrides per type and voltage level (``/limits``). See docs/reference.md#alarms
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
@@ -15,6 +15,7 @@ from api.alarm_schemas import (
     LimitSettingsOut,
 )
 from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.errors import NO_TOKEN, NOT_A_MANAGER, Answers
 from api.small_bodies import SmallBodyRoute
 from core.alarms.limit_changes import (
     LevelLimits,
@@ -31,12 +32,12 @@ from core.models import ID_RANGE
 
 router = APIRouter(tags=["limits"], route_class=SmallBodyRoute)
 
-READ_ANSWERS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no token, or one that is not honoured"},
+READ_ANSWERS: Answers = {
+    **NO_TOKEN,
 }
-WRITE_ANSWERS: dict[int | str, dict[str, Any]] = {
+WRITE_ANSWERS: Answers = {
     **READ_ANSWERS,
-    403: {"description": "only a manager may do that"},
+    **NOT_A_MANAGER,
     422: {"description": "a limit breaks a rule; every problem is listed"},
 }
 

@@ -1,17 +1,31 @@
-"""Substations: the single-line diagram of one, as SVG. See docs/reference.md#the-http-api."""
+"""Substations: list, read, rename, describe, place, delete an empty one; the single-line
+diagram of one, as SVG. See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
-from api.deps import DatabaseDep, ReadingCaller, read_as
-from api.errors import NO_TOKEN, Answers
+from api.deps import CurrentActor, DatabaseDep, ReadingCaller, SessionDep, manager, read_as
+from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER, Answers
+from api.schemas import SubstationChange, SubstationOut
 from api.small_bodies import SmallBodyRoute
 from core.diagram import substation_diagram
+from core.domain import Actor
+from core.errors import FieldProblem, InvalidInput
+from core.grid.substation_records import (
+    SubstationRecord,
+    delete_substation,
+    get_substation_record,
+    list_substation_records,
+    update_substation,
+)
 
 router = APIRouter(prefix="/substations", tags=["substations"], route_class=SmallBodyRoute)
 
+WRITE_ANSWERS: Answers = {**NO_TOKEN, **NOT_A_MANAGER, **BROKEN_RULE}
 SVG = "image/svg+xml"
 DIAGRAM_ANSWERS: Answers = {
     200: {"content": {SVG: {}}, "description": "the diagram, as the Substation page draws it"},
@@ -30,3 +44,77 @@ async def diagram(name: str, caller: ReadingCaller, database: DatabaseDep) -> Re
         return substation_diagram(session=session, name=name).encode()
 
     return Response(await read_as(database, caller, draw), media_type=SVG)
+
+
+@router.get("", response_model=list[SubstationOut], responses=NO_TOKEN)
+def list_all(_actor: CurrentActor, session: SessionDep) -> list[SubstationOut]:
+    """Every substation by name: its description, place on the map and what it holds."""
+    return [_out(record) for record in list_substation_records(session=session)]
+
+
+@router.get(
+    "/{name:path}",
+    response_model=SubstationOut,
+    responses={**NO_TOKEN, 404: {"description": "no such substation"}},
+)
+def read_one(name: str, _actor: CurrentActor, session: SessionDep) -> SubstationOut:
+    return _out(get_substation_record(session=session, name=name))
+
+
+@router.put(
+    "/{name:path}",
+    response_model=SubstationOut,
+    responses={**WRITE_ANSWERS, 404: {"description": "no such substation"}},
+)
+def change(
+    name: str,
+    body: SubstationChange,
+    actor: Annotated[Actor, Depends(manager("change substations"))],
+    database: DatabaseDep,
+) -> SubstationOut:
+    """Rename (every component and line end moves with it), describe, place or pin a
+    substation; only the fields given change. ``x`` and ``y`` come together."""
+    given = body.model_fields_set
+    if len(given & {"x", "y"}) == 1:
+        missing = "y" if "x" in given else "x"
+        raise InvalidInput([FieldProblem(missing, "give x and y together")])
+    position = (body.x, body.y) if "x" in given else None
+    extra: dict[str, Any] = {}
+    if "description" in given:
+        extra["description"] = body.description
+    with database.write() as session:
+        record = update_substation(
+            session=session,
+            actor=actor,
+            name=name,
+            new_name=body.name,
+            position=position,
+            pinned=body.pinned,
+            **extra,
+        )
+    return _out(record)
+
+
+@router.delete(
+    "/{name:path}",
+    status_code=204,
+    response_class=Response,
+    responses={
+        **WRITE_ANSWERS,
+        404: {"description": "no such substation"},
+        409: {"description": "it still holds components or line ends (the answer says which)"},
+    },
+)
+def delete(
+    name: str,
+    actor: Annotated[Actor, Depends(manager("delete substations"))],
+    database: DatabaseDep,
+) -> Response:
+    """Delete an empty substation."""
+    with database.write() as session:
+        delete_substation(session=session, actor=actor, name=name)
+    return Response(status_code=204)
+
+
+def _out(record: SubstationRecord) -> SubstationOut:
+    return SubstationOut.model_validate(record, from_attributes=True)

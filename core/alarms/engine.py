@@ -18,13 +18,12 @@ from core.alarms.limits import conditions, get_defaults
 from core.alarms.states import ACTIVE, AlarmState, Event, transition
 from core.domain import MeasurementType
 from core.models import Alarm, Component, Measurement, utc_now
-from core.timestamps import SECOND_US, to_micros
+from core.timestamps import DAY_US, SECOND_US, to_micros
 
 # Who raises and clears alarms: the measurements did, through the engine.
 ENGINE = "system:alarms"
 COMMUNICATION_LOST = "communication_lost"
 HISTORY_PAGE_ROWS = 100_000
-DAY_US = 86_400 * SECOND_US
 
 
 @dataclass(slots=True)

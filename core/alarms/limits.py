@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.domain import ComponentType, MeasurementType
 from core.errors import FieldProblem, InvalidInput
 from core.models import Component, Limit, LimitDefault, utc_now
-from core.validation import FieldError, parse_choice, parse_number
+from core.validation import FieldError, choice_field, parse_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +117,7 @@ def validate_override(fields: Mapping[str, Any]) -> LimitOverride:
     """One override from a form, the CLI or the API: every broken rule named at once."""
     problems: list[FieldProblem] = []
     values: dict[str, Any] = {}
-    try:
-        kind = parse_choice(fields.get("measurement_type"), MeasurementType)
-    except FieldError as error:
-        raise InvalidInput.single("measurement_type", str(error)) from None
+    kind = choice_field("measurement_type", fields.get("measurement_type"), MeasurementType)
     for name, low, high in (
         *((f, -1e9, 1e9) for f in LIMIT_FIELDS),
         ("deadband_pct", 0, 50),

@@ -19,7 +19,7 @@ from core.errors import InvalidInput, UnknownReference
 from core.grid.components import check_page
 from core.models import ID_RANGE, Alarm, AlarmEvent, Component, utc_now
 from core.timestamps import from_micros, to_micros
-from core.validation import FieldError, parse_choice, parse_text
+from core.validation import FieldError, choice_field, parse_text
 
 # How long one shelving may hide an alarm: a shelved alarm is one nobody watches.
 MAX_SHELVE = timedelta(days=7)
@@ -242,10 +242,7 @@ def shelve_alarm(
 
 
 def parse_kind(raw: object) -> AlarmKind:
-    try:
-        return parse_choice(raw, AlarmKind)
-    except FieldError as error:
-        raise InvalidInput.single("kind", str(error)) from None
+    return choice_field("kind", raw, AlarmKind)
 
 
 def active_severities(

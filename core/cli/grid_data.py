@@ -59,6 +59,8 @@ def _import(args: argparse.Namespace, database: Database, kind: ImportKind) -> i
         f"{existing} "
         "(already in the database)"
     )
+    if summary.created_substations:
+        print(f"new substations: {', '.join(summary.created_substations)}")
     return 0
 
 

@@ -31,7 +31,9 @@ from core.grid.component_fields import (
     ComponentSpec,
     validate_component,
 )
-from core.grid.look_alikes import refuse_look_alikes
+from core.grid.look_alikes import refuse_component_twin
+from core.grid.network import place_new_substations
+from core.grid.substation_records import placement
 from core.measurements import rollups
 from core.models import ID_RANGE, Component, Measurement
 from core.validation import (
@@ -73,8 +75,8 @@ _RECORD_FIELDS = tuple(field.name for field in fields(ComponentRecord))
 RECORD_COLUMNS = tuple(Component.__table__.c[name] for name in _RECORD_FIELDS)
 
 
-def _apply(row: Component, spec: ComponentSpec) -> None:
-    for column, value in spec.stored().items():
+def _apply(row: Component, spec: ComponentSpec, placed: Mapping[str, object]) -> None:
+    for column, value in (spec.stored() | dict(placed)).items():
         setattr(row, column, value)
 
 
@@ -255,13 +257,15 @@ def find_component(*, session: Session, name: str, substation: str) -> Component
     return ComponentRecord.of(row)
 
 
-def _flush_unique(session: Session, spec: ComponentSpec) -> None:
+def _flush_unique(session: Session, row: Component) -> None:
+    """Flush ``row``; a name key taken in its substation by a writer that committed a moment
+    ago (after ``refuse_component_twin`` looked) is a ``DuplicateComponent`` too."""
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as error:
-        if "uq_components_name_substation" in str(error.orig) or "UNIQUE" in str(error.orig):
-            raise DuplicateComponent(spec.name, spec.substation) from None
+        if "uq_components_" in str(error.orig) or "UNIQUE" in str(error.orig):
+            raise DuplicateComponent(row.name, row.substation) from None
         raise
 
 
@@ -272,11 +276,13 @@ def create_component(
     started = time.perf_counter()
     require_manager(actor, "create components")
     spec = validate_component(fields)
-    refuse_look_alikes(session, spec, besides=None)
+    placed = placement(session, spec)
+    refuse_component_twin(session, spec, placed, besides=None)
     row = Component(created_by=actor.username, updated_by=actor.username)
-    _apply(row, spec)
+    _apply(row, spec, placed)
     session.add(row)
-    _flush_unique(session, spec)
+    _flush_unique(session, row)
+    place_new_substations(session)
     logs.on_commit(
         session, "component.create", user=actor.username, started=started, component_id=row.id
     )
@@ -292,11 +298,13 @@ def update_component(
     spec = validate_component(fields)
     rollups.lock(session)
     row = _get_row(session, component_id)
-    refuse_look_alikes(session, spec, besides=component_id)
+    placed = placement(session, spec)
+    refuse_component_twin(session, spec, placed, besides=component_id)
     old_type, old_level = row.component_type, rollups.level(row.voltage_kv)
-    _apply(row, spec)
+    _apply(row, spec, placed)
     row.updated_by = actor.username
-    _flush_unique(session, spec)
+    _flush_unique(session, row)
+    place_new_substations(session)
     new_level = rollups.level(row.voltage_kv)
     if (old_type, old_level) != (row.component_type, new_level):
         # Its measurements now count for the new type and level in rollups (and so in new

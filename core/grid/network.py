@@ -1,6 +1,6 @@
-"""The grid as a graph: substations are nodes, lines with two ends are edges, laid out once per
-grid structure with a fixed seed. The figure is views/figures/network_figure.py. See
-docs/architecture.md#the-grid-views."""
+"""The grid as a graph: substations are nodes, lines with two ends are edges, laid out with a
+fixed seed around the stored positions, which never move. The figure is
+views/figures/network_figure.py. See docs/design.md#substations."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, SwitchStatus
 from core.models import Component
+from core.models import Substation as SubstationRow
 from core.remembered import Remembered
 
 LAYOUT_SEED = 7
@@ -95,29 +96,69 @@ def forget() -> None:
     GRIDS.clear()
 
 
-def _structure_key(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> str:
+def _structure_key(
+    nodes: Sequence[str], edges: Sequence[tuple[str, str]], stored: Positions
+) -> str:
     digest = hashlib.sha256()
     for node in nodes:
         digest.update(b"n\0" + node.encode("utf-8", "surrogatepass") + b"\0")
+        if node in stored:
+            digest.update(repr(stored[node]).encode())
     for a, b in edges:
         digest.update(b"e\0" + f"{a}\0{b}".encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
 
 
-def layout(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> Positions:
-    """Positions in [-1, 1] for ``nodes`` from networkx's seeded spring layout: the same
-    nodes and edges, in any order, always get the same positions."""
+def layout(
+    nodes: Sequence[str], edges: Iterable[tuple[str, str]], stored: Positions | None = None
+) -> Positions:
+    """Positions for ``nodes`` from networkx's seeded spring layout: the same nodes, edges and
+    stored positions, in any order, always get the same positions. Stored positions stay where
+    they are; the other nodes are placed around them (in [-1, 1] when none is stored)."""
     graph = nx.Graph()
     graph.add_nodes_from(sorted(nodes))
     graph.add_edges_from(sorted({(min(a, b), max(a, b)) for a, b in edges}))
+    kept = {name: xy for name, xy in (stored or {}).items() if name in graph}
     if graph.number_of_nodes() == 0:
         return {}
+    if len(kept) == graph.number_of_nodes():
+        return dict(kept)
     if graph.number_of_nodes() == 1:
         return {next(iter(graph.nodes)): (0.0, 0.0)}
     large = graph.number_of_nodes() >= LARGE_GRID
     iterations = LARGE_GRID_ITERATIONS if large else LAYOUT_ITERATIONS
-    positions = nx.spring_layout(graph, seed=LAYOUT_SEED, iterations=iterations)
+    if kept:
+        positions = nx.spring_layout(
+            graph, pos=kept, fixed=sorted(kept), seed=LAYOUT_SEED, iterations=iterations
+        )
+    else:
+        positions = nx.spring_layout(graph, seed=LAYOUT_SEED, iterations=iterations)
     return {name: (float(x), float(y)) for name, (x, y) in positions.items()}
+
+
+def place_new_substations(session: Session) -> None:
+    """Store a position for every substation that has none, laid out around the stored ones
+    (which stay): a write that adds a substation or a line moves no other substation."""
+    if session.scalar(select(func.count()).where(SubstationRow.x.is_(None))) == 0:
+        return
+    nodes, edges, stored = _structure(session)
+    for name, (x, y) in layout(nodes, edges, stored).items():
+        if name not in stored:
+            session.execute(
+                update(SubstationRow).where(SubstationRow.name == name).values(x=x, y=y)
+            )
+
+
+def _structure(session: Session) -> tuple[list[str], list[tuple[str, str]], Positions]:
+    """Every substation's name, every line's two ends and the stored positions."""
+    rows = session.execute(select(SubstationRow.name, SubstationRow.x, SubstationRow.y)).all()
+    stored = {name: (x, y) for name, x, y in rows if x is not None and y is not None}
+    ends = session.execute(
+        select(Component.substation, Component.to_substation).where(
+            Component.to_substation.is_not(None)
+        )
+    ).all()
+    return sorted(name for name, _x, _y in rows), [(a, str(b)) for a, b in ends], stored
 
 
 def _grid_version(session: Session) -> tuple[Any, ...]:
@@ -125,8 +166,16 @@ def _grid_version(session: Session) -> tuple[Any, ...]:
     count, highest, changed = session.execute(
         select(func.count(), func.max(Component.id), func.max(Component.updated_at))
     ).one()
+    places = session.execute(
+        select(
+            func.count(),
+            func.max(SubstationRow.id),
+            func.sum(SubstationRow.x),
+            func.sum(SubstationRow.y),
+        )
+    ).one()
     url = session.get_bind().engine.url.render_as_string(hide_password=True)
-    return (url, count, highest, changed)
+    return (url, count, highest, changed, *places)
 
 
 def _read_grid(session: Session) -> Grid:
@@ -160,8 +209,14 @@ def _read_grid(session: Session) -> Grid:
         if line.to_substation is not None:
             tallies.setdefault(line.to_substation, _Tally()).levels.add(line.voltage_kv)
     edges = [(line.substation, end) for line in lines if (end := line.to_substation)]
+    records = session.execute(select(SubstationRow.name, SubstationRow.x, SubstationRow.y)).all()
+    for name, _x, _y in records:  # a substation with nothing in it yet is on the map too
+        tallies.setdefault(name, _Tally())
+    stored = {name: (x, y) for name, x, y in records if x is not None and y is not None}
     nodes = sorted(tallies)
-    positions = LAYOUTS.remember(_structure_key(nodes, edges), lambda: layout(nodes, edges))
+    positions = LAYOUTS.remember(
+        _structure_key(nodes, edges, stored), lambda: layout(nodes, edges, stored)
+    )
     substations = [
         Substation(
             name=name,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import logs
 from core.domain import Actor, require_manager
-from core.errors import ImportRejection, InvalidInput, RowProblem, UnreadableFile
+from core.errors import InvalidInput
 from core.grid.component_fields import (
     COMPONENT_FIELDS,
     OPTIONAL_FIELDS,
@@ -23,7 +23,10 @@ from core.grid.component_fields import (
 )
 from core.grid.components import update_component
 from core.grid.look_alikes import SUBSTATION_FIELDS, substation_problem
+from core.grid.network import place_new_substations
+from core.grid.substation_records import created_in, substation_ids
 from core.imports.csv_table import read_csv_table
+from core.imports.errors import ImportRejection, RowProblem, UnreadableFile
 from core.imports.files import PARQUET_MAGIC, decode_text, read_bytes
 from core.imports.limits import one_at_a_time
 from core.imports.summary import ImportSummary
@@ -93,7 +96,20 @@ def import_components(
     ]
     if new:
         who = {"created_by": actor.username, "updated_by": actor.username}
-        session.execute(insert(Component), [spec.stored() | who for spec in new])
+        ids = substation_ids(session, new)
+        session.execute(
+            insert(Component),
+            [
+                spec.stored()
+                | who
+                | {
+                    "substation_id": ids[spec.substation],
+                    "to_substation_id": ids[spec.to_substation] if spec.to_substation else None,
+                    "name_key": name_key(spec.name),
+                }
+                for spec in new
+            ],
+        )
     if overwrite:
         with logs.quiet(session):
             for component_id, row, spec in existing:
@@ -105,12 +121,14 @@ def import_components(
                 update_component(
                     session=session, actor=actor, component_id=component_id, fields=fields
                 )
+    place_new_substations(session)
     summary = ImportSummary(
         file_name=file_name,
         rows=table.rows,
         inserted=len(new),
         skipped=0 if overwrite else len(existing),
         overwritten=len(existing) if overwrite else 0,
+        created_substations=tuple(created_in(session)),
     )
     logs.on_commit(
         session,

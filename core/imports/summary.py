@@ -13,6 +13,7 @@ class ImportSummary:
     inserted: int
     skipped: int  # keys already in the database, left as they were
     overwritten: int  # keys already in the database, replaced (overwrite=True)
+    created_substations: tuple[str, ...] = ()  # names no substation had before the import
 
     def log_fields(self) -> dict[str, object]:
         """The summary as fields of the import's log record."""

@@ -11,7 +11,10 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, SwitchStatus
+from core.grid.network import place_new_substations
+from core.grid.substation_records import substation_for
 from core.models import Component
+from core.validation import name_key
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -183,8 +186,14 @@ def create_components(
                 row.status = (SwitchStatus.CLOSED if closed else SwitchStatus.OPEN).value
                 peak[i] = peak[i] if closed else 0.0
         rows.append(row)
+    ids = {name: substation_for(session, name).id for name in substations}
+    for row in rows:  # the records the names refer to
+        row.substation_id = ids[row.substation]
+        row.to_substation_id = ids[row.to_substation] if row.to_substation else None
+        row.name_key = name_key(row.name)
     session.add_all(rows)
     session.flush()
+    place_new_substations(session)
     return Grid(
         ids=np.array([row.id for row in rows], dtype=np.int64),
         nominal_kv=nominal,

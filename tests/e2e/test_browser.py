@@ -101,6 +101,13 @@ def _open(page: Any, label: str) -> None:
     assert page.get_by_role("heading", name=label, exact=True).count() == 1
 
 
+def _choose(page: Any, label: str, option: str) -> None:
+    """Pick ``option`` in the select box whose label starts with ``label``."""
+    page.get_by_role("combobox", name=label, exact=label == "Substation").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    _settle(page)
+
+
 def _nav_labels(page: Any) -> list[str]:
     links = page.get_by_test_id("stSidebarNav").get_by_role("link")
     return [text.split("\n")[-1].strip() for text in links.all_inner_texts()]  # after the icon
@@ -127,8 +134,9 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     ]
 
     _open(page, "Manage components")
-    page.get_by_role("textbox", name="Name").fill("T1")
-    page.get_by_role("textbox", name="Substation").fill("Riverside")
+    page.get_by_role("textbox", name="Name", exact=True).fill("T1")
+    # No substation stored yet: "New substation…" is chosen, with its name field.
+    page.get_by_role("textbox", name="Substation: new name").fill("Riverside")
     page.get_by_role("spinbutton", name="Capacity (MVA)").fill("40")
     page.get_by_role("spinbutton", name="HV voltage (kV)").fill("110")
     page.get_by_role("button", name="Create component").click()
@@ -136,11 +144,12 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     shot("02-create-component")
     page.get_by_test_id("stRadio").first.get_by_text("Line", exact=True).click()
     page.get_by_role("spinbutton", name="Length (km)").wait_for()
-    page.get_by_role("textbox", name="Name").fill("L1")
-    page.get_by_role("textbox", name="Substation", exact=True).fill("Riverside")
+    page.get_by_role("textbox", name="Name", exact=True).fill("L1")
+    _choose(page, "Substation", "Riverside")
+    _choose(page, "To substation", "New substation…")
+    page.get_by_role("textbox", name="To substation: new name").fill("Hilltop")
     page.get_by_role("spinbutton", name="Length (km)").fill("12.5")
     page.get_by_role("spinbutton", name="Nominal voltage (kV)").fill("20")
-    page.get_by_role("textbox", name="To substation").fill("Hilltop")
     page.get_by_role("button", name="Create component").click()
     page.get_by_text("Created L1 in Riverside.").wait_for()
 

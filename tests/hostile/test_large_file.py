@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select
 
-from core.errors import ImportRejection
+from core.imports.errors import ImportRejection
 from core.models import Component, Measurement, MeasurementRollup
 from tests.factories import make_component
 from tests.imports.support import run_measurements

@@ -24,7 +24,7 @@ def test_creating_a_component_while_another_writer_holds_the_database(
     at = open_app(as_user="mona", page=PAGE)
     fields = {field.label: field for field in [*at.text_input, *at.number_input]}
     fields["Name"].input("T9")
-    fields["Substation"].input("Hilltop")
+    fields["Substation: new name"].input("Hilltop")  # none stored yet: "New substation…"
     fields["Capacity (MVA)"].set_value(40.0)
     fields["HV voltage (kV)"].set_value(110.0)
 

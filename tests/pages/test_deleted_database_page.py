@@ -17,7 +17,7 @@ def test_creating_a_component_after_the_database_file_was_deleted(open_app, app_
     path.unlink()
     fields = {field.label: field for field in [*at.text_input, *at.number_input]}
     fields["Name"].input("T9")
-    fields["Substation"].input("Hilltop")
+    fields["Substation: new name"].input("Hilltop")  # none stored yet: "New substation…"
     fields["Capacity (MVA)"].set_value(40.0)
     fields["HV voltage (kV)"].set_value(110.0)
     at.button(key="FormSubmitter:create-component-Create component").click().run()

@@ -131,8 +131,8 @@ def test_a_duplicate_hostile_name_is_refused_with_the_name_as_typed(open_app, ap
     make_component(app_db, SWITCH, name="**S1**")
     at = open_app(as_user="mona", page="pages/manage-components.py")
     at.radio[0].set_value(ComponentType.SWITCH).run()
+    at.selectbox(key="create.substation.pick").set_value("Riverside").run()
     at.text_input(key="create.name").input("**S1**")
-    at.text_input(key="create.substation").input("Riverside")
     at.button(key="FormSubmitter:create-component-Create component").click().run()
     assert not at.exception
     [message] = texts(at.error)

@@ -36,7 +36,7 @@ def test_a_manager_creates_a_transformer(open_app, app_db):
     at = open_app(as_user="mona", page=PAGE)
     fields = _inputs(at)
     fields["Name"].input("T9")
-    fields["Substation"].input("Hilltop")
+    fields["Substation: new name"].input("Hilltop")
     fields["Capacity (MVA)"].set_value(40.0)
     fields["HV voltage (kV)"].set_value(110.0)
     at.button(key="FormSubmitter:create-component-Create component").click().run()
@@ -47,7 +47,7 @@ def test_a_manager_creates_a_transformer(open_app, app_db):
 def test_the_type_decides_the_fields(open_app):
     at = open_app(as_user="mona", page=PAGE)
     at.radio[0].set_value(ComponentType.SWITCH).run()
-    assert set(_inputs(at)) == {"Name", "Substation"}
+    assert set(_inputs(at)) == {"Name", "Substation: new name"}
     assert [r.label for r in at.radio] == ["Type", "Switch status"]
     at.radio[0].set_value(ComponentType.LINE).run()
     assert {"Length (km)", "Nominal voltage (kV)"} <= set(_inputs(at))
@@ -57,8 +57,9 @@ def test_each_type_s_form_has_the_fields_of_core_s_table(open_app):
     at = open_app(as_user="mona", page=PAGE)
     for kind in ComponentType:
         at.radio[0].set_value(kind).run()
-        widgets = [*at.text_input, *at.number_input, *at.radio]
-        shown = {w.key.rsplit(".", 1)[1] for w in widgets if w.key and w.key.startswith("create.")}
+        widgets = [*at.text_input, *at.number_input, *at.radio, *at.selectbox]
+        keys = [w.key.removesuffix(".pick") for w in widgets if w.key]
+        shown = {key.rsplit(".", 1)[1] for key in keys if key.startswith("create.")}
         assert shown - {"name", "substation"} == {*FIELDS_OF_TYPE[kind], *OPTIONAL_OF_TYPE[kind]}
 
 
@@ -78,9 +79,9 @@ def test_a_form_with_mistakes_says_which_fields_to_fix(open_app, app_db):
 def test_a_duplicate_is_refused_with_its_name(open_app, app_db):
     make_component(app_db, TRANSFORMER)
     at = open_app(as_user="mona", page=PAGE)
+    at.selectbox(key="create.substation.pick").set_value("Riverside").run()
     fields = _inputs(at)
     fields["Name"].input("T1")
-    fields["Substation"].input("Riverside")
     fields["Capacity (MVA)"].set_value(10.0)
     fields["HV voltage (kV)"].set_value(20.0)
     at.button(key="FormSubmitter:create-component-Create component").click().run()
@@ -171,33 +172,62 @@ def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):
 
 
 def test_a_line_is_created_and_edited_with_its_other_end(open_app, app_db):
+    make_component(app_db, name="T1", substation="Riverside")
+    make_component(app_db, name="T2", substation="Hilltop")
     at = open_app(as_user="mona", page=PAGE)
     at.radio[0].set_value(ComponentType.LINE).run()
+    at.selectbox(key="create.substation.pick").set_value("Riverside").run()
+    end = at.selectbox(key="create.to_substation.pick")
+    assert end.label == "To substation (the line's other end; optional)"
+    end.set_value("Riverside").run()
     fields = _inputs(at)
     fields["Name"].input("L7")
-    fields["Substation"].input("Riverside")
     fields["Length (km)"].set_value(4.0)
     fields["Nominal voltage (kV)"].set_value(20.0)
-    fields["To substation (the line's other end; optional)"].input("Riverside")
     at.button(key="FormSubmitter:create-component-Create component").click().run()
     (message,) = texts(at.error)
     assert "**To substation**: must be another substation than the line's own" in message
-    assert _names(app_db) == []
+    assert _names(app_db) == ["T1", "T2"]
 
-    _inputs(at)["To substation (the line's other end; optional)"].input("Hilltop")
+    at.selectbox(key="create.to_substation.pick").set_value("Hilltop").run()
     at.button(key="FormSubmitter:create-component-Create component").click().run()
     assert texts(at.success) == ["Created L7 in Riverside."]
     with app_db.read() as session:
-        (line,) = list_components(session=session).items
+        (line,) = list_components(session=session, search="L7").items
     assert line.to_substation == "Hilltop"
 
     at = open_app(as_user="mona", page=PAGE, query={"component": line.id})
-    end = _inputs(at)["To substation (the line's other end; optional)"]
+    end = at.selectbox(key=f"edit.{line.id}.to_substation.pick")
     assert end.value == "Hilltop"
-    end.input("Seaside")
+    end.set_value("New substation…").run()
+    at.text_input(key=f"edit.{line.id}.to_substation").input("Seaside")
     at.button(key=f"FormSubmitter:edit-component-{line.id}-Save changes").click().run()
     with app_db.read() as session:
         assert get_component(session=session, component_id=line.id).to_substation == "Seaside"
+
+
+def test_the_substation_is_picked_from_the_stored_ones_or_created_on_purpose(open_app, app_db):
+    """The form lists the stored substations (searchable); a new one is an explicit choice
+    that shows a field and says it creates one. A typo is no longer a new substation."""
+    make_component(app_db, substation="Seefeld")
+    make_component(app_db, name="T2", substation="Fuchsberg")
+    at = open_app(as_user="mona", page=PAGE)
+    picker = at.selectbox(key="create.substation.pick")
+    assert picker.options == ["Fuchsberg", "Seefeld", "New substation…"]
+    assert picker.value is None
+    assert "create.substation" not in [box.key for box in at.text_input]
+    picker.set_value("New substation…").run()
+    assert "Saving creates this substation." in everything(at)
+    at.text_input(key="create.substation").input("Nowhere-Else")
+    _inputs(at)["Name"].input("T3")
+    _inputs(at)["Capacity (MVA)"].set_value(40.0)
+    _inputs(at)["HV voltage (kV)"].set_value(110.0)
+    at.button(key="FormSubmitter:create-component-Create component").click().run()
+    assert texts(at.success) == ["Created T3 in Nowhere-Else."]
+    at.run()
+    assert at.selectbox(key="create.substation.pick").options == [
+        "Fuchsberg", "Nowhere-Else", "Seefeld", "New substation…",
+    ]  # fmt: skip
 
 
 def _picked(at):
@@ -232,3 +262,23 @@ def test_the_edit_page_follows_the_component_through_rename_type_change_and_dele
     assert at.button_group[0].value == "Edit or delete"  # still where the person works
     assert _picked(at) == "T2 · Riverside (transformer)"
     assert other.id
+
+
+def test_a_manager_renames_a_substation_and_deletes_only_an_empty_one(open_app, app_db):
+    make_component(app_db, substation="Seefeldd")
+    make_component(app_db, LINE, substation="Hilltop", to_substation="Seefeldd")
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Substations").run()
+    at.selectbox(key="substations.pick").set_value("Seefeldd").run()
+    delete = next(b for b in at.button if b.label.startswith("Delete"))
+    assert delete.disabled
+    assert "1 component(s) stand in it; 1 line(s) of other substations end here." in everything(at)
+    at.text_input[0].input("Seefeld")
+    at.button(key="FormSubmitter:substation-1-Save substation").click().run()
+    assert "Saved substation Seefeld." in everything(at)
+    with app_db.read() as session:
+        items = list_components(session=session).items
+    assert {(c.name, c.substation, c.to_substation) for c in items} == {
+        ("T1", "Seefeld", None),
+        ("L1", "Hilltop", "Seefeld"),
+    }

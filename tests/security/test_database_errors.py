@@ -27,6 +27,8 @@ from core.cli import main
 from core.config import Settings
 from core.db import Database
 from core.errors import DatabaseFailure, GridBoardError, InvalidInput
+from core.grid.components import create_component
+from core.grid.substation_records import list_substation_records, update_substation
 from core.logs import configure_logging, reset_logging
 from core.models import TEXT_LENGTH, USERNAME_LENGTH, Base, User
 from core.reports.compute import time_zone_names
@@ -44,6 +46,14 @@ def _create_user(db: Database, **fields: str) -> None:
 
 def _create_component(db: Database, **fields: str) -> None:
     make_component(db, TRANSFORMER, **fields)
+
+
+def _rename_substation(db: Database, name: str) -> None:
+    with db.write() as session:
+        if not list_substation_records(session=session):
+            create_component(session=session, actor=MANAGER, fields=TRANSFORMER)
+        (record,) = list_substation_records(session=session)
+        update_substation(session=session, actor=MANAGER, name=record.name, new_name=name)
 
 
 def _create_token(db: Database, name: str) -> None:
@@ -66,6 +76,8 @@ TYPED = {
         lambda db, v: make_component(db, LINE, to_substation=v),
     ),
     "api_tokens.name": (100, lambda db, v: _create_token(db, name=v)),
+    # Made by its first component (as components.substation above), or renamed.
+    "substations.name": (TEXT_LENGTH, _rename_substation),
 }
 # Every other text column, and why nothing longer than it can be written there.
 WRITTEN_BY_GRIDBOARD = {
@@ -73,6 +85,8 @@ WRITTEN_BY_GRIDBOARD = {
     "components.status": "open or closed",
     "components.created_by": "the acting user's name",
     "components.updated_by": "the acting user's name",
+    "components.name_key": "name_key of the stored name: never longer than it",
+    "substations.name_key": "name_key of the stored name: never longer than it",
     "measurements.measurement_type": "one of voltage, current, power",
     "measurement_rollups.component_type": "copied from components",
     "measurement_rollups.measurement_type": "copied from measurements",

@@ -29,7 +29,7 @@ from core.domain import Role, require_manager
 from core.errors import AuthenticationFailure, MissingPermission
 from core.grid.components import get_component, list_components, list_substations
 from core.measurements.measurements import add_measurement
-from core.models import Alarm, Base
+from core.models import Alarm, Base, Substation
 from core.reports.jobs import get_report, list_reports, request_report
 from tests.factories import LINE, MANAGER, TRANSFORMER, USER, make_component
 
@@ -59,16 +59,22 @@ SERVICES = dict(_discovered())
 # The arguments each service gets (besides ``session``/``database`` and ``actor``): ones a
 # manager's call would succeed with, so a refusal can only come from the role check.
 ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "core.grid.components.change_component": lambda seen: {
+        "component_id": seen["component_id"],
+        "changes": {"name": "Changed"},
+    },
     "core.grid.components.create_component": lambda seen: {"fields": LINE | {"name": "L9"}},
     "core.grid.components.update_component": lambda seen: {
         "component_id": seen["component_id"],
         "fields": TRANSFORMER | {"name": "Renamed"},
     },
-    "core.grid.components.change_component": lambda seen: {
-        "component_id": seen["component_id"],
-        "changes": {"name": "Renamed"},
-    },
     "core.grid.components.delete_component": lambda seen: {"component_id": seen["component_id"]},
+    "core.grid.substation_records.delete_substation": lambda seen: {"name": "Empty"},
+    "core.grid.substation_records.update_substation": lambda seen: {
+        "name": "Riverside",
+        "new_name": "Riverside North",
+        "description": "feeds the old town",
+    },
     "core.measurements.measurements.add_measurement": lambda seen: {
         "component_id": seen["component_id"],
         "measurement_type": "voltage",
@@ -166,6 +172,7 @@ def seen(db: Database) -> dict[str, Any]:
             session=session, actor=MANAGER, start=START, end=START + timedelta(days=1)
         )
         token = create_api_token(session=session, actor=MANAGER, name="feed", scope="read")
+        session.add(Substation(name="Empty", name_key="Empty"))  # for delete_substation
     component = make_component(db)
     with db.write() as session:  # 150 kV on a 110 kV transformer: an alarm to act on
         add_measurement(

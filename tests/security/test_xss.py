@@ -167,7 +167,7 @@ def test_creating_a_hostile_component_and_its_duplicate_show_the_name_as_text(
     for _ in range(2):  # the second time, the duplicate's error names it
         fields = {field.label: field for field in [*at.text_input, *at.number_input]}
         fields["Name"].input(hostile)
-        fields["Substation"].input("Hilltop")
+        fields["Substation: new name"].input("Hilltop")  # none stored yet: "New substation…"
         fields["Capacity (MVA)"].set_value(40.0)
         fields["HV voltage (kV)"].set_value(110.0)
         at.button(key="FormSubmitter:create-component-Create component").click().run()
