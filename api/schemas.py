@@ -223,3 +223,11 @@ class ImportOut(BaseModel):
     inserted: int
     skipped: int
     overwritten: int
+    ignored_columns: list[str] = Field(
+        default=[],
+        description="GridBoard's information columns the file had (id, audit columns): "
+        "accepted, nothing read from them",
+    )
+    allow_implausible: bool = Field(
+        default=False, description="whether implausible values were let in (audited)"
+    )

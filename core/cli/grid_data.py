@@ -48,6 +48,7 @@ def _import(args: argparse.Namespace, database: Database, kind: ImportKind) -> i
         source=path,
         file_name=path.name,
         overwrite=args.overwrite,
+        allow_implausible=getattr(args, "allow_implausible", False),
         progress=progress_printer(sys.stderr, "importing"),
     )
     existing = (
@@ -57,6 +58,8 @@ def _import(args: argparse.Namespace, database: Database, kind: ImportKind) -> i
         f"{path.name}: {summary.rows} rows, {summary.inserted} {kind} added, {existing} "
         "(already in the database)"
     )
+    for note in summary.notes():
+        print(f"{path.name}: {note}")
     return 0
 
 
@@ -66,11 +69,23 @@ IMPORT_COMPONENTS = DatabaseCommand(
     arguments=_import_arguments,
     run=partial(_import, kind="components"),
 )
+
+
+def _import_measurements_arguments(parser: argparse.ArgumentParser) -> None:
+    _import_arguments(parser)
+    parser.add_argument(
+        "--allow-implausible",
+        action="store_true",
+        help="let in values implausible for their component (a voltage over 2x its nominal kV, "
+        "a negative current, a power beyond its rating) for this import; the audit log says so",
+    )
+
+
 IMPORT_MEASUREMENTS = DatabaseCommand(
     name="import-measurements",
     help="Import measurements from a CSV or Parquet file: all rows or none; every bad line is "
     "listed.",
-    arguments=_import_arguments,
+    arguments=_import_measurements_arguments,
     run=partial(_import, kind="measurements"),
 )
 
