@@ -53,6 +53,8 @@ def grid(client: TestClient, manager_headers) -> None:
         "inserted": 3,
         "skipped": 0,
         "overwritten": 0,
+        "ignored_columns": [],
+        "allow_implausible": False,
     }
 
 
@@ -75,6 +77,8 @@ def test_a_good_csv_is_imported_and_duplicates_are_skipped_or_replaced(
         "inserted": 0,
         "skipped": 500,
         "overwritten": 0,
+        "ignored_columns": [],
+        "allow_implausible": False,
     }
     replaced = client.post(
         "/measurements/import",
@@ -305,6 +309,8 @@ def test_a_large_body_imports_in_a_child_process_with_the_same_answers(
         "inserted": 3_000,
         "skipped": 0,
         "overwritten": 0,
+        "ignored_columns": [],
+        "allow_implausible": False,
     }
     again = client.post("/measurements/import", content=body, headers=manager_headers | CSV)
     assert (again.json()["inserted"], again.json()["skipped"]) == (0, 3_000)
