@@ -28,6 +28,7 @@ from core.db import Database
 from core.domain import Role, require_manager
 from core.errors import AuthenticationFailure, MissingPermission
 from core.grid.components import get_component, list_components, list_substations
+from core.measurements.measurements import add_measurement
 from core.models import Base
 from core.reports.jobs import get_report, list_reports, request_report
 from tests.factories import LINE, MANAGER, TRANSFORMER, USER, make_component
@@ -64,11 +65,24 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "fields": TRANSFORMER | {"name": "Renamed"},
     },
     "core.grid.components.delete_component": lambda seen: {"component_id": seen["component_id"]},
+    "core.grid.components.change_component": lambda seen: {
+        "component_id": seen["component_id"],
+        "changes": {"capacity_mva": 63},
+    },
     "core.measurements.measurements.add_measurement": lambda seen: {
         "component_id": seen["component_id"],
         "measurement_type": "voltage",
         "timestamp": "2024-01-02T00:00:00Z",
         "value": 110.0,
+    },
+    "core.measurements.deletions.delete_measurement": lambda seen: {
+        "measurement_id": seen["measurement_id"]
+    },
+    "core.measurements.deletions.delete_measurements": lambda seen: {
+        "component_id": seen["component_id"],
+        "measurement_type": "voltage",
+        "start": START,
+        "end": START + timedelta(days=7),
     },
     "core.imports.components.import_components": lambda seen: {
         "source": COMPONENTS_CSV,
@@ -142,7 +156,17 @@ def seen(db: Database) -> dict[str, Any]:
         )
         token = create_api_token(session=session, actor=MANAGER, name="feed", scope="read")
     component = make_component(db)
-    return {"component_id": component.id, "report_id": report.id, "token_id": token.record.id}
+    with db.write() as session:
+        measurement = add_measurement(
+            session=session, actor=MANAGER, component_id=component.id,
+            measurement_type="voltage", timestamp="2024-01-03T00:00:00Z", value=110.0,
+        ).record  # fmt: skip
+    return {
+        "component_id": component.id,
+        "report_id": report.id,
+        "token_id": token.record.id,
+        "measurement_id": measurement.id,
+    }
 
 
 def _run(function: Callable[..., Any], db: Database, arguments: dict[str, Any]) -> None:
@@ -189,6 +213,11 @@ def test_a_manager_may_call_every_service(db, seen):
         _run(SERVICES[name], db, ARGUMENTS[name](seen) | {"actor": MANAGER})
         if name == "core.grid.components.delete_component":
             seen["component_id"] = make_component(db, name="T-again").id
+            with db.write() as session:
+                seen["measurement_id"] = add_measurement(
+                    session=session, actor=MANAGER, component_id=seen["component_id"],
+                    measurement_type="voltage", timestamp="2024-01-03T00:00:00Z", value=110.0,
+                ).record.id  # fmt: skip
 
 
 def test_a_user_may_set_their_own_password(db, seen):
