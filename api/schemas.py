@@ -171,6 +171,10 @@ class MeasurementCreate(BaseModel):
     measurement_type: str = Field(description="voltage, current or power, in any case")
 
 
+class MeasurementsDeleted(BaseModel):
+    deleted: int = Field(description="how many measurements the range held, now deleted")
+
+
 class MeasurementOut(BaseModel):
     id: int
     component_id: int

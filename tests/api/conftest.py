@@ -50,10 +50,10 @@ def world(people: Database) -> dict[str, Any]:
     component = make_component(people)
     victim = make_component(people, name="V1")
     with people.write() as session:
-        add_measurement(
+        measurement = add_measurement(
             session=session, actor=SYSTEM_ACTOR, component_id=component.id,
             measurement_type="voltage", timestamp="2024-05-01T00:00:00Z", value=110,
-        )  # fmt: skip
+        ).record  # fmt: skip
         pending = request_report(
             session=session, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=1)
         )
@@ -67,6 +67,7 @@ def world(people: Database) -> dict[str, Any]:
     return {
         "cid": component.id,
         "victim": victim.id,
+        "mid": measurement.id,
         "pending": pending.id,
         "done": done.id,
         "read": tokens["read"].secret,

@@ -23,6 +23,7 @@ from core.models import Component, Measurement, Report, utc_now
 from tests.api.conftest import COOKIE_KEY, MANAGER_PASSWORD, USER_PASSWORD, bearer, sign_in
 from tests.factories import SWITCH, TRANSFORMER
 
+T_START, T_END = "2024-05-02T00:00:00Z", "2024-05-03T00:00:00Z"
 MEASUREMENTS_CSV = "component_id,measurement_type,timestamp,value\n{cid},power,2024-05-03,7\n"
 COMPONENTS_CSV = (
     "name,substation,component_type,capacity_mva,voltage_kv,length_km,status\n"
@@ -77,6 +78,12 @@ WRITES: dict[str, Callable[[dict[str, Any]], Request]] = {
         {"json": {"start_date": "2024-05-01", "end_date": "2024-05-02"}},
     ),
     "cancel report": lambda w: ("DELETE", f"/reports/{w['pending']}", {}),
+    "delete measurement": lambda w: ("DELETE", f"/measurements/{w['mid']}", {}),
+    "delete measurements": lambda w: (
+        "DELETE",
+        f"/components/{w['cid']}/measurements",
+        {"params": {"measurement_type": "current", "start": T_START, "end": T_END}},
+    ),
 }
 
 
@@ -176,7 +183,8 @@ def test_managers_and_write_tokens_may_do_everything(kind, client, people, world
     expected = {
         "create component": 201, "update component": 200, "delete component": 204,
         "add measurement": 201, "import measurements": 200, "import components": 200,
-        "request report": 202, "cancel report": 200,
+        "request report": 202, "cancel report": 200, "delete measurement": 204,
+        "delete measurements": 200,
     }  # fmt: skip
     for name, build in READS.items():
         assert _call(client, build, world, headers).status_code == 200, name
