@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.cli import main
 from core.config import Settings
 from core.errors import BusyDatabase, InvalidInput, UnknownComponent, UnknownMeasurement
 from core.grid.components import update_component
@@ -190,3 +191,23 @@ def test_deletions_racing_posts_and_level_changes_keep_the_rollups_exact(db):
         measurements = session.scalar(select(func.count()).select_from(Measurement))
     assert 0 < measurements <= 60
     _exact(db)
+
+
+def test_the_cli_deletes_a_range_and_says_how_many(db, capsys):
+    line = make_component(db, LINE)
+    for minutes in (0, 15, 30, 45):
+        with db.write() as session:
+            add_measurement(session=session, actor=MANAGER, component_id=line.id,
+                            measurement_type="current", timestamp=END + timedelta(minutes=minutes),
+                            value=100.0 + minutes)  # fmt: skip
+    url = db.engine.url.render_as_string(hide_password=False)
+    arguments = ["--database-url", url, "delete-measurements", "--component", str(line.id),
+                 "--type", "current", "--start", "2024-05-08T00:10:00Z",
+                 "--end", "2024-05-08T00:40:00Z"]  # fmt: skip
+    assert main(arguments) == 0
+    assert "2 current measurements of component" in capsys.readouterr().out
+    assert [value for _ts, value in _stored(db, line.id, "current")] == [100.0, 145.0]
+    _exact(db)
+    backwards = [*arguments[:-3], "2024-05-08T00:40:00Z", "--end", "2024-05-08T00:10:00Z"]
+    assert main(backwards) == 1
+    assert "end: must be after start" in capsys.readouterr().err

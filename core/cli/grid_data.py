@@ -1,5 +1,5 @@
-"""The grid data commands: ``import-components``, ``import-measurements`` and the two exports.
-See docs/reference.md#the-command-line."""
+"""The grid data commands: ``import-components``, ``import-measurements``, the two exports and
+``delete-measurements``. See docs/reference.md#the-command-line."""
 
 from __future__ import annotations
 
@@ -230,4 +230,37 @@ EXPORT_MEASUREMENTS = DatabaseCommand(
     "reads.",
     arguments=_export_measurements_arguments,
     run=_export_measurements,
+)
+
+
+def _delete_measurements_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--component", type=positive_int, required=True, metavar="ID")
+    parser.add_argument(
+        "--type", required=True, choices=[t.value for t in MeasurementType], dest="kind"
+    )
+    parser.add_argument("--start", type=timestamp, required=True, help="ISO 8601, inclusive")
+    parser.add_argument("--end", type=timestamp, required=True, help="ISO 8601, exclusive")
+
+
+def _delete_measurements(args: argparse.Namespace, database: Database) -> int:
+    from core.measurements.deletions import delete_measurements
+
+    with database.write() as session:
+        deleted = delete_measurements(
+            session=session, actor=SYSTEM_ACTOR, component_id=args.component,
+            measurement_type=args.kind, start=args.start, end=args.end,
+        )  # fmt: skip
+    print(
+        f"{deleted} {args.kind} measurements of component {args.component} deleted "
+        f"in [{args.start.isoformat()}, {args.end.isoformat()})"
+    )
+    return 0
+
+
+DELETE_MEASUREMENTS = DatabaseCommand(
+    name="delete-measurements",
+    help="Delete one component's measurements of one type in [--start, --end); the "
+    "aggregates stay exact and the deletion is audited.",
+    arguments=_delete_measurements_arguments,
+    run=_delete_measurements,
 )

@@ -29,6 +29,7 @@ COMMANDS: tuple[Command, ...] = (
     reports.REPORT,
     grid_data.EXPORT_COMPONENTS,
     grid_data.EXPORT_MEASUREMENTS,
+    grid_data.DELETE_MEASUREMENTS,
     servers.WORKER,
     servers.API,
     users.CREATE_TOKEN,
