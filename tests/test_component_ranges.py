@@ -27,6 +27,8 @@ def _count(db) -> int:
         ({"voltage_kv": 0.05}, "voltage_kv", "must be from 0.1 to 1,200 kV, got 0.05 kV"),
         ({"capacity_mva": 40_000}, "capacity_mva",
          "must be from 0.001 to 5,000 MVA, got 40000 MVA"),
+        ({"capacity_mva": 5e-324}, "capacity_mva",
+         "must be from 0.001 to 5,000 MVA, got 4.94065645841e-324 MVA"),
     ],
 )  # fmt: skip
 def test_a_transformer_out_of_range_is_refused_naming_the_range(db, changes, field, reason):
