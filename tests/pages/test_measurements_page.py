@@ -131,6 +131,26 @@ def test_importing_parquet(open_app, app_db):
     assert len(_stored(app_db, line.id)) == 2
 
 
+def test_an_implausible_file_is_refused_unless_the_manager_allows_it_for_this_import(
+    open_app, app_db
+):
+    transformer = make_component(app_db, TRANSFORMER)  # 110 kV
+    data = (
+        b"component_name,substation,timestamp,measurement_type,value\n"
+        b"T1,Riverside,2024-05-01T00:00:00Z,voltage,110000\n"
+    )
+    at = _import(open_app(as_user="mona", page=PAGE), "volts.csv", data)
+    assert texts(at.error)[0].startswith("Nothing was imported")
+    reasons = " ".join(at.dataframe[-1].value["problem"])
+    assert "110000 kV looks like volts; GridBoard stores kV" in reasons
+    assert _stored(app_db, transformer.id).is_empty()
+    next(box for box in at.checkbox if box.label.startswith("Allow implausible")).check().run()
+    _button(at, "Import volts.csv").click().run()
+    assert "1 measurements added" in texts(at.success)[0]
+    assert "Implausible values allowed for this import" in everything(at)
+    assert list(_stored(app_db, transformer.id)["value"]) == [110000.0]
+
+
 def test_a_file_naming_unknown_components_is_refused_whole(open_app, app_db):
     make_component(app_db, TRANSFORMER)
     at = _import(open_app(as_user="mona", page=PAGE), "m.csv", _csv())
