@@ -8,6 +8,8 @@ import polars as pl
 import pytest
 from sqlalchemy import select
 
+from core.cli import main
+from core.errors import ImportRejection
 from core.exports import (
     MEASUREMENT_COLUMNS,
     ExportFormat,
@@ -90,3 +92,35 @@ def test_a_seeded_grid_exported_imports_back_unchanged_into_an_empty_database(db
 
     assert _components(db).equals(components_before)
     assert _measurements(db).equals(measurements_before)  # microseconds and every digit
+
+
+def test_the_cli_export_imports_back_and_says_which_columns_it_ignored(db, tmp_path, capsys):
+    with db.write() as session:
+        seed_grid(session=session, actor=MANAGER, components=12, per_component=0, end=END)
+    before = _components(db)
+    url = db.engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "components.csv"
+    assert main(["--database-url", url, "export-components", str(out)]) == 0
+    empty(db)
+    capsys.readouterr()
+    assert main(["--database-url", url, "import-components", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "components.csv: ignored columns: id, updated_at, updated_by (written by GridBoard for "
+        "information)" in printed
+    )
+    assert _components(db).equals(before)
+
+
+def test_an_unknown_column_is_answered_with_every_column_the_import_accepts(db):
+    data = b"name,substation,component_type,capacity_mva,voltage_kv,length_km,status,colour\n"
+    with pytest.raises(ImportRejection) as refused:
+        run_import(database=db, actor=MANAGER, kind="components", source=data,
+                   file_name="grid.csv")  # fmt: skip
+    (problem,) = refused.value.problems
+    assert (problem.column, problem.reason) == (
+        "colour",
+        "is not a column GridBoard knows here; expected: name, substation, component_type, "
+        "capacity_mva, voltage_kv, length_km, status; optional: to_substation; ignored if "
+        "present: id, created_at, created_by, updated_at, updated_by",
+    )
