@@ -69,6 +69,7 @@ def _run(
     path: str,
     name: str,
     overwrite: bool,
+    allow_implausible: bool,
 ) -> tuple[str, Any]:
     """In the child: open the database (no migration: the server did it), import, answer
     the summary's fields or the domain error's class, arguments and attributes (most
@@ -81,7 +82,7 @@ def _run(
     try:
         summary = run_import(
             database=database, actor=actor, kind=kind, source=Path(path), file_name=name,
-            overwrite=overwrite,
+            overwrite=overwrite, allow_implausible=allow_implausible,
         )  # fmt: skip
         return "ok", summary.log_fields()
     except GridBoardError as error:
@@ -98,6 +99,7 @@ async def import_in_child(
     path: Path,
     name: str,
     overwrite: bool,
+    allow_implausible: bool = False,
 ) -> dict[str, Any]:
     """Import ``path`` (``kind`` is measurements or components) in a new child process:
     the summary's fields, or the same domain error the import raised there."""
@@ -106,7 +108,9 @@ async def import_in_child(
         max_workers=1, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
     ) as pool:
         outcome, value = await asyncio.wrap_future(
-            pool.submit(_run, url, settings, actor, kind, str(path), name, overwrite)
+            pool.submit(
+                _run, url, settings, actor, kind, str(path), name, overwrite, allow_implausible
+            )
         )
     if outcome == "ok":
         fields: dict[str, Any] = value

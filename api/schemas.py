@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from core.domain import ComponentType, MeasurementType, SwitchStatus
+from core.grid.component_fields import NUMBER_RANGES
 from core.grid.components import ComponentRecord
 from core.measurements.measurements import MeasurementRecord
 from core.reports.jobs import ReportRecord
@@ -61,11 +62,18 @@ class _MaybeNamed(BaseModel):
 class ComponentFields(BaseModel):
     """The fields of one type or another: empty (null) for every other type."""
 
-    capacity_mva: float | None = Field(default=None, description="a transformer's rating, MVA")
-    voltage_kv: float | None = Field(
-        default=None, description="a transformer's high-voltage side or a line's nominal, kV"
+    capacity_mva: float | None = Field(
+        default=None,
+        description=f"a transformer's rating in MVA, {NUMBER_RANGES['capacity_mva']}",
     )
-    length_km: float | None = Field(default=None, description="a line's length, km")
+    voltage_kv: float | None = Field(
+        default=None,
+        description="a transformer's high-voltage side or a line's nominal voltage in kV, "
+        f"{NUMBER_RANGES['voltage_kv']}",
+    )
+    length_km: float | None = Field(
+        default=None, description=f"a line's length in km, {NUMBER_RANGES['length_km']}"
+    )
     status: AnyCaseStatus | None = Field(default=None, description="a switch's: open or closed")
     to_substation: str | None = Field(default=None, description="a line's other end, if known")
     rated_current_a: float | None = Field(
@@ -193,8 +201,15 @@ class MeasurementCreate(BaseModel):
         description="ISO 8601 as in imports; with an offset it is converted to UTC, without "
         "one it is taken as UTC. Left out: now.",
     )
-    value: float
+    value: float = Field(
+        description="in GridBoard's units: voltage in kV, current in A, power in MW (signed); "
+        "a value implausible for the component is refused (see docs/design.md#plausibility)"
+    )
     measurement_type: str = Field(description="voltage, current or power, in any case")
+
+
+class MeasurementsDeleted(BaseModel):
+    deleted: int = Field(description="how many measurements the range held, now deleted")
 
 
 class MeasurementOut(BaseModel):
@@ -270,4 +285,12 @@ class ImportOut(BaseModel):
     overwritten: int
     created_substations: list[str] = Field(
         default_factory=list, description="substations the import created (unknown names)"
+    )
+    ignored_columns: list[str] = Field(
+        default=[],
+        description="GridBoard's information columns the file had (id, audit columns): "
+        "accepted, nothing read from them",
+    )
+    allow_implausible: bool = Field(
+        default=False, description="whether implausible values were let in (audited)"
     )

@@ -70,6 +70,12 @@ class UnknownComponent(UnknownReference):
         super().__init__(f"component {component_id} does not exist")
 
 
+class UnknownMeasurement(UnknownReference):
+    def __init__(self, measurement_id: int) -> None:
+        self.measurement_id = measurement_id
+        super().__init__(f"measurement {measurement_id} does not exist")
+
+
 class UnknownSubstation(UnknownReference):
     def __init__(self, name: str) -> None:
         self.name = name

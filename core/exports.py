@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.counts import format_count
 from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput
-from core.grid.component_fields import COMPONENT_FIELDS
+from core.grid.component_fields import COMPONENT_FIELDS, OPTIONAL_FIELDS
 from core.grid.components import (
     ComponentFilter,
     ComponentSort,
@@ -37,11 +37,12 @@ _POLARS_TYPES: dict[type, pl.DataType | type[pl.DataType]] = {
     float: pl.Float64,
     datetime: pl.Datetime("us", "UTC"),
 }
-# The columns of the components list's file: the import's columns between the id and who
-# changed it last, typed as the table stores them.
+# The columns of the components list's file: every column the import reads (a line's other
+# end included) between the id and who changed it last, which the import ignores, typed as the
+# table stores them. The file imports back unchanged.
 COMPONENT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     name: _POLARS_TYPES[Component.__table__.c[name].type.python_type]
-    for name in ("id", *COMPONENT_FIELDS, "updated_at", "updated_by")
+    for name in ("id", *COMPONENT_FIELDS, *OPTIONAL_FIELDS, "updated_at", "updated_by")
 }
 
 

@@ -11,6 +11,7 @@ from core.grid.components import ComponentRecord, count_measurements, get_compon
 from core.reports.compute import time_zone_names
 from core.reports.periods import SeriesWindow
 from views import resources, selection, ui, wording
+from views.measurement_deletion import delete_measurements_form
 from views.series_view import SeriesView
 from views.widgets import REFRESH
 
@@ -69,6 +70,8 @@ if stored == 0:
     if actor.is_manager:
         st.page_link("pages/measurements.py", label="Add or import some", icon=":material/add:")
     st.stop()
+if actor.is_manager:
+    delete_measurements_form(component, actor)
 
 kind_column, window_column = st.columns([1, 2])
 kinds = kind_column.segmented_control(

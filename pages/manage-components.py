@@ -6,7 +6,12 @@ from typing import Any
 import streamlit as st
 
 from core.domain import ComponentType, SwitchStatus
-from core.grid.component_fields import CHOICE_FIELDS, FIELDS_OF_TYPE, OPTIONAL_OF_TYPE
+from core.grid.component_fields import (
+    CHOICE_FIELDS,
+    FIELDS_OF_TYPE,
+    NUMBER_RANGES,
+    OPTIONAL_OF_TYPE,
+)
 from core.grid.components import (
     ComponentRecord,
     count_measurements,
@@ -58,7 +63,11 @@ def _fields(
             ).value
         else:
             fields[field] = st.number_input(
-                title, value=now, format="%g", key=f"{key}.{kind}.{field}"
+                title,
+                value=now,
+                format="%g",
+                key=f"{key}.{kind}.{field}",
+                help=f"From {NUMBER_RANGES[field]}.",
             )
     for field in OPTIONAL_OF_TYPE[kind]:
         if field not in places:  # a line's other end is picked with the substation

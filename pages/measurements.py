@@ -32,7 +32,13 @@ if task == "Add one":
         day_column, time_column = st.columns(2)
         day = day_column.date_input("Date (UTC)", value=now.date())
         moment = time_column.time_input("Time (UTC)", value=now.time(), step=60)
-        value = st.text_input("Value", placeholder="12.5 (a dot for decimals)")
+        value = st.text_input(
+            "Value",
+            placeholder="12.5 (a dot for decimals)",
+            help="In the unit of its type: voltage in kV, current in A, power in MW (signed). "
+            "A value implausible for the component (a voltage over 2x its nominal kV, a "
+            "negative current, a power beyond its rating) is refused.",
+        )
         overwrite = st.checkbox("Replace a measurement already stored at this time")
         submitted = st.form_submit_button("Add measurement", type="primary")
     if submitted:
@@ -53,20 +59,15 @@ if task == "Add one":
                 f"{wording.when(timestamp)} to {wording.literal(component.name)} in substation "
                 f"{wording.literal(component.substation)}."
             )
-            if kind is not MeasurementType.POWER and value.strip().startswith("-"):
-                st.warning(
-                    f"A negative {kind.value} is unusual ({kind.value} is a magnitude; only "
-                    "power is signed). If the sign is a typing mistake, add the measurement "
-                    "again with the right value and tick Replace.",
-                    icon=":material/warning:",
-                )
 
 else:
     st.write(
         "CSV (UTF-8, header row, commas) or Parquet with the columns "
         "`component_name,substation,timestamp,measurement_type,value` "
         "(or `component_id` instead of name and substation). Timestamps are ISO 8601; one "
-        "without an offset is taken as UTC. All rows are imported, or none."
+        "without an offset is taken as UTC. Values in GridBoard's units: voltage in kV, "
+        "current in A, power in MW (signed); a value implausible for its component is refused "
+        "unless you allow it for this import. All rows are imported, or none."
     )
     widgets.import_file(
         what="measurements",

@@ -75,7 +75,10 @@ def batch_file(path: Path, rows: int = BATCH_ROWS) -> Path:
         .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         .alias("timestamp"),
         pl.lit("power").alias("measurement_type"),
-        (1 + (pl.col("minute") % 97) * 0.25 + pl.col("component_id")).round(2).alias("value"),
+        # MW any seeded component carries (a 0.25 MVA transformer too: plausibility)
+        (0.01 + (pl.col("minute") % 97) * 0.004 + pl.col("component_id") * 0.0001)
+        .round(4)
+        .alias("value"),
     ).write_csv(path)
     return path
 

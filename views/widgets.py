@@ -101,6 +101,12 @@ def import_file(
         horizontal=True,
         key=f"{what}.overwrite",
     )
+    allow_implausible = what == "measurements" and st.checkbox(
+        "Allow implausible values for this import",
+        key=f"{what}.allow_implausible",
+        help="A voltage over 2x the component's nominal kV, a negative current or a power "
+        "beyond its rating is refused by default; allowing it is recorded in the audit log.",
+    )
     if not st.button(
         f"Import {wording.literal(uploaded.name)}", type="primary", icon=":material/upload:"
     ):
@@ -113,7 +119,8 @@ def import_file(
     with messages.problems_shown():
         summary = run_import(
             database=resources.database(), actor=actor, kind=what, source=data,
-            file_name=uploaded.name, overwrite=overwrite, progress=progress,
+            file_name=uploaded.name, overwrite=overwrite, allow_implausible=allow_implausible,
+            progress=progress,
         )  # fmt: skip
         existing_rows = (
             f"{summary.overwritten:,} overwritten" if overwrite else f"{summary.skipped:,} skipped"
@@ -130,4 +137,6 @@ def import_file(
                 + ", ".join(wording.literal(name) for name in summary.created_substations),
                 icon=":material/add_location:",
             )
+        for note in summary.notes():
+            st.caption(note.capitalize() + ".")
     bar.empty()

@@ -157,6 +157,7 @@ async def _import(
     kind: ImportKind,
     overwrite: bool,
     file_name: str | None,
+    allow_implausible: bool = False,
 ) -> Any:
     """The body spooled to a file and imported by ``run_import``: in the thread pool, or in
     a child process (``api.child``) when it is large and another process can open the
@@ -188,12 +189,14 @@ async def _import(
             name += ".parquet"
         url = child_url(database)
         if url is not None and path.stat().st_size >= CHILD_FROM_BYTES:
-            fields = await import_in_child(url, settings, actor, kind, path, name, overwrite)
+            fields = await import_in_child(
+                url, settings, actor, kind, path, name, overwrite, allow_implausible
+            )
             return ImportOut(**fields)
         summary = await run_in_threadpool(
             partial(
                 run_import, database=database, actor=actor, kind=kind, source=path,
-                file_name=name, overwrite=overwrite,
+                file_name=name, overwrite=overwrite, allow_implausible=allow_implausible,
             )
         )  # fmt: skip
         return ImportOut(**summary.log_fields())
@@ -211,13 +214,21 @@ async def import_measurement_rows(
     database: DatabaseDep,
     overwrite: Annotated[bool, Query(description="replace stored values of the same key")] = False,
     file_name: Annotated[str | None, Query(description="named in the problems")] = None,
+    allow_implausible: Annotated[
+        bool,
+        Query(
+            description="let in values implausible for their component (voltage over 2x its "
+            "nominal kV, negative current, power beyond its rating) for this import; audited"
+        ),
+    ] = False,
 ) -> Any:
     """Import measurements (columns `component_id` or `component_name,substation`, then
-    `timestamp,measurement_type,value`): all rows or none; keys already stored are skipped
-    and counted, or replaced with `overwrite=true`."""
+    `timestamp,measurement_type,value`; values in kV, A and MW): all rows or none; keys
+    already stored are skipped and counted, or replaced with `overwrite=true`; values
+    implausible for their component are refused unless `allow_implausible=true`."""
     return await _import(
         request, database=database, actor=actor, kind="measurements", overwrite=overwrite,
-        file_name=file_name,
+        file_name=file_name, allow_implausible=allow_implausible,
     )  # fmt: skip
 
 

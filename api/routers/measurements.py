@@ -1,5 +1,5 @@
-"""Measurements: add one, and read a component's series as JSON, CSV or Parquet.
-See docs/reference.md#the-http-api."""
+"""Measurements: add one, delete one or a range, and read a component's series as JSON, CSV or
+Parquet. See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager_caller
+from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager, manager_caller
 from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER
-from api.schemas import MeasurementCreate, MeasurementOut
+from api.schemas import MeasurementCreate, MeasurementOut, MeasurementsDeleted
 from api.small_bodies import SmallBodyRoute
 from core.db import Database
+from core.domain import Actor
+from core.measurements.deletions import delete_measurement, delete_measurements
 from core.measurements.measurements import AddedMeasurement, add_measurement
 from core.measurements.series_reads import MAX_POINTS, SCHEMA, read_component_series
 from core.models import utc_now
@@ -158,3 +160,48 @@ def read_measurements(
     return StreamingResponse(
         json_chunks(read.batches), media_type="application/json", headers=headers
     )
+
+
+@router.delete(
+    "/measurements/{measurement_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**NO_TOKEN, **NOT_A_MANAGER, 404: {"description": "no such measurement"}},
+)
+def delete_one(
+    measurement_id: int,
+    actor: Annotated[Actor, Depends(manager("delete measurements"))],
+    database: DatabaseDep,
+) -> Response:
+    """Delete one measurement (the id `POST /measurements` answered); audited."""
+    with database.write() as session:
+        delete_measurement(session=session, actor=actor, measurement_id=measurement_id)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/components/{component_id}/measurements",
+    response_model=MeasurementsDeleted,
+    responses={
+        **NO_TOKEN,
+        **NOT_A_MANAGER,
+        404: {"description": "no such component"},
+        422: {"description": "a bad type or timestamp, a missing one, or end not after start"},
+    },
+)
+def delete_range(
+    component_id: int,
+    actor: Annotated[Actor, Depends(manager("delete measurements"))],
+    database: DatabaseDep,
+    measurement_type: Annotated[str, Query(description="voltage, current or power")],
+    start: Annotated[str, Query(description="ISO 8601, inclusive")],
+    end: Annotated[str, Query(description="ISO 8601, exclusive")],
+) -> MeasurementsDeleted:
+    """Delete a component's measurements of one type in [start, end); audited. The
+    aggregates that reports read are kept exact."""
+    with database.write() as session:
+        deleted = delete_measurements(
+            session=session, actor=actor, component_id=component_id,
+            measurement_type=measurement_type, start=start.strip(), end=end.strip(),
+        )  # fmt: skip
+    return MeasurementsDeleted(deleted=deleted)

@@ -1,5 +1,6 @@
-"""The grid data commands: ``import-components``, ``import-measurements``, the two exports and
-``diagram`` (a substation as SVG). See docs/reference.md#the-command-line."""
+"""The grid data commands: ``import-components``, ``import-measurements``, the two exports,
+``diagram`` (a substation as SVG) and ``delete-measurements``.
+See docs/reference.md#the-command-line."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def _import(args: argparse.Namespace, database: Database, kind: ImportKind) -> i
         source=path,
         file_name=path.name,
         overwrite=args.overwrite,
+        allow_implausible=getattr(args, "allow_implausible", False),
         progress=progress_printer(sys.stderr, "importing"),
     )
     existing = (
@@ -61,6 +63,8 @@ def _import(args: argparse.Namespace, database: Database, kind: ImportKind) -> i
     )
     if summary.created_substations:
         print(f"new substations: {', '.join(summary.created_substations)}")
+    for note in summary.notes():
+        print(f"{path.name}: {note}")
     return 0
 
 
@@ -70,11 +74,23 @@ IMPORT_COMPONENTS = DatabaseCommand(
     arguments=_import_arguments,
     run=partial(_import, kind="components"),
 )
+
+
+def _import_measurements_arguments(parser: argparse.ArgumentParser) -> None:
+    _import_arguments(parser)
+    parser.add_argument(
+        "--allow-implausible",
+        action="store_true",
+        help="let in values implausible for their component (a voltage over 2x its nominal kV, "
+        "a negative current, a power beyond its rating) for this import; the audit log says so",
+    )
+
+
 IMPORT_MEASUREMENTS = DatabaseCommand(
     name="import-measurements",
     help="Import measurements from a CSV or Parquet file: all rows or none; every bad line is "
     "listed.",
-    arguments=_import_arguments,
+    arguments=_import_measurements_arguments,
     run=partial(_import, kind="measurements"),
 )
 
@@ -245,4 +261,37 @@ DIAGRAM = DatabaseCommand(
     "draw it).",
     arguments=_diagram_arguments,
     run=_diagram,
+)
+
+
+def _delete_measurements_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--component", type=positive_int, required=True, metavar="ID")
+    parser.add_argument(
+        "--type", required=True, choices=[t.value for t in MeasurementType], dest="kind"
+    )
+    parser.add_argument("--start", type=timestamp, required=True, help="ISO 8601, inclusive")
+    parser.add_argument("--end", type=timestamp, required=True, help="ISO 8601, exclusive")
+
+
+def _delete_measurements(args: argparse.Namespace, database: Database) -> int:
+    from core.measurements.deletions import delete_measurements
+
+    with database.write() as session:
+        deleted = delete_measurements(
+            session=session, actor=SYSTEM_ACTOR, component_id=args.component,
+            measurement_type=args.kind, start=args.start, end=args.end,
+        )  # fmt: skip
+    print(
+        f"{deleted} {args.kind} measurements of component {args.component} deleted "
+        f"in [{args.start.isoformat()}, {args.end.isoformat()})"
+    )
+    return 0
+
+
+DELETE_MEASUREMENTS = DatabaseCommand(
+    name="delete-measurements",
+    help="Delete one component's measurements of one type in [--start, --end); the "
+    "aggregates stay exact and the deletion is audited.",
+    arguments=_delete_measurements_arguments,
+    run=_delete_measurements,
 )

@@ -33,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     grid_data.EXPORT_COMPONENTS,
     grid_data.EXPORT_MEASUREMENTS,
     grid_data.DIAGRAM,
+    grid_data.DELETE_MEASUREMENTS,
     servers.WORKER,
     servers.API,
     users.CREATE_TOKEN,

@@ -40,6 +40,28 @@ OPTIONAL_NUMBERS = (RATED_CURRENT,)
 CHOICE_FIELDS = {"status": SwitchStatus}
 
 
+@dataclass(frozen=True, slots=True)
+class FieldRange:
+    """The values a number field may take, inclusive, in its unit."""
+
+    low: float
+    high: float
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.low:,g} to {self.high:,g} {self.unit}"
+
+
+# Every number field's range: wider than any real grid's (the highest AC voltage in service is
+# 1,150 kV; the largest transformers about 2,000 MVA), narrow enough to catch volts typed as
+# kV or a digit too many.
+NUMBER_RANGES: dict[str, FieldRange] = {
+    "capacity_mva": FieldRange(0.001, 5_000.0, "MVA"),
+    "voltage_kv": FieldRange(0.1, 1_200.0, "kV"),
+    "length_km": FieldRange(0.001, 2_000.0, "km"),
+}
+
+
 def _every(table: Mapping[ComponentType, tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(field for kind in ComponentType for field in table[kind]))
 
@@ -81,6 +103,12 @@ def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _in_range(number: float, allowed: FieldRange) -> float:
+    if not allowed.low <= number <= allowed.high:
+        raise FieldError(f"must be from {allowed}, got {number:.12g} {allowed.unit}")
+    return number
+
+
 def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
     """Check every rule of docs/design.md at once; raise ``InvalidInput`` naming each broken one.
 
@@ -116,7 +144,7 @@ def validate_component(fields: Mapping[str, Any]) -> ComponentSpec:
             if key in CHOICE_FIELDS:
                 values[key] = parse_choice(raw, CHOICE_FIELDS[key])
             else:
-                values[key] = parse_positive(raw)
+                values[key] = _in_range(parse_positive(raw), NUMBER_RANGES[key])
         except FieldError as error:
             # "required for a line" explains a missing value, not a wrong one
             reason = f"{error} (required for a {component_type.value})" if _is_blank(raw) else error

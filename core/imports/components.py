@@ -61,7 +61,10 @@ def import_components(
     if data.startswith(PARQUET_MAGIC):
         raise UnreadableFile(file_name, "is a Parquet file; components are imported from CSV")
     table = read_csv_table(
-        decode_text(data, file_name), file_name=file_name, columns_for=_columns_for
+        decode_text(data, file_name),
+        file_name=file_name,
+        columns_for=_columns_for,
+        optional=OPTIONAL_FIELDS,
     )
     problems = table.problems
     valid: list[tuple[int, dict[str, str], ComponentSpec]] = []
@@ -129,6 +132,7 @@ def import_components(
         skipped=0 if overwrite else len(existing),
         overwritten=len(existing) if overwrite else 0,
         created_substations=tuple(created_in(session)),
+        ignored_columns=table.ignored,
     )
     logs.on_commit(
         session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 
 import polars as pl
@@ -33,12 +33,16 @@ def read_csv_table(
     *,
     file_name: str,
     columns_for: ColumnsFor,
+    optional: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> Table:
-    """The records of ``text`` (a whole CSV file) under its checked header."""
+    """The records of ``text`` (a whole CSV file) under its checked header, without the
+    information columns (``Table.without_ignored``)."""
     progress = _never_backwards(progress)
     header, header_start, header_end = _header(text, file_name)
-    names = check_header(header, columns_for=columns_for, file_name=file_name, line=header_start)
+    names = check_header(
+        header, columns_for=columns_for, file_name=file_name, line=header_start, optional=optional
+    )
     lines = text.count("\n") + (not text.endswith("\n"))
     import_limits().check_rows(
         lines - header_end, file_name, what=("line after the header", "lines after the header")
@@ -50,7 +54,7 @@ def read_csv_table(
         )
     if progress:
         progress(1.0)
-    return table
+    return table.without_ignored()
 
 
 def _never_backwards(progress: Progress | None) -> Progress | None:

@@ -9,6 +9,7 @@ from core.domain import MeasurementType
 from core.imports.errors import SHOWN_PROBLEMS, RowProblem, RowProblems
 from core.imports.table import LINE
 from core.measurements.measurement_store import KEY, MEASUREMENT_SCHEMA
+from core.measurements.plausibility import RATING_SCHEMA, plausibility_problem
 from core.timestamps import (
     DAY_US,
     MAX_MICROS,
@@ -247,7 +248,8 @@ def _check_component_id(frame: pl.LazyFrame, inventory: pl.DataFrame) -> pl.Lazy
     digits = text.str.contains(_COMPONENT_ID)
     number = pl.when(digits).then(text.cast(pl.Int64, strict=False))
     known = number.is_in(inventory.get_column("component_id").implode())
-    return frame.with_columns(
+    ratings = inventory.lazy().select("component_id", *RATING_SCHEMA)
+    checked = frame.with_columns(
         pl.when(known).then(number).alias("component_id"),
         _problem(
             "component_id",
@@ -259,6 +261,7 @@ def _check_component_id(frame: pl.LazyFrame, inventory: pl.DataFrame) -> pl.Lazy
             .then(pl.concat_str(pl.lit("there is no component with id "), text)),
         ),
     )
+    return checked.join(ratings, on="component_id", how="left")
 
 
 def _check_duplicates(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -282,10 +285,20 @@ def _check_duplicates(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def check_measurements(frame: pl.DataFrame, inventory: pl.DataFrame) -> pl.DataFrame:
+def _check_plausible(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A valid value that is implausible for its component is a problem of its ``value``."""
+    value = _PROBLEM + "value"
+    return frame.with_columns(pl.coalesce(pl.col(value), plausibility_problem()).alias(value))
+
+
+def check_measurements(
+    frame: pl.DataFrame, inventory: pl.DataFrame, *, allow_implausible: bool = False
+) -> pl.DataFrame:
     """``frame`` (text columns of either shape, and ``line``) checked against ``inventory``
-    (component_id, name, substation): ``line``, the typed ``MEASUREMENT_SCHEMA`` columns (null
-    where a cell is bad) and one ``problem:<column>`` column per checked column."""
+    (component_id, name, substation and ``RATING_SCHEMA``): ``line``, the typed
+    ``MEASUREMENT_SCHEMA`` columns (null where a cell is bad) and one ``problem:<column>``
+    column per checked column. Values implausible for their component are problems unless
+    ``allow_implausible``."""
     parsed = _parsed_timestamps(frame)
     lazy = frame.lazy()
     if "component_id" in frame.columns:
@@ -293,6 +306,8 @@ def check_measurements(frame: pl.DataFrame, inventory: pl.DataFrame) -> pl.DataF
     else:
         lazy = _check_component_name(lazy, inventory)
     lazy = _check_duplicates(_check_timestamp(_check_value(_check_type(lazy)), parsed))
+    if not allow_implausible:
+        lazy = _check_plausible(lazy)
     return lazy.select(LINE, *MEASUREMENT_SCHEMA, pl.col(f"^{_PROBLEM}.*$")).collect()
 
 

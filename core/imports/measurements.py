@@ -28,6 +28,7 @@ from core.measurements.measurement_store import (
     WriteCounts,
     write_measurements,
 )
+from core.measurements.plausibility import RATING_SCHEMA
 from core.models import Component
 from core.timestamps import from_micros
 
@@ -44,13 +45,16 @@ def import_measurements(
     source: bytes | Path,
     file_name: str,
     overwrite: bool = False,
+    allow_implausible: bool = False,
     progress: Callable[[float], None] | None = None,
 ) -> ImportSummary:
     """Import a measurements file (CSV, or Parquet with the same columns) atomically.
 
     Refuses the whole file with ``ImportRejection`` (every bad cell, by line and column) or
     ``UnreadableFile``; otherwise writes every row, skipping keys already stored unless
-    ``overwrite`` replaces their values. ``progress`` gets the fraction done, 0 to 1.
+    ``overwrite`` replaces their values. Values implausible for their component are bad
+    cells unless ``allow_implausible`` (the import's log record says so). ``progress`` gets
+    the fraction done, 0 to 1.
     """
     started = time.perf_counter()
     require_manager(actor, "import measurements")
@@ -69,7 +73,9 @@ def import_measurements(
         )
     del data
     report(_READ)
-    checked = check_measurements(table.frame, _inventory(session))
+    checked = check_measurements(
+        table.frame, _inventory(session), allow_implausible=allow_implausible
+    )
     problems = table.problems
     add_row_problems(checked, problems)
     if problems:
@@ -85,6 +91,8 @@ def import_measurements(
         inserted=counts.inserted,
         skipped=counts.skipped,
         overwritten=counts.overwritten,
+        ignored_columns=table.ignored,
+        allow_implausible=allow_implausible,
     )
     logs.on_commit(
         session,
@@ -114,12 +122,15 @@ def _evaluate(
 
 
 def _inventory(session: Session) -> pl.DataFrame:
-    rows = session.execute(select(Component.id, Component.name, Component.substation)).all()
+    rows = session.execute(
+        select(*(getattr(Component, name) for name in ("id", "name", "substation", *RATING_SCHEMA)))
+    ).all()
     return pl.DataFrame(
         [tuple(row) for row in rows],
-        schema={"component_id": pl.Int64, "name": pl.String, "substation": pl.String},
+        schema={"component_id": pl.Int64, "name": pl.String, "substation": pl.String,
+                **RATING_SCHEMA},
         orient="row",
-    )
+    )  # fmt: skip
 
 
 def _write(

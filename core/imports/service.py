@@ -25,17 +25,19 @@ def run_import(
     source: bytes | Path,
     file_name: str,
     overwrite: bool = False,
+    allow_implausible: bool = False,
     progress: Callable[[float], None] | None = None,
 ) -> ImportSummary:
     """Import ``source`` (``kind`` of rows, ``file_name`` named in the problems) for ``actor``
     in one write transaction: every row, or none and ``ImportRejection``/``UnreadableFile``.
     ``progress`` gets the fraction done of a measurements import (a components file is read
-    whole in one step)."""
+    whole in one step); ``allow_implausible`` lets a measurements file's implausible values
+    in (audited)."""
     with database.write() as session:
         if kind == "measurements":
             return import_measurements(
                 session=session, actor=actor, source=source, file_name=file_name,
-                overwrite=overwrite, progress=progress,
+                overwrite=overwrite, allow_implausible=allow_implausible, progress=progress,
             )  # fmt: skip
         return import_components(
             session=session, actor=actor, source=source, file_name=file_name, overwrite=overwrite

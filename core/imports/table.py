@@ -18,6 +18,9 @@ MAX_COLUMNS = 100
 # The columns a file must have, given the (normalised) columns it has: the measurement file
 # comes in two shapes, told apart by its header.
 ColumnsFor = Callable[[tuple[str, ...]], tuple[str, ...]]
+# Columns GridBoard's own exports write for information (the row's id, who changed it when):
+# an import of such a file accepts them, reads nothing from them and says so.
+INFORMATION_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by")
 
 _DELIMITERS = ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
 
@@ -35,20 +38,44 @@ class Table:
     frame: pl.DataFrame
     rows: int
     problems: RowProblems
+    ignored: tuple[str, ...] = ()  # ``INFORMATION_COLUMNS`` the file had, not in ``frame``
+
+    def without_ignored(self) -> Table:
+        """This table without the columns an import reads nothing from."""
+        ignored = tuple(name for name in self.frame.columns if name in INFORMATION_COLUMNS)
+        return Table(self.frame.drop(ignored), self.rows, self.problems, ignored)
 
 
 def normalise(name: str) -> str:
     return name.strip().lower()
 
 
+def accepted_columns(expected: Sequence[str], optional: Sequence[str] = ()) -> str:
+    """Every column an import accepts, for a message: the ones it needs, the optional ones,
+    and GridBoard's information columns that it ignores."""
+    optional = [name for name in optional if name not in expected]
+    text = ", ".join(expected)
+    if optional:
+        text += f"; optional: {', '.join(optional)}"
+    return f"{text}; ignored if present: {', '.join(INFORMATION_COLUMNS)}"
+
+
 def check_header(
-    header: Sequence[str], *, columns_for: ColumnsFor, file_name: str, line: int = 1
+    header: Sequence[str],
+    *,
+    columns_for: ColumnsFor,
+    file_name: str,
+    line: int = 1,
+    optional: Sequence[str] = (),
 ) -> tuple[str, ...]:
     """The expected columns for ``header``; refuse a header that is not a comma-separated row
-    (``UnreadableFile``) or lacks, repeats or adds columns (``ImportRejection``)."""
+    (``UnreadableFile``) or lacks, repeats or adds columns (``ImportRejection``). Columns in
+    ``optional`` may be present (``columns_for`` then names them); ``INFORMATION_COLUMNS``
+    are accepted and left for the caller to drop (``Table.without_ignored``)."""
     check_width(len(header), file_name)
     names = tuple(normalise(name) for name in header)
     expected = columns_for(names)
+    accepted = accepted_columns(expected, optional)
     if len(names) == 1 and len(expected) > 1:
         shown = header[0] if len(header[0]) <= 60 else header[0][:57] + "..."
         raise UnreadableFile(
@@ -72,17 +99,15 @@ def check_header(
             problems.append(RowProblem(line, "", f"column {position} of the header has no name"))
         elif name in seen:
             problems.append(RowProblem(line, name, "appears twice in the header"))
-        elif name not in expected:
+        elif name not in expected and name not in INFORMATION_COLUMNS:
             problems.append(
                 RowProblem(
-                    line,
-                    name,
-                    f"is not a column GridBoard knows here; expected: {', '.join(expected)}",
+                    line, name, f"is not a column GridBoard knows here; expected: {accepted}"
                 )
             )
         seen.add(name)
     problems.extend(
-        RowProblem(line, name, f"is missing from the header; expected: {', '.join(expected)}")
+        RowProblem(line, name, f"is missing from the header; expected: {accepted}")
         for name in expected
         if name not in seen
     )

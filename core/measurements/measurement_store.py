@@ -45,6 +45,15 @@ class WriteCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class Rating:
+    """What a component's measurements are checked against (``core.measurements.plausibility``)."""
+
+    component_type: str
+    voltage_kv: float | None
+    capacity_mva: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class OneWrite:
     """What ``write_one`` did: the stored row's id, and whether it was new or replaced."""
 
@@ -103,10 +112,12 @@ def write_one(
     value: float,
     *,
     overwrite: bool,
+    check: Callable[[Rating], None] | None = None,
 ) -> OneWrite | None:
     """Write one valid measurement and fold it into its rollup, in plain statements: the
     stored row, or ``None`` when its key is stored and ``overwrite`` is false.
-    ``UnknownComponent`` if there is no such component."""
+    ``UnknownComponent`` if there is no such component; ``check`` sees the component's
+    rating, as read under the lock, before anything is written (and may refuse it)."""
     # The lock before the component's key: a type or level change (or a deletion) holds it
     # until it commits, so the key read after it is the one the rollup row must carry (read
     # before it, PostgreSQL's next statement would still see the old key).
@@ -122,6 +133,8 @@ def write_one(
         raise UnknownComponent(component_id)
     component = Watched(*found)
     component_type, voltage_kv = component.component_type, component.voltage_kv
+    if check is not None:
+        check(Rating(component_type, voltage_kv, component.capacity_mva))
     row = {
         "component_id": component_id,
         "measurement_type": measurement_type,

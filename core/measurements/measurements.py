@@ -19,7 +19,8 @@ from core.alarms.single import evaluate_sample
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
 from core.grid.components import check_page, of_component
-from core.measurements.measurement_store import write_one
+from core.measurements.measurement_store import Rating, write_one
+from core.measurements.plausibility import implausible_reason
 from core.measurements.raw_measurements import raw_frame, raw_query
 from core.models import Measurement
 from core.timestamps import (
@@ -88,13 +89,25 @@ def add_measurement(
     value: object,
     overwrite: bool = False,
 ) -> AddedMeasurement:
-    """Add one measurement; an existing key is refused unless ``overwrite`` replaces it."""
+    """Add one measurement; an existing key is refused unless ``overwrite`` replaces it, and
+    a value implausible for the component (``core.measurements.plausibility``) is refused."""
     started = time.perf_counter()
     require_manager(actor, "add measurements")
     kind, micros, number = validate_measurement(
         measurement_type=measurement_type, timestamp=timestamp, value=value
     )
-    written = write_one(session, component_id, kind.value, micros, number, overwrite=overwrite)
+
+    def plausible(rating: Rating) -> None:
+        reason = implausible_reason(
+            measurement_type=kind.value, value=number, component_type=rating.component_type,
+            voltage_kv=rating.voltage_kv, capacity_mva=rating.capacity_mva,
+        )  # fmt: skip
+        if reason is not None:
+            raise InvalidInput.single("value", reason)
+
+    written = write_one(
+        session, component_id, kind.value, micros, number, overwrite=overwrite, check=plausible
+    )
     if written is None:
         raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
     counts = written.counts

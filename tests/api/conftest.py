@@ -51,6 +51,7 @@ class World:
 
     component: int  # a transformer with one measurement
     victim: int  # a component a test may delete
+    measurement: int  # the transformer's one measurement
     pending_report: int
     done_report: int
     read_token: str
@@ -67,10 +68,10 @@ def world(people: Database) -> World:
     component = make_component(people)
     victim = make_component(people, name="V1")
     with people.write() as session:
-        add_measurement(
+        measurement = add_measurement(
             session=session, actor=SYSTEM_ACTOR, component_id=component.id,
             measurement_type="voltage", timestamp="2024-05-01T00:00:00Z", value=110,
-        )  # fmt: skip
+        ).record  # fmt: skip
         pending = request_report(
             session=session, actor=SYSTEM_ACTOR, start=START, end=START + timedelta(days=1)
         )
@@ -84,6 +85,7 @@ def world(people: Database) -> World:
     return World(
         component=component.id,
         victim=victim.id,
+        measurement=measurement.id,
         pending_report=pending.id,
         done_report=done.id,
         read_token=tokens["read"].secret,

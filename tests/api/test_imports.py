@@ -54,6 +54,8 @@ def grid(client: TestClient, manager_headers) -> None:
         "skipped": 0,
         "overwritten": 0,
         "created_substations": ["Riverside"],
+        "ignored_columns": [],
+        "allow_implausible": False,
     }
 
 
@@ -77,6 +79,8 @@ def test_a_good_csv_is_imported_and_duplicates_are_skipped_or_replaced(
         "skipped": 500,
         "overwritten": 0,
         "created_substations": [],
+        "ignored_columns": [],
+        "allow_implausible": False,
     }
     replaced = client.post(
         "/measurements/import",
@@ -312,6 +316,8 @@ def test_a_large_body_imports_in_a_child_process_with_the_same_answers(
         "skipped": 0,
         "overwritten": 0,
         "created_substations": [],
+        "ignored_columns": [],
+        "allow_implausible": False,
     }
     again = client.post("/measurements/import", content=body, headers=manager_headers | CSV)
     assert (again.json()["inserted"], again.json()["skipped"]) == (0, 3_000)

@@ -34,6 +34,7 @@ from tests.api.conftest import (
 )
 from tests.factories import SWITCH, TRANSFORMER
 
+T_START, T_END = "2024-05-02T00:00:00Z", "2024-05-03T00:00:00Z"
 MEASUREMENTS_CSV = "component_id,measurement_type,timestamp,value\n{cid},power,2024-05-03,7\n"
 COMPONENTS_CSV = (
     "name,substation,component_type,capacity_mva,voltage_kv,length_km,status\n"
@@ -117,6 +118,12 @@ WRITES: dict[str, Callable[[World], Request]] = {
         {"json": {"limits": [{"measurement_type": "voltage", "high_alarm": 120}]}},
     ),
     "set limits": lambda w: ("PUT", "/limits", {"json": {"defaults": {"deadband_pct": 2}}}),
+    "delete measurement": lambda w: ("DELETE", f"/measurements/{w.measurement}", {}),
+    "delete measurements": lambda w: (
+        "DELETE",
+        f"/components/{w.component}/measurements",
+        {"params": {"measurement_type": "current", "start": T_START, "end": T_END}},
+    ),
 }
 
 
@@ -240,6 +247,8 @@ def test_managers_and_write_tokens_may_do_everything(kind, client, people, world
         "add measurement": 201, "import measurements": 200, "import components": 200,
         "request report": 202, "cancel report": 200, "acknowledge alarm": 200,
         "shelve alarm": 200, "set component limits": 200, "set limits": 200,
+        "delete measurement": 204,
+        "delete measurements": 200,
     }  # fmt: skip
     for name, build in READS.items():
         assert _call(client, build, world, headers).status_code == 200, name
@@ -279,7 +288,7 @@ BAD: dict[str, Callable[[dict[str, Any]], Request]] = {
         "/measurements",
         {
             "json": {
-                "component_id": w["cid"],
+                "component_id": w.component,
                 "timestamp": "2024-05-02T00:00:00Z",
                 "value": "high",
                 "measurement_type": "current",
@@ -291,7 +300,7 @@ BAD: dict[str, Callable[[dict[str, Any]], Request]] = {
         "/components",
         {"content": b"{", "headers": {"Content-Type": "application/json"}},
     ),
-    "rule broken": lambda w: ("PUT", f"/components/{w['cid']}", {"json": {"capacity_mva": -5}}),
+    "rule broken": lambda w: ("PUT", f"/components/{w.component}", {"json": {"capacity_mva": -5}}),
     "period backwards": lambda w: (
         "POST",
         "/reports",
@@ -301,7 +310,7 @@ BAD: dict[str, Callable[[dict[str, Any]], Request]] = {
         "POST",
         "/measurements/import",
         {
-            "content": MEASUREMENTS_CSV.format(cid=w["cid"]).replace(",7", ",seven"),
+            "content": MEASUREMENTS_CSV.format(cid=w.component).replace(",7", ",seven"),
             "headers": {"Content-Type": "text/csv"},
         },
     ),

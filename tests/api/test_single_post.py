@@ -116,6 +116,7 @@ def test_every_caller_gets_the_routes_answer(kind, client, people, world, taken)
         ("unknown component", {"component_id": 999_999}),
         ("an id beyond any row", {"component_id": 2**62}),
         ("a value out of range", {"value": 1e300}),
+        ("a voltage in volts on a 110 kV transformer", {"value": 110_000}),
     ],
 )
 def test_a_refused_measurement_gets_the_routes_error(

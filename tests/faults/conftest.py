@@ -63,7 +63,8 @@ def measurements_csv(path: Path, *, per_component: int, components: int = COMPON
         .with_columns(
             substation=pl.lit("Riverside"),
             timestamp=pl.col("timestamp").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            value=(pl.int_range(pl.len()) % 997).cast(pl.Float64) / 7 + 100,
+            # kV, A and MW plausible on the factories' transformer (110 kV, 40 MVA)
+            value=(pl.int_range(pl.len()) % 997).cast(pl.Float64) / 100 + 50,
         )
         .select("component_name", "substation", "timestamp", "measurement_type", "value")
     )

@@ -60,7 +60,18 @@ def _expected(kind: str, timestamp: object, value: object) -> tuple[set[str], tu
         number = parse_number(value)
     except FieldError:
         bad.add("value")
+    if not bad and number is not None and not _plausible(kind.strip().lower(), number):
+        bad.add("value")
     return bad, None if bad else (kind.strip().lower(), micros, number)
+
+
+def _plausible(kind: str, number: float) -> bool:
+    """docs/design.md#plausibility for the factories' transformer (110 kV, 40 MVA)."""
+    if kind == "voltage":
+        return 0 <= number <= 220
+    if kind == "current":
+        return number >= 0
+    return abs(number) <= 80
 
 
 @DB

@@ -15,6 +15,7 @@ from core.errors import InvalidInput
 from core.grid.components import delete_component
 from core.imports.measurement_checks import check_measurements
 from core.measurements.measurements import add_measurement
+from core.measurements.plausibility import RATING_SCHEMA
 from core.timestamps import BadTimestamp, from_micros, parse_micros, parse_timestamp
 from tests.factories import MANAGER, make_component
 from tests.imports.support import (
@@ -108,9 +109,11 @@ def iso_texts(draw):
 
 def _import_check(texts: list[str]) -> pl.DataFrame:
     inventory = pl.DataFrame(
-        {"component_id": [7], "name": ["T1"], "substation": ["Riverside"]},
-        schema={"component_id": pl.Int64, "name": pl.String, "substation": pl.String},
-    )
+        {"component_id": [7], "name": ["T1"], "substation": ["Riverside"],
+         "component_type": ["transformer"], "voltage_kv": [110.0], "capacity_mva": [40.0]},
+        schema={"component_id": pl.Int64, "name": pl.String, "substation": pl.String,
+                **RATING_SCHEMA},
+    )  # fmt: skip
     frame = pl.DataFrame(
         {
             "line": list(range(2, len(texts) + 2)),

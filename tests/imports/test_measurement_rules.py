@@ -7,12 +7,25 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.imports.measurement_checks import check_measurements
+from core.measurements.plausibility import RATING_SCHEMA
 from core.timestamps import parse_micros_many
 from core.validation import FieldError, parse_number
 
 INVENTORY = pl.DataFrame(
-    {"component_id": [7], "name": ["T1"], "substation": ["Riverside"]},
-    schema={"component_id": pl.Int64, "name": pl.String, "substation": pl.String},
+    {
+        "component_id": [7],
+        "name": ["T1"],
+        "substation": ["Riverside"],
+        "component_type": ["transformer"],
+        "voltage_kv": [110.0],
+        "capacity_mva": [40.0],
+    },
+    schema={
+        "component_id": pl.Int64,
+        "name": pl.String,
+        "substation": pl.String,
+        **RATING_SCHEMA,
+    },
 )
 
 
@@ -27,7 +40,8 @@ def _check(value: str = "1", timestamp: str = "2024-05-01T00:00:00") -> dict[str
             "value": [value],
         }
     )
-    return check_measurements(frame, INVENTORY).row(0, named=True)
+    # The parsing rules alone: plausibility has its own parity test (test_plausibility.py).
+    return check_measurements(frame, INVENTORY, allow_implausible=True).row(0, named=True)
 
 
 @settings(max_examples=300, deadline=None)

@@ -25,15 +25,15 @@ def test_rows_are_stored_in_utc_with_lowercase_types(db, grid):
         db,
         measurements_file(
             "T1,Riverside,2024-05-01T13:45:00+02:00,Voltage,110.5",
-            " L1 , Riverside ,2024-05-01T11:45:00Z,CURRENT,-140",
-            "T1,Hilltop,2024-05-01T11:45:00,power,1e3",
+            " L1 , Riverside ,2024-05-01T11:45:00Z,CURRENT,140",
+            "T1,Hilltop,2024-05-01T11:45:00,power,1e1",
         ),
     )
     assert (summary.rows, summary.inserted, summary.skipped, summary.overwritten) == (3, 3, 0, 0)
     assert summary.file_name == "measurements.csv"
     assert stored_measurements(db) == [
-        ("L1", "current", "2024-05-01T11:45:00+00:00", -140.0),
-        ("T1", "power", "2024-05-01T11:45:00+00:00", 1000.0),
+        ("L1", "current", "2024-05-01T11:45:00+00:00", 140.0),
+        ("T1", "power", "2024-05-01T11:45:00+00:00", 10.0),
         ("T1", "voltage", "2024-05-01T11:45:00+00:00", 110.5),
     ]
 
@@ -221,7 +221,7 @@ def _large_file(rows: int, *, bad_line: int | None = None) -> bytes:
     return measurements_file(
         *(
             f"L1,Riverside,{(start + timedelta(seconds=i)).isoformat()},power,"
-            + ("n/a" if i + 2 == bad_line else f"{i}.5")
+            + ("n/a" if i + 2 == bad_line else f"{i % 100}.5")  # MW a 20 kV line carries
             for i in range(rows)
         )
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from core.measurements import rollups
 from core.measurements.measurements import add_measurement
+from core.models import Measurement
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
 
@@ -24,7 +27,7 @@ def _measure(db, component_id, kind="voltage", start=datetime(2024, 5, 1, tzinfo
                 component_id=component_id,
                 measurement_type=kind,
                 timestamp=start + timedelta(minutes=15 * step),
-                value=100.0 + step,
+                value=10.0 + step % 10,  # kV, A or MW plausible on a 20 kV line
             )
 
 
@@ -110,7 +113,7 @@ def test_a_component_page_shows_attributes_chart_and_table(open_app, app_db):
     assert "All 3 measurements from 2024-05-01 00:00 UTC" in page
     assert at.get("plotly_chart")
     assert list(at.dataframe[0].value.columns) == ["Time (UTC)", "Voltage (kV)"]
-    assert list(at.dataframe[0].value["Voltage (kV)"]) == [102.0, 101.0, 100.0]  # newest first
+    assert list(at.dataframe[0].value["Voltage (kV)"]) == [12.0, 11.0, 10.0]  # newest first
     assert "Edit or delete this component" not in [link.label for link in at.get("page_link")]
 
 
@@ -121,6 +124,41 @@ def test_the_time_range_presets_narrow_the_chart(open_app, app_db):
     assert "All 200 measurements" in everything(at)
     at.button_group[1].set_value("last day").run()
     assert "All 96 measurements" in everything(at)
+
+
+@pytest.mark.every_backend
+def test_a_manager_deletes_a_range_of_one_type_after_confirming(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, kind="voltage", count=8)  # 00:00 to 01:45
+    _measure(app_db, line.id, kind="current", count=8)
+    at = open_app(as_user="mona", page="pages/component.py", query={"component": line.id})
+    at.date_input(key=f"delete-measurements.{line.id}.from").set_value(datetime(2024, 5, 1))
+    at.time_input(key=f"delete-measurements.{line.id}.at").set_value(time(0, 30))
+    at.date_input(key=f"delete-measurements.{line.id}.until").set_value(datetime(2024, 5, 1))
+    at.time_input(key=f"delete-measurements.{line.id}.to").set_value(time(1, 15)).run()
+    delete = at.button(key=f"delete-measurements.{line.id}.go")
+    assert delete.disabled  # nothing is deleted before the confirmation
+    at.checkbox(key=f"delete-measurements.{line.id}.confirm").check().run()
+    at.button(key=f"delete-measurements.{line.id}.go").click().run()
+    assert not at.exception, at.exception
+    assert (
+        "Deleted 3 voltage measurements of L1 from 2024-05-01 00:30 UTC until "
+        "2024-05-01 01:15 UTC." in everything(at)
+    )
+    with app_db.read() as session:
+        left = {
+            kind: session.scalar(select(func.count()).where(Measurement.measurement_type == kind))
+            for kind in ("voltage", "current")
+        }
+        assert rollups.differences(session).is_empty()
+    assert left == {"voltage": 5, "current": 8}
+
+
+def test_a_user_is_not_offered_the_deletion(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    assert "Delete measurements" not in [expander.label for expander in at.expander]
 
 
 def test_another_measurement_type_without_data_says_so(open_app, app_db):

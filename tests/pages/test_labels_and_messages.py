@@ -60,20 +60,22 @@ def test_the_reports_list_says_how_long_a_report_took_in_full(open_app, app_db):
     assert list(at.dataframe[0].value["Took"]) == ["0.24 s"]
 
 
-def test_adding_a_measurement_names_the_substation_and_questions_a_negative_voltage(
-    open_app, app_db
-):
+def test_adding_a_measurement_names_the_substation_and_refuses_a_negative_voltage(open_app, app_db):
     for substation in ("Riverside", "Hilltop"):
         make_component(app_db, LINE, substation=substation)
     at = open_app(as_user="mona", page="pages/measurements.py")
     at.button_group[0].set_value("Add one").run()
     next(box for box in at.selectbox if box.label == "Component").select_index(1).run()
-    next(f for f in at.text_input if f.label == "Value").input("-3.5")
+    next(f for f in at.text_input if f.label == "Value").input("20.5")
     at.button(key="FormSubmitter:add-measurement-Add measurement").click().run()
     (added,) = texts(at.success)
     assert added.endswith("to L1 in substation Riverside.")
-    (warning,) = texts(at.warning)
-    assert warning.startswith("A negative voltage is unusual")
+    # A negative voltage was once only questioned; it is now refused (issue 28).
+    next(f for f in at.text_input if f.label == "Value").input("-3.5")
+    at.checkbox[0].check()
+    at.button(key="FormSubmitter:add-measurement-Add measurement").click().run()
+    (message,) = texts(at.error)
+    assert "-3.5 kV is negative: a voltage is 0 kV or more" in message
 
 
 def test_the_import_preview_shows_a_decimal_comma_as_the_problem_it_is(open_app, app_db):

@@ -41,12 +41,12 @@ def _add_one(at, value, overwrite=False):
 
 def test_a_manager_adds_one_measurement(open_app, app_db):
     line = make_component(app_db, LINE)
-    at = _add_one(open_app(as_user="mona", page=PAGE), "230.5")
+    at = _add_one(open_app(as_user="mona", page=PAGE), "20.5")
     assert texts(at.success) == [
-        "Added voltage 230.5 kV at 2024-05-01 13:45 UTC to L1 in substation Riverside."
+        "Added voltage 20.5 kV at 2024-05-01 13:45 UTC to L1 in substation Riverside."
     ]
     assert not at.warning
-    assert list(_stored(app_db, line.id)["value"]) == [230.5]
+    assert list(_stored(app_db, line.id)["value"]) == [20.5]
 
 
 def test_a_value_with_a_comma_is_explained(open_app, app_db):
@@ -54,6 +54,15 @@ def test_a_value_with_a_comma_is_explained(open_app, app_db):
     at = _add_one(open_app(as_user="mona", page=PAGE), "1,5")
     (message,) = texts(at.error)
     assert "**Value**: '1,5' is not a number (use a dot for decimals, like 1.5)" in message
+    assert _stored(app_db, line.id).is_empty()
+
+
+def test_a_value_implausible_for_the_component_is_refused_with_its_unit(open_app, app_db):
+    line = make_component(app_db, LINE)  # 20 kV
+    at = _add_one(open_app(as_user="mona", page=PAGE), "20000")
+    (message,) = texts(at.error)
+    assert "20000 kV looks like volts; GridBoard stores kV" in message
+    assert "write 20)" in message
     assert _stored(app_db, line.id).is_empty()
 
 
@@ -120,6 +129,26 @@ def test_importing_parquet(open_app, app_db):
     at = _import(open_app(as_user="mona", page=PAGE), "m.parquet", buffer.getvalue())
     assert "2 measurements added" in texts(at.success)[0]
     assert len(_stored(app_db, line.id)) == 2
+
+
+def test_an_implausible_file_is_refused_unless_the_manager_allows_it_for_this_import(
+    open_app, app_db
+):
+    transformer = make_component(app_db, TRANSFORMER)  # 110 kV
+    data = (
+        b"component_name,substation,timestamp,measurement_type,value\n"
+        b"T1,Riverside,2024-05-01T00:00:00Z,voltage,110000\n"
+    )
+    at = _import(open_app(as_user="mona", page=PAGE), "volts.csv", data)
+    assert texts(at.error)[0].startswith("Nothing was imported")
+    reasons = " ".join(at.dataframe[-1].value["problem"])
+    assert "110000 kV looks like volts; GridBoard stores kV" in reasons
+    assert _stored(app_db, transformer.id).is_empty()
+    next(box for box in at.checkbox if box.label.startswith("Allow implausible")).check().run()
+    _button(at, "Import volts.csv").click().run()
+    assert "1 measurements added" in texts(at.success)[0]
+    assert "Implausible values allowed for this import" in everything(at)
+    assert list(_stored(app_db, transformer.id)["value"]) == [110000.0]
 
 
 def test_a_file_naming_unknown_components_is_refused_whole(open_app, app_db):

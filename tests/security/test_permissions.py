@@ -81,6 +81,15 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "timestamp": "2024-01-02T00:00:00Z",
         "value": 110.0,
     },
+    "core.measurements.deletions.delete_measurement": lambda seen: {
+        "measurement_id": seen["measurement_id"]
+    },
+    "core.measurements.deletions.delete_measurements": lambda seen: {
+        "component_id": seen["component_id"],
+        "measurement_type": "voltage",
+        "start": START,
+        "end": START + timedelta(days=7),
+    },
     "core.imports.components.import_components": lambda seen: {
         "source": COMPONENTS_CSV,
         "file_name": "components.csv",
@@ -174,8 +183,12 @@ def seen(db: Database) -> dict[str, Any]:
         token = create_api_token(session=session, actor=MANAGER, name="feed", scope="read")
         session.add(Substation(name="Empty", name_key="Empty"))  # for delete_substation
     component = make_component(db)
-    with db.write() as session:  # 150 kV on a 110 kV transformer: an alarm to act on
-        add_measurement(
+    with db.write() as session:  # a measurement to delete, then an alarm to act on
+        measurement = add_measurement(
+            session=session, actor=MANAGER, component_id=component.id,
+            measurement_type="voltage", timestamp=START - timedelta(days=1), value=110.0,
+        ).record  # fmt: skip
+        add_measurement(  # 150 kV on a 110 kV transformer, the newest: the alarm stays active
             session=session, actor=MANAGER, component_id=component.id,
             measurement_type="voltage", timestamp=START, value=150,
         )  # fmt: skip
@@ -185,6 +198,7 @@ def seen(db: Database) -> dict[str, Any]:
         "report_id": report.id,
         "token_id": token.record.id,
         "alarm_id": alarm_id,
+        "measurement_id": measurement.id,
     }
 
 
@@ -232,6 +246,11 @@ def test_a_manager_may_call_every_service(db, seen):
         _run(SERVICES[name], db, ARGUMENTS[name](seen) | {"actor": MANAGER})
         if name == "core.grid.components.delete_component":
             seen["component_id"] = make_component(db, name="T-again").id
+            with db.write() as session:
+                seen["measurement_id"] = add_measurement(
+                    session=session, actor=MANAGER, component_id=seen["component_id"],
+                    measurement_type="voltage", timestamp="2024-01-03T00:00:00Z", value=110.0,
+                ).record.id  # fmt: skip
 
 
 def test_a_user_may_set_their_own_password(db, seen):
