@@ -11,11 +11,10 @@ from core.errors import GridBoardError
 from core.logs import configure_logging
 from views import messages, resources, sign_in, ui
 
-ICON = Path(__file__).parent / "views" / "static" / "gridboard-icon.png"
-
 ui.only_through_app()  # never Streamlit's old pages/ mode: see the function
 # The icon is a file Streamlit serves itself: an emoji or :material: icon is fetched from a
 # font host, which a control room's offline browser cannot reach.
+ICON = Path(__file__).parent / "views" / "static" / "gridboard-icon.png"
 st.set_page_config(page_title="GridBoard", page_icon=str(ICON), layout="wide")
 
 try:

@@ -1,19 +1,10 @@
 """Manage components (manager): create, edit (type change included), delete, import CSV.
 See docs/design.md#components."""
 
-from typing import Any
-
 import streamlit as st
 
-from core.domain import ComponentType, SwitchStatus
-from core.grid.component_fields import (
-    CHOICE_FIELDS,
-    FIELDS_OF_TYPE,
-    NUMBER_RANGES,
-    OPTIONAL_OF_TYPE,
-)
+from core.domain import ComponentType
 from core.grid.components import (
-    ComponentRecord,
     count_measurements,
     create_component,
     delete_component,
@@ -21,6 +12,7 @@ from core.grid.components import (
 )
 from core.imports import COMPONENTS_HEADER, COMPONENTS_TEMPLATE_CSV
 from views import messages, resources, selection, ui, widgets, wording
+from views.component_form import component_fields
 from views.substation_picker import substation_places
 from views.substations_section import substations_section
 
@@ -36,47 +28,6 @@ if TASK_KEY not in st.session_state:  # the first run of a visit: a link opens E
 task = st.segmented_control("What would you like to do?", TASKS, required=True, key=TASK_KEY)
 PICKER = "edit"
 SEARCH_KEY, PICKED_KEY = widgets.picker_keys(PICKER)
-FIRST_CHOICE = {"status": SwitchStatus.CLOSED}  # what a new component's choice starts on
-
-
-def _fields(
-    kind: ComponentType, current: ComponentRecord | None, key: str, places: dict[str, str]
-) -> dict[str, Any]:
-    """The inputs of a component of type ``kind``, filled from ``current``."""
-    fields: dict[str, Any] = {
-        "name": st.text_input("Name", value=current.name if current else "", key=f"{key}.name"),
-        **places,
-        "component_type": kind.value,
-    }
-    for field in FIELDS_OF_TYPE[kind]:
-        title = wording.field_label(kind, field)
-        now = getattr(current, field, None)
-        if field in CHOICE_FIELDS:
-            choices = list(CHOICE_FIELDS[field])
-            fields[field] = st.radio(
-                title,
-                choices,
-                index=choices.index(now or FIRST_CHOICE[field]),
-                format_func=str.capitalize,
-                horizontal=True,
-                key=f"{key}.{field}",
-            ).value
-        else:
-            fields[field] = st.number_input(
-                title,
-                value=now,
-                format="%g",
-                key=f"{key}.{kind}.{field}",
-                help=f"From {NUMBER_RANGES[field]}.",
-            )
-    for field in OPTIONAL_OF_TYPE[kind]:
-        if field not in places:  # a line's other end is picked with the substation
-            fields[field] = st.text_input(
-                wording.field_label(kind, field),
-                value=str(getattr(current, field, None) or ""),
-                key=f"{key}.{field}",
-            )
-    return fields
 
 
 if task == "Create":
@@ -84,7 +35,7 @@ if task == "Create":
     kind = st.radio("Type", types, format_func=str.capitalize, horizontal=True)
     places = substation_places(kind, None, "create")
     with st.form("create-component"):
-        fields = _fields(kind, None, "create", places)
+        fields = component_fields(kind, None, "create", places)
         submitted = st.form_submit_button("Create component", type="primary")
     if submitted:
         with messages.problems_shown():
@@ -117,7 +68,7 @@ elif task == "Edit or delete":
         st.caption(f"Saving makes it a {kind.value}; the fields of a {chosen.component_type} go.")
     places = substation_places(kind, chosen, f"edit.{chosen.id}")
     with st.form(f"edit-component-{chosen.id}"):
-        fields = _fields(kind, chosen, f"edit.{chosen.id}", places)
+        fields = component_fields(kind, chosen, f"edit.{chosen.id}", places)
         saved = st.form_submit_button("Save changes", type="primary")
     if saved:
         with messages.problems_shown():

@@ -237,7 +237,7 @@ def test_backups_taken_while_the_cli_imports_restore_consistently(tmp_path):
     finally:
         out, err = importer.communicate()
     assert importer.returncode == 0, err
-    assert f"{BATCH_ROWS} measurements added" in out
+    assert f"{BATCH_ROWS:,} measurements added" in out
     assert taken_during, "the import ended before the first backup began"
     after = tmp_path / "after.db"
     assert main(["--database-url", sqlite_url(source), "backup", str(after)]) == 0

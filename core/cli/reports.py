@@ -27,10 +27,11 @@ def _output_folder(text: str) -> Path:
 
 def period_text(text: str) -> str:
     """``--start``/``--end``: checked as ISO 8601 now; the instant it means needs ``--tz``."""
-    from core.timestamps import BadTimestamp, parse_written
+    from core.timestamps import BadTimestamp, parse_micros, parse_written
 
     try:
-        parse_written(text)
+        if parse_written(text).tzinfo is not None:
+            parse_micros(text)  # an instant with an offset must fit the calendar in UTC too
     except BadTimestamp as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     return text

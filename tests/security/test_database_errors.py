@@ -15,6 +15,7 @@ import io
 import logging
 import sys
 import traceback
+from datetime import timedelta
 
 import bcrypt
 import pytest
@@ -23,6 +24,7 @@ from sqlalchemy import String, select
 from core.access.api_tokens import create_api_token
 from core.access.auth import attempt_key
 from core.access.users import create_user, list_users
+from core.alarms.records import COMMENT_LENGTH, acknowledge_alarm, shelve_alarm
 from core.cli import main
 from core.config import Settings
 from core.db import Database
@@ -30,7 +32,8 @@ from core.errors import DatabaseFailure, GridBoardError, InvalidInput
 from core.grid.components import create_component
 from core.grid.substation_records import list_substation_records, update_substation
 from core.logs import configure_logging, reset_logging
-from core.models import TEXT_LENGTH, USERNAME_LENGTH, Base, User
+from core.measurements.measurements import add_measurement
+from core.models import TEXT_LENGTH, USERNAME_LENGTH, Alarm, Base, User, utc_now
 from core.reports.compute import time_zone_names
 from core.reports.jobs import new_worker_id
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
@@ -61,6 +64,36 @@ def _create_token(db: Database, name: str) -> None:
         create_api_token(session=session, actor=MANAGER, name=name, scope="read")
 
 
+def _alarm(db) -> int:
+    """An active alarm on a new transformer (150 kV on its 110 kV)."""
+    component = make_component(db, name=f"T-alarm-{len(_ALARMS)}")
+    with db.write() as session:
+        add_measurement(
+            session=session, actor=MANAGER, component_id=component.id,
+            measurement_type="voltage", timestamp="2024-05-01T00:00:00Z", value=150.0,
+        )  # fmt: skip
+        _ALARMS.append(session.scalar(select(Alarm.id).where(Alarm.component_id == component.id)))
+    return _ALARMS[-1]
+
+
+_ALARMS: list[int] = []
+
+
+def _acknowledge(db, comment: str) -> None:
+    alarm_id = _alarm(db)
+    with db.write() as session:
+        acknowledge_alarm(session=session, actor=MANAGER, alarm_id=alarm_id, comment=comment)
+
+
+def _shelve(db, reason: str) -> None:
+    alarm_id = _alarm(db)
+    with db.write() as session:
+        shelve_alarm(
+            session=session, actor=MANAGER, alarm_id=alarm_id,
+            until=utc_now() + timedelta(hours=1), reason=reason,
+        )  # fmt: skip
+
+
 # Every text column someone can type into, and how to type into it.
 TYPED = {
     "users.username": (USERNAME_LENGTH, lambda db, v: _create_user(db, username=v)),
@@ -79,6 +112,13 @@ TYPED = {
     # Made by its first component (as components.substation above), or renamed.
     "substations.name": (TEXT_LENGTH, _rename_substation),
 }
+# Text a person types into a column of no fixed length: its rule, and how to type into it.
+UNBOUNDED = {
+    "alarm_events.comment": (COMMENT_LENGTH, lambda db, v: _acknowledge(db, comment=v)),
+    "alarms.shelve_reason": (COMMENT_LENGTH, lambda db, v: _shelve(db, reason=v)),
+}
+# Where the field a person types is named otherwise than its column.
+FIELD_OF = {"alarms.shelve_reason": "reason"}
 # Every other text column, and why nothing longer than it can be written there.
 WRITTEN_BY_GRIDBOARD = {
     "components.component_type": "one of transformer, line, switch",
@@ -103,6 +143,19 @@ WRITTEN_BY_GRIDBOARD = {
     "api_tokens.token_hash": "a SHA-256 digest in hex",
     "api_tokens.created_by": "the acting user's name",
     "api_tokens.revoked_by": "the acting user's name",
+    "limits.component_type": "one of transformer, line, switch",
+    "limits.measurement_type": "one of voltage, current, power",
+    "limits.updated_by": "the acting user's name",
+    "limit_defaults.name": "a name from the defaults' own table",
+    "limit_defaults.updated_by": "the acting user's name",
+    "alarms.measurement_type": "one of voltage, current, power, or empty",
+    "alarms.kind": "a kind from the alarms' own list",
+    "alarms.severity": "alarm or warning",
+    "alarms.state": "one of the four ISA-18.2 states",
+    "alarm_events.event": "one of the lifecycle's events",
+    "alarm_events.from_state": "one of the four ISA-18.2 states",
+    "alarm_events.to_state": "one of the four ISA-18.2 states",
+    "alarm_events.by": "the acting user's name, or system:alarms",
 }
 
 
@@ -120,10 +173,10 @@ def test_every_text_column_is_typed_with_a_rule_or_written_by_gridboard_only():
     assert len(bcrypt.hashpw(b"x", bcrypt.gensalt()).decode()) <= 100
 
 
-@pytest.mark.parametrize("column", sorted(TYPED))
+@pytest.mark.parametrize("column", sorted([*TYPED, *UNBOUNDED]))
 def test_text_one_over_its_column_is_refused_before_the_database(db, column):
-    length, write = TYPED[column]
-    field = column.split(".")[1]
+    length, write = (TYPED | UNBOUNDED)[column]
+    field = FIELD_OF.get(column, column.split(".")[1])
     too_long = "a" * (length + 1)
     with pytest.raises(InvalidInput) as refused:
         write(db, too_long)
