@@ -15,7 +15,7 @@ from fastapi.openapi.docs import (
 )
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 # The Swagger UI and ReDoc bundles FastAPI would load from a CDN, packaged by fastapi-offline
 # (pinned in constraints.txt like every dependency).
@@ -23,6 +23,9 @@ ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_PATH = "/docs-assets"
 # Swagger UI asks validator.swagger.io to badge a schema served from any host but localhost.
 SWAGGER_UI_PARAMETERS = {"validatorUrl": None}
+# ReDoc's bundle draws its "powered by" logo from its makers' CDN: served with that address
+# replaced by an image of the app's own.
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
 def install_offline_docs(app: FastAPI, *, title: str | None = None) -> FastAPI:
@@ -35,6 +38,16 @@ def install_offline_docs(app: FastAPI, *, title: str | None = None) -> FastAPI:
     shown = title or app.title
     openapi_url = app.openapi_url or "/openapi.json"
     redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+    redoc_bundle = (ASSETS / "redoc.standalone.js").read_text(encoding="utf-8")
+    if REDOC_LOGO not in redoc_bundle:
+        raise ValueError(f"ReDoc's bundle no longer names {REDOC_LOGO}: check what it fetches")
+
+    async def redoc_js(request: Request) -> Response:
+        logo = f"{request.scope.get('root_path', '')}{ASSETS_PATH}/favicon.png"
+        patched = redoc_bundle.replace(REDOC_LOGO, logo)
+        return Response(patched, media_type="text/javascript")
+
+    app.add_route(f"{ASSETS_PATH}/redoc.offline.js", redoc_js, include_in_schema=False)
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS), name="docs-assets")
 
     async def swagger_ui(request: Request) -> HTMLResponse:
@@ -57,7 +70,7 @@ def install_offline_docs(app: FastAPI, *, title: str | None = None) -> FastAPI:
         return get_redoc_html(
             openapi_url=f"{root}{openapi_url}",
             title=f"{shown} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
+            redoc_js_url=f"{root}{ASSETS_PATH}/redoc.offline.js",
             redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
             with_google_fonts=False,
         )
