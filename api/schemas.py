@@ -172,7 +172,15 @@ class SubstationOut(BaseModel):
 class SubstationChange(BaseModel):
     """Only the fields given change. A rename moves every component and line end with it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "Seefeld", "description": "fed from the 110 kV ring"},
+                {"x": 0.25, "y": -0.5, "pinned": True},
+            ]
+        },
+    )
 
     name: str | None = Field(None, description="a new name (not a look-alike of another one)")
     description: str | None = Field(None, description="empty or null removes it")
