@@ -39,7 +39,7 @@ from core.errors import (
     UnknownReference,
     UnstorableValue,
 )
-from core.imports.errors import ImportRejection, UnreadableFile
+from core.import_errors import ImportRejection, UnreadableFile
 from core.models import utc_now
 from core.reports.jobs import UncancellableReport, UnfinishedReport
 

@@ -116,7 +116,7 @@ GROUND = {
     "core.config", "core.counts", "core.db", "core.db_errors", "core.domain",
     "core.driver_statements", "core.errors", "core.logs", "core.models", "core.paths",
     "core.remembered",
-    "core.timestamps", "core.units", "core.validation",
+    "core.timestamps", "core.units", "core.validation", "core.import_errors",
 }  # fmt: skip
 ROOMS = {
     "core.access", "core.grid", "core.measurements", "core.reports", "core.imports",

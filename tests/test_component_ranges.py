@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from core.errors import InvalidInput
 from core.grid.components import create_component, update_component
+from core.import_errors import ImportRejection
 from core.imports import run_import
-from core.imports.errors import ImportRejection
 from core.models import Component
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 

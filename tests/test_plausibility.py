@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from core.cli import main
 from core.config import Settings
 from core.errors import InvalidInput
+from core.import_errors import ImportRejection
 from core.imports import run_import
-from core.imports.errors import ImportRejection
 from core.logs import configure_logging, reset_logging
 from core.measurements.measurements import add_measurement
 from core.measurements.plausibility import (

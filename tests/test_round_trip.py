@@ -17,8 +17,8 @@ from core.exports import (
     frame_bytes,
     measurements_export,
 )
+from core.import_errors import ImportRejection
 from core.imports import run_import
-from core.imports.errors import ImportRejection
 from core.models import Component, Measurement
 from core.seed import seed_grid
 from tests.conftest import empty

@@ -20,7 +20,7 @@ from core.errors import (
     MissingPermission,
     UnknownReference,
 )
-from core.imports.errors import ImportRejection, UnreadableFile
+from core.import_errors import ImportRejection, UnreadableFile
 from views.wording import label, literal
 
 

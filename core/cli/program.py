@@ -13,7 +13,7 @@ from core.cli import alarms, database, grid_data, reports, servers, users
 from core.cli.common import Command
 from core.config import get_settings
 from core.errors import GridBoardError
-from core.imports.errors import UnreadableFile
+from core.import_errors import UnreadableFile
 
 EXIT_REFUSED = 1
 EXIT_INTERRUPTED = 130

@@ -25,8 +25,8 @@ from core.grid.components import update_component
 from core.grid.look_alikes import SUBSTATION_FIELDS, substation_problem
 from core.grid.network import place_new_substations
 from core.grid.substation_records import created_in, substation_ids
+from core.import_errors import ImportRejection, RowProblem, UnreadableFile
 from core.imports.csv_table import read_csv_table
-from core.imports.errors import ImportRejection, RowProblem, UnreadableFile
 from core.imports.files import PARQUET_MAGIC, decode_text, read_bytes
 from core.imports.limits import one_at_a_time
 from core.imports.summary import ImportSummary

@@ -10,7 +10,7 @@ from itertools import islice
 
 import polars as pl
 
-from core.imports.errors import SHOWN_PROBLEMS, RowProblems, UnreadableFile
+from core.import_errors import SHOWN_PROBLEMS, RowProblems, UnreadableFile
 from core.imports.limits import import_limits
 from core.imports.table import (
     LINE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.imports.errors import UnreadableFile
+from core.import_errors import UnreadableFile
 from core.imports.limits import import_limits
 
 PARQUET_MAGIC = b"PAR1"

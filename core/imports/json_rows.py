@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from core.imports.errors import ImportRejection, RowProblem, RowProblems, UnreadableFile
+from core.import_errors import ImportRejection, RowProblem, RowProblems, UnreadableFile
 from core.imports.table import check_width
 
 # One item is one row of a few short cells; an item longer than this is not a row.

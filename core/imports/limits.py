@@ -11,7 +11,7 @@ from typing import ParamSpec, TypeVar
 
 from core.config import get_settings
 from core.counts import format_count
-from core.imports.errors import UnreadableFile
+from core.import_errors import UnreadableFile
 from core.units import format_bytes
 
 MEGABYTE = 1_000_000

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.domain import MeasurementType
-from core.imports.errors import SHOWN_PROBLEMS, RowProblem, RowProblems
+from core.import_errors import SHOWN_PROBLEMS, RowProblem, RowProblems
 from core.imports.table import LINE
 from core.measurements.measurement_store import KEY, MEASUREMENT_SCHEMA
 from core.measurements.plausibility import RATING_SCHEMA, plausibility_problem

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from core import logs
 from core.alarms.engine import evaluate_history, evaluate_measurements
 from core.domain import Actor, require_manager
+from core.import_errors import ImportRejection, UnreadableFile
 from core.imports.csv_table import read_csv_table
-from core.imports.errors import ImportRejection, UnreadableFile
 from core.imports.files import decode_text, is_parquet, read_bytes
 from core.imports.limits import one_at_a_time
 from core.imports.measurement_checks import add_row_problems, check_measurements, columns_for

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from core.imports.errors import RowProblems, UnreadableFile
+from core.import_errors import RowProblems, UnreadableFile
 from core.imports.limits import ImportLimits, import_limits
 from core.imports.table import LINE, ColumnsFor, Table, check_header, check_width
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from core.imports.errors import UnreadableFile
+from core.import_errors import UnreadableFile
 from core.imports.files import decode_text, is_parquet, read_bytes
 from core.imports.parquet_table import FIRST_DATA_LINE, read_parquet_frame, text_columns
 from core.imports.table import (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from core.imports.errors import ImportRejection, RowProblem, RowProblems, UnreadableFile
+from core.import_errors import ImportRejection, RowProblem, RowProblems, UnreadableFile
 
 LINE = "line"
 # An import needs at most 7 columns; a wider header is not a GridBoard file, and reading

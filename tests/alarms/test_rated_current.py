@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import InvalidInput
 from core.grid.components import get_component
-from core.imports.errors import ImportRejection
+from core.import_errors import ImportRejection
 from tests.factories import LINE, TRANSFORMER, make_component
 from tests.imports.support import run_components
 

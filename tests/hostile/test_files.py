@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core.errors import InvalidInput
+from core.import_errors import ImportRejection, UnreadableFile
 from core.imports import preview_file
-from core.imports.errors import ImportRejection, UnreadableFile
 from core.measurements.measurements import add_measurement
 from core.models import Component, Measurement, MeasurementRollup
 from core.reports.jobs import generate_report, get_report_tables

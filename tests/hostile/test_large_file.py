@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select
 
-from core.imports.errors import ImportRejection
+from core.import_errors import ImportRejection
 from core.models import Component, Measurement, MeasurementRollup
 from tests.factories import make_component
 from tests.imports.support import run_measurements
@@ -52,7 +52,7 @@ def test_a_100_mb_file_with_a_bad_last_line_is_refused_and_nothing_is_written(db
     with path.open("a", encoding="utf-8") as file:
         file.write("T1,Riverside,2024-02-30T00:00:00Z,voltage,1\n")
     with pytest.raises(ImportRejection) as caught:
-        run_measurements(db, path, file_name="big.csv")
+        run_measurements(db, path, file_name="big.csv", allow_implausible=True)
     assert [(p.line, p.column) for p in caught.value.problems] == [(ROWS + 2, "timestamp")]
     assert "day is out of range for month" in str(caught.value)
     with db.read() as session:
@@ -79,7 +79,8 @@ make_component(database, name="T1", substation="Riverside")
 baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 with database.write() as session:
     summary = import_measurements(
-        session=session, actor=MANAGER, source=folder / "big.csv", file_name="big.csv"
+        session=session, actor=MANAGER, source=folder / "big.csv", file_name="big.csv",
+        allow_implausible=True,  # the file's readings are synthetic: its size is the point
     )
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"size": size, "inserted": summary.inserted, "baseline": baseline, "peak": peak}))

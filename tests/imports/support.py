@@ -11,8 +11,8 @@ from sqlalchemy import select
 from core.db import Database
 from core.domain import Actor
 from core.grid.component_fields import COMPONENT_FIELDS
+from core.import_errors import ImportRejection
 from core.imports import COMPONENTS_HEADER, ImportSummary, import_components, import_measurements
-from core.imports.errors import ImportRejection
 from core.models import Component, Measurement
 from core.timestamps import from_micros
 from tests.factories import MANAGER

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.imports.errors import ImportRejection, UnreadableFile
+from core.import_errors import ImportRejection, UnreadableFile
 from tests.imports.support import (
     COMPONENTS_HEADER,
     MEASUREMENTS_HEADER,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.imports.errors import SHOWN_PROBLEMS, ImportRejection, UnreadableFile
+from core.import_errors import SHOWN_PROBLEMS, ImportRejection, UnreadableFile
 from core.imports.json_rows import MAX_ITEM_CHARS, json_array_csv
 
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.config import get_settings
+from core.import_errors import UnreadableFile
 from core.imports import preview_file
-from core.imports.errors import UnreadableFile
 from core.imports.table import MAX_COLUMNS
 from core.models import Measurement
 from tests.imports.support import MEASUREMENTS_HEADER, csv_file, run_components, run_measurements

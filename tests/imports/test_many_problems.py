@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from core.imports.errors import SHOWN_PROBLEMS, ImportRejection
+from core.import_errors import SHOWN_PROBLEMS, ImportRejection
 from tests.imports.support import (
     components_file,
     measurements_file,

@@ -12,7 +12,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from core.imports.errors import UnreadableFile
+from core.import_errors import UnreadableFile
 from tests.imports.support import places, refusal, run_measurements, stored_measurements
 
 

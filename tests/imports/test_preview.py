@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from core.import_errors import UnreadableFile
 from core.imports import preview_file
-from core.imports.errors import UnreadableFile
 
 
 def test_the_first_rows_come_with_the_lines_they_start_on():

@@ -11,8 +11,8 @@ from core.access.api_tokens import create_api_token
 from core.access.users import create_user
 from core.errors import DuplicateComponent, InvalidInput
 from core.grid.components import find_component
+from core.import_errors import ImportRejection
 from core.imports import import_components
-from core.imports.errors import ImportRejection
 from core.models import Component
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.imports.support import run_measurements
