@@ -4,6 +4,7 @@ See docs/reference.md#the-http-api."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import fastapi_offline
@@ -25,7 +26,7 @@ ASSETS_PATH = "/docs-assets"
 SWAGGER_UI_PARAMETERS = {"validatorUrl": None}
 # ReDoc's bundle draws its "powered by" logo from its makers' CDN: served with that address
 # replaced by an image of the app's own.
-REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+REDOC_LOGO = re.compile(r"https://[^\"']+/logo-mini\.svg")
 
 
 def install_offline_docs(app: FastAPI, *, title: str | None = None) -> FastAPI:
@@ -39,12 +40,12 @@ def install_offline_docs(app: FastAPI, *, title: str | None = None) -> FastAPI:
     openapi_url = app.openapi_url or "/openapi.json"
     redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
     redoc_bundle = (ASSETS / "redoc.standalone.js").read_text(encoding="utf-8")
-    if REDOC_LOGO not in redoc_bundle:
-        raise ValueError(f"ReDoc's bundle no longer names {REDOC_LOGO}: check what it fetches")
+    if not REDOC_LOGO.search(redoc_bundle):
+        raise ValueError("ReDoc's bundle no longer names its logo's address: check what it fetches")
 
     async def redoc_js(request: Request) -> Response:
         logo = f"{request.scope.get('root_path', '')}{ASSETS_PATH}/favicon.png"
-        patched = redoc_bundle.replace(REDOC_LOGO, logo)
+        patched = REDOC_LOGO.sub(logo, redoc_bundle)
         return Response(patched, media_type="text/javascript")
 
     app.add_route(f"{ASSETS_PATH}/redoc.offline.js", redoc_js, include_in_schema=False)
