@@ -13,9 +13,10 @@ from core.reports.periods import SeriesWindow
 from views import resources, selection, ui, wording
 from views.measurement_deletion import delete_measurements_form
 from views.series_view import SeriesView
-from views.widgets import REFRESH
+from views.widgets import REFRESH, kept_open
 
 MAX_COMPARED = 9  # with the component itself, ten lines per chart
+COMPARE_OPEN = "compare.open"
 
 actor = ui.actor()
 component_id = selection.query_id("component")
@@ -108,8 +109,13 @@ def _compared_choices(search: str, chosen: list[int]) -> dict[int, ComponentReco
     return {c.id: c for c in [*kept, *found] if c.id != component.id}
 
 
-with compare_column.expander("Compare with other components"):
-    search = st.text_input("Find components", placeholder="Name or substation", key="compare.q")
+with compare_column.expander("Compare with other components", key=COMPARE_OPEN, on_change="rerun"):
+    search = st.text_input(
+        "Find components",
+        placeholder="Name or substation",
+        key="compare.q",
+        on_change=kept_open(COMPARE_OPEN),
+    )
     choices = _compared_choices(search, list(st.session_state.get("compare.ids", [])))
     compared = st.multiselect(
         f"Overlaid on the charts (up to {MAX_COMPARED})",
@@ -117,6 +123,7 @@ with compare_column.expander("Compare with other components"):
         format_func=lambda i: f"{choices[i].name} · {choices[i].substation}",
         max_selections=MAX_COMPARED,
         key="compare.ids",
+        on_change=kept_open(COMPARE_OPEN),
     )
 if not kinds:
     st.info("Pick one or more measurements to chart.")

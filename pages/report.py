@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.errors import UnknownReport
 from core.reports import REFRESH_SECONDS, kpis
-from core.reports.export import report_zip, table_csv
+from core.reports.export import report_zip, report_zip_files, table_csv
 from core.reports.jobs import (
     ReportStatus,
     cancel_report,
@@ -13,8 +13,9 @@ from core.reports.jobs import (
     get_report,
     report_partial_days,
 )
-from views import completed_report, messages, resources, selection, ui, wording
+from views import completed_report, messages, resources, selection, ui, widgets, wording
 
+DAY = completed_report.HEADINGS["day"]
 TITLES = {
     kpis.COMPONENTS_BY_TYPE: "Components by type",
     kpis.TRANSFORMER_CAPACITY: "Transformer capacity per voltage level",
@@ -76,9 +77,12 @@ def offer_delete() -> None:
     """A manager deletes a finished report, after saying yes."""
     if not actor.is_manager:
         return
-    with st.expander("Delete this report", icon=":material/delete:"):
+    opened = "report.delete.open"
+    with st.expander("Delete this report", icon=":material/delete:", key=opened, on_change="rerun"):
         confirmed = st.checkbox(
-            f"Yes, delete report #{record.id} and its tables", key="report.delete"
+            f"Yes, delete report #{record.id} and its tables",
+            key="report.delete",
+            on_change=widgets.kept_open(opened),
         )
         if st.button("Delete report", disabled=not confirmed, icon=":material/delete:"):
             with messages.problems_shown():
@@ -101,12 +105,14 @@ if partial:
         "Partial days (the period or the data stops part-way through them, so their sums "
         "and averages cover fewer hours): "
         + wording.days(partial)
-        + ". Their tables mark them in the partial_day column; charts draw them as open "
-        "circles.",
+        + ". Their tables mark them in the Partial day column (partial_day in the CSV files); "
+        "charts draw them as open circles.",
         icon=":material/timelapse:",
     )
+files = report_zip_files(tables)
 st.download_button(
-    f"Download the whole report (zip of {len(tables)} CSV files)",
+    f"Download the whole report (zip of {len(files)} files: "
+    f"{wording.count(len(files) - 1, 'table')} as CSV and {files[-1]})",
     lambda: report_zip(tables, record.metadata()),  # zipped when clicked, not on every rerun
     file_name=f"gridboard-report-{record.id}.zip",
     mime="application/zip",
@@ -114,14 +120,21 @@ st.download_button(
 )
 for name in (name for name in kpis.TABLES if name in tables):
     st.subheader(TITLES[name])
+    if name == kpis.DAILY_AVERAGES:
+        st.info(
+            "These averages are over every voltage level at once (a voltage average over "
+            "110 kV and 0.4 kV components is the voltage of neither). Read the per-level table "
+            f"below ({TITLES[kpis.DAILY_AVERAGES_BY_VOLTAGE]}) for values to trust.",
+            icon=":material/info:",
+        )
     # seven or eight columns: the table goes under its chart
     wide = name in (kpis.DAILY_AVERAGES, kpis.DAILY_AVERAGES_BY_VOLTAGE)
     chart, table = (st.container(), st.container()) if wide else st.columns([3, 2])
     chart.plotly_chart(report.figures[name], key=f"chart.{name}")
     table.dataframe(
-        tables[name],
+        report.shown[name],
         hide_index=True,
-        column_config={"day": st.column_config.DateColumn("day", format="YYYY-MM-DD")},
+        column_config={DAY: st.column_config.DateColumn(DAY, format="YYYY-MM-DD")},
     )
     table.download_button(
         f"Download {name}.csv",

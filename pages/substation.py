@@ -114,12 +114,15 @@ with resources.database().read() as session:
 labels = {m.component.id: m.component.name for m in view.members}
 st.plotly_chart(
     components_figure(
-        {labels[cid]: s.frame for cid, s in series.items()}, measurement_type=charted
+        {labels[cid]: s.frame for cid, s in series.items()},
+        measurement_type=charted,
+        levels={m.component.name: m.component.voltage_kv for m in view.members},
     ),
     key=f"substation.chart.{charted.value}",
 )
 if series:
     st.caption(
         f"The last {CHART_DAYS} days up to the newest measurement here, one line per "
-        "component (the mean of each point's time bucket). Open a component for its full data."
+        "component (the mean of each point's time bucket), a panel per voltage level. Open a "
+        "component for its full data."
     )

@@ -77,12 +77,13 @@ def _by_voltage(rows) -> pl.DataFrame:
     )
 
 
-def test_voltage_per_level_in_kv_and_per_unit_on_one_axis():
+def test_voltage_per_level_per_unit_on_one_axis_and_in_kv_a_panel_per_level():
     frame = _by_voltage(
         [
             (date(2024, 5, 1), "voltage", "transformer", 110.0, 112.2),
             (date(2024, 5, 2), "voltage", "transformer", 110.0, 108.9),
             (date(2024, 5, 1), "voltage", "transformer", 20.0, 20.4),
+            (date(2024, 5, 1), "voltage", "line", 20.0, 19.8),
             (date(2024, 5, 1), "voltage", "line", 0.4, 0.39),
             (date(2024, 5, 1), "power", "transformer", 110.0, 30.0),  # not a voltage
             (date(2024, 5, 1), "current", "switch", None, 5.0),  # no level
@@ -90,19 +91,48 @@ def test_voltage_per_level_in_kv_and_per_unit_on_one_axis():
     )
     figure = charts.voltage_by_level_figure(frame)
     assert _annotation_texts(figure) == [
-        "Daily average voltage per level (kV)",
         "Daily average voltage per unit of the level's nominal voltage",
+        "Daily average voltage at 110 kV (kV)",
+        "Daily average voltage at 20 kV (kV)",
+        "Daily average voltage at 0.4 kV (kV)",
     ]
     lines = [(trace.name, trace.yaxis, [round(y, 6) for y in trace.y]) for trace in figure.data]
     assert lines == [
-        ("transformer 110 kV", "y", [112.2, 108.9]),
-        ("transformer 110 kV", "y2", [1.02, 0.99]),
-        ("transformer 20 kV", "y", [20.4]),
-        ("transformer 20 kV", "y2", [1.02]),
-        ("line 0.4 kV", "y", [0.39]),
-        ("line 0.4 kV", "y2", [0.975]),
+        ("transformer 110 kV", "y", [1.02, 0.99]),
+        ("transformer 110 kV", "y2", [112.2, 108.9]),
+        ("line 20 kV", "y", [0.99]),
+        ("line 20 kV", "y3", [19.8]),
+        ("transformer 20 kV", "y", [1.02]),
+        ("transformer 20 kV", "y3", [20.4]),
+        ("line 0.4 kV", "y", [0.975]),
+        ("line 0.4 kV", "y4", [0.39]),
     ]
-    assert [trace.showlegend for trace in figure.data] == [True, False] * 3
+    assert [trace.showlegend for trace in figure.data] == [True, False] * 4
+    # No axis in kV holds two levels: each kV axis has the series of one level only.
+    levels_per_axis = {}
+    for trace in figure.data[1::2]:
+        levels_per_axis.setdefault(trace.yaxis, set()).add(trace.name.split()[-2])
+    assert all(len(levels) == 1 for levels in levels_per_axis.values())
+
+
+def test_voltage_per_level_series_each_look_different_and_types_differ_by_dash():
+    rows = [
+        (date(2024, 5, 1), "voltage", kind, level, level * 1.01)
+        for level, kinds in (
+            (110.0, ("line", "transformer")),
+            (20.0, ("line", "transformer", "switch")),
+        )
+        for kind in kinds
+    ]
+    figure = charts.voltage_by_level_figure(_by_voltage(rows))
+    named = [trace for trace in figure.data if trace.showlegend]
+    assert len(named) == 5
+    assert len({trace.line.color for trace in named}) == 5  # five series, five colours
+    dashes = {trace.name.split()[0]: trace.line.dash for trace in named}
+    assert len(set(dashes.values())) == 3  # the type reads from the dash as well
+    for trace in figure.data:  # a series looks the same in the per-unit and the kV panel
+        twin = next(t for t in named if t.name == trace.name)
+        assert (trace.line.color, trace.line.dash) == (twin.line.color, twin.line.dash)
 
 
 def test_voltage_per_level_without_voltages_says_so():
@@ -174,3 +204,80 @@ def test_compared_components_are_lines_of_their_own_colour_with_a_legend():
     assert [trace.name for trace in figure.data] == list(many)  # no bands among ten lines
     assert len({trace.line.color for trace in figure.data}) == 10
     assert figure.layout.showlegend
+
+
+def _legend_clear_of_titles(figure) -> bool:
+    """The legend stands where no title can be: right of the plot, whose titles (the
+    subplot titles) are centred over the plot's width; or below the plot."""
+    legend = figure.layout.legend
+    titles = [a for a in figure.layout.annotations if a.yref == "paper" and a.y >= 0]
+    right = legend.x is not None and legend.x >= 1 and legend.xanchor == "left"
+    below = legend.y is not None and legend.y < 0 and legend.yanchor == "top"
+    return bool(titles) and all(a.x <= 1 for a in titles) and (right or below)
+
+
+def test_legends_never_cover_the_titles():
+    by_voltage = _by_voltage([(date(2024, 5, 1), "voltage", "line", 20.0, 20.2)])
+    compared = series_charts.stacked_series_figure(
+        [
+            series_charts.Panel(MeasurementType.VOLTAGE, {"A": _series([1, 2], [1, 1])}),
+            series_charts.Panel(MeasurementType.VOLTAGE, {"B": _series([1, 2], [1, 1])}, "x"),
+        ]
+    )
+    for figure in (
+        charts.daily_averages_figure(_daily()),
+        charts.voltage_by_level_figure(by_voltage),
+        compared,
+        charts.components_figure(
+            {"T1": _series([1, 2], [1, 1]), "L1": _series([1, 2], [1, 1])},
+            measurement_type=MeasurementType.VOLTAGE,
+            levels={"T1": 110.0, "L1": 20.0},
+        ),
+    ):
+        assert figure.layout.showlegend is not False
+        assert _legend_clear_of_titles(figure)
+
+
+def test_a_substations_components_of_two_levels_get_a_panel_each():
+    figure = charts.components_figure(
+        {"T1": _series([110, 111], [1, 1]), "L1": _series([20, 21], [1, 1]),
+         "S1": _series([5, 6], [1, 1]), "T2": _series([20, 20], [1, 1])},
+        measurement_type=MeasurementType.VOLTAGE,
+        levels={"T1": 110.0, "L1": 20.0, "S1": None, "T2": 20.0},
+    )  # fmt: skip
+    assert _annotation_texts(figure) == [
+        "Voltage (kV) at the 110 kV level",
+        "Voltage (kV) at the 20 kV level",
+        "Voltage (kV) at no voltage level stored",
+    ]
+    assert {trace.name: trace.yaxis for trace in figure.data} == {
+        "T1": "y", "L1": "y2", "T2": "y2", "S1": "y3"
+    }  # fmt: skip
+    assert len({trace.line.color for trace in figure.data}) == 4
+
+
+def test_compared_components_of_other_levels_get_their_own_panels():
+    levels = {"T1 · Riverside": 110.0, "L1 · Riverside": 20.0, "L2 · Hilltop": 20.0}
+    series = {label: _series([1, 2], [3, 3]) for label in levels}
+    panels = [
+        *series_charts.level_panels(MeasurementType.VOLTAGE, series, levels),
+        *series_charts.level_panels(MeasurementType.POWER, series, levels),
+    ]
+    figure = series_charts.stacked_series_figure(panels)
+    assert _annotation_texts(figure) == [
+        "Voltage (kV) at the 110 kV level",
+        "Voltage (kV) at the 20 kV level",
+        "Power (MW) at the 110 kV level",
+        "Power (MW) at the 20 kV level",
+    ]
+    axes = {(trace.name, trace.yaxis) for trace in figure.data}
+    assert axes == {
+        ("T1 · Riverside", "y"), ("L1 · Riverside", "y2"), ("L2 · Hilltop", "y2"),
+        ("T1 · Riverside", "y3"), ("L1 · Riverside", "y4"), ("L2 · Hilltop", "y4"),
+    }  # fmt: skip
+    assert [trace.name for trace in figure.data if trace.showlegend] == list(levels)
+    same_level = {"L1": 20.0, "L2": 20.0}
+    one = series_charts.level_panels(
+        MeasurementType.VOLTAGE, dict.fromkeys(same_level, series["L1 · Riverside"]), same_level
+    )
+    assert [panel.title for panel in one] == ["Voltage (kV)"]  # one level: one panel

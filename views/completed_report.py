@@ -1,5 +1,6 @@
-"""A finished report's tables (partial days marked) and figures, built once per app process: a
-completed report never changes. See docs/architecture.md#layers."""
+"""A finished report's tables (partial days marked), as its page shows them (headers in words
+with units), and figures, built once per app process: a completed report never changes.
+See docs/design.md#reports."""
 
 from __future__ import annotations
 
@@ -9,14 +10,49 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from core.domain import MEASUREMENT_UNITS
 from core.reports.jobs import ReportRecord, get_report_tables, marked_tables
+from core.reports.periods import PARTIAL_DAY
 from views import resources
 from views.figures.charts import report_figure
+
+# The page's header for each column of a report table; the CSV files keep the names on the left.
+HEADINGS = {
+    "component_type": "Component type",
+    "count": "Components",
+    "voltage_kv": "Voltage level (kV)",
+    "transformer_count": "Transformers",
+    "total_capacity_mva": "Total capacity (MVA)",
+    "line_count": "Lines",
+    "total_length_km": "Total length (km)",
+    "day": "Day",
+    "measurement_type": "Measurement",
+    "avg_value": "Average",
+    "sample_count": "Samples",
+    "min_value": "Minimum",
+    "max_value": "Maximum",
+    PARTIAL_DAY: "Partial day",
+}
+UNIT = "Unit"  # of a daily table's row: its measurement type's unit
+
+
+def shown_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as the page shows it: headers in words, with their unit where the whole
+    column has one, and a unit column next to the measurement where rows of several
+    measurement types share the values' columns."""
+    if "measurement_type" in frame.columns:
+        units = {kind.value: unit for kind, unit in MEASUREMENT_UNITS.items()}
+        unit = pl.col("measurement_type").replace_strict(units, default=None)
+        at = frame.columns.index("measurement_type") + 1
+        columns = [pl.col(name) for name in frame.columns]
+        frame = frame.select(*columns[:at], unit.alias(UNIT), *columns[at:])
+    return frame.rename({name: HEADINGS[name] for name in frame.columns if name in HEADINGS})
 
 
 @dataclass(frozen=True)
 class Completed:
     tables: dict[str, pl.DataFrame]  # partial days marked
+    shown: dict[str, pl.DataFrame]  # the same, as the page shows them
     figures: dict[str, go.Figure]
 
 
@@ -32,5 +68,6 @@ def completed(report_id: int, finished_at: object, _record: ReportRecord) -> Com
     tables = marked_tables(_record, stored)
     return Completed(
         tables=tables,
+        shown={name: shown_table(frame) for name, frame in tables.items()},
         figures={name: report_figure(name, frame) for name, frame in tables.items()},
     )

@@ -25,7 +25,7 @@ from core.reports.periods import SeriesWindow, custom_days_shown_first, series_w
 from core.units import format_duration
 from views import messages, pager, resources, selection, wording
 from views.figures.charts import axis_title
-from views.figures.series_charts import Panel, component_label, stacked_series_figure
+from views.figures.series_charts import Panel, component_label, level_panels, stacked_series_figure
 
 TABLE_PAGE = 100
 CHART_POINTS = 1500
@@ -101,7 +101,8 @@ class SeriesView:
 
     def _charts(self, start: datetime, end: datetime, zoom_key: str) -> int:
         span = f"from {wording.when_in(start, self.zone)} to {wording.when_in(end, self.zone)}"
-        panels, captions, raw_count = [], [], 0
+        panels: list[Panel] = []
+        captions, raw_count = [], 0
         with resources.database().read() as session:
             for kind in self.kinds:
                 series = {
@@ -116,7 +117,8 @@ class SeriesView:
                     for record in self.shown
                 }
                 labelled = {self.label(r): series[r.id].frame for r in self.shown}
-                panels.append(Panel(kind, labelled))
+                levels = {self.label(r): r.voltage_kv for r in self.shown}
+                panels += level_panels(kind, labelled, levels)
                 own = series[self.component.id]
                 raw_count += own.raw_count
                 text = caption(

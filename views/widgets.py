@@ -1,8 +1,10 @@
-"""Widgets several pages share: picking a component, importing a file, the auto-refresh choices.
+"""Widgets several pages share: picking a component, importing a file, the auto-refresh choices,
+expanders that stay open.
 See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 
 import streamlit as st
@@ -18,6 +20,17 @@ from views import messages, resources, wording
 PREVIEW_ROWS = 10
 # The pages that refresh themselves (a component's charts, a substation's diagram) offer these.
 REFRESH: dict[str, int | None] = {"off": None, "10 s": 10, "1 min": 60}
+
+
+def kept_open(key: str) -> Callable[[], None]:
+    """An ``on_change`` for the widgets inside the expander keyed ``key`` (made with
+    ``st.expander(..., key=key, on_change="rerun")``, which keeps its state): a change to one
+    of them leaves its expander open through the rerun it causes."""
+
+    def keep() -> None:
+        st.session_state[key] = True
+
+    return keep
 
 
 def picker_keys(key: str) -> tuple[str, str]:

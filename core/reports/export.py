@@ -67,15 +67,24 @@ def read_table_csv(name: str, data: str) -> pl.DataFrame:
     return pl.read_csv(io.StringIO(data), schema=kpis.SCHEMAS[name])
 
 
+METADATA_FILE = "report.json"
+
+
+def report_zip_files(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """The files ``report_zip`` holds, in order: each table's CSV, then ``report.json``."""
+    return [f"{name}.csv" for name in kpis.TABLES if name in tables] + [METADATA_FILE]
+
+
 def report_zip(tables: Mapping[str, pl.DataFrame], metadata: Mapping[str, Any]) -> bytes:
     """Each table's CSV and ``report.json`` (the request and its provenance) in one zip."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in (name for name in kpis.TABLES if name in tables):
-            info = zipfile.ZipInfo(f"{name}.csv", date_time=_ZIP_TIME)
+        for file_name in report_zip_files(tables):
+            info = zipfile.ZipInfo(file_name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, table_csv(tables[name]))
-        info = zipfile.ZipInfo("report.json", date_time=_ZIP_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        archive.writestr(info, json.dumps(metadata, indent=2, sort_keys=True, default=str))
+            if file_name == METADATA_FILE:
+                data = json.dumps(metadata, indent=2, sort_keys=True, default=str).encode()
+            else:
+                data = table_csv(tables[file_name.removesuffix(".csv")])
+            archive.writestr(info, data)
     return buffer.getvalue()

@@ -290,3 +290,39 @@ def test_a_range_over_the_download_limit_offers_no_download_and_says_how_to_expo
     said = everything(at)
     assert "This range holds 3 measurements; a download from the dashboard holds at most 2" in said
     assert "gridboard export-measurements" in said
+
+
+def _compare_expander(at):
+    (expander,) = [e for e in at.expander if e.label == "Compare with other components"]
+    return expander
+
+
+def test_the_compare_expander_stays_open_while_its_widgets_change(open_app, app_db):
+    lines = [make_component(app_db, LINE, name=f"L{n}") for n in range(3)]
+    for record in lines:
+        _measure(app_db, record.id, count=2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": lines[0].id})
+    assert not _compare_expander(at).proto.expanded  # closed until someone opens it
+    at.text_input(key="compare.q").input("L").run()
+    assert _compare_expander(at).proto.expanded
+    at.multiselect(key="compare.ids").set_value([lines[1].id]).run()
+    assert _compare_expander(at).proto.expanded
+    at.multiselect(key="compare.ids").set_value([lines[1].id, lines[2].id]).run()
+    assert _compare_expander(at).proto.expanded
+    assert [trace["name"] for trace in _chart(at)["data"]] == [
+        "L0 · Riverside", "L1 · Riverside", "L2 · Riverside"
+    ]  # fmt: skip
+
+
+def test_compared_components_of_another_level_get_a_panel_of_their_own(open_app, app_db):
+    line = make_component(app_db, LINE)  # 20 kV
+    transformer = make_component(app_db, TRANSFORMER)  # 110 kV
+    for record in (line, transformer):
+        _measure(app_db, record.id, count=2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    at.multiselect(key="compare.ids").set_value([transformer.id]).run()
+    chart = _chart(at)
+    titles = [a["text"] for a in chart["layout"]["annotations"]]
+    assert titles == ["Voltage (kV) at the 110 kV level", "Voltage (kV) at the 20 kV level"]
+    axes = {trace["name"]: trace.get("yaxis", "y") for trace in chart["data"]}
+    assert axes["L1 · Riverside"] != axes[f"{transformer.name} · Riverside"]

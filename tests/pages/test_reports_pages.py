@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import threading
+import zipfile
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,11 +14,12 @@ from sqlalchemy import update
 from core.config import get_settings
 from core.measurements.measurements import add_measurement
 from core.models import Report
+from core.reports.export import report_zip, table_csv
 from core.reports.jobs import ReportStatus, get_report, list_reports, request_report
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.pages.conftest import NoRunner, everything, texts
 from tests.report_runs import run_next
-from views import resources
+from views import completed_report, resources
 
 pytestmark = pytest.mark.every_backend  # the app on SQLite and on PostgreSQL
 
@@ -153,7 +156,7 @@ def test_a_report_marks_its_partial_days_in_tables_and_charts(open_app, app_db):
     assert "Partial days (the period or the data stops part-way" in everything(at)
     assert f"{today:%Y-%m-%d}. Their tables mark them" in everything(at)
     daily = at.dataframe[-1].value
-    assert list(daily["partial_day"]) == [False, True]
+    assert list(daily["Partial day"]) == [False, True]
     chart = at.get("plotly_chart")[-1].proto.spec
     assert "circle-open" in chart
 
@@ -199,7 +202,7 @@ def test_a_completed_report_shows_five_tables_charts_and_downloads(open_app, app
     ]
     assert len(at.get("plotly_chart")) == 5
     assert [b.label for b in at.download_button] == [
-        "Download the whole report (zip of 5 CSV files)",
+        "Download the whole report (zip of 6 files: 5 tables as CSV and report.json)",
         "Download components_by_type.csv",
         "Download transformer_capacity_by_voltage.csv",
         "Download line_length_by_voltage.csv",
@@ -207,7 +210,7 @@ def test_a_completed_report_shows_five_tables_charts_and_downloads(open_app, app
         "Download daily_averages_by_voltage.csv",
     ]
     by_type = at.dataframe[0].value
-    assert dict(zip(by_type["component_type"], by_type["count"], strict=True)) == {
+    assert dict(zip(by_type["Component type"], by_type["Components"], strict=True)) == {
         "line": 1,
         "switch": 0,
         "transformer": 1,
@@ -260,3 +263,88 @@ def test_a_manager_deletes_a_report_and_a_user_may_not(open_app, app_db):
     assert texts(at.title) == ["Reports"]
     assert "Deleted report #1." in everything(at)
     assert "No reports yet." in everything(at)
+
+
+def _completed_report_with_voltages(db):
+    transformer = make_component(db, TRANSFORMER)
+    line = make_component(db, LINE)
+    with db.write() as session:
+        for component, value in ((transformer, 110.5), (line, 20.2)):
+            add_measurement(
+                session=session,
+                actor=MANAGER,
+                component_id=component.id,
+                measurement_type="voltage",
+                timestamp=START + timedelta(hours=1),
+                value=value,
+            )
+    record = _request(db)
+    assert run_next(db, "test-worker") == record.id
+    return record
+
+
+def test_report_tables_have_worded_headers_with_units_and_csvs_keep_machine_names(open_app, app_db):
+    record = _completed_report_with_voltages(app_db)
+    at = open_app(as_user="ulf", query={"report": record.id})
+    headers = [list(frame.value.columns) for frame in at.dataframe]
+    assert headers == [
+        ["Component type", "Components"],
+        ["Voltage level (kV)", "Transformers", "Total capacity (MVA)"],
+        ["Voltage level (kV)", "Lines", "Total length (km)"],
+        ["Day", "Measurement", "Unit", "Component type", "Average", "Samples", "Minimum",
+         "Maximum", "Partial day"],
+        ["Day", "Measurement", "Unit", "Component type", "Voltage level (kV)", "Average",
+         "Samples", "Minimum", "Maximum", "Partial day"],
+    ]  # fmt: skip
+    by_level = at.dataframe[-1].value
+    columns = ("Voltage level (kV)", "Unit", "Average")
+    rows = sorted(zip(*(by_level[name] for name in columns), strict=True))
+    assert rows == [(20.0, "kV", 20.2), (110.0, "kV", 110.5)]
+    # The CSV files' header rows keep the stable machine names.
+    assert "Download daily_averages_by_voltage.csv" in [b.label for b in at.download_button]
+    tables = completed_report.completed(record.id, record.finished_at, record).tables
+    header = table_csv(tables["daily_averages_by_voltage"]).decode().splitlines()[0]
+    assert header == (
+        "day,measurement_type,component_type,voltage_kv,avg_value,sample_count,min_value,"
+        "max_value,partial_day"
+    )
+
+
+def test_the_zip_button_counts_the_files_the_zip_holds(open_app, app_db):
+    record = _completed_report_with_voltages(app_db)
+    at = open_app(as_user="ulf", query={"report": record.id})
+    label = at.download_button[0].label
+    tables = completed_report.completed(record.id, record.finished_at, record).tables
+    with zipfile.ZipFile(io.BytesIO(report_zip(tables, record.metadata()))) as archive:
+        held = archive.namelist()
+    assert (
+        label
+        == f"Download the whole report (zip of {len(held)} files: 5 tables as CSV and report.json)"
+    )
+    assert len(held) == 6
+
+
+def test_daily_averages_over_all_levels_lead_with_a_pointer_to_the_per_level_table(
+    open_app, app_db
+):
+    record = _completed_report_with_voltages(app_db)
+    at = open_app(as_user="ulf", query={"report": record.id})
+    (note,) = texts(at.info)
+    assert note.startswith("These averages are over every voltage level at once")
+    assert "Read the per-level table below (Daily averages per voltage level)" in note
+    blocks = [(type(e).__name__, getattr(e, "value", None)) for e in at.main]
+    order = [value for kind, value in blocks if kind in ("Subheader", "Info")]
+    assert order.index("Daily averages") + 1 == order.index(note)
+
+
+def test_the_delete_expander_stays_open_when_its_checkbox_changes(open_app, app_db):
+    record = _completed_report_with_voltages(app_db)
+    at = open_app(as_user="mona", query={"report": record.id})
+    (expander,) = [e for e in at.expander if e.label == "Delete this report"]
+    assert not expander.proto.expanded  # closed until someone opens it
+    at.checkbox(key="report.delete").check().run()
+    (expander,) = [e for e in at.expander if e.label == "Delete this report"]
+    assert expander.proto.expanded
+    at.checkbox(key="report.delete").uncheck().run()
+    (expander,) = [e for e in at.expander if e.label == "Delete this report"]
+    assert expander.proto.expanded

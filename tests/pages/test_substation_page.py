@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,3 +109,14 @@ def test_the_diagram_is_drawn_above_the_tables_with_a_download(open_app, app_db,
     (download,) = at.get("download_button")
     assert download.proto.label == "Download SVG"
     assert at.segmented_control(key="substation.refresh").value == "off"
+
+
+def test_the_measurements_chart_has_a_panel_per_voltage_level(open_app, app_db):
+    _grid(app_db)  # T1 at 110 kV and L1 at 20 kV measure voltage
+    at = open_app(as_user="ulf", page=PAGE, query={"name": "Riverside"})
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert titles == ["Voltage (kV) at the 110 kV level", "Voltage (kV) at the 20 kV level"]
+    axes = {trace["name"]: trace.get("yaxis", "y") for trace in spec["data"]}
+    assert axes == {"T1": "y", "L1": "y2"}  # 110 kV and 20 kV never share an axis

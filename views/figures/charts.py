@@ -4,7 +4,7 @@ from data goes through ``plain``. See docs/architecture.md#layers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -24,6 +24,19 @@ COMPONENT_COLOURS: dict[str, str] = {
 }
 BAND_COLOUR = "rgba(11, 110, 79, 0.18)"
 LINE_COLOUR = "#0b6e4f"
+# Ten colours that stay apart from each other: one per series where a chart has several.
+SERIES_COLOURS = (
+    "#0b6e4f", "#2f6fb0", "#c07a12", "#a23b72", "#5b5f97",
+    "#d1495b", "#3d8a8a", "#8c6d31", "#6a4c93", "#4d4d4d",
+)  # fmt: skip
+# A component type's dash, so that a series' type reads without its colour.
+COMPONENT_DASHES: dict[str, str] = {
+    ComponentType.TRANSFORMER.value: "solid",
+    ComponentType.LINE.value: "dash",
+    ComponentType.SWITCH.value: "dot",
+}
+# The legend stands right of the plot: above it, it covered the (first panel's) title.
+LEGEND = {"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02}
 
 
 def base_layout(figure: go.Figure, *, height: int = 360) -> go.Figure:
@@ -31,7 +44,7 @@ def base_layout(figure: go.Figure, *, height: int = 360) -> go.Figure:
         template="plotly_white",
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        legend=LEGEND,
         hovermode="x unified",
     )
     return figure
@@ -94,7 +107,10 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
                     legendgroup=shown,
                     showlegend=component_type not in shown_in_legend,
                     mode="lines+markers",
-                    line={"color": COMPONENT_COLOURS.get(component_type)},
+                    line={
+                        "color": COMPONENT_COLOURS.get(component_type),
+                        "dash": COMPONENT_DASHES.get(component_type, "solid"),
+                    },
                     marker=_partial_markers(partial),
                     customdata=[
                         [count, " · partial day" if cut else ""]
@@ -116,8 +132,9 @@ def daily_averages_figure(frame: pl.DataFrame) -> go.Figure:
 
 
 def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
-    """Daily average voltage per component type and voltage level: in kV, and per unit of
-    the level's nominal voltage, where every level shares one axis."""
+    """Daily average voltage per component type and voltage level: per unit of the level's
+    nominal voltage, where every level shares one axis, then in kV, one panel per level (no
+    axis in kV spans two levels). Each series has its own colour, and its type's dash."""
     voltages = frame.filter(
         (pl.col("measurement_type") == MeasurementType.VOLTAGE.value)
         & pl.col("voltage_kv").is_not_null()
@@ -125,30 +142,33 @@ def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
     ).sort("voltage_kv", "component_type", "day", descending=[True, False, False])
     if voltages.is_empty():
         return empty_figure("No voltage measurements of components with a voltage level")
+    levels = voltages["voltage_kv"].unique(maintain_order=True).to_list()
     figure = make_subplots(
-        rows=2,
+        rows=1 + len(levels),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.12,
+        vertical_spacing=0.25 / len(levels),
         subplot_titles=[
-            "Daily average voltage per level (kV)",
             "Daily average voltage per unit of the level's nominal voltage",
+            *(f"Daily average voltage at {_voltage_label(level)} (kV)" for level in levels),
         ],
     )
-    for (voltage_kv, component_type), part in voltages.group_by(
-        "voltage_kv", "component_type", maintain_order=True
-    ):
+    series = voltages.group_by("voltage_kv", "component_type", maintain_order=True)
+    for number, ((voltage_kv, component_type), part) in enumerate(series):
         name = plain(f"{component_type} {_voltage_label(float(voltage_kv))}")
         days = part["day"].dt.to_string("%Y-%m-%d").to_list()
-        colour = COMPONENT_COLOURS.get(str(component_type))
+        line = {
+            "color": SERIES_COLOURS[number % len(SERIES_COLOURS)],
+            "dash": COMPONENT_DASHES.get(str(component_type), "solid"),
+        }
         partial = _partial_flags(part)
         notes = [
             [count, " · partial day" if cut else ""]
             for count, cut in zip(part["sample_count"].to_list(), partial, strict=True)
         ]
         for row, values, unit in (
-            (1, part["avg_value"], "kV"),
-            (2, part["avg_value"] / float(voltage_kv), "p.u."),
+            (1, part["avg_value"] / float(voltage_kv), "p.u."),
+            (2 + levels.index(voltage_kv), part["avg_value"], "kV"),
         ):
             figure.add_trace(
                 go.Scatter(
@@ -158,7 +178,7 @@ def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
                     legendgroup=name,
                     showlegend=row == 1,
                     mode="lines+markers",
-                    line={"color": colour},
+                    line=line,
                     marker=_partial_markers(partial),
                     customdata=notes,
                     hovertemplate=(
@@ -169,10 +189,11 @@ def voltage_by_level_figure(frame: pl.DataFrame) -> go.Figure:
                 row=row,
                 col=1,
             )
-    figure.update_yaxes(title_text="kV", row=1, col=1)
-    figure.update_yaxes(title_text="per unit", row=2, col=1)
+    figure.update_yaxes(title_text="per unit", row=1, col=1)
+    for row in range(2, 2 + len(levels)):
+        figure.update_yaxes(title_text="kV", row=row, col=1)
     figure.update_xaxes(type="category", categoryorder="category ascending")
-    return base_layout(figure, height=620)
+    return base_layout(figure, height=260 + 220 * len(levels))
 
 
 def _bars(
@@ -263,28 +284,55 @@ def report_figure(table: str, frame: pl.DataFrame) -> go.Figure:
     return REPORT_FIGURES[table](frame)
 
 
+def level_title(level_kv: float | None) -> str:
+    """A panel's level: its own panel per voltage level, so no axis spans two levels."""
+    return "no voltage level stored" if level_kv is None else f"the {level_kv:g} kV level"
+
+
 def components_figure(
-    series: dict[str, pl.DataFrame], *, measurement_type: MeasurementType
+    series: dict[str, pl.DataFrame],
+    *,
+    measurement_type: MeasurementType,
+    levels: Mapping[str, float | None] | None = None,
 ) -> go.Figure:
-    """Several components' series of one measurement type on one chart, a line each (the
-    mean where points are buckets). ``series`` maps a legend label (as typed: it is escaped
-    here) to a ``core.measurements.measurements.Series.frame``."""
+    """Several components' series of one measurement type, a line each (the mean where
+    points are buckets), one panel per voltage level in ``levels`` (a label's level, highest
+    first; without ``levels``, one panel). ``series`` maps a legend label (as typed: it is
+    escaped here) to a ``core.measurements.measurements.Series.frame``."""
     if not series:
         return empty_figure(f"No {measurement_type.value} measurements here")
     unit = MEASUREMENT_UNITS[measurement_type]
-    figure = go.Figure()
-    for label, frame in series.items():
-        shown = plain(label)
-        figure.add_trace(
-            go.Scatter(
-                x=frame["timestamp"].to_list(),
-                y=frame["value"].to_list(),
-                name=shown,
-                mode="lines",
-                line={"width": 1.4},
-                hovertemplate=f"{shown} %{{y:.3f}} {unit}<extra></extra>",
+    grouped: dict[float | None, list[str]] = {}
+    for label in series:
+        grouped.setdefault((levels or {}).get(label), []).append(label)
+    order = sorted(grouped, key=lambda level: -1.0 if level is None else level, reverse=True)
+    figure = make_subplots(
+        rows=len(order),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.2 / len(order),
+        subplot_titles=[
+            f"{axis_title(measurement_type)} at {level_title(level)}" if levels else ""
+            for level in order
+        ],
+    )
+    colours = {label: SERIES_COLOURS[i % len(SERIES_COLOURS)] for i, label in enumerate(series)}
+    for row, level in enumerate(order, start=1):
+        for label in grouped[level]:
+            frame = series[label]
+            shown = plain(label)
+            figure.add_trace(
+                go.Scatter(
+                    x=frame["timestamp"].to_list(),
+                    y=frame["value"].to_list(),
+                    name=shown,
+                    mode="lines",
+                    line={"width": 1.4, "color": colours[label]},
+                    hovertemplate=f"{shown} %{{y:.3f}} {unit}<extra></extra>",
+                ),
+                row=row,
+                col=1,
             )
-        )
-    figure.update_yaxes(title_text=axis_title(measurement_type))
-    figure.update_xaxes(title_text="time (UTC)")
-    return base_layout(figure, height=380)
+        figure.update_yaxes(title_text=axis_title(measurement_type), row=row, col=1)
+    figure.update_xaxes(title_text="time (UTC)", row=len(order), col=1)
+    return base_layout(figure, height=140 + 240 * len(order))

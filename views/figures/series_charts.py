@@ -4,6 +4,7 @@ docs/architecture.md#layers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,13 +14,15 @@ from plotly.subplots import make_subplots
 
 from core.domain import MEASUREMENT_UNITS, MeasurementType
 from views.figures.chart_text import plain
-from views.figures.charts import BAND_COLOUR, axis_title, base_layout, empty_figure
+from views.figures.charts import (
+    BAND_COLOUR,
+    SERIES_COLOURS,
+    axis_title,
+    base_layout,
+    empty_figure,
+    level_title,
+)
 
-# Ten colours that stay apart from each other: one per compared component.
-SERIES_COLOURS = (
-    "#0b6e4f", "#2f6fb0", "#c07a12", "#a23b72", "#5b5f97",
-    "#d1495b", "#3d8a8a", "#8c6d31", "#6a4c93", "#4d4d4d",
-)  # fmt: skip
 # Up to this many points a series also draws markers: a single point, or a few, stay visible.
 MARKERS_UP_TO = 60
 
@@ -31,6 +34,28 @@ class Panel:
 
     measurement_type: MeasurementType
     series: dict[str, pl.DataFrame]
+    level: str = ""  # the voltage level its components share, where the chart has several
+
+    @property
+    def title(self) -> str:
+        kind = axis_title(self.measurement_type)
+        return f"{kind} at {self.level}" if self.level else kind
+
+
+def level_panels(
+    measurement_type: MeasurementType,
+    series: dict[str, pl.DataFrame],
+    levels: Mapping[str, float | None],
+) -> list[Panel]:
+    """``series`` in one panel when their components (``levels``: each label's voltage level)
+    share a level, else one panel per level, highest first: no axis spans two levels."""
+    grouped: dict[float | None, dict[str, pl.DataFrame]] = {}
+    for label, frame in series.items():
+        grouped.setdefault(levels.get(label), {})[label] = frame
+    if len(grouped) <= 1:
+        return [Panel(measurement_type, series)]
+    order = sorted(grouped, key=lambda level: -1.0 if level is None else level, reverse=True)
+    return [Panel(measurement_type, grouped[level], level_title(level)) for level in order]
 
 
 def component_label(name: str, substation: str, *, alone: bool) -> str:
@@ -97,11 +122,12 @@ def stacked_series_figure(panels: list[Panel], *, time_zone: str = "UTC") -> go.
         return empty_figure(f"No {kinds} measurements in this time range")
     figure = make_subplots(
         rows=len(shown), cols=1, shared_xaxes=True, vertical_spacing=0.06,
-        subplot_titles=[axis_title(panel.measurement_type) for panel in shown],
+        subplot_titles=[plain(panel.title) for panel in shown],
     )  # fmt: skip
     labels = list(dict.fromkeys(label for panel in shown for label in panel.series))
     colours = {label: SERIES_COLOURS[i % len(SERIES_COLOURS)] for i, label in enumerate(labels)}
     times: list[datetime] = []
+    in_legend: set[str] = set()
     for row, panel in enumerate(shown, start=1):
         unit = MEASUREMENT_UNITS[panel.measurement_type]
         for label, frame in panel.series.items():
@@ -109,8 +135,9 @@ def stacked_series_figure(panels: list[Panel], *, time_zone: str = "UTC") -> go.
                 continue
             _add_series(
                 figure, frame, row=row, name=label, colour=colours[label], unit=unit,
-                with_band=len(panel.series) == 1, time_zone=time_zone, legend=row == 1,
+                with_band=len(labels) == 1, time_zone=time_zone, legend=label not in in_legend,
             )  # fmt: skip
+            in_legend.add(label)
             times += local_times(frame.head(1), time_zone) + local_times(frame.tail(1), time_zone)
         figure.update_yaxes(title_text=unit, row=row, col=1)
     if min(times) == max(times):  # one instant: Plotly would zoom to a millisecond around it
