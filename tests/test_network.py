@@ -208,3 +208,36 @@ def test_names_reach_the_diagram_as_text_not_markup(db):
     (line,) = {t.name: t for t in figure.data}["20 kV lines"].hovertext
     assert line.startswith("&lt;b&gt;L&lt;/b&gt;: 20 kV")
     assert "<a" not in "".join([*nodes.text, *nodes.hovertext, line])
+
+
+def test_parallel_lines_each_get_their_own_stroke_and_clickable_middle(db):
+    made = [
+        make_component(db, LINE, name=f"Seefeld-Fuchsberg {n}", substation="Seefeld",
+                       to_substation="Fuchsberg", voltage_kv=110)
+        for n in (1, 2, 3)
+    ] + [  # one from the other end joins the same two substations
+        make_component(db, LINE, name="Fuchsberg-Seefeld 4", substation="Fuchsberg",
+                       to_substation="Seefeld", voltage_kv=110)
+    ]  # fmt: skip
+    make_component(db, LINE, name="L9", substation="Seefeld", to_substation="Talheim")
+    seen = read(db)
+    assert network.circuits(seen.lines) == {
+        made[0].id: (0, 4), made[1].id: (1, 4), made[2].id: (2, 4), made[3].id: (3, 4),
+        next(line.id for line in seen.lines if line.name == "L9"): (0, 1),
+    }  # fmt: skip
+    figure = network_figure(seen)
+    diamonds = next(trace for trace in figure.data if trace.name == "110 kV lines")
+    middles = dict(zip(diamonds.customdata, zip(diamonds.x, diamonds.y, strict=True), strict=True))
+    assert set(middles) == {f"line:{line.id}" for line in made}
+    assert len(set(middles.values())) == 4  # four places to click, not one
+    points = list(middles.values())
+    apart = min(math.dist(a, b) for a, b in itertools.combinations(points, 2))
+    where = {node.name: (node.x, node.y) for node in seen.substations}
+    span = math.dist(where["Seefeld"], where["Fuchsberg"])
+    assert apart > 0.1 * span  # far enough apart to click each
+    hover = " ".join(diamonds.hovertext)
+    assert all(line.name in hover for line in made)
+    # Each stroke passes through its own diamond: the curve and its click target agree.
+    strokes = [trace for trace in figure.data if trace.mode == "lines"]
+    drawn = {(round(x, 9), round(y, 9)) for t in strokes for x, y in zip(t.x, t.y, strict=True)}
+    assert all((round(x, 9), round(y, 9)) in drawn for x, y in points)

@@ -18,6 +18,7 @@ from core.seed import (
     SeedSummary,
     seed_grid,
 )
+from core.seed.grid import MAX_CIRCUITS
 from core.timestamps import to_micros
 from tests.factories import MANAGER, USER, make_component
 
@@ -373,3 +374,22 @@ def test_lines_connect_the_substations_into_one_radial_network(db):
     # Radial: as many distinct connections as substations minus one (a tree).
     links = {frozenset((where, to)) for where, to, _kv in lines if to is not None}
     assert len(links) == len(substations) - 1
+
+
+def test_parallel_circuits_are_at_most_double_and_named_apart_per_pair(db):
+    seed(db, components=400, per_component=0)
+    with db.read() as session:
+        rows = session.execute(
+            select(Component.name, Component.substation, Component.to_substation).where(
+                Component.to_substation.is_not(None)
+            )
+        ).all()
+    by_pair: dict[frozenset[str], list[str]] = {}
+    for name, where, to in rows:
+        by_pair.setdefault(frozenset((where, to)), []).append(name)
+    assert max(len(names) for names in by_pair.values()) == MAX_CIRCUITS  # double circuits
+    assert sum(len(names) == MAX_CIRCUITS for names in by_pair.values()) >= 5
+    for pair, names in by_pair.items():
+        assert len(set(names)) == len(names), (pair, names)  # each line told apart
+        first, second = sorted(pair)
+        assert sorted(names) == [f"{first} – {second} {n}" for n in range(1, len(names) + 1)]

@@ -258,6 +258,19 @@ def at_levels(grid: Grid, levels_kv: Iterable[float]) -> Network:
     )
 
 
+def circuits(lines: Iterable[Line]) -> dict[int, tuple[int, int]]:
+    """Each line's place among the lines joining the same two substations (whichever end
+    each starts from), and how many they are: ``{line id: (place, count)}``, place from 0,
+    in the order of the lines' ids. Parallel circuits are drawn apart, each reachable."""
+    pairs: dict[frozenset[str], list[int]] = {}
+    for line in sorted(lines, key=lambda line: line.id):
+        if line.to_substation is not None:
+            pairs.setdefault(frozenset((line.substation, line.to_substation)), []).append(line.id)
+    return {
+        line_id: (place, len(ids)) for ids in pairs.values() for place, line_id in enumerate(ids)
+    }
+
+
 def read_network(*, session: Session, levels_kv: Iterable[float] = ()) -> Network:
     """The substations, connections and unconnected lines, for every level or only
     ``levels_kv``; positions from the layout of the whole grid."""

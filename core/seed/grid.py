@@ -30,6 +30,10 @@ LINE_LENGTH_KM = {110.0: (5.0, 60.0), 20.0: (0.5, 15.0), 0.4: (0.1, 1.0)}
 FEEDER_PEAK_MW = {110.0: (20.0, 80.0), 20.0: (1.5, 8.0), 0.4: (0.04, 0.2)}
 CLOSED_SWITCH_SHARE = 0.9
 SOLAR_LINE_SHARE = 0.15
+# Two substations are joined by at most a double circuit; a line that would be a third leads
+# to the next substation of its level, or, when all have theirs, is a line of the level below.
+MAX_CIRCUITS = 2
+STEP_DOWN = {110.0: 20.0, 20.0: 0.4}
 POWER_FACTOR = 0.95
 MAX_COMPONENTS = 100_000
 
@@ -42,6 +46,8 @@ PLACES = (
 )  # fmt: skip
 SUBSTATION_CODE = "SS-{place}-{number:02d}"
 NAME_PREFIX = {ComponentType.TRANSFORMER: "T", ComponentType.LINE: "L", ComponentType.SWITCH: "S"}
+# A line between two substations is named after the pair (in name order) and its circuit.
+CIRCUIT_NAME = "{first} – {second} {circuit}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +154,11 @@ def create_components(
     peak = np.empty(count)
     solar = np.zeros(count)
     numbers: dict[tuple[int, ComponentType], int] = {}
+    circuits: dict[frozenset[str], int] = {}
     for i, kind in enumerate(kinds):
         where = i % substation_count
         primary = is_primary[where]
-        number = numbers[where, kind] = numbers.get((where, kind), 0) + 1
         row = Component(
-            name=f"{NAME_PREFIX[kind]}{number}",
             substation=substations[where],
             component_type=kind.value,
             created_by=username,
@@ -171,20 +176,34 @@ def create_components(
                 nominal[i] = 110.0 if primary else 20.0
             else:
                 nominal[i] = levels[0] if rng.random() < 0.4 else levels[1]
-            peak[i] = rng.uniform(*FEEDER_PEAK_MW[nominal[i]])
             if kind is ComponentType.LINE:
                 row.to_substation = _other_end(
-                    where, nominal[i], lines_at, parents, ends, substations, is_primary
+                    where, nominal[i], lines_at, parents, ends, substations, is_primary, circuits
                 )
+                while row.to_substation is None and nominal[i] in STEP_DOWN:
+                    # Its neighbours at this level have their circuits: a level lower instead
+                    # (a 0.4 kV line leaves to customers, no second end).
+                    nominal[i] = STEP_DOWN[nominal[i]]
+                    row.to_substation = _other_end(
+                        where, nominal[i], lines_at, parents, ends, substations, is_primary,
+                        circuits,
+                    )  # fmt: skip
                 lines_at[where] += 1
+                peak[i] = rng.uniform(*FEEDER_PEAK_MW[nominal[i]])
+                if row.to_substation is not None:
+                    row.name = _circuit_name(substations[where], row.to_substation, circuits)
                 row.voltage_kv = nominal[i]
                 row.length_km = round(float(rng.uniform(*LINE_LENGTH_KM[nominal[i]])), 2)
                 if rng.random() < SOLAR_LINE_SHARE:
                     solar[i] = rng.uniform(1.3, 2.0)
             else:
+                peak[i] = rng.uniform(*FEEDER_PEAK_MW[nominal[i]])
                 closed = rng.random() < CLOSED_SWITCH_SHARE
                 row.status = (SwitchStatus.CLOSED if closed else SwitchStatus.OPEN).value
                 peak[i] = peak[i] if closed else 0.0
+        if row.name is None:  # a transformer, a switch, or a line leaving the demo grid
+            number = numbers[where, kind] = numbers.get((where, kind), 0) + 1
+            row.name = f"{NAME_PREFIX[kind]}{number}"
         rows.append(row)
     ids = {name: substation_for(session, name).id for name in substations}
     for row in rows:  # the records the names refer to
@@ -213,9 +232,11 @@ def _other_end(
     ends: list[list[int]],
     substations: list[str],
     is_primary: list[bool],
+    circuits: dict[frozenset[str], int],
 ) -> str | None:
     """The substation the next line of ``where`` at ``level_kv`` leads to: its feeding
-    substation for the first line, then the others of its level in turn; none at 0.4 kV."""
+    substation for the first line, then the others of its level in turn, passing those it
+    already has ``MAX_CIRCUITS`` lines with (none when all have); none at 0.4 kV."""
     parent = parents[where]
     if level_kv < 1.0:
         return None
@@ -227,6 +248,20 @@ def _other_end(
         for other in ends[where]
         if (is_primary[other] and is_primary[where]) == (level_kv > 20.0)
     ]
-    if not wanted:
-        return None
-    return substations[wanted[lines_at[where] % len(wanted)]]
+    for turn in range(len(wanted)):
+        other = wanted[(lines_at[where] + turn) % len(wanted)]
+        # A substation fed from here has its first line to here still to come.
+        owed = parents[other] == where and not lines_at[other]
+        pair = frozenset((substations[where], substations[other]))
+        if circuits.get(pair, 0) + owed < MAX_CIRCUITS:
+            return substations[other]
+    return None
+
+
+def _circuit_name(here: str, there: str, circuits: dict[frozenset[str], int]) -> str:
+    """The next circuit's name between ``here`` and ``there`` (whichever end it starts from),
+    counted in ``circuits``: unique per pair, so parallel lines are told apart."""
+    pair = frozenset((here, there))
+    circuits[pair] = circuits.get(pair, 0) + 1
+    first, second = sorted(pair)
+    return CIRCUIT_NAME.format(first=first, second=second, circuit=circuits[pair])

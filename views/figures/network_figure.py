@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from sqlalchemy.orm import Session
 
 from core.counts import format_count
-from core.grid.network import Network, at_levels, whole_grid
+from core.grid.network import Line, Network, at_levels, circuits, whole_grid
 from core.remembered import Remembered
 from views.figures.chart_text import plain
 
@@ -24,6 +24,9 @@ LEVEL_COLOURS = {110.0: "#c0392b", 20.0: "#2471a3", 0.4: "#1e8449"}
 OTHER_COLOURS = ("#8e44ad", "#d68910", "#17a589", "#5d6d7e", "#a93226", "#2e86c1")
 WIDTHS = (1.5, 3.0, 4.5, 6.0)  # line widths by length, shortest to longest
 NAMED_NODES = 80  # up to this many substations, their names stand beside them
+# Parallel lines bow apart by this share of their length each, drawn through this many points.
+CIRCUIT_SPREAD = 0.15
+CURVE_POINTS = 13
 # Figures drawn per inventory version, levels and search.
 FIGURES: Remembered[tuple[Any, ...], go.Figure] = Remembered(16)
 
@@ -79,12 +82,56 @@ def _kv(level: float) -> str:
     return f"{level:g} kV"
 
 
-def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Figure:
-    """Lines coloured by level and wider the longer they are, a clickable point at each
-    line's middle, substations (a square ring where there are transformers, a cross where a
-    switch is open), and a ring around the ``highlight``ed ones."""
-    figure = go.Figure()
+Point = tuple[float, float]
+
+
+def _paths(network: Network) -> dict[int, tuple[list[Point], Point]]:
+    """Each line's drawn points and its middle (where its clickable diamond sits): straight
+    between its substations, or, where several lines join the same two, a curve bowed to its
+    own side, so that every one of them has its own stroke, hover and click."""
     where = {node.name: (node.x, node.y) for node in network.substations}
+    places = circuits(network.lines)
+    paths: dict[int, tuple[list[Point], Point]] = {}
+    for line in network.lines:
+        start, end = where[line.substation], where[line.to_substation or ""]
+        middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+        place, count = places[line.id]
+        if count == 1:
+            paths[line.id] = ([start, end], middle)
+            continue
+        paths[line.id] = _bowed(line, start, end, middle, (place - (count - 1) / 2))
+    return paths
+
+
+def _bowed(
+    line: Line, start: Point, end: Point, middle: Point, side: float
+) -> tuple[list[Point], Point]:
+    """A quadratic curve from ``start`` to ``end`` whose middle lies ``side`` spreads off the
+    straight line, on a side that does not depend on which end the line starts from."""
+    first, second = (start, end) if line.substation <= (line.to_substation or "") else (end, start)
+    dx, dy = second[0] - first[0], second[1] - first[1]
+    length = math.hypot(dx, dy) or 1.0
+    offset = side * CIRCUIT_SPREAD * length
+    normal = (-dy / length, dx / length)
+    apex = (middle[0] + normal[0] * offset, middle[1] + normal[1] * offset)
+    control = (2 * apex[0] - middle[0], 2 * apex[1] - middle[1])  # the curve passes the apex
+    points = []
+    for step in range(CURVE_POINTS):
+        t = step / (CURVE_POINTS - 1)
+        a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t**2
+        points.append(
+            (a * start[0] + b * control[0] + c * end[0], a * start[1] + b * control[1] + c * end[1])
+        )
+    return points, apex
+
+
+def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Figure:
+    """Lines coloured by level and wider the longer they are (parallel ones bowed apart), a
+    clickable point at each line's middle, substations (a square ring where there are
+    transformers, a cross where a switch is open), and a ring around the ``highlight``ed
+    ones."""
+    figure = go.Figure()
+    paths = _paths(network)
     longest = max((line.length_km for line in network.lines), default=0.0)
     for level in network.levels_kv:
         at_level = [line for line in network.lines if line.voltage_kv == level]
@@ -94,9 +141,9 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
             xs: list[float] = []
             ys: list[float] = []
             for line in drawn:
-                (x0, y0), (x1, y1) = where[line.substation], where[line.to_substation or ""]
-                xs += [x0, x1, math.nan]  # NaN: a gap between two lines
-                ys += [y0, y1, math.nan]
+                points = paths[line.id][0]
+                xs += [x for x, _y in points] + [math.nan]  # NaN: a gap between two lines
+                ys += [y for _x, y in points] + [math.nan]
             if drawn:
                 figure.add_trace(
                     go.Scatter(
@@ -110,15 +157,7 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
                     )
                 )
         if at_level:
-            middles = [
-                tuple(
-                    (a + b) / 2
-                    for a, b in zip(
-                        where[line.substation], where[line.to_substation or ""], strict=True
-                    )
-                )
-                for line in at_level
-            ]
+            middles = [paths[line.id][1] for line in at_level]
             figure.add_trace(
                 go.Scatter(
                     x=_array([x for x, _y in middles]),
