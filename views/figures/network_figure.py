@@ -83,46 +83,58 @@ def _kv(level: float) -> str:
 
 
 Point = tuple[float, float]
+Path = tuple[list[float], list[float], Point]  # the xs and ys drawn, and the middle
 
 
-def _paths(network: Network) -> dict[int, tuple[list[Point], Point]]:
+def _paths(network: Network) -> dict[int, Path]:
     """Each line's drawn points and its middle (where its clickable diamond sits): straight
     between its substations, or, where several lines join the same two, a curve bowed to its
     own side, so that every one of them has its own stroke, hover and click."""
     where = {node.name: (node.x, node.y) for node in network.substations}
     places = circuits(network.lines)
-    paths: dict[int, tuple[list[Point], Point]] = {}
+    paths: dict[int, Path] = {}
+    bowed: list[Line] = []
     for line in network.lines:
-        start, end = where[line.substation], where[line.to_substation or ""]
-        middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        place, count = places[line.id]
-        if count == 1:
-            paths[line.id] = ([start, end], middle)
+        if places[line.id][1] > 1:
+            bowed.append(line)
             continue
-        paths[line.id] = _bowed(line, start, end, middle, (place - (count - 1) / 2))
+        (x0, y0), (x1, y1) = where[line.substation], where[line.to_substation or ""]
+        paths[line.id] = ([x0, x1], [y0, y1], ((x0 + x1) / 2, (y0 + y1) / 2))
+    if bowed:
+        paths |= _bowed(bowed, where, places)
     return paths
 
 
 def _bowed(
-    line: Line, start: Point, end: Point, middle: Point, side: float
-) -> tuple[list[Point], Point]:
-    """A quadratic curve from ``start`` to ``end`` whose middle lies ``side`` spreads off the
-    straight line, on a side that does not depend on which end the line starts from."""
-    first, second = (start, end) if line.substation <= (line.to_substation or "") else (end, start)
-    dx, dy = second[0] - first[0], second[1] - first[1]
-    length = math.hypot(dx, dy) or 1.0
-    offset = side * CIRCUIT_SPREAD * length
-    normal = (-dy / length, dx / length)
-    apex = (middle[0] + normal[0] * offset, middle[1] + normal[1] * offset)
-    control = (2 * apex[0] - middle[0], 2 * apex[1] - middle[1])  # the curve passes the apex
-    points = []
-    for step in range(CURVE_POINTS):
-        t = step / (CURVE_POINTS - 1)
-        a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t**2
-        points.append(
-            (a * start[0] + b * control[0] + c * end[0], a * start[1] + b * control[1] + c * end[1])
-        )
-    return points, apex
+    lines: list[Line], where: dict[str, Point], places: dict[int, tuple[int, int]]
+) -> dict[int, Path]:
+    """Quadratic curves between each line's substations whose middles lie apart from each
+    other by ``CIRCUIT_SPREAD`` of their length, on sides that do not depend on which end a
+    line starts from (all lines at once: a large grid has thousands of them)."""
+    starts = _array2([where[line.substation] for line in lines])
+    ends = _array2([where[line.to_substation or ""] for line in lines])
+    flipped = np.array([line.substation > (line.to_substation or "") for line in lines])
+    along = np.where(flipped[:, None], starts - ends, ends - starts)
+    length = np.hypot(along[:, 0], along[:, 1])
+    length[length == 0] = 1.0
+    normal = np.stack([-along[:, 1], along[:, 0]], axis=1) / length[:, None]
+    side = np.array([places[line.id][0] - (places[line.id][1] - 1) / 2 for line in lines])
+    middle = (starts + ends) / 2
+    apex = middle + normal * (side * CIRCUIT_SPREAD * length)[:, None]
+    control = 2 * apex - middle  # the curve passes through the apex at its middle
+    t = np.linspace(0.0, 1.0, CURVE_POINTS)[None, :, None]
+    curves = (
+        (1 - t) ** 2 * starts[:, None] + 2 * (1 - t) * t * control[:, None] + t**2 * ends[:, None]
+    )
+    xs, ys, tops = curves[:, :, 0].tolist(), curves[:, :, 1].tolist(), apex.tolist()
+    return {
+        line.id: (x, y, (top[0], top[1]))
+        for line, x, y, top in zip(lines, xs, ys, tops, strict=True)
+    }
+
+
+def _array2(points: list[Point]) -> npt.NDArray[np.float64]:
+    return np.asarray(points, dtype=np.float64).reshape(-1, 2)
 
 
 def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Figure:
@@ -141,9 +153,9 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
             xs: list[float] = []
             ys: list[float] = []
             for line in drawn:
-                points = paths[line.id][0]
-                xs += [x for x, _y in points] + [math.nan]  # NaN: a gap between two lines
-                ys += [y for _x, y in points] + [math.nan]
+                line_xs, line_ys, _middle = paths[line.id]
+                xs += [*line_xs, math.nan]  # NaN: a gap between two lines
+                ys += [*line_ys, math.nan]
             if drawn:
                 figure.add_trace(
                     go.Scatter(
@@ -157,7 +169,7 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
                     )
                 )
         if at_level:
-            middles = [paths[line.id][1] for line in at_level]
+            middles = [paths[line.id][2] for line in at_level]
             figure.add_trace(
                 go.Scatter(
                     x=_array([x for x, _y in middles]),
