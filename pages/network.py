@@ -49,8 +49,8 @@ with diagram_column:
         f"{len(network.substations):,} of "
         f"{wording.count(everything.total_substations, 'substation')} and "
         f"{wording.count(len(network.lines), 'line')}. Wider lines are "
-        "longer. Click a substation to open it, or the diamond in the middle of a line to "
-        "open that line; scroll to zoom."
+        "longer; lines joining the same two substations bow apart. Click a substation to open "
+        "it, or the diamond in the middle of a line to open that line; scroll to zoom."
     )
     points = chart.selection.points if chart is not None else []
     chosen = picked(points)

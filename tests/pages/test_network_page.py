@@ -74,3 +74,12 @@ def test_clicking_a_line_without_a_second_end_opens_it(open_app, app_db):
 def test_an_empty_grid_says_so(open_app):
     at = open_app(as_user="ulf", page=PAGE)
     assert "No substations yet" in everything(at)
+
+
+def test_the_caption_says_parallel_lines_bow_apart(open_app, app_db):
+    for number in (1, 2):
+        make_component(app_db, LINE, name=f"Riverside – Hilltop {number}", to_substation="Hilltop")
+    at = open_app(as_user="ulf", page="pages/network.py")
+    assert "lines joining the same two substations bow apart" in everything(at)
+    (chart,) = at.get("plotly_chart")
+    assert chart.proto.spec.count('"line:') == 2  # a diamond for each of the two lines
