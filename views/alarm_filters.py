@@ -31,7 +31,9 @@ def choose_alarms(*, history: bool, zone: str, on_change: Callable[[], None]) ->
     (no state picked, or days outside the calendar)."""
     with resources.database().read() as session:
         substations = list_substations(session=session)
-    state_column, kind_column, substation_column, type_column, days_column = st.columns(5)
+    state_column, kind_column, substation_column, type_column, days_column = st.columns(
+        [3, 2, 2, 2, 3]
+    )
     choices = CLEARED if history else tuple(AlarmState)
     states = state_column.multiselect(
         "State",
