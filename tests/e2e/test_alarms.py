@@ -1,10 +1,10 @@
-"""The Alarms page in a real browser: it draws the open alarms, and a manager selects one and
-acknowledges it."""
+"""The Alarms page in a real browser: it draws the open alarms, a manager selects one and
+acknowledges it, and an alarm raised meanwhile appears without a click."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +24,22 @@ pytestmark = pytest.mark.e2e
 RAISED = datetime(2024, 5, 1, 13, 45, tzinfo=UTC)
 
 
+def _raise(database_url: str, component_id: int, raised: datetime) -> int:
+    """A high voltage alarm on ``component_id``, raised as the engine raises one."""
+    database = open_database(database_url)
+    with database.write() as session:
+        alarm = Alarm(
+            component_id=component_id, measurement_type="voltage", kind="high_alarm",
+            severity="alarm", limit_value=121.0, worst_value=124.2,
+            worst_at_us=to_micros(raised), raised_at_us=to_micros(raised),
+        )  # fmt: skip
+        transition(session, alarm, Event.RAISE, by="system", at=raised)
+        session.flush()
+        alarm_id = alarm.id
+    database.dispose()
+    return alarm_id
+
+
 @pytest.fixture(scope="module")
 def alarmed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, int]]:
     """A server over a database holding one active alarm, on T1 in Riverside."""
@@ -38,15 +54,8 @@ def alarmed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
             fields={"name": "T1", "substation": "Riverside", "component_type": "transformer",
                     "capacity_mva": 40, "voltage_kv": 110},
         )  # fmt: skip
-        alarm = Alarm(
-            component_id=component.id, measurement_type="voltage", kind="high_alarm",
-            severity="alarm", limit_value=121.0, worst_value=124.2,
-            worst_at_us=to_micros(RAISED), raised_at_us=to_micros(RAISED),
-        )  # fmt: skip
-        transition(session, alarm, Event.RAISE, by="system", at=RAISED)
-        session.flush()
-        alarm_id = alarm.id
     database.dispose()
+    alarm_id = _raise(database_url, component.id, RAISED)
     with running_server(folder, database_url) as server:
         yield server, alarm_id
 
@@ -88,3 +97,7 @@ def test_a_manager_selects_an_alarm_and_acknowledges_it(
     assert record.state is AlarmState.ACTIVE_ACKNOWLEDGED
     assert (record.events[-1].by, record.events[-1].comment) == ("mona", "crew on the way")
     assert page.get_by_text("Picked:").count() == 0  # the new list starts unselected
+
+    # An alarm raised now shows within the refresh (10 s), without a click.
+    _raise(server.database_url, record.component_id, RAISED + timedelta(hours=1))
+    page.get_by_text("1-2 of 2: active first").wait_for(timeout=30_000)

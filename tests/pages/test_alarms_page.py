@@ -268,6 +268,12 @@ def test_the_csv_holds_every_alarm_the_filters_match_not_one_page(open_app, app_
     assert first["cleared_at"] == ""
     assert rows[-1]["duration_seconds"] == "7200.0"
 
+    until = datetime(2099, 1, 1, 12, tzinfo=UTC)
+    shelved = add_alarm(app_db, t1, "low_alarm", shelved_until=until)
+    at.toggle(key="alarms.shelved").set_value(True).run()
+    (row,) = [r for r in _file(at, kept_downloads) if r["alarm_id"] == str(shelved)]
+    assert (row["shelved_until"], row["shelve_reason"]) == ("2099-01-01T12:00:00Z", "planned works")
+
 
 def test_a_list_over_the_download_limit_says_how_to_narrow_it(open_app, app_db, monkeypatch):
     monkeypatch.setattr("core.exports.DOWNLOAD_MAX_ROWS", 1)
