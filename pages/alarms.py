@@ -2,6 +2,7 @@
 with durations, filtered, paged, downloaded; a manager acknowledges and shelves. See
 docs/design.md#the-alarms-page."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -64,6 +65,14 @@ def _export(chosen: AlarmChoice) -> bytes:
         return alarms_csv(session=session, filters=chosen.filters, order=chosen.order)
 
 
+def _shelved(chosen: AlarmChoice, now: datetime) -> int:
+    """How many alarms the filters would show with the shelved ones."""
+    if chosen.filters.include_shelved:
+        return 0
+    with resources.database().read() as session:
+        return replace(chosen.filters, include_shelved=True).count(session, now)
+
+
 def _acted() -> None:
     st.session_state[ACTED] = st.session_state.get(ACTED, 0) + 1
 
@@ -76,8 +85,11 @@ def alarm_list(chosen: AlarmChoice, refreshing: str | None) -> None:
         _first_page()
         page = _load(chosen, 0, now)
     if page.total == 0:
+        hidden = _shelved(chosen, now)
         st.info(
-            "No alarm matches these filters."
+            f"{wording.count(hidden, 'shelved alarm')} would match: turn on Show shelved alarms."
+            if hidden
+            else "No alarm matches these filters."
             if chosen.narrowed or history
             else "No open alarms: every limit holds."
         )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from core.alarms.records import MAX_SHELVE, acknowledge_alarms, shelve_alarms
+from core.alarms.records import COMMENT_LENGTH, MAX_SHELVE, acknowledge_alarms, shelve_alarms
 from core.domain import Actor
 from core.errors import GridBoardError
 from core.units import format_duration
@@ -55,7 +55,7 @@ def alarm_actions(actor: Actor, alarm_ids: Sequence[int], *, on_done: Callable[[
     st.caption(f"Picked: {_numbers(alarm_ids)}.")
     acknowledge_column, shelve_column = st.columns(2)
     with acknowledge_column.form("alarms.acknowledge", border=True):
-        comment = st.text_input("Comment (optional)", max_chars=1000)
+        comment = st.text_input("Comment (optional)", max_chars=COMMENT_LENGTH)
         if st.form_submit_button(f"Acknowledge {picked}", icon=":material/done_all:"):
             _act(
                 lambda session: acknowledge_alarms(
@@ -66,7 +66,7 @@ def alarm_actions(actor: Actor, alarm_ids: Sequence[int], *, on_done: Callable[[
             )
     with shelve_column.form("alarms.shelve", border=True):
         length = st.selectbox("Shelve for", SHELVE_FOR, format_func=_duration)
-        reason = st.text_input("Reason (required)", max_chars=1000)
+        reason = st.text_input("Reason (required)", max_chars=COMMENT_LENGTH)
         if st.form_submit_button(f"Shelve {picked}", icon=":material/snooze:"):
             until = datetime.now(UTC) + length
             _act(

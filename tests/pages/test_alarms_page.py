@@ -206,10 +206,13 @@ def test_each_filter_narrows_the_list(open_app, app_db):
     assert not at.exception
 
 
-def test_no_open_alarms_says_every_limit_holds(open_app, app_db):
-    _grid(app_db)
+def test_no_open_alarms_says_every_limit_holds_or_that_shelved_ones_are_hidden(open_app, app_db):
+    t1, _ = _grid(app_db)
     at = _open(open_app)
     assert "No open alarms: every limit holds." in everything(at)
+    add_alarm(app_db, t1, shelved_until=datetime.now(UTC) + timedelta(hours=1))
+    at.run()
+    assert "1 shelved alarm would match: turn on Show shelved alarms." in everything(at)
 
 
 def test_the_history_lists_cleared_alarms_newest_first_with_how_long_each_lasted(open_app, app_db):
