@@ -68,6 +68,7 @@ pages = {
         page("substation", "Substation", ":material/location_on:", visibility="hidden"),
         page("components", "Components", ":material/account_tree:"),
         page("component", "Component", ":material/electric_meter:", visibility="hidden"),
+        page("alarms", "Alarms", ":material/notifications:"),
     ],
     "Reports": [
         page("reports", "Reports", ":material/summarize:"),

@@ -1,5 +1,6 @@
-"""Exports: the components list (filters applied) as CSV, and a component's raw measurements as
-CSV or Parquet in the columns an import reads, written in chunks. See docs/architecture.md#reads."""
+"""Exports: the components list and the alarms list (filters applied) as CSV, and a component's
+raw measurements as CSV or Parquet in the columns an import reads, written in chunks. See
+docs/architecture.md#reads."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import polars as pl
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from core.alarms.records import AlarmFilter, AlarmOrder
 from core.counts import format_count
 from core.domain import ComponentType, MeasurementType
 from core.errors import InvalidInput
@@ -28,7 +30,7 @@ from core.measurements.raw_measurements import (
     raw_count,
     raw_query,
 )
-from core.models import Component, Measurement
+from core.models import Alarm, Component, Measurement
 from core.streamed_files import csv_chunks, parquet_chunks
 
 _POLARS_TYPES: dict[type, pl.DataType | type[pl.DataType]] = {
@@ -161,3 +163,89 @@ def file_chunks(
 def frame_bytes(frame: pl.DataFrame, export_format: ExportFormat) -> bytes:
     """``frame`` as one file in ``export_format`` (see ``file_chunks``)."""
     return b"".join(file_chunks([frame], export_format, frame.schema))
+
+
+_UTC = pl.Datetime("us", "UTC")
+# The alarms list's file: one row per alarm in the list's order, times in UTC, the duration
+# (cleared - raised) in seconds for a cleared one.
+ALARM_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "alarm_id": pl.Int64,
+    "component_id": pl.Int64,
+    "component_name": pl.String,
+    "substation": pl.String,
+    "component_type": pl.String,
+    "measurement_type": pl.String,
+    "kind": pl.String,
+    "severity": pl.String,
+    "state": pl.String,
+    "limit": pl.Float64,
+    "worst_value": pl.Float64,
+    "worst_at": _UTC,
+    "raised_at": _UTC,
+    "cleared_at": _UTC,
+    "duration_seconds": pl.Float64,
+    "shelved_until": _UTC,
+    "shelve_reason": pl.String,
+}
+ALARM_BATCH_ROWS = 5_000
+
+
+# What the file reads, as stored: microseconds become instants in one Polars step per batch.
+_ALARM_FIELDS = {
+    "alarm_id": Alarm.id, "component_id": Alarm.component_id, "component_name": Component.name,
+    "substation": Component.substation, "component_type": Component.component_type,
+    "measurement_type": Alarm.measurement_type, "kind": Alarm.kind, "severity": Alarm.severity,
+    "state": Alarm.state, "limit": Alarm.limit_value, "worst_value": Alarm.worst_value,
+    "worst_at": Alarm.worst_at_us, "raised_at": Alarm.raised_at_us,
+    "cleared_at": Alarm.cleared_at_us, "shelved_until": Alarm.shelved_until,
+    "shelve_reason": Alarm.shelve_reason,
+}  # fmt: skip
+_MICROS = ("worst_at", "raised_at", "cleared_at")
+
+
+def alarm_batches(
+    *,
+    session: Session,
+    filters: AlarmFilter,
+    order: AlarmOrder = AlarmOrder.URGENCY,
+    now: datetime | None = None,
+) -> Iterator[pl.DataFrame]:
+    """Every alarm ``filters`` match, in ``order``, in ``ALARM_COLUMNS``, a batch at a time
+    (a server-side cursor on PostgreSQL): the list's file, whatever its length."""
+    query = filters.ordered(order, now).with_only_columns(*_ALARM_FIELDS.values())
+    schema = {name: pl.Int64 if name in _MICROS else ALARM_COLUMNS[name] for name in _ALARM_FIELDS}
+    result = session.execute(query.execution_options(yield_per=ALARM_BATCH_ROWS))
+    for part in result.partitions():
+        frame = pl.DataFrame([tuple(row) for row in part], schema=schema, orient="row")
+        yield (
+            frame.with_columns(
+                *(pl.from_epoch(name, "us").dt.replace_time_zone("UTC") for name in _MICROS),
+            )
+            .select(
+                *(name for name in ALARM_COLUMNS if name != "duration_seconds"),
+                ((pl.col("cleared_at") - pl.col("raised_at")).dt.total_microseconds() / 1e6).alias(
+                    "duration_seconds"
+                ),
+            )
+            .select(list(ALARM_COLUMNS))
+        )
+
+
+def alarms_csv(
+    *, session: Session, filters: AlarmFilter, order: AlarmOrder = AlarmOrder.URGENCY
+) -> bytes:
+    """The list's file as the dashboard hands it over: one piece, built a batch at a time."""
+    return b"".join(
+        csv_chunks(alarm_batches(session=session, filters=filters, order=order), ALARM_COLUMNS)
+    )
+
+
+def alarm_download_problem(count: int) -> str | None:
+    """Why the dashboard offers no download of a list of ``count`` alarms, or None."""
+    if count <= DOWNLOAD_MAX_ROWS:
+        return None
+    return (
+        f"This list holds {format_count(count, 'alarm')}; a download from the dashboard holds "
+        f"at most {DOWNLOAD_MAX_ROWS:,}. Narrow the filters (a shorter period, one substation) "
+        "to download it, or read every page of GET /alarms from the API."
+    )

@@ -347,7 +347,7 @@ class Alarm(Base):
     limit_value: Mapped[float | None] = mapped_column(Float)
     worst_value: Mapped[float | None] = mapped_column(Float)
     worst_at_us: Mapped[int | None] = mapped_column(BigInteger)
-    raised_at_us: Mapped[int] = mapped_column(BigInteger)
+    raised_at_us: Mapped[int] = mapped_column(BigInteger, index=True)
     cleared_at_us: Mapped[int | None] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(String(24), index=True)
     shelved_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -107,6 +108,109 @@ class AlarmPage:
     total: int
 
 
+class AlarmOrder(StrEnum):
+    # What needs an operator first: active ones, alarms before warnings, the oldest first.
+    URGENCY = "urgency"
+    # What happened last first: a history reads back from now.
+    NEWEST = "newest"
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmFilter:
+    """Which alarms a list shows: in ``states``, of a kind, a substation, a component type
+    or one component, raised in [start, end); a shelved alarm only if ``include_shelved``
+    (until its time is up). The one place those rules live: lists, pages and files."""
+
+    states: tuple[AlarmState, ...] = OPEN
+    kind: AlarmKind | None = None
+    substation: str | None = None
+    component_type: ComponentType | None = None
+    component_id: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    include_shelved: bool = False
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise InvalidInput.single("end", "must be after start")
+
+    def _terms(
+        self, now: datetime | None, *, newest_first: bool = False
+    ) -> tuple[list[Any], list[Any]]:
+        """The conditions on the alarm's own columns, and those on its component's.
+
+        Newest first, the state is compared as an expression no index answers: the planner
+        then walks the raise-time index backwards and stops at the page's last row, where
+        SQLite (which keeps no statistics unless analyzed) would read every closed alarm
+        through the state index and sort them. Every state at once is no condition at all."""
+        on_alarm: list[Any] = []
+        on_component: list[Any] = []
+        if set(self.states) != set(AlarmState):
+            state = (Alarm.state + "") if newest_first else Alarm.state
+            on_alarm.append(state.in_([s.value for s in self.states]))
+        if self.kind is not None:
+            on_alarm.append(Alarm.kind == self.kind.value)
+        if self.substation is not None:
+            on_component.append(Component.substation == self.substation)
+        if self.component_type is not None:
+            on_component.append(Component.component_type == self.component_type.value)
+        if self.component_id is not None:
+            on_alarm.append(Alarm.component_id == self.component_id)
+        if self.start is not None:
+            on_alarm.append(Alarm.raised_at_us >= to_micros(self.start))
+        if self.end is not None:
+            on_alarm.append(Alarm.raised_at_us < to_micros(self.end))
+        if not self.include_shelved:
+            moment = now or utc_now()
+            on_alarm.append(or_(Alarm.shelved_until.is_(None), Alarm.shelved_until <= moment))
+        return on_alarm, on_component
+
+    def query(
+        self, now: datetime | None = None, *, newest_first: bool = False
+    ) -> Select[Alarm, Component]:
+        on_alarm, on_component = self._terms(now, newest_first=newest_first)
+        joined = select(Alarm, Component).join(Component, Component.id == Alarm.component_id)
+        return joined.where(*on_alarm, *on_component)
+
+    def ordered(
+        self, order: AlarmOrder = AlarmOrder.URGENCY, now: datetime | None = None
+    ) -> Select[Alarm, Component]:
+        if AlarmOrder(order) is AlarmOrder.NEWEST:
+            newest = self.query(now, newest_first=True)
+            return newest.order_by(Alarm.raised_at_us.desc(), Alarm.id.desc())
+        active_first = case((Alarm.cleared_at_us.is_(None), 0), else_=1)
+        severe_first = case((Alarm.severity == "alarm", 0), else_=1)
+        return self.query(now).order_by(active_first, severe_first, Alarm.raised_at_us, Alarm.id)
+
+    def count_query(self, now: datetime | None = None) -> Select[int]:
+        """How many match, from the alarms alone unless a component filter needs the
+        components (every alarm has its component: the foreign key)."""
+        on_alarm, on_component = self._terms(now)
+        query = select(func.count()).select_from(Alarm).where(*on_alarm)
+        if on_component:
+            query = query.join(Component, Component.id == Alarm.component_id)
+        return query.where(*on_component)
+
+    def count(self, session: Session, now: datetime | None = None) -> int:
+        return int(session.scalar(self.count_query(now)) or 0)
+
+    def page(
+        self,
+        session: Session,
+        *,
+        order: AlarmOrder = AlarmOrder.URGENCY,
+        offset: int = 0,
+        limit: int = 100,
+        now: datetime | None = None,
+    ) -> AlarmPage:
+        """One page of the matching alarms in ``order``, and how many match in all."""
+        check_page(offset, limit)
+        moment = now or utc_now()
+        total = self.count(session, moment)
+        rows = session.execute(self.ordered(order, moment).offset(offset).limit(limit)).all()
+        return AlarmPage([AlarmRecord.of(a, c) for a, c in rows], total)
+
+
 def list_alarms(
     *,
     session: Session,
@@ -118,43 +222,19 @@ def list_alarms(
     start: datetime | None = None,
     end: datetime | None = None,
     include_shelved: bool = False,
+    order: AlarmOrder = AlarmOrder.URGENCY,
     offset: int = 0,
     limit: int = 100,
     now: datetime | None = None,
 ) -> AlarmPage:
     """Alarms in ``states`` (open ones by default), active first, then alarms before warnings,
-    then oldest first; ``start``/``end`` keep those raised in [start, end). A shelved alarm is
-    left out until its time is up unless ``include_shelved``."""
+    then oldest first (or newest first); ``start``/``end`` keep those raised in [start, end).
+    A shelved alarm is left out until its time is up unless ``include_shelved``."""
     check_page(offset, limit)
-    if start is not None and end is not None and start >= end:
-        raise InvalidInput.single("end", "must be after start")
-    query = select(Alarm, Component).join(Component, Component.id == Alarm.component_id)
-    query = query.where(Alarm.state.in_([s.value for s in states]))
-    if kind is not None:
-        query = query.where(Alarm.kind == kind.value)
-    if substation is not None:
-        query = query.where(Component.substation == substation)
-    if component_type is not None:
-        query = query.where(Component.component_type == component_type.value)
-    if component_id is not None:
-        query = query.where(Alarm.component_id == component_id)
-    if start is not None:
-        query = query.where(Alarm.raised_at_us >= to_micros(start))
-    if end is not None:
-        query = query.where(Alarm.raised_at_us < to_micros(end))
-    if not include_shelved:
-        query = query.where(
-            or_(Alarm.shelved_until.is_(None), Alarm.shelved_until <= (now or utc_now()))
-        )
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    active_first = case((Alarm.cleared_at_us.is_(None), 0), else_=1)
-    severe_first = case((Alarm.severity == "alarm", 0), else_=1)
-    rows = session.execute(
-        query.order_by(active_first, severe_first, Alarm.raised_at_us, Alarm.id)
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return AlarmPage([AlarmRecord.of(a, c) for a, c in rows], total)
+    chosen = AlarmFilter(
+        states, kind, substation, component_type, component_id, start, end, include_shelved
+    )
+    return chosen.page(session, order=order, offset=offset, limit=limit, now=now)
 
 
 def _alarm(session: Session, alarm_id: int) -> tuple[Alarm, Component]:
@@ -239,6 +319,44 @@ def shelve_alarm(
         until=until.isoformat(), reason=text,
     )  # fmt: skip
     return get_alarm(session=session, alarm_id=alarm_id)
+
+
+def _picked(alarm_ids: Iterable[int]) -> list[int]:
+    picked = list(dict.fromkeys(alarm_ids))
+    if not picked:
+        raise InvalidInput.single("alarms", "pick at least one alarm")
+    return picked
+
+
+def acknowledge_alarms(
+    *, session: Session, actor: Actor, alarm_ids: Iterable[int], comment: object = None
+) -> list[AlarmRecord]:
+    """Acknowledge several alarms in the caller's transaction: the first one that may not be
+    acknowledged raises, and the transaction's rollback leaves every one as it was."""
+    require_manager(actor, "acknowledge alarms")
+    return [
+        acknowledge_alarm(session=session, actor=actor, alarm_id=alarm_id, comment=comment)
+        for alarm_id in _picked(alarm_ids)
+    ]
+
+
+def shelve_alarms(
+    *,
+    session: Session,
+    actor: Actor,
+    alarm_ids: Iterable[int],
+    until: datetime,
+    reason: object,
+    now: datetime | None = None,
+) -> list[AlarmRecord]:
+    """Shelve several alarms until ``until`` for one reason, all or none (as above)."""
+    require_manager(actor, "shelve alarms")
+    return [
+        shelve_alarm(
+            session=session, actor=actor, alarm_id=alarm_id, until=until, reason=reason, now=now
+        )
+        for alarm_id in _picked(alarm_ids)
+    ]
 
 
 def parse_kind(raw: object) -> AlarmKind:

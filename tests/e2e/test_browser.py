@@ -127,6 +127,7 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
         "Overview",
         "Network",
         "Components",
+        "Alarms",
         "Reports",
         "Manage components",
         "Measurements",
@@ -225,7 +226,7 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
     page.get_by_role("button", name="Sign in").wait_for()
 
     _sign_in(page, server, "ulf", USER_PASSWORD)
-    assert _nav_labels(page) == ["Overview", "Network", "Components", "Reports"]
+    assert _nav_labels(page) == ["Overview", "Network", "Components", "Alarms", "Reports"]
     page.get_by_role("heading", name="Overview").wait_for()  # every role starts there
     page.get_by_test_id("stSidebar").get_by_text("ulf · user").wait_for()  # `ulf` is code
     _open(page, "Components")
@@ -239,7 +240,7 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
         page.get_by_text(f"Only a manager may {action}.").wait_for()
         assert page.get_by_text("Page not found").count() == 0
         assert page.get_by_role("heading", name="Users").count() == 0
-    assert _nav_labels(page) == ["Overview", "Network", "Components", "Reports"]
+    assert _nav_labels(page) == ["Overview", "Network", "Components", "Alarms", "Reports"]
 
 
 def test_every_page_opens_at_its_typed_url(page: Any, server: Server) -> None:
@@ -249,6 +250,7 @@ def test_every_page_opens_at_its_typed_url(page: Any, server: Server) -> None:
         ("overview", "Overview"),
         ("network", "Network"),
         ("components", "Components"),
+        ("alarms", "Alarms"),
         ("reports", "Reports"),
         ("manage-components", "Manage components"),
         ("measurements", "Measurements"),

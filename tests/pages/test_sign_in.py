@@ -18,6 +18,7 @@ GRID_PAGES = (
     "pages/network.py",
     "pages/substation.py",
     "pages/components.py",
+    "pages/alarms.py",
     "pages/reports.py",
 )
 

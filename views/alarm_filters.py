@@ -1,0 +1,83 @@
+"""The Alarms page's filters: state, kind, substation, type, the days alarms were raised on (in
+the reader's zone) and whether shelved ones show. See docs/design.md#the-alarms-page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.alarms.records import AlarmFilter, AlarmKind, AlarmOrder
+from core.alarms.states import OPEN, AlarmState
+from core.domain import ComponentType
+from core.grid.components import list_substations
+from core.reports.periods import days_period
+from views import messages, resources
+from views.alarm_table import STATE_NAMES, kind_name
+
+CLEARED = (AlarmState.CLEARED_UNACKNOWLEDGED, AlarmState.CLOSED)
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmChoice:
+    filters: AlarmFilter
+    order: AlarmOrder
+    narrowed: bool  # a filter beyond the view's own: an empty list is the filters' doing
+
+
+def choose_alarms(*, history: bool, zone: str, on_change: Callable[[], None]) -> AlarmChoice | None:
+    """The filter widgets, and what they choose; ``None`` after saying why they choose no list
+    (no state picked, or days outside the calendar)."""
+    with resources.database().read() as session:
+        substations = list_substations(session=session)
+    state_column, kind_column, substation_column, type_column, days_column = st.columns(
+        [3, 2, 2, 2, 3]
+    )
+    choices = CLEARED if history else tuple(AlarmState)
+    states = state_column.multiselect(
+        "State",
+        choices,
+        default=choices if history else OPEN,
+        format_func=STATE_NAMES.__getitem__,
+        placeholder="Pick states",
+        key=f"alarms.states.{'history' if history else 'open'}",
+        on_change=on_change,
+    )
+    kind = kind_column.selectbox(
+        "Kind",
+        [None, *AlarmKind],
+        format_func=lambda k: "All kinds" if k is None else kind_name(k),
+        key="alarms.kind",
+        on_change=on_change,
+    )
+    substation = substation_column.selectbox(
+        "Substation",
+        [None, *substations],
+        format_func=lambda name: "All substations" if name is None else name,
+        key="alarms.substation",
+        on_change=on_change,
+    )
+    component_type = type_column.selectbox(
+        "Type",
+        [None, *ComponentType],
+        format_func=lambda t: "All types" if t is None else t.value.capitalize(),
+        key="alarms.type",
+        on_change=on_change,
+    )
+    days = days_column.date_input(
+        f"Raised on ({zone})", value=[], key="alarms.days", on_change=on_change
+    )  # a range: none, then the first day, then both
+    shelved = st.toggle("Show shelved alarms", key="alarms.shelved", on_change=on_change)
+    if not states:
+        st.info("Pick one or more states to list their alarms.")
+        return None
+    with messages.problems_shown():
+        start, end = days_period(*days, time_zone=zone) if len(days) == 2 else (None, None)
+        return AlarmChoice(
+            AlarmFilter(tuple(states), kind, substation, component_type, None, start, end, shelved),
+            AlarmOrder.NEWEST if history else AlarmOrder.URGENCY,
+            narrowed=bool(kind or substation or component_type or days)
+            or set(states) != set(choices if history else OPEN),
+        )
+    return None
