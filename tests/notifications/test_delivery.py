@@ -162,3 +162,25 @@ def test_a_deactivated_webhook_gets_nothing_new(db, receiver: Receiver):
         set_webhook_active(session=session, actor=MANAGER, webhook_id=hook, active=False)
     _raise_ack_clear(db)
     assert _deliveries(db) == [] and _deliver(db) == 0
+
+
+def test_a_shelving_is_sent_with_its_end_and_reason(db, receiver: Receiver):
+    from datetime import UTC, datetime
+
+    from core.alarms.records import shelve_alarm
+
+    _hook(db, receiver.url)
+    transformer = make_component(db)
+    post(db, transformer.id, "voltage", [125.0])
+    alarm = next(a for a in alarms(db) if a.kind.value == "high_alarm")
+    until = datetime(2030, 1, 2, 3, 4, tzinfo=UTC)
+    with db.write() as session:
+        shelve_alarm(
+            session=session, actor=MANAGER, alarm_id=alarm.id, until=until,
+            reason="transformer in maintenance", now=until - timedelta(days=1),
+        )  # fmt: skip
+    _deliver(db)
+    (shelved,) = [r for r in receiver.received if r.event == "shelve"]
+    assert shelved.body["alarm"]["shelved_until"] == "2030-01-02T03:04:00Z"
+    assert shelved.body["comment"] == "transformer in maintenance"
+    assert shelved.body["to_state"] == "active_unacknowledged"
