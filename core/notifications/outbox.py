@@ -17,6 +17,7 @@ from core.webhook_models import Webhook, WebhookDelivery
 
 _HOOKS = "notifications.hooks"
 _QUEUED = "notifications.queued"
+_PLACES = "notifications.places"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -29,7 +30,7 @@ def _micros(value: int | None) -> str | None:
 
 def payload(session: Session, alarm: Alarm, row: AlarmEvent, event_id: str) -> dict[str, Any]:
     """What a receiver is sent: the event, and the alarm as it stands after it."""
-    component = session.get(Component, alarm.component_id)
+    name, substation = _place(session, alarm.component_id)
     return {
         "event_id": event_id,
         "event": row.event,
@@ -41,8 +42,8 @@ def payload(session: Session, alarm: Alarm, row: AlarmEvent, event_id: str) -> d
         "alarm": {
             "id": alarm.id,
             "component_id": alarm.component_id,
-            "component": component.name if component is not None else None,
-            "substation": component.substation if component is not None else None,
+            "component": name,
+            "substation": substation,
             "measurement_type": alarm.measurement_type or None,
             "kind": alarm.kind,
             "severity": alarm.severity,
@@ -56,13 +57,27 @@ def payload(session: Session, alarm: Alarm, row: AlarmEvent, event_id: str) -> d
     }
 
 
+def _place(session: Session, component_id: int) -> tuple[str | None, str | None]:
+    """A component's name and substation, read once per transaction, without flushing: an
+    import's transitions stay batched in one flush (a flush per event doubled its time)."""
+    places: dict[int, tuple[str | None, str | None]] = session.info.setdefault(_PLACES, {})
+    if component_id not in places:
+        with session.no_autoflush:
+            row = session.execute(
+                select(Component.name, Component.substation).where(Component.id == component_id)
+            ).first()
+        places[component_id] = (row[0], row[1]) if row is not None else (None, None)
+    return places[component_id]
+
+
 def queue(session: Session, alarm: Alarm, row: AlarmEvent) -> None:
     """Queue ``row`` (a transition of ``alarm``) for every active webhook. The webhooks are read
     once per transaction; the rows are inserted in one statement when it commits."""
     hooks: list[int] | None = session.info.get(_HOOKS)
     if hooks is None:
-        hooks = list(session.scalars(select(Webhook.id).where(Webhook.active).order_by(Webhook.id)))
-        session.info[_HOOKS] = hooks
+        with session.no_autoflush:
+            query = select(Webhook.id).where(Webhook.active).order_by(Webhook.id)
+            hooks = session.info[_HOOKS] = list(session.scalars(query))
     if not hooks:
         return
     event_id = str(uuid.uuid4())
@@ -95,5 +110,5 @@ def _insert_queued(session: Session) -> None:
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # a rolled-back write queued nothing
-        session.info.pop(_QUEUED, None)
-        session.info.pop(_HOOKS, None)
+        for key in (_QUEUED, _HOOKS, _PLACES):
+            session.info.pop(key, None)
