@@ -87,3 +87,18 @@ def test_a_worker_killed_mid_delivery_loses_nothing(db, receiver: Receiver, tmp_
             .order_by(WebhookAttempt.number)
         ).all()
     assert [tuple(t) for t in tries] == [(1, None, STOPPED), (2, 200, None)]
+
+
+def test_a_worker_run_once_sends_what_is_due_and_exits(db, receiver: Receiver, tmp_path):
+    with db.write() as session:
+        add_webhook(session=session, actor=MANAGER, url=receiver.url, secret=SECRET)
+    post(db, make_component(db).id, "voltage", [125.0])  # an alarm and a warning raised
+    url = db.engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "GRIDBOARD_WEBHOOK_ALLOW_PRIVATE": "true"}
+    done = subprocess.run(
+        [sys.executable, "-m", "core.cli", "--database-url", url, "worker", "--once"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=GUARD_SECONDS,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [d.status for d in _deliveries(db)] == ["delivered", "delivered"]
+    assert sorted(receiver.keys()) == sorted(d.idempotency_key for d in _deliveries(db))
