@@ -132,3 +132,14 @@ def test_the_command_line_names_a_bad_url(db, private_refused, tmp_path, capsys)
     assert main([*command, "--secret-file", str(secret_file)]) == 1
     assert "url: its host '127.0.0.1' is a loopback" in capsys.readouterr().err
     assert _count(db) == 0
+
+
+def test_a_url_over_2000_characters_is_refused_and_one_of_2000_is_stored(db, private_refused):
+    base = "https://93.184.216.34/"
+    longest = base + "a" * (2000 - len(base))
+    too_long = pytest.raises(InvalidInput, match="url: must be at most 2000 characters, got 2001")
+    with too_long, db.write() as session:
+        add_webhook(session=session, actor=MANAGER, url=longest + "a", secret=SECRET)
+    with db.write() as session:
+        stored = add_webhook(session=session, actor=MANAGER, url=longest, secret=SECRET)
+    assert stored.url == longest
