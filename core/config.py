@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the HTTP API (CORS), comma-separated, "
         "each scheme://host[:port]; empty: none (no CORS headers, as before).",
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Webhooks may target loopback and private addresses (a receiver on this "
+        "host or network); false refuses them, so a webhook cannot reach internal services.",
+    )
 
     @field_validator("cors_origins")
     @classmethod

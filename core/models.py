@@ -3,7 +3,7 @@ See docs/architecture.md#storage."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -13,39 +13,27 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     false,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+# The base (and utc_now) live in core/model_base.py so the webhook tables, a module of their
+# own, derive from it without a cycle; every caller imports them from here, as before. Importing
+# core.webhook_models puts its tables in Base.metadata wherever the schema is.
+import core.webhook_models  # noqa: F401
+from core.model_base import Base as Base
+from core.model_base import utc_now as utc_now
 from core.timestamps import UtcDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 
 # The longest names and texts people type (component names, substations, display names,
 # e-mail addresses): every service checks it before writing, so SQLite (which would store
 # more) and PostgreSQL (which would refuse) answer alike.
 TEXT_LENGTH = 200
 USERNAME_LENGTH = 64
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 # What an Integer id column holds (32 bits on PostgreSQL): an id outside it names no row, and

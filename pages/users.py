@@ -1,5 +1,5 @@
 """Users (manager): who may sign in; create users, change roles, reset passwords, deactivate
-or delete users, and the API tokens machines use. See docs/design.md#roles."""
+or delete users, the API tokens machines use, and the webhooks. See docs/design.md#roles."""
 
 import polars as pl
 import streamlit as st
@@ -15,7 +15,7 @@ from core.access.users import (
     username_rules,
 )
 from core.domain import Role
-from views import api_tokens, messages, resources, ui, wording
+from views import api_tokens, messages, resources, ui, webhooks, wording
 
 actor = ui.require_manager("manage users")
 st.title("Users")
@@ -43,6 +43,7 @@ TASKS = [
     "Deactivate or reactivate",
     "Delete a user",
     "API tokens",
+    "Webhooks",
 ]
 task = st.segmented_control("What would you like to do?", TASKS, default=TASKS[0], required=True)
 names = [u.username for u in users]
@@ -150,5 +151,8 @@ elif task == "Reset a password":
                 "signed out; tell them the new password."
             )
 
-else:
+elif task == "API tokens":
     api_tokens.manage(actor)
+
+else:
+    webhooks.manage(actor)

@@ -117,10 +117,11 @@ GROUND = {
     "core.driver_statements", "core.errors", "core.logs", "core.models", "core.paths",
     "core.remembered",
     "core.timestamps", "core.units", "core.validation", "core.import_errors",
+    "core.model_base", "core.webhook_models",
 }  # fmt: skip
 ROOMS = {
     "core.access", "core.grid", "core.measurements", "core.reports", "core.imports",
-    "core.backup", "core.seed", "core.cli", "core.alarms",
+    "core.backup", "core.seed", "core.cli", "core.alarms", "core.notifications",
 }  # fmt: skip
 # Files out of every room: the exports, and a substation's diagram (its layout, its drawing).
 ABOVE_THE_ROOMS = {

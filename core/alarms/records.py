@@ -311,8 +311,8 @@ def shelve_alarm(
             "until", f"may be at most {MAX_SHELVE.days} days ahead: shelve it again then"
         )
     alarm, _ = _alarm(session, alarm_id)
+    alarm.shelved_until, alarm.shelve_reason = until, text  # before: the webhooks send them
     transition(session, alarm, Event.SHELVE, by=actor.username, comment=text)
-    alarm.shelved_until, alarm.shelve_reason = until, text
     session.flush()
     logs.on_commit(
         session, "alarm.shelve", user=actor.username, started=started, alarm_id=alarm_id,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import GridBoardError
 from core.models import Alarm, AlarmEvent, utc_now
+from core.notifications import outbox
 
 
 class AlarmState(StrEnum):
@@ -72,8 +73,9 @@ def transition(
     comment: str | None = None,
     at: datetime | None = None,
 ) -> AlarmEvent:
-    """Apply ``event`` to ``alarm`` (a new one, ``state`` unset, takes ``raise``) and add the
-    audit row; refuse an event its state does not allow with ``IllegalTransition``."""
+    """Apply ``event`` to ``alarm`` (a new one, ``state`` unset, takes ``raise``), add the
+    audit row and queue it for the webhooks (so set what the event changes first); refuse an
+    event its state does not allow with ``IllegalTransition``."""
     before = AlarmState(alarm.state) if alarm.state else None
     after = TRANSITIONS.get((before, event))
     if after is None:
@@ -92,4 +94,5 @@ def transition(
         comment=comment,
     )
     session.add(row)
+    outbox.queue(session, alarm, row)  # each webhook's delivery commits with the transition
     return row

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from core import logs
-from core.cli import alarms, database, grid_data, reports, servers, users
+from core.cli import alarms, database, grid_data, reports, servers, users, webhooks
 from core.cli.common import Command
 from core.config import get_settings
 from core.errors import GridBoardError
@@ -30,6 +30,7 @@ COMMANDS: tuple[Command, ...] = (
     reports.REPORT,
     alarms.ALARMS,
     alarms.LIMITS,
+    webhooks.WEBHOOKS,
     grid_data.EXPORT_COMPONENTS,
     grid_data.EXPORT_MEASUREMENTS,
     grid_data.DIAGRAM,

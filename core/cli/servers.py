@@ -19,14 +19,15 @@ def _worker_arguments(parser: argparse.ArgumentParser) -> None:
         "--poll-seconds",
         type=positive_float,
         default=2.0,
-        help="how often an idle worker looks for reports (default 2)",
+        help="how often an idle worker looks for reports and webhook deliveries (default 2)",
     )
     parser.add_argument(
         "--lease-seconds",
         type=positive_float,
         default=LEASE_SECONDS,
-        help="how long a claim lasts without renewal; a report whose worker died is taken "
-        f"over this long after (default {LEASE_SECONDS:g}; renewed every third of it)",
+        help="how long a claim lasts without renewal; a report (or webhook delivery) whose "
+        f"worker died is taken over this long after (default {LEASE_SECONDS:g}; a report's "
+        "is renewed every third of it)",
     )
     parser.add_argument(
         "--stop-grace-seconds",
@@ -42,6 +43,7 @@ def _worker(args: argparse.Namespace, database: Database) -> int:
     """Run queued reports until SIGTERM/SIGINT: the current report is finished within
     ``--stop-grace-seconds``, else handed back to the queue for another runner."""
     from core.alarms.watch import SilenceWatch
+    from core.notifications.watch import WebhookWatch
     from core.reports.jobs import ReportRunner
 
     runner = ReportRunner(
@@ -58,10 +60,20 @@ def _worker(args: argparse.Namespace, database: Database) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     # Communication lost is checked every minute beside the reports (not in a --once run).
     watch = None if args.once else SilenceWatch(database).start()
+    # Alarm events are sent to the webhooks every --poll-seconds (in a --once run: once, after).
+    hooks = WebhookWatch(
+        database, worker=runner.worker_id, lease_seconds=args.lease_seconds,
+        every_seconds=args.poll_seconds,
+    )  # fmt: skip
+    if not args.once:
+        hooks.start()
     try:
         logging.info("worker %s waiting for reports on %s", runner.worker_id, database.url)
         runner.run(until_idle=args.once)
+        if args.once:
+            hooks.run_once()
     finally:
+        hooks.stop()
         if watch is not None:
             watch.stop()
         for sig, handler in previous.items():

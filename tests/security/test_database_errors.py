@@ -34,8 +34,10 @@ from core.grid.substation_records import list_substation_records, update_substat
 from core.logs import configure_logging, reset_logging
 from core.measurements.measurements import add_measurement
 from core.models import TEXT_LENGTH, USERNAME_LENGTH, Alarm, Base, User, utc_now
+from core.notifications.webhooks import add_webhook
 from core.reports.compute import time_zone_names
 from core.reports.jobs import new_worker_id
+from core.webhook_models import SECRET_LENGTH
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 
 PASSWORD = "correct-horse-42"
@@ -57,6 +59,11 @@ def _rename_substation(db: Database, name: str) -> None:
             create_component(session=session, actor=MANAGER, fields=TRANSFORMER)
         (record,) = list_substation_records(session=session)
         update_substation(session=session, actor=MANAGER, name=record.name, new_name=name)
+
+
+def _add_webhook(db: Database, secret: str) -> None:
+    with db.write() as session:
+        add_webhook(session=session, actor=MANAGER, url="https://93.184.216.34/h", secret=secret)
 
 
 def _create_token(db: Database, name: str) -> None:
@@ -111,6 +118,7 @@ TYPED = {
     "api_tokens.name": (100, lambda db, v: _create_token(db, name=v)),
     # Made by its first component (as components.substation above), or renamed.
     "substations.name": (TEXT_LENGTH, _rename_substation),
+    "webhooks.secret": (SECRET_LENGTH, lambda db, v: _add_webhook(db, secret=v)),
 }
 # Text a person types into a column of no fixed length: its rule, and how to type into it.
 UNBOUNDED = {
@@ -156,6 +164,14 @@ WRITTEN_BY_GRIDBOARD = {
     "alarm_events.from_state": "one of the four ISA-18.2 states",
     "alarm_events.to_state": "one of the four ISA-18.2 states",
     "alarm_events.by": "the acting user's name, or system:alarms",
+    "webhooks.url": "check_url: at most 2000 characters (notifications/test_webhook_rules.py)",
+    "webhooks.created_by": "the acting user's name",
+    "webhook_deliveries.event_id": "a UUID, 36 characters",
+    "webhook_deliveries.idempotency_key": "a UUID, 36 characters",
+    "webhook_deliveries.event": "one of the lifecycle's events",
+    "webhook_deliveries.status": "pending, delivered or failed",
+    "webhook_deliveries.claimed_by": "new_worker_id()",
+    "webhook_attempts.worker": "new_worker_id()",
 }
 
 

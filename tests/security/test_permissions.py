@@ -31,6 +31,7 @@ from core.grid.components import get_component, list_components, list_substation
 from core.measurements.measurements import add_measurement
 from core.models import Alarm, Base, Substation
 from core.reports.jobs import get_report, list_reports, request_report
+from core.webhook_models import Webhook
 from tests.factories import LINE, MANAGER, TRANSFORMER, USER, make_component
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -152,6 +153,18 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "until": datetime.now(UTC) + timedelta(hours=1),
         "reason": "maintenance",
     },
+    "core.notifications.webhooks.add_webhook": lambda seen: {
+        "url": "https://93.184.216.34/hook",
+        "secret": "a-secret-long-enough",
+    },
+    "core.notifications.webhooks.delete_webhook": lambda seen: {"webhook_id": seen["webhook_id"]},
+    "core.notifications.webhooks.list_attempts": lambda seen: {},
+    "core.notifications.webhooks.list_webhooks": lambda seen: {},
+    # (the other webhook: delete_webhook runs first in name order)
+    "core.notifications.webhooks.set_webhook_active": lambda seen: {
+        "webhook_id": seen["webhook_id"] + 1,
+        "active": False,
+    },
     "core.reports.jobs.runner.generate_report": lambda seen: {
         "start": START,
         "end": START + timedelta(days=1),
@@ -182,6 +195,10 @@ def seen(db: Database) -> dict[str, Any]:
         )
         token = create_api_token(session=session, actor=MANAGER, name="feed", scope="read")
         session.add(Substation(name="Empty", name_key="Empty"))  # for delete_substation
+        hooks = [Webhook(url=f"https://93.184.216.34/{n}", secret="s" * 16, created_by="mona")
+                 for n in (1, 2)]  # fmt: skip
+        session.add_all(hooks)
+        session.flush()
     component = make_component(db)
     with db.write() as session:  # a measurement to delete, then an alarm to act on
         measurement = add_measurement(
@@ -199,6 +216,7 @@ def seen(db: Database) -> dict[str, Any]:
         "token_id": token.record.id,
         "alarm_id": alarm_id,
         "measurement_id": measurement.id,
+        "webhook_id": hooks[0].id,
     }
 
 
