@@ -4,7 +4,7 @@ The Alarms page's history reads newest first, and every list filtered by a perio
 of raise times: both walk this index instead of sorting the whole table.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 """
 
 from collections.abc import Sequence
