@@ -1,17 +1,19 @@
-"""Overview, the first page: what the grid holds, what is measured, what is stale, and the
-latest reports, each with a way into the page that shows more.
+"""Overview, the first page: the alarms first, then what the grid holds, what is measured, what
+is stale, and the latest reports, each with a way into the page that shows more.
 See docs/architecture.md#the-grid-views."""
 
 import polars as pl
 import streamlit as st
 
+from core.alarms.summary import read_summary
 from core.grid.overview import read_overview
-from views import resources, selection, ui, wording
+from views import alarm_words, resources, selection, ui, wording
 
 actor = ui.actor()
 st.title("Overview")
 with resources.database().read() as session:
     grid = read_overview(session=session)
+    alarms = read_summary(session=session)
 
 if grid.components == 0:
     if actor.is_manager:
@@ -20,6 +22,29 @@ if grid.components == 0:
     else:
         st.info("No components yet. A manager adds them; ask one, or check back later.")
     st.stop()
+
+severity = st.columns(4)
+severity[0].metric("Active alarms", f"{alarms.alarms:,}")
+severity[1].metric("Active warnings", f"{alarms.warnings:,}")
+severity[2].metric("Unacknowledged", f"{alarms.unacknowledged:,}")
+severity[3].metric("Shelved", f"{alarms.shelved:,}")
+if alarms.newest:
+    st.markdown("**Newest alarms**")
+    for alarm in alarms.newest:
+        st.page_link(
+            "pages/component.py",
+            label=alarm_words.line(alarm),
+            query_params={"component": str(alarm.component_id), "alarm": str(alarm.id)},
+            icon=alarm_words.SEVERITY_ICONS.get(alarm.severity),
+        )
+    st.caption(
+        "Open alarms not shelved, the most recently raised first. Open one to see it on its "
+        "component's chart. Shelved alarms are counted apart; unacknowledged ones include those "
+        "that have cleared."
+    )
+else:
+    st.success("No open alarms: nothing is outside its limits or waiting to be acknowledged.")
+st.divider()
 
 span = (
     f"{wording.when(grid.first_measurement)} to {wording.when(grid.last_measurement)}"
