@@ -49,20 +49,24 @@ def read_summary(
     moment = now or utc_now()
     shown = not_shelved(moment)
     rows = session.execute(
-        select(Alarm.state, Alarm.severity, case((shown, 0), else_=1), func.count())
+        select(
+            Alarm.state,
+            Alarm.severity,
+            func.count(),
+            func.coalesce(func.sum(case((shown, 1), else_=0)), 0),
+        )
         .where(Alarm.state.in_(_values(OPEN)))
-        .group_by(Alarm.state, Alarm.severity, case((shown, 0), else_=1))
+        .group_by(Alarm.state, Alarm.severity)
     ).all()
     counts = {"alarm": 0, "warning": 0}
     shelved = unacknowledged = 0
-    for state, severity, hidden, count in rows:
-        if hidden:
-            shelved += count if AlarmState(state) in ACTIVE else 0
-            continue
-        if AlarmState(state) in ACTIVE:
-            counts[severity] = counts.get(severity, 0) + count
-        if AlarmState(state) in UNACKNOWLEDGED:
-            unacknowledged += count
+    for raw_state, severity, count, visible in rows:
+        state = AlarmState(raw_state)
+        if state in ACTIVE:
+            counts[severity] = counts.get(severity, 0) + int(visible)
+            shelved += int(count) - int(visible)
+        if state in UNACKNOWLEDGED:
+            unacknowledged += int(visible)
     query = (
         select(Alarm, Component)
         .join(Component, Component.id == Alarm.component_id)
