@@ -10,7 +10,7 @@ import streamlit as st
 from core.config import get_settings
 from core.errors import GridBoardError
 from core.logs import configure_logging
-from views import alarm_count, messages, resources, sign_in, ui
+from views import alarm_sections, messages, resources, sign_in, ui
 
 ui.only_through_app()  # never Streamlit's old pages/ mode: see the function
 # The icon is a file Streamlit serves itself: an emoji or :material: icon is fetched from a
@@ -88,7 +88,7 @@ pages.setdefault("Manage" if manages else "Grid", []).extend(
 )
 current = st.navigation(pages, position="sidebar" if actor else "hidden")
 if actor:
-    alarm_count.sidebar(pages)  # linked to the Alarms page when there is one
+    alarm_sections.sidebar(pages)  # linked to the Alarms page when there is one
 # /?component=ID opens /component?component=ID (with its &alarm=ID, if any)
 for name, kept in (("component", ("component", "alarm")), ("report", ("report",))):
     if actor and current.url_path == "" and name in st.query_params and sign_in.cookie_written():

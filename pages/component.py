@@ -6,14 +6,13 @@ from datetime import timedelta
 
 import streamlit as st
 
-from core.alarms.records import AlarmRecord
-from core.alarms.summary import component_alarm, component_alarms, limits_in_force
+from core.alarms.summary import component_alarms, limits_in_force
 from core.domain import MeasurementType
 from core.errors import UnknownComponent
 from core.grid.components import ComponentRecord, count_measurements, get_component, list_components
 from core.reports.compute import time_zone_names
 from core.reports.periods import SeriesWindow
-from views import alarm_words, messages, resources, selection, ui, wording
+from views import alarm_sections, resources, selection, ui, wording
 from views.measurement_deletion import delete_measurements_form
 from views.series_view import SeriesView
 from views.widgets import REFRESH
@@ -38,35 +37,7 @@ with (
     stored = count_measurements(session=session, component_id=component_id)
     limits = limits_in_force(session=session, component_id=component_id)
     alarms = component_alarms(session=session, component_id=component_id, limit=LISTED_ALARMS)
-focus: AlarmRecord | None = None
-alarm_id = selection.query_id("alarm")
-if alarm_id is not None:
-    with messages.problems_shown(), resources.database().read() as session:
-        focus = component_alarm(session=session, component_id=component_id, alarm_id=alarm_id)
-elif st.query_params.get("alarm"):
-    st.warning(
-        f"The link's alarm, {wording.literal(st.query_params['alarm'])}, is not an alarm "
-        "number: the component is shown without it."
-    )
-
-
-def alarm_list() -> None:
-    """The component's alarms, the most recently raised first (shelved ones too)."""
-    st.subheader("Alarms")
-    if not alarms.alarms:
-        st.caption("No alarms for this component.")
-        return
-    st.dataframe(
-        alarm_words.alarm_table(alarms.alarms),
-        hide_index=True,
-        column_config={
-            name: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
-            for name in ("Raised", "Cleared")
-        },
-    )
-    more = f" (the newest {LISTED_ALARMS:,} shown)" if alarms.total > len(alarms.alarms) else ""
-    st.caption(f"{wording.count(alarms.total, 'alarm')}{more}, the most recently raised first.")
-
+focus = alarm_sections.linked_alarm(component_id)
 
 st.title(wording.literal(component.name))
 st.caption(
@@ -106,7 +77,7 @@ if stored == 0:
     st.info("No measurements for this component yet.")
     if actor.is_manager:
         st.page_link("pages/measurements.py", label="Add or import some", icon=":material/add:")
-    alarm_list()
+    alarm_sections.component_list(alarms)
     st.stop()
 if actor.is_manager:
     delete_measurements_form(component, actor)
@@ -169,4 +140,4 @@ if kinds:
     )
 else:
     st.info("Pick one or more measurements to chart.")
-alarm_list()
+alarm_sections.component_list(alarms)

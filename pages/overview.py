@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.alarms.summary import read_summary
 from core.grid.overview import read_overview
-from views import alarm_words, resources, selection, ui, wording
+from views import alarm_sections, resources, selection, ui, wording
 
 actor = ui.actor()
 st.title("Overview")
@@ -23,27 +23,7 @@ if grid.components == 0:
         st.info("No components yet. A manager adds them; ask one, or check back later.")
     st.stop()
 
-severity = st.columns(4)
-severity[0].metric("Active alarms", f"{alarms.alarms:,}")
-severity[1].metric("Active warnings", f"{alarms.warnings:,}")
-severity[2].metric("Unacknowledged", f"{alarms.unacknowledged:,}")
-severity[3].metric("Shelved", f"{alarms.shelved:,}")
-if alarms.newest:
-    st.markdown("**Newest alarms**")
-    for alarm in alarms.newest:
-        st.page_link(
-            "pages/component.py",
-            label=alarm_words.line(alarm),
-            query_params={"component": str(alarm.component_id), "alarm": str(alarm.id)},
-            icon=alarm_words.SEVERITY_ICONS.get(alarm.severity),
-        )
-    st.caption(
-        "Open alarms not shelved, the most recently raised first. Open one to see it on its "
-        "component's chart. Shelved alarms are counted apart; unacknowledged ones include those "
-        "that have cleared."
-    )
-else:
-    st.success("No open alarms: nothing is outside its limits or waiting to be acknowledged.")
+alarm_sections.overview(alarms)
 st.divider()
 
 span = (

@@ -71,6 +71,7 @@ def _chart(at):
     return json.loads(at.get("plotly_chart")[0].proto.spec)
 
 
+@pytest.mark.every_backend
 @pytest.mark.parametrize("user", ["ulf", "mona"])
 def test_the_sidebar_counts_unacknowledged_alarms_on_every_page(open_app, app_db, user):
     at = open_app(as_user=user)
@@ -91,13 +92,13 @@ def test_the_sidebar_count_links_to_the_alarms_page_once_the_app_has_one(app_db)
     def script():
         import streamlit as st
 
-        from views import alarm_count
+        from views import alarm_sections
 
         pages = {"Grid": [st.Page(lambda: None, title="Home", url_path="home", default=True)]}
         if st.session_state.get("with_alarms"):
             pages["Grid"].append(st.Page(lambda: None, title="Alarms", url_path="alarms"))
         st.navigation(pages)
-        alarm_count.sidebar(pages)
+        alarm_sections.sidebar(pages)
 
     at = AppTest.from_function(script).run()
     assert not at.sidebar.get("page_link")
@@ -109,6 +110,7 @@ def test_the_sidebar_count_links_to_the_alarms_page_once_the_app_has_one(app_db)
     assert link.proto.page.endswith("alarms")
 
 
+@pytest.mark.every_backend
 def test_the_overview_leads_with_the_counts_and_the_newest_alarms(open_app, app_db):
     t1 = make_component(app_db)
     line = make_component(app_db, LINE, to_substation="Hilltop")
@@ -172,6 +174,7 @@ def test_a_component_page_draws_its_limits_as_bands_and_lists_its_alarms(open_ap
     assert "3 alarms, the most recently raised first." in page
 
 
+@pytest.mark.every_backend
 def test_an_alarm_link_opens_the_chart_around_it_with_its_limit(open_app, app_db):
     transformer = make_component(app_db)  # 40 MVA: loading alarm at |P| 40 MW
     power = [10.0] * 36 + [45.0] * 6 + [10.0] * 30  # five-minute samples, high 03:00-03:30
