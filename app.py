@@ -1,5 +1,6 @@
 """GridBoard's entry point: page config, sign-in, role-filtered navigation, run. Everyone starts
-on the Overview; ``?component=ID`` and ``?report=ID`` open those pages. See docs/design.md#roles."""
+on the Overview; ``?component=ID`` (``&alarm=ID``) and ``?report=ID`` open those pages.
+See docs/design.md#roles."""
 
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ import streamlit as st
 from core.config import get_settings
 from core.errors import GridBoardError
 from core.logs import configure_logging
-from views import messages, resources, sign_in, ui
+from views import alarm_sections, messages, resources, sign_in, ui
 
 ui.only_through_app()  # never Streamlit's old pages/ mode: see the function
 # The icon is a file Streamlit serves itself: an emoji or :material: icon is fetched from a
@@ -87,8 +88,12 @@ pages.setdefault("Manage" if manages else "Grid", []).extend(
     ]
 )
 current = st.navigation(pages, position="sidebar" if actor else "hidden")
-for name in ("component", "report"):  # /?component=ID opens /component?component=ID
+if actor:
+    alarm_sections.sidebar(pages)  # linked to the Alarms page when there is one
+# /?component=ID opens /component?component=ID (with its &alarm=ID, if any)
+for name, kept in (("component", ("component", "alarm")), ("report", ("report",))):
     if actor and current.url_path == "" and name in st.query_params and sign_in.cookie_written():
-        st.switch_page(f"pages/{name}.py", query_params={name: st.query_params[name]})
+        query = {key: st.query_params[key] for key in kept if key in st.query_params}
+        st.switch_page(f"pages/{name}.py", query_params=query)
 messages.show_flash()  # what the last action did, when it reran the page
 current.run()

@@ -1,22 +1,25 @@
-"""One component (``?component=ID``): its attributes, charts of several measurement types on
-one time axis (others overlaid), a table and raw downloads. See docs/design.md#measurements."""
+"""One component (``?component=ID``, ``&alarm=ID`` opens the chart on that alarm): attributes,
+charts of several measurement types on one time axis (others overlaid, limits as bands), a
+table, raw downloads and its alarms. See docs/design.md#measurements."""
 
 from datetime import timedelta
 
 import streamlit as st
 
+from core.alarms.summary import component_alarms, limits_in_force
 from core.domain import MeasurementType
 from core.errors import UnknownComponent
 from core.grid.components import ComponentRecord, count_measurements, get_component, list_components
 from core.reports.compute import time_zone_names
 from core.reports.periods import SeriesWindow
-from views import resources, selection, ui, wording
+from views import alarm_sections, resources, selection, ui, wording
 from views.measurement_deletion import delete_measurements_form
 from views.series_view import SeriesView
 from views.widgets import REFRESH, kept_open
 
 MAX_COMPARED = 9  # with the component itself, ten lines per chart
 COMPARE_OPEN = "compare.open"
+LISTED_ALARMS = 100
 
 actor = ui.actor()
 component_id = selection.query_id("component")
@@ -33,6 +36,9 @@ with (
 ):
     component = get_component(session=session, component_id=component_id)
     stored = count_measurements(session=session, component_id=component_id)
+    limits = limits_in_force(session=session, component_id=component_id)
+    alarms = component_alarms(session=session, component_id=component_id, limit=LISTED_ALARMS)
+focus = alarm_sections.linked_alarm(component_id)
 
 st.title(wording.literal(component.name))
 st.caption(
@@ -55,9 +61,11 @@ facts = {
     "Length": wording.number(component.length_km, "km"),
     "Switch": component.status.value if component.status else "-",
 }
-shown = [name for name in facts if facts[name] != "-"] + ["Measurements"]
+facts["Measurements"] = f"{stored:,}"
+facts["Active alarms"] = f"{alarms.active:,}"
+shown = [name for name in facts if facts[name] != "-"]
 for column, name in zip(st.columns(len(shown)), shown, strict=True):
-    column.metric(name, facts.get(name, f"{stored:,}"))
+    column.metric(name, facts[name])
 if actor.is_manager:
     st.page_link(
         "pages/manage-components.py",
@@ -70,18 +78,20 @@ if stored == 0:
     st.info("No measurements for this component yet.")
     if actor.is_manager:
         st.page_link("pages/measurements.py", label="Add or import some", icon=":material/add:")
+    alarm_sections.component_list(alarms)
     st.stop()
 if actor.is_manager:
     delete_measurements_form(component, actor)
 
 kind_column, window_column = st.columns([1, 2])
+opened_on = focus.measurement_type if focus and focus.measurement_type else None
 kinds = kind_column.segmented_control(
     "Measurements",
     list(MeasurementType),
     format_func=str.capitalize,
     selection_mode="multi",
-    default=[MeasurementType.VOLTAGE],
-    key="component.kinds",
+    default=[opened_on or MeasurementType.VOLTAGE],
+    key=f"component.kinds.{focus.id}" if focus else "component.kinds",
 )
 kinds = [kind for kind in MeasurementType if kind in kinds]  # charts in a fixed order
 window = window_column.segmented_control(
@@ -125,14 +135,16 @@ with compare_column.expander("Compare with other components", key=COMPARE_OPEN, 
         key="compare.ids",
         on_change=kept_open(COMPARE_OPEN),
     )
-if not kinds:
+if kinds:
+    charted = [component, *(choices[i] for i in compared if i in choices)]
+    seconds = REFRESH[refresh]
+    view = SeriesView(
+        component=component, shown=charted, kinds=kinds, window=window, zone=zone,
+        limits=limits, focus=focus,
+    )  # fmt: skip
+    st.fragment(view.draw, run_every=timedelta(seconds=seconds) if seconds else None)(
+        refreshing=refresh if seconds else None
+    )
+else:
     st.info("Pick one or more measurements to chart.")
-    st.stop()
-charted = [component, *(choices[i] for i in compared if i in choices)]
-
-
-seconds = REFRESH[refresh]
-view = SeriesView(component=component, shown=charted, kinds=kinds, window=window, zone=zone)
-st.fragment(view.draw, run_every=timedelta(seconds=seconds) if seconds else None)(
-    refreshing=refresh if seconds else None
-)
+alarm_sections.component_list(alarms)

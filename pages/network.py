@@ -50,7 +50,9 @@ with diagram_column:
         f"{wording.count(everything.total_substations, 'substation')} and "
         f"{wording.count(len(network.lines), 'line')}. Wider lines are "
         "longer; lines joining the same two substations bow apart. Click a substation to open "
-        "it, or the diamond in the middle of a line to open that line; scroll to zoom."
+        "it, or the diamond in the middle of a line to open that line; scroll to zoom. Red: a "
+        "line, or a substation with a component, in an active alarm; amber: in a warning and "
+        "no alarm (shelved alarms are not shown)."
     )
     points = chart.selection.points if chart is not None else []
     chosen = picked(points)

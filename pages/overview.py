@@ -1,17 +1,19 @@
-"""Overview, the first page: what the grid holds, what is measured, what is stale, and the
-latest reports, each with a way into the page that shows more.
+"""Overview, the first page: the alarms first, then what the grid holds, what is measured, what
+is stale, and the latest reports, each with a way into the page that shows more.
 See docs/architecture.md#the-grid-views."""
 
 import polars as pl
 import streamlit as st
 
+from core.alarms.summary import read_summary
 from core.grid.overview import read_overview
-from views import resources, selection, ui, wording
+from views import alarm_sections, resources, selection, ui, wording
 
 actor = ui.actor()
 st.title("Overview")
 with resources.database().read() as session:
     grid = read_overview(session=session)
+    alarms = read_summary(session=session)
 
 if grid.components == 0:
     if actor.is_manager:
@@ -20,6 +22,9 @@ if grid.components == 0:
     else:
         st.info("No components yet. A manager adds them; ask one, or check back later.")
     st.stop()
+
+alarm_sections.overview(alarms)
+st.divider()
 
 span = (
     f"{wording.when(grid.first_measurement)} to {wording.when(grid.last_measurement)}"

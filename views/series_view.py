@@ -3,7 +3,7 @@ the component page that auto-refresh runs again on its own. See docs/architectur
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
+from core.alarms.records import AlarmRecord
+from core.alarms.summary import LimitInForce, alarm_window
 from core.domain import MeasurementType
 from core.exports import (
     MEASUREMENT_COLUMNS,
@@ -23,9 +25,15 @@ from core.grid.components import ComponentRecord
 from core.measurements.measurements import list_measurements, read_series, series_bounds
 from core.reports.periods import SeriesWindow, custom_days_shown_first, series_window
 from core.units import format_duration
-from views import messages, pager, resources, selection, wording
+from views import alarm_words, messages, pager, resources, selection, wording
 from views.figures.charts import axis_title
-from views.figures.series_charts import Panel, component_label, level_panels, stacked_series_figure
+from views.figures.series_charts import (
+    AlarmMark,
+    Panel,
+    component_label,
+    level_panels,
+    stacked_series_figure,
+)
 
 TABLE_PAGE = 100
 CHART_POINTS = 1500
@@ -54,6 +62,8 @@ class SeriesView:
     kinds: list[MeasurementType]
     window: SeriesWindow
     zone: str
+    limits: dict[MeasurementType, list[LimitInForce]] = field(default_factory=dict)
+    focus: AlarmRecord | None = None  # the alarm a link opened the page on
 
     def label(self, record: ComponentRecord) -> str:
         return component_label(record.name, record.substation, alone=len(self.shown) == 1)
@@ -91,15 +101,33 @@ class SeriesView:
             start, end = series_window(
                 self.window, first=first, last=last, custom=custom, time_zone=self.zone
             )
+            mark = self._focus(zoom_key, last)
             start, end = st.session_state.get(zoom_key, (start, end))
-            raw_count = self._charts(start, end, zoom_key)
+            raw_count = self._charts(start, end, zoom_key, mark)
             if refreshing:
                 now = wording.when_in(datetime.now(UTC), self.zone)
                 st.caption(f"Refreshes every {refreshing}; last at {now}.")
             self._downloads(start, end, raw_count)
             self._table(start, end, raw_count)
 
-    def _charts(self, start: datetime, end: datetime, zoom_key: str) -> int:
+    def _focus(self, zoom_key: str, last: datetime) -> AlarmMark | None:
+        """The alarm a link names, marked on its chart; the first time, the chart opens on a
+        window around it ("Show the whole time range" leaves it)."""
+        alarm = self.focus
+        if alarm is None:
+            return None
+        opened = f"component.alarm.{alarm.id}"
+        if opened not in st.session_state:
+            st.session_state[opened] = True
+            st.session_state[zoom_key] = alarm_window(alarm, last)
+        return AlarmMark(
+            label=f"Alarm #{alarm.id} {alarm_words.kind(alarm)}",
+            start=alarm.raised_at,
+            end=alarm.cleared_at or max(last, alarm.raised_at),
+            limit=alarm.limit,
+        )
+
+    def _charts(self, start: datetime, end: datetime, zoom_key: str, mark: AlarmMark | None) -> int:
         span = f"from {wording.when_in(start, self.zone)} to {wording.when_in(end, self.zone)}"
         panels: list[Panel] = []
         captions, raw_count = [], 0
@@ -118,7 +146,16 @@ class SeriesView:
                 }
                 labelled = {self.label(r): series[r.id].frame for r in self.shown}
                 levels = {self.label(r): r.voltage_kv for r in self.shown}
-                panels += level_panels(kind, labelled, levels)
+                marked = mark if self.focus and self.focus.measurement_type == kind else None
+                limits = tuple(self.limits.get(kind, ()))
+                panels += level_panels(
+                    kind,
+                    labelled,
+                    levels,
+                    limits=limits,
+                    alarm=marked,
+                    owner=self.label(self.component),
+                )
                 own = series[self.component.id]
                 raw_count += own.raw_count
                 text = caption(
@@ -141,6 +178,22 @@ class SeriesView:
             st.rerun()
         for text in captions:
             st.caption(text)
+        if any(self.limits.get(kind) for kind in self.kinds):
+            st.caption(
+                f"Bands: {wording.literal(self.component.name)}'s limits in force, amber from a "
+                "warning limit, red from an alarm limit."
+            )
+        if mark is not None:
+            st.caption(
+                f"{mark.label}: raised {wording.when_in(mark.start, self.zone)}, "
+                + (
+                    f"cleared {wording.when_in(self.focus.cleared_at, self.zone)}"
+                    if self.focus and self.focus.cleared_at
+                    else "still active"
+                )
+                + " (shaded"
+                + ("; its limit is the solid red line)." if mark.limit is not None else ").")
+            )
         if any("shown as" in text for text in captions):
             st.caption("Drag a box over the chart to zoom in on finer data.")
         if zoom_key in st.session_state and st.button("Show the whole time range"):

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.alarms.states import OPEN, AlarmState, Event, transition
+from core.alarms.states import ACTIVE, OPEN, AlarmState, Event, transition
 from core.domain import Actor, ComponentType, MeasurementType, require_manager
 from core.errors import InvalidInput, UnknownReference
 from core.grid.components import check_page
@@ -162,7 +162,7 @@ class AlarmFilter:
             on_alarm.append(Alarm.raised_at_us < to_micros(self.end))
         if not self.include_shelved:
             moment = now or utc_now()
-            on_alarm.append(or_(Alarm.shelved_until.is_(None), Alarm.shelved_until <= moment))
+            on_alarm.append(not_shelved(moment))
         return on_alarm, on_component
 
     def query(
@@ -363,22 +363,34 @@ def parse_kind(raw: object) -> AlarmKind:
     return choice_field("kind", raw, AlarmKind)
 
 
+def not_shelved(moment: datetime) -> ColumnElement[bool]:
+    """An alarm nobody has shelved, or whose shelving is over at ``moment``."""
+    return or_(Alarm.shelved_until.is_(None), Alarm.shelved_until <= moment)
+
+
+def in_alarm(moment: datetime) -> ColumnElement[bool]:
+    """An active alarm that is not shelved at ``moment``: what drawings colour (the state
+    index finds them)."""
+    return and_(Alarm.state.in_([s.value for s in ACTIVE]), not_shelved(moment))
+
+
+def worst(severity: str | None, other: str) -> str:
+    """The worse of two severities: ``alarm`` over ``warning``."""
+    return "alarm" if "alarm" in (severity, other) else other
+
+
 def active_severities(
     session: Session, component_ids: Iterable[int], *, now: datetime | None = None
 ) -> dict[int, str]:
     """The worst severity (``alarm`` over ``warning``) of each of ``component_ids`` with an
     active alarm that is not shelved at ``now``: what a drawing colours them by."""
-    moment = now or utc_now()
     ids = sorted(set(component_ids))
     rows = session.execute(
         select(Alarm.component_id, Alarm.severity).where(
-            Alarm.component_id.in_(ids),
-            Alarm.cleared_at_us.is_(None),
-            or_(Alarm.shelved_until.is_(None), Alarm.shelved_until <= moment),
+            Alarm.component_id.in_(ids), in_alarm(now or utc_now())
         )
     )
-    worst: dict[int, str] = {}
+    found: dict[int, str] = {}
     for component_id, severity in rows:
-        if worst.get(component_id) != "alarm":
-            worst[component_id] = severity
-    return worst
+        found[component_id] = worst(found.get(component_id), severity)
+    return found

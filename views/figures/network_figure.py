@@ -14,7 +14,9 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from sqlalchemy.orm import Session
 
+from core.alarms.summary import NetworkAlarms, network_alarms
 from core.counts import format_count
+from core.diagram import SEVERITY_COLOURS
 from core.grid.network import Line, Network, at_levels, circuits, whole_grid
 from core.remembered import Remembered
 from views.figures.chart_text import plain
@@ -27,6 +29,8 @@ NAMED_NODES = 80  # up to this many substations, their names stand beside them
 # Parallel lines bow apart by this share of their length each, drawn through this many points.
 CIRCUIT_SPREAD = 0.15
 CURVE_POINTS = 13
+# What a severity's mark says in the legend: the worst active, unshelved alarm decides.
+SEVERITY_NAMES = {"alarm": "In alarm", "warning": "In warning (no alarm)"}
 # Figures drawn per inventory version, levels and search.
 FIGURES: Remembered[tuple[Any, ...], go.Figure] = Remembered(16)
 
@@ -43,15 +47,17 @@ def network_view(
     *, session: Session, levels_kv: Iterable[float] = (), search: str = ""
 ) -> tuple[Network, list[str], go.Figure]:
     """What the network page shows: the network of ``levels_kv``, the substations whose names
-    contain ``search``, and its figure with those ringed; the figure is remembered per
-    inventory version, levels and search (Plotly takes a while to build one of thousands of
-    lines). Do not change the figure that comes back: others get the same one."""
+    contain ``search``, and its figure with those ringed and what is in alarm coloured; the
+    figure is remembered per inventory version, levels, search and alarm colours (Plotly takes
+    a while to build one of thousands of lines). Do not change the figure that comes back:
+    others get the same one."""
     version, grid = whole_grid(session)
+    alarms = network_alarms(session=session)
     levels = tuple(sorted(set(levels_kv)))
     network = at_levels(grid, levels)
     found = network.matching(search)
-    key = (version, levels, tuple(found))
-    figure = FIGURES.remember(key, lambda: network_figure(network, highlight=found))
+    key = (version, levels, tuple(found), alarms.key())
+    figure = FIGURES.remember(key, lambda: network_figure(network, highlight=found, alarms=alarms))
     return network, found, figure
 
 
@@ -137,14 +143,59 @@ def _array2(points: list[Point]) -> npt.NDArray[np.float64]:
     return np.asarray(points, dtype=np.float64).reshape(-1, 2)
 
 
-def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Figure:
+def _alarm_lines(
+    figure: go.Figure,
+    network: Network,
+    paths: dict[int, Path],
+    lines: dict[int, str],
+) -> None:
+    """A wide stroke in its severity's colour under each line in alarm, along its path."""
+    for severity, colour in SEVERITY_COLOURS.items():
+        xs: list[float] = []
+        ys: list[float] = []
+        for line in network.lines:
+            if lines.get(line.id) == severity:
+                line_xs, line_ys, _middle = paths[line.id]
+                xs += [*line_xs, math.nan]
+                ys += [*line_ys, math.nan]
+        if xs:
+            figure.add_trace(
+                go.Scatter(
+                    x=_array(xs), y=_array(ys), mode="lines", hoverinfo="skip",
+                    line={"color": colour, "width": WIDTHS[-1] + 6}, opacity=0.55,
+                    name=f"Line {SEVERITY_NAMES[severity].lower()}", legendrank=1,
+                )
+            )  # fmt: skip
+
+
+def _alarm_nodes(figure: go.Figure, network: Network, substations: dict[str, str]) -> None:
+    """A disc in its severity's colour behind each substation with a component in alarm."""
+    for severity, colour in SEVERITY_COLOURS.items():
+        marked = [node for node in network.substations if substations.get(node.name) == severity]
+        if marked:
+            figure.add_trace(
+                go.Scatter(
+                    x=_array([node.x for node in marked]),
+                    y=_array([node.y for node in marked]),
+                    mode="markers", hoverinfo="skip", legendrank=1,
+                    marker={"symbol": "circle", "size": 22, "color": colour, "opacity": 0.7},
+                    name=f"Substation {SEVERITY_NAMES[severity].lower()}",
+                )
+            )  # fmt: skip
+
+
+def network_figure(
+    network: Network, *, highlight: Sequence[str] = (), alarms: NetworkAlarms | None = None
+) -> go.Figure:
     """Lines coloured by level and wider the longer they are (parallel ones bowed apart), a
     clickable point at each line's middle, substations (a square ring where there are
-    transformers, a cross where a switch is open), and a ring around the ``highlight``ed
-    ones."""
+    transformers, a cross where a switch is open), a ring around the ``highlight``ed ones, and
+    the lines and substations in ``alarms`` marked in their worst severity's colour."""
     figure = go.Figure()
     paths = _paths(network)
     longest = max((line.length_km for line in network.lines), default=0.0)
+    if alarms is not None:
+        _alarm_lines(figure, network, paths, alarms.lines)
     for level in network.levels_kv:
         at_level = [line for line in network.lines if line.voltage_kv == level]
         colour = level_colour(level, network.levels_kv)
@@ -193,6 +244,8 @@ def network_figure(network: Network, *, highlight: Sequence[str] = ()) -> go.Fig
                 )
             )
     nodes = network.substations
+    if alarms is not None:
+        _alarm_nodes(figure, network, alarms.substations)
     marks = (
         ("With transformers", [n for n in nodes if n.transformers], "square-open", 16, "#7d3c98"),
         (
