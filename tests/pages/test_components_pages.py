@@ -114,7 +114,7 @@ def test_a_component_page_shows_attributes_chart_and_table(open_app, app_db):
     assert at.get("plotly_chart")
     assert list(at.dataframe[0].value.columns) == ["Time (UTC)", "Voltage (kV)"]
     assert list(at.dataframe[0].value["Voltage (kV)"]) == [12.0, 11.0, 10.0]  # newest first
-    assert "Edit or delete this component" not in [link.label for link in at.get("page_link")]
+    assert "Edit or delete this component" not in [link.label for link in at.main.get("page_link")]
 
 
 def test_the_time_range_presets_narrow_the_chart(open_app, app_db):
@@ -179,7 +179,7 @@ def test_a_component_without_measurements_invites_a_manager_to_add_some(open_app
     line = make_component(app_db, LINE)
     at = open_app(as_user="mona", page="pages/component.py", query={"component": line.id})
     assert "No measurements for this component yet." in everything(at)
-    labels = [link.label for link in at.get("page_link")]
+    labels = [link.label for link in at.main.get("page_link")]
     assert labels == ["Substation Riverside", "Edit or delete this component", "Add or import some"]
 
 

@@ -225,7 +225,7 @@ def test_a_failed_report_shows_its_error(open_app, app_db):
         )
     at = open_app(as_user="ulf", page="pages/report.py", query={"report": record.id})
     assert texts(at.error) == ["This report failed: the database went away; try again"]
-    assert [link.label for link in at.get("page_link")] == ["Request it again on Reports"]
+    assert [link.label for link in at.main.get("page_link")] == ["Request it again on Reports"]
 
 
 def test_an_unknown_report_says_so(open_app):

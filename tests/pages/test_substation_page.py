@@ -59,7 +59,7 @@ def test_a_substation_shows_its_components_latest_values_and_connections(open_ap
     page = everything(at)
     assert "Line to **Hilltop**" in page
     assert "Line from **Seaside**" in page
-    links = [link.proto.label for link in at.get("page_link")]
+    links = [link.proto.label for link in at.main.get("page_link")]
     assert "Hilltop" in links and "Seaside" in links
     (chart,) = at.get("plotly_chart")
     assert '"name":"T1"' in chart.proto.spec and '"name":"L1"' in chart.proto.spec
@@ -89,7 +89,7 @@ def test_without_a_name_the_page_says_where_to_pick_one(open_app):
 def test_a_lines_page_links_to_the_substations_at_both_ends(open_app, app_db):
     _transformer, line = _grid(app_db)
     at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
-    links = [(link.proto.label, link.proto.query_string) for link in at.get("page_link")]
+    links = [(link.proto.label, link.proto.query_string) for link in at.main.get("page_link")]
     assert ("Substation Riverside", "name=Riverside") in links
     assert ("Substation Hilltop", "name=Hilltop") in links
 
