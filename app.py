@@ -83,6 +83,7 @@ pages.setdefault("Manage" if manages else "Grid", []).extend(
         page("manage-components", "Manage components", ":material/build:", visibility=shown),
         page("measurements", "Measurements", ":material/monitoring:", visibility=shown),
         page("users", "Users", ":material/group:", visibility=shown),
+        page("audit-log", "Audit log", ":material/history:", visibility=shown),
     ]
 )
 current = st.navigation(pages, position="sidebar" if actor else "hidden")

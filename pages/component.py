@@ -92,7 +92,7 @@ window = window_column.segmented_control(
 )
 zone_column, compare_column, refresh_column = st.columns([1, 2, 1])
 zones = sorted(time_zone_names())
-browser_zone = st.context.timezone if st.context.timezone in zones else "UTC"
+browser_zone = ui.browser_zone()
 zone = zone_column.selectbox(
     "Time zone", zones, index=zones.index(browser_zone), key="component.zone"
 )

@@ -23,7 +23,7 @@ st.title("Reports")
 if actor.is_manager:
     with st.expander("Generate a report", expanded=True, icon=":material/add_chart:"):
         zones = sorted(time_zone_names())
-        browser_zone = st.context.timezone if st.context.timezone in zones else "UTC"
+        browser_zone = ui.browser_zone()
         preset_column, zone_column = st.columns(2)
         preset = preset_column.segmented_control(
             "Period",

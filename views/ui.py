@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from core.domain import Actor
+from core.reports.compute import time_zone_names
 
 ACTOR_KEY = "gridboard.actor"
 
@@ -52,3 +53,10 @@ def require_manager(action: str) -> Actor:
         st.error(f"Only a manager may {action}. Ask a manager if this needs doing.")
         st.stop()
     return current
+
+
+def browser_zone() -> str:
+    """The browser's time zone (an IANA name), or ``UTC`` when it sends none that is known:
+    the zone every time a page shows or reads is in, unless the person picks another."""
+    zone = st.context.timezone
+    return zone if zone in time_zone_names() else "UTC"
