@@ -114,8 +114,8 @@ def _import(at, name, data, *, overwrite=False):
 
 
 def test_importing_a_csv_file_previews_then_imports(open_app, app_db):
-    for base in (TRANSFORMER, LINE, SWITCH):
-        make_component(app_db, base)
+    for base in (TRANSFORMER, LINE, SWITCH):  # the components the template names
+        make_component(app_db, base, substation="Fuchsberg")
     at = open_app(as_user="mona", page=PAGE)
     assert at.download_button[0].label == "Download a template CSV"
     at.file_uploader[0].upload("m.csv", _csv(), "text/csv").run()
@@ -170,11 +170,12 @@ def test_an_implausible_file_is_refused_unless_the_manager_allows_it_for_this_im
 
 
 def test_a_file_naming_unknown_components_is_refused_whole(open_app, app_db):
-    make_component(app_db, TRANSFORMER)
+    transformer = make_component(app_db, TRANSFORMER, substation="Fuchsberg")  # T1, not S1
     at = _import(open_app(as_user="mona", page=PAGE), "m.csv", _csv())
-    assert texts(at.error)[0].startswith("Nothing was imported: the file has")
+    assert texts(at.error)[0].startswith("Nothing was imported: the file has 1 problem")
     reasons = " ".join(at.dataframe[-1].value["problem"])
-    assert "L1" in reasons and "S1" in reasons
+    assert "S1" in reasons and "T1" not in reasons
+    assert _stored(app_db, transformer.id).is_empty()
 
 
 def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):
