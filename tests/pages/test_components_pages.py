@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -290,3 +291,13 @@ def test_a_range_over_the_download_limit_offers_no_download_and_says_how_to_expo
     said = everything(at)
     assert "This range holds 3 measurements; a download from the dashboard holds at most 2" in said
     assert "gridboard export-measurements" in said
+
+
+def test_the_list_aligns_numbers_right(open_app, app_db):
+    """(Its height and its filters' width are tests/e2e/test_layout.py's, in Chromium.)"""
+    make_component(app_db, TRANSFORMER)
+    at = open_app(as_user="ulf", page="pages/components.py")
+    columns = json.loads(at.dataframe[0].proto.columns)
+    for name in ("Voltage (kV)", "Capacity (MVA)", "Length (km)"):
+        assert columns[name]["alignment"] == "right", name
+    assert "alignment" not in columns.get("Name", {})
