@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.grid.substation_records import substation_for
 from core.measurements.measurements import add_measurement
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
@@ -108,3 +109,16 @@ def test_the_diagram_is_drawn_above_the_tables_with_a_download(open_app, app_db,
     (download,) = at.get("download_button")
     assert download.proto.label == "Download SVG"
     assert at.segmented_control(key="substation.refresh").value == "off"
+
+
+@pytest.mark.every_backend
+def test_a_substation_record_without_components_opens(open_app, app_db):
+    with app_db.write() as session:
+        substation_for(session, "Newfield")  # recorded (a manager named it), nothing in it yet
+    at = open_app(as_user="ulf", page=PAGE, query={"name": "Newfield"})
+    assert not at.exception
+    assert texts(at.title) == ["Newfield"]
+    assert "Substation · 0 components" in everything(at)
+    assert "no component is in or connected" not in everything(at).lower()
+    components = open_app(as_user="ulf", page="pages/components.py")
+    assert "Newfield" in components.multiselect[1].options  # the substation filter lists it
