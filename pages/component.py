@@ -54,7 +54,8 @@ facts = {
     "Length": wording.number(component.length_km, "km"),
     "Switch": component.status.value if component.status else "-",
 }
-shown = [name for name in facts if facts[name] != "-"] + ["Measurements"]
+ALL_TYPES = "Measurements (all types)"  # the charts' captions count one type each
+shown = [name for name in facts if facts[name] != "-"] + [ALL_TYPES]
 for column, name in zip(st.columns(len(shown)), shown, strict=True):
     column.metric(name, facts.get(name, f"{stored:,}"))
 if actor.is_manager:

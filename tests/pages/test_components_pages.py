@@ -110,7 +110,8 @@ def test_a_component_page_shows_attributes_chart_and_table(open_app, app_db):
     assert texts(at.title) == ["L1"]
     page = everything(at)
     assert "Line in substation **Riverside**" in page
-    assert "Voltage: 20 kV" in page and "Length: 12.5 km" in page and "Measurements: 3" in page
+    assert "Voltage: 20 kV" in page and "Length: 12.5 km" in page
+    assert "Measurements (all types): 3" in page
     assert "All 3 measurements from 2024-05-01 00:00 UTC" in page
     assert at.get("plotly_chart")
     assert list(at.dataframe[0].value.columns) == ["Time (UTC)", "Voltage (kV)"]
@@ -301,3 +302,14 @@ def test_the_list_aligns_numbers_right(open_app, app_db):
     for name in ("Voltage (kV)", "Capacity (MVA)", "Length (km)"):
         assert columns[name]["alignment"] == "right", name
     assert "alignment" not in columns.get("Name", {})
+
+
+def test_the_measurements_metric_and_the_charts_caption_agree(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=3)  # voltage
+    _measure(app_db, line.id, kind="current", count=2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    page = everything(at)
+    assert "Measurements (all types): 5" in page  # every type
+    assert "Voltage: All 3 measurements from" in page  # the type the chart shows, named
+    assert "Measurements: 5" not in page
