@@ -91,4 +91,6 @@ for name in ("component", "report"):  # /?component=ID opens /component?componen
     if actor and current.url_path == "" and name in st.query_params and sign_in.cookie_written():
         st.switch_page(f"pages/{name}.py", query_params={name: st.query_params[name]})
 messages.show_flash()  # what the last action did, when it reran the page
+if actor and current.url_path == "":  # the default page: asked for, or instead of an unknown one
+    ui.say_if_unknown_page()
 current.run()
