@@ -302,18 +302,14 @@ def ended_on_commit(
     session.info.setdefault(_PENDING, []).append((action, user, started, outcome, level, ids))
 
 
-# The key that names what an action was done to, by preference; else the first ``*_id``.
-_TARGET_KEYS = ("username", "name")
-
-
 def _target(ids: Mapping[str, Any]) -> str:
+    """``user carla``, ``component 12``, ``name backup``: what ``ids`` say was acted on."""
+    if ids.get("username") not in (None, ""):
+        return f"user {ids['username']}"
     for key, value in ids.items():
         if key.endswith("_id") and value is not None:
             return f"{key.removesuffix('_id').replace('_', ' ')} {value}"
-    for key in _TARGET_KEYS:
-        if ids.get(key) not in (None, ""):
-            return f"{'user' if key == 'username' else key} {ids[key]}"
-    return ""
+    return f"name {ids['name']}" if ids.get("name") not in (None, "") else ""
 
 
 def audit_entry(

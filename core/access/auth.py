@@ -95,7 +95,12 @@ def check_sign_in(
         forget_attempts(session, key, reservation)
         session.execute(update(User).where(User.id == user.id).values(last_sign_in_at=moment))
         logs.on_commit(
-            session, "auth.sign_in", user=user.username, started=started, user_id=user.id
+            session,
+            "auth.sign_in",
+            user=user.username,
+            started=started,
+            user_id=user.id,
+            username=user.username,
         )
     return SignInOutcome(user, None, 0.0)
 
@@ -131,7 +136,7 @@ def _log_refusal(
                 started=started,
                 outcome=outcome,
                 level=WARNING,
-                ids=details,
+                ids={"username": key, **details},
             )
     except GridBoardError as error:
         logs.record(
