@@ -85,6 +85,7 @@ pages.setdefault("Manage" if manages else "Grid", []).extend(
         page("manage-components", "Manage components", ":material/build:", visibility=shown),
         page("measurements", "Measurements", ":material/monitoring:", visibility=shown),
         page("users", "Users", ":material/group:", visibility=shown),
+        page("audit-log", "Audit log", ":material/history:", visibility=shown),
     ]
 )
 current = st.navigation(pages, position="sidebar" if actor else "hidden")
@@ -96,4 +97,6 @@ for name, kept in (("component", ("component", "alarm")), ("report", ("report",)
         query = {key: st.query_params[key] for key in kept if key in st.query_params}
         st.switch_page(f"pages/{name}.py", query_params=query)
 messages.show_flash()  # what the last action did, when it reran the page
+if actor and current.url_path == "":  # the default page: asked for, or instead of an unknown one
+    ui.say_if_unknown_page()
 current.run()

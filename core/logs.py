@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from core.config import Settings
+from core.models import AuditEntry
 
 AUDIT_LOGGER = "gridboard.audit"
 FIELDS = "gridboard"  # the LogRecord attribute that carries a record's structured fields
@@ -177,6 +178,7 @@ class _CurrentStreamHandler(logging.StreamHandler[TextIO]):
 
 
 _configured: tuple[object, ...] | None = None
+_redactor = Redactor()  # the configured one (which knows the cookie key) once there is one
 _handlers: list[logging.Handler] = []
 _plain_record_factory: Callable[..., logging.LogRecord] | None = None
 
@@ -207,7 +209,7 @@ def configure_logging(settings: Settings, *, stream: str = "stdout") -> None:
     when the settings change, as in tests). Handlers are put on the root logger, so library
     warnings come out in the same format; other handlers there are left alone.
     """
-    global _configured
+    global _configured, _redactor
     key = (
         stream,
         settings.log_level,
@@ -223,7 +225,7 @@ def configure_logging(settings: Settings, *, stream: str = "stdout") -> None:
         reset_logging()
         root = logging.getLogger()
         formatter = JsonFormatter() if settings.log_format == "json" else TextFormatter()
-        redactor = Redactor([settings.cookie_key])
+        redactor = _redactor = Redactor([settings.cookie_key])
         handlers: list[logging.Handler] = [_CurrentStreamHandler(stream)]
         if settings.log_file:
             path = Path(settings.log_file)
@@ -276,11 +278,53 @@ def record(
 def on_commit(
     session: Session, action: str, *, user: str | None, started: float, **ids: Any
 ) -> None:
-    """Log ``action`` when ``session``'s transaction commits (with the commit in the duration);
-    if it rolls back instead, the record says ``rolled_back``."""
+    """Audit ``action``: an ``audit_log`` row in ``session``'s transaction, so it is stored
+    exactly when the change is, and a log record when that transaction commits (with the
+    commit in the duration); if it rolls back instead, the record says ``rolled_back``."""
+    ended_on_commit(session, action, user=user, started=started, outcome="ok", ids=ids)
+
+
+def ended_on_commit(
+    session: Session,
+    action: str,
+    *,
+    user: str | None,
+    started: float,
+    outcome: str,
+    level: int = logging.INFO,
+    ids: Mapping[str, Any],
+) -> None:
+    """``on_commit`` of an action that ended in ``outcome`` (a refused sign-in, say), logged
+    at ``level``."""
     if session.info.get(_QUIET, 0):
         return
-    session.info.setdefault(_PENDING, []).append((action, user, started, ids))
+    session.add(audit_entry(action, user=user, outcome=outcome, ids=ids))
+    session.info.setdefault(_PENDING, []).append((action, user, started, outcome, level, ids))
+
+
+def _target(ids: Mapping[str, Any]) -> str:
+    """``user carla``, ``component 12``, ``name backup``: what ``ids`` say was acted on."""
+    if ids.get("username") not in (None, ""):
+        return f"user {ids['username']}"
+    for key, value in ids.items():
+        if key.endswith("_id") and value is not None:
+            return f"{key.removesuffix('_id').replace('_', ' ')} {value}"
+    return f"name {ids['name']}" if ids.get("name") not in (None, "") else ""
+
+
+def audit_entry(
+    action: str, *, user: str | None, outcome: str, ids: Mapping[str, Any]
+) -> AuditEntry:
+    """The ``audit_log`` row of ``action``: its fields masked as the log masks them."""
+    fields = {key: _redactor._value(key, value) for key, value in ids.items()}
+    return AuditEntry(
+        at=datetime.now(UTC),
+        actor=user or "",
+        event=action,
+        target=_redactor.redact(_target(ids)),
+        outcome=outcome,
+        fields=json.dumps(fields, default=str, ensure_ascii=False, sort_keys=True),
+    )
 
 
 @contextmanager
@@ -296,8 +340,9 @@ def quiet(session: Session) -> Iterator[None]:
 
 def _flush_pending(session: Session, outcome: str, level: int) -> None:
     pending = session.info.pop(_PENDING, None)
-    for action, user, started, ids in pending or ():
-        record(action, user=user, started=started, outcome=outcome, level=level, **ids)
+    for action, user, started, stated, stated_level, ids in pending or ():
+        ended, ended_level = (stated, stated_level) if outcome == "ok" else (outcome, level)
+        record(action, user=user, started=started, outcome=ended, level=ended_level, **ids)
 
 
 @event.listens_for(Session, "after_commit")
@@ -314,8 +359,9 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 def reset_logging() -> None:
     """Remove what ``configure_logging`` added (closing the file); for tests and embedders."""
-    global _configured, _plain_record_factory
+    global _configured, _plain_record_factory, _redactor
     with _lock:
+        _redactor = Redactor()
         if _plain_record_factory is not None:
             logging.setLogRecordFactory(_plain_record_factory)
             _plain_record_factory = None

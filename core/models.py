@@ -189,15 +189,14 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # When the user was last deactivated: sign-ins from before it stay ended after reactivation.
     deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # password accepted
 
     __table_args__ = (CheckConstraint("role IN ('user', 'manager')", name="role"),)
 
 
 class ApiToken(Base):
-    """A named token for a machine (a SCADA export, a script) to call the HTTP API.
-
-    Only the SHA-256 of the token is stored; the token itself is shown once, when it is made.
-    """
+    """A named token for a machine (a SCADA export, a script) to call the HTTP API. Only the
+    SHA-256 of the token is stored; the token itself is shown once, when it is made."""
 
     __tablename__ = "api_tokens"
 
@@ -216,11 +215,9 @@ class ApiToken(Base):
 
 
 class SignInAttempt(Base):
-    """Recent failed sign-ins for a typed username, whether or not such a user exists.
-
-    Keyed by the name as typed (normalised), so an unknown name is slowed and locked exactly
-    like a known one and the refusals do not tell them apart (``core.access.auth``).
-    """
+    """Recent failed sign-ins for a typed username, whether or not such a user exists. Keyed
+    by the name as typed (normalised), so an unknown name is slowed and locked exactly like a
+    known one and the refusals do not tell them apart (``core.access.auth``)."""
 
     __tablename__ = "sign_in_attempts"
 
@@ -229,6 +226,20 @@ class SignInAttempt(Base):
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what to which rows (``core.logs`` writes one in the action's own transaction)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    actor: Mapped[str] = mapped_column(String(TEXT_LENGTH), default="", index=True)
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    fields: Mapped[str] = mapped_column(Text, default="{}")  # JSON, secrets redacted
 
 
 class SignInSession(Base):

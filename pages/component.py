@@ -61,7 +61,8 @@ facts = {
     "Length": wording.number(component.length_km, "km"),
     "Switch": component.status.value if component.status else "-",
 }
-facts["Measurements"] = f"{stored:,}"
+ALL_TYPES = "Measurements (all types)"  # the charts' captions count one type each
+facts[ALL_TYPES] = f"{stored:,}"
 facts["Active alarms"] = f"{alarms.active:,}"
 shown = [name for name in facts if facts[name] != "-"]
 for column, name in zip(st.columns(len(shown)), shown, strict=True):
@@ -103,7 +104,7 @@ window = window_column.segmented_control(
 )
 zone_column, compare_column, refresh_column = st.columns([1, 2, 1])
 zones = sorted(time_zone_names())
-browser_zone = st.context.timezone if st.context.timezone in zones else "UTC"
+browser_zone = ui.browser_zone()
 zone = zone_column.selectbox(
     "Time zone", zones, index=zones.index(browser_zone), key="component.zone"
 )

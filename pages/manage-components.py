@@ -27,6 +27,13 @@ if TASK_KEY not in st.session_state:  # the first run of a visit: a link opens E
 # rename, retype or delete (a new default would make it a new widget, back on "Create").
 task = st.segmented_control("What would you like to do?", TASKS, required=True, key=TASK_KEY)
 PICKER = "edit"
+
+
+def _and_its(measured: int) -> str:
+    """`` and its 3 measurements`` after a component's name; nothing when it has none."""
+    return f" and its {wording.count(measured, 'measurement')}" if measured else ""
+
+
 SEARCH_KEY, PICKED_KEY = widgets.picker_keys(PICKER)
 
 
@@ -86,20 +93,21 @@ elif task == "Edit or delete":
     with resources.database().read() as session:
         measured = count_measurements(session=session, component_id=chosen.id)
     st.warning(
-        f"Deleting {wording.literal(chosen.name)} also deletes its {measured:,} measurements. "
-        "This cannot be undone; reports already made keep their figures."
+        f"Deleting {wording.literal(chosen.name)} also deletes its "
+        f"{wording.count(measured, 'measurement')}."
+        if measured
+        else f"{wording.literal(chosen.name)} has no measurements: deleting it deletes no data."
     )
+    st.caption("This cannot be undone; reports already made keep their figures.")
     confirmed = st.checkbox(
-        f"Yes, delete {wording.literal(chosen.name)} and its {measured:,} measurements",
+        f"Yes, delete {wording.literal(chosen.name)}{_and_its(measured)}",
         key=f"delete.{chosen.id}",
     )
     if st.button("Delete component", disabled=not confirmed, icon=":material/delete:"):
         with messages.problems_shown():
             with resources.database().write() as session:
                 removed = delete_component(session=session, actor=actor, component_id=chosen.id)
-            messages.flash(
-                f"Deleted {wording.literal(chosen.name)} and its {removed:,} measurements."
-            )
+            messages.flash(f"Deleted {wording.literal(chosen.name)}{_and_its(removed)}.")
             st.query_params.pop("component", None)
             st.session_state.pop(PICKED_KEY, None)  # the picker moves on to another component
             st.rerun()

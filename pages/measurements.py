@@ -2,6 +2,7 @@
 See docs/design.md#import-formats."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -19,7 +20,8 @@ if task == "Add one":
     component = widgets.pick_component(key="measurement", linked=selection.query_id("component"))
     if component is None:
         st.stop()
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    zone = ui.browser_zone()  # the form reads and says times on the browser's wall clock
+    now = datetime.now(ZoneInfo(zone)).replace(second=0, microsecond=0, tzinfo=None)
     with st.form("add-measurement"):
         # Typed apart: written inline, mypy infers the list from the widget's overload for no
         # options (Sequence[Never]) and types the choice None.
@@ -30,8 +32,8 @@ if task == "Add one":
             format_func=lambda k: f"{k.capitalize()} ({MEASUREMENT_UNITS[k]})",
         )
         day_column, time_column = st.columns(2)
-        day = day_column.date_input("Date (UTC)", value=now.date())
-        moment = time_column.time_input("Time (UTC)", value=now.time(), step=60)
+        day = day_column.date_input(f"Date ({zone})", value=now.date())
+        moment = time_column.time_input(f"Time ({zone})", value=now.time(), step=60)
         value = st.text_input(
             "Value",
             placeholder="12.5 (a dot for decimals)",
@@ -42,7 +44,7 @@ if task == "Add one":
         overwrite = st.checkbox("Replace a measurement already stored at this time")
         submitted = st.form_submit_button("Add measurement", type="primary")
     if submitted:
-        timestamp = datetime.combine(day, moment, tzinfo=UTC)
+        timestamp = datetime.combine(day, moment, tzinfo=ZoneInfo(zone)).astimezone(UTC)
         with messages.problems_shown():
             with resources.database().write() as session:
                 add_measurement(
@@ -56,8 +58,8 @@ if task == "Add one":
                 )
             st.success(
                 f"Added {kind.value} {value.strip()} {MEASUREMENT_UNITS[kind]} at "
-                f"{wording.when(timestamp)} to {wording.literal(component.name)} in substation "
-                f"{wording.literal(component.substation)}."
+                f"{wording.when_in(timestamp, zone)} to {wording.literal(component.name)} in "
+                f"substation {wording.literal(component.substation)}."
             )
 
 else:

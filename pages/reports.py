@@ -23,15 +23,16 @@ st.title("Reports")
 if actor.is_manager:
     with st.expander("Generate a report", expanded=True, icon=":material/add_chart:"):
         zones = sorted(time_zone_names())
-        browser_zone = st.context.timezone if st.context.timezone in zones else "UTC"
-        preset_column, zone_column = st.columns(2)
-        preset = preset_column.segmented_control(
+        browser_zone = ui.browser_zone()
+        # The period's five choices get a row of their own: beside the zone, "Custom" was cut off.
+        preset = st.segmented_control(
             "Period",
             list(ReportPreset),
             format_func=str.capitalize,
             default=ReportPreset.LAST_7_DAYS,
             required=True,
         )
+        zone_column, _ = st.columns(2)
         zone = zone_column.selectbox(
             "Time zone of the daily buckets", zones, index=zones.index(browser_zone)
         )

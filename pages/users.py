@@ -19,6 +19,7 @@ from views import api_tokens, messages, resources, ui, webhooks, wording
 
 actor = ui.require_manager("manage users")
 st.title("Users")
+zone = ui.browser_zone()
 with resources.database().read() as session:
     users = list_users(session=session)
 st.dataframe(
@@ -30,6 +31,10 @@ st.dataframe(
             "Role": [u.role.value for u in users],
             "Status": ["active" if u.active else "deactivated" for u in users],
             "Since": [wording.when(u.created_at) for u in users],
+            "Last sign-in": [
+                wording.when_in(u.last_sign_in_at, zone) if u.last_sign_in_at else "never"
+                for u in users
+            ],
         }
     ),
     hide_index=True,

@@ -343,3 +343,24 @@ def test_report_dates_are_midnights_in_the_zone_given_with_tz(db, url, tmp_path)
         datetime(2026, 11, 30, 5, tzinfo=UTC),
         datetime(2026, 12, 7, 5, tzinfo=UTC),
     )
+
+
+def test_audit_log_writes_the_filtered_entries_newest_first(db, url, tmp_path, capsys):
+    import csv
+
+    from tests.factories import LINE, TRANSFORMER, make_component
+
+    transformer = make_component(db, TRANSFORMER)
+    line = make_component(db, LINE)
+    out = tmp_path / "audit.csv"
+    assert main(["--database-url", url, "audit-log", "--event", "component.create",
+                 "--out", str(out)]) == 0  # fmt: skip
+    assert "2 audit log entries written to" in capsys.readouterr().out
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["target"] for r in rows] == [f"component {line.id}", f"component {transformer.id}"]
+    assert {r["actor"] for r in rows} == {"mona"}
+    assert main(["--database-url", url, "audit-log", "--actor", "nobody"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["time,actor,event,target,outcome,fields"]
+    assert main(["--database-url", url, "audit-log", "--since", "2024-05-02T00:00:00Z",
+                 "--until", "2024-05-01T00:00:00Z"]) == 1  # fmt: skip
+    assert "until: must be after since" in capsys.readouterr().err

@@ -9,6 +9,8 @@ import pytest
 
 from core.domain import ComponentType, MeasurementType
 from core.errors import UnknownSubstation
+from core.grid.components import list_substations
+from core.grid.substation_records import substation_for
 from core.grid.substations import read_substation, substation_series
 from core.measurements.measurement_store import write_measurements
 from core.timestamps import to_micros
@@ -101,3 +103,16 @@ def test_charts_read_the_last_days_of_each_component_up_to_the_newest(db):
             session=session, view=view, measurement_type=MeasurementType.POWER
         )
     assert power == {}
+
+
+def test_a_substation_record_without_components_reads_empty_and_is_listed(db):
+    make_component(db, TRANSFORMER)  # in Riverside
+    with db.write() as session:
+        substation_for(session, "Newfield")
+    with db.read() as session:
+        view = read_substation(session=session, name=" Newfield ")
+        names = list_substations(session=session)
+        with pytest.raises(UnknownSubstation):
+            read_substation(session=session, name="Nowhere")
+    assert (view.name, view.members, view.connections, view.newest) == ("Newfield", [], [], None)
+    assert names == ["Newfield", "Riverside"]

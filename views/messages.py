@@ -18,10 +18,12 @@ from core.errors import (
     InvalidInput,
     LastManager,
     MissingPermission,
+    SignInLockout,
     UnknownReference,
 )
 from core.import_errors import ImportRejection, UnreadableFile
-from views.wording import label, literal
+from views.ui import browser_zone
+from views.wording import label, literal, when_in
 
 
 def _sentence(text: str) -> str:
@@ -70,6 +72,13 @@ def show_error(error: GridBoardError) -> None:
         )
     elif isinstance(error, DeactivatedAccount):
         st.error("This account is deactivated: ask a manager.", icon=":material/person_off:")
+    elif isinstance(error, SignInLockout):  # the time on the browser's clock
+        st.error(
+            f"Too many failed sign-ins for {literal(repr(error.username))}: try again after "
+            f"{when_in(error.until, browser_zone())[11:]}, or ask a manager to reset the "
+            "password.",
+            icon=":material/lock_clock:",
+        )
     elif isinstance(error, AuthenticationFailure):
         st.error("Unknown username or wrong password. Check both and try again.")
     elif isinstance(error, UnknownReference):

@@ -73,7 +73,8 @@ def picked_row(frame: Any, *, key: str, times: Sequence[str] = (), **options: An
     the minute; the index of the picked row, if any."""
     if times:
         options["column_config"] = {
-            name: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm") for name in times
+            **{name: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm") for name in times},
+            **options.get("column_config", {}),
         }
     state = st.dataframe(
         frame,

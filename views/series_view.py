@@ -164,8 +164,8 @@ class SeriesView:
                     points=own.frame.height if own.downsampled else None,
                     bucket=own.bucket_seconds,
                 )
-                several = len(self.kinds) > 1
-                captions.append(f"{kind.value.capitalize()}: {text}" if several else text)
+                # Named by type even alone: the page's metric counts every type.
+                captions.append(f"{kind.value.capitalize()}: {text}")
         chart = st.plotly_chart(
             stacked_series_figure(panels, time_zone=self.zone),
             on_select="rerun",

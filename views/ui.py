@@ -3,10 +3,14 @@ refuses anyone else. See docs/architecture.md#pages-in-pages-safely."""
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from core.domain import Actor
+from core.reports.compute import time_zone_names
+from views import wording
 
 ACTOR_KEY = "gridboard.actor"
 
@@ -52,3 +56,25 @@ def require_manager(action: str) -> Actor:
         st.error(f"Only a manager may {action}. Ask a manager if this needs doing.")
         st.stop()
     return current
+
+
+def browser_zone() -> str:
+    """The browser's time zone (an IANA name), or ``UTC`` when it sends none that is known:
+    the zone every time a page shows or reads is in, unless the person picks another."""
+    zone = st.context.timezone
+    return zone if zone in time_zone_names() else "UTC"
+
+
+def say_if_unknown_page() -> None:
+    """On the default page, say so when the browser asked for a page that does not exist
+    (a mistyped or old link): Streamlit's own notice is a dialog that the next rerun closes."""
+    url = st.context.url or ""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    path = urlparse(url).path.strip("/")
+    path = path.removeprefix(base).strip("/") if base else path
+    if path:
+        st.warning(
+            f"There is no page at /{wording.literal(path)}: this is the Overview. "
+            "Pick a page in the sidebar.",
+            icon=":material/link_off:",
+        )

@@ -59,8 +59,7 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
             else "No components yet. A manager creates or imports them on Manage components."
         )
         return None
-    if found.total > len(found.items):
-        st.caption(f"{found.total:,} match; the first 100 are listed. Type more to narrow down.")
+    st.caption(_matched(found.total, len(found.items), search))
     ids = list(choices)
     chosen = st.selectbox(
         "Component",
@@ -72,6 +71,19 @@ def pick_component(*, key: str, linked: int | None = None) -> ComponentRecord | 
         key=choice_key,
     )
     return choices[chosen]
+
+
+def _matched(total: int, listed: int, search: str) -> str:
+    """What the list under the search box holds: how many components the search matches
+    (all of them without one), and whether only the first are listed."""
+    matched = (
+        f"{wording.count(total, 'component')} {'matches' if total == 1 else 'match'} the search"
+        if search.strip()
+        else f"{wording.count(total, 'component')} in all"
+    )
+    if total > listed:
+        return f"{matched}; the first {listed:,} are listed. Type more to narrow down."
+    return f"{matched}."
 
 
 def import_file(

@@ -15,7 +15,7 @@ from logging import INFO, WARNING
 from pathlib import Path
 
 import jwt
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -31,7 +31,7 @@ from core.access.users import AccessStamp, UserRecord, authenticate
 from core.config import Settings
 from core.db import Database
 from core.domain import Role
-from core.errors import AuthenticationFailure, ConfigurationError, SignInLockout
+from core.errors import AuthenticationFailure, ConfigurationError, GridBoardError, SignInLockout
 from core.models import SignInSession, User, utc_now
 
 
@@ -76,7 +76,7 @@ def check_sign_in(
     if not reservation.may_check:
         assert reservation.locked_until is not None
         spend_password_check_time(password)
-        _log_refusal(key, started, "locked", locked_until=reservation.locked_until)
+        _log_refusal(database, key, started, "locked", locked_until=reservation.locked_until)
         lockout = SignInLockout(key, reservation.locked_until)
         return SignInOutcome(None, lockout, policy.delay(policy.max_failures))
     try:
@@ -84,14 +84,24 @@ def check_sign_in(
             user = authenticate(session=session, username=username, password=password)
     except AuthenticationFailure as failure:
         if reservation.locked_until is not None:
-            _log_refusal(key, started, "locked_now", locked_until=reservation.locked_until)
+            _log_refusal(
+                database, key, started, "locked_now", locked_until=reservation.locked_until
+            )
             lockout = SignInLockout(key, reservation.locked_until)
             return SignInOutcome(None, lockout, policy.delay(policy.max_failures))
-        _log_refusal(key, started, "refused", failures=reservation.slot)
+        _log_refusal(database, key, started, "refused", failures=reservation.slot)
         return SignInOutcome(None, failure, policy.delay(reservation.slot))
     with database.write() as session:
         forget_attempts(session, key, reservation)
-    logs.record("auth.sign_in", user=user.username, started=started, user_id=user.id)
+        session.execute(update(User).where(User.id == user.id).values(last_sign_in_at=moment))
+        logs.on_commit(
+            session,
+            "auth.sign_in",
+            user=user.username,
+            started=started,
+            user_id=user.id,
+            username=user.username,
+        )
     return SignInOutcome(user, None, 0.0)
 
 
@@ -112,11 +122,32 @@ def sign_in(
     return outcome.settle()
 
 
-def _log_refusal(key: str, started: float, outcome: str, **details: object) -> None:
-    """A refused sign-in, under the name as typed (normalised): never the password."""
-    logs.record(
-        "auth.sign_in", user=key, started=started, outcome=outcome, level=WARNING, **details
-    )
+def _log_refusal(
+    database: Database, key: str, started: float, outcome: str, **details: object
+) -> None:
+    """A refused sign-in, under the name as typed (normalised): never the password. Its audit
+    row is a write of its own; one that fails is logged and changes no answer."""
+    try:
+        with database.write() as session:
+            logs.ended_on_commit(
+                session,
+                "auth.sign_in",
+                user=key,
+                started=started,
+                outcome=outcome,
+                level=WARNING,
+                ids={"username": key, **details},
+            )
+    except GridBoardError as error:
+        logs.record(
+            "auth.sign_in",
+            user=key,
+            started=started,
+            outcome=outcome,
+            level=WARNING,
+            **details,
+            audit_row_failed=str(error),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +244,10 @@ def end_session(database: Database, *, session_id: str) -> None:
             .where(SignInSession.id_digest == _digest(session_id))
             .returning(SignInSession.username)
         ).scalar()
-    logs.record("auth.sign_out", user=ended, started=started, outcome="ok" if ended else "gone")
+        outcome = "ok" if ended else "gone"
+        logs.ended_on_commit(
+            session, "auth.sign_out", user=ended, started=started, outcome=outcome, ids={}
+        )
 
 
 def session_user(

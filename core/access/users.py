@@ -88,6 +88,7 @@ class UserRecord:
     created_at: datetime
     active: bool = True
     access: AccessStamp | None = None  # as read with the row
+    last_sign_in_at: datetime | None = None  # the last password accepted for them
 
     @classmethod
     def of(cls, row: User) -> UserRecord:
@@ -100,6 +101,7 @@ class UserRecord:
             created_at=row.created_at,
             active=row.active,
             access=AccessStamp.of(row),
+            last_sign_in_at=row.last_sign_in_at,
         )
 
     @property

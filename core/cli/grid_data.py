@@ -107,10 +107,10 @@ def _export_format(args: argparse.Namespace) -> str:
 def _write_frame(args: argparse.Namespace, frame: pl.DataFrame, what: str) -> None:
     """``frame`` in the format asked for to ``--out``, then (for a file) how many ``what``
     rows it holds."""
-    _write_batches(args, [frame], frame.schema, what)
+    write_batches(args, [frame], frame.schema, what)
 
 
-def _write_batches(
+def write_batches(
     args: argparse.Namespace,
     batches: Iterable[pl.DataFrame],
     schema: Mapping[str, pl.DataType | type[pl.DataType]],
@@ -133,7 +133,7 @@ def _write_batches(
         print(f"{rows} {what} written to {args.out}")
 
 
-def _check_out(out: str) -> None:
+def check_out(out: str) -> None:
     """Refuse an ``OUT`` that may not be written (``core.paths.output_file_problem``: a
     missing folder, a FIFO, a device, a link...) before the database is read."""
     from core.paths import output_file_problem
@@ -169,7 +169,7 @@ def _export_components_arguments(parser: argparse.ArgumentParser) -> None:
 def _export_components(args: argparse.Namespace, database: Database) -> int:
     from core.exports import components_frame
 
-    _check_out(args.out)
+    check_out(args.out)
     with database.read() as session:
         frame = components_frame(
             session=session,
@@ -206,7 +206,7 @@ def _export_measurements(args: argparse.Namespace, database: Database) -> int:
     from core.exports import MEASUREMENT_COLUMNS, measurements_export
     from core.grid.components import find_component
 
-    _check_out(args.out)
+    check_out(args.out)
     with database.read() as session:
         if args.component_id is not None:
             component_id = args.component_id
@@ -225,7 +225,7 @@ def _export_measurements(args: argparse.Namespace, database: Database) -> int:
             end=args.end,
         )
         # Read while written: one batch of rows in memory, whatever the range holds.
-        _write_batches(args, export.batches(session), MEASUREMENT_COLUMNS, "measurements")
+        write_batches(args, export.batches(session), MEASUREMENT_COLUMNS, "measurements")
     return 0
 
 
@@ -246,7 +246,7 @@ def _diagram_arguments(parser: argparse.ArgumentParser) -> None:
 def _diagram(args: argparse.Namespace, database: Database) -> int:
     from core.diagram import substation_diagram
 
-    _check_out(args.out)
+    check_out(args.out)
     with database.read() as session:
         svg = substation_diagram(session=session, name=args.substation)
     _write_out(args.out, [svg.encode()])

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from core import logs
-from core.cli import alarms, database, grid_data, reports, servers, users, webhooks
+from core.cli import alarms, audit, database, grid_data, reports, servers, users, webhooks
 from core.cli.common import Command
 from core.config import get_settings
 from core.errors import GridBoardError
@@ -40,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
     users.CREATE_TOKEN,
     users.LIST_TOKENS,
     users.REVOKE_TOKEN,
+    audit.AUDIT_LOG,
     database.REBUILD_AGGREGATES,
     database.BACKUP,
     database.RESTORE,

@@ -35,7 +35,7 @@ from core.grid.look_alikes import refuse_component_twin
 from core.grid.network import place_new_substations
 from core.grid.substation_records import placement
 from core.measurements import rollups
-from core.models import ID_RANGE, Component, Measurement
+from core.models import ID_RANGE, Component, Measurement, Substation
 from core.validation import (
     choice_field,
     normal_name,
@@ -227,9 +227,8 @@ def list_components(
 
 
 def list_substations(*, session: Session) -> list[str]:
-    return list(
-        session.scalars(select(Component.substation).distinct().order_by(Component.substation))
-    )
+    """Every substation's name, from the substations table (one with no components yet too)."""
+    return list(session.scalars(select(Substation.name).order_by(Substation.name)))
 
 
 def _get_row(session: Session, component_id: int) -> Component:

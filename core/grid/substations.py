@@ -13,7 +13,7 @@ from core.domain import ComponentType, MeasurementType
 from core.errors import UnknownSubstation
 from core.grid.components import ComponentRecord
 from core.measurements.measurements import Series, read_series
-from core.models import Component, Measurement
+from core.models import Component, Measurement, Substation
 from core.timestamps import ONE_MICROSECOND, from_micros
 from core.validation import unstorable_character
 
@@ -99,8 +99,8 @@ def _latest(session: Session, component_ids: list[int]) -> dict[int, dict[Measur
 
 
 def read_substation(*, session: Session, name: str) -> SubstationView:
-    """The substation called ``name`` (exactly, after trimming); ``UnknownSubstation`` when
-    no component is in it and no line ends there."""
+    """The substation called ``name`` (exactly, after trimming): a substation record, with
+    or without components yet, or a name components still hold; else ``UnknownSubstation``."""
     name = name.strip()
     if not name or unstorable_character(name) is not None:
         raise UnknownSubstation(name)
@@ -110,7 +110,10 @@ def read_substation(*, session: Session, name: str) -> SubstationView:
         .order_by(Component.name, Component.id)
     ).all()
     if not rows:
-        raise UnknownSubstation(name)
+        recorded = session.scalar(select(Substation.name).where(Substation.name == name))
+        if recorded is None:
+            raise UnknownSubstation(name)
+        return SubstationView(name=recorded, members=[], connections=[])
     here = [ComponentRecord.of(row) for row in rows if row.substation == name]
     arriving = [ComponentRecord.of(row) for row in rows if row.substation != name]
     here.sort(key=lambda c: (_TYPE_ORDER[c.component_type], c.name))

@@ -255,6 +255,7 @@ def test_every_page_opens_at_its_typed_url(page: Any, server: Server) -> None:
         ("manage-components", "Manage components"),
         ("measurements", "Measurements"),
         ("users", "Users"),
+        ("audit-log", "Audit log"),
     ):
         _goto(page, f"{server.url}/{typed}")
         page.get_by_role("heading", name=heading, exact=True).first.wait_for()

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.e2e
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 END = datetime(2024, 5, 8, tzinfo=UTC)
 COMMON_PAGES = ("overview", "network", "components", "alarms", "reports")
-MANAGER_PAGES = ("manage-components", "measurements", "users")
+MANAGER_PAGES = ("manage-components", "measurements", "users", "audit-log")
 
 
 @dataclass(frozen=True)

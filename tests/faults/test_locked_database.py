@@ -90,8 +90,8 @@ def test_a_write_refused_after_the_wait_says_busy_and_keeps_nothing(db, url, imp
 
 
 def test_an_import_refused_while_busy_writes_no_row(db, url, impatient):
-    for base in (TRANSFORMER, LINE, SWITCH):
-        make_component(db, base)
+    for base in (TRANSFORMER, LINE, SWITCH):  # the components the template names
+        make_component(db, base, substation="Fuchsberg")
     with other_writer(url), pytest.raises(BusyDatabase), impatient.write() as session:
         import_measurements(
             session=session,
@@ -277,8 +277,8 @@ def test_a_report_computed_while_the_database_is_busy_is_stored_once_it_is_free(
 
 
 def test_the_command_reports_a_busy_database_in_words(db, url, tmp_path):
-    for base in (TRANSFORMER, LINE, SWITCH):
-        make_component(db, base)
+    for base in (TRANSFORMER, LINE, SWITCH):  # the components the template names
+        make_component(db, base, substation="Fuchsberg")
     file = tmp_path / "measurements.csv"
     file.write_text(MEASUREMENTS_TEMPLATE_CSV, encoding="utf-8")
     with other_writer(url):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from core.domain import SYSTEM_ACTOR
 from core.imports import COMPONENTS_TEMPLATE_CSV, MEASUREMENTS_TEMPLATE_CSV
+from core.seed import seed_grid
 from tests.imports.support import (
     COMPONENTS_HEADER,
     MEASUREMENTS_HEADER,
@@ -28,3 +30,12 @@ def test_the_templates_import_together(db):
         "current",
         "power",
     }
+
+
+def test_the_measurements_template_imports_into_the_demo_grid(db):
+    """A manager trying the template on the demo grid (``gridboard demo``: 100 components,
+    random seed 42) finds the components it names there."""
+    with db.write() as session:
+        seed_grid(session=session, actor=SYSTEM_ACTOR, components=100, per_component=3)
+    summary = run_measurements(db, MEASUREMENTS_TEMPLATE_CSV.encode())
+    assert summary.inserted == summary.rows == len(MEASUREMENTS_TEMPLATE_CSV.splitlines()) - 1

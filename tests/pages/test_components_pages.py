@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -109,7 +110,8 @@ def test_a_component_page_shows_attributes_chart_and_table(open_app, app_db):
     assert texts(at.title) == ["L1"]
     page = everything(at)
     assert "Line in substation **Riverside**" in page
-    assert "Voltage: 20 kV" in page and "Length: 12.5 km" in page and "Measurements: 3" in page
+    assert "Voltage: 20 kV" in page and "Length: 12.5 km" in page
+    assert "Measurements (all types): 3" in page
     assert "All 3 measurements from 2024-05-01 00:00 UTC" in page
     assert at.get("plotly_chart")
     assert list(at.dataframe[0].value.columns) == ["Time (UTC)", "Voltage (kV)"]
@@ -326,3 +328,24 @@ def test_compared_components_of_another_level_get_a_panel_of_their_own(open_app,
     assert titles == ["Voltage (kV) at the 110 kV level", "Voltage (kV) at the 20 kV level"]
     axes = {trace["name"]: trace.get("yaxis", "y") for trace in chart["data"]}
     assert axes["L1 · Riverside"] != axes[f"{transformer.name} · Riverside"]
+
+
+def test_the_list_aligns_numbers_right(open_app, app_db):
+    """(Its height and its filters' width are tests/e2e/test_layout.py's, in Chromium.)"""
+    make_component(app_db, TRANSFORMER)
+    at = open_app(as_user="ulf", page="pages/components.py")
+    columns = json.loads(at.dataframe[0].proto.columns)
+    for name in ("Voltage (kV)", "Capacity (MVA)", "Length (km)"):
+        assert columns[name]["alignment"] == "right", name
+    assert "alignment" not in columns.get("Name", {})
+
+
+def test_the_measurements_metric_and_the_charts_caption_agree(open_app, app_db):
+    line = make_component(app_db, LINE)
+    _measure(app_db, line.id, count=3)  # voltage
+    _measure(app_db, line.id, kind="current", count=2)
+    at = open_app(as_user="ulf", page="pages/component.py", query={"component": line.id})
+    page = everything(at)
+    assert "Measurements (all types): 5" in page  # every type
+    assert "Voltage: All 3 measurements from" in page  # the type the chart shows, named
+    assert "Measurements: 5" not in page

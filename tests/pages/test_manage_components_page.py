@@ -115,11 +115,12 @@ def test_deleting_asks_for_a_confirmation_naming_the_measurements(open_app, app_
             value=1.5,
         )
     at = open_app(as_user="mona", page=PAGE, query={"component": line.id})
-    assert "Deleting L1 also deletes its 1 measurements." in everything(at)
+    assert "Deleting L1 also deletes its 1 measurement." in everything(at)
+    assert at.checkbox(key=f"delete.{line.id}").label == "Yes, delete L1 and its 1 measurement"
     assert _button(at, "Delete component").disabled
     at.checkbox(key=f"delete.{line.id}").check().run()
     _button(at, "Delete component").click().run()
-    assert "Deleted L1 and its 1 measurements." in everything(at)
+    assert "Deleted L1 and its 1 measurement." in everything(at)
     assert _names(app_db) == []
 
 
@@ -256,9 +257,12 @@ def test_the_edit_page_follows_the_component_through_rename_type_change_and_dele
     at.button(key=f"FormSubmitter:edit-component-{line.id}-Save changes").click().run()
     assert _picked(at) == "Northline · Riverside (transformer)"
 
+    assert "Northline has no measurements: deleting it deletes no data." in everything(at)
+    assert "its 0 measurements" not in everything(at)
+    assert at.checkbox(key=f"delete.{line.id}").label == "Yes, delete Northline"
     at.checkbox(key=f"delete.{line.id}").check().run()
     _button(at, "Delete component").click().run()
-    assert "Deleted Northline and its 0 measurements." in everything(at)
+    assert "Deleted Northline." in everything(at)
     assert at.button_group[0].value == "Edit or delete"  # still where the person works
     assert _picked(at) == "T2 · Riverside (transformer)"
     assert other.id
@@ -282,3 +286,27 @@ def test_a_manager_renames_a_substation_and_deletes_only_an_empty_one(open_app, 
         ("T1", "Seefeld", None),
         ("L1", "Hilltop", "Seefeld"),
     }
+
+
+def test_the_edit_caption_counts_what_the_search_box_matches(open_app, app_db):
+    for name in ("T1", "T2", "Feeder 3"):
+        make_component(app_db, name=name)
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Edit or delete").run()
+    assert "3 components in all." in texts(at.caption)
+    at.text_input(key="edit.q").input("t").run()  # T1, T2 (and "Feeder 3" has no t)
+    assert "2 components match the search." in texts(at.caption)
+    at.text_input(key="edit.q").input("feeder").run()
+    assert "1 component matches the search." in texts(at.caption)
+
+
+def test_a_long_match_says_only_the_first_are_listed(open_app, app_db):
+    for number in range(102):
+        make_component(app_db, name=f"T{number}")
+    at = open_app(as_user="mona", page=PAGE)
+    at.button_group[0].set_value("Edit or delete").run()
+    at.text_input(key="edit.q").input("T").run()
+    assert (
+        "102 components match the search; the first 100 are listed. Type more to narrow down."
+        in texts(at.caption)
+    )

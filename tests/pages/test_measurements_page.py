@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +13,7 @@ from core.domain import Actor, Role
 from core.imports import MEASUREMENTS_TEMPLATE_CSV
 from core.measurements.measurements import list_measurements
 from tests.factories import LINE, SWITCH, TRANSFORMER, make_component
-from tests.pages.conftest import everything, texts
+from tests.pages.conftest import APP, everything, sign_in_as, texts
 
 PAGE = "pages/measurements.py"
 ADD = "FormSubmitter:add-measurement-Add measurement"
@@ -47,6 +47,24 @@ def test_a_manager_adds_one_measurement(open_app, app_db):
     ]
     assert not at.warning
     assert list(_stored(app_db, line.id)["value"]) == [20.5]
+
+
+def test_the_add_one_form_reads_and_says_times_in_the_browsers_zone(app_db):
+    line = make_component(app_db, LINE)
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.context = {"timezone": "Europe/Zurich", "timezone_offset": -120}
+    sign_in_as(at, app_db, "mona")
+    at.run()
+    at.switch_page(PAGE).run()
+    at.button_group[0].set_value("Add one").run()
+    assert [d.label for d in at.date_input] == ["Date (Europe/Zurich)"]
+    assert [t.label for t in at.time_input] == ["Time (Europe/Zurich)"]
+    at = _add_one(at, "20.5")
+    assert texts(at.success) == [
+        "Added voltage 20.5 kV at 2024-05-01 13:45 CEST to L1 in substation Riverside."
+    ]
+    stored = _stored(app_db, line.id)["timestamp"][0]
+    assert stored == datetime(2024, 5, 1, 11, 45, tzinfo=UTC)  # 13:45 in Zurich
 
 
 def test_a_value_with_a_comma_is_explained(open_app, app_db):
@@ -96,8 +114,8 @@ def _import(at, name, data, *, overwrite=False):
 
 
 def test_importing_a_csv_file_previews_then_imports(open_app, app_db):
-    for base in (TRANSFORMER, LINE, SWITCH):
-        make_component(app_db, base)
+    for base in (TRANSFORMER, LINE, SWITCH):  # the components the template names
+        make_component(app_db, base, substation="Fuchsberg")
     at = open_app(as_user="mona", page=PAGE)
     assert at.download_button[0].label == "Download a template CSV"
     at.file_uploader[0].upload("m.csv", _csv(), "text/csv").run()
@@ -152,11 +170,12 @@ def test_an_implausible_file_is_refused_unless_the_manager_allows_it_for_this_im
 
 
 def test_a_file_naming_unknown_components_is_refused_whole(open_app, app_db):
-    make_component(app_db, TRANSFORMER)
+    transformer = make_component(app_db, TRANSFORMER, substation="Fuchsberg")  # T1, not S1
     at = _import(open_app(as_user="mona", page=PAGE), "m.csv", _csv())
-    assert texts(at.error)[0].startswith("Nothing was imported: the file has")
+    assert texts(at.error)[0].startswith("Nothing was imported: the file has 1 problem")
     reasons = " ".join(at.dataframe[-1].value["problem"])
-    assert "L1" in reasons and "S1" in reasons
+    assert "S1" in reasons and "T1" not in reasons
+    assert _stored(app_db, transformer.id).is_empty()
 
 
 def test_the_page_refuses_a_user_who_is_not_a_manager(app_db):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.domain import SYSTEM_ACTOR
 from core.grid import overview
 from core.measurements.measurements import add_measurement
 from core.reports.jobs import generate_report
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
-from tests.pages.conftest import everything, texts
+from tests.pages.conftest import APP, everything, sign_in_as, texts
 
 NOW = datetime(2024, 5, 10, 12, tzinfo=UTC)
 
@@ -114,3 +115,22 @@ def test_the_components_list_keeps_its_address(open_app, app_db):
     at = open_app(as_user="ulf", page="pages/components.py")
     assert texts(at.title) == ["Components"]
     assert list(at.dataframe[0].value["Name"]) == ["L1"]
+
+
+@pytest.mark.parametrize(
+    ("url", "unknown"),
+    [
+        ("http://127.0.0.1:8501/no-such-page", True),
+        ("http://127.0.0.1:8501/", False),
+        ("http://127.0.0.1:8501", False),
+    ],
+)
+def test_an_unknown_page_url_says_it_is_unknown(app_db, url, unknown):
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.context = {"url": url}
+    sign_in_as(at, app_db, "ulf")
+    at.run()
+    assert not at.exception
+    assert texts(at.title) == ["Overview"]
+    said = "There is no page at /no-such-page: this is the Overview." in " ".join(texts(at.warning))
+    assert said is unknown

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -80,6 +81,19 @@ def test_a_locked_name_is_told_when_to_try_again(open_app, app_db):
     assert "Too many failed sign-ins for 'mona'" in message
     assert f"try again after {until:%H:%M} UTC" in message
     assert texts(at.title) == ["GridBoard"]
+
+
+def test_the_lockout_says_when_on_the_browsers_clock(open_app, app_db):
+    until = utc_now() + timedelta(minutes=10)
+    with app_db.write() as session:
+        session.add(SignInAttempt(username="mona", failures=0, locked_until=until))
+    at = open_app()
+    at.context = {"timezone": "America/New_York", "timezone_offset": 240}
+    at = _sign_in(at.run(), "mona", PASSWORD)
+    (message,) = texts(at.error)
+    local = until.astimezone(ZoneInfo("America/New_York"))
+    assert f"try again after {local:%H:%M} {local.tzname()}, or ask a manager" in message
+    assert "UTC" not in message
 
 
 def test_signing_out_returns_to_the_form(open_app):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.grid.substation_records import substation_for
 from core.measurements.measurements import add_measurement
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.pages.conftest import everything, texts
@@ -120,3 +121,16 @@ def test_the_measurements_chart_has_a_panel_per_voltage_level(open_app, app_db):
     assert titles == ["Voltage (kV) at the 110 kV level", "Voltage (kV) at the 20 kV level"]
     axes = {trace["name"]: trace.get("yaxis", "y") for trace in spec["data"]}
     assert axes == {"T1": "y", "L1": "y2"}  # 110 kV and 20 kV never share an axis
+
+
+@pytest.mark.every_backend
+def test_a_substation_record_without_components_opens(open_app, app_db):
+    with app_db.write() as session:
+        substation_for(session, "Newfield")  # recorded (a manager named it), nothing in it yet
+    at = open_app(as_user="ulf", page=PAGE, query={"name": "Newfield"})
+    assert not at.exception
+    assert texts(at.title) == ["Newfield"]
+    assert "Substation · 0 components" in everything(at)
+    assert "no component is in or connected" not in everything(at).lower()
+    components = open_app(as_user="ulf", page="pages/components.py")
+    assert "Newfield" in components.multiselect[1].options  # the substation filter lists it
