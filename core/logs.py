@@ -319,12 +319,20 @@ def audit_entry(
     fields = {key: _redactor._value(key, value) for key, value in ids.items()}
     return AuditEntry(
         at=datetime.now(UTC),
-        actor=user or "",
-        event=action,
+        actor=_fitted(user or "", "actor"),
+        event=_fitted(action, "event"),
         target=_redactor.redact(_target(ids)),
-        outcome=outcome,
+        outcome=_fitted(outcome, "outcome"),
         fields=json.dumps(fields, default=str, ensure_ascii=False, sort_keys=True),
     )
+
+
+def _fitted(text: str, column: str) -> str:
+    """``text`` cut to its ``audit_log`` column: the names GridBoard writes there fit already
+    (a username is checked against its rule before anything is read), and a row is never lost
+    to one that does not."""
+    length = getattr(AuditEntry.__table__.c[column].type, "length", None)
+    return text[:length] if isinstance(length, int) else text
 
 
 @contextmanager

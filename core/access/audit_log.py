@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, String, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, String, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import Actor, require_manager
@@ -121,12 +122,17 @@ def audit_choices(*, session: Session, actor: Actor) -> tuple[list[str], list[st
 
 def audit_frames(*, session: Session, actor: Actor, where: AuditFilter) -> Iterator[pl.DataFrame]:
     """Every entry ``where`` matches, newest first, as frames of ``AUDIT_SCHEMA`` read a
-    batch at a time (``core.streamed_files.csv_chunks`` writes them as one CSV file)."""
+    batch at a time (``core.streamed_files.csv_chunks`` writes them as one CSV file). The
+    caller's role and the filter are checked here, before the first frame is asked for."""
     require_manager(actor, "read the audit log")
     ordered = (
         select(*_COLUMNS)
         .where(*where.conditions())
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     )
+    return _frames(session, ordered)
+
+
+def _frames(session: Session, ordered: Select[*tuple[Any, ...]]) -> Iterator[pl.DataFrame]:
     for rows in session.execute(ordered.execution_options(yield_per=_BATCH)).partitions():
         yield pl.DataFrame([tuple(row) for row in rows], schema=AUDIT_SCHEMA, orient="row")

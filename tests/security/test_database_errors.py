@@ -172,6 +172,9 @@ WRITTEN_BY_GRIDBOARD = {
     "webhook_deliveries.status": "pending, delivered or failed",
     "webhook_deliveries.claimed_by": "new_worker_id()",
     "webhook_attempts.worker": "new_worker_id()",
+    "audit_log.actor": "the acting user's name (core.logs.audit_entry cuts it to fit)",
+    "audit_log.event": "an event GridBoard names (cut to fit)",
+    "audit_log.outcome": "ok, refused or another outcome GridBoard names (cut to fit)",
 }
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 import core
 from core.access.api_tokens import create_api_token
+from core.access.audit_log import AuditFilter
 from core.access.auth import sign_in
 from core.access.users import create_user, set_password
 from core.db import Database
@@ -148,6 +149,15 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "alarm_id": seen["alarm_id"],
         "comment": "seen",
     },
+    "core.alarms.records.acknowledge_alarms": lambda seen: {"alarm_ids": [seen["warning_id"]]},
+    "core.alarms.records.shelve_alarms": lambda seen: {
+        "alarm_ids": [seen["alarm_id"]],  # shelved again, for longer
+        "until": datetime.now(UTC) + timedelta(hours=1),
+        "reason": "maintenance",
+    },
+    "core.access.audit_log.audit_choices": lambda seen: {},
+    "core.access.audit_log.audit_frames": lambda seen: {"where": AuditFilter()},
+    "core.access.audit_log.list_audit_entries": lambda seen: {"where": AuditFilter()},
     "core.alarms.records.shelve_alarm": lambda seen: {
         "alarm_id": seen["alarm_id"],
         "until": datetime.now(UTC) + timedelta(hours=1),
@@ -210,11 +220,13 @@ def seen(db: Database) -> dict[str, Any]:
             measurement_type="voltage", timestamp=START, value=150,
         )  # fmt: skip
         alarm_id = session.scalar(select(Alarm.id).where(Alarm.kind == "high_alarm"))
+        warning_id = session.scalar(select(Alarm.id).where(Alarm.kind == "high_warning"))
     return {
         "component_id": component.id,
         "report_id": report.id,
         "token_id": token.record.id,
         "alarm_id": alarm_id,
+        "warning_id": warning_id,  # cleared by the alarm above it: acknowledge_alarms takes it
         "measurement_id": measurement.id,
         "webhook_id": hooks[0].id,
     }
