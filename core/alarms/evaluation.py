@@ -149,11 +149,11 @@ def derive_excursions(
             pl.col("carried_at").first(),
             pl.col("timestamp_us").filter(~on).first().alias("cleared_at_us"),
             pl.col("value")
-            .sort_by(worst, descending=True, nulls_last=True)
+            .sort_by(worst, descending=True, nulls_last=True, maintain_order=True)
             .first()
             .alias("worst_value"),
             pl.col("timestamp_us")
-            .sort_by(worst, descending=True, nulls_last=True)
+            .sort_by(worst, descending=True, nulls_last=True, maintain_order=True)
             .first()
             .alias("worst_at_us"),
             worst.max().alias("worst_excess"),
