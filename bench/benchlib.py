@@ -52,13 +52,15 @@ class ChildRun:
     output: dict[str, Any]  # the JSON the child printed last, if any
     returncode: int
     stderr: str
+    cpu_seconds: float = 0.0  # user + system time of the child (and its waited children)
 
 
-def run_child(command: Sequence[str]) -> ChildRun:
-    """Run ``command``, timing it and reading its peak RSS; its last stdout line may be JSON."""
+def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
+    """Run ``command`` (in ``env``, else this environment), timing it and reading its peak
+    RSS; its last stdout line may be JSON."""
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         started = time.perf_counter()
-        process = subprocess.Popen(list(command), stdout=stdout, stderr=stderr, cwd=ROOT)
+        process = subprocess.Popen(list(command), stdout=stdout, stderr=stderr, cwd=ROOT, env=env)
         _pid, status, rusage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -69,7 +71,14 @@ def run_child(command: Sequence[str]) -> ChildRun:
     output: dict[str, Any] = {}
     if lines and lines[-1].startswith("{"):
         output = json.loads(lines[-1])
-    return ChildRun(seconds, rusage.ru_maxrss / 1024, output, process.returncode, errors)
+    return ChildRun(
+        seconds,
+        rusage.ru_maxrss / 1024,
+        output,
+        process.returncode,
+        errors,
+        rusage.ru_utime + rusage.ru_stime,
+    )
 
 
 def run_python_child(args: Sequence[str]) -> ChildRun:

@@ -53,6 +53,17 @@ class DriverStatement:
         finally:
             cursor.close()
 
+    def rows(self, session: Session, parameters: dict[str, Any]) -> list[Any]:
+        """Every row as the driver returns it (plain tuples, no result processing: for
+        columns whose driver values are already their Python values, integers and floats)."""
+        compiled = self.compiled(session)
+        cursor = driver_connection(session).cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(parameters))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
     def run(self, session: Session, parameters: dict[str, Any]) -> None:
         """Execute once, for its effect (one plain statement: psycopg's ``executemany``
         pipelines, which costs a round trip more than one row needs)."""

@@ -4,7 +4,7 @@ re-evaluation after a limit change, the silence check. See docs/architecture.md#
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,14 @@ import polars as pl
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.alarms.evaluation import CARRIED_SCHEMA, KEY, SAMPLES_SCHEMA, derive_excursions
+from core.alarms.evaluation import (
+    CARRIED_SCHEMA,
+    KEY,
+    SAMPLES_SCHEMA,
+    derive_excursions,
+    reachable,
+)
+from core.alarms.history import TYPES_IN_KEY_ORDER, stored_pages
 from core.alarms.limits import conditions, get_defaults
 from core.alarms.states import ACTIVE, AlarmState, Event, transition
 from core.domain import MeasurementType
@@ -71,6 +78,14 @@ def evaluate_measurements(
     return counts
 
 
+def _keys(active: list[Alarm]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(a.component_id, a.measurement_type, a.kind) for a in active],
+        schema={"component_id": pl.Int64, "measurement_type": pl.String, "kind": pl.String},
+        orient="row",
+    )
+
+
 def _firsts(frame: pl.DataFrame) -> dict[tuple[int, str], int]:
     return {
         (component_id, kind): first
@@ -119,6 +134,9 @@ def _evaluate(
     An active alarm is carried into the batch when it was raised by its first sample or
     earlier (history imported from before it is evaluated on its own)."""
     firsts = _firsts(frame)
+    limits = reachable(frame, limits, _keys(active))
+    if limits.is_empty():
+        return AlarmCounts(), set()
     frame = _with_preceding(session, frame, limits)
     by_key = {(a.component_id, a.measurement_type, a.kind): a for a in active}
     carried = [
@@ -231,40 +249,6 @@ def _clear_silences(session: Session, frame: pl.DataFrame, active: list[Alarm]) 
     return counts
 
 
-def _pages(
-    session: Session, component_id: int, since_us: int, page_rows: int
-) -> Iterator[pl.DataFrame]:
-    """A component's measurements from ``since_us`` in pages of ``page_rows``, in index order
-    (type, time), so memory stays flat however long its history."""
-    after: tuple[str, int] | None = None
-    while True:
-        query = select(
-            Measurement.component_id,
-            Measurement.measurement_type,
-            Measurement.timestamp_us,
-            Measurement.value,
-        ).where(Measurement.component_id == component_id, Measurement.timestamp_us >= since_us)
-        if after is not None:
-            query = query.where(
-                or_(
-                    Measurement.measurement_type > after[0],
-                    and_(
-                        Measurement.measurement_type == after[0],
-                        Measurement.timestamp_us > after[1],
-                    ),
-                )
-            )
-        rows = session.execute(
-            query.order_by(Measurement.measurement_type, Measurement.timestamp_us).limit(page_rows)
-        ).all()
-        if not rows:
-            return
-        yield pl.DataFrame([tuple(r) for r in rows], schema=SAMPLES_SCHEMA, orient="row")
-        after = (rows[-1][1], rows[-1][2])
-        if len(rows) < page_rows:
-            return
-
-
 def evaluate_history(
     session: Session,
     *,
@@ -276,14 +260,32 @@ def evaluate_history(
     an import made without evaluation), a component and a page at a time. Idempotent: an
     excursion already stored is found again by its key, not raised twice."""
     since_us = to_micros(since)
+    # Every component's limits in one frame (one query each cost more than their reads).
+    every = conditions(session, component_ids)
+    limits_of = {
+        key[0]: part for key, part in every.partition_by("component_id", as_dict=True).items()
+    }
     if component_ids is None:
-        component_ids = session.scalars(select(Component.id).order_by(Component.id)).all()
+        component_ids = sorted(limits_of)
+    # A silent component is cleared by a sample of any type; else only types with limits count.
+    silent = set(
+        session.scalars(
+            select(Alarm.component_id).where(
+                Alarm.kind == COMMUNICATION_LOST, Alarm.state.in_([s.value for s in ACTIVE])
+            )
+        )
+    )
     counts = AlarmCounts()
     for component_id in component_ids:
-        limits = conditions(session, [component_id])
-        if limits.is_empty():
+        limits = limits_of.get(component_id)
+        if limits is None:
             continue
-        for page in _pages(session, component_id, since_us, page_rows):
+        types = (
+            TYPES_IN_KEY_ORDER
+            if component_id in silent
+            else set(limits.get_column("measurement_type").to_list())
+        )
+        for page in stored_pages(session, component_id, since_us, page_rows, types):
             counts.add(evaluate_measurements(session, page, limits=limits))
             session.flush()
     return counts
@@ -308,7 +310,7 @@ def reevaluate_active(
         since_us = min(a.raised_at_us for a in mine)
         touched: set[int] = set()
         last_seen: dict[str, int] = {}
-        for page in _pages(session, component_id, since_us, HISTORY_PAGE_ROWS):
+        for page in stored_pages(session, component_id, since_us, HISTORY_PAGE_ROWS):
             still = [a for a in mine if AlarmState(a.state) in ACTIVE]
             found, ids = _evaluate(session, page, limits, still, carry_all=True)
             counts.add(found)

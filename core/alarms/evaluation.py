@@ -62,6 +62,44 @@ def signal() -> pl.Expr:
     )
 
 
+def reachable(samples: pl.DataFrame, limits: pl.DataFrame, active: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``limits`` that ``samples`` can raise or clear an alarm of: a sample of
+    theirs is outside (from each series' highest and lowest value), or ``active`` (component_id,
+    measurement_type, kind) holds an alarm of theirs. ``derive_excursions`` finds nothing for
+    the others (nothing outside, nothing carried), so it may be given only these."""
+    extremes = (
+        samples.lazy()
+        .group_by("component_id", "measurement_type")
+        .agg(pl.col("value").max().alias("high"), pl.col("value").min().alias("low"))
+    )
+    high, low = pl.col("high"), pl.col("low")
+    smallest_size = (
+        pl.when((low <= 0) & (high >= 0))
+        .then(pl.lit(0.0))
+        .otherwise(pl.min_horizontal(low.abs(), high.abs()))
+    )
+    # the value furthest out each way: the largest above a limit, the smallest below one
+    furthest = (
+        pl.when(pl.col("direction") > 0)
+        .then(
+            pl.when(pl.col("absolute"))
+            .then(pl.max_horizontal(low.abs(), high.abs()))
+            .otherwise(high)
+        )
+        .otherwise(pl.when(pl.col("absolute")).then(smallest_size).otherwise(low))
+    )
+    outside = pl.col("direction").cast(pl.Float64) * (furthest - pl.col("limit")) > 0
+    carried = active.lazy().select(KEY).unique().with_columns(pl.lit(True).alias("carried"))
+    return (
+        limits.lazy()
+        .join(extremes, on=["component_id", "measurement_type"])
+        .join(carried, on=KEY, how="left")
+        .filter(outside | pl.col("carried").fill_null(False))
+        .select(limits.columns)
+        .collect()
+    )
+
+
 def derive_excursions(
     samples: pl.DataFrame, limits: pl.DataFrame, carried: pl.DataFrame
 ) -> pl.DataFrame:
@@ -111,11 +149,11 @@ def derive_excursions(
             pl.col("carried_at").first(),
             pl.col("timestamp_us").filter(~on).first().alias("cleared_at_us"),
             pl.col("value")
-            .sort_by(worst, descending=True, nulls_last=True)
+            .sort_by(worst, descending=True, nulls_last=True, maintain_order=True)
             .first()
             .alias("worst_value"),
             pl.col("timestamp_us")
-            .sort_by(worst, descending=True, nulls_last=True)
+            .sort_by(worst, descending=True, nulls_last=True, maintain_order=True)
             .first()
             .alias("worst_at_us"),
             worst.max().alias("worst_excess"),

@@ -4,16 +4,17 @@ evaluation. See docs/architecture.md#alarms."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import polars as pl
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, Float, Table, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.alarms.engine import COMMUNICATION_LOST, AlarmCounts, evaluate_measurements, worse
+from core.alarms.engine import COMMUNICATION_LOST, AlarmCounts, evaluate_measurements
 from core.alarms.limits import REVISION, conditions
 from core.alarms.records import AlarmKind
-from core.models import Alarm, Component, Limit, LimitDefault
+from core.driver_statements import DriverStatement
+from core.models import Alarm, Component, Limit, LimitDefault, utc_now
 
 # One bit per kind of alarm, so the kinds active on a component fit in one number of a query.
 BITS = {kind.value: 1 << index for index, kind in enumerate(AlarmKind)}
@@ -147,13 +148,56 @@ def evaluate_sample(
         t.kind for t in thresholds if watched.active_kinds & BITS[t.kind] and t.excess(value) > 0
     ]
     if beyond:
-        for alarm in session.scalars(
-            select(Alarm).where(
-                Alarm.component_id == component_id,
-                Alarm.measurement_type == measurement_type,
-                Alarm.kind.in_(beyond),
-                Alarm.cleared_at_us.is_(None),
-            )
-        ):
-            worse(alarm, {"worst_value": value, "worst_at_us": timestamp_us})
+        stamp = _stamp(session)
+        for kind in beyond:
+            _WORSE[_family(kind)].run(
+                session,
+                {"c_id": component_id, "m_type": measurement_type, "a_kind": kind,
+                 "new_worst": value, "new_at": timestamp_us, "stamp": stamp},
+            )  # fmt: skip
     return AlarmCounts()
+
+
+def _family(kind: str) -> str:
+    """Which way a kind's worst value lies (``engine.worse``): furthest from zero for a
+    loading, lowest for a low limit, highest for the others."""
+    if kind.startswith("loading"):
+        return "loading"
+    return "low" if kind.startswith("low") else "high"
+
+
+_alarm_table = cast(Table, Alarm.__table__)
+_alarms = _alarm_table.c
+_new = bindparam("new_worst", type_=Float)
+# ``engine.worse`` as one UPDATE per kind of family (no alarm loaded: a post's session has
+# none): the active alarm's worst value moves only when the sample is further beyond.
+_WORSE = {
+    family: DriverStatement(
+        update(_alarm_table)
+        .values(worst_value=_new, worst_at_us=bindparam("new_at"), updated_at=bindparam("stamp"))
+        .where(
+            _alarms.component_id == bindparam("c_id"),
+            _alarms.measurement_type == bindparam("m_type"),
+            _alarms.kind == bindparam("a_kind"),
+            _alarms.cleared_at_us.is_(None),
+            or_(_alarms.worst_value.is_(None), further),
+        )
+    )
+    for family, further in (
+        ("loading", func.abs(_new) > func.abs(_alarms.worst_value)),
+        ("low", _new < _alarms.worst_value),
+        ("high", _new > _alarms.worst_value),
+    )
+}
+_STAMPS: dict[str, Any] = {}
+
+
+def _stamp(session: Session) -> Any:
+    """Now, as the driver takes it for ``alarms.updated_at`` (the column type's own bind
+    processing: the statement runs below SQLAlchemy)."""
+    dialect = session.get_bind().dialect
+    process = _STAMPS.get(dialect.name)
+    if process is None:
+        column = _alarms.updated_at.type.dialect_impl(dialect)
+        process = _STAMPS[dialect.name] = column.bind_processor(dialect) or (lambda v: v)
+    return process(utc_now())
