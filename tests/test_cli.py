@@ -147,7 +147,7 @@ def _seeded(url):
     )
 
 
-def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsys):
+def test_report_writes_every_table_as_csv_and_is_listed(db, url, tmp_path, capsys):
     from core.reports.jobs import list_reports
 
     _seeded(url)
@@ -155,9 +155,11 @@ def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsy
     args = ["--database-url", url, "report", "--start", "2024-05-05", "--end", "2024-05-08"]
     assert main([*args, "--tz", "Europe/Zurich", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        "alarm_shares_by_voltage.csv",
         "components_by_type.csv",
         "daily_averages.csv",
         "daily_averages_by_voltage.csv",
+        "limit_violations.csv",
         "line_length_by_voltage.csv",
         "transformer_capacity_by_voltage.csv",
     ]
