@@ -425,6 +425,14 @@ def test_the_demo_seed_plants_a_sag_an_overload_and_a_silence_that_raise_alarms(
         )
     assert newest == end_us - 2 * hour_us  # and nothing in the two hours after
     assert summary.measurements == 20 * 300 - 3 * 8  # its last 8 samples of each type
+    # the planted samples still obey I = |P| / (sqrt(3) U), as a meter would report them
+    for row in (
+        wide(measurements_frame(db))
+        .drop_nulls(["voltage", "current", "power"])
+        .iter_rows(named=True)
+    ):
+        expected = abs(row["power"]) * 1000 / (math.sqrt(3) * row["voltage"])
+        assert math.isclose(row["current"], expected, rel_tol=0.01, abs_tol=0.05), row
     # what the seed evaluated is what evaluating every series from scratch derives
     with db.write() as session:
         session.execute(delete(Alarm).where(Alarm.kind != "communication_lost"))

@@ -98,16 +98,18 @@ def seed_grid(
     first_us = end_us - max(steps - 1, 0) * cadence_us
     days = day_factors(rng, first_us, end_us)
     total = per_component * components
-    planted = excursions.Plan()
-    if plant_excursions:
-        planted = excursions.plan(session, random_seed, first_us, end_us, cadence_us, steps)
+    planted = excursions.plan(
+        session, random_seed, end_us, cadence_us, steps, plant=plant_excursions
+    )
     with new_series_writer(session) as writer:
         for blocks in measurement_blocks(grid, rng, days, counts, first_us, cadence_us, steps):
             writer.write(planted.apply(blocks))
+            if planted.pending_rows >= excursions.EVALUATE_ROWS:
+                planted.evaluate(session)
             if progress is not None:
                 progress(writer.written / total)
     written = writer.written
-    excursions.evaluate_seeded(session, planted, first_us, end_us)
+    excursions.evaluate_seeded(session, planted, end_us)
     if session.get_bind().dialect.name == "postgresql":
         # Fresh statistics for the planner: autovacuum would analyze the new rows only a
         # minute or so later, and until then reports use a plan made for an empty table.

@@ -11,12 +11,15 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.alarms.engine import check_communication, evaluate_history
+from core.alarms.engine import check_communication, evaluate_measurements
 from core.alarms.limits import conditions
 from core.domain import ComponentType, MeasurementType
 from core.measurements.series_writer import SeriesBlock
 from core.models import Component
 from core.timestamps import from_micros
+
+# Kept samples evaluated at once, at most (then the next ones carry what is still active).
+EVALUATE_ROWS = 1_000_000
 
 # Per unit voltage during a sag (below the default 10 % alarm band) and loading during the
 # overload (above 100 %), each for ``EXCURSION_STEPS`` samples (an hour at 15 minutes).
@@ -43,10 +46,15 @@ class Plan:
     sag_us: tuple[int, int] = (0, 0)
     overload_us: tuple[int, int] = (0, 0)
     silent_from_us: int = 0
-    ranges: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+    # The effective limits (``conditions``), and the samples of each series from the block
+    # where it first reaches past one on: the only series whose evaluation can raise anything.
+    limits: pl.DataFrame = field(default_factory=pl.DataFrame)
+    kept: set[tuple[int, str]] = field(default_factory=set)
+    pending: list[pl.DataFrame] = field(default_factory=list)
+    pending_rows: int = 0
 
     def apply(self, blocks: list[SeriesBlock]) -> list[SeriesBlock]:
-        """``blocks`` with the excursions written in, and each series' range noted."""
+        """``blocks`` with the excursions written in, the samples to evaluate kept."""
         by_type = {block.measurement_type: block for block in blocks}
         if self.sags or self.overloaded:
             self._excursions(by_type)
@@ -54,7 +62,7 @@ class Plan:
         for block in by_type.values():
             out += self._silence(block)
         for block in out:
-            self._note(block)
+            self._keep(block)
         return out
 
     def _excursions(self, by_type: dict[str, SeriesBlock]) -> None:
@@ -92,9 +100,10 @@ class Plan:
         kind: str,
     ) -> None:
         row = int(np.flatnonzero(current.component_ids == component_id)[0])
-        cols = np.flatnonzero(np.isin(current.timestamps(), times))
+        cols = (times - current.first_us) // current.cadence_us
+        inside = (cols >= 0) & (cols < current.values.shape[1])
         ratio = np.abs(new) / np.maximum(np.abs(old), 1e-9) if kind == _POWER else old / new
-        ratio = ratio[np.isin(times, current.timestamps())]
+        cols, ratio = cols[inside], ratio[inside]
         current.values[row, cols] = np.round(current.values[row, cols] * ratio, current.decimals)
 
     def _silence(self, block: SeriesBlock) -> list[SeriesBlock]:
@@ -122,27 +131,67 @@ class Plan:
             )
         return [part for part in parts if part.component_ids.size]
 
-    def _note(self, block: SeriesBlock) -> None:
-        if not block.values.size:
+    def _keep(self, block: SeriesBlock) -> None:
+        """Keep the rows of ``block`` whose series reaches past a limit here or did before."""
+        if not block.values.size or self.limits.is_empty():
             return
-        lows, highs = block.values.min(axis=1), block.values.max(axis=1)
-        for component_id, low, high in zip(
-            block.component_ids.tolist(), lows.tolist(), highs.tolist(), strict=True
-        ):
-            key = (component_id, block.measurement_type)
-            before = self.ranges.get(key)
-            self.ranges[key] = (
-                (low, high) if before is None else (min(before[0], low), max(before[1], high))
+        ranges = pl.DataFrame(
+            {
+                "component_id": block.component_ids.astype(np.int64),
+                "measurement_type": [block.measurement_type] * block.component_ids.size,
+                "low": block.values.min(axis=1),
+                "high": block.values.max(axis=1),
+            }
+        )
+        found = ranges.join(self.limits, on=["component_id", "measurement_type"]).filter(_beyond())
+        self.kept.update(found.select("component_id", "measurement_type").iter_rows())
+        rows = [
+            row
+            for row, component_id in enumerate(block.component_ids.tolist())
+            if (component_id, block.measurement_type) in self.kept
+        ]
+        if not rows:
+            return
+        steps = block.values.shape[1]
+        self.pending.append(
+            pl.DataFrame(
+                {
+                    "component_id": np.repeat(block.component_ids[rows], steps),
+                    "measurement_type": block.measurement_type,
+                    "timestamp_us": np.tile(block.timestamps(), len(rows)),
+                    "value": block.values[rows].reshape(-1),
+                }
             )
+        )
+        self.pending_rows += len(rows) * steps
+
+    def evaluate(self, session: Session) -> None:
+        """Evaluate the kept samples (stored by now) as one batch, and let them go."""
+        if self.pending:
+            evaluate_measurements(session, pl.concat(self.pending), limits=self.limits)
+        self.pending, self.pending_rows = [], 0
+
+
+def _beyond() -> pl.Expr:
+    """A series' range (``low``, ``high``) reaches past its threshold."""
+    touching = pl.when(pl.col("low") <= 0).then(0.0).otherwise(pl.col("low"))
+    smallest = pl.when(pl.col("high") >= 0).then(touching).otherwise(-pl.col("high"))
+    largest = pl.max_horizontal(pl.col("low").abs(), pl.col("high").abs())
+    absolute = pl.col("absolute")
+    return (
+        pl.when(pl.col("direction") > 0)
+        .then(pl.when(absolute).then(largest).otherwise(pl.col("high")) > pl.col("limit"))
+        .otherwise(pl.when(absolute).then(smallest).otherwise(pl.col("low")) < pl.col("limit"))
+    )
 
 
 def plan(
-    session: Session, random_seed: int, first_us: int, end_us: int, cadence_us: int, steps: int
+    session: Session, random_seed: int, end_us: int, cadence_us: int, steps: int, *, plant: bool
 ) -> Plan:
-    """The excursions of this seed, the same for the same ``random_seed``: none in series
-    shorter than ``MIN_STEPS``."""
-    chosen = Plan()
-    if steps < MIN_STEPS:
+    """The excursions of this seed (when ``plant``), the same for the same ``random_seed``:
+    none in series shorter than ``MIN_STEPS``; and the limits the seeded series meet."""
+    chosen = Plan(limits=conditions(session))
+    if not plant or steps < MIN_STEPS:
         return chosen
     rows = session.execute(
         select(Component.id, Component.component_type, Component.voltage_kv, Component.capacity_mva)
@@ -168,36 +217,9 @@ def plan(
     return chosen
 
 
-def _outside(session: Session, ranges: dict[tuple[int, str], tuple[float, float]]) -> list[int]:
-    """The components with a seeded series that reaches past one of its limits: the only
-    ones whose evaluation can raise anything."""
-    if not ranges:
-        return []
-    seen = pl.DataFrame(
-        [(c, k, low, high) for (c, k), (low, high) in ranges.items()],
-        schema={"component_id": pl.Int64, "measurement_type": pl.String, "low": pl.Float64,
-                "high": pl.Float64},
-        orient="row",
-    )  # fmt: skip
-    touching = pl.when(pl.col("low") <= 0).then(0.0).otherwise(pl.col("low"))
-    smallest = pl.when(pl.col("high") >= 0).then(touching).otherwise(-pl.col("high"))
-    largest = pl.max_horizontal(pl.col("low").abs(), pl.col("high").abs())
-    beyond = (
-        pl.when(pl.col("direction") > 0)
-        .then(pl.when(pl.col("absolute")).then(largest).otherwise(pl.col("high")) > pl.col("limit"))
-        .otherwise(pl.when(pl.col("absolute")).then(smallest).otherwise(pl.col("low"))
-                   < pl.col("limit"))
-    )  # fmt: skip
-    ids = seen.get_column("component_id").unique().to_list()
-    found = seen.join(conditions(session, ids), on=["component_id", "measurement_type"])
-    return sorted(found.filter(beyond).get_column("component_id").unique().to_list())
-
-
-def evaluate_seeded(session: Session, chosen: Plan, first_us: int, end_us: int) -> None:
-    """Alarms of the seeded series, as the evaluation of their history derives them, and the
-    silent component's communication lost as the minute check at ``end`` raises it."""
-    outside = _outside(session, chosen.ranges)
-    if outside:
-        evaluate_history(session, since=from_micros(first_us), component_ids=outside)
+def evaluate_seeded(session: Session, chosen: Plan, end_us: int) -> None:
+    """Alarms of the seeded series, as evaluating their history derives them, and the silent
+    component's communication lost as the minute check at ``end`` raises it."""
+    chosen.evaluate(session)
     if chosen.silent is not None:
         check_communication(session, now=from_micros(end_us))
