@@ -424,7 +424,9 @@ def test_the_demo_seed_plants_a_sag_an_overload_and_a_silence_that_raise_alarms(
             .where(Component.substation == silent[0], Component.name == silent[1])
         )
     assert newest == end_us - 2 * hour_us  # and nothing in the two hours after
-    assert summary.measurements == 20 * 300 - 3 * 8  # its last 8 samples of each type
+    # its series is as long as every other (it ends, and so begins, two hours earlier)
+    assert summary.first_timestamp == END - timedelta(minutes=15 * (99 + 8))
+    assert summary.measurements == 20 * 300
     # the planted samples still obey I = |P| / (sqrt(3) U), as a meter would report them
     for row in (
         wide(measurements_frame(db))

@@ -127,7 +127,7 @@ def seed_grid(
         components=components,
         measurements=written,
         substations=grid.substations,
-        first_timestamp=from_micros(first_us) if written else None,
+        first_timestamp=from_micros(first_us - planted.silent_lead_us) if written else None,
         last_timestamp=from_micros(end_us) if written else None,
     )
 

@@ -27,7 +27,7 @@ SAG_PER_UNIT = 0.87
 OVERLOAD = 1.12
 EXCURSION_STEPS = 4
 SAGS = 3
-# The silent component stops reporting this many samples before the end (two hours).
+# The silent component's series ends this many samples before the others' (two hours).
 SILENT_STEPS = 8
 # Planted only where the series are long enough to hold them apart.
 MIN_STEPS = 48
@@ -45,7 +45,7 @@ class Plan:
     silent: int | None = None
     sag_us: tuple[int, int] = (0, 0)
     overload_us: tuple[int, int] = (0, 0)
-    silent_from_us: int = 0
+    silent_lead_us: int = 0  # how much earlier the silent component's series ends
     # The effective limits (``conditions``), and the samples of each series from the block
     # where it first reaches past one on: the only series whose evaluation can raise anything.
     limits: pl.DataFrame = field(default_factory=pl.DataFrame)
@@ -107,29 +107,26 @@ class Plan:
         current.values[row, cols] = np.round(current.values[row, cols] * ratio, current.decimals)
 
     def _silence(self, block: SeriesBlock) -> list[SeriesBlock]:
-        """The block without the silent component's samples from ``silent_from_us`` on."""
+        """The block with the silent component's row moved ``SILENT_STEPS`` samples earlier:
+        its series keeps its length (every component has the rows asked for) and ends two
+        hours before the others."""
         if self.silent is None:
             return [block]
         where = np.flatnonzero(block.component_ids == self.silent)
         if not where.size:
             return [block]
         row = int(where[0])
-        kept = int(np.count_nonzero(block.timestamps() < self.silent_from_us))
-        if kept == block.values.shape[1]:
-            return [block]
         others = np.delete(np.arange(block.component_ids.size), row)
-        parts = [
-            replace(block, component_ids=block.component_ids[others], values=block.values[others])
-        ]
-        if kept:
-            parts.append(
-                replace(
-                    block,
-                    component_ids=block.component_ids[[row]],
-                    values=block.values[[row], :kept],
-                )
-            )
-        return [part for part in parts if part.component_ids.size]
+        moved = replace(
+            block,
+            component_ids=block.component_ids[[row]],
+            first_us=block.first_us - self.silent_lead_us,
+            values=block.values[[row]],
+        )
+        rest = replace(
+            block, component_ids=block.component_ids[others], values=block.values[others]
+        )
+        return [part for part in (rest, moved) if part.component_ids.size]
 
     def _keep(self, block: SeriesBlock) -> None:
         """Keep the rows of ``block`` whose series reaches past a limit here or did before."""
@@ -213,7 +210,7 @@ def plan(
     overload_at = end_us - 24 * cadence_us
     chosen.sag_us = (sag_at, sag_at + EXCURSION_STEPS * cadence_us)
     chosen.overload_us = (overload_at, overload_at + EXCURSION_STEPS * cadence_us)
-    chosen.silent_from_us = end_us - (SILENT_STEPS - 1) * cadence_us
+    chosen.silent_lead_us = SILENT_STEPS * cadence_us
     return chosen
 
 
