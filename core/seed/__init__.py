@@ -73,9 +73,10 @@ def seed_grid(
 
     ``plant_excursions`` (series of ``excursions.MIN_STEPS`` samples or more) plants a
     voltage sag on a few components, an hour's overload on a transformer and a component
-    silent for its last two hours, so the demo shows alarms; every series that reaches past
-    a limit is evaluated either way. Refuses with ``NonEmptyDatabase`` if the database already
-    has components. Writes in the session's transaction; ``progress`` is called with the
+    silent for the last two hours (its series ends early), so the demo shows alarms; every
+    series that reaches past a limit is evaluated either way. Refuses with
+    ``NonEmptyDatabase`` if the database already has components. Writes in the session's
+    transaction; ``progress`` is called with the
     fraction done after each slice of time.
     """
     started = time.perf_counter()
