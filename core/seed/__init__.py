@@ -76,8 +76,7 @@ def seed_grid(
     silent for the last two hours (its series ends early), so the demo shows alarms; every
     series that reaches past a limit is evaluated either way. Refuses with
     ``NonEmptyDatabase`` if the database already has components. Writes in the session's
-    transaction; ``progress`` is called with the
-    fraction done after each slice of time.
+    transaction; ``progress`` is called with the fraction done after each slice of time.
     """
     started = time.perf_counter()
     require_manager(actor, "seed the database")
