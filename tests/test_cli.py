@@ -173,10 +173,11 @@ def test_report_writes_every_table_as_csv_and_is_listed(db, url, tmp_path, capsy
         "partial_day"
     )
     # dates alone are Zurich's midnights: whole local days, the last one May 7th (the seeded
-    # readings begin on May 7th), none of them partial
+    # readings begin on May 7th at 01:15; the silent component's, ending two hours early, on
+    # May 6th at 23:15), none of them partial
     daily = pl.read_csv(out / "daily_averages.csv")
     marks = dict(zip(daily["day"].to_list(), daily["partial_day"].to_list(), strict=False))
-    assert marks == {"2024-05-07": False}
+    assert marks == {"2024-05-06": False, "2024-05-07": False}
     with db.read() as session:
         (listed,) = list_reports(session=session)
     assert listed.requested_by == "system:cli" and listed.time_zone == "Europe/Zurich"
