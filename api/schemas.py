@@ -281,7 +281,9 @@ class ReportDetail(ReportOut):
         default=None,
         description="Once completed: 'summary' (components_by_type, "
         "transformer_capacity_by_voltage, line_length_by_voltage) and one list of rows per "
-        "other table of the report (daily_averages, ...), the numbers of its CSV files.",
+        "other table of the report (daily_averages, daily_averages_by_voltage, "
+        "limit_violations, alarm_shares_by_voltage; a report made before limit violations "
+        "were reported has neither of the last two), the numbers of its CSV files.",
     )
 
 

@@ -22,6 +22,8 @@ TITLES = {
     kpis.LINE_LENGTH: "Line length per voltage level",
     kpis.DAILY_AVERAGES: "Daily averages",
     kpis.DAILY_AVERAGES_BY_VOLTAGE: "Daily averages per voltage level",
+    kpis.LIMIT_VIOLATIONS: "Limit violations (time outside, within the period)",
+    kpis.ALARM_SHARES: "Share of time in alarm per type and voltage level",
 }
 
 actor = ui.actor()
@@ -128,7 +130,7 @@ for name in (name for name in kpis.TABLES if name in tables):
             icon=":material/info:",
         )
     # seven or eight columns: the table goes under its chart
-    wide = name in (kpis.DAILY_AVERAGES, kpis.DAILY_AVERAGES_BY_VOLTAGE)
+    wide = name in (kpis.DAILY_AVERAGES, kpis.DAILY_AVERAGES_BY_VOLTAGE, kpis.LIMIT_VIOLATIONS)
     chart, table = (st.container(), st.container()) if wide else st.columns([3, 2])
     chart.plotly_chart(report.figures[name], key=f"chart.{name}")
     table.dataframe(
@@ -144,4 +146,6 @@ for name in (name for name in kpis.TABLES if name in tables):
         icon=":material/download:",
         key=f"csv.{name}",
     )
+if kpis.LIMIT_VIOLATIONS not in tables:
+    st.caption("This report was made before reports carried limit violations: request it again.")
 offer_delete()

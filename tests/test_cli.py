@@ -147,7 +147,7 @@ def _seeded(url):
     )
 
 
-def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsys):
+def test_report_writes_every_table_as_csv_and_is_listed(db, url, tmp_path, capsys):
     from core.reports.jobs import list_reports
 
     _seeded(url)
@@ -155,9 +155,11 @@ def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsy
     args = ["--database-url", url, "report", "--start", "2024-05-05", "--end", "2024-05-08"]
     assert main([*args, "--tz", "Europe/Zurich", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        "alarm_shares_by_voltage.csv",
         "components_by_type.csv",
         "daily_averages.csv",
         "daily_averages_by_voltage.csv",
+        "limit_violations.csv",
         "line_length_by_voltage.csv",
         "transformer_capacity_by_voltage.csv",
     ]
@@ -171,10 +173,11 @@ def test_report_writes_the_five_csv_files_and_is_listed(db, url, tmp_path, capsy
         "partial_day"
     )
     # dates alone are Zurich's midnights: whole local days, the last one May 7th (the seeded
-    # readings begin on May 7th), none of them partial
+    # readings begin on May 7th at 01:15; the silent component's, ending two hours early, on
+    # May 6th at 23:15), none of them partial
     daily = pl.read_csv(out / "daily_averages.csv")
     marks = dict(zip(daily["day"].to_list(), daily["partial_day"].to_list(), strict=False))
-    assert marks == {"2024-05-07": False}
+    assert marks == {"2024-05-06": False, "2024-05-07": False}
     with db.read() as session:
         (listed,) = list_reports(session=session)
     assert listed.requested_by == "system:cli" and listed.time_zone == "Europe/Zurich"

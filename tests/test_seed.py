@@ -8,10 +8,11 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import delete, func, select
 
+from core.alarms.engine import evaluate_history
 from core.domain import ComponentType, MeasurementType, SwitchStatus
 from core.errors import InvalidInput, MissingPermission, NonEmptyDatabase
 from core.measurements import rollups
-from core.models import Component, Measurement, MeasurementRollup
+from core.models import Alarm, Component, Measurement, MeasurementRollup
 from core.seed import (
     PRIMARY_TRANSFORMER_MVA,
     SECONDARY_TRANSFORMER_MVA,
@@ -31,7 +32,11 @@ LINE_LENGTHS_KM = {110.0: (5.0, 60.0), 20.0: (0.5, 15.0), 0.4: (0.1, 1.0)}
 
 
 def seed(db, **options) -> SeedSummary:
-    arguments = {"components": 20, "per_component": 300, "end": END, **options}
+    """The natural series (the planted excursions have tests of their own, at the end)."""
+    arguments = {
+        "components": 20, "per_component": 300, "end": END, "plant_excursions": False,
+        **options,
+    }  # fmt: skip
     with db.write() as session:
         return seed_grid(session=session, actor=MANAGER, **arguments)
 
@@ -393,3 +398,81 @@ def test_parallel_circuits_are_at_most_double_and_named_apart_per_pair(db):
         assert len(set(names)) == len(names), (pair, names)  # each line told apart
         first, second = sorted(pair)
         assert sorted(names) == [f"{first} – {second} {n}" for n in range(1, len(names) + 1)]
+
+
+def alarm_rows(db) -> list[tuple[object, ...]]:
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                Component.substation, Component.name, Alarm.measurement_type, Alarm.kind,
+                Alarm.raised_at_us, Alarm.cleared_at_us, Alarm.worst_value, Alarm.state,
+            ).join(Component, Component.id == Alarm.component_id)
+        ).all()  # fmt: skip
+    return sorted(tuple(row) for row in rows)
+
+
+def test_the_demo_seed_plants_a_sag_an_overload_and_a_silence_that_raise_alarms(db):
+    summary = seed(db, plant_excursions=True)
+
+    end_us, hour_us = to_micros(END), 3_600 * 1_000_000
+    alarms = alarm_rows(db)
+    by_kind: dict[str, list[tuple[object, ...]]] = {}
+    for row in alarms:
+        by_kind.setdefault(str(row[3]), []).append(row)
+    # a sag below 90 % on three components, an hour long, ten hours before the end
+    sags = by_kind["low_alarm"]
+    assert len({(r[0], r[1]) for r in sags}) == 3
+    assert {(r[4], r[5]) for r in sags} == {(end_us - 10 * hour_us, end_us - 9 * hour_us)}
+    assert {(r[0], r[1]) for r in by_kind["low_warning"]} >= {(r[0], r[1]) for r in sags}
+    # one transformer above its rating for an hour, six hours before the end
+    [overload] = by_kind["loading_alarm"]
+    assert (overload[4], overload[5]) == (end_us - 6 * hour_us, end_us - 5 * hour_us)
+    with db.read() as session:
+        capacity = session.scalar(
+            select(Component.capacity_mva).where(
+                Component.substation == overload[0], Component.name == overload[1]
+            )
+        )
+    assert overload[6] == pytest.approx(1.12 * capacity, abs=1e-4)
+    # one component silent for its last two hours: communication lost, still active
+    [silent] = by_kind["communication_lost"]
+    assert silent[7] == "active_unacknowledged"
+    with db.read() as session:
+        newest = session.scalar(
+            select(func.max(Measurement.timestamp_us))
+            .join(Component, Component.id == Measurement.component_id)
+            .where(Component.substation == silent[0], Component.name == silent[1])
+        )
+    assert newest == end_us - 2 * hour_us  # and nothing in the two hours after
+    # its series is as long as every other (it ends, and so begins, two hours earlier)
+    assert summary.first_timestamp == END - timedelta(minutes=15 * (99 + 8))
+    assert summary.measurements == 20 * 300
+    # the planted samples still obey I = |P| / (sqrt(3) U), as a meter would report them
+    for row in (
+        wide(measurements_frame(db))
+        .drop_nulls(["voltage", "current", "power"])
+        .iter_rows(named=True)
+    ):
+        expected = abs(row["power"]) * 1000 / (math.sqrt(3) * row["voltage"])
+        assert math.isclose(row["current"], expected, rel_tol=0.01, abs_tol=0.05), row
+    # what the seed evaluated is what evaluating every series from scratch derives
+    with db.write() as session:
+        session.execute(delete(Alarm).where(Alarm.kind != "communication_lost"))
+        evaluate_history(session, since=END - timedelta(days=30))
+    assert alarm_rows(db) == alarms
+
+
+def test_the_same_seed_plants_the_same_excursions(db):
+    def planted(random_seed: int) -> list[tuple[object, ...]]:
+        empty_database(db)
+        seed(db, random_seed=random_seed, plant_excursions=True)
+        return alarm_rows(db)
+
+    first = planted(7)
+    assert first and planted(7) == first
+    assert planted(8) != first
+
+
+def test_a_seed_too_short_for_excursions_plants_none(db):
+    seed(db, per_component=30, plant_excursions=True)
+    assert alarm_rows(db) == []

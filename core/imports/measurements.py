@@ -9,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.alarms.engine import evaluate_history, evaluate_measurements
+from core.alarms.engine import evaluate_measurements
+from core.alarms.spans import reevaluate_spans, spans_of
 from core.domain import Actor, require_manager
 from core.import_errors import ImportRejection, UnreadableFile
 from core.imports.csv_table import read_csv_table
@@ -29,8 +30,7 @@ from core.measurements.measurement_store import (
     write_measurements,
 )
 from core.measurements.plausibility import RATING_SCHEMA
-from core.models import Component
-from core.timestamps import from_micros
+from core.models import Component, Measurement
 
 _WRITE_BATCH_ROWS = 250_000
 # Share of the progress bar each phase fills: reading, checking, writing.
@@ -82,8 +82,9 @@ def import_measurements(
         raise ImportRejection(problems)
     report(_CHECK)
     written = checked.select(list(MEASUREMENT_SCHEMA))
+    newest = _newest(session, written)
     counts = _write(session, written, overwrite, report)
-    _evaluate(session, written, counts, overwrite)
+    _evaluate(session, written, newest)
     report(1.0)
     summary = ImportSummary(
         file_name=file_name,
@@ -104,21 +105,46 @@ def import_measurements(
     return summary
 
 
-def _evaluate(
-    session: Session, written: pl.DataFrame, counts: WriteCounts, overwrite: bool
-) -> None:
-    """Alarms from what is now stored: the file's rows, unless some were skipped (their stored
-    values stand), then the stored history of the file's components over the file's span."""
-    if overwrite or not counts.skipped:
-        evaluate_measurements(session, written)
-        return
-    first = written.get_column("timestamp_us").min()
-    assert isinstance(first, int)
-    evaluate_history(
-        session,
-        since=from_micros(first),
-        component_ids=written.get_column("component_id").unique().sort().to_list(),
+def _newest(session: Session, written: pl.DataFrame) -> pl.DataFrame:
+    """The newest stored instant of each series of ``written`` (before it is written): one
+    seek in the measurements' key per series, in one statement."""
+    kinds = written.get_column("measurement_type").unique().sort().to_list()
+    ids = written.get_column("component_id").unique().sort().to_list()
+    rows: list[tuple[int, str, int | None]] = []
+    for start in range(0, len(ids), 500):
+        newest = [
+            select(func.max(Measurement.timestamp_us))
+            .where(Measurement.component_id == Component.id, Measurement.measurement_type == kind)
+            .correlate(Component)
+            .scalar_subquery()
+            for kind in kinds
+        ]
+        query = select(Component.id, *newest).where(Component.id.in_(ids[start : start + 500]))
+        for component_id, *times in session.execute(query).all():
+            rows += [(component_id, kind, at) for kind, at in zip(kinds, times, strict=True)]
+    return pl.DataFrame(
+        rows,
+        schema={"component_id": pl.Int64, "measurement_type": pl.String, "newest_us": pl.Int64},
+        orient="row",
     )
+
+
+def _evaluate(session: Session, written: pl.DataFrame, newest: pl.DataFrame) -> None:
+    """Alarms from what is now stored. A series the file only extends (its rows all after
+    what was stored) is evaluated as a batch; one whose stored samples the file replaced, kept
+    (skipped rows) or fell among is re-evaluated over the file's span, so that its alarms are
+    what evaluating its whole history gives."""
+    first = pl.col("timestamp_us").min().over("component_id", "measurement_type")
+    written = written.with_columns(pl.col("measurement_type").cast(pl.String))
+    marked = written.join(newest, on=["component_id", "measurement_type"], how="left").with_columns(
+        (pl.col("newest_us").is_not_null() & (pl.col("newest_us") >= first)).alias("among")
+    )
+    appended = marked.filter(~pl.col("among")).select(written.columns)
+    among = marked.filter(pl.col("among"))
+    if not appended.is_empty():
+        evaluate_measurements(session, appended)
+    if not among.is_empty():
+        reevaluate_spans(session, spans_of(among), why="measurements imported among stored ones")
 
 
 def _inventory(session: Session) -> pl.DataFrame:

@@ -1,5 +1,5 @@
 """Deleting measurements: one by its id, or a component's range of one type, with the rollups
-kept exact under their lock like every other writer. See docs/design.md#measurements."""
+kept exact under their lock and the span's alarms re-evaluated. See docs/design.md#measurements."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from core import logs
+from core.alarms.spans import SPANS_SCHEMA, reevaluate_spans
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import FieldProblem, InvalidInput, UnknownComponent, UnknownMeasurement
 from core.measurements import rollups
 from core.measurements.measurements import MeasurementRecord
 from core.models import ID_RANGE, Component, Measurement
-from core.timestamps import BadTimestamp, from_micros, micros_of
+from core.timestamps import BadTimestamp, from_micros, micros_of, to_micros
 from core.validation import FieldError, parse_choice
 
 
@@ -54,12 +55,25 @@ def _removed(
 
 
 def _delete(
-    session: Session, component: Component, measurement_type: str, where: list[ColumnElement[bool]]
+    session: Session,
+    component: Component,
+    measurement_type: str,
+    where: list[ColumnElement[bool]],
+    span: tuple[int, int],
 ) -> int:
+    """Delete the rows ``where`` selects (all within ``span``, first and last instant) and
+    re-evaluate the alarms of their series there; how many rows there were."""
     removed = _removed(session, component, measurement_type, where)
     session.execute(delete(Measurement).where(*where))
     rollups.remove(session, removed)
-    return int(removed.get_column("sample_count").sum() or 0)
+    deleted = int(removed.get_column("sample_count").sum() or 0)
+    if deleted:
+        changed = [(component.id, measurement_type, *span)]
+        reevaluate_spans(
+            session, pl.DataFrame(changed, schema=SPANS_SCHEMA, orient="row"),
+            why="measurements deleted",
+        )  # fmt: skip
+    return deleted
 
 
 def delete_measurement(*, session: Session, actor: Actor, measurement_id: int) -> MeasurementRecord:
@@ -79,7 +93,11 @@ def delete_measurement(*, session: Session, actor: Actor, measurement_id: int) -
     )
     component = _component(session, row.component_id)
     session.expunge(row)
-    _delete(session, component, record.measurement_type.value, [Measurement.id == record.id])
+    at = to_micros(record.timestamp)
+    _delete(
+        session, component, record.measurement_type.value, [Measurement.id == record.id],
+        (at, at),
+    )  # fmt: skip
     logs.on_commit(
         session,
         "measurement.delete",
@@ -139,7 +157,7 @@ def delete_measurements(
         Measurement.timestamp_us >= low,
         Measurement.timestamp_us < high,
     ]
-    deleted = _delete(session, component, kind.value, where)
+    deleted = _delete(session, component, kind.value, where, (low, high - 1))
     logs.on_commit(
         session,
         "measurements.delete",

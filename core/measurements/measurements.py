@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.alarms.engine import evaluate_measurements
 from core.alarms.single import evaluate_sample
+from core.alarms.spans import SPANS_SCHEMA, reevaluate_spans
 from core.domain import Actor, MeasurementType, require_manager
 from core.errors import DuplicateMeasurement, FieldProblem, InvalidInput
 from core.grid.components import check_page, of_component
@@ -31,9 +31,6 @@ from core.timestamps import (
     to_micros,
 )
 from core.validation import FieldError, parse_choice, parse_number
-
-# One sample as the alarms evaluate a batch (``core.alarms.engine.evaluate_measurements``).
-SAMPLE_COLUMNS = ["component_id", "measurement_type", "timestamp_us", "value"]
 
 
 def validate_measurement(
@@ -111,9 +108,12 @@ def add_measurement(
     if written is None:
         raise DuplicateMeasurement(component_id, kind.value, from_micros(micros).isoformat())
     counts = written.counts
-    if counts.overwritten:  # a replaced value may end or change an excursion: evaluate it all
-        row = (component_id, kind.value, micros, number)
-        evaluate_measurements(session, pl.DataFrame([row], schema=SAMPLE_COLUMNS, orient="row"))
+    if counts.overwritten:  # a replaced value may start, end or change an excursion
+        span = (component_id, kind.value, micros, micros)
+        reevaluate_spans(
+            session, pl.DataFrame([span], schema=SPANS_SCHEMA, orient="row"),
+            why="measurement replaced",
+        )  # fmt: skip
     else:
         evaluate_sample(
             session, written.component, component_id=component_id,

@@ -10,15 +10,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import polars as pl
-from sqlalchemy import Select, Selectable, func, literal, select, union_all
+from sqlalchemy import Select, Selectable, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from core.domain import ComponentType, MeasurementType
 from core.errors import FieldProblem, InvalidInput
 from core.measurements import rollups
 from core.measurements.rollups import ceil_bucket, floor_bucket
-from core.models import Component, Measurement, MeasurementRollup
-from core.reports import kpis
+from core.models import Alarm, Component, Measurement, MeasurementRollup, utc_now
+from core.reports import kpis, violations
 from core.reports.zones import OffsetSpan, offset_spans, period_problem
 from core.timestamps import DAY_US, to_micros
 
@@ -74,6 +74,32 @@ def _inventory() -> Select[str, float | None, float | None, float | None]:
     """Every component's type, level, capacity and length (a few thousand rows at most)."""
     return select(
         Component.component_type, Component.voltage_kv, Component.capacity_mva, Component.length_km
+    )
+
+
+def _alarms(start_us: int, end_us: int) -> Selectable:
+    """The limit alarms (not communication lost) on at some time in [start, end), with their
+    components: a few rows per excursion, read by the alarms' time, not the measurements."""
+    return (
+        select(
+            Alarm.component_id,
+            Component.name.label("component"),
+            Component.substation,
+            Component.component_type,
+            Component.voltage_kv,
+            Alarm.measurement_type,
+            Alarm.kind,
+            Alarm.severity,
+            Alarm.raised_at_us,
+            Alarm.cleared_at_us,
+            Alarm.worst_value,
+        )
+        .join(Component, Component.id == Alarm.component_id)
+        .where(
+            Alarm.kind != "communication_lost",
+            Alarm.raised_at_us < end_us,
+            or_(Alarm.cleared_at_us.is_(None), Alarm.cleared_at_us > start_us),
+        )
     )
 
 
@@ -238,15 +264,20 @@ def compute_report(
     zone = check_time_zone(time_zone)
     check_period(start, end, zone)
     inventory = read_frame(session, _inventory(), kpis.INVENTORY_SCHEMA)
-    served, raw = _spans(zone, to_micros(start), to_micros(end))
+    start_us, end_us = to_micros(start), to_micros(end)
+    served, raw = _spans(zone, start_us, end_us)
     samples = _samples(session, served, raw)
+    alarms = read_frame(session, _alarms(start_us, end_us), violations.ALARMS_SCHEMA)
     from_raw = samples.get_column("raw")
     levelled = (
         samples.lazy()
         .drop("raw")
         .with_columns(pl.col("voltage_kv").replace(rollups.NO_LEVEL, None))
     )
-    tables = kpis.report_tables(inventory.lazy(), levelled, zone)
+    plans = violations.violation_plans(
+        inventory.lazy(), alarms.lazy(), start_us, end_us, to_micros(utc_now())
+    )
+    tables = kpis.report_tables(inventory.lazy(), levelled, zone, plans)
     return ComputedReport(
         tables=tables,
         rollup_rows=int((~from_raw).sum()),

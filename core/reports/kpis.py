@@ -6,6 +6,9 @@ from __future__ import annotations
 import polars as pl
 
 from core.domain import ComponentType
+from core.reports import violations
+from core.reports.violations import ALARM_SHARES as ALARM_SHARES
+from core.reports.violations import LIMIT_VIOLATIONS as LIMIT_VIOLATIONS
 
 COMPONENTS_BY_TYPE = "components_by_type"
 TRANSFORMER_CAPACITY = "transformer_capacity_by_voltage"
@@ -18,6 +21,8 @@ TABLES = (
     LINE_LENGTH,
     DAILY_AVERAGES,
     DAILY_AVERAGES_BY_VOLTAGE,
+    LIMIT_VIOLATIONS,
+    ALARM_SHARES,
 )
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
@@ -51,6 +56,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "min_value": pl.Float64(),
         "max_value": pl.Float64(),
     },
+    **violations.SCHEMAS,
 }
 
 # What the database hands over: the components, and per type pair, voltage level (null for
@@ -163,9 +169,13 @@ def with_local_day(samples: pl.LazyFrame, zone: str) -> pl.LazyFrame:
 
 
 def report_tables(
-    inventory: pl.LazyFrame, samples: pl.LazyFrame, zone: str
+    inventory: pl.LazyFrame,
+    samples: pl.LazyFrame,
+    zone: str,
+    violation_plans: dict[str, pl.LazyFrame],
 ) -> dict[str, pl.DataFrame]:
-    """Every report table, from one lazy plan collected once."""
+    """Every report table, from one lazy plan collected once (``violation_plans``:
+    ``core.reports.violations.violation_plans``)."""
     days = with_local_day(samples, zone)
     plans = {
         COMPONENTS_BY_TYPE: components_by_type(inventory),
@@ -173,6 +183,7 @@ def report_tables(
         LINE_LENGTH: line_length_by_voltage(inventory),
         DAILY_AVERAGES: daily_averages(days),
         DAILY_AVERAGES_BY_VOLTAGE: daily_averages_by_voltage(days),
+        **violation_plans,
     }
     typed = [
         plan.select(pl.col(name).cast(dtype) for name, dtype in SCHEMAS[table].items())

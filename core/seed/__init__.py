@@ -17,6 +17,7 @@ from core.domain import Actor, MeasurementType, require_manager
 from core.errors import FieldProblem, InvalidInput, NonEmptyDatabase
 from core.measurements.series_writer import new_series_writer
 from core.models import Component
+from core.seed import excursions
 from core.seed.grid import (
     MAX_COMPONENTS,
     PRIMARY_TRANSFORMER_MVA,
@@ -64,14 +65,18 @@ def seed_grid(
     end: datetime | None = None,
     cadence_minutes: int = 15,
     progress: Callable[[float], None] | None = None,
+    plant_excursions: bool = True,
 ) -> SeedSummary:
     """Fill an empty database with ``components`` components and ``per_component``
     measurements each (split over voltage, current and power), the last at ``end``
     (default: the start of today, UTC), one every ``cadence_minutes``.
 
-    Refuses with ``NonEmptyDatabase`` if the database already has components. Writes in the
-    session's transaction; ``progress`` is called with the fraction done after each slice of
-    time.
+    ``plant_excursions`` (series of ``excursions.MIN_STEPS`` samples or more) plants a
+    voltage sag on a few components, an hour's overload on a transformer and a component
+    silent for the last two hours (its series ends early), so the demo shows alarms; every
+    series that reaches past a limit is evaluated either way. Refuses with
+    ``NonEmptyDatabase`` if the database already has components. Writes in the session's
+    transaction; ``progress`` is called with the fraction done after each slice of time.
     """
     started = time.perf_counter()
     require_manager(actor, "seed the database")
@@ -93,12 +98,18 @@ def seed_grid(
     first_us = end_us - max(steps - 1, 0) * cadence_us
     days = day_factors(rng, first_us, end_us)
     total = per_component * components
+    planted = excursions.plan(
+        session, random_seed, end_us, cadence_us, steps, plant=plant_excursions
+    )
     with new_series_writer(session) as writer:
         for blocks in measurement_blocks(grid, rng, days, counts, first_us, cadence_us, steps):
-            writer.write(blocks)
+            writer.write(planted.apply(blocks))
+            if planted.pending_rows >= excursions.EVALUATE_ROWS:
+                planted.evaluate(session)
             if progress is not None:
                 progress(writer.written / total)
     written = writer.written
+    excursions.evaluate_seeded(session, planted, end_us)
     if session.get_bind().dialect.name == "postgresql":
         # Fresh statistics for the planner: autovacuum would analyze the new rows only a
         # minute or so later, and until then reports use a plan made for an empty table.
@@ -116,7 +127,7 @@ def seed_grid(
         components=components,
         measurements=written,
         substations=grid.substations,
-        first_timestamp=from_micros(first_us) if written else None,
+        first_timestamp=from_micros(first_us - planted.silent_lead_us) if written else None,
         last_timestamp=from_micros(end_us) if written else None,
     )
 

@@ -166,3 +166,40 @@ def test_a_line_s_rated_current_in_the_api(client, manager_headers):
         json={"rated_current_a": 500},
     )  # fmt: skip
     assert changed.json()["rated_current_a"] == 500 and changed.json()["to_substation"] is None
+
+
+def test_an_overwriting_post_and_a_deletion_re_evaluate_the_alarms(
+    client, people, manager_headers, user_headers
+):
+    transformer = make_component(people)
+    for minute, value in enumerate([110.0, 125.0, 126.0, 110.0]):
+        _post(client, manager_headers, transformer.id, value, minute=minute)
+    [alarm] = client.get(
+        "/alarms", headers=user_headers, params={"state": "all", "kind": "high_alarm"}
+    ).json()["alarms"]
+    assert (alarm["raised_at"], alarm["cleared_at"], alarm["worst_value"]) == (
+        "2024-05-01T00:01:00Z", "2024-05-01T00:03:00Z", 126.0,
+    )  # fmt: skip
+    replaced = client.post(
+        "/measurements",
+        headers=manager_headers,
+        params={"overwrite": "true"},
+        json={"component_id": transformer.id, "measurement_type": "voltage",
+              "timestamp": "2024-05-01T00:02:00Z", "value": 110.0},
+    )  # fmt: skip
+    assert replaced.status_code == 201, replaced.text
+    [alarm] = client.get(
+        "/alarms", headers=user_headers, params={"state": "all", "kind": "high_alarm"}
+    ).json()["alarms"]
+    assert (alarm["cleared_at"], alarm["worst_value"]) == ("2024-05-01T00:02:00Z", 125.0)
+    deleted = client.delete(
+        f"/components/{transformer.id}/measurements",
+        headers=manager_headers,
+        params={"measurement_type": "voltage", "start": "2024-05-01T00:01:00Z",
+                "end": "2024-05-01T00:02:00Z"},
+    )  # fmt: skip
+    assert deleted.json() == {"deleted": 1}
+    assert client.get("/alarms", headers=user_headers, params={"state": "all"}).json() == {
+        "total": 0,
+        "alarms": [],
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 import zipfile
 from datetime import UTC, datetime, time, timedelta
@@ -155,9 +156,9 @@ def test_a_report_marks_its_partial_days_in_tables_and_charts(open_app, app_db):
     at = open_app(as_user="ulf", query={"report": record.id})
     assert "Partial days (the period or the data stops part-way" in everything(at)
     assert f"{today:%Y-%m-%d}. Their tables mark them" in everything(at)
-    daily = at.dataframe[-1].value
+    daily = at.dataframe[4].value  # daily averages by voltage level, the last daily table
     assert list(daily["Partial day"]) == [False, True]
-    chart = at.get("plotly_chart")[-1].proto.spec
+    chart = at.get("plotly_chart")[4].proto.spec
     assert "circle-open" in chart
 
 
@@ -187,7 +188,7 @@ def test_a_pending_report_waits_and_a_manager_may_cancel_it(open_app, app_db):
         assert get_report(session=session, report_id=record.id).status is ReportStatus.CANCELLED
 
 
-def test_a_completed_report_shows_five_tables_charts_and_downloads(open_app, app_db):
+def test_a_completed_report_shows_seven_tables_charts_and_downloads(open_app, app_db):
     make_component(app_db, TRANSFORMER)
     make_component(app_db, LINE)
     record = _request(app_db)
@@ -199,8 +200,10 @@ def test_a_completed_report_shows_five_tables_charts_and_downloads(open_app, app
         "Line length per voltage level",
         "Daily averages",
         "Daily averages per voltage level",
+        "Limit violations (time outside, within the period)",
+        "Share of time in alarm per type and voltage level",
     ]
-    assert len(at.get("plotly_chart")) == 5
+    assert len(at.get("plotly_chart")) == 7
     assert [b.label for b in at.download_button] == [
         "Download the whole report (zip of 6 files: 5 tables as CSV and report.json)",
         "Download components_by_type.csv",
@@ -208,6 +211,8 @@ def test_a_completed_report_shows_five_tables_charts_and_downloads(open_app, app
         "Download line_length_by_voltage.csv",
         "Download daily_averages.csv",
         "Download daily_averages_by_voltage.csv",
+        "Download limit_violations.csv",
+        "Download alarm_shares_by_voltage.csv",
     ]
     by_type = at.dataframe[0].value
     assert dict(zip(by_type["Component type"], by_type["Components"], strict=True)) == {
@@ -348,3 +353,34 @@ def test_the_delete_expander_stays_open_when_its_checkbox_changes(open_app, app_
     at.checkbox(key="report.delete").uncheck().run()
     (expander,) = [e for e in at.expander if e.label == "Delete this report"]
     assert expander.proto.expanded
+
+
+def test_a_report_lists_the_limit_violations_of_its_period(open_app, app_db):
+    transformer = make_component(app_db, TRANSFORMER)  # 110 kV: an alarm above 121 kV
+    for hours, value in ((1, 110.0), (2, 125.0), (4, 110.0)):
+        with app_db.write() as session:
+            add_measurement(
+                session=session, actor=MANAGER, component_id=transformer.id,
+                measurement_type="voltage", timestamp=START + timedelta(hours=hours), value=value,
+            )  # fmt: skip
+    record = _request(app_db)
+    assert run_next(app_db, "test-worker") == record.id
+    at = open_app(as_user="ulf", query={"report": record.id})
+    violations = at.dataframe[5].value
+    assert list(zip(violations["component"], violations["kind"], violations["alarm_count"],
+                    violations["duration_s"], violations["worst_value"], strict=True)) == [
+        ("T1", "high_alarm", 1, 7200.0, 125.0), ("T1", "high_warning", 1, 7200.0, 125.0),
+    ]  # fmt: skip
+    shares = at.dataframe[6].value
+    transformers = shares[shares["component_type"] == "transformer"]
+    assert list(transformers["alarm_share_pct"]) == [pytest.approx(7200 / (7 * 86400) * 100)]
+    old = _request(app_db)
+    assert run_next(app_db, "test-worker") == old.id
+    with app_db.write() as session:  # as a report stored before reports had violations
+        row = session.get(Report, old.id)
+        stored = json.loads(row.result_json)
+        del stored["tables"]["limit_violations"], stored["tables"]["alarm_shares_by_voltage"]
+        row.result_json = json.dumps(stored)
+    at = open_app(as_user="ulf", query={"report": old.id})
+    assert len(at.subheader) == 5 and not at.exception
+    assert "request it again" in everything(at)

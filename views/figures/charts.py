@@ -270,12 +270,64 @@ def _per_voltage_figure(kind: ComponentType, frame: pl.DataFrame) -> go.Figure:
     )
 
 
+# The longest violations drawn (the table lists every one).
+VIOLATION_BARS = 20
+
+
+def limit_violations_figure(frame: pl.DataFrame) -> go.Figure:
+    """Bars of the longest violations (component and kind) in hours, coloured by type."""
+    if frame.is_empty():
+        return empty_figure("No limit violations in this period")
+    longest = frame.sort("duration_s", descending=True).head(VIOLATION_BARS)
+    rows = list(longest.iter_rows(named=True))
+    labels = [
+        f"{r['component']} ({r['substation']}) {r['measurement_type']} {r['kind']}" for r in rows
+    ]
+    hours = [r["duration_s"] / 3600 for r in rows]
+    return _bars(
+        labels,
+        hours,
+        colours=[COMPONENT_COLOURS.get(r["component_type"], LINE_COLOUR) for r in rows],
+        y_title="time outside (h)",
+        x_title="component, measurement and kind",
+        hover=[
+            f"{label}: {r['alarm_count']} alarms, {value:.3g} h, worst {r['worst_value']:g}"
+            if r["worst_value"] is not None
+            else f"{label}: {r['alarm_count']} alarms, {value:.3g} h"
+            for label, value, r in zip(labels, hours, rows, strict=True)
+        ],
+    )
+
+
+def alarm_shares_figure(frame: pl.DataFrame) -> go.Figure:
+    """Bars of each type and level's share of time in alarm (an alarm's severity)."""
+    if frame.is_empty():
+        return empty_figure("No components in the inventory")
+    rows = list(frame.iter_rows(named=True))
+    labels = [f"{r['component_type']} {_voltage_label(r['voltage_kv'])}" for r in rows]
+    shares = [float(r["alarm_share_pct"]) for r in rows]
+    return _bars(
+        labels,
+        shares,
+        colours=[COMPONENT_COLOURS.get(r["component_type"], LINE_COLOUR) for r in rows],
+        y_title="time in alarm (%)",
+        x_title="component type and voltage level",
+        hover=[
+            f"{label}: {r['alarm_share_pct']:.3g} % in alarm, "
+            f"{r['warning_or_alarm_share_pct']:.3g} % in a warning or alarm"
+            for label, r in zip(labels, rows, strict=True)
+        ],
+    )
+
+
 REPORT_FIGURES: dict[str, Callable[[pl.DataFrame], go.Figure]] = {
     kpis.COMPONENTS_BY_TYPE: components_by_type_figure,
     kpis.TRANSFORMER_CAPACITY: partial(_per_voltage_figure, ComponentType.TRANSFORMER),
     kpis.LINE_LENGTH: partial(_per_voltage_figure, ComponentType.LINE),
     kpis.DAILY_AVERAGES: daily_averages_figure,
     kpis.DAILY_AVERAGES_BY_VOLTAGE: voltage_by_level_figure,
+    kpis.LIMIT_VIOLATIONS: limit_violations_figure,
+    kpis.ALARM_SHARES: alarm_shares_figure,
 }
 
 
