@@ -101,18 +101,11 @@ def _moment(field: str, moment: object) -> int:
         raise InvalidInput.single(field, str(error)) from None
 
 
-def delete_measurements(
-    *,
-    session: Session,
-    actor: Actor,
-    component_id: int,
-    measurement_type: object,
-    start: datetime | str,
-    end: datetime | str,
-) -> int:
-    """Delete a component's measurements of one type in [start, end); how many there were."""
-    started = time.perf_counter()
-    require_manager(actor, "delete measurements")
+def measurement_range(
+    measurement_type: object, start: datetime | str, end: datetime | str
+) -> tuple[MeasurementType, int, int]:
+    """A range of one type to delete, checked: its type and its [start, end) in
+    microseconds, or ``InvalidInput`` naming every bad field. Reads nothing."""
     problems: list[FieldProblem] = []
     kind: MeasurementType | None = None
     low = high = 0
@@ -131,6 +124,23 @@ def delete_measurements(
         problems.append(FieldProblem("end", "must be after start"))
     if problems or kind is None:
         raise InvalidInput(problems)
+    return kind, low, high
+
+
+def delete_measurements(
+    *,
+    session: Session,
+    actor: Actor,
+    component_id: int,
+    measurement_type: object,
+    start: datetime | str,
+    end: datetime | str,
+) -> int:
+    """Delete a component's measurements of one type in [start, end) (``measurement_range``);
+    how many there were."""
+    started = time.perf_counter()
+    require_manager(actor, "delete measurements")
+    kind, low, high = measurement_range(measurement_type, start, end)
     rollups.lock(session)
     component = _component(session, component_id)
     where = [
