@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -33,18 +33,7 @@ def _removed(
     session: Session, component: Component, measurement_type: str, where: list[ColumnElement[bool]]
 ) -> pl.DataFrame:
     """The rollup contributions of the rows ``where`` selects, computed by the database."""
-    bucket = rollups.sql_bucket(Measurement.timestamp_us).label("bucket_us")
-    rows = session.execute(
-        select(
-            bucket,
-            func.count(),
-            func.sum(Measurement.value),
-            func.min(Measurement.value),
-            func.max(Measurement.value),
-        )
-        .where(*where)
-        .group_by(bucket)
-    ).all()
+    rows = rollups.bucket_stats(session, *where)
     level = rollups.level(component.voltage_kv)
     return pl.DataFrame(
         [(component.component_type, measurement_type, b, level, *stats) for b, *stats in rows],
