@@ -9,18 +9,16 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
-from api.deps import Caller, caller_of, check_before_body
+from api.deps import Caller, bearer_token, caller_of
 from api.routers.measurements import created, write_one
 from api.schemas import MeasurementCreate
 from api.small_bodies import SMALL_BODY_BYTES, replay
-from core.access.api_tokens import is_machine_token
 from core.db import Database
 from core.errors import BusyDatabase, GridBoardError
 from core.measurements.measurements import AddedMeasurement
@@ -34,10 +32,10 @@ ACTION = "add measurements"
 class SinglePosts:
     """ASGI middleware in front of the API. A ``POST /measurements`` with no query string, a
     JSON body of at most ``SMALL_BODY_BYTES`` with a declared length, and a bearer token
-    that ``check_before_body`` lets through (checked before the body is read, as the route
-    does) is read; if it is a valid ``MeasurementCreate``, it is checked and written exactly as
-    the route does (``caller_of`` and the route's own write), and answered 201 or with the
-    route's error answer. Every other request, including a body that does not parse or
+    that ``caller_of`` lets through (checked before the body is read, as the route's
+    dependency does) is read; if it is a valid ``MeasurementCreate``, its caller is read and
+    it is written exactly as the route does (the route's own write), and answered 201 or
+    with the route's error answer. Every other request, including a body that does not parse or
     validate, goes through the app unchanged, so its answers and their order are the app's."""
 
     def __init__(self, app: ASGIApp, *, api: FastAPI) -> None:
@@ -53,7 +51,8 @@ class SinglePosts:
             await self.app(scope, receive, send)
             return
         authorization, length = _ordinary(scope["headers"])
-        if authorization is None or length is None or not _checked(self.state, authorization):
+        caller = None if length is None else _checked(self.state, authorization)
+        if caller is None:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -69,7 +68,7 @@ class SinglePosts:
         if wanted is None:
             await self.app(scope, replay(body, receive), send)
             return
-        await _answer(self.state, scope, receive, send, authorization, wanted)
+        await _answer(self.state, scope, receive, send, caller, wanted)
 
 
 def _ordinary(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, int | None]:
@@ -92,14 +91,13 @@ def _ordinary(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, int | Non
     return authorization, length
 
 
-def _checked(state: State, authorization: str) -> bool:
-    """Whether the token passes what the route checks before reading a body (else the app
-    answers its 401, no body read)."""
+def _checked(state: State, authorization: str | None) -> Caller | None:
+    """The caller, if the token passes what the route's dependency checks before a body is
+    read (else ``None``: the app answers its 401, no body read)."""
     try:
-        check_before_body(authorization, state.signing_key)
+        return caller_of(bearer_token(authorization), state.signing_key, ACTION)
     except GridBoardError:
-        return False
-    return True
+        return None
 
 
 def _measurement(body: bytes) -> MeasurementCreate | None:
@@ -135,21 +133,15 @@ async def _write(database: Database, caller: Caller, wanted: MeasurementCreate) 
 
 
 async def _answer(
-    state: State, scope: Scope, receive: Receive, send: Send, authorization: str,
+    state: State, scope: Scope, receive: Receive, send: Send, caller: Caller,
     wanted: MeasurementCreate,
 ) -> None:  # fmt: skip
     database = state.database
-    scheme, token = get_authorization_scheme_param(authorization)
-    bearer = token if scheme.lower() == "bearer" else None
     response: Response
     try:
-        if bearer and is_machine_token(bearer):
-            # A feed's token is read in the write's own transaction; the body is valid
-            # already, so the answers are the route's: a token not honoured is 401, a read
-            # token 403 (``add_measurement`` checks the role before the values).
-            caller = Caller(machine_token=bearer)
-        else:
-            caller = await caller_of(bearer, database, state.signing_key, ACTION)
+        # The body is valid already, so the answers are the route's: the caller is read in
+        # the write's own transaction, a token not honoured is 401, a caller who may not
+        # add measurements 403.
         response = created(await _write(database, caller, wanted))
     except GridBoardError as error:
         response = errors.answer(error)

@@ -106,6 +106,11 @@ def choice_field(field: str, value: object, choices: type[E]) -> E:
 _UNSTORABLE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
 
 
+def _at(text: str, bad: str) -> str:
+    """Where ``bad`` first stands in ``text``, as a refusal names it."""
+    return f"character {text.index(bad) + 1} is U+{ord(bad):04X}"
+
+
 def unstorable_character(text: str) -> str | None:
     """The first character of ``text`` that no name may hold, if any."""
     for char in text:
@@ -123,10 +128,8 @@ def parse_text(value: object, *, max_length: int = 200) -> str:
         raise FieldError(f"must be at most {max_length} characters, got {len(text)}")
     bad = unstorable_character(text)
     if bad is not None:
-        where = text.index(bad) + 1
         raise FieldError(
-            "must not contain control characters (tabs, line breaks, ...): "
-            f"character {where} is U+{ord(bad):04X}"
+            f"must not contain control characters (tabs, line breaks, ...): {_at(text, bad)}"
         )
     return text
 
@@ -181,10 +184,8 @@ def parse_name(value: object, *, max_length: int = 200) -> str:
         value = unicodedata.normalize("NFKC", value)
         bad = invisible_character(value)
         if bad is not None:
-            where = value.index(bad) + 1
             raise FieldError(
-                "must not contain invisible or text-direction characters: "
-                f"character {where} is U+{ord(bad):04X} "
+                f"must not contain invisible or text-direction characters: {_at(value, bad)} "
                 f"({unicodedata.name(bad, 'unnamed')}); type the name without it"
             )
         value = _BLANKS.sub(" ", value) if unstorable_character(value) is None else value

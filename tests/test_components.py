@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -226,8 +227,9 @@ def test_delete_takes_its_measurements(db):
 
 
 def test_a_listed_component_is_the_component_itself(db):
-    """The list builds its records from columns by position; each is the record that
-    ``get_component`` reads for the same component, every field in its place."""
+    """The list builds its records from columns by position, into their slots; each is the
+    record that ``get_component`` reads for the same component and the one the class's own
+    constructor makes of its fields, every field in its place."""
     made = [
         make_component(db, TRANSFORMER),
         make_component(db, LINE, to_substation="Hilltop"),
@@ -237,6 +239,7 @@ def test_a_listed_component_is_the_component_itself(db):
         listed = list_components(session=session).items
         for record in listed:
             assert record == get_component(session=session, component_id=record.id)
+            assert record == replace(record) and hash(record) == hash(replace(record))
     assert {record.id for record in listed} == {record.id for record in made}
     line = next(record for record in listed if record.component_type is ComponentType.LINE)
     assert (line.to_substation, line.length_km, line.status) == ("Hilltop", LINE["length_km"], None)

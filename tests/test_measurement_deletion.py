@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from core.cli import main
 from core.config import Settings
-from core.errors import BusyDatabase, InvalidInput, UnknownComponent, UnknownMeasurement
+from core.errors import InvalidInput, UnknownComponent, UnknownMeasurement
 from core.grid.components import update_component
 from core.logs import configure_logging, reset_logging
 from core.measurements import rollups
@@ -23,6 +23,7 @@ from core.measurements.measurements import add_measurement
 from core.models import Measurement
 from core.seed import seed_grid
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
+from tests.test_rollup_races import _retried
 
 END = datetime(2024, 5, 8, tzinfo=UTC)
 
@@ -128,16 +129,6 @@ def test_bad_requests_name_what_is_wrong_and_delete_nothing(db):
     with pytest.raises(UnknownMeasurement, match=gone), db.write() as session:
         delete_measurement(session=session, actor=MANAGER, measurement_id=999)
     assert len(_stored(db, line.id, "current")) == 1
-
-
-def _retried(action, *args) -> None:
-    for _ in range(20):
-        try:
-            action(*args)
-            return
-        except BusyDatabase:  # a writer's lock held past the timeout on a slow machine
-            continue
-    raise AssertionError("the database stayed busy for 20 attempts")
 
 
 def test_deletions_racing_posts_and_level_changes_keep_the_rollups_exact(db):

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentActor, DatabaseDep, SessionDep
+from api.deps import DatabaseDep, Reader, SessionDep
 from api.reference.route import ReferenceRoute
 from api.reference.schemas import OAUTH2_KIND, Token, User
 from api.routers.auth import ANSWERS, sign_in_token, signed_in_user
@@ -43,8 +43,9 @@ async def sign_in(
 
 
 @router.get("/users/me/", response_model=User)
-def me(actor: CurrentActor, session: SessionDep) -> User:
+def me(caller: Reader, session: SessionDep) -> User:
     """The account behind the token: ``manager`` is its role, whatever the token's scope."""
+    actor = caller.actor(session)
     try:
         role = get_user(session=session, username=actor.username).role
     except UnknownReference:  # an API token acts for no account of its own

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from api.deps import DatabaseDep, ReadingCaller, manager, read_as
+from api.deps import Caller, DatabaseDep, Reader, manager
 from api.reference.route import ReferenceRoute, as_validation_errors
 from api.reference.schemas import (
     AnyCaseType,
@@ -20,7 +20,6 @@ from api.reference.schemas import (
     component_response,
     core_fields,
 )
-from core.domain import Actor
 from core.domain import ComponentType as CoreType
 from core.grid.components import (
     PAGE_RANGE,
@@ -37,7 +36,7 @@ _PAGE = TypeAdapter(list[ComponentResponse])
 
 @router.get("", response_model=list[ComponentResponse])
 async def list_all(
-    caller: ReadingCaller,
+    caller: Reader,
     database: DatabaseDep,
     name_search: Annotated[str | None, Query(description="part of the name or substation")] = None,
     substation: Annotated[str | None, Query(description="exactly this substation")] = None,
@@ -60,7 +59,7 @@ async def list_all(
         )
         return _PAGE.dump_json([component_response(record) for record in found.items])
 
-    return Response(await read_as(database, caller, page), media_type="application/json")
+    return Response(await caller.read(database, page), media_type="application/json")
 
 
 # The reference's own bodies, one per type, as /docs shows them.
@@ -86,12 +85,12 @@ UPDATE_EXAMPLES = {
 @router.post("", response_model=ComponentResponse, status_code=201)
 def create(
     body: Annotated[ComponentCreate, Body(openapi_examples=CREATE_EXAMPLES)],
-    actor: Annotated[Actor, Depends(manager("create components"))],
+    caller: Annotated[Caller, Depends(manager("create components"))],
     database: DatabaseDep,
 ) -> Any:
     given = core_fields(body)
     with as_validation_errors(given), database.write() as session:
-        record = create_component(session=session, actor=actor, fields=given)
+        record = create_component(session=session, actor=caller.actor(session), fields=given)
     return component_response(record)
 
 
@@ -99,23 +98,25 @@ def create(
 def update(
     id: int,
     body: Annotated[ComponentUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
-    actor: Annotated[Actor, Depends(manager("edit components"))],
+    caller: Annotated[Caller, Depends(manager("edit components"))],
     database: DatabaseDep,
 ) -> Any:
     """The type's fields replace the stored ones; a field left out keeps its value while the
     type stays (a new type needs its fields), where the reference answered 500."""
     given = core_fields(body)
     with as_validation_errors(given), database.write() as session:
-        record = change_component(session=session, actor=actor, component_id=id, changes=given)
+        record = change_component(
+            session=session, actor=caller.actor(session), component_id=id, changes=given
+        )
     return component_response(record)
 
 
 @router.delete("/{id}", status_code=204, response_class=Response)
 def delete(
     id: int,
-    actor: Annotated[Actor, Depends(manager("delete components"))],
+    caller: Annotated[Caller, Depends(manager("delete components"))],
     database: DatabaseDep,
 ) -> Response:
     with database.write() as session:
-        delete_component(session=session, actor=actor, component_id=id)
+        delete_component(session=session, actor=caller.actor(session), component_id=id)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import Caller, DatabaseDep, manager_caller
+from api.deps import Caller, DatabaseDep, manager
 from api.reference.route import ReferenceRoute, as_validation_errors
 from api.reference.schemas import MeasurementCreate, MeasurementResponse
 from api.routers.measurements import write_one
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/measurements", route_class=ReferenceRoute)
 @router.post("", response_model=MeasurementResponse, status_code=201)
 async def add_one(
     body: MeasurementCreate,
-    caller: Annotated[Caller, Depends(manager_caller("add measurements"))],
+    caller: Annotated[Caller, Depends(manager("add measurements"))],
     database: DatabaseDep,
 ) -> Response:
     given = body.model_dump(mode="json")

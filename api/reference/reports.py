@@ -10,7 +10,7 @@ import polars as pl
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.deps import Caller, DatabaseDep, Reader, SessionDep, manager
 from api.reference.route import ReferenceRoute, as_validation_errors
 from api.reference.schemas import (
     FinalReportSchema,
@@ -22,7 +22,6 @@ from api.reference.schemas import (
 from api.routers.reports import create as queue_report
 from api.routers.reports import known_report_id
 from api.schemas import ReportCreate
-from core.domain import Actor
 from core.reports import kpis
 from core.reports.jobs import ReportStatus, get_report, get_report_tables, list_reports
 
@@ -35,13 +34,13 @@ def create(
     body: ReportRequest,
     request: Request,
     response: Response,
-    actor: Annotated[Actor, Depends(manager("generate reports"))],
+    caller: Annotated[Caller, Depends(manager("generate reports"))],
     database: DatabaseDep,
 ) -> ReportResponse:
     """Days in UTC, as the reference's; the same checks of the period as ``POST /reports``."""
     given = body.model_dump()
     with as_validation_errors(given):
-        queued = queue_report(ReportCreate(**given), request, response, actor, database)
+        queued = queue_report(ReportCreate(**given), request, response, caller, database)
     response.headers["Location"] = f"/b/reports/{queued.id}"
     return ReportResponse(
         id=queued.id,
@@ -53,8 +52,9 @@ def create(
 
 
 @router.get("", response_model=list[ReportResponse])
-def list_all(_actor: CurrentActor, session: SessionDep) -> list[ReportResponse]:
+def list_all(caller: Reader, session: SessionDep) -> list[ReportResponse]:
     """Every report, newest id first, as the reference lists them (no pages)."""
+    caller.actor(session)
     found = sorted(list_reports(session=session, limit=None), key=lambda r: r.id, reverse=True)
     return [ReportResponse.of(record) for record in found]
 
@@ -62,8 +62,9 @@ def list_all(_actor: CurrentActor, session: SessionDep) -> list[ReportResponse]:
 @router.get(
     "/{id}", response_model=ReportDetailResponse, responses={409: {"description": NOT_READY}}
 )
-def read_one(id: int, _actor: CurrentActor, session: SessionDep) -> Any:
+def read_one(id: int, caller: Reader, session: SessionDep) -> Any:
     """409 until the report is completed (a failed one says why); then its tables."""
+    caller.actor(session)
     record = get_report(session=session, report_id=known_report_id(id))
     if record.status in (ReportStatus.PENDING, ReportStatus.RUNNING):
         return JSONResponse({"detail": NOT_READY}, status_code=409)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from api.alarm_schemas import AcknowledgeBody, AlarmDetail, AlarmOut, AlarmPageOut, ShelveBody
-from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.deps import Caller, DatabaseDep, Reader, SessionDep, manager
 from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER, Answers
 from api.small_bodies import SmallBodyRoute
 from core.alarms.records import (
@@ -22,7 +22,7 @@ from core.alarms.records import (
     shelve_alarm,
 )
 from core.alarms.states import ACTIVE, OPEN, AlarmState
-from core.domain import Actor, ComponentType
+from core.domain import ComponentType
 from core.errors import FieldProblem, InvalidInput
 from core.grid.components import PAGE_RANGE
 from core.models import ID_RANGE
@@ -76,7 +76,7 @@ def _alarm_id(alarm_id: int) -> int:
 
 @router.get("", response_model=AlarmPageOut, responses=READ_ANSWERS)
 def list_all(
-    _actor: CurrentActor,
+    caller: Reader,
     session: SessionDep,
     state: Annotated[str, Query(description="open (default), active, all, or one state")] = "open",
     kind: Annotated[str | None, Query(description="high_alarm, loading_warning, ...")] = None,
@@ -110,6 +110,7 @@ def list_all(
             problems.append(FieldProblem(name, str(error)))
     if problems:
         raise InvalidInput(problems)
+    caller.actor(session)
     page = list_alarms(
         session=session, substation=substation, include_shelved=include_shelved,
         component_id=component_id, offset=offset, limit=limit, **found,
@@ -118,8 +119,9 @@ def list_all(
 
 
 @router.get("/{alarm_id}", response_model=AlarmDetail, responses=READ_ANSWERS)
-def read_one(alarm_id: int, _actor: CurrentActor, session: SessionDep) -> AlarmDetail:
+def read_one(alarm_id: int, caller: Reader, session: SessionDep) -> AlarmDetail:
     """One alarm and every transition it went through (who, when, comment)."""
+    caller.actor(session)
     return AlarmDetail.of(get_alarm(session=session, alarm_id=_alarm_id(alarm_id)))
 
 
@@ -127,13 +129,16 @@ def read_one(alarm_id: int, _actor: CurrentActor, session: SessionDep) -> AlarmD
 def acknowledge(
     alarm_id: int,
     body: AcknowledgeBody,
-    actor: Annotated[Actor, Depends(manager("acknowledge alarms"))],
+    caller: Annotated[Caller, Depends(manager("acknowledge alarms"))],
     database: DatabaseDep,
 ) -> AlarmDetail:
     """Active unacknowledged -> active acknowledged; cleared unacknowledged -> closed."""
     with database.write() as session:
         record = acknowledge_alarm(
-            session=session, actor=actor, alarm_id=_alarm_id(alarm_id), comment=body.comment
+            session=session,
+            actor=caller.actor(session),
+            alarm_id=_alarm_id(alarm_id),
+            comment=body.comment,
         )
     return AlarmDetail.of(record)
 
@@ -142,7 +147,7 @@ def acknowledge(
 def shelve(
     alarm_id: int,
     body: ShelveBody,
-    actor: Annotated[Actor, Depends(manager("shelve alarms"))],
+    caller: Annotated[Caller, Depends(manager("shelve alarms"))],
     database: DatabaseDep,
 ) -> AlarmDetail:
     """Hide the alarm from the lists until `until` (at most 7 days), for a reason."""
@@ -150,7 +155,7 @@ def shelve(
     assert until is not None
     with database.write() as session:
         record = shelve_alarm(
-            session=session, actor=actor, alarm_id=_alarm_id(alarm_id), until=until,
+            session=session, actor=caller.actor(session), alarm_id=_alarm_id(alarm_id), until=until,
             reason=body.reason,
         )  # fmt: skip
     return AlarmDetail.of(record)

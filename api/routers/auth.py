@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 from anyio import CapacityLimiter, sleep, to_thread
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 
-from api.deps import CurrentActor, DatabaseDep
+from api.deps import DatabaseDep, Reader
 from api.schemas import Me, Token
 from api.small_bodies import SmallBodyRoute
 from core.access.auth import SignInOutcome, check_sign_in
@@ -103,7 +104,8 @@ router.post(
 router.post("/token", response_model=Token, responses=ANSWERS, include_in_schema=False)(_token)
 
 
-def _me(actor: CurrentActor) -> Me:
+async def _me(caller: Reader, database: DatabaseDep) -> Me:
+    actor = await run_in_threadpool(caller.actor_of, database)
     return Me(
         username=actor.username,
         role=actor.role.value,

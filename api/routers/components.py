@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, DatabaseDep, ReadingCaller, SessionDep, manager, read_as
+from api.deps import Caller, DatabaseDep, Reader, SessionDep, manager
 from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER, Answers
 from api.schemas import ComponentCreate, ComponentOut, ComponentUpdate, ComponentWritten
 from api.small_bodies import SmallBodyRoute
-from core.domain import Actor, ComponentType
+from core.domain import ComponentType
 from core.grid.components import (
     PAGE_RANGE,
     ComponentRecord,
@@ -50,7 +50,7 @@ _PAGE = TypeAdapter(list[ComponentOut])
 
 @router.get("", response_model=list[ComponentOut], responses=READ_ANSWERS)
 async def list_all(
-    caller: ReadingCaller, database: DatabaseDep, query: Annotated[ComponentListQuery, Query()]
+    caller: Reader, database: DatabaseDep, query: Annotated[ComponentListQuery, Query()]
 ) -> Response:
     types: frozenset[ComponentType] = frozenset()
     if query.component_type is not None and query.component_type.strip():
@@ -71,7 +71,7 @@ async def list_all(
 
     # The caller, the page and its JSON in one thread-pool call, serialised once (FastAPI
     # would validate the returned models again first); the schema still names ComponentOut.
-    return Response(await read_as(database, caller, page), media_type="application/json")
+    return Response(await caller.read(database, page), media_type="application/json")
 
 
 @router.get(
@@ -79,7 +79,8 @@ async def list_all(
     response_model=ComponentOut,
     responses={**READ_ANSWERS, 404: {"description": "no such component"}},
 )
-def read_one(component_id: int, _actor: CurrentActor, session: SessionDep) -> ComponentOut:
+def read_one(component_id: int, caller: Reader, session: SessionDep) -> ComponentOut:
+    caller.actor(session)
     return ComponentOut.of(get_component(session=session, component_id=component_id))
 
 
@@ -91,11 +92,13 @@ def read_one(component_id: int, _actor: CurrentActor, session: SessionDep) -> Co
 )
 def create(
     body: ComponentCreate,
-    actor: Annotated[Actor, Depends(manager("create components"))],
+    caller: Annotated[Caller, Depends(manager("create components"))],
     database: DatabaseDep,
 ) -> ComponentWritten:
     with database.write() as session:
-        record = create_component(session=session, actor=actor, fields=body.model_dump(mode="json"))
+        record = create_component(
+            session=session, actor=caller.actor(session), fields=body.model_dump(mode="json")
+        )
         created = created_in(session)
     return _written(record, created)
 
@@ -112,7 +115,7 @@ def create(
 def update(
     component_id: int,
     body: ComponentUpdate,
-    actor: Annotated[Actor, Depends(manager("edit components"))],
+    caller: Annotated[Caller, Depends(manager("edit components"))],
     database: DatabaseDep,
 ) -> ComponentWritten:
     """Change the given fields. A new type empties the old type's fields, as on the
@@ -120,7 +123,10 @@ def update(
     changes = body.model_dump(mode="json", include=body.model_fields_set)
     with database.write() as session:
         record = change_component(
-            session=session, actor=actor, component_id=component_id, changes=changes
+            session=session,
+            actor=caller.actor(session),
+            component_id=component_id,
+            changes=changes,
         )
         created = created_in(session)
     return _written(record, created)
@@ -138,10 +144,10 @@ def _written(record: ComponentRecord, created: list[str]) -> ComponentWritten:
 )
 def delete(
     component_id: int,
-    actor: Annotated[Actor, Depends(manager("delete components"))],
+    caller: Annotated[Caller, Depends(manager("delete components"))],
     database: DatabaseDep,
 ) -> Response:
     """Delete a component with its measurements."""
     with database.write() as session:
-        delete_component(session=session, actor=actor, component_id=component_id)
+        delete_component(session=session, actor=caller.actor(session), component_id=component_id)
     return Response(status_code=204)

@@ -15,11 +15,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.child import CHILD_FROM_BYTES, child_url, import_in_child
-from api.deps import DatabaseDep, manager
+from api.deps import Caller, DatabaseDep, manager
 from api.errors import NO_TOKEN, refusal
 from api.schemas import ImportOut
 from core.db import Database
-from core.domain import Actor
 from core.grid.component_fields import COMPONENT_FIELDS
 from core.imports import ImportKind, run_import
 from core.imports.json_rows import json_array_csv
@@ -153,7 +152,7 @@ async def _import(
     request: Request,
     *,
     database: Database,
-    actor: Actor,
+    caller: Caller,
     kind: ImportKind,
     overwrite: bool,
     file_name: str | None,
@@ -169,6 +168,7 @@ async def _import(
             "send the rows as text/csv, application/vnd.apache.parquet or application/json "
             f"(got {request.headers.get('content-type') or 'no Content-Type'})",
         )
+    actor = await run_in_threadpool(caller.actor_of, database)  # before a byte of the body
     settings = request.app.state.settings
     limit: int = settings.api_max_body_bytes
     name = file_name or f"body{SUFFIXES[media]}"
@@ -210,7 +210,7 @@ async def _import(
 )
 async def import_measurement_rows(
     request: Request,
-    actor: Annotated[Actor, Depends(manager("import measurements"))],
+    caller: Annotated[Caller, Depends(manager("import measurements"))],
     database: DatabaseDep,
     overwrite: Annotated[bool, Query(description="replace stored values of the same key")] = False,
     file_name: Annotated[str | None, Query(description="named in the problems")] = None,
@@ -227,7 +227,7 @@ async def import_measurement_rows(
     already stored are skipped and counted, or replaced with `overwrite=true`; values
     implausible for their component are refused unless `allow_implausible=true`."""
     return await _import(
-        request, database=database, actor=actor, kind="measurements", overwrite=overwrite,
+        request, database=database, caller=caller, kind="measurements", overwrite=overwrite,
         file_name=file_name, allow_implausible=allow_implausible,
     )  # fmt: skip
 
@@ -240,7 +240,7 @@ async def import_measurement_rows(
 )
 async def import_component_rows(
     request: Request,
-    actor: Annotated[Actor, Depends(manager("import components"))],
+    caller: Annotated[Caller, Depends(manager("import components"))],
     database: DatabaseDep,
     overwrite: Annotated[bool, Query(description="update components that exist")] = False,
     file_name: Annotated[str | None, Query(description="named in the problems")] = None,
@@ -248,6 +248,6 @@ async def import_component_rows(
     """Import components (CSV or JSON; the columns of the dashboard's template): all rows or
     none; existing name and substation pairs are skipped, or updated with `overwrite=true`."""
     return await _import(
-        request, database=database, actor=actor, kind="components", overwrite=overwrite,
+        request, database=database, caller=caller, kind="components", overwrite=overwrite,
         file_name=file_name,
     )  # fmt: skip

@@ -14,7 +14,7 @@ from api.alarm_schemas import (
     LimitSettings,
     LimitSettingsOut,
 )
-from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.deps import Caller, DatabaseDep, Reader, SessionDep, manager
 from api.errors import NO_TOKEN, NOT_A_MANAGER, Answers
 from api.small_bodies import SmallBodyRoute
 from core.alarms.limit_changes import (
@@ -26,7 +26,6 @@ from core.alarms.limit_changes import (
     set_level_limits,
 )
 from core.alarms.limits import get_defaults
-from core.domain import Actor
 from core.errors import UnknownComponent
 from core.models import ID_RANGE
 
@@ -61,10 +60,9 @@ def _level(level: LevelLimits) -> LevelLimitsOut:
     response_model=list[LimitOut],
     responses={**READ_ANSWERS, 404: {"description": "no such component"}},
 )
-def read_component_limits(
-    component_id: int, _actor: CurrentActor, session: SessionDep
-) -> list[LimitOut]:
+def read_component_limits(component_id: int, caller: Reader, session: SessionDep) -> list[LimitOut]:
     """The component's own overrides; an empty list means its level's or the defaults."""
+    caller.actor(session)
     found = get_component_limits(session=session, component_id=_component_id(component_id))
     return [LimitOut.of(item) for item in found]
 
@@ -77,21 +75,22 @@ def read_component_limits(
 def write_component_limits(
     component_id: int,
     body: ComponentLimits,
-    actor: Annotated[Actor, Depends(manager("change limits"))],
+    caller: Annotated[Caller, Depends(manager("change limits"))],
     database: DatabaseDep,
 ) -> list[LimitOut]:
     """Replace the component's overrides; its active alarms are re-evaluated against them."""
     with database.write() as session:
         stored = set_component_limits(
-            session=session, actor=actor, component_id=_component_id(component_id),
+            session=session, actor=caller.actor(session), component_id=_component_id(component_id),
             limits=[item.model_dump() for item in body.limits],
         )  # fmt: skip
     return [LimitOut.of(item) for item in stored]
 
 
 @router.get("/limits", response_model=LimitSettingsOut, responses=READ_ANSWERS)
-def read_limits(_actor: CurrentActor, session: SessionDep) -> LimitSettingsOut:
+def read_limits(caller: Reader, session: SessionDep) -> LimitSettingsOut:
     """The defaults derived from the grid model, and the overrides per type and level."""
+    caller.actor(session)
     return LimitSettingsOut(
         defaults=get_defaults(session=session),
         levels=[_level(level) for level in list_level_limits(session=session)],
@@ -101,12 +100,13 @@ def read_limits(_actor: CurrentActor, session: SessionDep) -> LimitSettingsOut:
 @router.put("/limits", response_model=LimitSettingsOut, responses=WRITE_ANSWERS)
 def write_limits(
     body: LimitSettings,
-    actor: Annotated[Actor, Depends(manager("change limits"))],
+    caller: Annotated[Caller, Depends(manager("change limits"))],
     database: DatabaseDep,
 ) -> LimitSettingsOut:
     """Change some defaults and replace the overrides of the levels given (all or nothing);
     active alarms are re-evaluated."""
     with database.write() as session:
+        actor = caller.actor(session)
         if body.defaults:
             set_defaults(session=session, actor=actor, values=body.defaults)
         for level in body.levels:

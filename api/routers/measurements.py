@@ -10,15 +10,18 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from api.deps import Caller, CurrentActor, DatabaseDep, SessionDep, manager, manager_caller
+from api.deps import Caller, DatabaseDep, Reader, SessionDep, manager
 from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER
 from api.schemas import MeasurementCreate, MeasurementOut, MeasurementsDeleted
 from api.small_bodies import SmallBodyRoute
 from core.db import Database
-from core.domain import Actor
-from core.measurements.deletions import delete_measurement, delete_measurements
+from core.measurements.deletions import (
+    delete_measurement,
+    delete_measurements,
+    measurement_range,
+)
 from core.measurements.measurements import AddedMeasurement, add_measurement
-from core.measurements.series_reads import MAX_POINTS, SCHEMA, read_component_series
+from core.measurements.series_reads import MAX_POINTS, SCHEMA, ask_series, read_asked_series
 from core.models import utc_now
 from core.streamed_files import csv_chunks, json_chunks, parquet_chunks
 
@@ -47,7 +50,7 @@ class Format(StrEnum):
 )
 async def add_one(
     body: MeasurementCreate,
-    caller: Annotated[Caller, Depends(manager_caller("add measurements"))],
+    caller: Annotated[Caller, Depends(manager("add measurements"))],
     database: DatabaseDep,
     overwrite: Annotated[bool, Query(description="replace a stored value with this key")] = False,
 ) -> Response:
@@ -116,7 +119,7 @@ def _format(asked: Format | None, accept: str | None) -> Format:
 )
 def read_measurements(
     component_id: int,
-    _actor: CurrentActor,
+    caller: Reader,
     session: SessionDep,
     database: DatabaseDep,
     measurement_type: Annotated[
@@ -138,10 +141,13 @@ def read_measurements(
 ) -> Response:
     """A component's measurements in [start, end), raw or downsampled to `max_points`. Raw
     rows are streamed as they are read, so the answer may be of any length."""
-    read = read_component_series(
-        database=database, session=session, component_id=component_id,
-        measurement_type=measurement_type, start=start, end=end, max_points=max_points,
-    )  # fmt: skip
+    asked = ask_series(
+        measurement_type=measurement_type, start=start, end=end, max_points=max_points
+    )
+    caller.actor(session)
+    read = read_asked_series(
+        database=database, session=session, component_id=component_id, asked=asked
+    )
     headers = {
         "X-Raw-Count": str(read.raw_count),
         "X-Downsampled": str(read.downsampled).lower(),
@@ -170,11 +176,12 @@ def read_measurements(
 )
 def delete_one(
     measurement_id: int,
-    actor: Annotated[Actor, Depends(manager("delete measurements"))],
+    caller: Annotated[Caller, Depends(manager("delete measurements"))],
     database: DatabaseDep,
 ) -> Response:
     """Delete one measurement (the id `POST /measurements` answered); audited."""
     with database.write() as session:
+        actor = caller.actor(session)
         delete_measurement(session=session, actor=actor, measurement_id=measurement_id)
     return Response(status_code=204)
 
@@ -191,7 +198,7 @@ def delete_one(
 )
 def delete_range(
     component_id: int,
-    actor: Annotated[Actor, Depends(manager("delete measurements"))],
+    caller: Annotated[Caller, Depends(manager("delete measurements"))],
     database: DatabaseDep,
     measurement_type: Annotated[str, Query(description="voltage, current or power")],
     start: Annotated[str, Query(description="ISO 8601, inclusive")],
@@ -199,9 +206,11 @@ def delete_range(
 ) -> MeasurementsDeleted:
     """Delete a component's measurements of one type in [start, end); audited. The
     aggregates that reports read are kept exact."""
+    start, end = start.strip(), end.strip()
+    measurement_range(measurement_type, start, end)  # the query's 422 before the caller's 401
     with database.write() as session:
         deleted = delete_measurements(
-            session=session, actor=actor, component_id=component_id,
-            measurement_type=measurement_type, start=start.strip(), end=end.strip(),
+            session=session, actor=caller.actor(session), component_id=component_id,
+            measurement_type=measurement_type, start=start, end=end,
         )  # fmt: skip
     return MeasurementsDeleted(deleted=deleted)

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 import polars as pl
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.deps import CurrentActor, DatabaseDep, SessionDep, manager
+from api.deps import Caller, DatabaseDep, Reader, SessionDep, manager
 from api.errors import NO_TOKEN, NOT_A_MANAGER, Answers
 from api.schemas import ReportCreate, ReportDetail, ReportOut
 from api.small_bodies import SmallBodyRoute
-from core.domain import Actor
 from core.errors import FieldProblem, InvalidInput, UnknownReference
 from core.grid.components import PAGE_RANGE
 from core.models import ID_RANGE
@@ -86,7 +85,7 @@ def create(
     body: ReportCreate,
     request: Request,
     response: Response,
-    actor: Annotated[Actor, Depends(manager("generate reports"))],
+    caller: Annotated[Caller, Depends(manager("generate reports"))],
     database: DatabaseDep,
 ) -> ReportOut:
     """Queue a report over [start_date, end_date) with days in `time_zone`; it answers at once
@@ -109,7 +108,7 @@ def create(
     with database.write() as session:
         record = request_report(
             session=session,
-            actor=actor,
+            actor=caller.actor(session),
             start=moments["start_date"],
             end=moments["end_date"],
             time_zone=time_zone,
@@ -123,12 +122,13 @@ def create(
 
 @router.get("", response_model=list[ReportOut], responses=READ_ANSWERS)
 def list_all(
-    _actor: CurrentActor,
+    caller: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, lt=PAGE_RANGE.stop)] = 0,
 ) -> list[ReportOut]:
     """Reports, newest first."""
+    caller.actor(session)
     return [
         ReportOut.of(record) for record in list_reports(session=session, offset=offset, limit=limit)
     ]
@@ -151,8 +151,9 @@ TABLE_ANSWERS: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses={**TABLE_ANSWERS, 200: {"content": {"text/csv": {}}}},
 )
-def table_file(report_id: int, name: str, _actor: CurrentActor, session: SessionDep) -> Response:
+def table_file(report_id: int, name: str, caller: Reader, session: SessionDep) -> Response:
     """One table as CSV: the bytes of the dashboard's download."""
+    caller.actor(session)
     record = get_report(session=session, report_id=known_report_id(report_id))
     tables = marked_tables(record, get_report_tables(session=session, report_id=record.id))
     if name not in tables:
@@ -171,8 +172,9 @@ def table_file(report_id: int, name: str, _actor: CurrentActor, session: Session
     response_class=Response,
     responses={**TABLE_ANSWERS, 200: {"content": {"application/zip": {}}}},
 )
-def zip_file(report_id: int, _actor: CurrentActor, session: SessionDep) -> Response:
+def zip_file(report_id: int, caller: Reader, session: SessionDep) -> Response:
     """Every table and report.json in one zip: the bytes of the dashboard's download."""
+    caller.actor(session)
     record = get_report(session=session, report_id=known_report_id(report_id))
     tables = marked_tables(record, get_report_tables(session=session, report_id=record.id))
     return Response(
@@ -183,8 +185,9 @@ def zip_file(report_id: int, _actor: CurrentActor, session: SessionDep) -> Respo
 
 
 @router.get("/{report_id}", response_model=ReportDetail, responses=READ_ANSWERS)
-def read_one(report_id: int, _actor: CurrentActor, session: SessionDep) -> ReportDetail:
+def read_one(report_id: int, caller: Reader, session: SessionDep) -> ReportDetail:
     """The report's status at any time; once completed, its tables in `result_json`."""
+    caller.actor(session)
     record = get_report(session=session, report_id=known_report_id(report_id))
     detail = ReportDetail.model_validate(record, from_attributes=True)
     if record.status is ReportStatus.COMPLETED:
@@ -204,10 +207,11 @@ def read_one(report_id: int, _actor: CurrentActor, session: SessionDep) -> Repor
 )
 def cancel(
     report_id: int,
-    actor: Annotated[Actor, Depends(manager("cancel reports"))],
+    caller: Annotated[Caller, Depends(manager("cancel reports"))],
     database: DatabaseDep,
 ) -> ReportOut:
     """Cancel a pending or running report."""
     with database.write() as session:
+        actor = caller.actor(session)
         record = cancel_report(session=session, actor=actor, report_id=known_report_id(report_id))
     return ReportOut.of(record)

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, DatabaseDep, ReadingCaller, SessionDep, manager, read_as
+from api.deps import Caller, DatabaseDep, Reader, SessionDep, manager
 from api.errors import BROKEN_RULE, NO_TOKEN, NOT_A_MANAGER, Answers
 from api.schemas import SubstationChange, SubstationOut
 from api.small_bodies import SmallBodyRoute
 from core.diagram import substation_diagram
-from core.domain import Actor
 from core.errors import FieldProblem, InvalidInput
 from core.grid.substation_records import (
     SubstationRecord,
@@ -35,7 +34,7 @@ DIAGRAM_ANSWERS: Answers = {
 
 
 @router.get("/{name:path}/diagram.svg", response_class=Response, responses=DIAGRAM_ANSWERS)
-async def diagram(name: str, caller: ReadingCaller, database: DatabaseDep) -> Response:
+async def diagram(name: str, caller: Reader, database: DatabaseDep) -> Response:
     """The substation's single-line diagram (every role; a read token too; a name holding a
     ``/`` is matched whole): a busbar per voltage level, its transformers and lines, its
     switches, the latest values beside each."""
@@ -43,12 +42,13 @@ async def diagram(name: str, caller: ReadingCaller, database: DatabaseDep) -> Re
     def draw(session: Session) -> bytes:
         return substation_diagram(session=session, name=name).encode()
 
-    return Response(await read_as(database, caller, draw), media_type=SVG)
+    return Response(await caller.read(database, draw), media_type=SVG)
 
 
 @router.get("", response_model=list[SubstationOut], responses=NO_TOKEN)
-def list_all(_actor: CurrentActor, session: SessionDep) -> list[SubstationOut]:
+def list_all(caller: Reader, session: SessionDep) -> list[SubstationOut]:
     """Every substation by name: its description, place on the map and what it holds."""
+    caller.actor(session)
     return [_out(record) for record in list_substation_records(session=session)]
 
 
@@ -57,7 +57,8 @@ def list_all(_actor: CurrentActor, session: SessionDep) -> list[SubstationOut]:
     response_model=SubstationOut,
     responses={**NO_TOKEN, 404: {"description": "no such substation"}},
 )
-def read_one(name: str, _actor: CurrentActor, session: SessionDep) -> SubstationOut:
+def read_one(name: str, caller: Reader, session: SessionDep) -> SubstationOut:
+    caller.actor(session)
     return _out(get_substation_record(session=session, name=name))
 
 
@@ -69,7 +70,7 @@ def read_one(name: str, _actor: CurrentActor, session: SessionDep) -> Substation
 def change(
     name: str,
     body: SubstationChange,
-    actor: Annotated[Actor, Depends(manager("change substations"))],
+    caller: Annotated[Caller, Depends(manager("change substations"))],
     database: DatabaseDep,
 ) -> SubstationOut:
     """Rename (every component and line end moves with it), describe, place or pin a
@@ -85,7 +86,7 @@ def change(
     with database.write() as session:
         record = update_substation(
             session=session,
-            actor=actor,
+            actor=caller.actor(session),
             name=name,
             new_name=body.name,
             position=position,
@@ -107,12 +108,12 @@ def change(
 )
 def delete(
     name: str,
-    actor: Annotated[Actor, Depends(manager("delete substations"))],
+    caller: Annotated[Caller, Depends(manager("delete substations"))],
     database: DatabaseDep,
 ) -> Response:
     """Delete an empty substation."""
     with database.write() as session:
-        delete_substation(session=session, actor=actor, name=name)
+        delete_substation(session=session, actor=caller.actor(session), name=name)
     return Response(status_code=204)
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.alarms.evaluation import (
@@ -23,7 +23,7 @@ from core.alarms.evaluation import (
 from core.alarms.history import TYPES_IN_KEY_ORDER, stored_pages
 from core.alarms.limits import conditions, get_defaults
 from core.alarms.states import ACTIVE, AlarmState, Event, transition
-from core.domain import MeasurementType
+from core.grid.overview import newest_of_each_type
 from core.models import Alarm, Component, Measurement, utc_now
 from core.timestamps import DAY_US, SECOND_US, to_micros
 
@@ -333,14 +333,7 @@ def check_communication(session: Session, *, now: datetime | None = None) -> Ala
     The worker calls it every minute."""
     now_us = to_micros(now or utc_now())
     silence_us = _silence_us(session)
-    # The newest sample of each type is one seek in the measurements' key index each.
-    newest = [
-        select(func.max(Measurement.timestamp_us))
-        .where(Measurement.component_id == Component.id, Measurement.measurement_type == kind)
-        .correlate(Component)
-        .scalar_subquery()
-        for kind in MeasurementType
-    ]
+    newest = newest_of_each_type()
     last_heard: dict[int, int | None] = {}
     for component_id, *times in session.execute(select(Component.id, *newest)).all():
         samples = [t for t in times if t is not None]

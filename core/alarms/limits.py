@@ -153,54 +153,41 @@ def validate_override(fields: Mapping[str, Any]) -> LimitOverride:
     return LimitOverride(measurement_type=kind, no_limit=no_limit, **values)
 
 
+# The columns each frame reads, by the frame's name for them, with their Polars types.
+_COMPONENT_COLUMNS: dict[str, tuple[Any, type[pl.DataType]]] = {
+    "component_id": (Component.id, pl.Int64),
+    "component_type": (Component.component_type, pl.String),
+    "voltage_kv": (Component.voltage_kv, pl.Float64),
+    "capacity_mva": (Component.capacity_mva, pl.Float64),
+    "rated_current_a": (Component.rated_current_a, pl.Float64),
+}
+_OVERRIDE_COLUMNS: dict[str, tuple[Any, type[pl.DataType]]] = {
+    "component_id": (Limit.component_id, pl.Int64),
+    "component_type": (Limit.component_type, pl.String),
+    "voltage_kv": (Limit.voltage_kv, pl.Float64),
+    "measurement_type": (Limit.measurement_type, pl.String),
+    "no_limit": (Limit.no_limit, pl.Boolean),
+    **{field: (getattr(Limit, field), pl.Float64) for field in LIMIT_FIELDS},
+    "deadband_pct": (Limit.deadband_pct, pl.Float64),
+    "delay_samples": (Limit.delay_samples, pl.Int64),
+}
+
+
+def _frame(
+    session: Session, columns: Mapping[str, tuple[Any, type[pl.DataType]]], *where: Any
+) -> pl.DataFrame:
+    """The rows of ``columns`` (``where`` they hold), typed, one frame."""
+    query = select(*(column for column, _ in columns.values())).where(*where)
+    return pl.DataFrame(
+        [tuple(row) for row in session.execute(query)],
+        schema={name: dtype for name, (_, dtype) in columns.items()},
+        orient="row",
+    )
+
+
 def _components(session: Session, component_ids: Collection[int] | None) -> pl.DataFrame:
-    query = select(
-        Component.id,
-        Component.component_type,
-        Component.voltage_kv,
-        Component.capacity_mva,
-        Component.rated_current_a,
-    )
-    if component_ids is not None:
-        query = query.where(Component.id.in_(sorted(component_ids)))
-    return pl.DataFrame(
-        [tuple(row) for row in session.execute(query)],
-        schema={
-            "component_id": pl.Int64,
-            "component_type": pl.String,
-            "voltage_kv": pl.Float64,
-            "capacity_mva": pl.Float64,
-            "rated_current_a": pl.Float64,
-        },
-        orient="row",
-    )
-
-
-def _overrides(session: Session, component_ids: Collection[int] | None) -> pl.DataFrame:
-    query = select(
-        Limit.component_id,
-        Limit.component_type,
-        Limit.voltage_kv,
-        Limit.measurement_type,
-        Limit.no_limit,
-        *(getattr(Limit, f) for f in LIMIT_FIELDS),
-        Limit.deadband_pct,
-        Limit.delay_samples,
-    )
-    return pl.DataFrame(
-        [tuple(row) for row in session.execute(query)],
-        schema={
-            "component_id": pl.Int64,
-            "component_type": pl.String,
-            "voltage_kv": pl.Float64,
-            "measurement_type": pl.String,
-            "no_limit": pl.Boolean,
-            **dict.fromkeys(LIMIT_FIELDS, pl.Float64),
-            "deadband_pct": pl.Float64,
-            "delay_samples": pl.Int64,
-        },
-        orient="row",
-    )
+    where = () if component_ids is None else (Component.id.in_(sorted(component_ids)),)
+    return _frame(session, _COMPONENT_COLUMNS, *where)
 
 
 def _band(column: str, pct: float) -> pl.Expr:
@@ -264,7 +251,7 @@ def conditions(session: Session, component_ids: Collection[int] | None = None) -
     defaults; an override replaces every threshold of its measurement type."""
     defaults = get_defaults(session=session)
     components = _components(session, component_ids).lazy()
-    overrides = _overrides(session, component_ids).lazy()
+    overrides = _frame(session, _OVERRIDE_COLUMNS).lazy()
     columns = [
         "component_id", "measurement_type", "no_limit", *LIMIT_FIELDS, "absolute",
         "deadband_pct", "delay_samples", "priority",

@@ -59,18 +59,25 @@ class ComponentRecord(ComponentSpec):
 
     @classmethod
     def of_values(cls, values: Sequence[Any]) -> ComponentRecord:
-        """A record from a row of ``RECORD_COLUMNS`` (a page of the list), by position: a
-        result row's attributes by name cost more than the rest of building the record."""
-        named = dict(zip(_RECORD_FIELDS, values, strict=True))
-        kind, status = named["component_type"], named["status"]
-        named["component_type"] = _TYPES.get(kind) or ComponentType(kind)
-        named["status"] = (_STATUSES.get(status) or SwitchStatus(status)) if status else None
-        return cls(**named)
+        """A record from a row of ``RECORD_COLUMNS`` (a page of the list), by position, each
+        value put in its field's slot: a result row's attributes by name, or the fields
+        passed by keyword (a dict per record), cost more than the rest of building it."""
+        given = list(values)
+        kind, status = given[_TYPE_AT], given[_STATUS_AT]
+        given[_TYPE_AT] = _TYPES.get(kind) or ComponentType(kind)
+        given[_STATUS_AT] = (_STATUSES.get(status) or SwitchStatus(status)) if status else None
+        record = object.__new__(cls)
+        for put, value in zip(_PUT, given, strict=True):
+            put(record, value)
+        return record
 
 
 _TYPES = {kind.value: kind for kind in ComponentType}
 _STATUSES = {status.value: status for status in SwitchStatus}
 _RECORD_FIELDS = tuple(field.name for field in fields(ComponentRecord))
+_TYPE_AT, _STATUS_AT = _RECORD_FIELDS.index("component_type"), _RECORD_FIELDS.index("status")
+# Each field's slot setter, in the fields' order (the class is frozen: its __setattr__ refuses).
+_PUT = tuple(getattr(ComponentRecord, name).__set__ for name in _RECORD_FIELDS)
 # The table's columns in the order of ComponentRecord's fields (``of_values``).
 RECORD_COLUMNS = tuple(Component.__table__.c[name] for name in _RECORD_FIELDS)
 

@@ -103,16 +103,21 @@ class _DataVersion:
 REMEMBERED: Remembered[_DataVersion, _Newest] = Remembered(4)
 
 
-def newest_query() -> Select[Any]:
-    """Each component with the newest time of each measurement type: three backward index
-    seeks per component on the unique key (component, type, time)."""
-    newest = [
+def newest_of_each_type() -> list[Any]:
+    """For a query of components, the newest time of each measurement type of each: one
+    backward index seek per type on the unique key (component, type, time)."""
+    return [
         select(func.max(Measurement.timestamp_us))
         .where(Measurement.component_id == Component.id, Measurement.measurement_type == kind)
         .correlate(Component)
         .scalar_subquery()
         for kind in MeasurementType
     ]
+
+
+def newest_query() -> Select[Any]:
+    """Each component with the newest time of each measurement type (``newest_of_each_type``)."""
+    newest = newest_of_each_type()
     return (
         select(Component.id, Component.name, Component.substation, Component.component_type)
         .add_columns(*newest)

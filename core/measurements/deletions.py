@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete
 from sqlalchemy.orm import Session
 
 from core import logs
@@ -34,18 +34,7 @@ def _removed(
     session: Session, component: Component, measurement_type: str, where: list[ColumnElement[bool]]
 ) -> pl.DataFrame:
     """The rollup contributions of the rows ``where`` selects, computed by the database."""
-    bucket = rollups.sql_bucket(Measurement.timestamp_us).label("bucket_us")
-    rows = session.execute(
-        select(
-            bucket,
-            func.count(),
-            func.sum(Measurement.value),
-            func.min(Measurement.value),
-            func.max(Measurement.value),
-        )
-        .where(*where)
-        .group_by(bucket)
-    ).all()
+    rows = rollups.bucket_stats(session, *where)
     level = rollups.level(component.voltage_kv)
     return pl.DataFrame(
         [(component.component_type, measurement_type, b, level, *stats) for b, *stats in rows],
@@ -119,18 +108,11 @@ def _moment(field: str, moment: object) -> int:
         raise InvalidInput.single(field, str(error)) from None
 
 
-def delete_measurements(
-    *,
-    session: Session,
-    actor: Actor,
-    component_id: int,
-    measurement_type: object,
-    start: datetime | str,
-    end: datetime | str,
-) -> int:
-    """Delete a component's measurements of one type in [start, end); how many there were."""
-    started = time.perf_counter()
-    require_manager(actor, "delete measurements")
+def measurement_range(
+    measurement_type: object, start: datetime | str, end: datetime | str
+) -> tuple[MeasurementType, int, int]:
+    """A range of one type to delete, checked: its type and its [start, end) in
+    microseconds, or ``InvalidInput`` naming every bad field. Reads nothing."""
     problems: list[FieldProblem] = []
     kind: MeasurementType | None = None
     low = high = 0
@@ -149,6 +131,23 @@ def delete_measurements(
         problems.append(FieldProblem("end", "must be after start"))
     if problems or kind is None:
         raise InvalidInput(problems)
+    return kind, low, high
+
+
+def delete_measurements(
+    *,
+    session: Session,
+    actor: Actor,
+    component_id: int,
+    measurement_type: object,
+    start: datetime | str,
+    end: datetime | str,
+) -> int:
+    """Delete a component's measurements of one type in [start, end) (``measurement_range``);
+    how many there were."""
+    started = time.perf_counter()
+    require_manager(actor, "delete measurements")
+    kind, low, high = measurement_range(measurement_type, start, end)
     rollups.lock(session)
     component = _component(session, component_id)
     where = [

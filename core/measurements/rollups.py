@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Iterator
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -285,6 +285,15 @@ def _runs(buckets: pl.Series) -> Iterator[tuple[int, int]]:
     yield start, previous + BUCKET_US
 
 
+def bucket_stats(session: Session, *where: ColumnElement[bool]) -> list[tuple[Any, ...]]:
+    """(bucket, count, sum, min, max) of the raw measurements ``where`` selects, per
+    quarter-hour bucket, computed by the database: what they add to their rollup rows."""
+    bucket = sql_bucket(Measurement.timestamp_us)
+    value = Measurement.value
+    stats = select(bucket, func.count(), func.sum(value), func.min(value), func.max(value))
+    return [tuple(row) for row in session.execute(stats.where(*where).group_by(bucket))]
+
+
 def recompute(session: Session, keys: pl.DataFrame) -> None:
     """Replace the rollup rows of ``keys`` with values computed from raw measurements."""
     if keys.is_empty():
@@ -304,24 +313,14 @@ def recompute(session: Session, keys: pl.DataFrame) -> None:
         )
         if not ids:
             continue
-        bucket = sql_bucket(Measurement.timestamp_us).label("bucket_us")
         for low, high in _runs(group.get_column("bucket_us")):
-            rows = session.execute(
-                select(
-                    bucket,
-                    func.count(),
-                    func.sum(Measurement.value),
-                    func.min(Measurement.value),
-                    func.max(Measurement.value),
-                )
-                .where(
-                    Measurement.component_id.in_(ids),
-                    Measurement.measurement_type == measurement_type,
-                    Measurement.timestamp_us >= low,
-                    Measurement.timestamp_us < high,
-                )
-                .group_by(bucket)
-            ).all()
+            rows = bucket_stats(
+                session,
+                Measurement.component_id.in_(ids),
+                Measurement.measurement_type == measurement_type,
+                Measurement.timestamp_us >= low,
+                Measurement.timestamp_us < high,
+            )
             fresh.extend(
                 (component_type, measurement_type, bucket, voltage_kv, *stats)
                 for bucket, *stats in rows

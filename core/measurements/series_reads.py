@@ -56,6 +56,39 @@ def _moment(name: str, text: str | None) -> datetime | None:
         raise InvalidInput([FieldProblem(name, str(error))]) from None
 
 
+@dataclass(frozen=True, slots=True)
+class SeriesAsk:
+    """What a series read is asked for, checked: its types, its range, its points."""
+
+    kinds: list[MeasurementType]
+    start: datetime | None
+    end: datetime | None
+    max_points: int | None
+
+
+def ask_series(
+    *,
+    measurement_type: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    max_points: int | None = None,
+) -> SeriesAsk:
+    """A series asked for in text (the API's query): of one type (any case; left out or
+    blank: every type), from and to ISO 8601 instants (left out: the series' first and
+    last), raw (``max_points`` None) or at most ``max_points`` (up to ``MAX_POINTS``) per
+    type. A bad type, time or range, or too many points, is ``InvalidInput``; reads
+    nothing."""
+    kinds = list(MeasurementType)
+    if measurement_type is not None and measurement_type.strip():
+        kinds = [choice_field("measurement_type", measurement_type, MeasurementType)]
+    low, high = _moment("start", start), _moment("end", end)
+    if low is not None and high is not None and low >= high:
+        raise InvalidInput([FieldProblem("end", "must be after start")])
+    if max_points is not None and max_points > MAX_POINTS:
+        raise InvalidInput([FieldProblem("max_points", MAX_POINTS_PROBLEM)])
+    return SeriesAsk(kinds, low, high, max_points)
+
+
 def read_component_series(
     *,
     database: Database,
@@ -66,20 +99,23 @@ def read_component_series(
     end: str | None = None,
     max_points: int | None = None,
 ) -> SeriesRead:
-    """A component's measurements in [start, end) as the API is asked for them in text: of
-    one type (any case; left out or blank: every type), from and to ISO 8601 instants (left
-    out: the series' first and last), raw (``max_points`` None: streamed, any length) or
-    at most ``max_points`` (up to ``MAX_POINTS``) per type. Every refusal is raised here,
-    before a row is read: an unknown component, a bad type, time or range, too many points."""
+    """``read_asked_series`` of ``ask_series`` (the query's refusals first)."""
+    asked = ask_series(
+        measurement_type=measurement_type, start=start, end=end, max_points=max_points
+    )
+    return read_asked_series(
+        database=database, session=session, component_id=component_id, asked=asked
+    )
+
+
+def read_asked_series(
+    *, database: Database, session: Session, component_id: int, asked: SeriesAsk
+) -> SeriesRead:
+    """A component's measurements in [start, end) as ``asked``: raw rows streamed (any
+    length) or each type downsampled. An unknown component is refused before a row is
+    read."""
     get_component(session=session, component_id=component_id)
-    kinds = list(MeasurementType)
-    if measurement_type is not None and measurement_type.strip():
-        kinds = [choice_field("measurement_type", measurement_type, MeasurementType)]
-    low, high = _moment("start", start), _moment("end", end)
-    if low is not None and high is not None and low >= high:
-        raise InvalidInput([FieldProblem("end", "must be after start")])
-    if max_points is not None and max_points > MAX_POINTS:
-        raise InvalidInput([FieldProblem("max_points", MAX_POINTS_PROBLEM)])
+    kinds, low, high, max_points = asked.kinds, asked.start, asked.end, asked.max_points
     if max_points is None:
         count, batches = raw_series(
             database=database, session=session, component_id=component_id, kinds=kinds,

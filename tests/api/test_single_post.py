@@ -68,28 +68,17 @@ def _same_answer(short: Any, route: Any) -> None:
 
 @pytest.fixture
 def taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
-    """The tokens the short path checked (a sign-in token before its write, a machine token
-    in its write) and the measurements it wrote (the route's own are not counted)."""
+    """The callers the short path read (each in its write's own transaction) and the
+    measurements it wrote (the route's own are not counted)."""
     seen: dict[str, list[object]] = {"checks": [], "writes": []}
-    check = api.single_post.caller_of
-    machine_caller = api.single_post.Caller
     write = api.single_post.write_one
 
-    async def counted_check(*args: Any) -> Any:
-        seen["checks"].append(args[0])
-        return await check(*args)
-
-    def counted_machine_caller(*, machine_token: str) -> Any:
-        seen["checks"].append(machine_token)
-        return machine_caller(machine_token=machine_token)
-
-    def counted_write(*args: Any, **options: Any) -> Any:
-        stored = write(*args, **options)
+    def counted_write(database: Any, caller: Any, *args: Any, **options: Any) -> Any:
+        seen["checks"].append(caller)
+        stored = write(database, caller, *args, **options)
         seen["writes"].append(stored)
         return stored
 
-    monkeypatch.setattr(api.single_post, "caller_of", counted_check)
-    monkeypatch.setattr(api.single_post, "Caller", counted_machine_caller)
     monkeypatch.setattr(api.single_post, "write_one", counted_write)
     return seen
 

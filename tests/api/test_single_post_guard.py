@@ -20,7 +20,7 @@ from tests.api.conftest import SETTINGS
 
 # What the route asks before it runs: the caller (a manager's token, for ACTION), the database.
 PINNED_DEPENDENCIES = [
-    "api.deps.manager_caller.<locals>.dependency(action='add measurements')",
+    "api.deps.manager.<locals>.dependency(action='add measurements')",
     "api.deps.get_database",
     "fastapi.security.oauth2.OAuth2PasswordBearer",
     "api.deps.get_database",

@@ -41,9 +41,9 @@ def second_manager(people):
 
 
 def _calls(client: Any, world: World) -> dict[str, Callable[[dict[str, str]], Any]]:
-    """One request on every path that honours a token: the reader's single call (read_as),
-    a route's dependency (current_actor), a write route (writing_actor), the single post's
-    fast path (caller_of) and a delete."""
+    """One request on every path that honours a token: a read in one thread-pool call
+    (``Caller.read``), one of its own (``Caller.actor_of``), a write route, the single
+    post's fast path and a delete."""
     reading = {
         "component_id": world.component, "measurement_type": "voltage",
         "timestamp": "2024-05-02T00:00:00Z", "value": 111.0,

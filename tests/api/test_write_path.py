@@ -135,19 +135,27 @@ def test_a_post_with_a_manager_token_that_has_ended_is_refused_and_writes_nothin
     assert _stored(people) == 0
 
 
-def test_a_post_answers_401_then_403_before_it_looks_at_the_body(
+def test_a_post_refuses_a_bad_token_before_the_body_and_the_caller_s_grant_after_it(
     client, people: Database, manager_headers
 ):
-    bad_body = {"component_id": "one", "value": "high"}
+    """The API's order: a token refused without the database (none, tampered) before the
+    body; then the body (422); then what the database says of the caller: a user's token
+    whose user is gone 401, a user (or a manager's token scoped to user) 403."""
+    component = client.post("/components", json=TRANSFORMER_BODY, headers=manager_headers).json()
+    good_body, bad_body = _reading(component["id"]), {"component_id": "one", "value": "high"}
     assert client.post("/measurements", json=bad_body).status_code == 401
     tampered = bearer(manager_headers["Authorization"].removeprefix("Bearer ")[:-2] + "xx")
     assert client.post("/measurements", json=bad_body, headers=tampered).status_code == 401
     user = bearer(sign_in(client, "ulf", USER_PASSWORD))
-    forbidden = client.post("/measurements", json=bad_body, headers=user)
-    assert forbidden.status_code == 403
-    # A user's token for someone removed since: 401 as on every route, not 403.
-    _remove(people, "ulf")
-    assert client.post("/measurements", json=bad_body, headers=user).status_code == 401
-    assert client.post("/measurements", json=bad_body, headers=manager_headers).status_code == 422
+    assert client.post("/measurements", json=bad_body, headers=user).status_code == 422
+    assert client.post("/measurements", json=good_body, headers=user).status_code == 403
     manager_as_user = bearer(sign_in(client, "mona", MANAGER_PASSWORD, "user"))
-    assert client.post("/measurements", json=bad_body, headers=manager_as_user).status_code == 403
+    assert client.post("/measurements", json=bad_body, headers=manager_as_user).status_code == 422
+    assert client.post("/measurements", json=good_body, headers=manager_as_user).status_code == 403
+    _remove(people, "ulf")  # a user's token for someone removed since: 401, as on every route
+    assert client.post("/measurements", json=bad_body, headers=user).status_code == 422
+    refused = client.post("/measurements", json=good_body, headers=user)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "the token's user no longer exists"
+    assert client.post("/measurements", json=bad_body, headers=manager_headers).status_code == 422
+    assert _stored(people) == 0
