@@ -13,9 +13,10 @@ import polars as pl
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from core.access.audit_log import AUDIT_SCHEMA, AuditFilter, audit_frames
 from core.alarms.records import AlarmFilter, AlarmOrder
 from core.counts import format_count
-from core.domain import ComponentType, MeasurementType
+from core.domain import Actor, ComponentType, MeasurementType
 from core.errors import InvalidInput
 from core.grid.component_fields import COMPONENT_FIELDS, OPTIONAL_FIELDS
 from core.grid.components import (
@@ -237,6 +238,14 @@ def alarms_csv(
     """The list's file as the dashboard hands it over: one piece, built a batch at a time."""
     return b"".join(
         csv_chunks(alarm_batches(session=session, filters=filters, order=order), ALARM_COLUMNS)
+    )
+
+
+def audit_csv(*, session: Session, actor: Actor, where: AuditFilter) -> bytes:
+    """The audit log's entries ``where`` matches as the dashboard hands them over: one CSV
+    file, built a batch at a time (a manager's role checked first)."""
+    return b"".join(
+        csv_chunks(audit_frames(session=session, actor=actor, where=where), AUDIT_SCHEMA)
     )
 
 

@@ -7,16 +7,9 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
-from core.access.audit_log import (
-    AUDIT_SCHEMA,
-    AuditFilter,
-    AuditPage,
-    audit_choices,
-    audit_frames,
-    list_audit_entries,
-)
+from core.access.audit_log import AuditFilter, AuditPage, audit_choices, list_audit_entries
 from core.errors import GridBoardError
-from core.streamed_files import csv_chunks
+from core.exports import audit_csv
 from views import messages, pager, resources, ui, wording
 
 PAGE_SIZE = 50
@@ -112,8 +105,7 @@ st.dataframe(
 
 def _csv() -> bytes:
     with resources.database().read() as session:
-        frames = audit_frames(session=session, actor=actor, where=where)
-        return b"".join(csv_chunks(frames, AUDIT_SCHEMA))
+        return audit_csv(session=session, actor=actor, where=where)
 
 
 st.download_button(

@@ -1,7 +1,6 @@
 """Users (manager): who may sign in; create users, change roles, reset passwords, deactivate
 or delete users, the API tokens machines use, and the webhooks. See docs/design.md#roles."""
 
-import polars as pl
 import streamlit as st
 
 from core.access.passwords import password_rules
@@ -16,29 +15,14 @@ from core.access.users import (
 )
 from core.domain import Role
 from views import api_tokens, messages, resources, ui, webhooks, wording
+from views.user_table import users_frame
 
 actor = ui.require_manager("manage users")
 st.title("Users")
 zone = ui.browser_zone()
 with resources.database().read() as session:
     users = list_users(session=session)
-st.dataframe(
-    pl.DataFrame(
-        {
-            "Username": [u.username for u in users],
-            "Name": [u.display_name for u in users],
-            "Email": [u.email for u in users],
-            "Role": [u.role.value for u in users],
-            "Status": ["active" if u.active else "deactivated" for u in users],
-            "Since": [wording.when(u.created_at) for u in users],
-            "Last sign-in": [
-                wording.when_in(u.last_sign_in_at, zone) if u.last_sign_in_at else "never"
-                for u in users
-            ],
-        }
-    ),
-    hide_index=True,
-)
+st.dataframe(users_frame(users, zone), hide_index=True)
 st.caption("A user reads everything; a manager also changes components, measurements and users.")
 
 TASKS = [

@@ -32,6 +32,18 @@ HEADINGS = {
     "min_value": "Minimum",
     "max_value": "Maximum",
     PARTIAL_DAY: "Partial day",
+    "component_id": "Component id",
+    "component": "Component",
+    "substation": "Substation",
+    "kind": "Kind",
+    "alarm_count": "Alarms",
+    "duration_s": "Time outside (s)",
+    "worst_value": "Worst value",
+    "component_count": "Components",
+    "alarm_s": "Time in alarm (s)",
+    "alarm_share_pct": "Share in alarm (%)",
+    "warning_or_alarm_s": "Time in a warning or alarm (s)",
+    "warning_or_alarm_share_pct": "Share in a warning or alarm (%)",
 }
 UNIT = "Unit"  # of a daily table's row: its measurement type's unit
 

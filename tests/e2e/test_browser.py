@@ -132,6 +132,7 @@ def test_a_manager_builds_the_grid_and_a_report_a_user_only_reads(
         "Manage components",
         "Measurements",
         "Users",
+        "Audit log",
     ]
 
     _open(page, "Manage components")

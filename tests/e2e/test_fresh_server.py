@@ -153,10 +153,12 @@ def test_the_first_sign_in_after_a_start_lands_on_the_deep_link_and_stays(
         "Overview",
         "Network",
         "Components",
+        "Alarms",
         "Reports",
         "Manage components",
         "Measurements",
         "Users",
+        "Audit log",
     ]
     _wait_for_cookie(watched, present=True)
     _settle(watched, quiet_ms=2000)  # the cookie component's rerun keeps her signed in
@@ -196,7 +198,7 @@ def test_a_user_signing_in_first_on_a_manager_deep_link_never_sees_the_manager_p
     _settle(watched)
     _assert_only_the_sign_in_form_was_ever_shown(watched)
     _sign_in_here(watched, "ulf", USER_PASSWORD)
-    assert _nav_labels(watched) == ["Overview", "Network", "Components", "Reports"]
+    assert _nav_labels(watched) == ["Overview", "Network", "Components", "Alarms", "Reports"]
     _settle(watched, quiet_ms=2000)
     shown = _shown(watched)
     assert not any("Users" in labels or "Manage" in labels for labels in shown["nav"])

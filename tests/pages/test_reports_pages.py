@@ -205,7 +205,7 @@ def test_a_completed_report_shows_seven_tables_charts_and_downloads(open_app, ap
     ]
     assert len(at.get("plotly_chart")) == 7
     assert [b.label for b in at.download_button] == [
-        "Download the whole report (zip of 6 files: 5 tables as CSV and report.json)",
+        "Download the whole report (zip of 8 files: 7 tables as CSV and report.json)",
         "Download components_by_type.csv",
         "Download transformer_capacity_by_voltage.csv",
         "Download line_length_by_voltage.csv",
@@ -300,8 +300,13 @@ def test_report_tables_have_worded_headers_with_units_and_csvs_keep_machine_name
          "Maximum", "Partial day"],
         ["Day", "Measurement", "Unit", "Component type", "Voltage level (kV)", "Average",
          "Samples", "Minimum", "Maximum", "Partial day"],
+        ["Component id", "Component", "Substation", "Component type", "Voltage level (kV)",
+         "Measurement", "Unit", "Kind", "Alarms", "Time outside (s)", "Worst value"],
+        ["Component type", "Voltage level (kV)", "Components", "Time in alarm (s)",
+         "Share in alarm (%)", "Time in a warning or alarm (s)",
+         "Share in a warning or alarm (%)"],
     ]  # fmt: skip
-    by_level = at.dataframe[-1].value
+    by_level = at.dataframe[4].value
     columns = ("Voltage level (kV)", "Unit", "Average")
     rows = sorted(zip(*(by_level[name] for name in columns), strict=True))
     assert rows == [(20.0, "kV", 20.2), (110.0, "kV", 110.5)]
@@ -324,9 +329,9 @@ def test_the_zip_button_counts_the_files_the_zip_holds(open_app, app_db):
         held = archive.namelist()
     assert (
         label
-        == f"Download the whole report (zip of {len(held)} files: 5 tables as CSV and report.json)"
+        == f"Download the whole report (zip of {len(held)} files: 7 tables as CSV and report.json)"
     )
-    assert len(held) == 6
+    assert len(held) == 8
 
 
 def test_daily_averages_over_all_levels_lead_with_a_pointer_to_the_per_level_table(
@@ -367,13 +372,13 @@ def test_a_report_lists_the_limit_violations_of_its_period(open_app, app_db):
     assert run_next(app_db, "test-worker") == record.id
     at = open_app(as_user="ulf", query={"report": record.id})
     violations = at.dataframe[5].value
-    assert list(zip(violations["component"], violations["kind"], violations["alarm_count"],
-                    violations["duration_s"], violations["worst_value"], strict=True)) == [
+    assert list(zip(violations["Component"], violations["Kind"], violations["Alarms"],
+                    violations["Time outside (s)"], violations["Worst value"], strict=True)) == [
         ("T1", "high_alarm", 1, 7200.0, 125.0), ("T1", "high_warning", 1, 7200.0, 125.0),
     ]  # fmt: skip
     shares = at.dataframe[6].value
-    transformers = shares[shares["component_type"] == "transformer"]
-    assert list(transformers["alarm_share_pct"]) == [pytest.approx(7200 / (7 * 86400) * 100)]
+    transformers = shares[shares["Component type"] == "transformer"]
+    assert list(transformers["Share in alarm (%)"]) == [pytest.approx(7200 / (7 * 86400) * 100)]
     old = _request(app_db)
     assert run_next(app_db, "test-worker") == old.id
     with app_db.write() as session:  # as a report stored before reports had violations

@@ -24,16 +24,19 @@ from core.grid.network import read_network
 from core.measurements.measurements import add_measurement
 from core.reports import kpis
 from core.reports.jobs import request_report
+from core.reports.violations import ALARM_SHARES, LIMIT_VIOLATIONS, SCHEMAS
 from tests.factories import LINE, MANAGER, TRANSFORMER, make_component
 from tests.report_runs import run_next
 from tests.security.plotly_text import acted_on, shown, texts
 from views.figures.chart_text import plain
 from views.figures.charts import (
+    alarm_shares_figure,
     base_layout,
     components_by_type_figure,
     components_figure,
     daily_averages_figure,
     empty_figure,
+    limit_violations_figure,
     report_figure,
     voltage_by_level_figure,
 )
@@ -127,6 +130,26 @@ BUILDERS: dict[str, tuple[Callable[[], go.Figure], tuple[str, ...]]] = {
             {NAME: _series(), SUBSTATION: _series()}, measurement_type=MeasurementType.POWER
         ),
         (NAME, SUBSTATION),
+    ),
+    "views.figures.charts.limit_violations_figure": (
+        lambda: limit_violations_figure(
+            pl.DataFrame(
+                [(1, NAME, SUBSTATION, "line", 20.0, "voltage", "high_alarm", 2, 5400.0, 23.0)],
+                schema=SCHEMAS[LIMIT_VIOLATIONS],
+                orient="row",
+            )
+        ),
+        (NAME, SUBSTATION),
+    ),
+    "views.figures.charts.alarm_shares_figure": (
+        lambda: alarm_shares_figure(
+            pl.DataFrame(
+                [(NAME, 20.0, 3, 60.0, 1.5, 120.0, 3.0)],
+                schema=SCHEMAS[ALARM_SHARES],
+                orient="row",
+            )
+        ),
+        (NAME,),
     ),
     "views.figures.series_charts.stacked_series_figure": (
         lambda: stacked_series_figure(
@@ -264,9 +287,9 @@ def test_a_reports_charts_carry_no_markup(open_app, app_db):
     assert run_next(app_db, "test-worker") == record.id
     at = open_app(as_user="ulf", page="pages/report.py", query={"report": record.id})
     charts = _charts(at)
-    assert len(charts) == 5
+    assert len(charts) == 7  # the five tables', the limit violations' and the alarm shares'
     for chart in charts:
-        assert_reads_as_typed(chart)  # a report's tables hold types and levels, no names
+        assert_reads_as_typed(chart)
 
 
 def test_the_network_page_shows_names_as_typed(open_app, app_db):

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from core.domain import MEASUREMENT_UNITS, ComponentType, MeasurementType
 from core.reports import kpis
 from core.reports.periods import PARTIAL_DAY
+from core.timestamps import HOUR_SECONDS
 from views.figures.chart_text import plain
 
 COMPONENT_COLOURS: dict[str, str] = {
@@ -283,7 +284,7 @@ def limit_violations_figure(frame: pl.DataFrame) -> go.Figure:
     labels = [
         f"{r['component']} ({r['substation']}) {r['measurement_type']} {r['kind']}" for r in rows
     ]
-    hours = [r["duration_s"] / 3600 for r in rows]
+    hours = [r["duration_s"] / HOUR_SECONDS for r in rows]
     return _bars(
         labels,
         hours,
