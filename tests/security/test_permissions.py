@@ -158,6 +158,7 @@ ARGUMENTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "core.access.audit_log.audit_choices": lambda seen: {},
     "core.access.audit_log.audit_frames": lambda seen: {"where": AuditFilter()},
     "core.access.audit_log.list_audit_entries": lambda seen: {"where": AuditFilter()},
+    "core.exports.audit_csv": lambda seen: {"where": AuditFilter()},
     "core.alarms.records.shelve_alarm": lambda seen: {
         "alarm_id": seen["alarm_id"],
         "until": datetime.now(UTC) + timedelta(hours=1),
