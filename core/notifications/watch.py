@@ -39,17 +39,15 @@ class WebhookWatch:
 
     def run_once(self) -> int:
         """Send what is due now; how many deliveries were attempted."""
-        sent = total = deliver_due(
-            self.database, worker=self.worker, lease_seconds=self.lease_seconds,
-            allow_private=get_settings().webhook_allow_private,
-        )  # fmt: skip
-        while sent and not self._stop.is_set():
+        total = 0
+        while True:
             sent = deliver_due(
                 self.database, worker=self.worker, lease_seconds=self.lease_seconds,
                 allow_private=get_settings().webhook_allow_private,
             )  # fmt: skip
             total += sent
-        return total
+            if not sent or self._stop.is_set():
+                return total
 
     def _run(self) -> None:
         while True:
