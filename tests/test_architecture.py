@@ -117,7 +117,7 @@ GROUND = {
     "core.driver_statements", "core.errors", "core.logs", "core.models", "core.paths",
     "core.remembered",
     "core.timestamps", "core.units", "core.validation", "core.import_errors",
-    "core.model_base", "core.webhook_models",
+    "core.model_base", "core.webhook_models", "core.periodic",
 }  # fmt: skip
 ROOMS = {
     "core.access", "core.grid", "core.measurements", "core.reports", "core.imports",

@@ -3,39 +3,30 @@ runner, until stopped. See docs/operations.md#webhooks."""
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from core.config import get_settings
 from core.db import Database
 from core.notifications.delivery import deliver_due
+from core.periodic import Periodic
 
-log = logging.getLogger(__name__)
 
-
-class WebhookWatch:
+class WebhookWatch(Periodic):
     """Sends due deliveries every ``every_seconds`` (at once again while there are more); a
     failure (a busy database) is logged and tried again next time."""
+
+    name = "gridboard-webhooks"
+    failure = "sending webhooks failed"
+    at_once = True
 
     def __init__(
         self, database: Database, *, worker: str, lease_seconds: float, every_seconds: float
     ) -> None:
+        super().__init__(every_seconds)
         self.database = database
         self.worker = worker
         self.lease_seconds = lease_seconds
-        self.every_seconds = every_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> WebhookWatch:
-        self._thread = threading.Thread(target=self._run, name="gridboard-webhooks", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float | None = None) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def tick(self) -> None:
+        self.run_once()
 
     def run_once(self) -> int:
         """Send what is due now; how many deliveries were attempted."""
@@ -46,14 +37,5 @@ class WebhookWatch:
                 allow_private=get_settings().webhook_allow_private,
             )  # fmt: skip
             total += sent
-            if not sent or self._stop.is_set():
+            if not sent or self.stopping():
                 return total
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("sending webhooks failed; trying again in %g s", self.every_seconds)
-            if self._stop.wait(self.every_seconds):
-                return
