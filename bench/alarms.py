@@ -50,7 +50,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import numpy as np
 import polars as pl
 from sqlalchemy import create_engine, text
 
@@ -60,8 +59,10 @@ from bench.api import _ChildPeak, _children, _copy_database, _cpu_seconds, _drop
 from bench.benchlib import (
     GRIDBOARD,
     ROOT,
+    grid_components,
     is_postgresql,
     machine,
+    plausible_csv,
     run_child,
     seed_command,
     throwaway_database,
@@ -136,58 +137,6 @@ def _environment(variant: str, folder: Path, before: Path | None) -> dict[str, s
     if paths:
         environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths if p is not None)
     return environment
-
-
-def _components(url: str) -> pl.DataFrame:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT id, component_type, voltage_kv, capacity_mva, rated_current_a "
-                "FROM components ORDER BY id"
-            )
-        ).all()
-    engine.dispose()
-    return pl.DataFrame(
-        [tuple(r) for r in rows],
-        schema=["id", "component_type", "voltage_kv", "capacity_mva", "rated_current_a"],
-        orient="row",
-    )
-
-
-def _import_csv(path: Path, components: pl.DataFrame, rows: int, outside: float) -> int:
-    """``rows`` 15-minute samples from 2030 of every component and type, by component; the
-    number of rows put beyond their alarm limit."""
-    rng = np.random.default_rng(29)
-    kinds = ["voltage", "current", "power"]
-    count = components.height
-    per_series = -(-rows // (count * len(kinds)))
-    index = np.repeat(np.arange(count), per_series * len(kinds))[:rows]
-    kind = np.tile(np.repeat(np.arange(3), per_series), count)[:rows]
-    step = np.tile(np.arange(per_series), count * len(kinds))[:rows]
-    kv = components.get_column("voltage_kv").fill_null(1.0).to_numpy()[index]
-    amps = components.get_column("rated_current_a").fill_null(200.0).to_numpy()[index]
-    transformer = (components.get_column("component_type") == "transformer").to_numpy()[index]
-    mva = components.get_column("capacity_mva").fill_null(0.0).to_numpy()[index]
-    power = np.where(transformer, 0.5 * mva, 0.2 * kv)
-    nominal = np.select([kind == 0, kind == 1], [kv, 0.5 * amps], power)
-    spread = np.where(kind == 0, 0.01, 0.1)
-    values = nominal * (1 + rng.normal(0, 1, rows) * spread)
-    # beyond the alarm limit: 1.15x the nominal kV, 1.2x the rated current or capacity
-    beyond = (rng.random(rows) < outside) & ((kind != 2) | transformer)
-    values = np.where(beyond, np.where(kind == 0, 1.15 * kv, 2.4 * nominal), values)
-    first_us = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
-    pl.DataFrame(
-        {
-            "component_id": components.get_column("id").to_numpy()[index],
-            "measurement_type": np.array(kinds)[kind],
-            "timestamp": pl.Series(first_us + step * 900_000_000)
-            .cast(pl.Datetime("us", "UTC"))
-            .dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
-            "value": np.round(values, 4),
-        }
-    ).write_csv(path)
-    return int(beyond.sum())
 
 
 def _post_values(components: pl.DataFrame) -> list[tuple[int, float]]:
@@ -418,9 +367,9 @@ def _writes(args: argparse.Namespace, variants: list[str], folder: Path) -> None
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         feed_token = made.stdout.strip().splitlines()[-1]
-        components = _components(url)
+        components = grid_components(url)
         csv = folder / "import.csv"
-        beyond = _import_csv(csv, components, args.rows, args.outside)
+        beyond = plausible_csv(csv, components, args.rows, args.outside)
         print(
             f"seeded {100 * args.per_component:,} measurements in "
             f"{time.perf_counter() - began:.1f} s; import file {args.rows:,} rows, "

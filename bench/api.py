@@ -38,7 +38,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -46,8 +45,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.benchlib import (
     GRIDBOARD,
     ROOT,
+    grid_components,
     is_postgresql,
     machine,
+    plausible_csv,
     run_child,
     seed_command,
     throwaway_database,
@@ -106,25 +107,15 @@ class _ChildPeak:
         self._thread.join()
 
 
-def _csv(path: Path, rows: int, components: int, start: datetime) -> None:
-    """``rows`` new measurements: 15-minute steps after ``start`` for every component and
-    type, by component id."""
-    kinds = ["voltage", "current", "power"]
-    per_series = -(-rows // (components * len(kinds)))
-    ids = np.repeat(np.arange(1, components + 1), per_series * len(kinds))[:rows]
-    kind = np.tile(np.repeat(np.arange(3), per_series), components)[:rows]
-    step = np.tile(np.arange(per_series), components * len(kinds))[:rows]
-    first_us = int(start.timestamp() * 1_000_000)
-    pl.DataFrame(
-        {
-            "component_id": ids,
-            "measurement_type": np.array(kinds)[kind],
-            "timestamp": pl.Series(first_us + step * 900_000_000)
-            .cast(pl.Datetime("us", "UTC"))
-            .dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
-            "value": np.round(np.random.default_rng(7).normal(100, 5, rows), 3),
-        }
-    ).write_csv(path)
+def _post_values(components: pl.DataFrame) -> list[tuple[int, float]]:
+    """What each component's single posts send as power, inside its limits: a transformer
+    half its capacity, any other component 0.2 MW per kV."""
+    return [
+        (row["id"], round(0.5 * row["capacity_mva"], 4))
+        if row["component_type"] == "transformer" and row["capacity_mva"]
+        else (row["id"], round(0.2 * (row["voltage_kv"] or 1.0), 4))
+        for row in components.iter_rows(named=True)
+    ]
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -210,10 +201,11 @@ def main() -> None:
             f"{time.perf_counter() - began:.1f} s"
         )
         first_csv, second_csv = folder / "first.csv", folder / "second.csv"
+        components = grid_components(url)
         cli_seconds = 0.0
         if not args.only_posts:
-            _csv(first_csv, args.rows, 100, datetime(2030, 1, 1, tzinfo=UTC))
-            _csv(second_csv, args.rows, 100, datetime(2031, 1, 1, tzinfo=UTC))
+            plausible_csv(first_csv, components, args.rows, start=datetime(2030, 1, 1, tzinfo=UTC))
+            plausible_csv(second_csv, components, args.rows, start=datetime(2031, 1, 1, tzinfo=UTC))
             print(f"import file: {args.rows:,} rows, {first_csv.stat().st_size / 1e6:.1f} MB")
             copy = _copy_database(url, folder)
             cli = run_child(
@@ -246,7 +238,7 @@ def main() -> None:
                 client.headers["Authorization"] = f"Bearer {token}"
                 _bench(
                     client, base, (token, feed_token), server.pid, first_csv, second_csv,
-                    cli_seconds, args,
+                    cli_seconds, args, _post_values(components),
                 )  # fmt: skip
         finally:
             server.terminate()
@@ -265,6 +257,7 @@ def _bench(
     second_csv: Path,
     cli_seconds: float,
     args: argparse.Namespace,
+    values: list[tuple[int, float]],
 ) -> None:
     for _ in range(20):  # warm up: connection, caches
         client.get("/components").raise_for_status()
@@ -280,11 +273,12 @@ def _bench(
     )
 
     def body(index: int, year: int) -> dict[str, object]:
-        moment = datetime(year, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * (index // 100))
+        moment = datetime(year, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * (index // len(values)))
+        component_id, value = values[index % len(values)]
         return {
-            "component_id": 1 + index % 100,
+            "component_id": component_id,
             "timestamp": moment.isoformat(),
-            "value": 1.5,
+            "value": value,
             "measurement_type": "power",
         }
 

@@ -21,11 +21,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import polars as pl
 import psycopg
-from sqlalchemy import make_url
+from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
 GRIDBOARD = Path(sys.executable).parent / "gridboard"
@@ -43,6 +46,69 @@ def seed_command(url: str, components: int, per_component: int) -> list[str]:
         "--per-component",
         str(per_component),
     ]
+
+
+GRID_COLUMNS = ("id", "component_type", "voltage_kv", "capacity_mva", "rated_current_a")
+
+
+def grid_components(url: str) -> pl.DataFrame:
+    """The components of a seeded database, with what makes a value plausible for each (a
+    checkout from before lines had a rated current gets an empty ``rated_current_a``)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        result = connection.execute(text("SELECT * FROM components ORDER BY id"))
+        names = list(result.keys())
+        rows = [dict(zip(names, row, strict=True)) for row in result.all()]
+    engine.dispose()
+    return pl.DataFrame(
+        [tuple(row.get(name) for name in GRID_COLUMNS) for row in rows],
+        schema={"id": pl.Int64, "component_type": pl.String, "voltage_kv": pl.Float64,
+                "capacity_mva": pl.Float64, "rated_current_a": pl.Float64},
+        orient="row",
+    )  # fmt: skip
+
+
+def plausible_csv(
+    path: Path,
+    components: pl.DataFrame,
+    rows: int,
+    outside: float = 0.0,
+    start: datetime = datetime(2030, 1, 1, tzinfo=UTC),
+) -> int:
+    """``rows`` 15-minute samples from ``start`` of every component and type, by component,
+    each plausible for its component (volts in kV about the nominal, a current about half the
+    rating, a transformer's power about half its capacity); ``outside`` of them beyond their
+    alarm limit. Returns how many rows were put beyond it."""
+    rng = np.random.default_rng(29)
+    kinds = ["voltage", "current", "power"]
+    count = components.height
+    per_series = -(-rows // (count * len(kinds)))
+    index = np.repeat(np.arange(count), per_series * len(kinds))[:rows]
+    kind = np.tile(np.repeat(np.arange(3), per_series), count)[:rows]
+    step = np.tile(np.arange(per_series), count * len(kinds))[:rows]
+    kv = components.get_column("voltage_kv").fill_null(1.0).to_numpy()[index]
+    amps = components.get_column("rated_current_a").fill_null(200.0).to_numpy()[index]
+    transformer = (components.get_column("component_type") == "transformer").to_numpy()[index]
+    mva = components.get_column("capacity_mva").fill_null(0.0).to_numpy()[index]
+    power = np.where(transformer, 0.5 * mva, 0.2 * kv)
+    nominal = np.select([kind == 0, kind == 1], [kv, 0.5 * amps], power)
+    spread = np.where(kind == 0, 0.01, 0.1)
+    values = nominal * (1 + rng.normal(0, 1, rows) * spread)
+    # beyond the alarm limit: 1.15x the nominal kV, 1.2x the rated current or capacity
+    beyond = (rng.random(rows) < outside) & ((kind != 2) | transformer)
+    values = np.where(beyond, np.where(kind == 0, 1.15 * kv, 2.4 * nominal), values)
+    first_us = int(start.timestamp() * 1_000_000)
+    pl.DataFrame(
+        {
+            "component_id": components.get_column("id").to_numpy()[index],
+            "measurement_type": np.array(kinds)[kind],
+            "timestamp": pl.Series(first_us + step * 900_000_000)
+            .cast(pl.Datetime("us", "UTC"))
+            .dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+            "value": np.round(values, 4),
+        }
+    ).write_csv(path)
+    return int(beyond.sum())
 
 
 @dataclass(frozen=True)
