@@ -5,7 +5,7 @@ docs/architecture.md#who-opens-database-connections."""
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -31,15 +31,22 @@ class DriverStatement:
     SQLAlchemy's work per execution (most of a single post's write: bench/RESULTS.md);
     values come back as SQLAlchemy's column types make them."""
 
-    def __init__(self, statement: ExecutableReturnsRows | UpdateBase) -> None:
+    def __init__(
+        self, statement: ExecutableReturnsRows | UpdateBase, *, processed: Collection[str] = ()
+    ) -> None:
+        """``processed``: the parameters whose values go through their column type's own bind
+        processing (a ``UtcDateTime``); the others reach the driver as they are given."""
         self.statement = statement
+        self.processed = tuple(processed)
         self._compiled: dict[str, _Compiled] = {}
 
     def compiled(self, session: Session) -> _Compiled:
         dialect = session.get_bind().dialect
         found = self._compiled.get(dialect.name)
         if found is None:
-            found = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+            found = self._compiled[dialect.name] = _Compiled(
+                self.statement, dialect, self.processed
+            )
         return found
 
     def first(self, session: Session, parameters: dict[str, Any]) -> Any | None:
@@ -91,8 +98,18 @@ class DriverStatement:
 class _Compiled:
     """A statement as SQLAlchemy compiles it for one dialect."""
 
-    def __init__(self, statement: ExecutableReturnsRows | UpdateBase, dialect: Dialect) -> None:
+    def __init__(
+        self,
+        statement: ExecutableReturnsRows | UpdateBase,
+        dialect: Dialect,
+        processed: Sequence[str] = (),
+    ) -> None:
         compiled = statement.compile(dialect=dialect)
+        self.processors = {
+            name: process
+            for name in processed
+            if (process := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        }
         self.sql = compiled.string
         positions = getattr(compiled, "positiontup", None)  # qmark (SQLite); psycopg: by name
         self.names: tuple[str, ...] | None = tuple(positions) if positions else None
@@ -109,10 +126,17 @@ class _Compiled:
 
     def parameters(self, values: dict[str, Any]) -> Any:
         values = {**self.defaults, **values} if self.defaults else values
+        if self.processors:
+            values = {**values, **{n: p(values[n]) for n, p in self.processors.items()}}
         return values if self.names is None else tuple(values[name] for name in self.names)
 
     def many(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterable[Any]:
-        if self.names is not None and tuple(columns) == self.names and not self.defaults:
+        if (
+            self.names is not None
+            and tuple(columns) == self.names
+            and not self.defaults
+            and not self.processors
+        ):
             return rows
         names = tuple(columns)
         return (self.parameters(dict(zip(names, row, strict=True))) for row in rows)

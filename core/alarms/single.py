@@ -148,7 +148,7 @@ def evaluate_sample(
         t.kind for t in thresholds if watched.active_kinds & BITS[t.kind] and t.excess(value) > 0
     ]
     if beyond:
-        stamp = _stamp(session)
+        stamp = utc_now()
         for kind in beyond:
             _WORSE[_family(kind)].run(
                 session,
@@ -181,7 +181,8 @@ _WORSE = {
             _alarms.kind == bindparam("a_kind"),
             _alarms.cleared_at_us.is_(None),
             or_(_alarms.worst_value.is_(None), further),
-        )
+        ),
+        processed=("stamp",),  # below SQLAlchemy: the column type's own bind processing
     )
     for family, further in (
         ("loading", func.abs(_new) > func.abs(_alarms.worst_value)),
@@ -189,15 +190,3 @@ _WORSE = {
         ("high", _new > _alarms.worst_value),
     )
 }
-_STAMPS: dict[str, Any] = {}
-
-
-def _stamp(session: Session) -> Any:
-    """Now, as the driver takes it for ``alarms.updated_at`` (the column type's own bind
-    processing: the statement runs below SQLAlchemy)."""
-    dialect = session.get_bind().dialect
-    process = _STAMPS.get(dialect.name)
-    if process is None:
-        column = _alarms.updated_at.type.dialect_impl(dialect)
-        process = _STAMPS[dialect.name] = column.bind_processor(dialect) or (lambda v: v)
-    return process(utc_now())
