@@ -134,16 +134,20 @@ thresholds = st.tuples(
         min_size=1, max_size=60,
     ),
     order=st.randoms(use_true_random=False),
+    shuffled=st.booleans(),
     carried=st.lists(st.integers(0, 7), max_size=3, unique=True),
 )  # fmt: skip
-def test_the_pipeline_finds_the_excursions_the_windowed_one_finds(limits, values, order, carried):
+def test_the_pipeline_finds_the_excursions_the_windowed_one_finds(
+    limits, values, order, shuffled, carried
+):
     samples = pl.DataFrame(
         [(c, m, 10 * index, v) for index, ((c, m), v) in enumerate(values)],
         schema=SAMPLES_SCHEMA,
         orient="row",
     )
     rows = samples.rows()
-    order.shuffle(rows)  # a batch comes in any order, and with earlier stored samples appended
+    if shuffled:  # a batch in any order (earlier stored samples appended), else in time order
+        order.shuffle(rows)
     samples = pl.DataFrame(rows, schema=SAMPLES_SCHEMA, orient="row")
     table = pl.DataFrame(
         [(c, m, kind, severity, direction, absolute, limit, deadband, delay)
