@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.alarms.evaluation import (
@@ -22,7 +22,7 @@ from core.alarms.evaluation import (
 )
 from core.alarms.history import TYPES_IN_KEY_ORDER, stored_pages
 from core.alarms.limits import conditions, get_defaults
-from core.alarms.states import ACTIVE, AlarmState, Event, transition
+from core.alarms.states import ACTIVE, AlarmState, Event, raise_all, transition
 from core.grid.overview import newest_of_each_type
 from core.models import Alarm, Component, Measurement, utc_now
 from core.timestamps import DAY_US, SECOND_US, to_micros
@@ -152,7 +152,10 @@ def _evaluate(
     if excursions.is_empty():
         return counts, touched
     stored = _stored(session, excursions)
-    for row in excursions.iter_rows(named=True):
+    rows = list(excursions.iter_rows(named=True))
+    found: list[Alarm] = []
+    new: list[Alarm] = []
+    for row in rows:
         key = (row["component_id"], row["measurement_type"], row["kind"])
         alarm = stored.get((*key, row["raised_at_us"]))
         if alarm is None:
@@ -169,11 +172,12 @@ def _evaluate(
                 raised_at_us=row["raised_at_us"],
                 state=None,
             )
-            worse(alarm, row)
-            transition(session, alarm, Event.RAISE, by=ENGINE)
-            counts.raised += 1
-        else:
-            worse(alarm, row)
+            new.append(alarm)
+        worse(alarm, row)
+        found.append(alarm)
+    raise_all(session, new, by=ENGINE)  # one flush for the batch's new alarms
+    counts.raised += len(new)
+    for alarm, row in zip(found, rows, strict=True):
         touched.add(alarm.id)
         if row["cleared_at_us"] is not None and AlarmState(alarm.state) in ACTIVE:
             _clear(session, alarm, row["cleared_at_us"])
@@ -200,30 +204,21 @@ def _beyond(kind: str, value: float) -> float:
 
 
 def _stored(session: Session, excursions: pl.DataFrame) -> dict[tuple[int, str, str, int], Alarm]:
-    """The alarms already stored for these excursions (one query)."""
-    keys = excursions.select(*KEY, "raised_at_us").unique().rows()
+    """The alarms already stored for these excursions: those of their components raised at
+    one of their instants (a statement whose lists grow, compiled once), kept by full key."""
+    keys = set(excursions.select(*KEY, "raised_at_us").unique().rows())
+    ordered = sorted(keys)
     found: dict[tuple[int, str, str, int], Alarm] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows = session.scalars(
-            select(Alarm).where(
-                or_(
-                    *(
-                        and_(
-                            Alarm.component_id == c,
-                            Alarm.measurement_type == m,
-                            Alarm.kind == k,
-                            Alarm.raised_at_us == r,
-                        )
-                        for c, m, k, r in chunk
-                    )
-                )
-            )
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        query = select(Alarm).where(
+            Alarm.component_id.in_(sorted({key[0] for key in chunk})),
+            Alarm.raised_at_us.in_(sorted({key[3] for key in chunk})),
         )
-        for alarm in rows:
-            found[(alarm.component_id, alarm.measurement_type, alarm.kind, alarm.raised_at_us)] = (
-                alarm
-            )
+        for alarm in session.scalars(query):
+            key = (alarm.component_id, alarm.measurement_type, alarm.kind, alarm.raised_at_us)
+            if key in keys:
+                found[key] = alarm
     return found
 
 

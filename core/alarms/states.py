@@ -76,19 +76,49 @@ def transition(
     """Apply ``event`` to ``alarm`` (a new one, ``state`` unset, takes ``raise``), add the
     audit row and queue it for the webhooks (so set what the event changes first); refuse an
     event its state does not allow with ``IllegalTransition``."""
+    before = _move(alarm, event)
+    if alarm.id is None:
+        session.add(alarm)
+        session.flush()
+    return _record(session, alarm, event, before, by=by, comment=comment, at=at)
+
+
+def raise_all(session: Session, alarms: list[Alarm], *, by: str) -> None:
+    """``transition(session, alarm, Event.RAISE, by=by)`` for each of ``alarms`` (new ones), in
+    their order, with their rows inserted in one flush rather than one flush each."""
+    for alarm in alarms:
+        _move(alarm, Event.RAISE)
+    session.add_all(alarms)
+    session.flush()
+    for alarm in alarms:
+        _record(session, alarm, Event.RAISE, None, by=by)
+
+
+def _move(alarm: Alarm, event: Event) -> AlarmState | None:
+    """Set the state ``event`` moves ``alarm`` to; the state it had."""
     before = AlarmState(alarm.state) if alarm.state else None
     after = TRANSITIONS.get((before, event))
     if after is None:
         raise IllegalTransition(alarm.id, before or A, event)
     alarm.state = after.value
-    if alarm.id is None:
-        session.add(alarm)
-        session.flush()
+    return before
+
+
+def _record(
+    session: Session,
+    alarm: Alarm,
+    event: Event,
+    before: AlarmState | None,
+    *,
+    by: str,
+    comment: str | None = None,
+    at: datetime | None = None,
+) -> AlarmEvent:
     row = AlarmEvent(
         alarm_id=alarm.id,
         event=event.value,
         from_state=before.value if before else None,
-        to_state=after.value,
+        to_state=alarm.state,
         at=at or utc_now(),
         by=by,
         comment=comment,

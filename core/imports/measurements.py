@@ -81,7 +81,10 @@ def import_measurements(
     if problems:
         raise ImportRejection(problems)
     report(_CHECK)
-    written = checked.select(list(MEASUREMENT_SCHEMA))
+    # in index order: the unique index grows at its ends, not all over, and the evaluation
+    # finds each series in time order
+    written = checked.select(list(MEASUREMENT_SCHEMA)).sort(KEY)
+    del checked
     newest = _newest(session, written)
     counts = _write(session, written, overwrite, report)
     _evaluate(session, written, newest)
@@ -134,17 +137,24 @@ def _evaluate(session: Session, written: pl.DataFrame, newest: pl.DataFrame) -> 
     what was stored) is evaluated as a batch; one whose stored samples the file replaced, kept
     (skipped rows) or fell among is re-evaluated over the file's span, so that its alarms are
     what evaluating its whole history gives."""
-    first = pl.col("timestamp_us").min().over("component_id", "measurement_type")
+    series = ["component_id", "measurement_type"]
     written = written.with_columns(pl.col("measurement_type").cast(pl.String))
-    marked = written.join(newest, on=["component_id", "measurement_type"], how="left").with_columns(
-        (pl.col("newest_us").is_not_null() & (pl.col("newest_us") >= first)).alias("among")
+    # one row per series rather than a window over every row
+    among = (
+        written.group_by(series)
+        .agg(pl.col("timestamp_us").min().alias("first_us"))
+        .join(newest, on=series)
+        .filter(pl.col("newest_us") >= pl.col("first_us"))
+        .select(series)
     )
-    appended = marked.filter(~pl.col("among")).select(written.columns)
-    among = marked.filter(pl.col("among"))
+    if among.is_empty():
+        evaluate_measurements(session, written)
+        return
+    appended = written.join(among, on=series, how="anti")
     if not appended.is_empty():
         evaluate_measurements(session, appended)
-    if not among.is_empty():
-        reevaluate_spans(session, spans_of(among), why="measurements imported among stored ones")
+    spans = spans_of(written.join(among, on=series, how="semi"))
+    reevaluate_spans(session, spans, why="measurements imported among stored ones")
 
 
 def _inventory(session: Session) -> pl.DataFrame:
@@ -165,8 +175,8 @@ def _write(
     overwrite: bool,
     report: Callable[[float], None],
 ) -> WriteCounts:
-    """Write in batches (one transaction) so that ``report`` can follow the progress."""
-    frame = frame.sort(KEY)  # index order: the unique index grows at its ends, not all over
+    """Write ``frame`` (sorted by key) in batches (one transaction) so that ``report`` can
+    follow the progress."""
     inserted = skipped = overwritten = 0
     for start in range(0, frame.height, _WRITE_BATCH_ROWS):
         counts = write_measurements(
