@@ -21,8 +21,9 @@ to the moment the answer is on screen:
 Beside it, in the same browser, interleaved round by round, runs the floor: a bare two-page
 Streamlit app (bench/browser_floor.py's ``TWO_PAGES``: two pages, each a heading, GridBoard's
 ``.streamlit/config.toml``, in a temporary folder), opened in a new tab, whose sidebar switch
-Alpha -> Beta -> Alpha is timed the same way (click until the heading shows; ``floor: page
-switch`` the mean of the two). Every switch is also printed as its ratio to the floor's median.
+Alpha -> Beta -> Alpha is timed the same way (click until the heading shows, and until the run
+has ended; ``floor: page switch`` the mean of the two). Every switch is also printed as its
+ratio to the floor's median (the heading to the floor's heading, the run's end to its end).
 ``--only-switches`` leaves out the two pages opened by URL.
 
 Prints median and max of the rounds per step (seconds) and one JSON line. For the two pages
@@ -299,13 +300,17 @@ def main() -> None:
             loads.append(os.getloadavg()[0])
         browser.close()
     summary = {}
-    floor = statistics.median(figures["floor: page switch"] for figures in rounds)
+    floors = {
+        ending: statistics.median(figures[f"floor: page switch{ending}"] for figures in rounds)
+        for ending in ("", ", run ended")
+    }
     for step in rounds[0]:
         values = [figures[step] for figures in rounds]
         median = statistics.median(values)
         summary[step] = {"median_s": median, "max_s": max(values)}
         ratio = ""
-        if "switch" in step and not step.startswith("floor") and not step.endswith("run ended"):
+        if "switch" in step and not step.startswith("floor"):
+            floor = floors[", run ended" if step.endswith(", run ended") else ""]
             summary[step]["floor_ratio"] = median / floor
             ratio = f"   {median / floor:.2f} x the floor"
         print(f"{step:36} median {median:.2f} s   max {max(values):.2f} s{ratio}")

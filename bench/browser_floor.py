@@ -16,6 +16,9 @@ by URL in a new tab with the HTTP cache kept, as bench/browser.py does, and time
 A GridBoard page opened by URL cannot be faster than these; the difference between them and
 bench/browser.py's figures is what GridBoard's pages add. Prints median and max per step and
 one JSON line.
+
+bench/browser.py takes its floor for a sidebar switch from here: ``served`` runs an app of
+given files the way this script runs its own, and ``TWO_PAGES`` is the bare two-page app.
 """
 
 from __future__ import annotations

@@ -46,12 +46,13 @@ def settle_heap() -> None:
     every object alive now out of the garbage collector's full collections (``gc.freeze``).
 
     Streamlit runs a full collection after every script run (``runner.postScriptGC``) so that
-    cyclic garbage does not pile up between runs; it walks every tracked object, and most of
-    them are the modules' (Streamlit, Polars, pandas, Plotly, SQLAlchemy: about 220,000), so
-    each page switch cost 60-100 ms of CPU on a quiet machine and several times that under
-    load, while holding the lock the server needs to send the page. Frozen, those objects are
-    still freed when nothing refers to them; what the runs make is still collected. Once only:
-    freezing again would keep a session's later cyclic garbage for good.
+    cyclic garbage does not pile up between runs. It walks every tracked object, and most are
+    the modules' (Streamlit, Polars, pandas, Plotly, SQLAlchemy: about 220,000): 250-350 ms of
+    CPU after every page switch on the shared 2-core machine, holding the interpreter lock the
+    server needs to send the page (bench/JOURNAL.md, 2026-12-07). Frozen, those objects are
+    still freed when nothing refers to them any more, and what the runs make is collected as
+    before (4-8 ms). Once only: freezing again would keep a session's later cyclic garbage
+    for good.
     """
     global _settled
     with _settling:
