@@ -159,7 +159,7 @@ RUN_ENDED = """() => {
 def _switch(page: Any, label: str) -> tuple[float, float]:
     """A click on the sidebar's ``label``: seconds until its page's heading shows, and until
     that page's script run has ended."""
-    heading = page.get_by_role("heading", level=1).filter(has_text=label)
+    heading = page.get_by_role("heading", level=1).filter(has_text=label).first
     began = time.perf_counter()
     page.get_by_test_id("stSidebar").get_by_role("link", name=label, exact=True).click()
     heading.wait_for()
@@ -181,7 +181,7 @@ def floor_round(context: Any, url: str) -> dict[str, float]:
     try:
         first, second = TWO_PAGE_TITLES
         page.goto(url)
-        page.get_by_role("heading", level=1).filter(has_text=first).wait_for()
+        page.get_by_role("heading", level=1).filter(has_text=first).first.wait_for()
         _idle(page)
         switches = [_switch(page, label) for label in (second, first)]
     finally:
@@ -217,7 +217,7 @@ def one_round(
         page.get_by_role("textbox", name="Username").fill(USERNAME)
         page.get_by_role("textbox", name="Password").fill(PASSWORD)
         figures["sign-in to first page"] = _timed(
-            sign_in_button.click, lambda: heading.filter(has_text="Overview").wait_for()
+            sign_in_button.click, lambda: heading.filter(has_text="Overview").first.wait_for()
         )
         _idle(page)
         switched = {label: _switch(page, label) for label in SWITCHES}
