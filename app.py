@@ -29,6 +29,7 @@ if actor is None:
 else:
     st.session_state[ui.ACTOR_KEY] = actor
     resources.report_runner()  # once per app process, unless GRIDBOARD_APP_RUNS_REPORTS is false
+    resources.settle_heap()  # once per app process: see the function
 
 
 def signed_out() -> None:

@@ -16,6 +16,9 @@ by URL in a new tab with the HTTP cache kept, as bench/browser.py does, and time
 A GridBoard page opened by URL cannot be faster than these; the difference between them and
 bench/browser.py's figures is what GridBoard's pages add. Prints median and max per step and
 one JSON line.
+
+bench/browser.py takes its floor for a sidebar switch from here: ``served`` runs an app of
+given files the way this script runs its own, and ``TWO_PAGES`` is the bare two-page app.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -51,14 +56,38 @@ TIMEOUT_MS = 60_000
 CHART_LINE = "[data-testid=stPlotlyChart] path.js-line"
 
 
-def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    (folder / "floor.py").write_text(APP)
-    shutil.copytree(ROOT / ".streamlit", folder / ".streamlit")
+# The bare two-page app bench/browser.py times a sidebar switch on: two pages, each a heading,
+# in Streamlit's sidebar navigation (GridBoard's config hides it until app.py turns it on, as
+# ``views.ui.only_through_app`` does; the bare app turns it on from the command line).
+TWO_PAGES = {
+    "two_pages.py": """
+import streamlit as st
+
+st.navigation([st.Page("alpha.py", title="Alpha"), st.Page("beta.py", title="Beta")]).run()
+""",
+    "alpha.py": 'import streamlit as st\n\nst.title("Alpha")\n',
+    "beta.py": 'import streamlit as st\n\nst.title("Beta")\n',
+}
+TWO_PAGE_TITLES = ("Alpha", "Beta")
+TWO_PAGE_OPTIONS = ("--client.showSidebarNavigation", "true")
+
+
+def serve(
+    folder: Path, files: dict[str, str], script: str, options: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``streamlit run script`` of ``files`` written into ``folder`` with GridBoard's
+    ``.streamlit/config.toml`` (and ``options``) on a free localhost port; the process and
+    its URL once it answers."""
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    shutil.copytree(ROOT / ".streamlit", folder / ".streamlit", dirs_exist_ok=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "floor.py", "--server.port", str(port)]
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port)]
     log = (folder / "streamlit.log").open("wb")
-    process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*command, *options], cwd=folder, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -70,6 +99,21 @@ def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"streamlit did not start; see {folder / 'streamlit.log'}")
 
 
+@contextmanager
+def served(
+    files: dict[str, str], script: str, options: tuple[str, ...] = (), prefix: str = "floor"
+) -> Iterator[str]:
+    """The URL of ``serve``'s app in a temporary folder, stopped and removed on exit."""
+    folder = Path(tempfile.mkdtemp(prefix=f"gridboard-bench-{prefix}-"))
+    process, url = serve(folder, files, script, options)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
@@ -77,33 +121,26 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     print(f"machine: {machine()}")
-    folder = Path(tempfile.mkdtemp(prefix="gridboard-bench-floor-"))
-    process, url = _serve(folder)
     times: dict[str, list[float]] = {"heading by URL": [], "chart by URL": [], "chart again": []}
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1440, "height": 1000})
-            for round_ in range(args.rounds + 1):  # the first is a warm-up
-                for step, address, answered in (
-                    ("heading by URL", url, "h1"),
-                    ("chart by URL", f"{url}/?chart=1", CHART_LINE),
-                    ("chart again", f"{url}/?chart=2", CHART_LINE),
-                ):
-                    page = context.new_page()
-                    page.set_default_timeout(TIMEOUT_MS)
-                    began = time.perf_counter()
-                    page.goto(address)
-                    page.locator(answered).first.wait_for()
-                    took = time.perf_counter() - began
-                    page.close()
-                    if round_:
-                        times[step].append(took)
-            browser.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
+    with served({"floor.py": APP}, "floor.py") as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        for round_ in range(args.rounds + 1):  # the first is a warm-up
+            for step, address, answered in (
+                ("heading by URL", url, "h1"),
+                ("chart by URL", f"{url}/?chart=1", CHART_LINE),
+                ("chart again", f"{url}/?chart=2", CHART_LINE),
+            ):
+                page = context.new_page()
+                page.set_default_timeout(TIMEOUT_MS)
+                began = time.perf_counter()
+                page.goto(address)
+                page.locator(answered).first.wait_for()
+                took = time.perf_counter() - began
+                page.close()
+                if round_:
+                    times[step].append(took)
+        browser.close()
     summary = {}
     for step, values in times.items():
         summary[step] = {"median_s": statistics.median(values), "max_s": max(values)}

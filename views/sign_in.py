@@ -123,9 +123,16 @@ def _cookie_token(cookie_model: Any) -> str:
     )
 
 
-def _authenticator() -> Any:
-    with resources.database().read() as session:
-        credentials = list_credentials(session=session)
+def _authenticator(*, form: bool = True) -> Any:
+    """The library's authenticator; with every user's credentials only when the run starts
+    signed out (``form``): only the form's submission and a cookie's sign-in read them, and
+    both happen in such a run. A signed-in run's sign-out button and cookie writer need none,
+    so a page switch no longer reads every user's password hash; the form drawn when someone
+    signs out is submitted in a run that starts signed out."""
+    credentials = []
+    if form:
+        with resources.database().read() as session:
+            credentials = list_credentials(session=session)
     users = {
         c.username: {
             "name": c.display_name,
@@ -296,7 +303,7 @@ def _sidebar(authenticator: Any, actor: Actor) -> None:
 def signed_in_actor() -> Actor | None:
     """The signed-in user (shown in the sidebar with a sign-out button), or ``None`` after
     drawing the sign-in form."""
-    authenticator = _authenticator()
+    authenticator = _authenticator(form=not st.session_state.get(STATUS))
     _finish_cookie_change(authenticator)
     _refuse_stale_cookie(authenticator)
     if st.session_state.get(STATUS):

@@ -7,9 +7,10 @@ import pytest
 
 from core.access.users import set_password
 from core.config import get_settings
+from core.domain import Role
 from core.models import SignInAttempt, utc_now
 from tests.factories import MANAGER
-from tests.pages.conftest import PASSWORD, everything, texts
+from tests.pages.conftest import PASSWORD, add_user, everything, texts
 
 pytestmark = pytest.mark.every_backend  # the app on SQLite and on PostgreSQL
 
@@ -101,6 +102,18 @@ def test_signing_out_returns_to_the_form(open_app):
     at.sidebar.button[0].click().run()
     assert [field.label for field in at.text_input] == ["Username", "Password"]
     assert at.session_state["authentication_status"] is None
+
+
+def test_the_form_after_signing_out_knows_a_user_added_meanwhile(open_app, app_db):
+    """Signed-in runs read no credentials (only the form does): the form drawn when someone
+    signs out signs in a user added while they were signed in."""
+    at = open_app(as_user="ulf", page="pages/components.py")
+    add_user(app_db, "nina", Role.USER)
+    at.switch_page("pages/reports.py").run()
+    at.sidebar.button[0].click().run()
+    _sign_in(at, "nina", PASSWORD)
+    assert texts(at.title) == ["Reports"]  # the page the form was on
+    assert "`nina` · user" in everything(at)
 
 
 def test_a_password_reset_ends_open_sessions(open_app, app_db):
