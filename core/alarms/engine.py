@@ -160,17 +160,7 @@ def _evaluate(
             if current is not None and current.raised_at_us == row["raised_at_us"]:
                 alarm = current
         if alarm is None:
-            alarm = Alarm(
-                component_id=row["component_id"],
-                measurement_type=row["measurement_type"],
-                kind=row["kind"],
-                severity=row["severity"],
-                limit_value=row["limit"],
-                raised_at_us=row["raised_at_us"],
-                state=None,
-            )
-            worse(alarm, row)
-            transition(session, alarm, Event.RAISE, by=ENGINE)
+            alarm = raise_alarm(session, row)
             counts.raised += 1
         else:
             worse(alarm, row)
@@ -179,6 +169,23 @@ def _evaluate(
             _clear(session, alarm, row["cleared_at_us"])
             counts.cleared += 1
     return counts, touched
+
+
+def raise_alarm(session: Session, row: dict[str, Any]) -> Alarm:
+    """A new alarm for an excursion ``row`` of ``derive_excursions``: its limit and worst
+    sample, raised by the engine (audited as its first transition)."""
+    alarm = Alarm(
+        component_id=row["component_id"],
+        measurement_type=row["measurement_type"],
+        kind=row["kind"],
+        severity=row["severity"],
+        limit_value=row["limit"],
+        raised_at_us=row["raised_at_us"],
+        state=None,
+    )
+    worse(alarm, row)
+    transition(session, alarm, Event.RAISE, by=ENGINE)
+    return alarm
 
 
 def worse(alarm: Alarm, row: dict[str, Any]) -> None:
