@@ -17,6 +17,7 @@ from core.alarms.evaluation import (
     CARRIED_SCHEMA,
     KEY,
     SAMPLES_SCHEMA,
+    beyond,
     derive_excursions,
     reachable,
 )
@@ -25,7 +26,7 @@ from core.alarms.limits import conditions, get_defaults
 from core.alarms.states import ACTIVE, AlarmState, Event, transition
 from core.grid.overview import newest_of_each_type
 from core.models import Alarm, Component, Measurement, utc_now
-from core.timestamps import DAY_US, SECOND_US, to_micros
+from core.timestamps import DAY_US, MINUTE_US, to_micros
 
 # Who raises and clears alarms: the measurements did, through the engine.
 ENGINE = "system:alarms"
@@ -193,17 +194,11 @@ def worse(alarm: Alarm, row: dict[str, Any]) -> None:
     value: float | None = row["worst_value"]
     if value is None:
         return
-    if alarm.worst_value is None or _beyond(alarm.kind, value) > _beyond(
+    if alarm.worst_value is None or beyond(alarm.kind, value) > beyond(
         alarm.kind, alarm.worst_value
     ):
         alarm.worst_value = value
         alarm.worst_at_us = row["worst_at_us"]
-
-
-def _beyond(kind: str, value: float) -> float:
-    if kind.startswith("loading"):
-        return abs(value)
-    return -value if kind.startswith("low") else value
 
 
 def _stored(session: Session, excursions: pl.DataFrame) -> dict[tuple[int, str, str, int], Alarm]:
@@ -235,7 +230,7 @@ def _stored(session: Session, excursions: pl.DataFrame) -> dict[tuple[int, str, 
 
 
 def _silence_us(session: Session) -> int:
-    return int(get_defaults(session=session)["silence_minutes"] * 60 * SECOND_US)
+    return int(get_defaults(session=session)["silence_minutes"] * MINUTE_US)
 
 
 def _clear_silences(session: Session, frame: pl.DataFrame, active: list[Alarm]) -> AlarmCounts:
@@ -246,7 +241,7 @@ def _clear_silences(session: Session, frame: pl.DataFrame, active: list[Alarm]) 
     if not silent:
         return counts
     for alarm in silent:
-        last_heard = alarm.raised_at_us - int((alarm.limit_value or 0) * 60 * SECOND_US)
+        last_heard = alarm.raised_at_us - int((alarm.limit_value or 0) * MINUTE_US)
         later = frame.filter(
             (pl.col("component_id") == alarm.component_id) & (pl.col("timestamp_us") > last_heard)
         ).sort("timestamp_us")
@@ -359,7 +354,7 @@ def check_communication(session: Session, *, now: datetime | None = None) -> Ala
         if heard is None:
             continue
         if alarm is not None:
-            was_heard = alarm.raised_at_us - int((alarm.limit_value or 0) * 60 * SECOND_US)
+            was_heard = alarm.raised_at_us - int((alarm.limit_value or 0) * MINUTE_US)
             if heard > was_heard:
                 _clear(session, alarm, heard)
                 counts.cleared += 1
@@ -370,7 +365,7 @@ def check_communication(session: Session, *, now: datetime | None = None) -> Ala
                 measurement_type="",
                 kind=COMMUNICATION_LOST,
                 severity="alarm",
-                limit_value=silence_us / 60 / SECOND_US,
+                limit_value=silence_us / MINUTE_US,
                 raised_at_us=heard + silence_us,
                 state=None,
             )

@@ -45,6 +45,26 @@ def excess() -> pl.Expr:
     return pl.col("direction").cast(pl.Float64) * (compared - pl.col("limit"))
 
 
+def worst_order(kind: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """How far a worst value is beyond its kind's limit, as an order (the larger, the worse):
+    the highest for a high limit, the lowest for a low one, the largest magnitude for loading
+    (power either way). The one definition: the engine keeps an alarm's worst sample by it,
+    a report's limit violations theirs."""
+    return (
+        pl.when(kind.str.starts_with("loading"))
+        .then(value.abs())
+        .when(kind.str.starts_with("low"))
+        .then(-value)
+        .otherwise(value)
+    )
+
+
+def beyond(kind: str, value: float) -> float:
+    """``worst_order`` of one value of an alarm of ``kind``."""
+    order: float = pl.select(worst_order(pl.lit(kind), pl.lit(value, pl.Float64))).item()
+    return order
+
+
 def run_length(flag: str) -> pl.Expr:
     """The position of each sample in its run of equal ``flag`` values (1, 2, ...)."""
     run = (pl.col(flag) != pl.col(flag).shift(1)).fill_null(True).cum_sum().over(KEY)
