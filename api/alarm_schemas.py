@@ -3,25 +3,23 @@ See docs/reference.md#alarms-and-limits."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from core.alarms.limits import LimitOverride
 from core.alarms.records import AlarmEventRecord, AlarmRecord
 
 
-class AlarmEventOut(BaseModel):
-    event: str
-    from_state: str | None
-    to_state: str
-    at: datetime
-    by: str
-    comment: str | None
-
+# One transition as the API answers it: the record's fields, declared once in
+# ``core.alarms.records`` (a comment, not a docstring: the OpenAPI document shows none).
+@pydantic_dataclass(frozen=True, slots=True)
+class AlarmEventOut(AlarmEventRecord):
     @classmethod
     def of(cls, record: AlarmEventRecord) -> AlarmEventOut:
-        return cls.model_validate(record, from_attributes=True)
+        return cls(**asdict(record))
 
 
 class AlarmOut(BaseModel):

@@ -33,6 +33,7 @@ from core.measurements.raw_measurements import (
 )
 from core.models import Alarm, Component, Measurement
 from core.streamed_files import csv_chunks, parquet_chunks
+from core.timestamps import SECOND_US
 
 _POLARS_TYPES: dict[type, pl.DataType | type[pl.DataType]] = {
     int: pl.Int64,
@@ -224,9 +225,9 @@ def alarm_batches(
             )
             .select(
                 *(name for name in ALARM_COLUMNS if name != "duration_seconds"),
-                ((pl.col("cleared_at") - pl.col("raised_at")).dt.total_microseconds() / 1e6).alias(
-                    "duration_seconds"
-                ),
+                (
+                    (pl.col("cleared_at") - pl.col("raised_at")).dt.total_microseconds() / SECOND_US
+                ).alias("duration_seconds"),
             )
             .select(list(ALARM_COLUMNS))
         )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from core.config import Settings
 from core.driver_statements import DriverStatement
 from core.models import AuditEntry
+from core.timestamps import iso_z
 
 AUDIT_LOGGER = "gridboard.audit"
 FIELDS = "gridboard"  # the LogRecord attribute that carries a record's structured fields
@@ -118,7 +119,7 @@ class Redactor(logging.Filter):
 
 def _time(record: logging.LogRecord) -> str:
     moment = datetime.fromtimestamp(record.created, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(moment, timespec="milliseconds")
 
 
 def _payload(record: logging.LogRecord) -> dict[str, Any]:

@@ -66,6 +66,13 @@ def from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
+def iso_z(moment: datetime, timespec: str = "auto") -> str:
+    """``moment`` as ISO 8601 with a UTC offset written ``Z`` (``2024-05-01T13:45:00Z``): the
+    webhooks' payloads, the log lines, messages. Not ``strftime``, whose ``%Y`` drops the
+    year 1's zeros."""
+    return moment.isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
 def check_micros(micros: int, text: str) -> int:
     """``micros`` if a ``datetime`` can show it, else ``BadTimestamp`` naming ``text``."""
     if not MIN_MICROS <= micros <= MAX_MICROS:

@@ -124,13 +124,10 @@ def alarm_list(chosen: AlarmChoice, refreshing: str | None) -> None:
     if problem:
         st.info(problem, icon=":material/download:")
     else:
-        st.download_button(
-            f"Download {wording.count(page.total, 'alarm')} (these filters) as CSV",
-            data=partial(_export, chosen),  # built when clicked, not on every refresh
-            file_name="gridboard-alarms.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
+        pager.filtered_csv(
+            wording.count(page.total, "alarm"),
+            partial(_export, chosen),
+            "gridboard-alarms.csv",
             key="alarms.download",
         )
 

@@ -108,14 +108,7 @@ def _csv() -> bytes:
         return audit_csv(session=session, actor=actor, where=where)
 
 
-st.download_button(
-    f"Download {wording.count(page.total, 'entry', 'entries')} (these filters) as CSV",
-    data=_csv,  # built when clicked, not on every rerun
-    file_name="gridboard-audit-log.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
-)
+pager.filtered_csv(wording.count(page.total, "entry", "entries"), _csv, "gridboard-audit-log.csv")
 shown_to = min(page.offset + PAGE_SIZE, page.total)
 st.caption(
     f"{page.offset + 1:,}-{shown_to:,} of {page.total:,}, newest first. Times in {zone}; "

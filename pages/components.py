@@ -131,14 +131,7 @@ def _export() -> bytes:
     return frame_bytes(frame, ExportFormat.CSV)
 
 
-st.download_button(
-    f"Download {wording.count(page.total, 'component')} (these filters) as CSV",
-    data=_export,  # built when clicked, not on every rerun
-    file_name="gridboard-components.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
-)
+pager.filtered_csv(wording.count(page.total, "component"), _export, "gridboard-components.csv")
 shown_to = min(page.offset + PAGE_SIZE, page.total)
 st.caption(f"{page.offset + 1:,}-{shown_to:,} of {page.total:,}. Select a row to open it.")
 pager.pager(page.total, PAGE_SIZE, key=PAGER)

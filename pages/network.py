@@ -81,8 +81,8 @@ with side_column:
                 {
                     "Line": [line.name for line in network.unconnected],
                     "Substation": [line.substation for line in network.unconnected],
-                    "kV": [line.voltage_kv for line in network.unconnected],
-                    "km": [line.length_km for line in network.unconnected],
+                    "Voltage (kV)": [line.voltage_kv for line in network.unconnected],
+                    "Length (km)": [line.length_km for line in network.unconnected],
                 }
             ),
             key="network.unconnected",

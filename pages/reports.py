@@ -10,6 +10,7 @@ from core.reports import REFRESH_SECONDS
 from core.reports.compute import time_zone_names
 from core.reports.jobs import count_reports, list_reports, oldest_pending_since, request_report
 from core.reports.periods import ReportPreset, measurement_span, report_period
+from core.timestamps import MINUTE_SECONDS
 from core.units import format_duration
 from views import messages, pager, resources, selection, ui, wording
 
@@ -88,8 +89,9 @@ def report_list(refreshing: bool) -> None:
         return
     waited = (datetime.now(UTC) - waiting_since).total_seconds() if waiting_since else 0.0
     if waited > WAITING_HINT_SECONDS:
+        minutes = round(waited / MINUTE_SECONDS)
         st.warning(
-            f"The oldest pending report has waited {format_duration(60 * round(waited / 60))} "
+            f"The oldest pending report has waited {format_duration(MINUTE_SECONDS * minutes)} "
             "for a runner: the runners are busy with other reports, or none is running. "
             "Reports are computed by the app (unless GRIDBOARD_APP_RUNS_REPORTS is false) "
             "and by `gridboard worker` processes."

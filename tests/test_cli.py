@@ -367,3 +367,13 @@ def test_audit_log_writes_the_filtered_entries_newest_first(db, url, tmp_path, c
     assert main(["--database-url", url, "audit-log", "--since", "2024-05-02T00:00:00Z",
                  "--until", "2024-05-01T00:00:00Z"]) == 1  # fmt: skip
     assert "until: must be after since" in capsys.readouterr().err
+
+
+def test_every_action_takes_the_database_url_after_its_name(url, capsys):
+    """``alarms``, ``limits`` and ``webhooks`` add actions; each takes ``--database-url`` as
+    every command does, after its own name, and its help says what the option means."""
+    for words in (["alarms", "list"], ["limits", "show"], ["webhooks", "list"]):
+        assert main([*words, "--database-url", url]) == 0, words
+        with pytest.raises(SystemExit):
+            main([*words, "--help"])
+        assert "GRIDBOARD_DATABASE_URL" in capsys.readouterr().out, words

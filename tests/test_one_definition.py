@@ -25,6 +25,13 @@ SOURCES = [
 ]
 # Seconds per hour and day, microseconds per minute, hour and day, written as numbers.
 TIME_NUMBERS = {3_600, 86_400, 60_000_000, 3_600_000_000, 86_400_000_000}
+# A minute or a second in microseconds made again: ``60 * SECOND_US``, ``_SECOND_US = 1_000_000``,
+# ``total_microseconds() / 1e6``.
+TIME_ARITHMETIC = re.compile(
+    r"\b60\s*\*\s*\w*SECOND|\bSECOND\w*\s*\*\s*60\b|/\s*60\s*/\s*\w*SECOND"
+    r"|\b\w*_US\s*=\s*1_?000_?000\b|/\s*1e6\b"
+)
+Z_SUFFIX = re.compile(r"""replace\(\s*(["'])\+00:00\1\s*,\s*(["'])Z\2""")
 BYTE_UNITS = re.compile(r"\b[kKMGT]i?B\b")
 BUCKET_FLOOR = re.compile(r"%\s*(\w+\.)*BUCKET_US\b")  # ``t - t % BUCKET_US`` and kin
 # ``"%s" if postgres else "?"``: SQL written for one driver's placeholders, not compiled
@@ -47,6 +54,12 @@ def _time_literals(path: Path) -> list[str]:
         f"line {token.start[0]}: {token.string}"
         for token in _tokens(path)
         if token.type == tokenize.NUMBER and _number(token.string) in TIME_NUMBERS
+    ]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found += [
+        f"line {n}: {line.strip()}"
+        for n, line in enumerate(lines, 1)
+        if TIME_ARITHMETIC.search(line)
     ]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if (
@@ -103,6 +116,12 @@ def test_the_quarter_hour_floor_is_written_only_in_core_rollups():
     assert found == {}, "use core.measurements.rollups' floor_bucket / ceil_bucket / sql_bucket"
 
 
+def test_a_moment_is_written_with_z_only_in_core_timestamps():
+    """Webhook payloads, log lines and messages write a UTC moment as ``...Z`` alike."""
+    found = _elsewhere("core/timestamps.py", _matching(Z_SUFFIX))
+    assert found == {}, "use core.timestamps.iso_z"
+
+
 def test_write_path_sql_is_compiled_not_written_per_driver():
     found = _elsewhere("", _matching(PLACEHOLDER_SWITCH))
     assert found == {}, "build the statement with SQLAlchemy Core: core.driver_statements"
@@ -111,16 +130,19 @@ def test_write_path_sql_is_compiled_not_written_per_driver():
 def test_the_checks_catch_a_second_definition(tmp_path: Path):
     sample = tmp_path / "sample.py"
     sample.write_text(
-        'DAY = 86_400\nSTEP = timedelta(microseconds=1)\nTEXT = f"{size:.1f} KiB"\n',
+        'DAY = 86_400\nSTEP = timedelta(microseconds=1)\nTEXT = f"{size:.1f} KiB"\n'
+        "_SECOND_US = 1_000_000\nSPAN = minutes * 60 * SECOND_US\nS = us / 1e6\n",
         encoding="utf-8",
     )
-    assert len(_time_literals(sample)) == 2
+    assert len(_time_literals(sample)) == 5
     assert _byte_strings(sample) == ['f"{size:.1f} KiB"']
     sample.write_text(
         'mark = "%s" if postgres else "?"\nbucket = t - t % rollups.BUCKET_US\n', encoding="utf-8"
     )
     assert _matching(PLACEHOLDER_SWITCH)(sample) == ['line 1: mark = "%s" if postgres else "?"']
     assert _matching(BUCKET_FLOOR)(sample) == ["line 2: bucket = t - t % rollups.BUCKET_US"]
+    sample.write_text('text = moment.isoformat().replace("+00:00", "Z")\n', encoding="utf-8")
+    assert len(_matching(Z_SUFFIX)(sample)) == 1
 
 
 def _calls(path: Path, names: set[str]) -> list[str]:

@@ -12,9 +12,8 @@ import polars as pl
 
 from core.alarms.records import AlarmKind, AlarmRecord
 from core.alarms.states import AlarmState
-from core.domain import MEASUREMENT_UNITS
 from core.units import format_duration
-from views import wording
+from views import alarm_words
 
 STATE_NAMES = {
     AlarmState.ACTIVE_UNACKNOWLEDGED: "Active, unacknowledged",
@@ -27,12 +26,6 @@ STATE_NAMES = {
 def kind_name(kind: AlarmKind) -> str:
     """``high_alarm`` -> ``High alarm``."""
     return kind.value.replace("_", " ").capitalize()
-
-
-def _value(alarm: AlarmRecord, value: float | None) -> str:
-    # communication lost compares minutes of silence, not a measurement
-    unit = MEASUREMENT_UNITS[alarm.measurement_type] if alarm.measurement_type else "min"
-    return wording.number(value, unit, blank="")
 
 
 def _wall_clock(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -65,8 +58,8 @@ def alarm_table(
         "Component": [a.component_name for a in alarms],
         "Substation": [a.substation for a in alarms],
         "Type": [a.component_type.value.capitalize() for a in alarms],
-        "Limit": [_value(a, a.limit) for a in alarms],
-        "Worst": [_value(a, a.worst_value) for a in alarms],
+        "Limit": [alarm_words.value(a, a.limit, blank="") for a in alarms],
+        "Worst": [alarm_words.value(a, a.worst_value, blank="") for a in alarms],
         f"Raised ({time_zone})": [_wall_clock(a.raised_at, zone) for a in alarms],
         f"Cleared ({time_zone})": [_wall_clock(a.cleared_at, zone) for a in alarms],
     }

@@ -27,9 +27,11 @@ def state(record: AlarmRecord, now: datetime | None = None) -> str:
     return text
 
 
-def value(record: AlarmRecord, number: float | None) -> str:
-    unit = MEASUREMENT_UNITS[record.measurement_type] if record.measurement_type else ""
-    return wording.number(None if number is None else round(number, 6), unit)
+def value(record: AlarmRecord, number: float | None, *, blank: str = "-") -> str:
+    """A limit or worst value of ``record`` with its unit: its measurement's, or minutes of
+    silence for communication lost."""
+    unit = MEASUREMENT_UNITS[record.measurement_type] if record.measurement_type else "min"
+    return wording.number(None if number is None else round(number, 6), unit, blank=blank)
 
 
 def line(record: AlarmRecord) -> str:

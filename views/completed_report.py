@@ -10,10 +10,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from core.domain import MEASUREMENT_UNITS
 from core.reports.jobs import ReportRecord, get_report_tables, marked_tables
 from core.reports.periods import PARTIAL_DAY
-from views import resources
+from views import resources, wording
 from views.figures.charts import report_figure
 
 # The page's header for each column of a report table; the CSV files keep the names on the left.
@@ -45,7 +44,6 @@ HEADINGS = {
     "warning_or_alarm_s": "Time in a warning or alarm (s)",
     "warning_or_alarm_share_pct": "Share in a warning or alarm (%)",
 }
-UNIT = "Unit"  # of a daily table's row: its measurement type's unit
 
 
 def shown_table(frame: pl.DataFrame) -> pl.DataFrame:
@@ -53,11 +51,11 @@ def shown_table(frame: pl.DataFrame) -> pl.DataFrame:
     column has one, and a unit column next to the measurement where rows of several
     measurement types share the values' columns."""
     if "measurement_type" in frame.columns:
-        units = {kind.value: unit for kind, unit in MEASUREMENT_UNITS.items()}
-        unit = pl.col("measurement_type").replace_strict(units, default=None)
         at = frame.columns.index("measurement_type") + 1
         columns = [pl.col(name) for name in frame.columns]
-        frame = frame.select(*columns[:at], unit.alias(UNIT), *columns[at:])
+        frame = frame.select(
+            *columns[:at], wording.unit_of(pl.col("measurement_type")), *columns[at:]
+        )
     return frame.rename({name: HEADINGS[name] for name in frame.columns if name in HEADINGS})
 
 

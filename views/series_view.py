@@ -252,6 +252,7 @@ class SeriesView:
             if len(self.kinds) == 1
             else [
                 pl.col("measurement_type").str.to_titlecase().alias("Measurement"),
+                wording.unit_of(pl.col("measurement_type")),
                 pl.col("value").alias("Value"),
             ]
         )
@@ -262,6 +263,5 @@ class SeriesView:
                 time_title: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
             },
         )
-        units = "" if len(self.kinds) == 1 else " Units: voltage kV, current A, power MW."
-        st.caption(f"Newest first.{units}")
+        st.caption("Newest first.")
         pager.pager(raw_count, TABLE_PAGE, key="component.table.page")

@@ -8,7 +8,10 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import polars as pl
+
 from core.counts import format_count
+from core.domain import MEASUREMENT_UNITS
 from core.units import format_duration
 
 # How fields are called on screen (core names them as stored).
@@ -146,3 +149,14 @@ def count(amount: int, noun: str, plural: str | None = None) -> str:
 def took(seconds: float) -> str:
     """A report's run time, short enough for a narrow column: ``0.25 s``, ``1.5 minutes``."""
     return f"{seconds:.2g} s" if seconds < 60 else format_duration(seconds)
+
+
+# The header of the column that says each row's unit, where rows of several measurement types
+# share one column of values (the component page's table, a report's daily tables).
+UNIT = "Unit"
+
+
+def unit_of(measurement_type: pl.Expr) -> pl.Expr:
+    """Each row's unit (``kV``, ``A``, ``MW``) from its measurement type's name."""
+    units = {kind.value: unit for kind, unit in MEASUREMENT_UNITS.items()}
+    return measurement_type.replace_strict(units, default=None).alias(UNIT)

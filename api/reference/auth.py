@@ -12,7 +12,13 @@ from fastapi.responses import JSONResponse
 from api.deps import DatabaseDep, Reader, SessionDep
 from api.reference.route import ReferenceRoute
 from api.reference.schemas import OAUTH2_KIND, Token, User
-from api.routers.auth import ANSWERS, sign_in_token, signed_in_user
+from api.routers.auth import (
+    ANSWERS,
+    PasswordForm,
+    UsernameForm,
+    sign_in_token,
+    signed_in_user,
+)
 from core.access.sign_in_tokens import granted_role
 from core.access.users import get_user
 from core.domain import Role
@@ -25,10 +31,8 @@ router = APIRouter(prefix="/auth", route_class=ReferenceRoute)
 async def sign_in(
     request: Request,
     database: DatabaseDep,
-    username: Annotated[str, Form(examples=["mona"])],
-    password: Annotated[
-        str, Form(examples=["a-good-pass-42"], json_schema_extra={"format": "password"})
-    ],
+    username: UsernameForm,
+    password: PasswordForm,
     scope: Annotated[
         str, Form(description="'user' (left out too) or 'user manager'", examples=["user"])
     ] = "",

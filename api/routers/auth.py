@@ -43,13 +43,18 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The OAuth2 password flow's form fields, here and under /b (its scope words differ).
+UsernameForm = Annotated[str, Form(examples=["mona"])]
+PasswordForm = Annotated[
+    str, Form(examples=["a-good-pass-42"], json_schema_extra={"format": "password"})
+]
+
+
 async def _token(
     request: Request,
     database: DatabaseDep,
-    username: Annotated[str, Form(examples=["mona"])],
-    password: Annotated[
-        str, Form(examples=["a-good-pass-42"], json_schema_extra={"format": "password"})
-    ],
+    username: UsernameForm,
+    password: PasswordForm,
     scope: Annotated[
         str,
         Form(

@@ -16,6 +16,7 @@ from api.small_bodies import SmallBodyRoute
 from core.errors import FieldProblem, InvalidInput, UnknownReference
 from core.grid.components import PAGE_RANGE
 from core.models import ID_RANGE
+from core.reports import kpis
 from core.reports.compute import check_time_zone
 from core.reports.export import report_zip, table_csv
 from core.reports.jobs import (
@@ -35,11 +36,7 @@ router = APIRouter(prefix="/reports", tags=["reports"], route_class=SmallBodyRou
 
 # The inventory tables go under "summary"; every other table of a report is a list of rows
 # under its own name (daily_averages, and any table a report gains later).
-SUMMARY_TABLES = (
-    "components_by_type",
-    "transformer_capacity_by_voltage",
-    "line_length_by_voltage",
-)
+SUMMARY_TABLES = kpis.INVENTORY_TABLES
 READ_ANSWERS: Answers = {**NO_TOKEN, 404: {"description": "no such report"}}
 
 

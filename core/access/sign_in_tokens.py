@@ -19,7 +19,7 @@ from core.domain import Actor, Role, require_manager
 from core.driver_statements import DriverStatement
 from core.errors import ScopeRefusal, TokenRefusal
 from core.models import User, utc_now
-from core.timestamps import to_micros
+from core.timestamps import MINUTE_SECONDS, to_micros
 
 AUDIENCE = "gridboard-api"
 _ALGORITHM = "HS256"
@@ -93,7 +93,7 @@ def issue_sign_in_token(
         "exp": int((issued + timedelta(minutes=minutes)).timestamp()),
     }
     token = jwt.encode(payload, key, algorithm=_ALGORITHM)
-    return SignInToken(token=token, role=role, expires_in=minutes * 60)
+    return SignInToken(token=token, role=role, expires_in=minutes * MINUTE_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from core.alarms.evaluation import (
     CARRIED_SCHEMA,
     KEY,
     SAMPLES_SCHEMA,
+    beyond,
     derive_excursions,
     reachable,
 )
@@ -25,7 +26,7 @@ from core.alarms.limits import conditions, get_defaults
 from core.alarms.states import ACTIVE, AlarmState, Event, raise_all, transition
 from core.grid.overview import newest_of_each_type
 from core.models import Alarm, Component, Measurement, utc_now
-from core.timestamps import DAY_US, SECOND_US, to_micros
+from core.timestamps import DAY_US, MINUTE_US, to_micros
 
 # Who raises and clears alarms: the measurements did, through the engine.
 ENGINE = "system:alarms"
@@ -163,15 +164,7 @@ def _evaluate(
             if current is not None and current.raised_at_us == row["raised_at_us"]:
                 alarm = current
         if alarm is None:
-            alarm = Alarm(
-                component_id=row["component_id"],
-                measurement_type=row["measurement_type"],
-                kind=row["kind"],
-                severity=row["severity"],
-                limit_value=row["limit"],
-                raised_at_us=row["raised_at_us"],
-                state=None,
-            )
+            alarm = new_alarm(row)
             new.append(alarm)
         worse(alarm, row)
         found.append(alarm)
@@ -185,22 +178,39 @@ def _evaluate(
     return counts, touched
 
 
+def new_alarm(row: dict[str, Any]) -> Alarm:
+    """The alarm of an excursion ``row`` of ``derive_excursions``, not yet raised: its key,
+    severity and limit (``worse`` gives it its worst sample)."""
+    return Alarm(
+        component_id=row["component_id"],
+        measurement_type=row["measurement_type"],
+        kind=row["kind"],
+        severity=row["severity"],
+        limit_value=row["limit"],
+        raised_at_us=row["raised_at_us"],
+        state=None,
+    )
+
+
+def raise_alarm(session: Session, row: dict[str, Any]) -> Alarm:
+    """A new alarm for an excursion ``row`` of ``derive_excursions``: its limit and worst
+    sample, raised by the engine (audited as its first transition)."""
+    alarm = new_alarm(row)
+    worse(alarm, row)
+    transition(session, alarm, Event.RAISE, by=ENGINE)
+    return alarm
+
+
 def worse(alarm: Alarm, row: dict[str, Any]) -> None:
     """Keep the worst sample: the one furthest beyond the limit."""
     value: float | None = row["worst_value"]
     if value is None:
         return
-    if alarm.worst_value is None or _beyond(alarm.kind, value) > _beyond(
+    if alarm.worst_value is None or beyond(alarm.kind, value) > beyond(
         alarm.kind, alarm.worst_value
     ):
         alarm.worst_value = value
         alarm.worst_at_us = row["worst_at_us"]
-
-
-def _beyond(kind: str, value: float) -> float:
-    if kind.startswith("loading"):
-        return abs(value)
-    return -value if kind.startswith("low") else value
 
 
 def _stored(session: Session, excursions: pl.DataFrame) -> dict[tuple[int, str, str, int], Alarm]:
@@ -223,7 +233,7 @@ def _stored(session: Session, excursions: pl.DataFrame) -> dict[tuple[int, str, 
 
 
 def _silence_us(session: Session) -> int:
-    return int(get_defaults(session=session)["silence_minutes"] * 60 * SECOND_US)
+    return int(get_defaults(session=session)["silence_minutes"] * MINUTE_US)
 
 
 def _clear_silences(session: Session, frame: pl.DataFrame, active: list[Alarm]) -> AlarmCounts:
@@ -234,7 +244,7 @@ def _clear_silences(session: Session, frame: pl.DataFrame, active: list[Alarm]) 
     if not silent:
         return counts
     for alarm in silent:
-        last_heard = alarm.raised_at_us - int((alarm.limit_value or 0) * 60 * SECOND_US)
+        last_heard = alarm.raised_at_us - int((alarm.limit_value or 0) * MINUTE_US)
         later = frame.filter(
             (pl.col("component_id") == alarm.component_id) & (pl.col("timestamp_us") > last_heard)
         ).sort("timestamp_us")
@@ -347,7 +357,7 @@ def check_communication(session: Session, *, now: datetime | None = None) -> Ala
         if heard is None:
             continue
         if alarm is not None:
-            was_heard = alarm.raised_at_us - int((alarm.limit_value or 0) * 60 * SECOND_US)
+            was_heard = alarm.raised_at_us - int((alarm.limit_value or 0) * MINUTE_US)
             if heard > was_heard:
                 _clear(session, alarm, heard)
                 counts.cleared += 1
@@ -358,7 +368,7 @@ def check_communication(session: Session, *, now: datetime | None = None) -> Ala
                 measurement_type="",
                 kind=COMMUNICATION_LOST,
                 severity="alarm",
-                limit_value=silence_us / 60 / SECOND_US,
+                limit_value=silence_us / MINUTE_US,
                 raised_at_us=heard + silence_us,
                 state=None,
             )

@@ -4,6 +4,7 @@ voltage level, the effective limits as one Polars frame. See docs/design.md#limi
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -95,16 +96,14 @@ class LimitOverride:
 
     @classmethod
     def of(cls, row: Limit) -> LimitOverride:
-        return cls(
-            measurement_type=MeasurementType(row.measurement_type),
-            no_limit=row.no_limit,
-            high_alarm=row.high_alarm,
-            high_warning=row.high_warning,
-            low_warning=row.low_warning,
-            low_alarm=row.low_alarm,
-            deadband_pct=row.deadband_pct,
-            delay_samples=row.delay_samples,
-        )
+        stored = {name: getattr(row, name) for name in _STORED_AS_IS}
+        return cls(measurement_type=MeasurementType(row.measurement_type), **stored)
+
+
+# The fields an override shares with its stored row, value for value (the type is a name there).
+_STORED_AS_IS = tuple(
+    f.name for f in dataclasses.fields(LimitOverride) if f.name != "measurement_type"
+)
 
 
 def _optional(field: str, raw: object, low: float, high: float) -> float | None:
@@ -350,13 +349,7 @@ def replace_overrides(
                 component_type=level[0] if level else None,
                 voltage_kv=level[1] if level else None,
                 measurement_type=item.measurement_type.value,
-                no_limit=item.no_limit,
-                high_alarm=item.high_alarm,
-                high_warning=item.high_warning,
-                low_warning=item.low_warning,
-                low_alarm=item.low_alarm,
-                deadband_pct=item.deadband_pct,
-                delay_samples=item.delay_samples,
+                **{name: getattr(item, name) for name in _STORED_AS_IS},
                 updated_by=by,
             )
         )

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from core import logs
-from core.alarms.engine import COMMUNICATION_LOST, ENGINE, AlarmCounts
+from core.alarms.engine import COMMUNICATION_LOST, ENGINE, AlarmCounts, raise_alarm
 from core.alarms.evaluation import CARRIED_SCHEMA, SAMPLES_SCHEMA, derive_excursions
 from core.alarms.limits import conditions
 from core.alarms.states import ACTIVE, AlarmState, Event, transition
@@ -103,22 +103,6 @@ def _stored(
     return list(session.scalars(query))
 
 
-def _raise(session: Session, row: dict[str, Any]) -> Alarm:
-    alarm = Alarm(
-        component_id=row["component_id"],
-        measurement_type=row["measurement_type"],
-        kind=row["kind"],
-        severity=row["severity"],
-        limit_value=row["limit"],
-        raised_at_us=row["raised_at_us"],
-        worst_value=row["worst_value"],
-        worst_at_us=row["worst_at_us"],
-        state=None,
-    )
-    transition(session, alarm, Event.RAISE, by=ENGINE)
-    return alarm
-
-
 def _reconcile(
     session: Session, stored: list[Alarm], derived: pl.DataFrame, withdrawn: list[int]
 ) -> AlarmCounts:
@@ -137,7 +121,7 @@ def _reconcile(
             session.flush()
             alarm = None
         if alarm is None:
-            alarm = _raise(session, row)
+            alarm = raise_alarm(session, row)
             counts.raised += 1
         alarm.severity, alarm.limit_value = row["severity"], row["limit"]
         alarm.worst_value, alarm.worst_at_us = row["worst_value"], row["worst_at_us"]

@@ -6,33 +6,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.cli.common import DatabaseCommand, positive_int, timestamp
+from core.cli.common import DatabaseCommand, action, actions_of, positive_int, timestamp
 from core.db import Database
 from core.domain import SYSTEM_ACTOR
 
-URL_HELP = "SQLAlchemy database URL (default: GRIDBOARD_DATABASE_URL)"
-
-
-def _actions(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[Any]:
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    return actions
-
-
-def _action(
-    actions: argparse._SubParsersAction[Any], name: str, help: str
-) -> argparse.ArgumentParser:
-    sub: argparse.ArgumentParser = actions.add_parser(name, help=help, description=help)
-    sub.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
-    return sub
-
 
 def _alarm_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = _actions(parser)
-    evaluate = _action(actions, "evaluate", "Re-derive alarms over stored history (idempotent).")
+    actions = actions_of(parser)
+    evaluate = action(actions, "evaluate", "Re-derive alarms over stored history (idempotent).")
     evaluate.add_argument(
         "--since", type=timestamp, required=True, help="ISO 8601 (a date or a time)"
     )
-    listing = _action(actions, "list", "List alarms: active first, by severity and age.")
+    listing = action(actions, "list", "List alarms: active first, by severity and age.")
     listing.add_argument("--state", default="open", help="open (default), active, all, or a state")
     listing.add_argument("--limit", type=positive_int, default=100, help="at most this many")
 
@@ -86,10 +71,10 @@ LIMIT_OPTIONS = ("high_alarm", "high_warning", "low_warning", "low_alarm", "dead
 
 
 def _limit_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = _actions(parser)
-    show = _action(actions, "show", "Show the defaults and every override.")
+    actions = actions_of(parser)
+    show = action(actions, "show", "Show the defaults and every override.")
     show.add_argument("--component", type=int, help="one component's overrides only")
-    change = _action(
+    change = action(
         actions,
         "set",
         "Change defaults (--default NAME=VALUE), or one measurement type's limits of a "

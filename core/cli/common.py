@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Literal, TextIO
+from typing import Any, ClassVar, Literal, TextIO
 
 from core.config import get_settings
 from core.db import Database, open_database
@@ -19,6 +19,29 @@ from core.timestamps import BadTimestamp, parse_timestamp
 
 class CommandFailure(GridBoardError):
     """A command that ran but could not finish; the message says what was kept."""
+
+
+URL_HELP = "SQLAlchemy database URL (default: GRIDBOARD_DATABASE_URL, else data/gridboard.db)"
+
+
+def url_option(parser: argparse.ArgumentParser) -> None:
+    """``--database-url`` after a command's (or action's) name too, where it overrides the one
+    given before it and leaves it alone when not given."""
+    parser.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
+
+
+def actions_of(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[Any]:
+    """The actions of a command that has several (``alarms list``, ``webhooks add``)."""
+    return parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+
+def action(
+    actions: argparse._SubParsersAction[Any], name: str, help: str
+) -> argparse.ArgumentParser:
+    """One action of ``actions``, which takes ``--database-url`` as every command does."""
+    sub: argparse.ArgumentParser = actions.add_parser(name, help=help, description=help)
+    url_option(sub)
+    return sub
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,15 +10,13 @@ from collections.abc import Sequence
 
 from core import logs
 from core.cli import alarms, audit, database, grid_data, reports, servers, users, webhooks
-from core.cli.common import Command
+from core.cli.common import URL_HELP, Command, url_option
 from core.config import get_settings
 from core.errors import GridBoardError
 from core.import_errors import UnreadableFile
 
 EXIT_REFUSED = 1
 EXIT_INTERRUPTED = 130
-
-URL_HELP = "SQLAlchemy database URL (default: GRIDBOARD_DATABASE_URL, else data/gridboard.db)"
 
 # In the order `gridboard --help` lists them.
 COMMANDS: tuple[Command, ...] = (
@@ -58,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
-        sub.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
+        url_option(sub)
         command.arguments(sub)
     return parser
 

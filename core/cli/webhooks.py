@@ -7,36 +7,25 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import Any
 
-from core.cli.common import DatabaseCommand, positive_int
+from core.cli.common import DatabaseCommand, action, actions_of, positive_int
 from core.db import Database
 from core.domain import SYSTEM_ACTOR
 
-URL_HELP = "SQLAlchemy database URL (default: GRIDBOARD_DATABASE_URL)"
-
-
-def _action(
-    actions: argparse._SubParsersAction[Any], name: str, help: str
-) -> argparse.ArgumentParser:
-    sub: argparse.ArgumentParser = actions.add_parser(name, help=help, description=help)
-    sub.add_argument("--database-url", default=argparse.SUPPRESS, help=URL_HELP)
-    return sub
-
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add = _action(actions, "add", "Add a webhook: every alarm event is POSTed to URL, signed.")
+    actions = actions_of(parser)
+    add = action(actions, "add", "Add a webhook: every alarm event is POSTed to URL, signed.")
     add.add_argument("url", metavar="URL", help="http:// or https:// address of the receiver")
     add.add_argument(
         "--secret-file",
         metavar="FILE",
         help="file holding the signing secret (- reads stdin); without it, asked on a terminal",
     )
-    _action(actions, "list", "List the webhooks with their deliveries' counts.")
-    remove = _action(actions, "remove", "Remove a webhook, its deliveries and their attempts.")
+    action(actions, "list", "List the webhooks with their deliveries' counts.")
+    remove = action(actions, "remove", "Remove a webhook, its deliveries and their attempts.")
     remove.add_argument("id", type=positive_int, metavar="ID")
-    attempts = _action(actions, "attempts", "Show the newest delivery attempts, newest first.")
+    attempts = action(actions, "attempts", "Show the newest delivery attempts, newest first.")
     attempts.add_argument("id", type=positive_int, nargs="?", metavar="ID", help="one webhook's")
     attempts.add_argument("--limit", type=positive_int, default=50, help="at most this many")
 

@@ -12,7 +12,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from core.models import Alarm, AlarmEvent, Component, utc_now
-from core.timestamps import from_micros
+from core.timestamps import from_micros, iso_z
 from core.webhook_models import Webhook, WebhookDelivery
 
 _HOOKS = "notifications.hooks"
@@ -21,7 +21,7 @@ _PLACES = "notifications.places"
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+    return iso_z(moment) if moment is not None else None
 
 
 def _micros(value: int | None) -> str | None:

@@ -15,10 +15,10 @@ TRANSFORMER_CAPACITY = "transformer_capacity_by_voltage"
 LINE_LENGTH = "line_length_by_voltage"
 DAILY_AVERAGES = "daily_averages"
 DAILY_AVERAGES_BY_VOLTAGE = "daily_averages_by_voltage"
+# The grid's inventory at the report's time (the API answers them under "summary").
+INVENTORY_TABLES = (COMPONENTS_BY_TYPE, TRANSFORMER_CAPACITY, LINE_LENGTH)
 TABLES = (
-    COMPONENTS_BY_TYPE,
-    TRANSFORMER_CAPACITY,
-    LINE_LENGTH,
+    *INVENTORY_TABLES,
     DAILY_AVERAGES,
     DAILY_AVERAGES_BY_VOLTAGE,
     LIMIT_VIOLATIONS,

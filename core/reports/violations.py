@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import polars as pl
 
+from core.alarms.evaluation import worst_order
+from core.timestamps import SECOND_US
+
 LIMIT_VIOLATIONS = "limit_violations"
 ALARM_SHARES = "alarm_shares_by_voltage"
 
+# An alarm's component and series, which a violation row keeps (its key, with its kind).
+_ALARM_OF: dict[str, pl.DataType] = {
+    "component_id": pl.Int64(),
+    "component": pl.String(),
+    "substation": pl.String(),
+    "component_type": pl.String(),
+    "voltage_kv": pl.Float64(),
+    "measurement_type": pl.String(),
+    "kind": pl.String(),
+}
+
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     LIMIT_VIOLATIONS: {
-        "component_id": pl.Int64(),
-        "component": pl.String(),
-        "substation": pl.String(),
-        "component_type": pl.String(),
-        "voltage_kv": pl.Float64(),
-        "measurement_type": pl.String(),
-        "kind": pl.String(),
+        **_ALARM_OF,
         "alarm_count": pl.Int64(),
         "duration_s": pl.Float64(),
         "worst_value": pl.Float64(),
@@ -36,19 +44,12 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 # What the database hands over: each limit alarm (communication lost is no limit's) that was
 # active at some time in the period, with its component.
 ALARMS_SCHEMA: dict[str, pl.DataType] = {
-    "component_id": pl.Int64(),
-    "component": pl.String(),
-    "substation": pl.String(),
-    "component_type": pl.String(),
-    "voltage_kv": pl.Float64(),
-    "measurement_type": pl.String(),
-    "kind": pl.String(),
+    **_ALARM_OF,
     "severity": pl.String(),
     "raised_at_us": pl.Int64(),
     "cleared_at_us": pl.Int64(),
     "worst_value": pl.Float64(),
 }
-_SECOND_US = 1_000_000
 ORDER = ["component_type", "voltage_kv", "substation", "component", "measurement_type", "kind"]
 
 
@@ -62,31 +63,19 @@ def clipped(alarms: pl.LazyFrame, start_us: int, end_us: int, now_us: int) -> pl
     ).with_columns(pl.max_horizontal(pl.col("to_us") - pl.col("from_us"), 0).alias("inside_us"))
 
 
-def _beyond() -> pl.Expr:
-    """How far a worst value is beyond its kind's limit, as an order: the highest for a high
-    limit, the lowest for a low one, the largest magnitude for loading (power either way)."""
-    kind, value = pl.col("kind"), pl.col("worst_value")
-    return (
-        pl.when(kind.str.starts_with("loading"))
-        .then(value.abs())
-        .when(kind.str.starts_with("low"))
-        .then(-value)
-        .otherwise(value)
-    )
-
-
 def limit_violations(alarms: pl.LazyFrame) -> pl.LazyFrame:
     """Per component, measurement type and kind: how many alarms, their total time in the
     period (in seconds) and the worst value any of them reached."""
-    keys = list(SCHEMAS[LIMIT_VIOLATIONS])[:7]
+    keys = list(_ALARM_OF)
+    worst_first = worst_order(pl.col("kind"), pl.col("worst_value"))
     return (
         alarms.filter(pl.col("inside_us") > 0)
         .group_by(keys)
         .agg(
             pl.len().cast(pl.Int64).alias("alarm_count"),
-            (pl.col("inside_us").sum() / _SECOND_US).alias("duration_s"),
+            (pl.col("inside_us").sum() / SECOND_US).alias("duration_s"),
             pl.col("worst_value")
-            .sort_by(_beyond(), descending=True, nulls_last=True)
+            .sort_by(worst_first, descending=True, nulls_last=True)
             .first()
             .alias("worst_value"),
         )
@@ -125,10 +114,10 @@ def alarm_shares(inventory: pl.LazyFrame, alarms: pl.LazyFrame, period_us: int) 
             _union_us(chosen)
             .join(of_component, on="component_id")
             .group_by(levels)
-            .agg((pl.col("on_us").sum() / _SECOND_US).alias(name))
+            .agg((pl.col("on_us").sum() / SECOND_US).alias(name))
         )
     counts = inventory.group_by(levels).agg(pl.len().cast(pl.Int64).alias("component_count"))
-    possible = pl.col("component_count") * (period_us / _SECOND_US) / 100
+    possible = pl.col("component_count") * (period_us / SECOND_US) / 100
     return (
         counts.join(totals[0], on=levels, how="left", nulls_equal=True)
         .join(totals[1], on=levels, how="left", nulls_equal=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.timestamps import DAY_US, ONE_MICROSECOND, SECOND_US, from_micros
+from core.timestamps import DAY_US, ONE_MICROSECOND, SECOND_US, from_micros, iso_z
 
 _PROBE_US = DAY_US // 4  # transitions are months apart; probing four times a day finds them
 
@@ -30,13 +30,9 @@ def period_problem(start: datetime, end: datetime, zone_name: str) -> str | None
     if start < first or end > last:
         return (
             f"the period must lie within the years 1 to 9999 in {zone_name}: from "
-            f"{_utc(first)} to {_utc(last)}"
+            f"{iso_z(first)} to {iso_z(last)}"
         )
     return None
-
-
-def _utc(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")  # strftime's %Y drops the year 1's zeros
 
 
 def calendar_bounds(zone_name: str) -> tuple[datetime, datetime]:

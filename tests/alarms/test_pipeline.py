@@ -5,6 +5,7 @@ samples of several series, thresholds of every shape, alarms carried in."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,10 +14,13 @@ from core.alarms.evaluation import (
     EPISODES_SCHEMA,
     KEY,
     SAMPLES_SCHEMA,
+    beyond,
     derive_excursions,
     excess,
     signal,
+    worst_order,
 )
+from core.alarms.records import AlarmKind
 
 LIMITS_SCHEMA = pl.Schema(
     {
@@ -161,3 +165,12 @@ def test_the_pipeline_finds_the_excursions_the_windowed_one_finds(
     assert derive_excursions(samples, table, carried_at).equals(
         _windowed(samples, table, carried_at)
     )
+
+
+@pytest.mark.parametrize("kind", [kind.value for kind in AlarmKind])
+@pytest.mark.parametrize("value", [-250.0, -1.5, 0.0, 0.25, 11.0, 1e9])
+def test_the_worst_order_of_one_value_is_the_expression_s(kind, value):
+    """``beyond`` (one value, in Python, for the engine) orders worst values as ``worst_order``
+    (the Polars expression the reports use) does."""
+    expected = pl.select(worst_order(pl.lit(kind), pl.lit(value, pl.Float64))).item()
+    assert beyond(kind, value) == expected

@@ -217,3 +217,22 @@ def test_a_bad_alarm_link_says_what_is_wrong_and_shows_the_component(open_app, a
         as_user="ulf", page="pages/component.py", query={"component": t1.id, "alarm": 999}
     )
     assert "Alarm 999 does not exist" in everything(at)
+
+
+def test_a_silence_limit_reads_in_minutes_on_the_component_page_and_the_alarms_list():
+    from core.alarms.records import AlarmKind, AlarmRecord
+    from core.domain import ComponentType
+    from views import alarm_table, alarm_words
+
+    silent = AlarmRecord(
+        id=1, component_id=1, component_name="T1", substation="Riverside",
+        component_type=ComponentType.TRANSFORMER, measurement_type=None,
+        kind=AlarmKind.COMMUNICATION_LOST, severity="alarm", limit=30.0, worst_value=None,
+        worst_at=None, raised_at=T0, cleared_at=None, state=AlarmState.ACTIVE_UNACKNOWLEDGED,
+        shelved_until=None, shelve_reason=None,
+    )  # fmt: skip
+    on_its_page = alarm_words.alarm_table([silent])
+    assert on_its_page["Limit"].to_list() == ["30 min"]
+    assert on_its_page["Worst value"].to_list() == ["-"]
+    listed = alarm_table.alarm_table([silent], time_zone="UTC", now=T0)
+    assert listed["Limit"].to_list() == ["30 min"] and listed["Worst"].to_list() == [""]

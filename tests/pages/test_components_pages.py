@@ -235,7 +235,10 @@ def test_several_measurement_types_share_one_time_axis(open_app, app_db):
     assert chart["layout"]["xaxis"]["matches"] == "x2"  # zooming one zooms both
     assert "Voltage: All 3 measurements" in everything(at)
     assert "Power: All 2 measurements" in everything(at)
-    assert sorted(set(at.dataframe[0].value["Measurement"])) == ["Power", "Voltage"]
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Time (UTC)", "Measurement", "Unit", "Value"]
+    units = dict(zip(table["Measurement"], table["Unit"], strict=True))
+    assert units == {"Power": "MW", "Voltage": "kV"}
 
 
 def test_other_components_are_overlaid_up_to_ten(open_app, app_db):

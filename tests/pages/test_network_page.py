@@ -63,6 +63,14 @@ def test_searching_lists_the_substations_found_with_links(open_app, app_db):
     assert '"name":"Found"' in _figure(at)
 
 
+def test_the_lines_without_a_second_end_have_worded_headers_with_units(open_app, app_db):
+    _grid(app_db)
+    at = open_app(as_user="ulf", page=PAGE)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Line", "Substation", "Voltage (kV)", "Length (km)"]
+    assert table.iloc[0].tolist() == ["L3", "South", 0.4, 0.3]
+
+
 def test_clicking_a_line_without_a_second_end_opens_it(open_app, app_db):
     _grid(app_db)
     at = open_app(as_user="ulf", page=PAGE)
