@@ -8,14 +8,16 @@ import time
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from core import logs
 from core.alarms.engine import COMMUNICATION_LOST, ENGINE, AlarmCounts, raise_alarm
-from core.alarms.evaluation import CARRIED_SCHEMA, SAMPLES_SCHEMA, derive_excursions
+from core.alarms.evaluation import CARRIED_SCHEMA, derive_excursions
 from core.alarms.limits import conditions
 from core.alarms.states import ACTIVE, AlarmState, Event, transition
+from core.driver_statements import DriverStatement
 from core.models import Alarm, Measurement
 
 # What a changed series is: its component and type, and the first and last instant changed.
@@ -54,10 +56,28 @@ def _clear(limits: pl.DataFrame) -> ColumnElement[bool]:
     return and_(*tests)
 
 
+# Edge queries of this many spans go in one statement (two scalar subqueries each).
+_EDGES_PER_STATEMENT = 100
+# The instants no sample is before or after: a window open on that side.
+_NEVER_BEFORE, _NEVER_AFTER = -(2**63), 2**63 - 1
+
+# One series' samples in a window, on the driver's cursor: a range of the key index.
+_WINDOW = DriverStatement(
+    select(Measurement.timestamp_us, Measurement.value)
+    .where(
+        Measurement.component_id == bindparam("component_id"),
+        Measurement.measurement_type == bindparam("measurement_type"),
+        Measurement.timestamp_us >= bindparam("low_us"),
+        Measurement.timestamp_us <= bindparam("high_us"),
+    )
+    .order_by(Measurement.timestamp_us)
+)
+
+
 def _edge(
-    session: Session, series: tuple[int, str], limits: pl.DataFrame, at_us: int, *, before: bool
-) -> int | None:
-    """The nearest clear sample strictly before (or after) ``at_us``; ``None`` if none."""
+    series: tuple[int, str], limits: pl.DataFrame, at_us: int, *, before: bool
+) -> ScalarSelect[Any]:
+    """The nearest clear sample strictly before (or after) ``at_us``; empty if none."""
     component_id, kind = series
     query = select(Measurement.timestamp_us).where(
         Measurement.component_id == component_id,
@@ -66,41 +86,72 @@ def _edge(
         _clear(limits),
     )
     order = Measurement.timestamp_us.desc() if before else Measurement.timestamp_us
-    return session.scalar(query.order_by(order).limit(1))
+    return query.order_by(order).limit(1).correlate(None).scalar_subquery()
+
+
+def _edges(
+    session: Session, windows: list[tuple[tuple[int, str], pl.DataFrame, int, int]]
+) -> list[tuple[int | None, int | None]]:
+    """Each span's edges (the nearest clear samples either side), a hundred spans to a
+    statement: one row of two scalar subqueries per span."""
+    found: list[tuple[int | None, int | None]] = []
+    for start in range(0, len(windows), _EDGES_PER_STATEMENT):
+        chunk = windows[start : start + _EDGES_PER_STATEMENT]
+        columns = [
+            edge.label(f"e{index}")
+            for index, (series, limits, first_us, last_us) in enumerate(chunk)
+            for edge in (
+                _edge(series, limits, first_us, before=True),
+                _edge(series, limits, last_us, before=False),
+            )
+        ]
+        row = session.execute(select(*columns)).one()
+        found.extend((row[2 * i], row[2 * i + 1]) for i in range(len(chunk)))
+    return found
 
 
 def _samples(
     session: Session, series: tuple[int, str], low: int | None, high: int | None
 ) -> pl.DataFrame:
     component_id, kind = series
-    query = select(
-        Measurement.component_id,
-        Measurement.measurement_type,
-        Measurement.timestamp_us,
-        Measurement.value,
-    ).where(Measurement.component_id == component_id, Measurement.measurement_type == kind)
-    if low is not None:
-        query = query.where(Measurement.timestamp_us >= low)
-    if high is not None:
-        query = query.where(Measurement.timestamp_us <= high)
-    rows = session.execute(query.order_by(Measurement.timestamp_us)).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=SAMPLES_SCHEMA, orient="row")
+    rows = _WINDOW.rows(
+        session,
+        {"component_id": component_id, "measurement_type": kind,
+         "low_us": _NEVER_BEFORE if low is None else low,
+         "high_us": _NEVER_AFTER if high is None else high},
+    )  # fmt: skip
+    return pl.DataFrame(
+        {
+            "timestamp_us": pl.Series([row[0] for row in rows], dtype=pl.Int64),
+            "value": pl.Series([row[1] for row in rows], dtype=pl.Float64),
+        }
+    ).select(
+        pl.lit(component_id, pl.Int64).alias("component_id"),
+        pl.lit(kind, pl.String).alias("measurement_type"),
+        "timestamp_us",
+        "value",
+    )
 
 
 def _stored(
-    session: Session, series: tuple[int, str], low: int | None, high: int | None
-) -> list[Alarm]:
-    component_id, kind = series
-    query = select(Alarm).where(
-        Alarm.component_id == component_id,
-        Alarm.measurement_type == kind,
-        Alarm.kind != COMMUNICATION_LOST,
-    )
-    if low is not None:
-        query = query.where(Alarm.raised_at_us > low)
-    if high is not None:
-        query = query.where(Alarm.raised_at_us < high)
-    return list(session.scalars(query))
+    session: Session, windows: list[tuple[tuple[int, str], int | None, int | None]]
+) -> dict[tuple[int, str], list[Alarm]]:
+    """The stored alarms raised strictly inside each series' window (not a lost
+    communication), by series; a hundred windows to a query."""
+    found: dict[tuple[int, str], list[Alarm]] = {series: [] for series, _, _ in windows}
+    for start in range(0, len(windows), _EDGES_PER_STATEMENT):
+        tests = []
+        for (component_id, kind), low, high in windows[start : start + _EDGES_PER_STATEMENT]:
+            test = [Alarm.component_id == component_id, Alarm.measurement_type == kind]
+            if low is not None:
+                test.append(Alarm.raised_at_us > low)
+            if high is not None:
+                test.append(Alarm.raised_at_us < high)
+            tests.append(and_(*test))
+        query = select(Alarm).where(Alarm.kind != COMMUNICATION_LOST, or_(*tests))
+        for alarm in session.scalars(query.order_by(Alarm.id)):
+            found[(alarm.component_id, alarm.measurement_type)].append(alarm)
+    return found
 
 
 def _reconcile(
@@ -153,19 +204,28 @@ def reevaluate_spans(session: Session, spans: pl.DataFrame, *, why: str) -> Alar
     withdrawn: list[int] = []
     if spans.is_empty():
         return counts
+    series = ["component_id", "measurement_type"]
     limits_of = conditions(session, spans.get_column("component_id").unique().to_list())
-    no_carry = pl.DataFrame(schema=CARRIED_SCHEMA)
-    for component_id, kind, first_us, last_us in spans.iter_rows():
-        series = (component_id, kind)
-        limits = limits_of.filter(
-            (pl.col("component_id") == component_id) & (pl.col("measurement_type") == kind)
-        )
-        if limits.is_empty():
-            continue
-        low = _edge(session, series, limits, first_us, before=True)
-        high = _edge(session, series, limits, last_us, before=False)
-        derived = derive_excursions(_samples(session, series, low, high), limits, no_carry)
-        counts.add(_reconcile(session, _stored(session, series, low, high), derived, withdrawn))
+    limits_of = limits_of.join(spans.select(series).unique(), on=series, how="semi")
+    by_series = limits_of.partition_by(series, as_dict=True)
+    windows = [
+        ((component_id, kind), by_series[(component_id, kind)], first_us, last_us)
+        for component_id, kind, first_us, last_us in spans.iter_rows()
+        if (component_id, kind) in by_series
+    ]
+    if not windows:
+        return counts
+    edges = _edges(session, windows)
+    bounds = [(key, low, high) for (key, *_), (low, high) in zip(windows, edges, strict=True)]
+    # every window through one run of the pipeline: no carried alarm (each window starts
+    # where none can be on), the series kept apart by their thresholds
+    samples = pl.concat([_samples(session, key, low, high) for key, low, high in bounds])
+    derived = derive_excursions(samples, limits_of, pl.DataFrame(schema=CARRIED_SCHEMA))
+    derived_of = derived.partition_by(series, as_dict=True)
+    stored_of = _stored(session, bounds)
+    for series_key, _, _, _ in windows:
+        mine = derived_of.get(series_key, derived.clear())
+        counts.add(_reconcile(session, stored_of[series_key], mine, withdrawn))
     session.flush()
     if withdrawn:
         logs.on_commit(

@@ -219,8 +219,9 @@ def test_an_import_that_overwrites_or_falls_among_stored_samples_re_evaluates(db
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_replacements_and_deletions_leave_the_alarms_as_from_scratch(db, seed):
     """Warnings and alarms with a deadband and a delay of two samples, on two series: after
-    each random change (a replaced value, an inserted one, one or a range deleted) the stored
-    alarms are exactly those of evaluating everything from scratch."""
+    each random change (a replaced value, an inserted one, one or a range deleted, a file of
+    both series falling among and over stored samples) the stored alarms are exactly those of
+    evaluating everything from scratch."""
     chance = random.Random(seed)
     line = make_component(db, LINE, rated_current_a=400)
     with db.write() as session:
@@ -240,7 +241,20 @@ def test_random_replacements_and_deletions_leave_the_alarms_as_from_scratch(db, 
     assert stored(db) == from_scratch(db) != []
     for _ in range(12):
         minute = chance.randrange(45)
-        action = chance.choice(["replace", "delete", "range"])
+        action = chance.choice(["replace", "delete", "range", "import"])
+        if action == "import":  # both series' spans re-evaluated together
+            at = [T0 + minutes(chance.randrange(45)) + timedelta(seconds=chance.choice([0, 30]))
+                  for _ in range(4)]  # fmt: skip
+            rows = {(kind, moment): chance.choice(choices)
+                    for kind, choices in (("voltage", [17.5, 18.5, 20.0, 21.5, 22.5]),
+                                          ("current", [100, 395, 420]))
+                    for moment in at}  # fmt: skip
+            _import(db, "\n".join(
+                ["component_id,measurement_type,timestamp,value"]
+                + [f"{line.id},{kind},{at.isoformat()},{v}" for (kind, at), v in rows.items()]
+            ).encode(), overwrite=True)  # fmt: skip
+            assert stored(db) == from_scratch(db), (action, at)
+            continue
         with db.write() as session:
             if action == "replace":
                 add_measurement(
