@@ -315,11 +315,7 @@ def _target(ids: Mapping[str, Any]) -> str:
 
 
 _AUDIT_COLUMNS = ("at", "actor", "event", "target", "outcome", "fields")
-_LENGTHS = {
-    column.key: length
-    for column in AuditEntry.__table__.columns
-    if isinstance(length := getattr(column.type, "length", None), int)
-}
+_LENGTHS = {c.key: getattr(c.type, "length", None) for c in AuditEntry.__table__.columns}
 # Written on every write, a single post's too: a plain statement in the action's transaction
 # (an ORM object cost a unit-of-work flush per post, a third of its time: bench/JOURNAL.md).
 _AUDIT_ROW = DriverStatement(
@@ -351,7 +347,7 @@ def _fitted(text: str, column: str) -> str:
     (a username is checked against its rule before anything is read), and a row is never lost
     to one that does not."""
     length = _LENGTHS.get(column)
-    return text if length is None else text[:length]
+    return text[:length] if isinstance(length, int) else text
 
 
 @contextmanager
