@@ -140,7 +140,7 @@ def test_four_whole_series_reads_at_once_leave_the_api_s_memory_flat(db: Databas
 
 # The export reads BATCH_ROWS rows of each type at a time and writes them as one Parquet row
 # group (one CSV chunk): an export of that many minutes already holds all a batch costs (some
-# 36 MB in Parquet, 12 MB in CSV, most of it the allocators' working set), so the long export
+# 19 MB in Parquet, 12 MB in CSV, most of it the allocators' working set), so the long export
 # is compared with it rather than with a few rows. The long one may add the file's bookkeeping
 # and the allocators' scatter over its 40 batches (4 to 7 MB measured); holding the series, or
 # fetching it whole, added 90 to 165 MB when the streaming was broken on purpose.
