@@ -32,8 +32,13 @@ if task == "Add one":
             format_func=lambda k: f"{k.capitalize()} ({MEASUREMENT_UNITS[k]})",
         )
         day_column, time_column = st.columns(2)
-        day = day_column.date_input(f"Date ({zone})", value=now.date())
-        moment = time_column.time_input(f"Time ({zone})", value=now.time(), step=60)
+        # Keyed: an unkeyed widget's identity includes its default, so once the clock passed a
+        # minute (or midnight) while the manager typed, the submit would draw a new widget and
+        # store "now" instead of the time typed. A key keeps the widget; "now" is only its start.
+        day = day_column.date_input(f"Date ({zone})", value=now.date(), key="add-measurement.day")
+        moment = time_column.time_input(
+            f"Time ({zone})", value=now.time(), step=60, key="add-measurement.time"
+        )
         value = st.text_input(
             "Value",
             placeholder="12.5 (a dot for decimals)",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as datetime_module
 import io
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.domain import Actor, Role
@@ -93,6 +95,39 @@ def test_a_second_value_at_the_same_time_needs_overwrite(open_app, app_db):
     assert "choose overwrite to replace it" in message
     at = _add_one(at, "3.0", overwrite=True)
     assert list(_stored(app_db, line.id)["value"]) == [3.0]
+
+
+class _Clock(datetime):
+    """The wall clock the page reads, moved on by ``later`` (the time a manager spends typing)."""
+
+    later = timedelta(0)
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + cls.later
+
+
+@pytest.mark.parametrize(
+    "passing", [timedelta(minutes=1), timedelta(days=1)], ids=["minute", "day"]
+)
+def test_the_time_typed_is_stored_when_the_clock_passes_a_minute_or_midnight_before_submitting(
+    open_app, app_db, monkeypatch, passing
+):
+    """The form's date and time start at "now"; the clock passing a minute (or midnight) while
+    the manager types must not put back "now" in place of the time typed."""
+    line = make_component(app_db, LINE)
+    at = open_app(as_user="mona", page=PAGE)
+    monkeypatch.setattr(datetime_module, "datetime", _Clock)  # the page's `from datetime import`
+    at.button_group[0].set_value("Add one").run()
+    at.date_input[0].set_value(date(2024, 5, 1))
+    at.time_input[0].set_value(time(13, 45))
+    next(f for f in at.text_input if f.label == "Value").input("20.5")
+    monkeypatch.setattr(_Clock, "later", passing)
+    at.button(key=ADD).click().run()
+    assert texts(at.success) == [
+        "Added voltage 20.5 kV at 2024-05-01 13:45 UTC to L1 in substation Riverside."
+    ]
+    assert list(_stored(app_db, line.id)["timestamp"]) == [datetime(2024, 5, 1, 13, 45, tzinfo=UTC)]
 
 
 def test_without_components_the_page_says_to_create_them_first(open_app):
