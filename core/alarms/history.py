@@ -3,7 +3,8 @@ on the driver's cursor, in pages of bounded size. See docs/architecture.md#alarm
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
 
 import polars as pl
 from sqlalchemy import bindparam, select
@@ -40,20 +41,27 @@ def _series(
         )  # fmt: skip
         if not rows:
             return
-        yield pl.DataFrame(
-            {
-                "timestamp_us": pl.Series([row[0] for row in rows], dtype=pl.Int64),
-                "value": pl.Series([row[1] for row in rows], dtype=pl.Float64),
-            }
-        ).select(
-            pl.lit(component_id, pl.Int64).alias("component_id"),
-            pl.lit(kind, pl.String).alias("measurement_type"),
-            "timestamp_us",
-            "value",
-        )
+        yield series_frame(component_id, kind, rows)
         if len(rows) < page_rows:
             return
         since_us = rows[-1][0] + 1
+
+
+def series_frame(component_id: int, kind: str, rows: Sequence[Any]) -> pl.DataFrame:
+    """One series' ``(timestamp_us, value)`` rows, as the driver returns them, as samples
+    (component_id, measurement_type, timestamp_us, value): two columns built from lists, the
+    key columns as literals."""
+    return pl.DataFrame(
+        {
+            "timestamp_us": pl.Series([row[0] for row in rows], dtype=pl.Int64),
+            "value": pl.Series([row[1] for row in rows], dtype=pl.Float64),
+        }
+    ).select(
+        pl.lit(component_id, pl.Int64).alias("component_id"),
+        pl.lit(kind, pl.String).alias("measurement_type"),
+        "timestamp_us",
+        "value",
+    )
 
 
 def stored_pages(

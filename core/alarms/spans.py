@@ -15,6 +15,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from core import logs
 from core.alarms.engine import COMMUNICATION_LOST, ENGINE, AlarmCounts, raise_alarm
 from core.alarms.evaluation import CARRIED_SCHEMA, derive_excursions
+from core.alarms.history import series_frame
 from core.alarms.limits import conditions
 from core.alarms.states import ACTIVE, AlarmState, Event, transition
 from core.driver_statements import DriverStatement
@@ -120,17 +121,7 @@ def _samples(
          "low_us": _NEVER_BEFORE if low is None else low,
          "high_us": _NEVER_AFTER if high is None else high},
     )  # fmt: skip
-    return pl.DataFrame(
-        {
-            "timestamp_us": pl.Series([row[0] for row in rows], dtype=pl.Int64),
-            "value": pl.Series([row[1] for row in rows], dtype=pl.Float64),
-        }
-    ).select(
-        pl.lit(component_id, pl.Int64).alias("component_id"),
-        pl.lit(kind, pl.String).alias("measurement_type"),
-        "timestamp_us",
-        "value",
-    )
+    return series_frame(component_id, kind, rows)
 
 
 def _stored(
