@@ -55,7 +55,16 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api import _ChildPeak, _children, _copy_database, _cpu_seconds, _drop_copy, _hwm_mb
+from bench.api import (
+    COOKIE_KEY,
+    PASSWORD,
+    _ChildPeak,
+    _children,
+    _copy_database,
+    _cpu_seconds,
+    _drop_copy,
+    _hwm_mb,
+)
 from bench.benchlib import (
     GRIDBOARD,
     ROOT,
@@ -67,9 +76,6 @@ from bench.benchlib import (
     seed_command,
     throwaway_database,
 )
-
-PASSWORD = "grid-watch-7731"  # noqa: S105 (a throwaway benchmark user)
-COOKIE_KEY = "b" * 40
 
 # Loaded first by every Python process of the ``off`` variant (the CLI, the server, the
 # server's spawned import child): alarm evaluation out of the write paths, patched into each
