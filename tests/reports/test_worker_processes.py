@@ -300,6 +300,8 @@ def test_sigterm_lets_the_current_report_finish_and_its_lease_holds_meanwhile(db
     lease = 3.0
     busy = spawn(lease=lease, gate=gate)
     _wait_until(lambda: _held_by(db, busy), "the worker to claim the report", db)
+    # computing it: a stop that lands between the claim and the computation hands it back
+    _wait_until(lambda: Path(f"{gate}.entered").exists(), "the worker to compute it", db)
     idle = spawn(lease=lease)  # would take the report over if its lease lapsed
 
     busy.process.send_signal(signal.SIGTERM)
