@@ -330,6 +330,8 @@ def test_a_frozen_worker_that_wakes_after_losing_its_report_cannot_overwrite_it(
     gate = tmp_path / "gate"
     frozen = spawn(lease=1.0, gate=gate)
     _wait_until(lambda: _held_by(db, frozen), "the worker to claim the report", db)
+    # stalled while computing, not inside the claim's own writes (which hold SQLite's lock)
+    _wait_until(lambda: Path(f"{gate}.entered").exists(), "the worker to compute it", db)
     frozen.process.send_signal(signal.SIGSTOP)  # a stall: VM paused, swapped out, ...
     try:
         successor = spawn(lease=1.0)
