@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from core.errors import InvalidInput, MissingPermission
 from core.grid.components import delete_component, update_component
@@ -367,6 +367,31 @@ def test_a_stopped_runner_hands_back_a_report_that_outlasts_its_grace(db, monkey
             thread.join(30)
     with db.read() as session:
         assert get_report(session=session, report_id=record.id).status is ReportStatus.PENDING
+
+
+def test_a_stop_that_lands_just_after_a_claim_commits_still_hands_the_report_back(db, monkeypatch):
+    """``gridboard worker`` exits when ``run`` returns: a claim committed but not yet noted by
+    the runner must not be left ``running`` until its lease expires."""
+    record = _request(db)
+    claim = report_runner.claim
+    runner = ReportRunner(db, poll_seconds=0.05, stop_grace_seconds=0, lease_seconds=600)
+
+    def stop_once_committed(session):
+        runner.request_stop()  # SIGTERM arrives right after the claim commits...
+        time.sleep(0.5)  # ...and the stopping thread runs ahead of the claiming one
+
+    def claim_then_stop(**kwargs):
+        event.listen(kwargs["session"], "after_commit", stop_once_committed, once=True)
+        return claim(**kwargs)
+
+    monkeypatch.setattr(report_runner, "claim", claim_then_stop)
+    runner.run()
+    with db.read() as session:
+        back = get_report(session=session, report_id=record.id)
+    assert (back.status, back.attempts, back.started_at) == (ReportStatus.PENDING, 0, None)
+    for thread in threading.enumerate():
+        if thread.name == "gridboard-report-work":
+            thread.join(30)
 
 
 def test_cancelling_never_overwrites_a_completed_report(db):

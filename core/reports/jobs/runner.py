@@ -204,6 +204,7 @@ class ReportRunner:
         self._stop = threading.Event()
         self._attention = threading.Event()  # the keeping thread: stop, or the work ended
         self._lease = LeaseKeeper(database, lease_seconds)
+        self._claiming = threading.Lock()  # held while a claim is written and noted in _lease
         self._thread: threading.Thread | None = None
 
     def start(self) -> ReportRunner:
@@ -261,8 +262,13 @@ class ReportRunner:
         while work.is_alive() and (left := deadline - time.monotonic()) > 0:
             work.join(min(left, self.lease_seconds / 3))
             self._lease.renew()  # the report may finish in its grace period: keep it held
-        held = self._lease.held
-        if work.is_alive() and held is not None:
+        if not work.is_alive():
+            return
+        # A claim committed but not yet noted in ``held`` would be left ``running`` until its
+        # lease expired (the process may exit right after this): wait for the claim under way.
+        with self._claiming:
+            held = self._lease.held
+        if held is not None:
             self._hand_back(held)
 
     def _listen(self) -> None:
@@ -325,12 +331,14 @@ class ReportRunner:
                     if not orphans_looked_for:
                         self._release_orphans()
                         orphans_looked_for = True
-                    with self.database.write() as session:
-                        held = claim(
-                            session=session,
-                            worker_id=self.worker_id,
-                            lease_seconds=self.lease_seconds,
-                        )
+                    with self._claiming:  # see run(): a stop waits for a claim under way
+                        with self.database.write() as session:
+                            claimed = claim(
+                                session=session,
+                                worker_id=self.worker_id,
+                                lease_seconds=self.lease_seconds,
+                            )
+                        held = self._lease.held = claimed  # committed: now ours to hand back
                 except BusyDatabase as error:
                     log.warning(
                         "%s (report runner %s tries again in %g s)",
@@ -343,6 +351,7 @@ class ReportRunner:
                     log.exception("report runner %s could not claim work", self.worker_id)
                 if held is not None and self._stop.is_set():  # asked to stop while claiming
                     self._hand_back(held)
+                    self._lease.held = None
                     return
                 if held is not None:
                     self._compute(held)
@@ -366,7 +375,6 @@ class ReportRunner:
     def _compute(self, held: Claim) -> None:
         thread = threading.current_thread()
         name, thread.name = thread.name, f"gridboard-report-{held.report_id}"
-        self._lease.held = held
         try:
             compute_claimed(
                 self.database, held, lease_seconds=self.lease_seconds, keeper=self._lease
