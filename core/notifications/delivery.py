@@ -79,19 +79,22 @@ def claim_due(
     later, so if this worker dies another sends it (with the same idempotency key). Rows
     another worker holds are skipped (PostgreSQL) or wait for its commit (SQLite's lock)."""
     moment = now or utc_now()
+    due = (
+        select(WebhookDelivery, Webhook)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= moment,
+            Webhook.active,
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
+    with database.read() as session:  # nothing due (most polls): no write lock taken
+        if session.execute(due.with_only_columns(WebhookDelivery.id)).first() is None:
+            return []
     with database.write() as session:
-        rows = session.execute(
-            select(WebhookDelivery, Webhook)
-            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-            .where(
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= moment,
-                Webhook.active,
-            )
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=WebhookDelivery)
-        ).all()
+        rows = session.execute(due.with_for_update(skip_locked=True, of=WebhookDelivery)).all()
         if not rows:
             return []
         session.execute(

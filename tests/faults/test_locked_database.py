@@ -3,9 +3,11 @@ says so and keeps nothing; never a driver error."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -22,7 +24,9 @@ from core.imports.templates import MEASUREMENTS_TEMPLATE_CSV
 from core.measurements.measurements import add_measurement
 from core.measurements.rollups import _ROLLUP_LOCK_ID
 from core.models import MeasurementRollup
-from core.reports.jobs import ReportStatus, get_report, request_report
+from core.notifications.watch import WebhookWatch
+from core.reports.jobs import ReportRunner, ReportStatus, get_report, request_report
+from core.reports.jobs.queue import any_claimable
 from tests.factories import LINE, MANAGER, SWITCH, TRANSFORMER, make_component
 from tests.faults.conftest import (
     claim_held,
@@ -240,6 +244,27 @@ def test_a_worker_waits_out_a_busy_database_then_runs_the_report(db, url):
     assert worker.returncode == 0, output
     with db.read() as session:
         assert get_report(session=session, report_id=queued.id).status is ReportStatus.COMPLETED
+
+
+def test_an_idle_worker_polls_without_waiting_for_another_writer(db, url, impatient, caplog):
+    """With nothing queued or due, a worker's polls only read: a long import keeps the lock
+    without the worker queuing behind it, or logging that the database is busy, each poll."""
+    runner = ReportRunner(impatient, poll_seconds=0.02)
+    hooks = WebhookWatch(impatient, worker=runner.worker_id, lease_seconds=30, every_seconds=0.02)
+    runner.start()
+    hooks.start()
+    try:
+        time.sleep(0.5)  # started: orphans looked for once (a write), then idle polls
+        caplog.clear()
+        with other_writer(url):
+            time.sleep(1.5)  # some 75 polls of each, any of which would wait 0.2 s and fail
+            assert any_claimable(impatient) is False and runner._thread is not None
+            assert runner._thread.is_alive()
+    finally:
+        hooks.stop(timeout=30)
+        runner.stop(timeout=30)
+    problems = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert problems == []
 
 
 def test_a_report_computed_while_the_database_is_busy_is_stored_once_it_is_free(db, url):

@@ -90,6 +90,7 @@ def spawn(tmp_path: Path, db: Database) -> Iterator[object]:
         gate: Path | None = None,
         delay: float = 0.0,
         once: bool = False,
+        freeze: bool = False,
     ) -> Worker:
         env = {
             **os.environ,
@@ -99,6 +100,9 @@ def spawn(tmp_path: Path, db: Database) -> Iterator[object]:
         }
         env.pop("GRIDBOARD_TEST_GATE", None)
         env.pop("GRIDBOARD_LOG_FILE", None)
+        env.pop("GRIDBOARD_TEST_FREEZE", None)
+        if freeze:
+            env["GRIDBOARD_TEST_FREEZE"] = "1"
         if gate is not None:
             env["GRIDBOARD_TEST_GATE"] = str(gate)
         log_path = tmp_path / f"worker-{len(started)}.log"
@@ -193,6 +197,12 @@ def _held_by(db: Database, worker: Worker) -> Report | None:
     ]
     assert len(running) <= 1, "a worker holds one report at a time"
     return running[0] if running else None
+
+
+def _stopped(worker: Worker) -> bool:
+    """Whether the worker's process is stopped (SIGSTOP): its state in /proc is ``T``."""
+    stat = Path(f"/proc/{worker.pid}/stat").read_text(encoding="ascii")
+    return stat.rpartition(")")[2].split()[0] == "T"
 
 
 def _stop(worker: Worker) -> int:
@@ -328,11 +338,10 @@ def test_a_frozen_worker_that_wakes_after_losing_its_report_cannot_overwrite_it(
     _seed(db)
     [(report_id, (start, zone))] = _queue(db, 1).items()
     gate = tmp_path / "gate"
-    frozen = spawn(lease=1.0, gate=gate)
+    # a stall (VM paused, swapped out, ...) while computing, between two lease renewals
+    frozen = spawn(lease=1.0, gate=gate, freeze=True)
     _wait_until(lambda: _held_by(db, frozen), "the worker to claim the report", db)
-    # stalled while computing, not inside the claim's own writes (which hold SQLite's lock)
-    _wait_until(lambda: Path(f"{gate}.entered").exists(), "the worker to compute it", db)
-    frozen.process.send_signal(signal.SIGSTOP)  # a stall: VM paused, swapped out, ...
+    _wait_until(lambda: _stopped(frozen), "the worker to freeze while computing it", db)
     try:
         successor = spawn(lease=1.0)
         _wait_until(

@@ -59,6 +59,21 @@ class Claim:
         )
 
 
+def _claimable(now: datetime) -> Any:
+    return or_(
+        Report.status == ReportStatus.PENDING.value,
+        (Report.status == ReportStatus.RUNNING.value) & (Report.lease_expires_at < now),
+    )
+
+
+def any_claimable(database: Database) -> bool:
+    """Whether ``claim`` would find a report now, read without taking SQLite's write lock: an
+    idle runner looks with this first, and does not hold up a writer every poll."""
+    with database.read() as session:
+        found = session.scalar(select(Report.id).where(_claimable(utc_now())).limit(1))
+    return found is not None
+
+
 def claim(
     *,
     session: Session,
@@ -69,11 +84,7 @@ def claim(
     """Claim the oldest pending report (or one whose lease expired); ``None`` when idle."""
     started = time.perf_counter()
     now = utc_now()
-    claimable = or_(
-        Report.status == ReportStatus.PENDING.value,
-        (Report.status == ReportStatus.RUNNING.value) & (Report.lease_expires_at < now),
-    )
-    query = select(Report).where(claimable)
+    query = select(Report).where(_claimable(now))
     if report_id is not None:
         query = query.where(Report.id == report_id)
     row = session.scalars(

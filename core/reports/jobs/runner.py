@@ -22,6 +22,7 @@ from core.reports.compute import compute_report
 from core.reports.export import report_payload
 from core.reports.jobs.queue import (
     Claim,
+    any_claimable,
     claim,
     new_worker_id,
     release_claim,
@@ -331,14 +332,7 @@ class ReportRunner:
                     if not orphans_looked_for:
                         self._release_orphans()
                         orphans_looked_for = True
-                    with self._claiming:  # see run(): a stop waits for a claim under way
-                        with self.database.write() as session:
-                            claimed = claim(
-                                session=session,
-                                worker_id=self.worker_id,
-                                lease_seconds=self.lease_seconds,
-                            )
-                        held = self._lease.held = claimed  # committed: now ours to hand back
+                    held = self._claim_next()
                 except BusyDatabase as error:
                     log.warning(
                         "%s (report runner %s tries again in %g s)",
@@ -362,6 +356,19 @@ class ReportRunner:
                 self._wake.clear()
         finally:
             self._attention.set()
+
+    def _claim_next(self) -> Claim | None:
+        """Claim the next report, noted in ``_lease.held`` once committed: a stop waits for
+        a claim under way (``run``). An idle poll only reads: it takes no write lock."""
+        if not any_claimable(self.database):
+            return None
+        with self._claiming:
+            with self.database.write() as session:
+                held = claim(
+                    session=session, worker_id=self.worker_id, lease_seconds=self.lease_seconds
+                )
+            self._lease.held = held
+        return held
 
     def _release_orphans(self) -> None:
         """Release orphaned reports; only a busy database is worth trying again for."""
