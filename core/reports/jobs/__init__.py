@@ -6,6 +6,7 @@ from core.errors import UncancellableReport, UndeletableReport, UnfinishedReport
 from core.reports.jobs.queue import (
     MAX_ATTEMPTS,
     Claim,
+    LeaseKeeper,
     claim,
     new_worker_id,
     release_claim,
@@ -28,7 +29,7 @@ from core.reports.jobs.records import (
     report_partial_days,
     request_report,
 )
-from core.reports.jobs.runner import LeaseKeeper, ReportRunner, compute_claimed, generate_report
+from core.reports.jobs.runner import ReportRunner, compute_claimed, generate_report
 
 __all__ = [
     "ACTIVE",

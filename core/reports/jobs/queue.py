@@ -1,13 +1,17 @@
-"""The report queue in SQL: claims, leases, storing an outcome, hand-backs and orphans, every
-write fenced by the claim. See docs/architecture.md#reports."""
+"""The report queue in SQL: claims, leases (and ``LeaseKeeper``, which renews them), storing an
+outcome, hand-backs and orphans, every write fenced by the claim. See
+docs/architecture.md#reports."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,6 +133,45 @@ def claim(
         attempt=row.attempts,
     )
     return Claim.of(row, worker_id)
+
+
+class LeaseKeeper:
+    """Renews the lease of the report a runner holds (``held``), from whichever thread calls
+    ``renew``: the runner's own loop, or a thread of its own (``kept_by_thread``)."""
+
+    def __init__(self, database: Database, lease_seconds: float = LEASE_SECONDS) -> None:
+        self.database = database
+        self.lease_seconds = lease_seconds
+        self.held: Claim | None = None
+
+    def renew(self) -> None:
+        held = self.held
+        if held is None:
+            return
+        try:
+            if not renew_lease(self.database, held, self.lease_seconds) and self.held is held:
+                log.warning("report %s is no longer held by %s", held.report_id, held.worker_id)
+        except Exception:  # the next beat, or the final write, will tell
+            log.warning("could not renew the lease of report %s", held.report_id, exc_info=True)
+
+    @contextmanager
+    def kept_by_thread(self, held: Claim) -> Iterator[None]:
+        """Hold ``held`` for the block, renewing every third of a lease from a new thread."""
+        self.held = held
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.lease_seconds / 3):
+                self.renew()
+
+        thread = threading.Thread(target=beat, name=f"report-{held.report_id}-lease", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+            self.held = None
 
 
 def _still_ours(held: Claim) -> Any:

@@ -8,8 +8,6 @@ import logging
 import select as sockets
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +20,12 @@ from core.reports.compute import compute_report
 from core.reports.export import report_payload
 from core.reports.jobs.queue import (
     Claim,
+    LeaseKeeper,
     any_claimable,
     claim,
     new_worker_id,
     release_claim,
     release_orphans,
-    renew_lease,
     store_outcome,
 )
 from core.reports.jobs.records import (
@@ -40,45 +38,6 @@ from core.reports.jobs.records import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class LeaseKeeper:
-    """Renews the lease of the report a runner holds (``held``), from whichever thread calls
-    ``renew``: the runner's own loop, or a thread of its own (``kept_by_thread``)."""
-
-    def __init__(self, database: Database, lease_seconds: float = LEASE_SECONDS) -> None:
-        self.database = database
-        self.lease_seconds = lease_seconds
-        self.held: Claim | None = None
-
-    def renew(self) -> None:
-        held = self.held
-        if held is None:
-            return
-        try:
-            if not renew_lease(self.database, held, self.lease_seconds) and self.held is held:
-                log.warning("report %s is no longer held by %s", held.report_id, held.worker_id)
-        except Exception:  # the next beat, or the final write, will tell
-            log.warning("could not renew the lease of report %s", held.report_id, exc_info=True)
-
-    @contextmanager
-    def kept_by_thread(self, held: Claim) -> Iterator[None]:
-        """Hold ``held`` for the block, renewing every third of a lease from a new thread."""
-        self.held = held
-        done = threading.Event()
-
-        def beat() -> None:
-            while not done.wait(self.lease_seconds / 3):
-                self.renew()
-
-        thread = threading.Thread(target=beat, name=f"report-{held.report_id}-lease", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join()
-            self.held = None
 
 
 def _describe_failure(error: BaseException) -> str:
