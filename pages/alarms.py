@@ -34,7 +34,9 @@ actor = ui.actor()
 st.title("Alarms")
 zones = sorted(time_zone_names())
 browser_zone = st.context.timezone if st.context.timezone in zones else "UTC"
-view_column, zone_column, refresh_column = st.columns([2, 1, 1])
+view_column, filter_column, zone_column, refresh_column = st.columns(
+    [2, 1, 2, 2], vertical_alignment="bottom"
+)
 view = view_column.segmented_control(
     "Show",
     [OPEN_VIEW, HISTORY],
@@ -48,7 +50,8 @@ refresh = refresh_column.segmented_control(
     "Auto-refresh", list(REFRESH), default="10 s", required=True, key="alarms.refresh"
 )
 history = view == HISTORY
-chosen = choose_alarms(history=history, zone=zone, on_change=_first_page)
+box = filter_column.popover("Filters", icon=":material/filter_list:", key="alarms.filters")
+chosen = choose_alarms(box, history=history, zone=zone, on_change=_first_page)
 if chosen is None:
     st.stop()
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.alarms.records import AlarmFilter, AlarmKind, AlarmOrder
 from core.alarms.states import OPEN, AlarmState
@@ -26,16 +27,19 @@ class AlarmChoice:
     narrowed: bool  # a filter beyond the view's own: an empty list is the filters' doing
 
 
-def choose_alarms(*, history: bool, zone: str, on_change: Callable[[], None]) -> AlarmChoice | None:
-    """The filter widgets, and what they choose; ``None`` after saying why they choose no list
-    (no state picked, or days outside the calendar)."""
+def choose_alarms(
+    box: DeltaGenerator, *, history: bool, zone: str, on_change: Callable[[], None]
+) -> AlarmChoice | None:
+    """The filter widgets, drawn in ``box`` (the page's Filters menu), and what they choose,
+    said under the page's first row when it narrows the view; ``None`` after saying why they
+    choose no list (no state picked, or days outside the calendar).
+
+    In a menu rather than on the page: a closed popover's widgets are not drawn by the
+    browser, which cut the page's sidebar switch by a third (bench/browser.py)."""
     with resources.database().read() as session:
         substations = list_substations(session=session)
-    state_column, kind_column, substation_column, type_column, days_column = st.columns(
-        [3, 2, 2, 2, 3]
-    )
     choices = CLEARED if history else tuple(AlarmState)
-    states = state_column.multiselect(
+    states = box.multiselect(
         "State",
         choices,
         default=choices if history else OPEN,
@@ -44,40 +48,51 @@ def choose_alarms(*, history: bool, zone: str, on_change: Callable[[], None]) ->
         key=f"alarms.states.{'history' if history else 'open'}",
         on_change=on_change,
     )
-    kind = kind_column.selectbox(
+    kind = box.selectbox(
         "Kind",
         [None, *AlarmKind],
         format_func=lambda k: "All kinds" if k is None else kind_name(k),
         key="alarms.kind",
         on_change=on_change,
     )
-    substation = substation_column.selectbox(
+    substation = box.selectbox(
         "Substation",
         [None, *substations],
         format_func=lambda name: "All substations" if name is None else name,
         key="alarms.substation",
         on_change=on_change,
     )
-    component_type = type_column.selectbox(
+    component_type = box.selectbox(
         "Type",
         [None, *ComponentType],
         format_func=lambda t: "All types" if t is None else t.value.capitalize(),
         key="alarms.type",
         on_change=on_change,
     )
-    days = days_column.date_input(
+    days = box.date_input(
         f"Raised on ({zone})", value=[], key="alarms.days", on_change=on_change
     )  # a range: none, then the first day, then both
-    shelved = st.toggle("Show shelved alarms", key="alarms.shelved", on_change=on_change)
+    shelved = box.toggle("Show shelved alarms", key="alarms.shelved", on_change=on_change)
+    said = [
+        "State: " + ", ".join(STATE_NAMES[state] for state in states)
+        if set(states) != set(choices if history else OPEN)
+        else "",
+        f"Kind: {kind_name(kind)}" if kind else "",
+        f"Substation: {substation}" if substation else "",
+        f"Type: {component_type.value.capitalize()}" if component_type else "",
+        "Raised on " + " to ".join(day.isoformat() for day in days) if days else "",
+        "shelved alarms shown" if shelved else "",
+    ]
+    if states and any(said):
+        st.caption("Filters: " + "; ".join(part for part in said if part) + ".")
     if not states:
-        st.info("Pick one or more states to list their alarms.")
+        st.info("Pick one or more states in Filters to list their alarms.")
         return None
     with messages.problems_shown():
         start, end = days_period(*days, time_zone=zone) if len(days) == 2 else (None, None)
         return AlarmChoice(
             AlarmFilter(tuple(states), kind, substation, component_type, None, start, end, shelved),
             AlarmOrder.NEWEST if history else AlarmOrder.URGENCY,
-            narrowed=bool(kind or substation or component_type or days)
-            or set(states) != set(choices if history else OPEN),
+            narrowed=any(said[:5]),
         )
     return None

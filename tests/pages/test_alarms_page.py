@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -203,6 +204,39 @@ def test_each_filter_narrows_the_list(open_app, app_db):
     assert _column(at, "Shelved because")[row] == "planned works"
     at.selectbox(key="alarms.kind").set_value(AlarmKind.HIGH_WARNING).run()
     assert "No alarm matches these filters." in everything(at)
+    assert not at.exception
+
+
+def _inside(block: Any) -> Iterator[Any]:
+    for child in getattr(block, "children", {}).values():
+        yield child
+        yield from _inside(child)
+
+
+def test_the_filters_wait_in_a_menu_and_a_narrowed_list_says_which_apply(open_app, app_db):
+    """A closed menu's widgets are not drawn by the browser, which keeps the page's switch
+    quick (bench/browser.py); what the menu narrows is said on the page itself."""
+    t1, _ = _grid(app_db)
+    add_alarm(app_db, t1, "high_alarm", raised=T0)
+    at = _open(open_app)
+    [menu] = [
+        node
+        for node in _inside(at.main)
+        if type(node).__name__ == "Block" and node.proto and node.proto.HasField("popover")
+    ]
+    assert menu.proto.popover.label == "Filters"
+    in_menu = {getattr(node, "key", None) for node in _inside(menu)}
+    assert in_menu >= {"alarms.states.open", "alarms.kind", "alarms.substation", "alarms.type",
+                       "alarms.days", "alarms.shelved"}  # fmt: skip
+    assert not [c.value for c in at.caption if c.value.startswith("Filters:")]
+
+    at.selectbox(key="alarms.substation").set_value("Riverside").run()
+    at.selectbox(key="alarms.kind").set_value(AlarmKind.HIGH_ALARM).run()
+    at.toggle(key="alarms.shelved").set_value(True).run()
+    said = [c.value for c in at.caption if c.value.startswith("Filters:")]
+    assert said == ["Filters: Kind: High alarm; Substation: Riverside; shelved alarms shown."]
+    at.multiselect(key="alarms.states.open").set_value([]).run()
+    assert "Pick one or more states in Filters to list their alarms." in everything(at)
     assert not at.exception
 
 
