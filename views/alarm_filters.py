@@ -39,10 +39,11 @@ def choose_alarms(
     with resources.database().read() as session:
         substations = list_substations(session=session)
     choices = CLEARED if history else tuple(AlarmState)
+    defaults = choices if history else OPEN
     states = box.multiselect(
         "State",
         choices,
-        default=choices if history else OPEN,
+        default=defaults,
         format_func=STATE_NAMES.__getitem__,
         placeholder="Pick states",
         key=f"alarms.states.{'history' if history else 'open'}",
@@ -73,18 +74,18 @@ def choose_alarms(
         f"Raised on ({zone})", value=[], key="alarms.days", on_change=on_change
     )  # a range: none, then the first day, then both
     shelved = box.toggle("Show shelved alarms", key="alarms.shelved", on_change=on_change)
-    said = [
-        "State: " + ", ".join(STATE_NAMES[state] for state in states)
-        if set(states) != set(choices if history else OPEN)
+    narrowing = [  # what an empty list would be the filters' doing
+        "State: " + ", ".join(map(STATE_NAMES.__getitem__, states))
+        if set(states) != set(defaults)
         else "",
         f"Kind: {kind_name(kind)}" if kind else "",
         f"Substation: {substation}" if substation else "",
         f"Type: {component_type.value.capitalize()}" if component_type else "",
         "Raised on " + " to ".join(day.isoformat() for day in days) if days else "",
-        "shelved alarms shown" if shelved else "",
     ]
-    if states and any(said):
-        st.caption("Filters: " + "; ".join(part for part in said if part) + ".")
+    said = [part for part in (*narrowing, "shelved alarms shown" if shelved else "") if part]
+    if states and said:
+        st.caption("Filters: " + "; ".join(said) + ".")
     if not states:
         st.info("Pick one or more states in Filters to list their alarms.")
         return None
@@ -93,6 +94,6 @@ def choose_alarms(
         return AlarmChoice(
             AlarmFilter(tuple(states), kind, substation, component_type, None, start, end, shelved),
             AlarmOrder.NEWEST if history else AlarmOrder.URGENCY,
-            narrowed=any(said[:5]),
+            narrowed=any(narrowing),
         )
     return None
